@@ -1,0 +1,20 @@
+package dev.gantry.core.error;
+
+/** Every failure Gantry reports falls in one of these; the HTTP layer maps each to one status. */
+public enum ErrorCode {
+    INVALID_ARG,
+    NOT_FOUND,
+    UNAVAILABLE,
+    ALREADY_EXISTS,
+    UNSUPPORTED,
+    INTERNAL,
+    CANCELLED,
+    UNAUTHENTICATED,
+    FORBIDDEN,
+    RESOURCE_EXHAUSTED,
+    FAILED_PRECONDITION,
+    /** The request waited past its timeout before it could run. */
+    DEADLINE_EXCEEDED,
+    /** The request body was larger than the server accepts. */
+    PAYLOAD_TOO_LARGE
+}
