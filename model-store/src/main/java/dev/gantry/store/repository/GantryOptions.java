@@ -1,0 +1,28 @@
+package dev.gantry.store.repository;
+
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Gantry's own settings for a model: the {@code "gantry"} block of config.json, or {@code gantry.*} entries of
+ * Triton's {@code parameters}.
+ *
+ * @param allowNonInvariantBatching serve with dynamic batching even though the model's outputs may depend on
+ *                                  which requests share a batch
+ * @param intraOpThreads            ONNX Runtime intra-op thread count; empty leaves the runtime default
+ * @param interOpThreads            ONNX Runtime inter-op thread count; empty leaves the runtime default
+ * @param allowSpinning             whether ONNX Runtime threads may spin while waiting; empty leaves the default
+ */
+public record GantryOptions(boolean allowNonInvariantBatching, Optional<Integer> intraOpThreads,
+                            Optional<Integer> interOpThreads, Optional<Boolean> allowSpinning) {
+
+    public GantryOptions {
+        intraOpThreads.ifPresent(n -> Checks.atLeast("intra_op_threads", n, 1));
+        interOpThreads.ifPresent(n -> Checks.atLeast("inter_op_threads", n, 1));
+        Objects.requireNonNull(allowSpinning, "allowSpinning");
+    }
+
+    public static GantryOptions defaults() {
+        return new GantryOptions(false, Optional.empty(), Optional.empty(), Optional.empty());
+    }
+}

@@ -1,0 +1,66 @@
+package dev.gantry.store.repository;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The subset of Triton's model configuration that Gantry uses, read from config.json or config.pbtxt.
+ *
+ * @param name                 Triton's {@code name}; when present it equals the model's directory name
+ * @param maxBatchSize         {@code max_batch_size}; 0 means the model takes no batch dimension
+ * @param dynamicBatching      present iff the config has a {@code dynamic_batching} block, even an empty one
+ * @param instanceGroups       {@code instance_group}; never empty
+ * @param versionPolicy        {@code version_policy}; the newest version by default
+ * @param defaultModelFilename {@code default_model_filename}; the file name inside each version directory
+ * @param gantry               Gantry's extensions
+ * @param warnings             what was read but not used: unknown keys with their path, ignored Triton keys
+ */
+public record ModelConfig(Optional<String> name, int maxBatchSize, Optional<DynamicBatching> dynamicBatching,
+                          List<InstanceGroup> instanceGroups, VersionPolicy versionPolicy,
+                          String defaultModelFilename, GantryOptions gantry, List<String> warnings) {
+
+    public static final String DEFAULT_MODEL_FILENAME = "model.onnx";
+
+    public ModelConfig {
+        Objects.requireNonNull(name, "name");
+        Checks.atLeast("max_batch_size", maxBatchSize, 0);
+        Objects.requireNonNull(dynamicBatching, "dynamicBatching");
+        if (maxBatchSize > 0 && dynamicBatching.isPresent()) {
+            for (int size : dynamicBatching.get().preferredBatchSizes()) {
+                if (size > maxBatchSize) {
+                    throw new IllegalArgumentException("dynamic_batching.preferred_batch_size must be <= max_batch_size "
+                            + maxBatchSize + ", was " + size);
+                }
+            }
+        }
+        instanceGroups = instanceGroups.isEmpty() ? List.of(InstanceGroup.defaults()) : List.copyOf(instanceGroups);
+        Objects.requireNonNull(versionPolicy, "versionPolicy");
+        if (!isPlainFileName(defaultModelFilename)) {
+            throw new IllegalArgumentException(
+                    "default_model_filename must be a file name without a directory, was '" + defaultModelFilename + "'");
+        }
+        Objects.requireNonNull(gantry, "gantry");
+        warnings = List.copyOf(warnings);
+    }
+
+    /** What Triton assumes for a model directory without a configuration file. */
+    public static ModelConfig defaults() {
+        return new ModelConfig(Optional.empty(), 0, Optional.empty(), List.of(InstanceGroup.defaults()),
+                VersionPolicy.defaults(), DEFAULT_MODEL_FILENAME, GantryOptions.defaults(), List.of());
+    }
+
+    /** This configuration with {@code warning} appended to its warnings. */
+    public ModelConfig withWarning(String warning) {
+        List<String> all = new ArrayList<>(warnings);
+        all.add(warning);
+        return new ModelConfig(name, maxBatchSize, dynamicBatching, instanceGroups, versionPolicy,
+                defaultModelFilename, gantry, all);
+    }
+
+    private static boolean isPlainFileName(String fileName) {
+        return fileName != null && !fileName.isBlank() && !fileName.equals(".") && !fileName.equals("..")
+                && fileName.indexOf('/') < 0 && fileName.indexOf('\\') < 0;
+    }
+}
