@@ -114,6 +114,11 @@ final class ConfigMapper {
                         preferred.add(integer(size, fieldPath));
                     }
                 }
+                // Gantry also takes the two queue-policy fields flat under dynamic_batching (a shorthand for
+                // Triton's default_queue_policy block); the nested form wins when both are given.
+                case "max_queue_size" -> maxQueueSize = maxQueueSize != 0 ? maxQueueSize : integer(value, fieldPath);
+                case "default_timeout_microseconds" ->
+                        defaultTimeout = defaultTimeout != 0 ? defaultTimeout : longInteger(value, fieldPath);
                 case "default_queue_policy" -> {
                     for (Map.Entry<String, JsonNode> policy : fields(object(value, fieldPath))) {
                         String policyKey = policy.getKey();

@@ -32,6 +32,15 @@ class ModelConfigParserTest {
                           default_queue_policy { max_queue_size: 64 default_timeout_microseconds: 5000 }
                         }
                         """),
+                Arguments.of("queue policy written flat, as Gantry's shorthand",
+                        """
+                        {"max_batch_size": 8, "dynamic_batching": {"max_queue_size": 64,
+                           "default_timeout_microseconds": 5000}}
+                        """,
+                        """
+                        max_batch_size: 8
+                        dynamic_batching { default_queue_policy { max_queue_size: 64 default_timeout_microseconds: 5000 } }
+                        """),
                 Arguments.of("empty dynamic batching block", "{\"dynamic_batching\": {}}", "dynamic_batching { }"),
                 Arguments.of("one preferred size written once",
                         "{\"max_batch_size\": 4, \"dynamic_batching\": {\"preferred_batch_size\": [4]}}",

@@ -16,5 +16,7 @@ public enum ErrorCode {
     /** The request waited past its timeout before it could run. */
     DEADLINE_EXCEEDED,
     /** The request body was larger than the server accepts. */
-    PAYLOAD_TOO_LARGE
+    PAYLOAD_TOO_LARGE,
+    /** The request body is in a format the endpoint does not take. */
+    UNSUPPORTED_MEDIA_TYPE
 }

@@ -1,0 +1,79 @@
+package dev.gantry.core.engine;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.repository.zoo.ZooModel;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.gantry.core.error.ErrorCode;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.core.inference.Tensor;
+import dev.gantry.core.model.ModelSignature;
+import dev.gantry.core.scheduling.ModelExecutor;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A model loaded through DJL on ONNX Runtime. {@link #run} is safe to call from several threads at once:
+ * ORT sessions support concurrent runs, so instances of one version share one session.
+ */
+final class OrtExecutor implements ModelExecutor {
+    private final ZooModel<NDList, NDList> model;
+    private final OrtSession session;
+    private final OrtSession.SessionOptions options;
+    private final OrtEnvironment env;
+    private final ModelSignature signature;
+
+    OrtExecutor(ZooModel<NDList, NDList> model, OrtSession session, OrtSession.SessionOptions options)
+            throws OrtException {
+        this.model = model;
+        this.session = session;
+        this.options = options;
+        this.env = OrtEnvironment.getEnvironment();
+        this.signature = SignatureReader.read(session);
+    }
+
+    @Override
+    public ModelSignature signature() {
+        return signature;
+    }
+
+    @Override
+    public List<Tensor> run(List<Tensor> inputs, Set<String> outputs) {
+        Map<String, OnnxTensor> feed = new LinkedHashMap<>();
+        try {
+            for (Tensor t : inputs) {
+                feed.put(t.name(), OrtTensors.toOrt(env, t));
+            }
+            try (OrtSession.Result result = outputs.isEmpty() ? session.run(feed) : session.run(feed, outputs)) {
+                List<Tensor> out = new ArrayList<>(result.size());
+                for (Map.Entry<String, OnnxValue> e : result) {
+                    if (!(e.getValue() instanceof OnnxTensor tensor)) {
+                        throw new GantryException(ErrorCode.UNSUPPORTED, "output '" + e.getKey()
+                                + "' is not a tensor; Gantry returns tensor outputs only");
+                    }
+                    out.add(OrtTensors.fromOrt(e.getKey(), tensor));
+                }
+                return out;
+            }
+        } catch (OrtException e) {
+            throw new GantryException(ErrorCode.INTERNAL, "ONNX Runtime failed: " + e.getMessage());
+        } finally {
+            for (OnnxTensor t : feed.values()) {
+                t.close();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        options.close();
+    }
+}

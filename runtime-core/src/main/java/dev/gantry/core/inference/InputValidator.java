@@ -1,0 +1,86 @@
+package dev.gantry.core.inference;
+
+import dev.gantry.core.error.ErrorCode;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.core.model.DataType;
+import dev.gantry.core.model.ModelSignature;
+import dev.gantry.core.model.TensorSpec;
+
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+
+/** Checks a request against a model's signature before it is admitted, so the engine only sees valid input. */
+public final class InputValidator {
+    private InputValidator() {
+    }
+
+    /**
+     * @param maxBatchSize the model's max_batch_size: when positive, dimension 0 of every input is the batch
+     *     dimension, must agree across inputs and lie in [1, maxBatchSize]
+     * @throws GantryException INVALID_ARG naming the input and what is wrong
+     */
+    public static void validate(InferenceRequest request, ModelSignature signature, int maxBatchSize) {
+        for (TensorSpec spec : signature.inputs()) {
+            if (!spec.isSupported()) {
+                throw new GantryException(ErrorCode.INVALID_ARG, spec.unsupportedReason().orElseThrow());
+            }
+        }
+        Set<String> seen = new HashSet<>();
+        long batch = -1;
+        for (Tensor t : request.inputs()) {
+            if (!seen.add(t.name())) {
+                throw GantryException.invalid("input '" + t.name() + "' appears more than once");
+            }
+            TensorSpec spec = signature.input(t.name()).orElseThrow(() -> GantryException.invalid(
+                    "unknown input '" + t.name() + "'; the model's inputs are " + names(signature)));
+            DataType expected = spec.datatype().orElseThrow();
+            if (t.datatype() != expected) {
+                throw GantryException.invalid("input '" + t.name() + "' expects " + expected + ", got " + t.datatype());
+            }
+            long[] want = spec.shape();
+            long[] got = t.shape();
+            if (want.length != got.length) {
+                throw GantryException.invalid("input '" + t.name() + "' expects rank " + want.length + " shape "
+                        + shapeText(want) + ", got " + Arrays.toString(got));
+            }
+            for (int i = 0; i < want.length; i++) {
+                if (want[i] >= 0 && want[i] != got[i]) {
+                    throw GantryException.invalid("input '" + t.name() + "' expects shape " + shapeText(want)
+                            + ", got " + Arrays.toString(got) + " (dimension " + i + ")");
+                }
+            }
+            if (maxBatchSize > 0 && got.length > 0) {
+                if (got[0] < 1 || got[0] > maxBatchSize) {
+                    throw GantryException.invalid("input '" + t.name() + "' has batch dimension " + got[0]
+                            + "; this model takes 1 to " + maxBatchSize + " rows per request (max_batch_size)");
+                }
+                if (batch >= 0 && got[0] != batch) {
+                    throw GantryException.invalid("input '" + t.name() + "' has " + got[0]
+                            + " rows but another input has " + batch + "; all inputs must have the same batch size");
+                }
+                batch = got[0];
+            }
+        }
+        for (TensorSpec spec : signature.inputs()) {
+            if (!seen.contains(spec.name())) {
+                throw GantryException.invalid("missing input '" + spec.name() + "'; the model's inputs are "
+                        + names(signature));
+            }
+        }
+        for (String out : request.requestedOutputs()) {
+            if (signature.output(out).isEmpty()) {
+                throw GantryException.invalid("unknown output '" + out + "'; the model's outputs are "
+                        + signature.outputs().stream().map(TensorSpec::name).toList());
+            }
+        }
+    }
+
+    private static String names(ModelSignature s) {
+        return s.inputs().stream().map(TensorSpec::name).toList().toString();
+    }
+
+    private static String shapeText(long[] shape) {
+        return Arrays.toString(shape).replace("-1", "*");
+    }
+}

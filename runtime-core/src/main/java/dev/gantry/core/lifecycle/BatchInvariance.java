@@ -1,0 +1,126 @@
+package dev.gantry.core.lifecycle;
+
+import dev.gantry.core.inference.Tensor;
+import dev.gantry.core.model.DataType;
+import dev.gantry.core.model.ModelSignature;
+import dev.gantry.core.scheduling.Batches;
+import dev.gantry.core.scheduling.ModelExecutor;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** Checks whether a model computes each row of a batch as it would compute that row alone. */
+final class BatchInvariance {
+    /*
+     * Dynamic batching is only safe when a row's result does not depend on the other rows of its batch. Most
+     * float models are, bit for bit, on ORT's CPU kernels. Dynamically quantized models are not: they derive
+     * the activation scale from the whole input tensor, so a row's result changes with its neighbours. We run
+     * `rows` synthetic rows once as a batch and once one by one and require every output to be bit-identical.
+     * Integer inputs are drawn from {0, 1}: integer inputs are often indices (token ids, token types into a
+     * two-row table), and 0 and 1 are valid indices for any table, so the synthetic run does not fail where
+     * real inputs would not.
+     */
+    private static final long[] INT_BOUNDS = {2};
+    private static final long INNER_DYNAMIC_DIM = 8;
+
+    private BatchInvariance() {
+    }
+
+    /** Empty if invariant; otherwise what differed. Runtime failures of the model propagate. */
+    static Optional<String> check(ModelExecutor executor, ModelSignature signature, int rows, long seed) {
+        RuntimeException last = null;
+        for (long bound : INT_BOUNDS) {
+            try {
+                return compare(executor, signature, rows, bound, seed);
+            } catch (RuntimeException e) {
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    /** Runs one warm-up execution of one row; returns the integer bound that the model accepted. */
+    static long warmUp(ModelExecutor executor, ModelSignature signature, long rowsIfDynamic) {
+        RuntimeException last = null;
+        for (long bound : INT_BOUNDS) {
+            try {
+                executor.run(SyntheticInputs.generate(signature, rowsIfDynamic, INNER_DYNAMIC_DIM, bound, 1), Set.of());
+                return bound;
+            } catch (RuntimeException e) {
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    private static Optional<String> compare(ModelExecutor executor, ModelSignature signature, int rows, long bound,
+                                            long seed) {
+        List<Tensor> batch = SyntheticInputs.generate(signature, rows, INNER_DYNAMIC_DIM, bound, seed);
+        List<Tensor> batched = executor.run(batch, Set.of());
+        int[] ones = new int[rows];
+        java.util.Arrays.fill(ones, 1);
+        List<List<Tensor>> inputRows = new ArrayList<>();
+        for (Tensor t : batch) {
+            inputRows.add(Batches.split(t, ones));
+        }
+        List<List<Tensor>> batchedRows = new ArrayList<>();
+        for (Tensor t : batched) {
+            batchedRows.add(Batches.split(t, ones));
+        }
+        double worst = 0;
+        String worstOutput = null;
+        for (int r = 0; r < rows; r++) {
+            List<Tensor> single = new ArrayList<>();
+            for (List<Tensor> in : inputRows) {
+                single.add(in.get(r));
+            }
+            List<Tensor> alone = executor.run(single, Set.of());
+            for (int o = 0; o < batched.size(); o++) {
+                Tensor b = batchedRows.get(o).get(r);
+                Tensor a = alone.stream().filter(t -> t.name().equals(b.name())).findFirst().orElseThrow();
+                if (!a.contentEquals(b)) {
+                    double d = maxAbsDiff(a, b);
+                    if (worstOutput == null || d > worst) {
+                        worst = d;
+                        worstOutput = b.name();
+                    }
+                }
+            }
+        }
+        if (worstOutput == null) {
+            return Optional.empty();
+        }
+        return Optional.of(String.format(java.util.Locale.ROOT,
+                "output '%s' differs by up to %.4g between a row computed alone and the same row in a batch of %d",
+                worstOutput, worst, rows));
+    }
+
+    private static double maxAbsDiff(Tensor a, Tensor b) {
+        if (!a.datatype().isFixedSize() || a.elementCount() != b.elementCount()) {
+            return Double.POSITIVE_INFINITY;
+        }
+        ByteBuffer x = a.data();
+        ByteBuffer y = b.data();
+        double worst = 0;
+        long n = a.elementCount();
+        for (int i = 0; i < n; i++) {
+            worst = Math.max(worst, Math.abs(value(x, a.datatype(), i) - value(y, a.datatype(), i)));
+        }
+        return worst;
+    }
+
+    private static double value(ByteBuffer b, DataType t, int i) {
+        return switch (t) {
+            case FP32 -> b.getFloat(i * 4);
+            case FP64 -> b.getDouble(i * 8);
+            case FP16 -> Float.float16ToFloat(b.getShort(i * 2));
+            case INT64, UINT64 -> b.getLong(i * 8);
+            case INT32, UINT32 -> b.getInt(i * 4);
+            case INT16, UINT16 -> b.getShort(i * 2);
+            default -> b.get(i);
+        };
+    }
+}

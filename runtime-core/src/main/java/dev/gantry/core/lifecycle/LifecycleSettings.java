@@ -1,0 +1,31 @@
+package dev.gantry.core.lifecycle;
+
+import dev.gantry.core.engine.ExecutionSettings;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Server-wide defaults for loading and serving model versions.
+ *
+ * @param execution ORT threading for models whose config does not set it
+ * @param defaultMaxQueueSize queue bound for models whose config does not set max_queue_size
+ * @param drainTimeout how long an unloading version may take to answer what it admitted
+ * @param batchingEnabled false turns dynamic batching off for every model (the "batching off" benchmark arm)
+ */
+public record LifecycleSettings(ExecutionSettings execution, int defaultMaxQueueSize, Duration drainTimeout,
+                                boolean batchingEnabled) {
+    public LifecycleSettings {
+        Objects.requireNonNull(execution, "execution");
+        if (defaultMaxQueueSize < 1) {
+            throw new IllegalArgumentException("default max queue size must be >= 1, was " + defaultMaxQueueSize);
+        }
+        if (drainTimeout.isNegative()) {
+            throw new IllegalArgumentException("drain timeout must be >= 0, was " + drainTimeout);
+        }
+    }
+
+    public static LifecycleSettings defaults() {
+        return new LifecycleSettings(ExecutionSettings.cpuDefaults(), 1024, Duration.ofSeconds(30), true);
+    }
+}

@@ -1,0 +1,282 @@
+package dev.gantry.core.lifecycle;
+
+import dev.gantry.core.engine.ExecutionSettings;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.core.metrics.InferenceMetrics;
+import dev.gantry.core.metrics.MetricNames;
+import dev.gantry.core.model.ModelId;
+import dev.gantry.core.model.ModelReadyState;
+import dev.gantry.core.model.ModelSignature;
+import dev.gantry.core.model.TensorSpec;
+import dev.gantry.core.scheduling.BatchPolicy;
+import dev.gantry.core.scheduling.DynamicBatchScheduler;
+import dev.gantry.core.scheduling.ModelExecutor;
+import dev.gantry.core.scheduling.Ticker;
+import dev.gantry.store.repository.DynamicBatching;
+import dev.gantry.store.repository.InstanceGroup;
+import dev.gantry.store.repository.ModelConfig;
+import dev.gantry.store.repository.ModelEntry;
+import dev.gantry.store.repository.ModelVersionEntry;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Loads and unloads model versions and publishes their states. Readers take the current snapshot without
+ * locking; every change publishes a new immutable map.
+ */
+public final class ModelLifecycle implements AutoCloseable {
+    /*
+     * Loading a version: LOADING -> (DJL/ORT load, signature, config checks, one warm-up inference, the batch
+     * invariance check when dynamic batching is asked for) -> READY, or UNAVAILABLE with the reason. A version
+     * becomes routable only when READY, so a request never meets a half-loaded model. Unloading: UNLOADING
+     * (no longer routable), its scheduler stops admitting and answers everything it admitted, then the ORT
+     * session closes and the version is UNAVAILABLE("unloaded").
+     */
+    private static final Logger log = LoggerFactory.getLogger(ModelLifecycle.class);
+    private static final int INVARIANCE_ROWS = 4;
+
+    private final LifecycleSettings settings;
+    private final MeterRegistry registry;
+    private final ExecutorFactory factory;
+    private final Executor loaderExecutor;
+    private final ScheduledExecutorService timers;
+    private final AtomicReference<Map<ModelId, ModelVersionState>> states =
+            new AtomicReference<>(Collections.emptyMap());
+    private final Map<ModelId, Loaded> loaded = new ConcurrentHashMap<>();
+
+    private record Loaded(ModelExecutor executor, DynamicBatchScheduler scheduler, InferenceMetrics metrics) {
+    }
+
+    public ModelLifecycle(LifecycleSettings settings, MeterRegistry registry, ExecutorFactory factory,
+                          Executor loaderExecutor, ScheduledExecutorService timers) {
+        this.settings = settings;
+        this.registry = registry;
+        this.factory = factory;
+        this.loaderExecutor = loaderExecutor;
+        this.timers = timers;
+    }
+
+    /** Every version's state, ordered by model and version. */
+    public Map<ModelId, ModelVersionState> snapshot() {
+        return states.get();
+    }
+
+    public Optional<ModelVersionState> state(ModelId id) {
+        return Optional.ofNullable(states.get().get(id));
+    }
+
+    /** The versions of one model, ascending. */
+    public List<ModelVersionState> versions(String model) {
+        List<ModelVersionState> out = new ArrayList<>();
+        for (ModelVersionState s : states.get().values()) {
+            if (s.id().name().equals(model)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** True when no version is LOADING or UNLOADING. */
+    public boolean settled() {
+        return states.get().values().stream().noneMatch(
+                s -> s.state() == ModelReadyState.LOADING || s.state() == ModelReadyState.UNLOADING);
+    }
+
+    /** Loads a version in the background; completes with its final state (READY or UNAVAILABLE), never fails. */
+    public CompletableFuture<ModelVersionState> load(ModelEntry entry, ModelVersionEntry version) {
+        ModelId id = new ModelId(entry.name(), version.version());
+        ModelVersionState current = states.get().get(id);
+        if (current != null && (current.state() == ModelReadyState.READY
+                || current.state() == ModelReadyState.LOADING)) {
+            return CompletableFuture.completedFuture(current);
+        }
+        publish(ModelVersionState.loading(id));
+        return CompletableFuture.supplyAsync(() -> doLoad(entry, version, id), loaderExecutor)
+                .exceptionally(e -> {
+                    log.error("{}: load failed", id, e);
+                    ModelVersionState failed = ModelVersionState.unavailable(id, "load failed: " + e, Optional.empty(),
+                            List.of());
+                    publish(failed);
+                    return failed;
+                });
+    }
+
+    private ModelVersionState doLoad(ModelEntry entry, ModelVersionEntry version, ModelId id) {
+        long start = System.nanoTime();
+        ModelVersionState result = loadVersion(entry, version, id);
+        Timer.builder(MetricNames.MODEL_LOAD_DURATION.meterName())
+                .description("Load and warm-up of a model version")
+                .tags("model", id.name(), "version", Long.toString(id.version()),
+                        "outcome", result.isReady() ? "success" : "error")
+                .register(registry).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        if (result.isReady()) {
+            log.info("{} READY in {} ms{}", id, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start),
+                    result.notes().isEmpty() ? "" : " (" + String.join("; ", result.notes()) + ")");
+        } else {
+            log.warn("{} UNAVAILABLE: {}", id, result.reason().orElse("?"));
+        }
+        publish(result);
+        return result;
+    }
+
+    private ModelVersionState loadVersion(ModelEntry entry, ModelVersionEntry version, ModelId id) {
+        List<String> notes = new ArrayList<>(entry.config().warnings());
+        Optional<String> configFailure = entry.configFailure();
+        if (configFailure.isPresent()) {
+            return ModelVersionState.unavailable(id, configFailure.get(), Optional.empty(), notes);
+        }
+        ModelConfig config = entry.config();
+        ModelExecutor executor;
+        try {
+            executor = factory.load(version.directory(), config.defaultModelFilename(), executionSettings(config));
+        } catch (GantryException e) {
+            return ModelVersionState.unavailable(id, e.getMessage(), Optional.empty(), notes);
+        } catch (RuntimeException e) {
+            return ModelVersionState.unavailable(id, "load failed: " + e, Optional.empty(), notes);
+        }
+        try {
+            ModelSignature signature = executor.signature();
+            Optional<String> problem = checkConfigAgainst(config, signature);
+            if (problem.isPresent()) {
+                executor.close();
+                return ModelVersionState.unavailable(id, problem.get(), Optional.of(signature), notes);
+            }
+            BatchPolicy policy = batchPolicy(config, signature, executor, notes);
+            InferenceMetrics metrics = InferenceMetrics.register(registry, id);
+            DynamicBatchScheduler scheduler = DynamicBatchScheduler.start(id, executor, policy, metrics, timers,
+                    Ticker.system());
+            loaded.put(id, new Loaded(executor, scheduler, metrics));
+            return new ModelVersionState(id, ModelReadyState.READY, Optional.empty(), Optional.of(signature),
+                    Optional.of(policy), Optional.of(scheduler), notes);
+        } catch (GantryException e) {
+            executor.close();
+            return ModelVersionState.unavailable(id, e.getMessage(), Optional.empty(), notes);
+        } catch (RuntimeException e) {
+            executor.close();
+            return ModelVersionState.unavailable(id, "load failed: " + e, Optional.empty(), notes);
+        }
+    }
+
+    private ExecutionSettings executionSettings(ModelConfig config) {
+        ExecutionSettings base = settings.execution();
+        var g = config.gantry();
+        ExecutionSettings s = new ExecutionSettings(g.intraOpThreads().orElse(base.intraOpThreads()),
+                g.interOpThreads().orElse(base.interOpThreads()), g.allowSpinning().orElse(base.allowSpinning()),
+                base.gpuDevice());
+        for (InstanceGroup group : config.instanceGroups()) {
+            if (group.kind() == InstanceGroup.Kind.KIND_GPU) {
+                return s.onGpu(group.gpus().isEmpty() ? 0 : group.gpus().get(0));
+            }
+        }
+        return s;
+    }
+
+    private static Optional<String> checkConfigAgainst(ModelConfig config, ModelSignature signature) {
+        if (config.maxBatchSize() > 0) {
+            for (TensorSpec in : signature.inputs()) {
+                if (in.rank() == 0 || in.dim(0) != -1) {
+                    return Optional.of("config max_batch_size is " + config.maxBatchSize() + " but input '"
+                            + in.name() + "' has shape " + java.util.Arrays.toString(in.shape())
+                            + ", without a dynamic first (batch) dimension; set max_batch_size to 0");
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private BatchPolicy batchPolicy(ModelConfig config, ModelSignature signature, ModelExecutor executor,
+                                    List<String> notes) {
+        DynamicBatching db = config.dynamicBatching().orElse(DynamicBatching.defaults());
+        int queueSize = db.maxQueueSize() > 0 ? db.maxQueueSize() : settings.defaultMaxQueueSize();
+        int instances = config.instanceGroups().stream().mapToInt(InstanceGroup::count).sum();
+        boolean supported = signature.inputs().stream().allMatch(TensorSpec::isSupported);
+        if (!supported) {
+            notes.add("not warmed up: " + signature.inputs().stream().filter(t -> !t.isSupported())
+                    .map(t -> t.unsupportedReason().orElseThrow()).findFirst().orElseThrow());
+        } else {
+            BatchInvariance.warmUp(executor, signature, 1);
+        }
+        boolean batching = config.dynamicBatching().isPresent() && config.maxBatchSize() > 1 && supported;
+        if (batching && !settings.batchingEnabled()) {
+            notes.add("dynamic batching is off server-wide");
+            batching = false;
+        }
+        if (batching && !signature.firstDimensionIsDynamic()) {
+            notes.add("not batched across requests: not every output has a dynamic first dimension");
+            batching = false;
+        }
+        if (batching) {
+            Optional<String> variance = BatchInvariance.check(executor, signature,
+                    Math.min(config.maxBatchSize(), INVARIANCE_ROWS), 7);
+            if (variance.isPresent()) {
+                if (config.gantry().allowNonInvariantBatching()) {
+                    notes.add("batched although not batch-invariant (gantry.allow_non_invariant_batching): "
+                            + variance.get());
+                } else {
+                    notes.add("not batched across requests: not batch-invariant, " + variance.get()
+                            + "; set gantry.allow_non_invariant_batching to batch anyway");
+                    batching = false;
+                }
+            }
+        }
+        BatchPolicy policy = new BatchPolicy(config.maxBatchSize(), batching, db.maxQueueDelayMicros(),
+                db.preferredBatchSizes(), queueSize, db.defaultTimeoutMicros(), Math.max(1, instances));
+        return policy;
+    }
+
+    /**
+     * Unloads a version: stops routing to it, lets it answer everything it admitted (up to the drain
+     * timeout), then frees it. Completes when it is gone.
+     */
+    public CompletableFuture<Void> unload(ModelId id) {
+        ModelVersionState current = states.get().get(id);
+        Loaded l = loaded.remove(id);
+        if (current == null || l == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        publish(current.withState(ModelReadyState.UNLOADING));
+        return l.scheduler().stop(settings.drainTimeout()).whenComplete((v, e) -> {
+            l.executor().close();
+            l.metrics().remove();
+            publish(ModelVersionState.unavailable(id, "unloaded", current.signature(), current.notes()));
+            log.info("{} unloaded", id);
+        });
+    }
+
+    /** Unloads every version, draining each; completes when all are gone. */
+    public CompletableFuture<Void> unloadAll() {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (ModelId id : List.copyOf(loaded.keySet())) {
+            all.add(unload(id));
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    }
+
+    private void publish(ModelVersionState s) {
+        states.updateAndGet(m -> {
+            Map<ModelId, ModelVersionState> next = new TreeMap<>(m);
+            next.put(s.id(), s);
+            return Collections.unmodifiableMap(next);
+        });
+    }
+
+    @Override
+    public void close() {
+        unloadAll().join();
+    }
+}

@@ -1,0 +1,50 @@
+package dev.gantry.core.scheduling;
+
+import java.util.List;
+
+/**
+ * How one model version's requests are queued and grouped.
+ *
+ * @param maxBatchSize most rows one execution may hold; 0 when the model has no batch dimension
+ * @param batchAcrossRequests whether requests are combined into one execution (dynamic batching)
+ * @param maxQueueDelayMicros how long the oldest queued request may wait for more to join its batch
+ * @param preferredBatchSizes batch sizes that are dispatched at once when reached
+ * @param maxQueueSize most requests waiting; one more is refused with RESOURCE_EXHAUSTED
+ * @param defaultTimeoutMicros queue timeout for requests that do not set one; 0 for none
+ * @param instanceCount how many executions of this version may run at once
+ */
+public record BatchPolicy(int maxBatchSize, boolean batchAcrossRequests, long maxQueueDelayMicros,
+                          List<Integer> preferredBatchSizes, int maxQueueSize, long defaultTimeoutMicros,
+                          int instanceCount) {
+    public BatchPolicy {
+        if (maxBatchSize < 0) {
+            throw new IllegalArgumentException("max_batch_size must be >= 0, was " + maxBatchSize);
+        }
+        if (maxQueueDelayMicros < 0) {
+            throw new IllegalArgumentException("max_queue_delay_microseconds must be >= 0, was " + maxQueueDelayMicros);
+        }
+        if (maxQueueSize < 1) {
+            throw new IllegalArgumentException("max_queue_size must be >= 1, was " + maxQueueSize);
+        }
+        if (defaultTimeoutMicros < 0) {
+            throw new IllegalArgumentException("default_timeout_microseconds must be >= 0, was " + defaultTimeoutMicros);
+        }
+        if (instanceCount < 1) {
+            throw new IllegalArgumentException("instance count must be >= 1, was " + instanceCount);
+        }
+        preferredBatchSizes = preferredBatchSizes.stream().sorted().toList();
+        if (batchAcrossRequests && maxBatchSize < 1) {
+            throw new IllegalArgumentException("dynamic batching needs max_batch_size >= 1, was " + maxBatchSize);
+        }
+    }
+
+    /** One request per execution: the "batching off" arm. */
+    public static BatchPolicy unbatched(int maxBatchSize, int maxQueueSize, int instanceCount) {
+        return new BatchPolicy(maxBatchSize, false, 0, List.of(), maxQueueSize, 0, instanceCount);
+    }
+
+    public BatchPolicy withoutCrossRequestBatching() {
+        return new BatchPolicy(maxBatchSize, false, maxQueueDelayMicros, preferredBatchSizes, maxQueueSize,
+                defaultTimeoutMicros, instanceCount);
+    }
+}

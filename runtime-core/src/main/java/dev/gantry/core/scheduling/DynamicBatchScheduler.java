@@ -1,0 +1,454 @@
+package dev.gantry.core.scheduling;
+
+import dev.gantry.core.error.ErrorCode;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.core.inference.InferenceRequest;
+import dev.gantry.core.inference.InferenceResponse;
+import dev.gantry.core.inference.Tensor;
+import dev.gantry.core.metrics.InferenceMetrics;
+import dev.gantry.core.model.ModelId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One bounded queue per model version, drained by one thread per instance; each thread takes the oldest
+ * request and, when batching is on, the queued requests that can share its execution.
+ */
+public final class DynamicBatchScheduler implements Scheduler {
+    /*
+     * Grouping. The oldest request opens a batch. Requests join it when every input has the same datatype and
+     * the same dimensions after the first (so rows can be stacked along dimension 0) and the rows fit in
+     * max_batch_size. Requests that cannot join stay queued, in order, for the next batch. A batch is
+     * dispatched at once when it is full or reaches a preferred size; otherwise the thread waits for more
+     * until the oldest request has waited max_queue_delay (0: take what is queued, never wait).
+     *
+     * Timeouts. A request with a timeout gets a timer; if it fires while the request is still queued the
+     * request is removed and answered DEADLINE_EXCEEDED without running. A thread that dequeues an already
+     * expired request (a late timer) answers it the same way. Once an execution has started, it finishes.
+     *
+     * Locking. One lock guards the queue and the counters; it is never held during model execution.
+     */
+    private static final Logger log = LoggerFactory.getLogger(DynamicBatchScheduler.class);
+
+    private final ModelId model;
+    private final ModelExecutor executor;
+    private final BatchPolicy policy;
+    private final InferenceMetrics metrics;
+    private final ScheduledExecutorService timers;
+    private final Ticker ticker;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private final AtomicInteger executing = new AtomicInteger();
+    private final List<Thread> workers = new ArrayList<>();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private boolean accepting = true;
+    private int liveWorkers;
+
+    private DynamicBatchScheduler(ModelId model, ModelExecutor executor, BatchPolicy policy, InferenceMetrics metrics,
+                                  ScheduledExecutorService timers, Ticker ticker) {
+        this.model = model;
+        this.executor = executor;
+        this.policy = policy;
+        this.metrics = metrics;
+        this.timers = timers;
+        this.ticker = ticker;
+    }
+
+    /**
+     * Starts a scheduler with {@code policy.instanceCount()} threads.
+     *
+     * @param timers runs queue-timeout timers; shared between schedulers
+     */
+    public static DynamicBatchScheduler start(ModelId model, ModelExecutor executor, BatchPolicy policy,
+                                              InferenceMetrics metrics, ScheduledExecutorService timers,
+                                              Ticker ticker) {
+        DynamicBatchScheduler s = new DynamicBatchScheduler(model, executor, policy, metrics, timers, ticker);
+        metrics.pendingGauge(s::queuedCount);
+        s.liveWorkers = policy.instanceCount();
+        for (int i = 0; i < policy.instanceCount(); i++) {
+            Thread t = Thread.ofPlatform().daemon(true).name("gantry-infer-" + model.name() + "-" + model.version()
+                    + "-" + i).unstarted(s::workLoop);
+            s.workers.add(t);
+        }
+        s.workers.forEach(Thread::start);
+        return s;
+    }
+
+    public BatchPolicy policy() {
+        return policy;
+    }
+
+    @Override
+    public CompletableFuture<InferenceResponse> enqueue(InferenceRequest request) {
+        long now = ticker.read();
+        Pending p = new Pending(request, rowsOf(request), now);
+        long timeoutMicros = request.timeoutMicros().orElse(policy.defaultTimeoutMicros());
+        lock.lock();
+        try {
+            if (!accepting) {
+                return failed(p, new GantryException(ErrorCode.UNAVAILABLE, "model '" + model.name() + "' version "
+                        + model.version() + " is shutting down and admits no new requests"));
+            }
+            if (queue.size() >= policy.maxQueueSize()) {
+                return failed(p, new GantryException(ErrorCode.RESOURCE_EXHAUSTED, "model '" + model.name()
+                        + "' version " + model.version() + " has " + queue.size()
+                        + " requests queued, its max_queue_size; retry later"));
+            }
+            queue.addLast(p);
+            if (timeoutMicros > 0) {
+                p.deadline = now + TimeUnit.MICROSECONDS.toNanos(timeoutMicros);
+                p.timer = timers.schedule(() -> expire(p), timeoutMicros, TimeUnit.MICROSECONDS);
+            }
+            changed.signal();
+        } finally {
+            lock.unlock();
+        }
+        return p.future;
+    }
+
+    private CompletableFuture<InferenceResponse> failed(Pending p, GantryException e) {
+        metrics.requestFailed(e.code(), 0);
+        p.future.completeExceptionally(e);
+        return p.future;
+    }
+
+    private void expire(Pending p) {
+        boolean removed;
+        lock.lock();
+        try {
+            removed = queue.remove(p);
+            if (removed) {
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (removed) {
+            answerExpired(p);
+        }
+    }
+
+    private void answerExpired(Pending p) {
+        long waited = ticker.read() - p.admitted;
+        metrics.requestFailed(ErrorCode.DEADLINE_EXCEEDED, waited);
+        p.future.completeExceptionally(new GantryException(ErrorCode.DEADLINE_EXCEEDED, "request waited "
+                + TimeUnit.NANOSECONDS.toMicros(waited) + " us in the queue of model '" + model.name() + "' version "
+                + model.version() + ", past its timeout; it was not executed"));
+        checkDrained();
+    }
+
+    @Override
+    public int inflightCount() {
+        return queuedCount() + executing.get();
+    }
+
+    @Override
+    public int queuedCount() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> stop(Duration drainTimeout) {
+        lock.lock();
+        try {
+            accepting = false;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        checkDrained();
+        timers.schedule(this::abandonQueued, drainTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        return drained;
+    }
+
+    private void abandonQueued() {
+        List<Pending> left;
+        lock.lock();
+        try {
+            left = new ArrayList<>(queue);
+            queue.clear();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        for (Pending p : left) {
+            cancelTimer(p);
+            metrics.requestFailed(ErrorCode.UNAVAILABLE, ticker.read() - p.admitted);
+            p.future.completeExceptionally(new GantryException(ErrorCode.UNAVAILABLE, "model '" + model.name()
+                    + "' version " + model.version() + " was unloaded before this request could run"));
+        }
+        if (!left.isEmpty()) {
+            log.warn("{}: drain timeout passed with {} requests still queued; they were answered UNAVAILABLE",
+                    model, left.size());
+        }
+        checkDrained();
+    }
+
+    private void checkDrained() {
+        boolean done;
+        lock.lock();
+        try {
+            done = !accepting && queue.isEmpty() && executing.get() == 0;
+        } finally {
+            lock.unlock();
+        }
+        if (done) {
+            drained.complete(null);
+        }
+    }
+
+    private void workLoop() {
+        try {
+            while (true) {
+                List<Pending> batch = nextBatch();
+                if (batch == null) {
+                    return;
+                }
+                try {
+                    execute(batch);
+                } finally {
+                    executing.addAndGet(-batch.size());
+                    checkDrained();
+                }
+            }
+        } finally {
+            lock.lock();
+            try {
+                liveWorkers--;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Blocks until a batch is ready; null once stopped and the queue is empty. */
+    private List<Pending> nextBatch() {
+        lock.lock();
+        try {
+            while (true) {
+                while (queue.isEmpty()) {
+                    if (!accepting) {
+                        return null;
+                    }
+                    changed.awaitUninterruptibly();
+                }
+                Pending first = queue.pollFirst();
+                if (first.deadline != 0 && ticker.read() - first.deadline >= 0) {
+                    cancelTimer(first);
+                    lock.unlock();
+                    try {
+                        answerExpired(first);
+                    } finally {
+                        lock.lock();
+                    }
+                    continue;
+                }
+                List<Pending> batch = new ArrayList<>();
+                batch.add(first);
+                int rows = first.rows;
+                if (policy.batchAcrossRequests()) {
+                    long waitUntil = first.admitted + TimeUnit.MICROSECONDS.toNanos(policy.maxQueueDelayMicros());
+                    while (true) {
+                        rows = gather(first, batch, rows);
+                        if (rows >= policy.maxBatchSize() || policy.preferredBatchSizes().contains(rows)) {
+                            break;
+                        }
+                        long remaining = waitUntil - ticker.read();
+                        if (remaining <= 0 || !accepting) {
+                            break;
+                        }
+                        try {
+                            changed.awaitNanos(remaining);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            break;
+                        }
+                    }
+                }
+                executing.addAndGet(batch.size());
+                for (Pending p : batch) {
+                    cancelTimer(p);
+                }
+                return batch;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int gather(Pending first, List<Pending> batch, int rows) {
+        long now = ticker.read();
+        for (Iterator<Pending> it = queue.iterator(); it.hasNext() && rows < policy.maxBatchSize(); ) {
+            Pending p = it.next();
+            if (p.deadline != 0 && now - p.deadline >= 0) {
+                continue;
+            }
+            if (rows + p.rows <= policy.maxBatchSize() && compatible(first.request, p.request)) {
+                it.remove();
+                batch.add(p);
+                rows += p.rows;
+            }
+        }
+        return rows;
+    }
+
+    private static boolean compatible(InferenceRequest a, InferenceRequest b) {
+        if (a.inputs().size() != b.inputs().size()) {
+            return false;
+        }
+        for (Tensor ta : a.inputs()) {
+            Tensor tb = b.input(ta.name()).orElse(null);
+            if (tb == null || ta.datatype() != tb.datatype() || ta.rank() != tb.rank()) {
+                return false;
+            }
+            long[] sa = ta.shape();
+            long[] sb = tb.shape();
+            if (!Arrays.equals(sa, 1, sa.length, sb, 1, sb.length)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void cancelTimer(Pending p) {
+        ScheduledFuture<?> t = p.timer;
+        if (t != null) {
+            t.cancel(/* mayInterruptIfRunning= */ false);
+        }
+    }
+
+    private void execute(List<Pending> batch) {
+        long start = ticker.read();
+        for (Pending p : batch) {
+            metrics.queued(start - p.admitted);
+        }
+        int[] rows = new int[batch.size()];
+        int totalRows = 0;
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = batch.get(i).rows;
+            totalRows += rows[i];
+        }
+        List<List<Tensor>> perRequest;
+        try {
+            List<Tensor> inputs = batch.size() == 1 ? batch.get(0).request.inputs() : stack(batch);
+            List<Tensor> outputs = executor.run(inputs, outputUnion(batch));
+            perRequest = batch.size() == 1 ? List.of(outputs) : unstack(outputs, rows);
+        } catch (GantryException e) {
+            failAll(batch, e);
+            metrics.executed(totalRows, batch.size(), ticker.read() - start);
+            return;
+        } catch (RuntimeException | Error e) {
+            log.error("{}: execution failed", model, e);
+            failAll(batch, new GantryException(ErrorCode.INTERNAL, "model '" + model.name() + "' version "
+                    + model.version() + " failed to execute: " + e));
+            metrics.executed(totalRows, batch.size(), ticker.read() - start);
+            return;
+        }
+        long end = ticker.read();
+        metrics.executed(totalRows, batch.size(), end - start);
+        for (int i = 0; i < batch.size(); i++) {
+            Pending p = batch.get(i);
+            List<Tensor> outs = select(perRequest.get(i), p.request.requestedOutputs());
+            metrics.requestSucceeded(end - p.admitted);
+            p.future.complete(new InferenceResponse(model, p.request.id(), outs));
+        }
+    }
+
+    private static List<Tensor> stack(List<Pending> batch) {
+        List<Tensor> stacked = new ArrayList<>();
+        for (Tensor t : batch.get(0).request.inputs()) {
+            List<Tensor> parts = new ArrayList<>(batch.size());
+            for (Pending p : batch) {
+                parts.add(p.request.input(t.name()).orElseThrow());
+            }
+            stacked.add(Batches.concat(t.name(), parts));
+        }
+        return stacked;
+    }
+
+    private static List<List<Tensor>> unstack(List<Tensor> outputs, int[] rows) {
+        List<List<Tensor>> per = new ArrayList<>(rows.length);
+        for (int i = 0; i < rows.length; i++) {
+            per.add(new ArrayList<>(outputs.size()));
+        }
+        for (Tensor out : outputs) {
+            List<Tensor> parts = Batches.split(out, rows);
+            for (int i = 0; i < rows.length; i++) {
+                per.get(i).add(parts.get(i));
+            }
+        }
+        return per;
+    }
+
+    private static Set<String> outputUnion(List<Pending> batch) {
+        Set<String> union = new LinkedHashSet<>();
+        for (Pending p : batch) {
+            if (p.request.requestedOutputs().isEmpty()) {
+                return Set.of();
+            }
+            union.addAll(p.request.requestedOutputs());
+        }
+        return union;
+    }
+
+    private static List<Tensor> select(List<Tensor> outputs, Set<String> wanted) {
+        if (wanted.isEmpty()) {
+            return outputs;
+        }
+        Set<String> names = new HashSet<>(wanted);
+        return outputs.stream().filter(t -> names.contains(t.name())).toList();
+    }
+
+    private void failAll(List<Pending> batch, GantryException e) {
+        long now = ticker.read();
+        for (Pending p : batch) {
+            metrics.requestFailed(e.code(), now - p.admitted);
+            p.future.completeExceptionally(e);
+        }
+    }
+
+    private int rowsOf(InferenceRequest r) {
+        if (policy.maxBatchSize() == 0 || r.inputs().isEmpty() || r.inputs().get(0).rank() == 0) {
+            return 1;
+        }
+        return (int) Math.max(1, r.inputs().get(0).dim(0));
+    }
+
+    private static final class Pending {
+        final InferenceRequest request;
+        final int rows;
+        final long admitted;
+        final CompletableFuture<InferenceResponse> future = new CompletableFuture<>();
+        long deadline;
+        ScheduledFuture<?> timer;
+
+        Pending(InferenceRequest request, int rows, long admitted) {
+            this.request = request;
+            this.rows = rows;
+            this.admitted = admitted;
+        }
+    }
+}

@@ -1,0 +1,186 @@
+package dev.gantry.http;
+
+import dev.gantry.http.inference.CodecLimits;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Reads {@link ServerConfig} from command-line flags and environment variables (flags win). A bad value fails
+ * with a message naming the setting and the value.
+ */
+public final class ServerConfigParser {
+    /** One setting: its flag, its environment variable, and what it means. */
+    public record Setting(String flag, String env, String defaultValue, String help) {
+    }
+
+    public static final List<Setting> SETTINGS = List.of(
+            new Setting("--host", "GANTRY_HOST", "127.0.0.1", "address to bind"),
+            new Setting("--port", "GANTRY_PORT", "8080", "port to bind (0 picks a free port)"),
+            new Setting("--models", "GANTRY_MODELS", "models", "model repository directory"),
+            new Setting("--data", "GANTRY_DATA", "data", "directory for server state (created if missing)"),
+            new Setting("--event-loops", "GANTRY_EVENT_LOOPS", "1", "Vert.x event loops serving HTTP"),
+            new Setting("--worker-threads", "GANTRY_WORKER_THREADS", "2",
+                    "threads for blocking work (metrics scrape, large bodies)"),
+            new Setting("--max-body-bytes", "GANTRY_MAX_BODY_BYTES", "67108864", "largest request body (413 above)"),
+            new Setting("--max-elements-per-tensor", "GANTRY_MAX_ELEMENTS_PER_TENSOR", "16777216",
+                    "most elements in one input tensor"),
+            new Setting("--max-elements-per-request", "GANTRY_MAX_ELEMENTS_PER_REQUEST", "67108864",
+                    "most elements over all inputs of one request"),
+            new Setting("--max-json-depth", "GANTRY_MAX_JSON_DEPTH", "64", "deepest JSON nesting accepted"),
+            new Setting("--batching", "GANTRY_BATCHING", "true",
+                    "dynamic batching for models that configure it (false: one request per execution)"),
+            new Setting("--intra-op-threads", "GANTRY_INTRA_OP_THREADS", "1",
+                    "ONNX Runtime intra-op threads per model (a model's config may override)"),
+            new Setting("--inter-op-threads", "GANTRY_INTER_OP_THREADS", "1",
+                    "ONNX Runtime inter-op threads per model (1 = sequential graph execution)"),
+            new Setting("--ort-spinning", "GANTRY_ORT_SPINNING", "false", "let idle ORT threads spin-wait"),
+            new Setting("--queue-size", "GANTRY_QUEUE_SIZE", "1024",
+                    "queue bound per model version without max_queue_size (429 when full)"),
+            new Setting("--drain-timeout-ms", "GANTRY_DRAIN_TIMEOUT_MS", "30000",
+                    "how long shutdown and unloads wait for admitted requests"),
+            new Setting("--idle-timeout-ms", "GANTRY_IDLE_TIMEOUT_MS", "60000",
+                    "close connections idle (or stalled mid-request) this long"));
+
+    private ServerConfigParser() {
+    }
+
+    /** Thrown for a bad flag or value; the message is meant for the person starting the server. */
+    public static final class ConfigException extends Exception {
+        public ConfigException(String message) {
+            super(message);
+        }
+    }
+
+    public static ServerConfig parse(List<String> args, Map<String, String> env) throws ConfigException {
+        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, String> source = new LinkedHashMap<>();
+        for (Setting s : SETTINGS) {
+            values.put(s.flag(), s.defaultValue());
+            source.put(s.flag(), "default");
+            String e = env.get(s.env());
+            if (e != null && !e.isBlank()) {
+                values.put(s.flag(), e.trim());
+                source.put(s.flag(), s.env());
+            }
+        }
+        List<String> rest = new ArrayList<>(args);
+        for (int i = 0; i < rest.size(); i++) {
+            String a = rest.get(i);
+            String flag = a;
+            String value = null;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                flag = a.substring(0, eq);
+                value = a.substring(eq + 1);
+            }
+            if (flag.equals("--no-batching")) {
+                values.put("--batching", "false");
+                source.put("--batching", "--no-batching");
+                continue;
+            }
+            if (!values.containsKey(flag)) {
+                throw new ConfigException("unknown option '" + a + "'; options are "
+                        + SETTINGS.stream().map(Setting::flag).toList() + " and --no-batching");
+            }
+            if (value == null) {
+                if (i + 1 >= rest.size()) {
+                    throw new ConfigException("option " + flag + " needs a value");
+                }
+                value = rest.get(++i);
+            }
+            values.put(flag, value);
+            source.put(flag, flag);
+        }
+        Reader r = new Reader(values, source);
+        ServerConfig config = new ServerConfig(
+                r.string("--host"),
+                r.integer("--port", 0, 65535),
+                r.path("--models"),
+                r.path("--data"),
+                r.integer("--event-loops", 1, 64),
+                r.integer("--worker-threads", 1, 256),
+                r.longValue("--max-body-bytes", 1024, 1L << 31),
+                new CodecLimits(r.longValue("--max-elements-per-tensor", 1, Integer.MAX_VALUE),
+                        r.longValue("--max-elements-per-request", 1, Long.MAX_VALUE),
+                        r.integer("--max-json-depth", 2, 10_000)),
+                ServerConfig.cpu(r.integer("--intra-op-threads", 1, 256), r.integer("--inter-op-threads", 1, 256),
+                        r.bool("--ort-spinning")),
+                r.bool("--batching"),
+                r.integer("--queue-size", 1, 10_000_000),
+                Duration.ofMillis(r.longValue("--drain-timeout-ms", 0, 86_400_000L)),
+                Duration.ofMillis(r.longValue("--idle-timeout-ms", 100, 86_400_000L)));
+        if (config.codecLimits().maxElementsPerRequest() < config.codecLimits().maxElementsPerTensor()) {
+            throw new ConfigException("--max-elements-per-request (" + config.codecLimits().maxElementsPerRequest()
+                    + ") must be >= --max-elements-per-tensor (" + config.codecLimits().maxElementsPerTensor() + ")");
+        }
+        return config;
+    }
+
+    private record Reader(Map<String, String> values, Map<String, String> source) {
+        private String describe(String flag) {
+            String s = source.get(flag);
+            return s.equals(flag) || s.equals("default") ? flag : flag + " (from " + s + ")";
+        }
+
+        String string(String flag) throws ConfigException {
+            String v = values.get(flag);
+            if (v.isBlank()) {
+                throw new ConfigException(describe(flag) + " must not be empty");
+            }
+            return v;
+        }
+
+        Path path(String flag) throws ConfigException {
+            try {
+                return Path.of(string(flag));
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new ConfigException(describe(flag) + " is not a valid path: '" + values.get(flag) + "'");
+            }
+        }
+
+        int integer(String flag, int min, int max) throws ConfigException {
+            return (int) longValue(flag, min, max);
+        }
+
+        long longValue(String flag, long min, long max) throws ConfigException {
+            String v = values.get(flag);
+            long n;
+            try {
+                n = Long.parseLong(v.trim());
+            } catch (NumberFormatException e) {
+                throw new ConfigException(describe(flag) + " must be a whole number, was '" + v + "'");
+            }
+            if (n < min || n > max) {
+                throw new ConfigException(describe(flag) + " must be between " + min + " and " + max + ", was " + n);
+            }
+            return n;
+        }
+
+        boolean bool(String flag) throws ConfigException {
+            String v = values.get(flag).trim().toLowerCase(Locale.ROOT);
+            return switch (v) {
+                case "true", "yes", "on", "1" -> true;
+                case "false", "no", "off", "0" -> false;
+                default -> throw new ConfigException(describe(flag) + " must be true or false, was '"
+                        + values.get(flag) + "'");
+            };
+        }
+    }
+
+    /** The usage text listing every flag, its environment variable and default. */
+    public static String usage() {
+        StringBuilder sb = new StringBuilder("Usage: gantry serve [options]\n\nOptions (flag / environment variable, default):\n");
+        Function<Setting, String> line = s -> String.format(Locale.ROOT, "  %-28s %-32s %s (default %s)%n",
+                s.flag(), s.env(), s.help(), s.defaultValue());
+        SETTINGS.forEach(s -> sb.append(line.apply(s)));
+        sb.append(String.format(Locale.ROOT, "  %-28s %-32s %s%n", "--no-batching", "", "same as --batching false"));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,58 @@
+package dev.gantry.http.inference;
+
+import dev.gantry.core.error.ErrorCode;
+import dev.gantry.core.error.GantryException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+
+/** Reads a request body into memory up to a limit, refusing larger ones as early as it can tell. */
+public final class BodyReader {
+    private BodyReader() {
+    }
+
+    /**
+     * Completes with the whole body, or fails with PAYLOAD_TOO_LARGE as soon as the declared or received
+     * length passes {@code maxBytes} (the connection is then closed after the error is sent, since the rest
+     * of the body will not be read).
+     */
+    public static Future<Buffer> read(HttpServerRequest request, long maxBytes) {
+        String declared = request.getHeader("Content-Length");
+        if (declared != null) {
+            long n;
+            try {
+                n = Long.parseLong(declared.trim());
+            } catch (NumberFormatException e) {
+                return Future.failedFuture(GantryException.invalid("Content-Length '" + declared
+                        + "' is not a number"));
+            }
+            if (n > maxBytes) {
+                request.response().putHeader("Connection", "close");
+                return Future.failedFuture(tooLarge(n, maxBytes));
+            }
+        }
+        Promise<Buffer> promise = Promise.promise();
+        Buffer body = Buffer.buffer(declared != null ? (int) Math.min(Long.parseLong(declared.trim()), maxBytes) : 1024);
+        request.handler(chunk -> {
+            if (promise.future().isComplete()) {
+                return;
+            }
+            if ((long) body.length() + chunk.length() > maxBytes) {
+                request.response().putHeader("Connection", "close");
+                promise.tryFail(tooLarge((long) body.length() + chunk.length(), maxBytes));
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        request.endHandler(v -> promise.tryComplete(body));
+        request.exceptionHandler(e -> promise.tryFail(new GantryException(ErrorCode.INVALID_ARG,
+                "could not read the request body: " + e.getMessage())));
+        return promise.future();
+    }
+
+    private static GantryException tooLarge(long size, long max) {
+        return new GantryException(ErrorCode.PAYLOAD_TOO_LARGE, "request body of at least " + size
+                + " bytes exceeds the limit of " + max + " bytes (--max-body-bytes)");
+    }
+}

@@ -1,0 +1,239 @@
+package dev.gantry.http.inference;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.core.inference.Tensor;
+import dev.gantry.core.model.DataType;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** Reads one input's JSON {@code data} array, flat or nested, straight into the tensor's little-endian bytes. */
+final class JsonTensorReader {
+    /*
+     * The caller has already checked the element count against the limits and the size of the body, so the
+     * buffer allocated here is bounded by what the caller could have sent. Nested data is accepted only when
+     * it matches the shape exactly; the first child of the outer array decides between flat and nested.
+     * Every element is checked against the declared type as it streams past; nothing is boxed.
+     */
+    private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+
+    private final JsonParser parser;
+    private final String name;
+    private final DataType type;
+    private final long[] shape;
+    private final int count;
+    private final ByteBuffer bytes;
+    private final List<byte[]> strings;
+    private int index;
+
+    private JsonTensorReader(JsonParser parser, String name, DataType type, long[] shape, int count) {
+        this.parser = parser;
+        this.name = name;
+        this.type = type;
+        this.shape = shape;
+        this.count = count;
+        if (type.isFixedSize()) {
+            this.bytes = ByteBuffer.allocate(count * type.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+            this.strings = null;
+        } else {
+            this.bytes = null;
+            this.strings = new ArrayList<>(count);
+        }
+    }
+
+    /** Reads the array at the parser's current token; {@code count} is the product of {@code shape}. */
+    static Tensor read(JsonParser parser, String name, DataType type, long[] shape, int count) throws IOException {
+        if (parser.currentToken() != JsonToken.START_ARRAY) {
+            throw GantryException.invalid("input '" + name + "' data must be an array, got "
+                    + JsonValues.describe(parser));
+        }
+        return new JsonTensorReader(parser, name, type, shape, count).readArray();
+    }
+
+    private Tensor readArray() throws IOException {
+        JsonToken first = parser.nextToken();
+        if (first == JsonToken.START_ARRAY && shape.length > 1) {
+            readNested(0, first);
+        } else {
+            readFlat(first);
+        }
+        if (bytes != null) {
+            return Tensor.of(name, type, shape, bytes.flip());
+        }
+        return Tensor.ofStrings(name, shape, strings);
+    }
+
+    private void readFlat(JsonToken first) throws IOException {
+        for (JsonToken t = first; t != JsonToken.END_ARRAY; t = parser.nextToken()) {
+            if (index == count) {
+                throw GantryException.invalid("input '" + name + "' data has more than " + count
+                        + " elements; shape " + Arrays.toString(shape) + " needs exactly " + count);
+            }
+            if (t == JsonToken.START_ARRAY) {
+                throw GantryException.invalid("input '" + name + "' data mixes nested arrays and values at element "
+                        + index + "; send it flat or nested to match shape " + Arrays.toString(shape));
+            }
+            element(t);
+        }
+        if (index != count) {
+            throw GantryException.invalid("input '" + name + "' data has " + index + " elements but shape "
+                    + Arrays.toString(shape) + " needs " + count);
+        }
+    }
+
+    /** Reads the array for dimension {@code level}, whose first child token is {@code first}. */
+    private void readNested(int level, JsonToken first) throws IOException {
+        long expected = shape[level];
+        boolean innermost = level == shape.length - 1;
+        long seen = 0;
+        for (JsonToken t = first; t != JsonToken.END_ARRAY; t = parser.nextToken()) {
+            if (++seen > expected) {
+                throw nestingMismatch(level, "more than " + expected + " entries");
+            }
+            if (innermost) {
+                if (t == JsonToken.START_ARRAY) {
+                    throw nestingMismatch(level, "an array where a value belongs");
+                }
+                element(t);
+            } else {
+                if (t != JsonToken.START_ARRAY) {
+                    throw nestingMismatch(level, JsonValues.describe(parser) + " where an array belongs");
+                }
+                readNested(level + 1, parser.nextToken());
+            }
+        }
+        if (seen != expected) {
+            throw nestingMismatch(level, seen + " entries");
+        }
+    }
+
+    private GantryException nestingMismatch(int level, String found) {
+        return GantryException.invalid("input '" + name + "' nested data does not match shape "
+                + Arrays.toString(shape) + ": at depth " + level + " (dimension " + shape[level] + ") found "
+                + found);
+    }
+
+    private void element(JsonToken t) throws IOException {
+        switch (type) {
+            case BOOL -> {
+                if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
+                    throw mismatch("true or false");
+                }
+                bytes.put((byte) (t == JsonToken.VALUE_TRUE ? 1 : 0));
+            }
+            case INT8 -> bytes.put((byte) integer(t, Byte.MIN_VALUE, Byte.MAX_VALUE));
+            case UINT8 -> bytes.put((byte) integer(t, 0, 0xFF));
+            case INT16 -> bytes.putShort((short) integer(t, Short.MIN_VALUE, Short.MAX_VALUE));
+            case UINT16 -> bytes.putShort((short) integer(t, 0, 0xFFFF));
+            case INT32 -> bytes.putInt((int) integer(t, Integer.MIN_VALUE, Integer.MAX_VALUE));
+            case UINT32 -> bytes.putInt((int) integer(t, 0, 0xFFFF_FFFFL));
+            case INT64 -> bytes.putLong(integer(t, Long.MIN_VALUE, Long.MAX_VALUE));
+            case UINT64 -> bytes.putLong(uint64(t));
+            case FP16 -> bytes.putShort(Float.floatToFloat16(fp32(t)));
+            case FP32 -> bytes.putFloat(fp32(t));
+            case FP64 -> bytes.putDouble(fp64(t));
+            case BYTES -> {
+                if (t != JsonToken.VALUE_STRING) {
+                    throw mismatch("a string");
+                }
+                strings.add(parser.getText().getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        index++;
+    }
+
+    private long integer(JsonToken t, long min, long max) throws IOException {
+        if (t != JsonToken.VALUE_NUMBER_INT) {
+            throw mismatch("an integer");
+        }
+        if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+            throw outOfRange(parser.getText(), min, max);
+        }
+        long v = parser.getLongValue();
+        if (v < min || v > max) {
+            throw outOfRange(parser.getText(), min, max);
+        }
+        return v;
+    }
+
+    private long uint64(JsonToken t) throws IOException {
+        if (t != JsonToken.VALUE_NUMBER_INT) {
+            throw mismatch("an integer");
+        }
+        if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+            BigInteger v = parser.getBigIntegerValue();
+            if (v.signum() < 0 || v.compareTo(UINT64_MAX) > 0) {
+                throw GantryException.invalid("input '" + name + "' element " + index + ": " + parser.getText()
+                        + " is out of range for UINT64 (0.." + UINT64_MAX + ")");
+            }
+            return v.longValue();
+        }
+        long v = parser.getLongValue();
+        if (v < 0) {
+            throw GantryException.invalid("input '" + name + "' element " + index + ": " + v
+                    + " is out of range for UINT64 (0.." + UINT64_MAX + ")");
+        }
+        return v;
+    }
+
+    private float fp32(JsonToken t) throws IOException {
+        if (t == JsonToken.VALUE_STRING) {
+            return (float) special();
+        }
+        if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
+            throw mismatch("a number or \"NaN\", \"Infinity\", \"-Infinity\"");
+        }
+        float v = parser.getFloatValue();
+        boolean overflows = type == DataType.FP16
+                ? Float.isInfinite(Float.float16ToFloat(Float.floatToFloat16(v)))
+                : Float.isInfinite(v);
+        if (overflows) {
+            throw GantryException.invalid("input '" + name + "' element " + index + ": " + parser.getText()
+                    + " is out of range for " + type + " (largest magnitude "
+                    + (type == DataType.FP16 ? "65504" : Float.toString(Float.MAX_VALUE)) + ")");
+        }
+        return v;
+    }
+
+    private double fp64(JsonToken t) throws IOException {
+        if (t == JsonToken.VALUE_STRING) {
+            return special();
+        }
+        if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
+            throw mismatch("a number or \"NaN\", \"Infinity\", \"-Infinity\"");
+        }
+        double v = parser.getDoubleValue();
+        if (Double.isInfinite(v)) {
+            throw GantryException.invalid("input '" + name + "' element " + index + ": " + parser.getText()
+                    + " is out of range for FP64");
+        }
+        return v;
+    }
+
+    private double special() throws IOException {
+        return switch (parser.getText()) {
+            case "NaN" -> Double.NaN;
+            case "Infinity" -> Double.POSITIVE_INFINITY;
+            case "-Infinity" -> Double.NEGATIVE_INFINITY;
+            default -> throw mismatch("a number or \"NaN\", \"Infinity\", \"-Infinity\"");
+        };
+    }
+
+    private GantryException mismatch(String expected) throws IOException {
+        return GantryException.invalid("input '" + name + "' element " + index + ": " + type + " expects "
+                + expected + ", got " + JsonValues.describe(parser));
+    }
+
+    private GantryException outOfRange(String text, long min, long max) {
+        return GantryException.invalid("input '" + name + "' element " + index + ": " + text
+                + " is out of range for " + type + " (" + min + ".." + max + ")");
+    }
+}

@@ -1,0 +1,216 @@
+package dev.gantry.http.inference;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import dev.gantry.core.error.ErrorCode;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.core.inference.InferenceRequest;
+import dev.gantry.core.inference.InferenceResponse;
+import dev.gantry.core.inference.Tensor;
+import io.vertx.core.buffer.Buffer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * Decodes Open Inference Protocol v2 REST inference requests and encodes their responses, in JSON and with the
+ * binary tensor data extension ({@code Inference-Header-Content-Length}). Thread-safe.
+ */
+public final class OipCodec {
+    /** The HTTP header that carries the length of the JSON part of a body using the binary extension. */
+    public static final String HEADER_LENGTH_HEADER = "Inference-Header-Content-Length";
+
+    private final CodecLimits limits;
+    private final JsonFactory json;
+
+    public OipCodec(CodecLimits limits) {
+        this.limits = Objects.requireNonNull(limits, "limits");
+        this.json = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(limits.maxNestingDepth())
+                        .build())
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .build();
+    }
+
+    /**
+     * Parses the value of an {@code Inference-Header-Content-Length} header: empty when absent (null).
+     *
+     * @throws GantryException INVALID_ARG when the value is not a non-negative integer
+     */
+    public static OptionalLong headerLength(String headerValue) {
+        if (headerValue == null) {
+            return OptionalLong.empty();
+        }
+        try {
+            long n = Long.parseLong(headerValue.trim());
+            if (n >= 0) {
+                return OptionalLong.of(n);
+            }
+        } catch (NumberFormatException e) {
+            // reported below with the value the caller sent
+        }
+        throw GantryException.invalid(HEADER_LENGTH_HEADER + " must be a non-negative integer, got '"
+                + JsonValues.abbreviate(headerValue) + "'");
+    }
+
+    /**
+     * Decodes one inference request body.
+     *
+     * @param headerLength the {@code Inference-Header-Content-Length} value when the body uses the binary
+     *     extension, else empty
+     * @throws GantryException INVALID_ARG, naming what is wrong, for any malformed body; nothing else
+     */
+    public DecodedRequest decodeRequest(Buffer body, OptionalLong headerLength) {
+        Objects.requireNonNull(body, "body");
+        Objects.requireNonNull(headerLength, "headerLength");
+        try {
+            return decode(body.getBytes(), headerLength);
+        } catch (GantryException e) {
+            throw e;
+        } catch (StreamConstraintsException e) {
+            String detail = e.getOriginalMessage();
+            throw GantryException.invalid(detail != null && detail.contains("nesting depth")
+                    ? "request JSON nests deeper than " + limits.maxNestingDepth() + " levels"
+                    : "request JSON exceeds a parser limit: " + detail);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            throw GantryException.invalid("request JSON is malformed"
+                    + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+                    + ": " + e.getOriginalMessage());
+        } catch (IOException | RuntimeException e) {
+            throw GantryException.invalid("request body could not be decoded: " + e.getMessage());
+        }
+    }
+
+    private DecodedRequest decode(byte[] body, OptionalLong headerLength) throws IOException {
+        int jsonLength = body.length;
+        if (headerLength.isPresent()) {
+            long declared = headerLength.getAsLong();
+            if (declared < 0) {
+                throw GantryException.invalid(HEADER_LENGTH_HEADER + " must be non-negative, got " + declared);
+            }
+            if (declared > body.length) {
+                throw GantryException.invalid(HEADER_LENGTH_HEADER + " is " + declared + " but the body has "
+                        + body.length + " bytes");
+            }
+            jsonLength = (int) declared;
+        }
+        int invalid = Utf8Check.firstInvalid(body, 0, jsonLength);
+        if (invalid >= 0) {
+            throw GantryException.invalid("request JSON is not valid UTF-8: ill-formed byte sequence at offset "
+                    + invalid);
+        }
+        OipRequestReader.Header header;
+        try (JsonParser parser = json.createParser(body, 0, jsonLength)) {
+            header = OipRequestReader.read(parser, limits, jsonLength, headerLength.isPresent());
+        }
+        List<Tensor> inputs = readBinaryInputs(header.inputs(), body, jsonLength);
+        InferenceRequest request = new InferenceRequest(header.id(), inputs, header.requestedOutputs(),
+                header.timeoutMicros(), header.parameters());
+        return new DecodedRequest(request, header.outputEncoding());
+    }
+
+    private static List<Tensor> readBinaryInputs(List<OipRequestReader.Input> declared, byte[] body, int offset) {
+        long carried = body.length - offset;
+        long total = 0;
+        for (OipRequestReader.Input input : declared) {
+            if (input.isBinary()) {
+                total += input.binarySize();
+                if (total > carried) {
+                    break;
+                }
+            }
+        }
+        if (total != carried) {
+            throw GantryException.invalid("binary_data_size of the inputs adds up to "
+                    + (total > carried ? "more than " + carried : Long.toString(total))
+                    + " bytes but the body carries " + carried + " bytes after its " + offset + "-byte JSON header");
+        }
+        List<Tensor> tensors = new ArrayList<>(declared.size());
+        int position = offset;
+        for (OipRequestReader.Input input : declared) {
+            if (input.isBinary()) {
+                int size = (int) input.binarySize();
+                tensors.add(BinaryTensors.read(input.name(), input.type(), input.shape(), input.count(), body,
+                        position, size));
+                position += size;
+            } else {
+                tensors.add(input.tensor());
+            }
+        }
+        return tensors;
+    }
+
+    /** Encodes a response, sending as raw bytes the outputs {@code encoding} asks for and any non-UTF-8 BYTES. */
+    public EncodedResponse encodeResponse(InferenceResponse response, OutputEncoding encoding) {
+        Objects.requireNonNull(response, "response");
+        Objects.requireNonNull(encoding, "encoding");
+        List<Tensor> outputs = response.outputs();
+        List<Tensor> binary = new ArrayList<>();
+        ByteArrayOutputStream header = new ByteArrayOutputStream(256);
+        try (JsonGenerator g = json.createGenerator(header)) {
+            g.writeStartObject();
+            g.writeStringField("model_name", response.model().name());
+            g.writeStringField("model_version", Long.toString(response.model().version()));
+            if (!response.id().isEmpty()) {
+                g.writeStringField("id", response.id());
+            }
+            g.writeArrayFieldStart("outputs");
+            for (Tensor t : outputs) {
+                String[] strings = t.datatype().isFixedSize() ? null : JsonTensorWriter.utf8(t.strings());
+                boolean asBinary = encoding.isBinary(t.name()) || (!t.datatype().isFixedSize() && strings == null);
+                g.writeStartObject();
+                g.writeStringField("name", t.name());
+                g.writeStringField("datatype", t.datatype().name());
+                g.writeArrayFieldStart("shape");
+                for (long d : t.shape()) {
+                    g.writeNumber(d);
+                }
+                g.writeEndArray();
+                if (asBinary) {
+                    g.writeObjectFieldStart("parameters");
+                    g.writeNumberField("binary_data_size", BinaryTensors.encodedSize(t));
+                    g.writeEndObject();
+                    binary.add(t);
+                } else {
+                    g.writeFieldName("data");
+                    JsonTensorWriter.write(g, t, strings);
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new GantryException(ErrorCode.INTERNAL, "could not encode the response: " + e.getMessage());
+        }
+        if (binary.isEmpty()) {
+            return new EncodedResponse(Buffer.buffer(header.toByteArray()), OptionalLong.empty());
+        }
+        long total = header.size();
+        for (Tensor t : binary) {
+            total += BinaryTensors.encodedSize(t);
+        }
+        if (total > Integer.MAX_VALUE - 16) {
+            throw new GantryException(ErrorCode.RESOURCE_EXHAUSTED, "response of " + total
+                    + " bytes is too large to send in one body");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) total);
+        out.put(header.toByteArray());
+        for (Tensor t : binary) {
+            BinaryTensors.write(t, out);
+        }
+        return new EncodedResponse(Buffer.buffer(out.array()), OptionalLong.of(header.size()));
+    }
+}

@@ -1,0 +1,326 @@
+package dev.gantry.http.inference;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.core.inference.Tensor;
+import dev.gantry.core.model.DataType;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** Streams the JSON header of one OIP inference request; binary inputs are left for {@link BinaryTensors}. */
+final class OipRequestReader {
+    /*
+     * Each input's element count is admitted (overflow, per-tensor and per-request limits, and whether the body
+     * is even large enough to hold that many values) before any buffer is allocated for it. A JSON value needs
+     * at least one byte plus a separator, so a header of n bytes holds at most (n + 1) / 2 values.
+     * "data" usually follows "name", "datatype" and "shape"; when it comes first its tokens are buffered
+     * until the object ends and the type is known.
+     */
+    private static final String DATATYPES = Arrays.toString(DataType.values());
+
+    /** One input as declared in the header: either decoded from JSON, or a binary blob still to be read. */
+    record Input(String name, DataType type, long[] shape, int count, Tensor tensor, long binarySize) {
+        boolean isBinary() {
+            return tensor == null;
+        }
+    }
+
+    record Header(String id, List<Input> inputs, Set<String> requestedOutputs, Optional<Long> timeoutMicros,
+                  Map<String, Object> parameters, OutputEncoding outputEncoding) {
+    }
+
+    private final JsonParser p;
+    private final CodecLimits limits;
+    private final long headerBytes;
+    private final boolean binaryBody;
+    private long requestElements;
+
+    private String id = "";
+    private List<Input> inputs;
+    private final Set<String> outputs = new LinkedHashSet<>();
+    private final Map<String, Boolean> perOutputBinary = new HashMap<>();
+    private final Map<String, Object> parameters = new LinkedHashMap<>();
+    private Optional<Long> timeoutMicros = Optional.empty();
+    private boolean binaryByDefault;
+
+    private OipRequestReader(JsonParser p, CodecLimits limits, long headerBytes, boolean binaryBody) {
+        this.p = p;
+        this.limits = limits;
+        this.headerBytes = headerBytes;
+        this.binaryBody = binaryBody;
+    }
+
+    static Header read(JsonParser p, CodecLimits limits, long headerBytes, boolean binaryBody) throws IOException {
+        return new OipRequestReader(p, limits, headerBytes, binaryBody).readRoot();
+    }
+
+    private Header readRoot() throws IOException {
+        JsonToken t = p.nextToken();
+        if (t == null) {
+            throw GantryException.invalid("request body is empty; expected a JSON object with 'inputs'");
+        }
+        JsonValues.expect(p, JsonToken.START_OBJECT, "request body", "a JSON object");
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            p.nextToken();
+            switch (key) {
+                case "id" -> id = JsonValues.string(p, "'id'");
+                case "parameters" -> readRequestParameters();
+                case "inputs" -> readInputs();
+                case "outputs" -> readOutputs();
+                default -> p.skipChildren();
+            }
+        }
+        if (p.nextToken() != null) {
+            throw GantryException.invalid("request body has content after the JSON object, starting with "
+                    + JsonValues.describe(p));
+        }
+        if (inputs == null) {
+            throw GantryException.invalid("request is missing 'inputs'");
+        }
+        if (inputs.isEmpty()) {
+            throw GantryException.invalid("request 'inputs' is empty; send at least one input tensor");
+        }
+        return new Header(id, inputs, outputs, timeoutMicros, parameters,
+                new OutputEncoding(binaryByDefault, perOutputBinary));
+    }
+
+    private void readRequestParameters() throws IOException {
+        JsonValues.expect(p, JsonToken.START_OBJECT, "request 'parameters'", "an object");
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            p.nextToken();
+            switch (key) {
+                case "timeout" -> timeoutMicros = Optional.of(
+                        JsonValues.nonNegativeLong(p, "parameter 'timeout' (queue timeout in microseconds)"));
+                case "binary_data_output" -> binaryByDefault = JsonValues.bool(p, "parameter 'binary_data_output'");
+                default -> parameters.put(key, JsonValues.scalar(p, "parameter '" + key + "'"));
+            }
+        }
+    }
+
+    private void readOutputs() throws IOException {
+        JsonValues.expect(p, JsonToken.START_ARRAY, "'outputs'", "an array");
+        int position = 0;
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+            String field = "outputs[" + position + "]";
+            JsonValues.expect(p, JsonToken.START_OBJECT, field, "an object");
+            String name = null;
+            Boolean binary = null;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String key = p.currentName();
+                p.nextToken();
+                switch (key) {
+                    case "name" -> name = JsonValues.string(p, field + ".name");
+                    case "parameters" -> binary = readOutputParameters(field);
+                    default -> p.skipChildren();
+                }
+            }
+            if (name == null) {
+                throw GantryException.invalid(field + " is missing 'name'");
+            }
+            if (!outputs.add(name)) {
+                throw GantryException.invalid("output '" + name + "' is requested more than once");
+            }
+            if (binary != null) {
+                perOutputBinary.put(name, binary);
+            }
+            position++;
+        }
+    }
+
+    private Boolean readOutputParameters(String field) throws IOException {
+        JsonValues.expect(p, JsonToken.START_OBJECT, field + ".parameters", "an object");
+        Boolean binary = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            p.nextToken();
+            if (key.equals("binary_data")) {
+                binary = JsonValues.bool(p, field + " parameter 'binary_data'");
+            } else {
+                JsonValues.scalar(p, field + " parameter '" + key + "'");
+            }
+        }
+        return binary;
+    }
+
+    private void readInputs() throws IOException {
+        JsonValues.expect(p, JsonToken.START_ARRAY, "'inputs'", "an array of input tensors");
+        inputs = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+            Input input = readInput(inputs.size());
+            if (!names.add(input.name())) {
+                throw GantryException.invalid("input '" + input.name() + "' appears more than once");
+            }
+            inputs.add(input);
+        }
+    }
+
+    private Input readInput(int position) throws IOException {
+        String field = "inputs[" + position + "]";
+        JsonValues.expect(p, JsonToken.START_OBJECT, field, "an object");
+        String name = null;
+        DataType type = null;
+        long[] shape = null;
+        Long binarySize = null;
+        boolean hasData = false;
+        Tensor tensor = null;
+        TokenBuffer deferred = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            p.nextToken();
+            String label = name == null ? field : "input '" + name + "'";
+            switch (key) {
+                case "name" -> name = JsonValues.string(p, field + ".name");
+                case "datatype" -> type = datatype(label);
+                case "shape" -> shape = shape(label);
+                case "parameters" -> binarySize = readInputParameters(label);
+                case "data" -> {
+                    hasData = true;
+                    if (name != null && type != null && shape != null) {
+                        tensor = readData(p, name, type, shape);
+                    } else {
+                        deferred = new TokenBuffer(p);
+                        deferred.copyCurrentStructure(p);
+                    }
+                }
+                default -> p.skipChildren();
+            }
+        }
+        if (name == null) {
+            throw GantryException.invalid(field + " is missing 'name'");
+        }
+        if (type == null) {
+            throw GantryException.invalid("input '" + name + "' is missing 'datatype'");
+        }
+        if (shape == null) {
+            throw GantryException.invalid("input '" + name + "' is missing 'shape'");
+        }
+        if (hasData && binarySize != null) {
+            throw GantryException.invalid("input '" + name
+                    + "' has both 'data' and parameters.binary_data_size; send exactly one");
+        }
+        if (!hasData && binarySize == null) {
+            throw GantryException.invalid("input '" + name
+                    + "' has neither 'data' nor parameters.binary_data_size");
+        }
+        if (deferred != null) {
+            try (JsonParser buffered = deferred.asParser()) {
+                buffered.nextToken();
+                tensor = readData(buffered, name, type, shape);
+            }
+        }
+        if (tensor != null) {
+            return new Input(name, type, shape, (int) tensor.elementCount(), tensor, -1);
+        }
+        return binaryInput(name, type, shape, binarySize);
+    }
+
+    private Tensor readData(JsonParser source, String name, DataType type, long[] shape) throws IOException {
+        int count = admit(name, type, shape);
+        if (count > (headerBytes + 1) / 2) {
+            throw GantryException.invalid("input '" + name + "' shape " + Arrays.toString(shape) + " declares "
+                    + count + " elements, more than a " + headerBytes + "-byte JSON body can hold");
+        }
+        return JsonTensorReader.read(source, name, type, shape, count);
+    }
+
+    private Input binaryInput(String name, DataType type, long[] shape, long binarySize) {
+        if (!binaryBody) {
+            throw GantryException.invalid("input '" + name + "' sets binary_data_size but the request has no "
+                    + "Inference-Header-Content-Length header");
+        }
+        int count = admit(name, type, shape);
+        if (type.isFixedSize()) {
+            long expected = (long) count * type.byteSize();
+            if (binarySize != expected) {
+                throw GantryException.invalid("input '" + name + "' binary_data_size is " + binarySize + " but "
+                        + type + Arrays.toString(shape) + " needs exactly " + expected + " bytes");
+            }
+        } else if (binarySize < 4L * count) {
+            throw GantryException.invalid("input '" + name + "' binary_data_size is " + binarySize + " but "
+                    + count + " BYTES elements need at least " + 4L * count + " bytes of length prefixes");
+        }
+        return new Input(name, type, shape, count, null, binarySize);
+    }
+
+    /** Checks the element count of a declared shape against the limits; returns it. */
+    private int admit(String name, DataType type, long[] shape) {
+        long count;
+        try {
+            count = Tensor.elementCount(shape);
+        } catch (ArithmeticException e) {
+            throw GantryException.invalid("input '" + name + "' shape " + Arrays.toString(shape)
+                    + " has more elements than fit in a 64-bit count");
+        }
+        if (count > limits.maxElementsPerTensor()) {
+            throw GantryException.invalid("input '" + name + "' shape " + Arrays.toString(shape) + " has " + count
+                    + " elements; the limit is " + limits.maxElementsPerTensor() + " per tensor");
+        }
+        requestElements += count;
+        if (requestElements > limits.maxElementsPerRequest()) {
+            throw GantryException.invalid("request inputs have " + requestElements
+                    + " elements in total (through input '" + name + "'); the limit is "
+                    + limits.maxElementsPerRequest() + " per request");
+        }
+        long bytes = type.isFixedSize() ? count * type.byteSize() : count;
+        if (bytes > Integer.MAX_VALUE - 16) {
+            throw GantryException.invalid("input '" + name + "' " + type + Arrays.toString(shape)
+                    + " needs " + bytes + " bytes, more than one tensor can hold");
+        }
+        return (int) count;
+    }
+
+    private DataType datatype(String label) throws IOException {
+        String text = JsonValues.string(p, label + " datatype");
+        return DataType.fromName(text).orElseThrow(() -> GantryException.invalid(label + " has unknown datatype '"
+                + JsonValues.abbreviate(text) + "'; expected one of " + DATATYPES));
+    }
+
+    private long[] shape(String label) throws IOException {
+        JsonValues.expect(p, JsonToken.START_ARRAY, label + " shape", "an array of non-negative integers");
+        long[] dims = new long[8];
+        int rank = 0;
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+            if (p.currentToken() != JsonToken.VALUE_NUMBER_INT
+                    || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                    || p.getLongValue() < 0) {
+                throw GantryException.invalid(label + " shape must be an array of non-negative integers, got "
+                        + JsonValues.describe(p) + " at position " + rank);
+            }
+            if (rank == dims.length) {
+                dims = Arrays.copyOf(dims, rank * 2);
+            }
+            dims[rank++] = p.getLongValue();
+        }
+        return Arrays.copyOf(dims, rank);
+    }
+
+    private Long readInputParameters(String label) throws IOException {
+        JsonValues.expect(p, JsonToken.START_OBJECT, label + " parameters", "an object");
+        Long binarySize = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            p.nextToken();
+            if (key.equals("binary_data_size")) {
+                binarySize = JsonValues.nonNegativeLong(p, label + " parameter 'binary_data_size'");
+            } else {
+                JsonValues.scalar(p, label + " parameter '" + key + "'");
+            }
+        }
+        return binarySize;
+    }
+}
