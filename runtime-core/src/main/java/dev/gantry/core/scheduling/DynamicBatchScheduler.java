@@ -44,6 +44,12 @@ public final class DynamicBatchScheduler implements Scheduler {
      * expired request (a late timer) answers it the same way. Once an execution has started, it finishes.
      *
      * Locking. One lock guards the queue and the counters; it is never held during model execution.
+     *
+     * Counting. `executing` counts every request taken off the queue and not yet answered, including the ones
+     * a thread holds while it waits for its batch to fill: that wait releases the lock, and a request in
+     * neither the queue nor the count would let stop() report drained (and the executor be closed) before it
+     * ran. Every waiting thread is woken on enqueue: one of them may be gathering a batch the new request
+     * cannot join while another sits idle.
      */
     private static final Logger log = LoggerFactory.getLogger(DynamicBatchScheduler.class);
 
@@ -56,6 +62,7 @@ public final class DynamicBatchScheduler implements Scheduler {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    /** Requests taken off the queue and not yet answered: in a batch being gathered or executing. */
     private final AtomicInteger executing = new AtomicInteger();
     private final List<Thread> workers = new ArrayList<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
@@ -117,7 +124,7 @@ public final class DynamicBatchScheduler implements Scheduler {
                 p.deadline = now + TimeUnit.MICROSECONDS.toNanos(timeoutMicros);
                 p.timer = timers.schedule(() -> expire(p), timeoutMicros, TimeUnit.MICROSECONDS);
             }
-            changed.signal();
+            changed.signalAll();
         } finally {
             lock.unlock();
         }
@@ -266,6 +273,7 @@ public final class DynamicBatchScheduler implements Scheduler {
                     }
                     continue;
                 }
+                executing.incrementAndGet();
                 List<Pending> batch = new ArrayList<>();
                 batch.add(first);
                 int rows = first.rows;
@@ -288,9 +296,29 @@ public final class DynamicBatchScheduler implements Scheduler {
                         }
                     }
                 }
-                executing.addAndGet(batch.size());
-                for (Pending p : batch) {
+                // A member whose timeout passed while the batch was filling has still not run: answer it
+                // now instead of executing it.
+                List<Pending> expired = new ArrayList<>(0);
+                long now = ticker.read();
+                for (Iterator<Pending> it = batch.iterator(); it.hasNext(); ) {
+                    Pending p = it.next();
                     cancelTimer(p);
+                    if (p.deadline != 0 && now - p.deadline >= 0) {
+                        it.remove();
+                        executing.decrementAndGet();
+                        expired.add(p);
+                    }
+                }
+                if (!expired.isEmpty()) {
+                    lock.unlock();
+                    try {
+                        expired.forEach(this::answerExpired);
+                    } finally {
+                        lock.lock();
+                    }
+                }
+                if (batch.isEmpty()) {
+                    continue;
                 }
                 return batch;
             }
@@ -308,6 +336,7 @@ public final class DynamicBatchScheduler implements Scheduler {
             }
             if (rows + p.rows <= policy.maxBatchSize() && compatible(first.request, p.request)) {
                 it.remove();
+                executing.incrementAndGet();
                 batch.add(p);
                 rows += p.rows;
             }
