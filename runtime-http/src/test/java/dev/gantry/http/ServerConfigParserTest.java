@@ -1,0 +1,73 @@
+package dev.gantry.http;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class ServerConfigParserTest {
+    @Test
+    void noFlagsNoEnvironment_givesTheDocumentedDefaults() throws Exception {
+        ServerConfig c = ServerConfigParser.parse(List.of(), Map.of());
+        assertEquals("127.0.0.1", c.host());
+        assertEquals(8080, c.port());
+        assertEquals(Path.of("models"), c.modelsDir());
+        assertEquals(Path.of("data"), c.dataDir());
+        assertEquals(1, c.execution().intraOpThreads());
+    }
+
+    @Test
+    void flagsWinOverEnvironment_andEnvironmentOverDefaults() throws Exception {
+        ServerConfig c = ServerConfigParser.parse(List.of("--port", "9000", "--models=/m"),
+                Map.of("GANTRY_PORT", "7000", "GANTRY_HOST", "0.0.0.0"));
+        assertEquals(9000, c.port());
+        assertEquals("0.0.0.0", c.host());
+        assertEquals(Path.of("/m"), c.modelsDir());
+    }
+
+    @Test
+    void noBatchingFlag_turnsBatchingOff() throws Exception {
+        assertFalse(ServerConfigParser.parse(List.of("--no-batching"), Map.of()).batching());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "--port|abc|--port must be a whole number, was 'abc'",
+            "--port|70000|--port must be between 0 and 65535, was 70000",
+            "--batching|maybe|--batching must be true or false, was 'maybe'",
+            "--intra-op-threads|0|--intra-op-threads must be between 1 and 256, was 0",
+            "--max-body-bytes|-1|--max-body-bytes must be between 1024 and 2147483648, was -1"})
+    void badFlagValue_failsNamingTheSettingAndTheValue(String flag, String value, String message) {
+        var e = assertThrows(ServerConfigParser.ConfigException.class,
+                () -> ServerConfigParser.parse(List.of(flag, value), Map.of()));
+        assertEquals(message, e.getMessage());
+    }
+
+    @Test
+    void badEnvironmentValue_namesTheVariable() {
+        var e = assertThrows(ServerConfigParser.ConfigException.class,
+                () -> ServerConfigParser.parse(List.of(), Map.of("GANTRY_EVENT_LOOPS", "many")));
+        assertEquals("--event-loops (from GANTRY_EVENT_LOOPS) must be a whole number, was 'many'", e.getMessage());
+    }
+
+    @Test
+    void unknownFlag_isRefusedListingTheKnownOnes() {
+        var e = assertThrows(ServerConfigParser.ConfigException.class,
+                () -> ServerConfigParser.parse(List.of("--prot", "1"), Map.of()));
+        assertEquals(true, e.getMessage().startsWith("unknown option '--prot'; options are [--host, --port"));
+    }
+
+    @Test
+    void flagWithoutValue_isRefused() {
+        var e = assertThrows(ServerConfigParser.ConfigException.class,
+                () -> ServerConfigParser.parse(List.of("--port"), Map.of()));
+        assertEquals("option --port needs a value", e.getMessage());
+    }
+}
