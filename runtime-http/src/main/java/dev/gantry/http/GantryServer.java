@@ -2,32 +2,39 @@ package dev.gantry.http;
 
 import dev.gantry.core.lifecycle.ExecutorFactory;
 import dev.gantry.core.lifecycle.ModelLifecycle;
+import dev.gantry.core.metrics.MetricNames;
 import dev.gantry.core.repository.ModelRepositoryManager;
 import dev.gantry.core.routing.ModelRouter;
+import dev.gantry.http.admin.KeysHandler;
+import dev.gantry.http.auth.AccessControl;
+import dev.gantry.http.auth.KeyStore;
+import dev.gantry.http.auth.RateLimiter;
 import dev.gantry.http.health.HealthHandler;
 import dev.gantry.http.inference.InferenceHandler;
 import dev.gantry.http.inference.MetadataHandler;
 import dev.gantry.http.inference.OipCodec;
+import dev.gantry.http.logging.AccessLog;
 import dev.gantry.http.metrics.MetricsSetup;
 import dev.gantry.store.repository.ModelRepository;
-import dev.gantry.core.metrics.MetricNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -36,14 +43,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Wires the model repository, lifecycle, router and HTTP verticles into one running server. */
+/** Wires the model repository, lifecycle, router, access control and HTTP verticles into one running server. */
 public final class GantryServer {
     /*
-     * Start: bind HTTP first (liveness answers at once, readiness says false), then scan the repository and
-     * load every selected version in the background; readiness turns true once every load has settled
-     * (READY or UNAVAILABLE: one broken model does not keep the others from serving).
-     * Stop: readiness false and new inference refused with 503 at once; every admitted request is answered
-     * (bounded by the drain timeout); then the HTTP server and the engine are closed.
+     * Start: refuse an unsafe posture (a non-loopback address with no API key, unless --insecure); bind HTTP
+     * (liveness answers at once, readiness says false); scan the repository and load every selected version in
+     * the background; readiness turns true once every load has settled (READY or UNAVAILABLE: one broken
+     * model does not keep the others from serving).
+     * Stop (SIGTERM): readiness false and new inference refused with 503 at once; every admitted request is
+     * answered (bounded by the drain timeout) and its response written; then the HTTP server and engine close.
      */
     public static final String VERSION = "0.1.0";
     private static final Logger log = LoggerFactory.getLogger(GantryServer.class);
@@ -52,6 +60,8 @@ public final class GantryServer {
     private final ExecutorFactory executorFactory;
     private final AtomicBoolean loaded = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicInteger inflight = new AtomicInteger();
+    private final List<HttpVerticle.AdminRoutes> adminRoutes = new ArrayList<>();
     private Vertx vertx;
     private WorkerExecutor workers;
     private ExecutorService loaderPool;
@@ -59,8 +69,12 @@ public final class GantryServer {
     private ModelLifecycle lifecycle;
     private ModelRepositoryManager repository;
     private PrometheusMeterRegistry registry;
+    private KeyStore keys;
+    private AccessLog accessLog;
     private int port;
+    private int adminPort;
     private CompletableFuture<Void> loadedFuture;
+    private CompletableFuture<Void> stopped;
 
     private GantryServer(ServerConfig config, ExecutorFactory executorFactory) {
         this.config = config;
@@ -85,12 +99,23 @@ public final class GantryServer {
             if (!Files.isWritable(config.dataDir())) {
                 return Future.failedFuture("data directory " + config.dataDir() + " is not writable");
             }
+            keys = KeyStore.open(config.dataDir(), Clock.systemUTC());
         } catch (IllegalArgumentException e) {
             return Future.failedFuture(e.getMessage());
-        } catch (IOException e) {
-            return Future.failedFuture("cannot create data directory " + config.dataDir() + ": " + e.getMessage());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return Future.failedFuture("cannot use data directory " + config.dataDir() + ": " + e.getMessage());
+        }
+        if (keys.isEmpty() && !config.isLoopback() && !config.security().insecure()) {
+            return Future.failedFuture("refusing to serve on " + config.host() + " with no API keys: anyone who can"
+                    + " reach it could call and change models. Create an admin key first (./gantry keys bootstrap),"
+                    + " bind to 127.0.0.1, or pass --insecure");
         }
         registry = MetricsSetup.prometheus();
+        try {
+            accessLog = AccessLog.open(config.security().accessLog(), registry);
+        } catch (IOException e) {
+            return Future.failedFuture("cannot open access log " + config.security().accessLog() + ": " + e.getMessage());
+        }
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops())
                 .setWorkerPoolSize(config.workerThreads()));
         Counter blocked = Counter.builder(MetricNames.EVENT_LOOP_BLOCKED.meterName())
@@ -103,19 +128,23 @@ public final class GantryServer {
         AtomicInteger n = new AtomicInteger();
         loaderPool = Executors.newFixedThreadPool(2, r -> Thread.ofPlatform().daemon(true)
                 .name("gantry-model-loader-" + n.incrementAndGet()).unstarted(r));
-        timers = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon(true)
+        timers = Executors.newScheduledThreadPool(1, r -> Thread.ofPlatform().daemon(true)
                 .name("gantry-timers").unstarted(r));
+        timers.scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, TimeUnit.MILLISECONDS);
         lifecycle = new ModelLifecycle(config.lifecycleSettings(), registry, executorFactory, loaderPool, timers);
         repository = new ModelRepositoryManager(repo, lifecycle);
         ModelRouter router = new ModelRouter(repository);
-        OipCodec codec = new OipCodec(config.codecLimits());
-        InferenceHandler inference = new InferenceHandler(router, codec, config.maxBodyBytes(), workers,
-                () -> !draining.get());
-        MetadataHandler metadata = new MetadataHandler(repository, router);
-        HealthHandler health = new HealthHandler(VERSION, this::isReady);
+        OipCodec codec = new OipCodec(config.limits().codec());
+        InferenceHandler inference = new InferenceHandler(router, codec, config.limits(), workers,
+                () -> !draining.get(), inflight);
+        AccessControl access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
+                config.security().rateBurst(), System::nanoTime), config.security().openHealth(), config.metricsOpen());
+        HttpVerticle.Handlers handlers = new HttpVerticle.Handlers(inference, new MetadataHandler(repository, router),
+                new HealthHandler(VERSION, this::isReady), this::scrape, new KeysHandler(keys, workers), access,
+                accessLog, List.copyOf(adminRoutes));
         HttpVerticle[] first = new HttpVerticle[1];
         return vertx.deployVerticle(() -> {
-                    HttpVerticle v = new HttpVerticle(config, inference, metadata, health, this::scrape);
+                    HttpVerticle v = new HttpVerticle(config, handlers);
                     if (first[0] == null) {
                         first[0] = v;
                     }
@@ -123,21 +152,43 @@ public final class GantryServer {
                 }, new DeploymentOptions().setInstances(config.eventLoops()))
                 .map(id -> {
                     port = first[0].actualPort();
-                    log.info("Gantry {} listening on http://{}:{} (models: {}, data: {})", VERSION, config.host(),
-                            port, config.modelsDir().toAbsolutePath().normalize(), config.dataDir());
+                    adminPort = first[0].adminPort();
+                    String scheme = config.security().tlsCert().isPresent() ? "https" : "http";
+                    log.info("Gantry {} listening on {}://{}:{}{} (models: {}, data: {})", VERSION, scheme,
+                            config.host(), port, config.security().adminPort().isPresent()
+                                    ? ", admin routes on port " + adminPort : "",
+                            config.modelsDir().toAbsolutePath().normalize(), config.dataDir());
+                    logPosture();
                     loadedFuture = repository.loadAll().whenComplete((v, e) -> {
                         loaded.set(true);
                         long ready = lifecycle.snapshot().values().stream().filter(s -> s.isReady()).count();
-                        log.info("Gantry ready on http://{}:{} ({} of {} model versions READY)", config.host(), port,
-                                ready, lifecycle.snapshot().size());
+                        log.info("Gantry ready on {}://{}:{} ({} of {} model versions READY)", scheme, config.host(),
+                                port, ready, lifecycle.snapshot().size());
                     });
                     return this;
                 })
                 .recover(e -> {
                     closeResources();
+                    vertx.close();
                     return Future.failedFuture("cannot listen on " + config.host() + ":" + config.port() + ": "
                             + e.getMessage());
                 });
+    }
+
+    private void logPosture() {
+        if (keys.isEmpty()) {
+            log.warn("no API keys exist: every route is open to anyone who can reach {}{}. Create an admin key with"
+                    + " ./gantry keys bootstrap", config.host(), config.isLoopback()
+                    ? " (loopback only)" : " (--insecure)");
+        } else {
+            log.info("API keys required ({} keys); health {}, metrics {}", keys.list().size(),
+                    config.security().openHealth() ? "open" : "need a key", config.metricsOpen() ? "open" : "need a key");
+        }
+    }
+
+    /** Registers more admin routes; call before {@link #start()}. */
+    void addAdminRoutes(HttpVerticle.AdminRoutes routes) {
+        adminRoutes.add(routes);
     }
 
     private void scrape(RoutingContext ctx) {
@@ -160,6 +211,11 @@ public final class GantryServer {
         return port;
     }
 
+    /** The port admin routes are served on (the main port unless --admin-port is set). */
+    public int adminPort() {
+        return adminPort;
+    }
+
     public ModelLifecycle lifecycle() {
         return lifecycle;
     }
@@ -168,29 +224,52 @@ public final class GantryServer {
         return registry;
     }
 
+    public KeyStore keys() {
+        return keys;
+    }
+
     public Vertx vertx() {
         return vertx;
     }
 
     /**
-     * Graceful stop: readiness false, new inference refused, admitted requests answered (up to the drain
-     * timeout), then everything closed. Safe to call twice.
+     * Graceful stop: readiness false, new inference refused, admitted requests answered and written (up to
+     * the drain timeout), then everything closed. Safe to call more than once.
      */
-    public CompletableFuture<Void> stop() {
-        if (!draining.compareAndSet(false, true)) {
-            return CompletableFuture.completedFuture(null);
+    public synchronized CompletableFuture<Void> stop() {
+        if (stopped != null) {
+            return stopped;
         }
+        draining.set(true);
         long start = System.nanoTime();
-        log.info("draining: readiness is false, new requests are refused");
-        return lifecycle.unloadAll()
-                .orTimeout(config.drainTimeout().plus(Duration.ofSeconds(5)).toMillis(), TimeUnit.MILLISECONDS)
+        log.info("draining: readiness is false, new requests are refused; {} requests in flight", inflight.get());
+        Duration drain = config.drainTimeout();
+        stopped = lifecycle.unloadAll()
+                .orTimeout(drain.plus(Duration.ofSeconds(5)).toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionally(e -> null)
+                .thenCompose(v -> awaitResponsesWritten(System.nanoTime() + Duration.ofSeconds(5).toNanos()))
                 .thenCompose(v -> vertx.close().toCompletionStage())
-                .whenComplete((v, e) -> {
+                .handle((v, e) -> {
                     closeResources();
                     log.info("stopped after draining for {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-                })
-                .exceptionally(e -> null);
+                    return null;
+                });
+        return stopped;
+    }
+
+    /** Completes when every admitted inference request's response has been written, or at the deadline. */
+    private CompletableFuture<Void> awaitResponsesWritten(long deadlineNanos) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Runnable[] check = new Runnable[1];
+        check[0] = () -> {
+            if (inflight.get() <= 0 || System.nanoTime() > deadlineNanos) {
+                done.complete(null);
+            } else {
+                timers.schedule(check[0], 10, TimeUnit.MILLISECONDS);
+            }
+        };
+        check[0].run();
+        return done;
     }
 
     private void closeResources() {
@@ -200,17 +279,11 @@ public final class GantryServer {
         if (timers != null) {
             timers.shutdownNow();
         }
+        if (accessLog != null) {
+            accessLog.close();
+        }
         if (registry != null) {
             registry.close();
-        }
-        if (vertx != null && draining.get() == false) {
-            vertx.close();
-        }
-    }
-
-    static void requireDirectory(java.nio.file.Path p) {
-        if (!Files.isDirectory(p)) {
-            throw new UncheckedIOException(new IOException(p + " is not a directory"));
         }
     }
 }

@@ -1,67 +1,138 @@
 package dev.gantry.http;
 
+import dev.gantry.core.error.GantryException;
+import dev.gantry.http.admin.KeysHandler;
+import dev.gantry.http.auth.AccessControl;
+import dev.gantry.http.auth.RouteGroup;
 import dev.gantry.http.error.ErrorMapper;
 import dev.gantry.http.health.HealthHandler;
 import dev.gantry.http.inference.InferenceHandler;
 import dev.gantry.http.inference.MetadataHandler;
+import dev.gantry.http.logging.AccessLog;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-/** One HTTP server instance on one event loop; several share the port. */
-final class HttpVerticle extends VerticleBase {
-    private final ServerConfig config;
-    private final InferenceHandler inference;
-    private final MetadataHandler metadata;
-    private final HealthHandler health;
-    private final Handler<RoutingContext> metrics;
-    private HttpServer server;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
-    HttpVerticle(ServerConfig config, InferenceHandler inference, MetadataHandler metadata, HealthHandler health,
-                 Handler<RoutingContext> metrics) {
+/** The HTTP servers of one event loop: the main port and, when configured, a separate admin port. */
+final class HttpVerticle extends VerticleBase {
+    /** What every verticle instance shares; built once by {@link GantryServer}. */
+    record Handlers(InferenceHandler inference, MetadataHandler metadata, HealthHandler health,
+                    Handler<RoutingContext> metrics, KeysHandler keys, AccessControl access, AccessLog accessLog,
+                    List<AdminRoutes> adminRoutes) {
+    }
+
+    /** Adds admin routes (deployments, catalogue...) to a router, guarded by {@code access}. */
+    interface AdminRoutes {
+        void mount(Router router, AccessControl access);
+    }
+
+    private final ServerConfig config;
+    private final Handlers h;
+    private final ConnectionGuard[] guard = new ConnectionGuard[1];
+    private final List<HttpServer> servers = new ArrayList<>();
+
+    HttpVerticle(ServerConfig config, Handlers handlers) {
         this.config = config;
-        this.inference = inference;
-        this.metadata = metadata;
-        this.health = health;
-        this.metrics = metrics;
+        this.h = handlers;
     }
 
     @Override
     public Future<?> start() {
+        guard[0] = new ConnectionGuard(vertx, config.limits().headerTimeout().toMillis());
+        boolean separateAdmin = config.security().adminPort().isPresent();
+        Router main = baseRouter();
+        mountData(main);
+        if (!separateAdmin) {
+            mountAdmin(main);
+        }
+        finish(main);
+        Future<HttpServer> mainServer = listen(main, config.port());
+        if (!separateAdmin) {
+            return mainServer;
+        }
+        Router admin = baseRouter();
+        admin.get("/v2/health/live").handler(h.access().guard(RouteGroup.HEALTH)).handler(h.health()::live);
+        mountAdmin(admin);
+        finish(admin);
+        return mainServer.compose(s -> listen(admin, config.security().adminPort().getAsInt()));
+    }
+
+    private Router baseRouter() {
         Router router = Router.router(vertx);
-        router.get("/v2").handler(health::serverMetadata);
-        router.get("/v2/health/live").handler(health::live);
-        router.get("/v2/health/ready").handler(health::ready);
-        router.get("/v2/models/:model").handler(metadata::metadata);
-        router.get("/v2/models/:model/versions/:version").handler(metadata::metadata);
-        router.get("/v2/models/:model/ready").handler(metadata::ready);
-        router.get("/v2/models/:model/versions/:version/ready").handler(metadata::ready);
-        router.post("/v2/models/:model/infer").handler(inference);
-        router.post("/v2/models/:model/versions/:version/infer").handler(inference);
-        router.get("/metrics").handler(metrics);
+        router.route().handler(guard[0]::onRequest);
+        if (h.accessLog() != null) {
+            router.route().handler(h.accessLog().handler());
+        }
+        return router;
+    }
+
+    private void mountData(Router router) {
+        Handler<RoutingContext> health = h.access().guard(RouteGroup.HEALTH);
+        Handler<RoutingContext> metadata = h.access().guard(RouteGroup.METADATA);
+        Handler<RoutingContext> inference = h.access().guard(RouteGroup.INFERENCE);
+        router.get("/v2").handler(health).handler(h.health()::serverMetadata);
+        router.get("/v2/health/live").handler(health).handler(h.health()::live);
+        router.get("/v2/health/ready").handler(health).handler(h.health()::ready);
+        router.get("/v2/models/:model").handler(metadata).handler(h.metadata()::metadata);
+        router.get("/v2/models/:model/versions/:version").handler(metadata).handler(h.metadata()::metadata);
+        router.get("/v2/models/:model/ready").handler(metadata).handler(h.metadata()::ready);
+        router.get("/v2/models/:model/versions/:version/ready").handler(metadata).handler(h.metadata()::ready);
+        router.post("/v2/models/:model/infer").handler(inference).handler(h.inference());
+        router.post("/v2/models/:model/versions/:version/infer").handler(inference).handler(h.inference());
+        router.get("/metrics").handler(h.access().guard(RouteGroup.METRICS)).handler(h.metrics());
+    }
+
+    private void mountAdmin(Router router) {
+        Handler<RoutingContext> keys = h.access().guard(RouteGroup.KEYS);
+        router.get("/admin/v1/keys").handler(keys).handler(h.keys()::list);
+        router.post("/admin/v1/keys").handler(keys).handler(h.keys()::create);
+        router.get("/admin/v1/keys/:id").handler(keys).handler(h.keys()::get);
+        router.post("/admin/v1/keys/:id/rotate").handler(keys).handler(h.keys()::rotate);
+        router.post("/admin/v1/keys/:id/revoke").handler(keys).handler(h.keys()::revoke);
+        router.delete("/admin/v1/keys/:id").handler(keys).handler(h.keys()::revoke);
+        for (AdminRoutes extra : h.adminRoutes()) {
+            extra.mount(router, h.access());
+        }
+    }
+
+    private static void finish(Router router) {
         router.route().last().handler(ctx -> ErrorMapper.send(ctx.response(),
-                dev.gantry.core.error.GantryException.notFound("no route for " + ctx.request().method() + " "
-                        + ctx.request().path())));
+                GantryException.notFound("no route for " + ctx.request().method() + " " + ctx.request().path())));
         router.errorHandler(405, ctx -> send(ctx, 405, "method " + ctx.request().method() + " is not allowed on "
                 + ctx.request().path()));
         router.errorHandler(400, ctx -> send(ctx, 400, "bad request"));
         router.errorHandler(500, ctx -> ErrorMapper.send(ctx, ctx.failure() != null ? ctx.failure()
                 : new IllegalStateException("request failed")));
+    }
 
+    private Future<HttpServer> listen(Router router, int port) {
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(config.host())
-                .setPort(config.port())
-                .setIdleTimeout((int) config.idleTimeout().toMillis())
-                .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
-                .setMaxInitialLineLength(8192)
-                .setMaxHeaderSize(16 * 1024)
+                .setPort(port)
+                .setIdleTimeout((int) config.limits().idleTimeout().toMillis())
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                .setMaxInitialLineLength(Math.min(8192, config.limits().maxHeaderBytes()))
+                .setMaxHeaderSize(config.limits().maxHeaderBytes())
                 .setDecompressionSupported(false)
                 .setTcpNoDelay(true);
-        server = vertx.createHttpServer(options).requestHandler(router);
+        if (config.security().tlsCert().isPresent()) {
+            options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                    .setCertPath(config.security().tlsCert().get().toString())
+                    .setKeyPath(config.security().tlsKey().orElseThrow().toString()));
+        }
+        HttpServer server = vertx.createHttpServer(options)
+                .connectionHandler(guard[0]::onConnection)
+                .requestHandler(router);
+        servers.add(server);
         return server.listen();
     }
 
@@ -73,6 +144,10 @@ final class HttpVerticle extends VerticleBase {
     }
 
     int actualPort() {
-        return server.actualPort();
+        return servers.get(0).actualPort();
+    }
+
+    int adminPort() {
+        return servers.size() > 1 ? servers.get(1).actualPort() : servers.get(0).actualPort();
     }
 }

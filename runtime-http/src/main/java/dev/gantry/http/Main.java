@@ -1,25 +1,42 @@
 package dev.gantry.http;
 
+import dev.gantry.http.cli.KeysCommand;
+
 import java.util.Arrays;
 import java.util.List;
 
-/** {@code gantry serve [options]}: starts the server and runs until SIGTERM/SIGINT, then drains and exits 0. */
+/**
+ * {@code gantry serve [options]} runs the server until SIGTERM or SIGINT, then drains and exits 0;
+ * {@code gantry keys ...} manages API keys.
+ */
 public final class Main {
     private Main() {
     }
 
     public static void main(String[] args) {
         List<String> rest = Arrays.asList(args);
-        if (!rest.isEmpty() && rest.get(0).equals("serve")) {
+        String command = rest.isEmpty() || rest.get(0).startsWith("-") ? "serve" : rest.get(0);
+        if (!rest.isEmpty() && !rest.get(0).startsWith("-")) {
             rest = rest.subList(1, rest.size());
         }
-        if (rest.contains("--help") || rest.contains("-h")) {
+        switch (command) {
+            case "serve" -> serve(rest);
+            case "keys" -> System.exit(KeysCommand.run(rest, System.getenv(), System.out, System.err));
+            default -> {
+                System.err.println("gantry: unknown command '" + command + "'; commands are serve, keys");
+                System.exit(2);
+            }
+        }
+    }
+
+    private static void serve(List<String> args) {
+        if (args.contains("--help") || args.contains("-h")) {
             System.out.print(ServerConfigParser.usage());
             return;
         }
         ServerConfig config;
         try {
-            config = ServerConfigParser.parse(rest, System.getenv());
+            config = ServerConfigParser.parse(args, System.getenv());
         } catch (ServerConfigParser.ConfigException e) {
             System.err.println("gantry: " + e.getMessage());
             System.exit(2);
@@ -34,7 +51,22 @@ public final class Main {
             System.exit(1);
             return;
         }
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("gantry-shutdown").unstarted(
-                () -> server.stop().join()));
+        Runnable drainAndExit = () -> {
+            server.stop().join();
+            System.exit(0);
+        };
+        /*
+         * SIGTERM and SIGINT drain and then exit 0: a shutdown hook alone would leave the JVM's exit status at
+         * 128+signal, which process managers read as a crash.
+         */
+        for (String name : List.of("TERM", "INT")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name),
+                        sig -> Thread.ofPlatform().name("gantry-shutdown").start(drainAndExit));
+            } catch (IllegalArgumentException e) {
+                Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("gantry-shutdown")
+                        .unstarted(() -> server.stop().join()));
+            }
+        }
     }
 }

@@ -4,9 +4,12 @@ import dev.gantry.core.engine.ExecutionSettings;
 import dev.gantry.core.lifecycle.LifecycleSettings;
 import dev.gantry.http.inference.CodecLimits;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -15,59 +18,172 @@ import java.util.OptionalInt;
  * @param host address to bind
  * @param port port to bind; 0 picks a free one
  * @param modelsDir the model repository
- * @param dataDir where the server keeps its state
+ * @param dataDir where the server keeps its state (keys, deployments)
  * @param eventLoops Vert.x event loops (one HTTP verticle instance each)
  * @param workerThreads threads of the named worker pool for blocking work (metrics scrape, large bodies)
- * @param maxBodyBytes largest request body accepted; larger gets 413
- * @param codecLimits element-count and nesting limits for inference requests
  * @param execution ORT threading defaults for models that do not set their own
  * @param batching false turns dynamic batching off for every model
  * @param defaultQueueSize queue bound for models that do not set max_queue_size
  * @param drainTimeout how long shutdown and unloads wait for admitted requests
- * @param idleTimeout a connection idle this long (including one that stalls mid-request) is closed
+ * @param limits request size and time limits
+ * @param security keys, TLS, access log, rate limits
  */
 public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, int eventLoops, int workerThreads,
-                           long maxBodyBytes, CodecLimits codecLimits, ExecutionSettings execution, boolean batching,
-                           int defaultQueueSize, Duration drainTimeout, Duration idleTimeout) {
+                           ExecutionSettings execution, boolean batching, int defaultQueueSize, Duration drainTimeout,
+                           Limits limits, Security security) {
     public ServerConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(modelsDir, "modelsDir");
         Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(security, "security");
+    }
+
+    /**
+     * Request limits.
+     *
+     * @param maxBodyBytes largest request body accepted; larger gets 413
+     * @param codec element-count and nesting limits for inference requests
+     * @param maxHeaderBytes largest request head (line and headers); larger gets 431
+     * @param headerTimeout a connection must deliver a complete request head within this long of opening or of
+     *     its previous response, else it is closed (slow clients, idle keep-alive)
+     * @param bodyTimeout a request body must arrive in full within this long, else 408 and the connection closes
+     * @param requestTimeout a request admitted for inference is answered within this long: it is the queue
+     *     timeout when neither the request nor the model sets one, and the limit on one execution
+     * @param idleTimeout a connection with no traffic at all for this long is closed
+     */
+    public record Limits(long maxBodyBytes, CodecLimits codec, int maxHeaderBytes, Duration headerTimeout,
+                         Duration bodyTimeout, Duration requestTimeout, Duration idleTimeout) {
+        public static Limits defaults() {
+            return new Limits(64L << 20, CodecLimits.defaults(), 16 * 1024, Duration.ofSeconds(10),
+                    Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(60));
+        }
+
+        public Limits withMaxBodyBytes(long n) {
+            return new Limits(n, codec, maxHeaderBytes, headerTimeout, bodyTimeout, requestTimeout, idleTimeout);
+        }
+
+        public Limits withTimeouts(Duration header, Duration body, Duration request) {
+            return new Limits(maxBodyBytes, codec, maxHeaderBytes, header, body, request, idleTimeout);
+        }
+    }
+
+    /**
+     * Who may connect and how.
+     *
+     * @param insecure allow a non-loopback address with no API keys
+     * @param openHealth health and readiness need no key
+     * @param openMetrics /metrics needs no key; empty means open on loopback only
+     * @param accessLog "stdout", "off" or a file path
+     * @param tlsCert PEM certificate (chain) for HTTPS
+     * @param tlsKey PEM private key for HTTPS
+     * @param adminPort when set, /admin routes are served on this port only
+     * @param rateLimit requests per second per key by default; 0 for none
+     * @param rateBurst how many requests a key may send at once above its rate
+     */
+    public record Security(boolean insecure, boolean openHealth, Optional<Boolean> openMetrics, String accessLog,
+                           Optional<Path> tlsCert, Optional<Path> tlsKey, OptionalInt adminPort, double rateLimit,
+                           double rateBurst) {
+        public static Security defaults() {
+            return new Security(false, true, Optional.empty(), "stdout", Optional.empty(), Optional.empty(),
+                    OptionalInt.empty(), 0, 50);
+        }
+
+        public Security withAccessLog(String destination) {
+            return new Security(insecure, openHealth, openMetrics, destination, tlsCert, tlsKey, adminPort, rateLimit,
+                    rateBurst);
+        }
+
+        public Security withTls(Path cert, Path key) {
+            return new Security(insecure, openHealth, openMetrics, accessLog, Optional.of(cert), Optional.of(key),
+                    adminPort, rateLimit, rateBurst);
+        }
+
+        public Security withAdminPort(int port) {
+            return new Security(insecure, openHealth, openMetrics, accessLog, tlsCert, tlsKey, OptionalInt.of(port),
+                    rateLimit, rateBurst);
+        }
+
+        public Security withRateLimit(double rate, double burst) {
+            return new Security(insecure, openHealth, openMetrics, accessLog, tlsCert, tlsKey, adminPort, rate, burst);
+        }
+
+        public Security withOpenMetrics(boolean open) {
+            return new Security(insecure, openHealth, Optional.of(open), accessLog, tlsCert, tlsKey, adminPort,
+                    rateLimit, rateBurst);
+        }
     }
 
     public static ServerConfig defaults() {
-        return new ServerConfig("127.0.0.1", 8080, Path.of("models"), Path.of("data"), 1, 2, 64L << 20,
-                CodecLimits.defaults(), ExecutionSettings.cpuDefaults(), true, 1024, Duration.ofSeconds(30),
-                Duration.ofSeconds(60));
+        return new ServerConfig("127.0.0.1", 8080, Path.of("models"), Path.of("data"), 1, 2,
+                ExecutionSettings.cpuDefaults(), true, 1024, Duration.ofSeconds(30), Limits.defaults(),
+                Security.defaults());
     }
 
     public LifecycleSettings lifecycleSettings() {
-        return new LifecycleSettings(execution, defaultQueueSize, drainTimeout, batching);
+        return new LifecycleSettings(execution, defaultQueueSize, drainTimeout, batching, limits.requestTimeout());
+    }
+
+    /** Whether {@link #host} is a loopback address (127.0.0.0/8, ::1, localhost). */
+    public boolean isLoopback() {
+        try {
+            for (InetAddress a : InetAddress.getAllByName(host)) {
+                if (!a.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    public boolean metricsOpen() {
+        return security.openMetrics().orElse(isLoopback());
     }
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(host, newPort, modelsDir, dataDir, eventLoops, workerThreads, maxBodyBytes,
-                codecLimits, execution, batching, defaultQueueSize, drainTimeout, idleTimeout);
+        return new ServerConfig(host, newPort, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
+                defaultQueueSize, drainTimeout, limits, security);
+    }
+
+    public ServerConfig withHost(String newHost) {
+        return new ServerConfig(newHost, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
+                defaultQueueSize, drainTimeout, limits, security);
     }
 
     public ServerConfig withModels(Path dir) {
-        return new ServerConfig(host, port, dir, dataDir, eventLoops, workerThreads, maxBodyBytes,
-                codecLimits, execution, batching, defaultQueueSize, drainTimeout, idleTimeout);
+        return new ServerConfig(host, port, dir, dataDir, eventLoops, workerThreads, execution, batching,
+                defaultQueueSize, drainTimeout, limits, security);
     }
 
     public ServerConfig withDataDir(Path dir) {
-        return new ServerConfig(host, port, modelsDir, dir, eventLoops, workerThreads, maxBodyBytes,
-                codecLimits, execution, batching, defaultQueueSize, drainTimeout, idleTimeout);
+        return new ServerConfig(host, port, modelsDir, dir, eventLoops, workerThreads, execution, batching,
+                defaultQueueSize, drainTimeout, limits, security);
     }
 
     public ServerConfig withBatching(boolean on) {
-        return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, maxBodyBytes,
-                codecLimits, execution, on, defaultQueueSize, drainTimeout, idleTimeout);
+        return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, on,
+                defaultQueueSize, drainTimeout, limits, security);
+    }
+
+    public ServerConfig withDrainTimeout(Duration d) {
+        return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
+                defaultQueueSize, d, limits, security);
     }
 
     public ServerConfig withMaxBodyBytes(long max) {
-        return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, max,
-                codecLimits, execution, batching, defaultQueueSize, drainTimeout, idleTimeout);
+        return withLimits(limits.withMaxBodyBytes(max));
+    }
+
+    public ServerConfig withLimits(Limits l) {
+        return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
+                defaultQueueSize, drainTimeout, l, security);
+    }
+
+    public ServerConfig withSecurity(Security s) {
+        return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
+                defaultQueueSize, drainTimeout, limits, s);
     }
 
     static ExecutionSettings cpu(int intra, int inter, boolean spinning) {

@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Function;
 
 /**
@@ -46,7 +48,28 @@ public final class ServerConfigParser {
             new Setting("--drain-timeout-ms", "GANTRY_DRAIN_TIMEOUT_MS", "30000",
                     "how long shutdown and unloads wait for admitted requests"),
             new Setting("--idle-timeout-ms", "GANTRY_IDLE_TIMEOUT_MS", "60000",
-                    "close connections idle (or stalled mid-request) this long"));
+                    "close connections with no traffic for this long"),
+            new Setting("--max-header-bytes", "GANTRY_MAX_HEADER_BYTES", "16384",
+                    "largest request line plus headers (431 above)"),
+            new Setting("--header-timeout-ms", "GANTRY_HEADER_TIMEOUT_MS", "10000",
+                    "a connection must send a complete request head within this long (slow clients are cut off)"),
+            new Setting("--body-timeout-ms", "GANTRY_BODY_TIMEOUT_MS", "30000",
+                    "a request body must arrive within this long (408 and close)"),
+            new Setting("--request-timeout-ms", "GANTRY_REQUEST_TIMEOUT_MS", "60000",
+                    "default queue timeout, and the longest one execution may take"),
+            new Setting("--insecure", "GANTRY_INSECURE", "false",
+                    "allow a non-loopback --host while no API key exists"),
+            new Setting("--health-access", "GANTRY_HEALTH_ACCESS", "open",
+                    "open: health and readiness need no key; key: they need one"),
+            new Setting("--metrics-access", "GANTRY_METRICS_ACCESS", "auto",
+                    "open, key, or auto (open when bound to loopback, else key)"),
+            new Setting("--access-log", "GANTRY_ACCESS_LOG", "stdout", "stdout, off, or a file to append JSON lines to"),
+            new Setting("--tls-cert", "GANTRY_TLS_CERT", "", "PEM certificate chain: serve HTTPS"),
+            new Setting("--tls-key", "GANTRY_TLS_KEY", "", "PEM private key for --tls-cert"),
+            new Setting("--admin-port", "GANTRY_ADMIN_PORT", "", "serve /admin routes on this port only"),
+            new Setting("--rate-limit", "GANTRY_RATE_LIMIT", "0",
+                    "requests per second per API key (0: no limit; a key may set its own)"),
+            new Setting("--rate-burst", "GANTRY_RATE_BURST", "50", "requests a key may send at once above its rate"));
 
     private ServerConfigParser() {
     }
@@ -85,6 +108,12 @@ public final class ServerConfigParser {
                 source.put("--batching", "--no-batching");
                 continue;
             }
+            if (flag.equals("--insecure") && value == null
+                    && (i + 1 >= rest.size() || rest.get(i + 1).startsWith("--"))) {
+                values.put("--insecure", "true");
+                source.put("--insecure", "--insecure");
+                continue;
+            }
             if (!values.containsKey(flag)) {
                 throw new ConfigException("unknown option '" + a + "'; options are "
                         + SETTINGS.stream().map(Setting::flag).toList() + " and --no-batching");
@@ -99,6 +128,39 @@ public final class ServerConfigParser {
             source.put(flag, flag);
         }
         Reader r = new Reader(values, source);
+        ServerConfig.Limits limits = new ServerConfig.Limits(
+                r.longValue("--max-body-bytes", 1024, 1L << 31),
+                new CodecLimits(r.longValue("--max-elements-per-tensor", 1, Integer.MAX_VALUE),
+                        r.longValue("--max-elements-per-request", 1, Long.MAX_VALUE),
+                        r.integer("--max-json-depth", 4, 10_000)),
+                r.integer("--max-header-bytes", 1024, 1 << 20),
+                Duration.ofMillis(r.longValue("--header-timeout-ms", 100, 3_600_000L)),
+                Duration.ofMillis(r.longValue("--body-timeout-ms", 100, 3_600_000L)),
+                Duration.ofMillis(r.longValue("--request-timeout-ms", 1, 86_400_000L)),
+                Duration.ofMillis(r.longValue("--idle-timeout-ms", 100, 86_400_000L)));
+        String metrics = r.choice("--metrics-access", "open", "key", "auto");
+        Optional<Path> cert = r.optionalPath("--tls-cert");
+        Optional<Path> key = r.optionalPath("--tls-key");
+        if (cert.isPresent() != key.isPresent()) {
+            throw new ConfigException("--tls-cert and --tls-key go together; got only "
+                    + (cert.isPresent() ? "--tls-cert" : "--tls-key"));
+        }
+        for (Optional<Path> p : List.of(cert, key)) {
+            if (p.isPresent() && !java.nio.file.Files.isReadable(p.get())) {
+                throw new ConfigException("TLS file " + p.get() + " does not exist or cannot be read");
+            }
+        }
+        double rate = r.decimal("--rate-limit", 0, 1e9);
+        ServerConfig.Security security = new ServerConfig.Security(
+                r.bool("--insecure"),
+                r.choice("--health-access", "open", "key").equals("open"),
+                metrics.equals("auto") ? Optional.empty() : Optional.of(metrics.equals("open")),
+                r.string("--access-log"),
+                cert, key,
+                values.get("--admin-port").isBlank() ? OptionalInt.empty()
+                        : OptionalInt.of(r.integer("--admin-port", 0, 65535)),
+                rate,
+                r.decimal("--rate-burst", 1, 1e9));
         ServerConfig config = new ServerConfig(
                 r.string("--host"),
                 r.integer("--port", 0, 65535),
@@ -106,19 +168,20 @@ public final class ServerConfigParser {
                 r.path("--data"),
                 r.integer("--event-loops", 1, 64),
                 r.integer("--worker-threads", 1, 256),
-                r.longValue("--max-body-bytes", 1024, 1L << 31),
-                new CodecLimits(r.longValue("--max-elements-per-tensor", 1, Integer.MAX_VALUE),
-                        r.longValue("--max-elements-per-request", 1, Long.MAX_VALUE),
-                        r.integer("--max-json-depth", 2, 10_000)),
                 ServerConfig.cpu(r.integer("--intra-op-threads", 1, 256), r.integer("--inter-op-threads", 1, 256),
                         r.bool("--ort-spinning")),
                 r.bool("--batching"),
                 r.integer("--queue-size", 1, 10_000_000),
                 Duration.ofMillis(r.longValue("--drain-timeout-ms", 0, 86_400_000L)),
-                Duration.ofMillis(r.longValue("--idle-timeout-ms", 100, 86_400_000L)));
-        if (config.codecLimits().maxElementsPerRequest() < config.codecLimits().maxElementsPerTensor()) {
-            throw new ConfigException("--max-elements-per-request (" + config.codecLimits().maxElementsPerRequest()
-                    + ") must be >= --max-elements-per-tensor (" + config.codecLimits().maxElementsPerTensor() + ")");
+                limits,
+                security);
+        if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
+            throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
+                    + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");
+        }
+        if (security.adminPort().isPresent() && security.adminPort().getAsInt() == config.port()
+                && config.port() != 0) {
+            throw new ConfigException("--admin-port must differ from --port (" + config.port() + ")");
         }
         return config;
     }
@@ -163,6 +226,35 @@ public final class ServerConfigParser {
             return n;
         }
 
+        Optional<Path> optionalPath(String flag) throws ConfigException {
+            return values.get(flag).isBlank() ? Optional.empty() : Optional.of(path(flag));
+        }
+
+        String choice(String flag, String... allowed) throws ConfigException {
+            String v = values.get(flag).trim().toLowerCase(Locale.ROOT);
+            for (String a : allowed) {
+                if (a.equals(v)) {
+                    return a;
+                }
+            }
+            throw new ConfigException(describe(flag) + " must be one of " + String.join(", ", allowed) + ", was '"
+                    + values.get(flag) + "'");
+        }
+
+        double decimal(String flag, double min, double max) throws ConfigException {
+            String v = values.get(flag);
+            double d;
+            try {
+                d = Double.parseDouble(v.trim());
+            } catch (NumberFormatException e) {
+                throw new ConfigException(describe(flag) + " must be a number, was '" + v + "'");
+            }
+            if (!(d >= min && d <= max)) {
+                throw new ConfigException(describe(flag) + " must be between " + min + " and " + max + ", was " + v);
+            }
+            return d;
+        }
+
         boolean bool(String flag) throws ConfigException {
             String v = values.get(flag).trim().toLowerCase(Locale.ROOT);
             return switch (v) {
@@ -181,6 +273,7 @@ public final class ServerConfigParser {
                 s.flag(), s.env(), s.help(), s.defaultValue());
         SETTINGS.forEach(s -> sb.append(line.apply(s)));
         sb.append(String.format(Locale.ROOT, "  %-28s %-32s %s%n", "--no-batching", "", "same as --batching false"));
+        sb.append(String.format(Locale.ROOT, "  %-28s %-32s %s%n", "--insecure", "", "same as --insecure true"));
         return sb.toString();
     }
 }

@@ -13,8 +13,10 @@ public enum ErrorCode {
     FORBIDDEN,
     RESOURCE_EXHAUSTED,
     FAILED_PRECONDITION,
-    /** The request waited past its timeout before it could run. */
+    /** The request waited in the queue past its timeout; it was not executed. */
     DEADLINE_EXCEEDED,
+    /** The model's execution did not finish within the server's request timeout (a hung model). */
+    MODEL_TIMEOUT,
     /** The request body was larger than the server accepts. */
     PAYLOAD_TOO_LARGE,
     /** The request body is in a format the endpoint does not take. */

@@ -12,9 +12,11 @@ import java.util.Objects;
  * @param defaultMaxQueueSize queue bound for models whose config does not set max_queue_size
  * @param drainTimeout how long an unloading version may take to answer what it admitted
  * @param batchingEnabled false turns dynamic batching off for every model (the "batching off" benchmark arm)
+ * @param requestTimeout queue timeout for requests when neither they nor their model set one, and the longest
+ *     one execution may take; zero for no limit
  */
 public record LifecycleSettings(ExecutionSettings execution, int defaultMaxQueueSize, Duration drainTimeout,
-                                boolean batchingEnabled) {
+                                boolean batchingEnabled, Duration requestTimeout) {
     public LifecycleSettings {
         Objects.requireNonNull(execution, "execution");
         if (defaultMaxQueueSize < 1) {
@@ -26,6 +28,7 @@ public record LifecycleSettings(ExecutionSettings execution, int defaultMaxQueue
     }
 
     public static LifecycleSettings defaults() {
-        return new LifecycleSettings(ExecutionSettings.cpuDefaults(), 1024, Duration.ofSeconds(30), true);
+        return new LifecycleSettings(ExecutionSettings.cpuDefaults(), 1024, Duration.ofSeconds(30), true,
+                Duration.ofSeconds(60));
     }
 }

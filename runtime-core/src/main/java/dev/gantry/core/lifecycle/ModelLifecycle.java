@@ -234,8 +234,11 @@ public final class ModelLifecycle implements AutoCloseable {
                 }
             }
         }
+        long requestTimeoutMicros = settings.requestTimeout().toNanos() / 1000;
         BatchPolicy policy = new BatchPolicy(config.maxBatchSize(), batching, db.maxQueueDelayMicros(),
-                db.preferredBatchSizes(), queueSize, db.defaultTimeoutMicros(), Math.max(1, instances));
+                db.preferredBatchSizes(), queueSize,
+                db.defaultTimeoutMicros() > 0 ? db.defaultTimeoutMicros() : requestTimeoutMicros,
+                Math.max(1, instances), requestTimeoutMicros);
         return policy;
     }
 

@@ -12,10 +12,12 @@ import java.util.List;
  * @param maxQueueSize most requests waiting; one more is refused with RESOURCE_EXHAUSTED
  * @param defaultTimeoutMicros queue timeout for requests that do not set one; 0 for none
  * @param instanceCount how many executions of this version may run at once
+ * @param executionTimeoutMicros longest one execution may take before its requests are answered MODEL_TIMEOUT;
+ *     0 for no limit
  */
 public record BatchPolicy(int maxBatchSize, boolean batchAcrossRequests, long maxQueueDelayMicros,
                           List<Integer> preferredBatchSizes, int maxQueueSize, long defaultTimeoutMicros,
-                          int instanceCount) {
+                          int instanceCount, long executionTimeoutMicros) {
     public BatchPolicy {
         if (maxBatchSize < 0) {
             throw new IllegalArgumentException("max_batch_size must be >= 0, was " + maxBatchSize);
@@ -29,6 +31,9 @@ public record BatchPolicy(int maxBatchSize, boolean batchAcrossRequests, long ma
         if (defaultTimeoutMicros < 0) {
             throw new IllegalArgumentException("default_timeout_microseconds must be >= 0, was " + defaultTimeoutMicros);
         }
+        if (executionTimeoutMicros < 0) {
+            throw new IllegalArgumentException("execution timeout must be >= 0, was " + executionTimeoutMicros);
+        }
         if (instanceCount < 1) {
             throw new IllegalArgumentException("instance count must be >= 1, was " + instanceCount);
         }
@@ -40,11 +45,11 @@ public record BatchPolicy(int maxBatchSize, boolean batchAcrossRequests, long ma
 
     /** One request per execution: the "batching off" arm. */
     public static BatchPolicy unbatched(int maxBatchSize, int maxQueueSize, int instanceCount) {
-        return new BatchPolicy(maxBatchSize, false, 0, List.of(), maxQueueSize, 0, instanceCount);
+        return new BatchPolicy(maxBatchSize, false, 0, List.of(), maxQueueSize, 0, instanceCount, 0);
     }
 
     public BatchPolicy withoutCrossRequestBatching() {
         return new BatchPolicy(maxBatchSize, false, maxQueueDelayMicros, preferredBatchSizes, maxQueueSize,
-                defaultTimeoutMicros, instanceCount);
+                defaultTimeoutMicros, instanceCount, executionTimeoutMicros);
     }
 }

@@ -381,6 +381,12 @@ public final class DynamicBatchScheduler implements Scheduler {
             totalRows += rows[i];
         }
         List<List<Tensor>> perRequest;
+        ScheduledFuture<?> watchdog = policy.executionTimeoutMicros() <= 0 ? null : timers.schedule(
+                () -> failAll(batch, new GantryException(ErrorCode.MODEL_TIMEOUT, "model '" + model.name()
+                        + "' version " + model.version() + " did not finish within "
+                        + TimeUnit.MICROSECONDS.toMillis(policy.executionTimeoutMicros())
+                        + " ms; the request was abandoned")),
+                policy.executionTimeoutMicros(), TimeUnit.MICROSECONDS);
         try {
             List<Tensor> inputs = batch.size() == 1 ? batch.get(0).request.inputs() : stack(batch);
             List<Tensor> outputs = executor.run(inputs, outputUnion(batch));
@@ -395,14 +401,19 @@ public final class DynamicBatchScheduler implements Scheduler {
                     + model.version() + " failed to execute: " + e));
             metrics.executed(totalRows, batch.size(), ticker.read() - start);
             return;
+        } finally {
+            if (watchdog != null) {
+                watchdog.cancel(/* mayInterruptIfRunning= */ false);
+            }
         }
         long end = ticker.read();
         metrics.executed(totalRows, batch.size(), end - start);
         for (int i = 0; i < batch.size(); i++) {
             Pending p = batch.get(i);
             List<Tensor> outs = select(perRequest.get(i), p.request.requestedOutputs());
-            metrics.requestSucceeded(end - p.admitted);
-            p.future.complete(new InferenceResponse(model, p.request.id(), outs));
+            if (p.future.complete(new InferenceResponse(model, p.request.id(), outs))) {
+                metrics.requestSucceeded(end - p.admitted);
+            }
         }
     }
 
@@ -454,8 +465,9 @@ public final class DynamicBatchScheduler implements Scheduler {
     private void failAll(List<Pending> batch, GantryException e) {
         long now = ticker.read();
         for (Pending p : batch) {
-            metrics.requestFailed(e.code(), now - p.admitted);
-            p.future.completeExceptionally(e);
+            if (p.future.completeExceptionally(e)) {
+                metrics.requestFailed(e.code(), now - p.admitted);
+            }
         }
     }
 

@@ -214,7 +214,7 @@ class DynamicBatchSchedulerTest {
 
     @Test
     void enqueue_reachingAPreferredBatchSize_dispatchesAtOnce() throws Exception {
-        BatchPolicy policy = new BatchPolicy(8, true, LONG_DELAY_MICROS, List.of(3), 16, 0, 1);
+        BatchPolicy policy = new BatchPolicy(8, true, LONG_DELAY_MICROS, List.of(3), 16, 0, 1, 0);
         start(policy, new ManualTicker());
 
         CompletableFuture<InferenceResponse> a = enqueue(rows(1, 3));
@@ -258,7 +258,7 @@ class DynamicBatchSchedulerTest {
 
     @Test
     void enqueue_withoutTimeout_usesThePolicyDefault() throws Exception {
-        start(new BatchPolicy(8, false, 0, List.of(), 16, /* defaultTimeoutMicros= */ 1_000, 1), Ticker.system());
+        start(new BatchPolicy(8, false, 0, List.of(), 16, /* defaultTimeoutMicros= */ 1_000, 1, 0), Ticker.system());
         CompletableFuture<InferenceResponse> running = holdFirstRun(withTimeout(rows(1, 3), 60_000_000));
 
         CompletableFuture<InferenceResponse> expired = enqueue(rows(1, 3));
@@ -330,7 +330,7 @@ class DynamicBatchSchedulerTest {
 
     @Test
     void enqueue_withTwoInstances_anIdleInstanceTakesWhatTheGatheringOneCannot() throws Exception {
-        start(new BatchPolicy(8, true, LONG_DELAY_MICROS, List.of(), 16, 0, 2), new ManualTicker());
+        start(new BatchPolicy(8, true, LONG_DELAY_MICROS, List.of(), 16, 0, 2, 0), new ManualTicker());
         executor.holdRuns();
         CompletableFuture<InferenceResponse> full = enqueue(rows(8, 3));
         executor.awaitRunsStarted(1);
@@ -464,7 +464,7 @@ class DynamicBatchSchedulerTest {
     // ---- helpers ----
 
     private static BatchPolicy batching(int maxBatchSize, long delayMicros) {
-        return new BatchPolicy(maxBatchSize, true, delayMicros, List.of(), 16, 0, 1);
+        return new BatchPolicy(maxBatchSize, true, delayMicros, List.of(), 16, 0, 1, 0);
     }
 
     private void start(BatchPolicy policy, Ticker ticker) {

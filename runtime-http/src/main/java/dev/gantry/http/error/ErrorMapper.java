@@ -37,6 +37,7 @@ public final class ErrorMapper {
             case CANCELLED -> 499;
             case UNAVAILABLE -> 503;
             case INTERNAL -> 500;
+            case MODEL_TIMEOUT -> 504;
         };
     }
 

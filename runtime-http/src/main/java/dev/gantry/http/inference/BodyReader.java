@@ -18,6 +18,39 @@ public final class BodyReader {
      * of the body will not be read).
      */
     public static Future<Buffer> read(HttpServerRequest request, long maxBytes) {
+        return read(request, maxBytes, null, 0);
+    }
+
+    /**
+     * As {@link #read(HttpServerRequest, long)}, and fails with DEADLINE_EXCEEDED (the connection is then
+     * closed) when the whole body has not arrived within {@code timeoutMs}.
+     */
+    public static Future<Buffer> read(HttpServerRequest request, long maxBytes, io.vertx.core.Vertx vertx,
+                                      long timeoutMs) {
+        Future<Buffer> body = readBody(request, maxBytes);
+        if (vertx == null || timeoutMs <= 0 || body.isComplete()) {
+            return body;
+        }
+        Promise<Buffer> timed = Promise.promise();
+        long timer = vertx.setTimer(timeoutMs, id -> {
+            if (timed.tryFail(new GantryException(ErrorCode.DEADLINE_EXCEEDED, "the request body did not arrive"
+                    + " within " + timeoutMs + " ms (--body-timeout-ms)"))) {
+                request.response().putHeader("Connection", "close");
+                request.pause();
+            }
+        });
+        body.onComplete(ar -> {
+            vertx.cancelTimer(timer);
+            if (ar.succeeded()) {
+                timed.tryComplete(ar.result());
+            } else {
+                timed.tryFail(ar.cause());
+            }
+        });
+        return timed.future();
+    }
+
+    private static Future<Buffer> readBody(HttpServerRequest request, long maxBytes) {
         String declared = request.getHeader("Content-Length");
         if (declared != null) {
             long n;

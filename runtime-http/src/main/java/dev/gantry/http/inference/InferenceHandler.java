@@ -11,7 +11,11 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
+import dev.gantry.http.ServerConfig;
+import dev.gantry.http.logging.AccessLog;
+
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.OptionalLong;
 import java.util.function.BooleanSupplier;
 
@@ -27,17 +31,23 @@ public final class InferenceHandler implements Handler<RoutingContext> {
 
     private final ModelRouter router;
     private final OipCodec codec;
-    private final long maxBodyBytes;
+    private final ServerConfig.Limits limits;
     private final WorkerExecutor workers;
     private final BooleanSupplier admitting;
+    private final AtomicInteger inflight;
 
-    public InferenceHandler(ModelRouter router, OipCodec codec, long maxBodyBytes, WorkerExecutor workers,
-                            BooleanSupplier admitting) {
+    /**
+     * @param admitting false once the server drains: requests are then refused before admission
+     * @param inflight counts admitted requests until their response is written (shutdown waits for zero)
+     */
+    public InferenceHandler(ModelRouter router, OipCodec codec, ServerConfig.Limits limits, WorkerExecutor workers,
+                            BooleanSupplier admitting, AtomicInteger inflight) {
         this.router = router;
         this.codec = codec;
-        this.maxBodyBytes = maxBodyBytes;
+        this.limits = limits;
         this.workers = workers;
         this.admitting = admitting;
+        this.inflight = inflight;
     }
 
     @Override
@@ -58,12 +68,17 @@ public final class InferenceHandler implements Handler<RoutingContext> {
             ErrorMapper.send(ctx.response(), e);
             return;
         }
-        BodyReader.read(ctx.request(), maxBodyBytes)
+        inflight.incrementAndGet();
+        ctx.addEndHandler(ar -> inflight.decrementAndGet());
+        BodyReader.read(ctx.request(), limits.maxBodyBytes(), ctx.vertx(), limits.bodyTimeout().toMillis())
                 .compose(body -> decode(body, headerLength))
                 .compose(decoded -> Future.fromCompletionStage(router.infer(model, version, decoded.request()),
                                 ctx.vertx().getOrCreateContext())
-                        .compose(response -> encode(response, decoded.outputEncoding())))
-                .onSuccess(encoded -> write(ctx.response(), encoded))
+                        .compose(response -> {
+                            ctx.put(AccessLog.VERSION_KEY, response.model().version());
+                            return encode(response, decoded.outputEncoding());
+                        }))
+                .onSuccess(encoded -> write(ctx, encoded))
                 .onFailure(e -> ErrorMapper.send(ctx, e));
     }
 
@@ -91,9 +106,14 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         return workers.executeBlocking(() -> codec.encodeResponse(response, encoding), /* ordered= */ false);
     }
 
-    private static void write(HttpServerResponse response, EncodedResponse encoded) {
+    private static void write(RoutingContext ctx, EncodedResponse encoded) {
+        HttpServerResponse response = ctx.response();
         if (response.closed() || response.ended()) {
             return;
+        }
+        Object version = ctx.get(AccessLog.VERSION_KEY);
+        if (version != null) {
+            response.putHeader("Gantry-Model-Version", version.toString());
         }
         if (encoded.headerLength().isPresent()) {
             response.putHeader("Content-Type", "application/octet-stream")

@@ -37,7 +37,8 @@ public final class ServerFixture implements AutoCloseable {
     }
 
     public static ServerConfig config(Path models, Path data) {
-        return ServerConfig.defaults().withPort(0).withModels(models).withDataDir(data);
+        return ServerConfig.defaults().withPort(0).withModels(models).withDataDir(data)
+                .withSecurity(ServerConfig.Security.defaults().withAccessLog("off"));
     }
 
     /** Starts a server and waits until every model has settled. */

@@ -1,0 +1,53 @@
+package dev.gantry.http.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.http.inference.BodyReader;
+import dev.gantry.http.json.Json;
+import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
+
+/** Reads the small JSON bodies of admin requests. */
+public final class AdminBodies {
+    static final long MAX_ADMIN_BODY = 1 << 20;
+
+    private AdminBodies() {
+    }
+
+    /** The body as a JSON object; an empty body is an empty object. */
+    public static Future<JsonNode> json(RoutingContext ctx) {
+        return BodyReader.read(ctx.request(), MAX_ADMIN_BODY).compose(buf -> {
+            if (buf.length() == 0) {
+                return Future.succeededFuture(Json.object());
+            }
+            try {
+                JsonNode n = Json.MAPPER.readTree(buf.getBytes());
+                if (n == null || !n.isObject()) {
+                    return Future.failedFuture(GantryException.invalid("the request body must be a JSON object"));
+                }
+                return Future.succeededFuture(n);
+            } catch (JsonProcessingException e) {
+                return Future.failedFuture(GantryException.invalid("the request body is not valid JSON: "
+                        + e.getOriginalMessage()));
+            } catch (java.io.IOException e) {
+                return Future.failedFuture(GantryException.invalid("the request body could not be read"));
+            }
+        });
+    }
+
+    /** A string field; required ones must be present and non-blank. */
+    public static String text(JsonNode body, String field, boolean required) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            if (required) {
+                throw GantryException.invalid("'" + field + "' is required");
+            }
+            return null;
+        }
+        if (!n.isTextual() || (required && n.asText().isBlank())) {
+            throw GantryException.invalid("'" + field + "' must be a non-empty string");
+        }
+        return n.asText();
+    }
+}

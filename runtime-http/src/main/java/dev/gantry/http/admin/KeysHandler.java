@@ -1,0 +1,154 @@
+package dev.gantry.http.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.http.auth.ApiKey;
+import dev.gantry.http.auth.KeyStore;
+import dev.gantry.http.auth.Role;
+import dev.gantry.http.error.ErrorMapper;
+import dev.gantry.http.json.Json;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.ext.web.RoutingContext;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+
+/** {@code /admin/v1/keys}: create, list, show, rotate and revoke API keys. Secrets appear only in create/rotate answers. */
+public final class KeysHandler {
+    private final KeyStore keys;
+    private final WorkerExecutor workers;
+
+    public KeysHandler(KeyStore keys, WorkerExecutor workers) {
+        this.keys = keys;
+        this.workers = workers;
+    }
+
+    public void list(RoutingContext ctx) {
+        run(ctx, 200, () -> {
+            ObjectNode root = Json.object();
+            ArrayNode arr = root.putArray("keys");
+            keys.list().forEach(k -> arr.add(describe(k)));
+            return root;
+        });
+    }
+
+    public void get(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        run(ctx, 200, () -> describe(keys.find(id).orElseThrow(() ->
+                GantryException.notFound("no API key with id '" + id + "'"))));
+    }
+
+    public void create(RoutingContext ctx) {
+        AdminBodies.json(ctx).onSuccess(body -> run(ctx, 201, () -> {
+            String name = AdminBodies.text(body, "name", true);
+            Set<Role> roles = new TreeSet<>();
+            JsonNode rs = body.get("roles");
+            if (rs == null || !rs.isArray() || rs.isEmpty()) {
+                throw GantryException.invalid("'roles' must be a non-empty list of invoke, deploy, approve, admin");
+            }
+            for (JsonNode r : rs) {
+                roles.add(Role.fromWire(r.asText()).orElseThrow(() -> GantryException.invalid("unknown role '"
+                        + r.asText() + "'; roles are invoke, deploy, approve, admin")));
+            }
+            Set<String> models = new TreeSet<>();
+            JsonNode ms = body.get("models");
+            if (ms != null && !ms.isNull()) {
+                if (!ms.isArray()) {
+                    throw GantryException.invalid("'models' must be a list of model names");
+                }
+                ms.forEach(m -> models.add(m.asText()));
+            }
+            Optional<Instant> expires = expiry(body);
+            Optional<Double> rate = Optional.empty();
+            if (body.hasNonNull("rate_per_second")) {
+                if (!body.get("rate_per_second").isNumber()) {
+                    throw GantryException.invalid("'rate_per_second' must be a number");
+                }
+                rate = Optional.of(body.get("rate_per_second").asDouble());
+            }
+            KeyStore.Created c = keys.create(name, roles, models, expires, rate);
+            ObjectNode out = describe(c.key());
+            out.put("token", c.token());
+            return out;
+        })).onFailure(e -> ErrorMapper.send(ctx, e));
+    }
+
+    public void rotate(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        run(ctx, 200, () -> {
+            KeyStore.Created c = keys.rotate(id);
+            ObjectNode out = describe(c.key());
+            out.put("token", c.token());
+            return out;
+        });
+    }
+
+    public void revoke(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        run(ctx, 200, () -> describe(keys.revoke(id)));
+    }
+
+    private void run(RoutingContext ctx, int status, Callable<Object> work) {
+        workers.executeBlocking(work, /* ordered= */ false)
+                .onSuccess(tree -> Json.send(ctx.response(), status, tree))
+                .onFailure(e -> ErrorMapper.send(ctx, e));
+    }
+
+    static Optional<Instant> expiry(JsonNode body) {
+        if (body.hasNonNull("expires_at")) {
+            try {
+                return Optional.of(Instant.parse(body.get("expires_at").asText()));
+            } catch (DateTimeParseException e) {
+                throw GantryException.invalid("'expires_at' must be an ISO-8601 instant like 2027-01-31T00:00:00Z, was '"
+                        + body.get("expires_at").asText() + "'");
+            }
+        }
+        if (body.hasNonNull("expires_in")) {
+            return Optional.of(Instant.now().plus(parseDuration(body.get("expires_in").asText())));
+        }
+        return Optional.empty();
+    }
+
+    /** "90d", "12h", "30m", "45s", or an ISO-8601 duration ("PT2H"). */
+    public static Duration parseDuration(String s) {
+        String t = s.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.matches("\\d+[dhms]")) {
+                long n = Long.parseLong(t.substring(0, t.length() - 1));
+                return switch (t.charAt(t.length() - 1)) {
+                    case 'd' -> Duration.ofDays(n);
+                    case 'h' -> Duration.ofHours(n);
+                    case 'm' -> Duration.ofMinutes(n);
+                    default -> Duration.ofSeconds(n);
+                };
+            }
+            return Duration.parse(s.trim());
+        } catch (RuntimeException e) {
+            throw GantryException.invalid("duration must look like 90d, 12h, 30m, 45s or PT2H, was '" + s + "'");
+        }
+    }
+
+    static ObjectNode describe(ApiKey k) {
+        ObjectNode n = Json.object();
+        n.put("id", k.id());
+        n.put("name", k.name());
+        ArrayNode roles = n.putArray("roles");
+        k.roles().stream().sorted().forEach(r -> roles.add(r.wireName()));
+        ArrayNode models = n.putArray("models");
+        k.models().stream().sorted().forEach(models::add);
+        n.put("created", k.created().toString());
+        k.expires().ifPresentOrElse(e -> n.put("expires", e.toString()), () -> n.putNull("expires"));
+        k.revoked().ifPresentOrElse(e -> n.put("revoked", e.toString()), () -> n.putNull("revoked"));
+        n.put("active", k.isActive(Instant.now()));
+        k.ratePerSecond().ifPresent(r -> n.put("rate_per_second", r));
+        return n;
+    }
+}

@@ -1,0 +1,327 @@
+package dev.gantry.http.auth;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gantry.core.error.ErrorCode;
+import dev.gantry.core.error.GantryException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
+
+/**
+ * API keys kept in {@code <data>/keys.json}: hashes of secrets, never the secrets. The server and the
+ * {@code gantry keys} command both change the file, under a file lock, by atomic replacement; the server
+ * rereads it when it changes, so a key made or revoked by either side works (or stops working) within a second.
+ */
+public final class KeyStore {
+    /*
+     * Token format: "gantry_<id>_<secret>", id = 12 hex digits (public, finds the key), secret = 32 random bytes
+     * in base64url. Secrets are 256-bit random, so a plain SHA-256 suffices to store them (no password-style
+     * stretching needed); comparison is constant-time.
+     */
+    private static final Logger log = LoggerFactory.getLogger(KeyStore.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PREFIX = "gantry_";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path file;
+    private final Path lockFile;
+    private final Clock clock;
+    private final AtomicReference<Map<String, ApiKey>> keys = new AtomicReference<>(Map.of());
+    private volatile FileTime lastSeen;
+    private volatile long lastSize = -1;
+
+    private KeyStore(Path dataDir, Clock clock) {
+        this.file = dataDir.resolve("keys.json");
+        this.lockFile = dataDir.resolve("keys.lock");
+        this.clock = clock;
+    }
+
+    /** Opens (or starts) the key file in {@code dataDir}. */
+    public static KeyStore open(Path dataDir, Clock clock) {
+        KeyStore store = new KeyStore(dataDir, clock);
+        store.reload();
+        return store;
+    }
+
+    /** A newly made key and its token, which is shown once and never stored. */
+    public record Created(ApiKey key, String token) {
+    }
+
+    /** Result of checking a presented token. */
+    public sealed interface Verification {
+        record Valid(ApiKey key) implements Verification {
+        }
+
+        /** Why the token was refused, in words safe to return to the caller. */
+        record Invalid(String reason) implements Verification {
+        }
+    }
+
+    public boolean isEmpty() {
+        return keys.get().isEmpty();
+    }
+
+    /** Every key, including revoked and expired ones, oldest first. */
+    public List<ApiKey> list() {
+        return List.copyOf(keys.get().values());
+    }
+
+    public Optional<ApiKey> find(String id) {
+        return Optional.ofNullable(keys.get().get(id));
+    }
+
+    /** Checks a bearer token; never throws for bad input. */
+    public Verification verify(String token) {
+        if (token == null || !token.startsWith(PREFIX)) {
+            return new Verification.Invalid("malformed API key");
+        }
+        int sep = token.indexOf('_', PREFIX.length());
+        if (sep < 0 || sep == token.length() - 1) {
+            return new Verification.Invalid("malformed API key");
+        }
+        String id = token.substring(PREFIX.length(), sep);
+        ApiKey key = keys.get().get(id);
+        byte[] presented = sha256(token.substring(sep + 1));
+        if (key == null) {
+            return new Verification.Invalid("unknown API key");
+        }
+        if (!MessageDigest.isEqual(presented, HexFormat.of().parseHex(key.secretSha256()))) {
+            return new Verification.Invalid("unknown API key");
+        }
+        Instant now = clock.instant();
+        if (key.revoked().isPresent()) {
+            return new Verification.Invalid("API key '" + key.name() + "' was revoked");
+        }
+        if (!key.isActive(now)) {
+            return new Verification.Invalid("API key '" + key.name() + "' expired at " + key.expires().orElseThrow());
+        }
+        return new Verification.Valid(key);
+    }
+
+    public Created create(String name, Set<Role> roles, Set<String> models, Optional<Instant> expires,
+                          Optional<Double> ratePerSecond) {
+        validateName(name);
+        if (roles.isEmpty()) {
+            throw GantryException.invalid("a key needs at least one role: invoke, deploy, approve or admin");
+        }
+        if (expires.isPresent() && !expires.get().isAfter(clock.instant())) {
+            throw GantryException.invalid("expiry " + expires.get() + " is in the past");
+        }
+        if (ratePerSecond.isPresent() && !(ratePerSecond.get() > 0)) {
+            throw GantryException.invalid("rate limit must be > 0 requests per second, was " + ratePerSecond.get());
+        }
+        String id = HexFormat.of().formatHex(randomBytes(6));
+        String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(32));
+        ApiKey key = new ApiKey(id, name, roles, models, clock.instant(), expires, Optional.empty(),
+                HexFormat.of().formatHex(sha256(secret)), ratePerSecond);
+        update(all -> {
+            boolean taken = all.values().stream().anyMatch(k -> k.name().equals(name) && k.revoked().isEmpty());
+            if (taken) {
+                throw new GantryException(ErrorCode.ALREADY_EXISTS, "an active key named '" + name
+                        + "' exists; revoke or rotate it instead");
+            }
+            all.put(id, key);
+            return all;
+        });
+        return new Created(key, PREFIX + id + "_" + secret);
+    }
+
+    /** Gives a key a new secret; the old token stops working at once. */
+    public Created rotate(String id) {
+        String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(32));
+        ApiKey[] out = new ApiKey[1];
+        update(all -> {
+            ApiKey k = all.get(id);
+            if (k == null) {
+                throw GantryException.notFound("no API key with id '" + id + "'");
+            }
+            if (k.revoked().isPresent()) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, "key '" + k.name() + "' is revoked");
+            }
+            out[0] = k.withSecret(HexFormat.of().formatHex(sha256(secret)), clock.instant());
+            all.put(id, out[0]);
+            return all;
+        });
+        return new Created(out[0], PREFIX + id + "_" + secret);
+    }
+
+    public ApiKey revoke(String id) {
+        ApiKey[] out = new ApiKey[1];
+        update(all -> {
+            ApiKey k = all.get(id);
+            if (k == null) {
+                throw GantryException.notFound("no API key with id '" + id + "'");
+            }
+            out[0] = k.revoked().isPresent() ? k : k.revokedAt(clock.instant());
+            all.put(id, out[0]);
+            return all;
+        });
+        return out[0];
+    }
+
+    /** Rereads the file if it changed since last read; called by the server's watcher every few hundred ms. */
+    public void refreshIfChanged() {
+        try {
+            if (!Files.exists(file)) {
+                if (!keys.get().isEmpty()) {
+                    log.warn("{} disappeared; keeping the keys already loaded", file);
+                }
+                return;
+            }
+            FileTime mtime = Files.getLastModifiedTime(file);
+            long size = Files.size(file);
+            if (!mtime.equals(lastSeen) || size != lastSize) {
+                reload();
+            }
+        } catch (IOException | RuntimeException e) {
+            log.error("could not reread {}: {}; keeping the keys already loaded", file, e.toString());
+        }
+    }
+
+    private synchronized void reload() {
+        try {
+            if (!Files.exists(file)) {
+                keys.set(Map.of());
+                return;
+            }
+            FileTime mtime = Files.getLastModifiedTime(file);
+            long size = Files.size(file);
+            keys.set(parse(Files.readString(file)));
+            lastSeen = mtime;
+            lastSize = size;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    private synchronized void update(UnaryOperator<Map<String, ApiKey>> change) {
+        try {
+            Files.createDirectories(file.getParent());
+            try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE); FileLock ignored = lockChannel.lock()) {
+                Map<String, ApiKey> current = Files.exists(file) ? parse(Files.readString(file)) : new LinkedHashMap<>();
+                Map<String, ApiKey> next = change.apply(new LinkedHashMap<>(current));
+                writeAtomically(render(next));
+                keys.set(Collections.unmodifiableMap(new LinkedHashMap<>(next)));
+                lastSeen = Files.getLastModifiedTime(file);
+                lastSize = Files.size(file);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    private void writeAtomically(String content) throws IOException {
+        Path tmp = file.resolveSibling("keys.json.tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(java.nio.ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
+            ch.force(true);
+        }
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+        try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException ignored) {
+            // some file systems cannot fsync a directory; the rename is still atomic
+        }
+    }
+
+    private static Map<String, ApiKey> parse(String text) throws IOException {
+        Map<String, ApiKey> out = new LinkedHashMap<>();
+        JsonNode root = JSON.readTree(text);
+        for (JsonNode k : root.path("keys")) {
+            Set<Role> roles = new TreeSet<>();
+            for (JsonNode r : k.path("roles")) {
+                roles.add(Role.fromWire(r.asText()).orElseThrow(() -> new IOException("unknown role " + r)));
+            }
+            Set<String> models = new TreeSet<>();
+            k.path("models").forEach(m -> models.add(m.asText()));
+            ApiKey key = new ApiKey(k.path("id").asText(), k.path("name").asText(), roles, models,
+                    Instant.parse(k.path("created").asText()), instant(k.get("expires")), instant(k.get("revoked")),
+                    k.path("secret_sha256").asText(),
+                    k.hasNonNull("rate_per_second") ? Optional.of(k.get("rate_per_second").asDouble()) : Optional.empty());
+            out.put(key.id(), key);
+        }
+        return out;
+    }
+
+    private static Optional<Instant> instant(JsonNode n) {
+        return n == null || n.isNull() ? Optional.empty() : Optional.of(Instant.parse(n.asText()));
+    }
+
+    private static String render(Map<String, ApiKey> keys) throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        ArrayNode arr = root.putArray("keys");
+        for (ApiKey k : keys.values()) {
+            ObjectNode n = arr.addObject();
+            n.put("id", k.id());
+            n.put("name", k.name());
+            ArrayNode roles = n.putArray("roles");
+            k.roles().stream().sorted().forEach(r -> roles.add(r.wireName()));
+            ArrayNode models = n.putArray("models");
+            k.models().stream().sorted().forEach(models::add);
+            n.put("created", k.created().toString());
+            k.expires().ifPresentOrElse(e -> n.put("expires", e.toString()), () -> n.putNull("expires"));
+            k.revoked().ifPresentOrElse(e -> n.put("revoked", e.toString()), () -> n.putNull("revoked"));
+            n.put("secret_sha256", k.secretSha256());
+            k.ratePerSecond().ifPresentOrElse(r -> n.put("rate_per_second", r), () -> n.putNull("rate_per_second"));
+        }
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
+    }
+
+    static void validateName(String name) {
+        if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")) {
+            throw GantryException.invalid("key name must be 1-64 letters, digits or _ . @ - (starting with a letter"
+                    + " or digit), was '" + name + "'");
+        }
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
