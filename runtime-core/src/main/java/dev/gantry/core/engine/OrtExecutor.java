@@ -63,7 +63,11 @@ final class OrtExecutor implements ModelExecutor {
                 return out;
             }
         } catch (OrtException e) {
-            throw new GantryException(ErrorCode.INTERNAL, "ONNX Runtime failed: " + e.getMessage());
+            // ORT says INVALID_ARGUMENT when the inputs are at fault (an index out of a table's range, say):
+            // that is the caller's error, not the model's.
+            ErrorCode code = e.getCode() == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT
+                    ? ErrorCode.INVALID_ARG : ErrorCode.INTERNAL;
+            throw new GantryException(code, "ONNX Runtime failed: " + e.getMessage());
         } finally {
             for (OnnxTensor t : feed.values()) {
                 t.close();

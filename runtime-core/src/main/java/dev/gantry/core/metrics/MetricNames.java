@@ -16,6 +16,18 @@ public enum MetricNames {
     INFERENCE_QUEUE_PENDING("inference.queue.pending"),
     /** Timer: load plus warm-up of a model version, tagged outcome=success|error. */
     MODEL_LOAD_DURATION("model.load.duration"),
+    /** Timer: an unloading version's drain, from stop admitting to freed. */
+    DRAIN_DURATION("model.drain.duration"),
+    /** Counter: requests routed, tagged model, version, kind=weighted|sticky|pinned|shadow. */
+    ROUTE_REQUESTS("routing.requests"),
+    /** Gauge: the traffic policy revision in force, tagged model. */
+    POLICY_REVISION("routing.policy.revision"),
+    /** Counter: shadow requests answered, tagged model, version, outcome=agree|disagree|error. */
+    SHADOW_REQUESTS("shadow.requests"),
+    /** Distribution: max absolute difference between primary and shadow FP outputs, tagged model, version. */
+    SHADOW_MAX_ABS_DIFF("shadow.max_abs_diff"),
+    /** Counter: shadow requests dropped because the shadow queue was full, tagged model, version. */
+    SHADOW_DROPPED("shadow.dropped"),
     /** Counter: times Vert.x's checker saw an event loop blocked past its limit (should stay 0). */
     EVENT_LOOP_BLOCKED("eventloop.blocked");
 

@@ -58,6 +58,20 @@ public final class ModelRepositoryManager {
         return Optional.ofNullable(entries.get().get(name));
     }
 
+    /**
+     * Reads model {@code name} from disk again (new version directories become visible) and remembers the
+     * result; empty, and forgotten, when the model directory is gone.
+     */
+    public Optional<ModelEntry> refresh(String name) {
+        Optional<ModelEntry> found = repository.find(name);
+        entries.updateAndGet(m -> {
+            Map<String, ModelEntry> next = new LinkedHashMap<>(m);
+            found.ifPresentOrElse(e -> next.put(name, e), () -> next.remove(name));
+            return Collections.unmodifiableMap(next);
+        });
+        return found;
+    }
+
     public ModelLifecycle lifecycle() {
         return lifecycle;
     }

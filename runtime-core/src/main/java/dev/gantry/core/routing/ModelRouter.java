@@ -7,46 +7,254 @@ import dev.gantry.core.inference.InferenceResponse;
 import dev.gantry.core.inference.InputValidator;
 import dev.gantry.core.lifecycle.ModelLifecycle;
 import dev.gantry.core.lifecycle.ModelVersionState;
+import dev.gantry.core.metrics.MetricNames;
 import dev.gantry.core.model.ModelId;
+import dev.gantry.core.model.ModelReadyState;
 import dev.gantry.core.repository.ModelRepositoryManager;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
- * Picks the version that serves a request and hands the request to its scheduler. Unversioned requests go to
- * the highest READY version.
+ * Picks the version that serves a request and hands the request to its scheduler. Unversioned requests follow
+ * the model's traffic policy (sticky per routing key when one is given); without a deployment they go to the
+ * highest READY version.
  */
 public final class ModelRouter {
+    private static final Logger log = LoggerFactory.getLogger(ModelRouter.class);
+    /*
+     * Zero drops during a swap. A request resolves a version from the snapshot it read, then enqueues. Between
+     * the two a policy change may publish a new snapshot and start draining the old version, whose scheduler
+     * then refuses at admission (the future is already failed, UNAVAILABLE, when enqueue returns). Such a
+     * refusal never ran the request, so an unversioned request resolves again against the current snapshot
+     * and retries, up to MAX_ATTEMPTS. A picked version that is not READY (UNLOADING already) is replaced by
+     * another READY route of the same snapshot. Pinned requests are not retried: they asked for that version.
+     */
+    static final int MAX_ATTEMPTS = 3;
+
     private final ModelRepositoryManager repository;
     private final ModelLifecycle lifecycle;
+    private final Optional<DeploymentManager> deployments;
+    private final Optional<ShadowRunner> shadows;
+    private final MeterRegistry registry;
+    private final RandomSource random;
+    private final Consumer<ModelId> beforeAdmission;
+    private final Map<String, Counter> routeCounters = new ConcurrentHashMap<>();
 
-    public ModelRouter(ModelRepositoryManager repository) {
+    /** The version a request was routed to and how it was chosen. */
+    public record Routed(ModelVersionState target, RouteKind kind, Optional<DeploymentSnapshot> snapshot) {
+    }
+
+    private ModelRouter(ModelRepositoryManager repository, Optional<DeploymentManager> deployments,
+                        Optional<ShadowRunner> shadows, MeterRegistry registry, RandomSource random,
+                        Consumer<ModelId> beforeAdmission) {
+        this.beforeAdmission = beforeAdmission;
         this.repository = repository;
         this.lifecycle = repository.lifecycle();
+        this.deployments = deployments;
+        this.shadows = shadows;
+        this.registry = registry;
+        this.random = random;
+    }
+
+    /** A router without traffic policies: unversioned requests go to the highest READY version. */
+    public ModelRouter(ModelRepositoryManager repository) {
+        this(repository, Optional.empty(), Optional.empty(), new SimpleMeterRegistry(), RandomSource.threadLocal(),
+                id -> { });
+    }
+
+    /** A router that follows {@code deployments}' policies and sends shadow copies through {@code shadows}. */
+    public static ModelRouter create(ModelRepositoryManager repository, DeploymentManager deployments,
+                                     ShadowRunner shadows, MeterRegistry registry, RandomSource random) {
+        return new ModelRouter(repository, Optional.of(deployments), Optional.of(shadows), registry, random,
+                id -> { });
+    }
+
+    /** As {@link #create}, calling {@code beforeAdmission} between choosing a version and enqueueing: for tests. */
+    static ModelRouter createForTest(ModelRepositoryManager repository, DeploymentManager deployments,
+                                     ShadowRunner shadows, MeterRegistry registry, RandomSource random,
+                                     Consumer<ModelId> beforeAdmission) {
+        return new ModelRouter(repository, Optional.of(deployments), Optional.of(shadows), registry, random,
+                beforeAdmission);
     }
 
     /**
-     * The version that would serve a request for {@code model} (and {@code version}, if given).
+     * The version that would serve a request for {@code model} (and {@code version}, if given); for an
+     * unversioned request, the READY route with the largest weight.
      *
-     * @throws GantryException NOT_FOUND for an unknown model or version, UNAVAILABLE when it is not READY
+     * @throws GantryException NOT_FOUND for an unknown model or a version that is not loaded, UNAVAILABLE when
+     *     it is not READY
      */
     public ModelVersionState resolve(String model, OptionalLong version) {
+        if (version.isPresent()) {
+            return pinned(model, version.getAsLong());
+        }
+        Optional<DeploymentSnapshot> snap = deployments.flatMap(d -> d.snapshot(model));
+        if (snap.isPresent()) {
+            Optional<ModelVersionState> best = snap.get().policy().routes().stream()
+                    .filter(r -> r.weight() > 0)
+                    .sorted((a, b) -> Integer.compare(b.weight(), a.weight()))
+                    .map(r -> lifecycle.state(new ModelId(model, r.version())))
+                    .flatMap(Optional::stream).filter(ModelVersionState::isReady).findFirst();
+            if (best.isPresent()) {
+                return best.get();
+            }
+        }
+        return highestReady(model);
+    }
+
+    /**
+     * Chooses the version for one request.
+     *
+     * @throws GantryException as {@link #resolve}
+     */
+    public Routed route(String model, OptionalLong version, Optional<String> routingKey) {
+        if (version.isPresent()) {
+            return new Routed(pinned(model, version.getAsLong()), RouteKind.PINNED, Optional.empty());
+        }
+        for (int attempt = 1; ; attempt++) {
+            Optional<DeploymentSnapshot> snap = deployments.flatMap(d -> d.snapshot(model));
+            if (snap.isEmpty()) {
+                return new Routed(highestReady(model), RouteKind.WEIGHTED, Optional.empty());
+            }
+            TrafficSplitter splitter = snap.get().splitter();
+            RouteKind kind = routingKey.isPresent() ? RouteKind.STICKY : RouteKind.WEIGHTED;
+            long picked = routingKey.isPresent() ? splitter.pickSticky(routingKey.get()) : splitter.pick(random);
+            Optional<ModelVersionState> s = lifecycle.state(new ModelId(model, picked))
+                    .filter(ModelVersionState::isReady);
+            if (s.isEmpty() && attempt < MAX_ATTEMPTS
+                    && deployments.flatMap(d -> d.snapshot(model)).orElse(null) != snap.get()) {
+                continue;
+            }
+            if (s.isEmpty()) {
+                s = splitter.weightedVersions().stream().map(v -> lifecycle.state(new ModelId(model, v)))
+                        .flatMap(Optional::stream).filter(ModelVersionState::isReady).findFirst();
+            }
+            if (s.isEmpty()) {
+                throw new GantryException(ErrorCode.UNAVAILABLE, "model '" + model + "' has no READY version "
+                        + "among the routes of revision " + snap.get().revision() + " " + splitter.weightedVersions());
+            }
+            return new Routed(s.get(), kind, snap);
+        }
+    }
+
+    /**
+     * Validates and admits a request. Failures (unknown model, invalid input, full queue, timeout, engine
+     * error) complete the future exceptionally with a {@link GantryException}; this method does not throw.
+     */
+    public CompletableFuture<InferenceResponse> infer(String model, OptionalLong version, InferenceRequest request) {
+        return infer(model, version, Optional.empty(), request).thenApply(RoutedResponse::response);
+    }
+
+    /**
+     * Validates and admits a request, routed by {@code routingKey} when it is unversioned and has one. The
+     * response says how the version was chosen. Never throws; failures complete the future exceptionally
+     * with a {@link GantryException}.
+     */
+    public CompletableFuture<RoutedResponse> infer(String model, OptionalLong version, Optional<String> routingKey,
+                                                   InferenceRequest request) {
+        for (int attempt = 1; ; attempt++) {
+            Routed routed;
+            CompletableFuture<InferenceResponse> answer;
+            try {
+                routed = route(model, version, routingKey);
+                ModelVersionState target = routed.target();
+                InputValidator.validate(request, target.signature().orElseThrow(),
+                        target.batchPolicy().orElseThrow().maxBatchSize());
+                beforeAdmission.accept(target.id());
+                answer = target.scheduler().orElseThrow().enqueue(request);
+            } catch (GantryException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+            if (version.isEmpty() && attempt < MAX_ATTEMPTS && refusedAtAdmission(answer)) {
+                continue;
+            }
+            count(routed.target().id(), routed.kind());
+            RouteKind kind = routed.kind();
+            Optional<DeploymentSnapshot> snap = routed.snapshot();
+            return answer.thenApply(r -> {
+                snap.ifPresent(s -> shadow(model, s, request, r));
+                return new RoutedResponse(r, kind);
+            });
+        }
+    }
+
+    private static boolean refusedAtAdmission(CompletableFuture<InferenceResponse> answer) {
+        if (!answer.isCompletedExceptionally()) {
+            return false;
+        }
+        try {
+            answer.join();
+            return false;
+        } catch (CompletionException e) {
+            return e.getCause() instanceof GantryException g && g.code() == ErrorCode.UNAVAILABLE;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Offers copies to the shadow versions: non-blocking, and it never fails the primary. */
+    private void shadow(String model, DeploymentSnapshot snap, InferenceRequest request, InferenceResponse primary) {
+        if (shadows.isEmpty() || snap.policy().shadow().isEmpty()) {
+            return;
+        }
+        try {
+            TrafficSplitter splitter = snap.splitter();
+            for (long v : splitter.shadowVersions()) {
+                if (splitter.shadowFor(v, random)) {
+                    ModelId id = new ModelId(model, v);
+                    if (shadows.get().offer(id, request, primary)) {
+                        count(id, RouteKind.SHADOW);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("model '{}': shadow offer failed: {}", model, e.toString());
+        }
+    }
+
+    private void count(ModelId id, RouteKind kind) {
+        String key = id + "|" + kind.name();
+        routeCounters.computeIfAbsent(key, k -> Counter.builder(MetricNames.ROUTE_REQUESTS.meterName())
+                .description("Requests routed to a model version, by how the version was chosen")
+                .tags("model", id.name(), "version", Long.toString(id.version()), "kind", kind.tagValue())
+                .register(registry)).increment();
+    }
+
+    private ModelVersionState pinned(String model, long version) {
         List<ModelVersionState> versions = lifecycle.versions(model);
         if (versions.isEmpty() && repository.model(model).isEmpty()) {
             throw GantryException.notFound("unknown model '" + model + "'");
         }
-        if (version.isPresent()) {
-            ModelId id = new ModelId(model, version.getAsLong());
-            ModelVersionState s = lifecycle.state(id).orElseThrow(() -> GantryException.notFound("model '" + model
-                    + "' has no version " + version.getAsLong() + "; its versions are "
-                    + versions.stream().map(v -> v.id().version()).toList()));
-            if (!s.isReady()) {
-                throw new GantryException(ErrorCode.UNAVAILABLE, "model '" + model + "' version " + id.version()
-                        + " is " + s.state() + s.reason().map(r -> ": " + r).orElse(""));
-            }
-            return s;
+        ModelId id = new ModelId(model, version);
+        ModelVersionState s = lifecycle.state(id).orElseThrow(() -> GantryException.notFound("model '" + model
+                + "' has no version " + version + "; its versions are "
+                + versions.stream().map(v -> v.id().version()).toList()));
+        if (s.state() == ModelReadyState.UNAVAILABLE && s.reason().filter("unloaded"::equals).isPresent()) {
+            throw GantryException.notFound("model '" + model + "' version " + version + " is not loaded");
+        }
+        if (!s.isReady()) {
+            throw new GantryException(ErrorCode.UNAVAILABLE, "model '" + model + "' version " + version
+                    + " is " + s.state() + s.reason().map(r -> ": " + r).orElse(""));
+        }
+        return s;
+    }
+
+    private ModelVersionState highestReady(String model) {
+        List<ModelVersionState> versions = lifecycle.versions(model);
+        if (versions.isEmpty() && repository.model(model).isEmpty()) {
+            throw GantryException.notFound("unknown model '" + model + "'");
         }
         for (int i = versions.size() - 1; i >= 0; i--) {
             if (versions.get(i).isReady()) {
@@ -57,21 +265,5 @@ public final class ModelRouter {
                 + (versions.isEmpty() ? "" : "; its versions are " + versions.stream()
                 .map(v -> v.id().version() + " " + v.state() + v.reason().map(r -> " (" + r + ")").orElse(""))
                 .toList()));
-    }
-
-    /**
-     * Validates and admits a request. Failures (unknown model, invalid input, full queue, timeout, engine
-     * error) complete the future exceptionally with a {@link GantryException}; this method does not throw.
-     */
-    public CompletableFuture<InferenceResponse> infer(String model, OptionalLong version, InferenceRequest request) {
-        ModelVersionState target;
-        try {
-            target = resolve(model, version);
-            InputValidator.validate(request, target.signature().orElseThrow(),
-                    target.batchPolicy().orElseThrow().maxBatchSize());
-        } catch (GantryException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return target.scheduler().orElseThrow().enqueue(request);
     }
 }

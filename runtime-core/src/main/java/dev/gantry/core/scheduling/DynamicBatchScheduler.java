@@ -374,6 +374,10 @@ public final class DynamicBatchScheduler implements Scheduler {
         for (Pending p : batch) {
             metrics.queued(start - p.admitted);
         }
+        run(batch, start);
+    }
+
+    private void run(List<Pending> batch, long start) {
         int[] rows = new int[batch.size()];
         int totalRows = 0;
         for (int i = 0; i < rows.length; i++) {
@@ -391,15 +395,21 @@ public final class DynamicBatchScheduler implements Scheduler {
             List<Tensor> inputs = batch.size() == 1 ? batch.get(0).request.inputs() : stack(batch);
             List<Tensor> outputs = executor.run(inputs, outputUnion(batch));
             perRequest = batch.size() == 1 ? List.of(outputs) : unstack(outputs, rows);
-        } catch (GantryException e) {
-            failAll(batch, e);
-            metrics.executed(totalRows, batch.size(), ticker.read() - start);
-            return;
         } catch (RuntimeException | Error e) {
-            log.error("{}: execution failed", model, e);
-            failAll(batch, new GantryException(ErrorCode.INTERNAL, "model '" + model.name() + "' version "
-                    + model.version() + " failed to execute: " + e));
             metrics.executed(totalRows, batch.size(), ticker.read() - start);
+            if (batch.size() > 1) {
+                // One request's inputs may be what made the batch fail: run each alone so that only the
+                // request at fault gets the error.
+                if (watchdog != null) {
+                    watchdog.cancel(/* mayInterruptIfRunning= */ false);
+                }
+                for (Pending p : batch) {
+                    run(List.of(p), ticker.read());
+                }
+                return;
+            }
+            GantryException failure = e instanceof GantryException g ? g : internal(e);
+            failAll(batch, failure);
             return;
         } finally {
             if (watchdog != null) {
@@ -460,6 +470,12 @@ public final class DynamicBatchScheduler implements Scheduler {
         }
         Set<String> names = new HashSet<>(wanted);
         return outputs.stream().filter(t -> names.contains(t.name())).toList();
+    }
+
+    private GantryException internal(Throwable e) {
+        log.error("{}: execution failed", model, e);
+        return new GantryException(ErrorCode.INTERNAL, "model '" + model.name() + "' version " + model.version()
+                + " failed to execute: " + e);
     }
 
     private void failAll(List<Pending> batch, GantryException e) {

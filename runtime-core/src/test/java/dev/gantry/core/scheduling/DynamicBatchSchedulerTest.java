@@ -271,21 +271,47 @@ class DynamicBatchSchedulerTest {
     // ---- failures ----
 
     @Test
-    void run_throwingGantryException_failsOnlyThatBatchWithItsCode() throws Exception {
-        executor.failRun(1, new GantryException(ErrorCode.UNAVAILABLE, "device lost"));
+    void run_failingForABatch_retriesEachRequestAlone_soOnlyTheRequestAtFaultFails() throws Exception {
+        executor.failRun(1, new GantryException(ErrorCode.INVALID_ARG, "index out of range"));
+        executor.failRun(3, new GantryException(ErrorCode.INVALID_ARG, "index out of range"));
         start(batching(8, 0), Ticker.system());
         CompletableFuture<InferenceResponse> first = holdFirstRun();
-        CompletableFuture<InferenceResponse> b = enqueue(rows(1, 3));
+        InferenceRequest innocent = rows(1, 3);
+        CompletableFuture<InferenceResponse> b = enqueue(innocent);
         CompletableFuture<InferenceResponse> c = enqueue(rows(1, 3));
         CompletableFuture<InferenceResponse> other = enqueue(rows(1, 4));
 
         executor.releaseRuns();
 
-        GantryException e = assertFailsWith(ErrorCode.UNAVAILABLE, b);
-        assertEquals("device lost", e.getMessage());
-        assertFailsWith(ErrorCode.UNAVAILABLE, c);
+        assertOwnAnswer(innocent, await(b));
+        GantryException e = assertFailsWith(ErrorCode.INVALID_ARG, c);
+        assertEquals("index out of range", e.getMessage());
         awaitAll(first, List.of(other));
-        assertEquals(List.of(1, 2, 1), rowsPerRun());
+        assertEquals(List.of(1, 2, 1, 1, 1), rowsPerRun());
+    }
+
+    @Test
+    void run_throwingGantryExceptionForOneRequest_failsItWithThatCode() throws Exception {
+        executor.failRun(0, new GantryException(ErrorCode.UNAVAILABLE, "device lost"));
+        start(batching(8, 0), Ticker.system());
+
+        GantryException e = assertFailsWith(ErrorCode.UNAVAILABLE, enqueue(rows(1, 3)));
+        assertEquals("device lost", e.getMessage());
+    }
+
+    @Test
+    void run_thatHangsPastTheExecutionTimeout_isAnsweredModelTimeout_andTheNextInstanceServes() throws Exception {
+        start(new BatchPolicy(8, false, 0, List.of(), 16, 0, 2, /* executionTimeoutMicros= */ 50_000),
+                Ticker.system());
+        executor.holdRuns();
+        CompletableFuture<InferenceResponse> hung = enqueue(rows(1, 3));
+        executor.awaitRunsStarted(1);
+
+        GantryException e = assertFailsWith(ErrorCode.MODEL_TIMEOUT, hung);
+        assertTrue(e.getMessage().contains("did not finish within 50 ms"), e.getMessage());
+        executor.releaseRuns();
+        InferenceRequest next = rows(1, 3);
+        assertOwnAnswer(next, await(enqueue(next)));
     }
 
     @Test

@@ -1,0 +1,337 @@
+package dev.gantry.core.routing;
+
+import dev.gantry.core.error.ErrorCode;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.core.lifecycle.ModelLifecycle;
+import dev.gantry.core.lifecycle.ModelVersionState;
+import dev.gantry.core.metrics.MetricNames;
+import dev.gantry.core.model.ModelId;
+import dev.gantry.core.repository.ModelRepositoryManager;
+import dev.gantry.store.deployment.DeploymentRecord;
+import dev.gantry.store.deployment.DeploymentStore;
+import dev.gantry.store.deployment.PolicyRevision;
+import dev.gantry.store.deployment.TrafficPolicy;
+import dev.gantry.store.repository.ModelEntry;
+import dev.gantry.store.repository.ModelVersionEntry;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Owns every model's {@link Deployment} and keeps the loaded versions in line with them: what a policy routes
+ * must be READY before it is applied, what leaves all routes stays loaded as warm standby or is drained and
+ * unloaded in the background.
+ */
+public final class DeploymentManager {
+    /*
+     * Changes to one model are serialized on that model's Deployment; the check that every routed version is
+     * READY happens under the same lock as the apply, and an unload marks the version UNLOADING before the
+     * lock is released, so a policy can never be applied to a version that is on its way out.
+     *
+     * Order during a swap: the new snapshot is published first, then the versions that left start draining.
+     * A request that resolved the old snapshot just before may meet a scheduler that refuses; ModelRouter
+     * re-resolves it against the new snapshot.
+     */
+    private static final Logger log = LoggerFactory.getLogger(DeploymentManager.class);
+    static final String SYSTEM = "system";
+
+    private final ModelRepositoryManager repository;
+    private final ModelLifecycle lifecycle;
+    private final DeploymentStore store;
+    private final DeploymentSettings settings;
+    private final Clock clock;
+    private final MeterRegistry registry;
+    private final Map<String, Deployment> deployments = new ConcurrentHashMap<>();
+    private final Set<CompletableFuture<Void>> draining = ConcurrentHashMap.newKeySet();
+
+    private DeploymentManager(ModelRepositoryManager repository, DeploymentStore store, DeploymentSettings settings,
+                              Clock clock, MeterRegistry registry) {
+        this.repository = repository;
+        this.lifecycle = repository.lifecycle();
+        this.store = store;
+        this.settings = settings;
+        this.clock = clock;
+        this.registry = registry;
+    }
+
+    public static DeploymentManager create(ModelRepositoryManager repository, DeploymentStore store,
+                                           DeploymentSettings settings, Clock clock, MeterRegistry registry) {
+        return new DeploymentManager(repository, store, settings, clock, registry);
+    }
+
+    /**
+     * Brings back every persisted deployment: loads the versions its current policy routes and its standby
+     * versions, then publishes the same revision. Models without a record get revision 1, all traffic to
+     * their highest READY version. Call once, after {@link ModelRepositoryManager#loadAll()} has completed;
+     * the server is ready when this completes. A version that cannot be loaded is logged; its model's
+     * requests go to its other READY routes.
+     *
+     * @throws dev.gantry.store.deployment.DeploymentStoreException (through the future) when a record is corrupt
+     */
+    public CompletableFuture<Void> restore() {
+        List<DeploymentRecord> records;
+        try {
+            records = store.loadAll();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        for (DeploymentRecord record : records) {
+            Set<Long> wanted = new LinkedHashSet<>(record.current().policy().routedVersions());
+            wanted.addAll(record.standby());
+            List<CompletableFuture<ModelVersionState>> loads = new ArrayList<>();
+            for (long v : wanted) {
+                loads.add(load(record.model(), v).exceptionally(e -> {
+                    log.error("model '{}' revision {}: cannot load version {}: {}", record.model(),
+                            record.currentRevision(), v, e.getMessage());
+                    return null;
+                }));
+            }
+            all.add(CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new)).thenRun(() -> {
+                publish(Deployment.restore(record, store, clock, settings));
+                log.info("model '{}': restored revision {} {}", record.model(), record.currentRevision(),
+                        record.current().policy());
+            }));
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenRun(() -> {
+            for (String model : repository.models().keySet()) {
+                ensureDeployment(model);
+            }
+        });
+    }
+
+    public Optional<Deployment> deployment(String model) {
+        return Optional.ofNullable(deployments.get(model));
+    }
+
+    public Optional<DeploymentSnapshot> snapshot(String model) {
+        Deployment d = deployments.get(model);
+        return d == null ? Optional.empty() : Optional.of(d.snapshot());
+    }
+
+    /** Every deployment, by model. */
+    public Map<String, Deployment> deployments() {
+        return Map.copyOf(deployments);
+    }
+
+    /**
+     * Applies {@code policy} to {@code model} as a new revision, then keeps or unloads the versions that left.
+     *
+     * @throws GantryException NOT_FOUND for an unknown model or a routed version not on disk;
+     *     FAILED_PRECONDITION when a routed version is not READY or {@code expectedRevision} is not current
+     */
+    public PolicyRevision applyPolicy(String model, TrafficPolicy policy, OptionalLong expectedRevision, String actor,
+                                      String reason) {
+        Deployment d = requireDeployment(model);
+        synchronized (d) {
+            checkReady(model, policy);
+            Deployment.Transition t = d.change(policy, expectedRevision, actor, reason, Optional.empty());
+            log.info("model '{}': revision {} by {}: {}", model, t.revision().revision(), actor, policy);
+            retire(model, t);
+            return t.revision();
+        }
+    }
+
+    /**
+     * Rolls {@code model} back to the previous revision's policy (or {@code toRevision}'s) as a new revision.
+     * Versions it routes that are loaded (warm standby) make it immediate; others are loaded first.
+     *
+     * @throws GantryException (through the future) NOT_FOUND, or FAILED_PRECONDITION when a version cannot be
+     *     loaded or the policy changed meanwhile
+     */
+    public CompletableFuture<RollbackResult> rollback(String model, OptionalLong toRevision, String actor) {
+        Deployment d;
+        PolicyRevision target;
+        long from;
+        try {
+            d = requireDeployment(model);
+            synchronized (d) {
+                from = d.snapshot().revision();
+                target = d.rollbackTarget(toRevision);
+            }
+        } catch (GantryException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        List<CompletableFuture<ModelVersionState>> loads = new ArrayList<>();
+        for (long v : target.policy().routedVersions()) {
+            if (!lifecycle.state(new ModelId(model, v)).map(ModelVersionState::isReady).orElse(false)) {
+                loads.add(load(model, v));
+            }
+        }
+        return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new)).thenApply(x -> {
+            synchronized (d) {
+                checkReady(model, target.policy());
+                Deployment.Transition t = d.change(target.policy(), OptionalLong.of(from), actor,
+                        "rollback to revision " + target.revision(), Optional.of(from));
+                log.info("model '{}': revision {} by {}: rollback from {} to {}", model, t.revision().revision(),
+                        actor, from, target.revision());
+                retire(model, t);
+                return new RollbackResult(from, target.revision(), t.revision().revision(), target.policy());
+            }
+        });
+    }
+
+    /**
+     * Loads a version in the background (reading the model directory again, so new versions are found).
+     * The first READY version of a model without a deployment gets all its traffic.
+     *
+     * @throws GantryException (through the future) NOT_FOUND when the model or version is not on disk
+     */
+    public CompletableFuture<ModelVersionState> loadVersion(String model, long version) {
+        return load(model, version).thenApply(s -> {
+            if (s.isReady()) {
+                ensureDeployment(model);
+            }
+            return s;
+        });
+    }
+
+    /**
+     * Drains and unloads a version that takes no traffic (dropping it from standby).
+     *
+     * @throws GantryException (through the future) FAILED_PRECONDITION while the current policy routes it
+     */
+    public CompletableFuture<Void> unloadVersion(String model, long version) {
+        Deployment d = deployments.get(model);
+        if (d == null) {
+            return drain(new ModelId(model, version));
+        }
+        synchronized (d) {
+            DeploymentSnapshot s = d.snapshot();
+            if (s.policy().routes(version)) {
+                OptionalInt weight = s.policy().weightOf(version);
+                String how = weight.isPresent() ? "weight " + weight.getAsInt() : "shadow " + s.policy().shadow()
+                        .stream().filter(r -> r.version() == version).findFirst().orElseThrow().percent() + "%";
+                return CompletableFuture.failedFuture(new GantryException(ErrorCode.FAILED_PRECONDITION, "version "
+                        + version + " still takes traffic (" + how + " in revision " + s.revision() + ")"));
+            }
+            try {
+                d.removeStandby(version);
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+            return drain(new ModelId(model, version));
+        }
+    }
+
+    /** Completes when every unload started so far has finished draining. */
+    public CompletableFuture<Void> drained() {
+        return CompletableFuture.allOf(draining.toArray(CompletableFuture[]::new));
+    }
+
+    private CompletableFuture<ModelVersionState> load(String model, long version) {
+        Optional<ModelEntry> entry = repository.refresh(model);
+        if (entry.isEmpty()) {
+            return CompletableFuture.failedFuture(GantryException.notFound("unknown model '" + model + "'"));
+        }
+        Optional<ModelVersionEntry> v = entry.get().versions().stream().filter(e -> e.version() == version)
+                .findFirst();
+        if (v.isEmpty()) {
+            return CompletableFuture.failedFuture(GantryException.notFound("model '" + model + "' has no version "
+                    + version + " on disk; its versions are " + entry.get().versions().stream()
+                    .map(ModelVersionEntry::version).toList()));
+        }
+        return lifecycle.load(entry.get(), v.get());
+    }
+
+    private Deployment requireDeployment(String model) {
+        Deployment d = deployments.get(model);
+        if (d != null) {
+            return d;
+        }
+        if (repository.model(model).isEmpty() && repository.refresh(model).isEmpty()) {
+            throw GantryException.notFound("unknown model '" + model + "'");
+        }
+        return ensureDeployment(model).orElseThrow(() -> new GantryException(ErrorCode.FAILED_PRECONDITION,
+                "model '" + model + "' has no READY version yet; load one first"));
+    }
+
+    /** The model's deployment, created at its highest READY version when it has none and one is READY. */
+    private synchronized Optional<Deployment> ensureDeployment(String model) {
+        Deployment existing = deployments.get(model);
+        if (existing != null) {
+            return Optional.of(existing);
+        }
+        List<ModelVersionState> versions = lifecycle.versions(model);
+        for (int i = versions.size() - 1; i >= 0; i--) {
+            if (versions.get(i).isReady()) {
+                long v = versions.get(i).id().version();
+                Deployment d = Deployment.create(model, TrafficPolicy.single(v), SYSTEM,
+                        "initial policy: highest loaded version", store, clock, settings);
+                log.info("model '{}': revision 1, all traffic to version {}", model, v);
+                return Optional.of(publish(d));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Deployment publish(Deployment d) {
+        deployments.put(d.model(), d);
+        Gauge.builder(MetricNames.POLICY_REVISION.meterName(), d, x -> x.snapshot().revision())
+                .description("The traffic policy revision in force").tag("model", d.model())
+                .strongReference(true).register(registry);
+        return d;
+    }
+
+    private void checkReady(String model, TrafficPolicy policy) {
+        for (long v : policy.routedVersions()) {
+            Optional<ModelVersionState> s = lifecycle.state(new ModelId(model, v));
+            if (s.isEmpty()) {
+                boolean onDisk = repository.refresh(model).map(e -> e.versions().stream()
+                        .anyMatch(x -> x.version() == v)).orElse(false);
+                if (!onDisk) {
+                    throw GantryException.notFound("model '" + model + "' has no version " + v + " on disk");
+                }
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + v + " of model '" + model
+                        + "' is not loaded; load it and wait until it is READY before routing to it");
+            }
+            if (!s.get().isReady()) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + v + " of model '" + model
+                        + "' is " + s.get().state() + s.get().reason().map(r -> " (" + r + ")").orElse("")
+                        + "; it must be READY before it is routed to");
+            }
+        }
+    }
+
+    /** Unloads what was routed or standby before the change and is neither now. Called holding the lock. */
+    private void retire(String model, Deployment.Transition t) {
+        Set<Long> keep = new LinkedHashSet<>(t.after().policy().routedVersions());
+        keep.addAll(t.after().standby());
+        Set<Long> had = new LinkedHashSet<>(t.before().policy().routedVersions());
+        had.addAll(t.before().standby());
+        had.removeAll(keep);
+        for (long v : had) {
+            log.info("model '{}': version {} left all routes and standby; draining", model, v);
+            drain(new ModelId(model, v));
+        }
+    }
+
+    private CompletableFuture<Void> drain(ModelId id) {
+        long start = System.nanoTime();
+        CompletableFuture<Void> f = lifecycle.unload(id);
+        draining.add(f);
+        f.whenComplete((v, e) -> {
+            draining.remove(f);
+            Timer.builder(MetricNames.DRAIN_DURATION.meterName())
+                    .description("From unload to the last admitted request answered and the version freed")
+                    .tags("model", id.name(), "version", Long.toString(id.version())).register(registry)
+                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        });
+        return f;
+    }
+}

@@ -1,0 +1,157 @@
+package dev.gantry.core.routing;
+
+import dev.gantry.core.error.GantryException;
+import dev.gantry.core.inference.InferenceRequest;
+import dev.gantry.core.inference.InferenceResponse;
+import dev.gantry.core.inference.InputValidator;
+import dev.gantry.core.lifecycle.ModelLifecycle;
+import dev.gantry.core.lifecycle.ModelVersionState;
+import dev.gantry.core.metrics.MetricNames;
+import dev.gantry.core.model.ModelId;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Sends copies of answered requests to shadow versions on its own bounded queue and thread, compares the
+ * answers with the primary's and records how they differ. Never blocks or fails the caller: a full queue
+ * drops the copy and counts it.
+ */
+public final class ShadowRunner implements AutoCloseable {
+    /*
+     * One thread runs one shadow request at a time and waits for its answer (up to the timeout), so a slow
+     * shadow version holds back only other shadow work, and the queue in front of it bounds the memory.
+     * Shadow answers are compared and discarded.
+     */
+    private static final Logger log = LoggerFactory.getLogger(ShadowRunner.class);
+    private static final double TOLERANCE = 1e-4;
+
+    private final ModelLifecycle lifecycle;
+    private final MeterRegistry registry;
+    private final Duration timeout;
+    private final BlockingQueue<Task> queue;
+    private final Thread worker;
+    private volatile boolean running = true;
+
+    private record Task(ModelId shadow, InferenceRequest request, InferenceResponse primary) {
+    }
+
+    private ShadowRunner(ModelLifecycle lifecycle, MeterRegistry registry, int capacity, Duration timeout) {
+        this.lifecycle = lifecycle;
+        this.registry = registry;
+        this.timeout = timeout;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.worker = Thread.ofPlatform().daemon(true).name("gantry-shadow").unstarted(this::loop);
+    }
+
+    /**
+     * Starts the shadow thread.
+     *
+     * @param capacity shadow requests that may wait; more are dropped
+     * @param timeout how long one shadow request may take before it counts as an error
+     */
+    public static ShadowRunner start(ModelLifecycle lifecycle, MeterRegistry registry, int capacity,
+                                     Duration timeout) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("shadow queue capacity must be >= 1, was " + capacity);
+        }
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("shadow timeout must be > 0, was " + timeout);
+        }
+        ShadowRunner r = new ShadowRunner(lifecycle, registry, capacity, timeout);
+        r.worker.start();
+        return r;
+    }
+
+    /** Queues a copy of {@code request} for {@code shadow}; false (and counted) when the queue is full. */
+    public boolean offer(ModelId shadow, InferenceRequest request, InferenceResponse primary) {
+        if (running && queue.offer(new Task(shadow, request, primary))) {
+            return true;
+        }
+        Counter.builder(MetricNames.SHADOW_DROPPED.meterName())
+                .description("Shadow requests dropped because the shadow queue was full")
+                .tags("model", shadow.name(), "version", Long.toString(shadow.version())).register(registry)
+                .increment();
+        return false;
+    }
+
+    /** Shadow requests waiting. */
+    public int queued() {
+        return queue.size();
+    }
+
+    private void loop() {
+        while (running) {
+            Task t;
+            try {
+                t = queue.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (t != null) {
+                run(t);
+            }
+        }
+    }
+
+    private void run(Task t) {
+        String outcome;
+        try {
+            Optional<InferenceResponse> answer = answer(t);
+            if (answer.isEmpty()) {
+                outcome = "error";
+            } else {
+                OutputComparison c = OutputComparison.compare(t.primary(), answer.get(), TOLERANCE);
+                DistributionSummary.builder(MetricNames.SHADOW_MAX_ABS_DIFF.meterName())
+                        .description("Largest absolute difference between primary and shadow outputs")
+                        .tags("model", t.shadow().name(), "version", Long.toString(t.shadow().version()))
+                        .register(registry).record(c.maxAbsDiff());
+                outcome = c.agree() ? "agree" : "disagree";
+            }
+        } catch (RuntimeException e) {
+            log.debug("shadow {} failed", t.shadow(), e);
+            outcome = "error";
+        }
+        Counter.builder(MetricNames.SHADOW_REQUESTS.meterName())
+                .description("Shadow requests by how their answer compared with the primary's")
+                .tags("model", t.shadow().name(), "version", Long.toString(t.shadow().version()), "outcome", outcome)
+                .register(registry).increment();
+    }
+
+    private Optional<InferenceResponse> answer(Task t) {
+        Optional<ModelVersionState> s = lifecycle.state(t.shadow()).filter(ModelVersionState::isReady);
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            InputValidator.validate(t.request(), s.get().signature().orElseThrow(),
+                    s.get().batchPolicy().orElseThrow().maxBatchSize());
+            return Optional.of(s.get().scheduler().orElseThrow().enqueue(t.request())
+                    .get(timeout.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (GantryException | ExecutionException | TimeoutException e) {
+            log.debug("shadow {}: {}", t.shadow(), e.toString());
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    /** Stops the thread; queued shadow requests are dropped. */
+    @Override
+    public void close() {
+        running = false;
+        worker.interrupt();
+        queue.clear();
+    }
+}
