@@ -4,7 +4,13 @@ import dev.gantry.core.lifecycle.ExecutorFactory;
 import dev.gantry.core.lifecycle.ModelLifecycle;
 import dev.gantry.core.metrics.MetricNames;
 import dev.gantry.core.repository.ModelRepositoryManager;
+import dev.gantry.core.routing.DeploymentManager;
+import dev.gantry.core.routing.DeploymentSettings;
 import dev.gantry.core.routing.ModelRouter;
+import dev.gantry.core.routing.RandomSource;
+import dev.gantry.core.routing.ShadowRunner;
+import dev.gantry.http.admin.DeploymentsHandler;
+import dev.gantry.store.deployment.DeploymentStore;
 import dev.gantry.http.admin.KeysHandler;
 import dev.gantry.http.auth.AccessControl;
 import dev.gantry.http.auth.KeyStore;
@@ -33,8 +39,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,7 +65,6 @@ public final class GantryServer {
     private final AtomicBoolean loaded = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inflight = new AtomicInteger();
-    private final List<HttpVerticle.AdminRoutes> adminRoutes = new ArrayList<>();
     private Vertx vertx;
     private WorkerExecutor workers;
     private ExecutorService loaderPool;
@@ -70,6 +73,8 @@ public final class GantryServer {
     private ModelRepositoryManager repository;
     private PrometheusMeterRegistry registry;
     private KeyStore keys;
+    private DeploymentManager deployments;
+    private ShadowRunner shadows;
     private AccessLog accessLog;
     private int port;
     private int adminPort;
@@ -133,15 +138,18 @@ public final class GantryServer {
         timers.scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, TimeUnit.MILLISECONDS);
         lifecycle = new ModelLifecycle(config.lifecycleSettings(), registry, executorFactory, loaderPool, timers);
         repository = new ModelRepositoryManager(repo, lifecycle);
-        ModelRouter router = new ModelRouter(repository);
+        deployments = DeploymentManager.create(repository, DeploymentStore.inDirectory(config.dataDir()),
+                new DeploymentSettings(config.standbyCount(), 1000), Clock.systemUTC(), registry);
+        shadows = ShadowRunner.start(lifecycle, registry, config.shadowQueueSize(), config.limits().requestTimeout());
+        ModelRouter router = ModelRouter.create(repository, deployments, shadows, registry, RandomSource.threadLocal());
         OipCodec codec = new OipCodec(config.limits().codec());
         InferenceHandler inference = new InferenceHandler(router, codec, config.limits(), workers,
                 () -> !draining.get(), inflight);
         AccessControl access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
                 config.security().rateBurst(), System::nanoTime), config.security().openHealth(), config.metricsOpen());
         HttpVerticle.Handlers handlers = new HttpVerticle.Handlers(inference, new MetadataHandler(repository, router),
-                new HealthHandler(VERSION, this::isReady), this::scrape, new KeysHandler(keys, workers), access,
-                accessLog, List.copyOf(adminRoutes));
+                new HealthHandler(VERSION, this::isReady), this::scrape, new KeysHandler(keys, workers),
+                new DeploymentsHandler(repository, deployments), access, accessLog);
         HttpVerticle[] first = new HttpVerticle[1];
         return vertx.deployVerticle(() -> {
                     HttpVerticle v = new HttpVerticle(config, handlers);
@@ -159,7 +167,11 @@ public final class GantryServer {
                                     ? ", admin routes on port " + adminPort : "",
                             config.modelsDir().toAbsolutePath().normalize(), config.dataDir());
                     logPosture();
-                    loadedFuture = repository.loadAll().whenComplete((v, e) -> {
+                    loadedFuture = repository.loadAll().thenCompose(v -> deployments.restore()).whenComplete((v, e) -> {
+                        if (e != null) {
+                            log.error("restoring deployments failed; models without a restored policy serve their"
+                                    + " highest version", e);
+                        }
                         loaded.set(true);
                         long ready = lifecycle.snapshot().values().stream().filter(s -> s.isReady()).count();
                         log.info("Gantry ready on {}://{}:{} ({} of {} model versions READY)", scheme, config.host(),
@@ -184,11 +196,6 @@ public final class GantryServer {
             log.info("API keys required ({} keys); health {}, metrics {}", keys.list().size(),
                     config.security().openHealth() ? "open" : "need a key", config.metricsOpen() ? "open" : "need a key");
         }
-    }
-
-    /** Registers more admin routes; call before {@link #start()}. */
-    void addAdminRoutes(HttpVerticle.AdminRoutes routes) {
-        adminRoutes.add(routes);
     }
 
     private void scrape(RoutingContext ctx) {
@@ -222,6 +229,10 @@ public final class GantryServer {
 
     public PrometheusMeterRegistry registry() {
         return registry;
+    }
+
+    public DeploymentManager deployments() {
+        return deployments;
     }
 
     public KeyStore keys() {
@@ -278,6 +289,9 @@ public final class GantryServer {
         }
         if (timers != null) {
             timers.shutdownNow();
+        }
+        if (shadows != null) {
+            shadows.close();
         }
         if (accessLog != null) {
             accessLog.close();

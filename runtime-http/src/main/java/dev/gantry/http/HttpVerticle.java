@@ -1,6 +1,7 @@
 package dev.gantry.http;
 
 import dev.gantry.core.error.GantryException;
+import dev.gantry.http.admin.DeploymentsHandler;
 import dev.gantry.http.admin.KeysHandler;
 import dev.gantry.http.auth.AccessControl;
 import dev.gantry.http.auth.RouteGroup;
@@ -26,13 +27,8 @@ import java.util.concurrent.TimeUnit;
 final class HttpVerticle extends VerticleBase {
     /** What every verticle instance shares; built once by {@link GantryServer}. */
     record Handlers(InferenceHandler inference, MetadataHandler metadata, HealthHandler health,
-                    Handler<RoutingContext> metrics, KeysHandler keys, AccessControl access, AccessLog accessLog,
-                    List<AdminRoutes> adminRoutes) {
-    }
-
-    /** Adds admin routes (deployments, catalogue...) to a router, guarded by {@code access}. */
-    interface AdminRoutes {
-        void mount(Router router, AccessControl access);
+                    Handler<RoutingContext> metrics, KeysHandler keys, DeploymentsHandler deployments,
+                    AccessControl access, AccessLog accessLog) {
     }
 
     private final ServerConfig config;
@@ -99,9 +95,19 @@ final class HttpVerticle extends VerticleBase {
         router.post("/admin/v1/keys/:id/rotate").handler(keys).handler(h.keys()::rotate);
         router.post("/admin/v1/keys/:id/revoke").handler(keys).handler(h.keys()::revoke);
         router.delete("/admin/v1/keys/:id").handler(keys).handler(h.keys()::revoke);
-        for (AdminRoutes extra : h.adminRoutes()) {
-            extra.mount(router, h.access());
-        }
+        Handler<RoutingContext> read = h.access().guard(RouteGroup.ADMIN_READ);
+        Handler<RoutingContext> deploy = h.access().guard(RouteGroup.DEPLOY);
+        DeploymentsHandler d = h.deployments();
+        router.get("/admin/v1/models").handler(read).handler(d::list);
+        router.get("/admin/v1/models/:model").handler(read).handler(d::get);
+        router.get("/admin/v1/models/:model/traffic/history").handler(read).handler(d::history);
+        router.post("/admin/v1/models/:model/versions/:version/load").handler(deploy).handler(d::load);
+        router.post("/admin/v1/models/:model/versions/:version/unload").handler(deploy).handler(d::unload);
+        router.put("/admin/v1/models/:model/traffic").handler(deploy).handler(d::traffic);
+        router.post("/admin/v1/models/:model/rollback").handler(deploy).handler(d::rollback);
+        router.post("/v2/repository/index").handler(read).handler(d::repositoryIndex);
+        router.post("/v2/repository/models/:model/load").handler(deploy).handler(d::repositoryLoad);
+        router.post("/v2/repository/models/:model/unload").handler(deploy).handler(d::repositoryUnload);
     }
 
     private static void finish(Router router) {

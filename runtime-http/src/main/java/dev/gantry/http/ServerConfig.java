@@ -25,12 +25,14 @@ import java.util.OptionalInt;
  * @param batching false turns dynamic batching off for every model
  * @param defaultQueueSize queue bound for models that do not set max_queue_size
  * @param drainTimeout how long shutdown and unloads wait for admitted requests
+ * @param standbyCount previous primary versions kept loaded per model for instant rollback
+ * @param shadowQueueSize shadow requests that may wait; more are dropped (and counted)
  * @param limits request size and time limits
  * @param security keys, TLS, access log, rate limits
  */
 public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, int eventLoops, int workerThreads,
                            ExecutionSettings execution, boolean batching, int defaultQueueSize, Duration drainTimeout,
-                           Limits limits, Security security) {
+                           int standbyCount, int shadowQueueSize, Limits limits, Security security) {
     public ServerConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(modelsDir, "modelsDir");
@@ -116,7 +118,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, Path.of("models"), Path.of("data"), 1, 2,
-                ExecutionSettings.cpuDefaults(), true, 1024, Duration.ofSeconds(30), Limits.defaults(),
+                ExecutionSettings.cpuDefaults(), true, 1024, Duration.ofSeconds(30), 1, 256, Limits.defaults(),
                 Security.defaults());
     }
 
@@ -144,32 +146,32 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
     }
 
     public ServerConfig withModels(Path dir) {
         return new ServerConfig(host, port, dir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
     }
 
     public ServerConfig withDataDir(Path dir) {
         return new ServerConfig(host, port, modelsDir, dir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
     }
 
     public ServerConfig withBatching(boolean on) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, on,
-                defaultQueueSize, drainTimeout, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
     }
 
     public ServerConfig withDrainTimeout(Duration d) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, d, limits, security);
+                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security);
     }
 
     public ServerConfig withMaxBodyBytes(long max) {
@@ -178,12 +180,12 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withLimits(Limits l) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, l, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security);
     }
 
     public ServerConfig withSecurity(Security s) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, limits, s);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s);
     }
 
     static ExecutionSettings cpu(int intra, int inter, boolean spinning) {

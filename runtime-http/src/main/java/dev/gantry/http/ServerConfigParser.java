@@ -45,6 +45,10 @@ public final class ServerConfigParser {
             new Setting("--ort-spinning", "GANTRY_ORT_SPINNING", "false", "let idle ORT threads spin-wait"),
             new Setting("--queue-size", "GANTRY_QUEUE_SIZE", "1024",
                     "queue bound per model version without max_queue_size (429 when full)"),
+            new Setting("--standby-versions", "GANTRY_STANDBY_VERSIONS", "1",
+                    "previous primary versions kept loaded per model, so rollback loads nothing"),
+            new Setting("--shadow-queue-size", "GANTRY_SHADOW_QUEUE_SIZE", "256",
+                    "shadow requests that may wait; more are dropped and counted"),
             new Setting("--drain-timeout-ms", "GANTRY_DRAIN_TIMEOUT_MS", "30000",
                     "how long shutdown and unloads wait for admitted requests"),
             new Setting("--idle-timeout-ms", "GANTRY_IDLE_TIMEOUT_MS", "60000",
@@ -173,6 +177,8 @@ public final class ServerConfigParser {
                 r.bool("--batching"),
                 r.integer("--queue-size", 1, 10_000_000),
                 Duration.ofMillis(r.longValue("--drain-timeout-ms", 0, 86_400_000L)),
+                r.integer("--standby-versions", 0, 100),
+                r.integer("--shadow-queue-size", 1, 1_000_000),
                 limits,
                 security);
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {

@@ -421,8 +421,11 @@ public final class DynamicBatchScheduler implements Scheduler {
         for (int i = 0; i < batch.size(); i++) {
             Pending p = batch.get(i);
             List<Tensor> outs = select(perRequest.get(i), p.request.requestedOutputs());
-            if (p.future.complete(new InferenceResponse(model, p.request.id(), outs))) {
+            // Metrics first, so that whoever waits on the future sees them; a request the watchdog already
+            // answered is not counted twice.
+            if (!p.future.isDone()) {
                 metrics.requestSucceeded(end - p.admitted);
+                p.future.complete(new InferenceResponse(model, p.request.id(), outs));
             }
         }
     }
@@ -481,8 +484,9 @@ public final class DynamicBatchScheduler implements Scheduler {
     private void failAll(List<Pending> batch, GantryException e) {
         long now = ticker.read();
         for (Pending p : batch) {
-            if (p.future.completeExceptionally(e)) {
+            if (!p.future.isDone()) {
                 metrics.requestFailed(e.code(), now - p.admitted);
+                p.future.completeExceptionally(e);
             }
         }
     }

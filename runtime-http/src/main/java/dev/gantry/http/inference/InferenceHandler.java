@@ -15,6 +15,7 @@ import dev.gantry.http.ServerConfig;
 import dev.gantry.http.logging.AccessLog;
 
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.OptionalLong;
 import java.util.function.BooleanSupplier;
@@ -28,6 +29,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
      * model's scheduler threads; its result comes back to this request's context.
      */
     static final int OFFLOAD_BYTES = 256 * 1024;
+    public static final String ROUTE_KEY_HEADER = "Gantry-Route-Key";
 
     private final ModelRouter router;
     private final OipCodec codec;
@@ -72,14 +74,24 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         ctx.addEndHandler(ar -> inflight.decrementAndGet());
         BodyReader.read(ctx.request(), limits.maxBodyBytes(), ctx.vertx(), limits.bodyTimeout().toMillis())
                 .compose(body -> decode(body, headerLength))
-                .compose(decoded -> Future.fromCompletionStage(router.infer(model, version, decoded.request()),
-                                ctx.vertx().getOrCreateContext())
-                        .compose(response -> {
-                            ctx.put(AccessLog.VERSION_KEY, response.model().version());
-                            return encode(response, decoded.outputEncoding());
+                .compose(decoded -> Future.fromCompletionStage(router.infer(model, version,
+                                routingKey(ctx, decoded), decoded.request()), ctx.vertx().getOrCreateContext())
+                        .compose(routed -> {
+                            ctx.put(AccessLog.VERSION_KEY, routed.response().model().version());
+                            return encode(routed.response(), decoded.outputEncoding());
                         }))
                 .onSuccess(encoded -> write(ctx, encoded))
                 .onFailure(e -> ErrorMapper.send(ctx, e));
+    }
+
+    /** The sticky-routing key: the Gantry-Route-Key header, else the request's parameters.routing_key. */
+    static Optional<String> routingKey(RoutingContext ctx, DecodedRequest decoded) {
+        String header = ctx.request().getHeader(ROUTE_KEY_HEADER);
+        if (header != null && !header.isBlank()) {
+            return Optional.of(header);
+        }
+        Object p = decoded.request().parameters().get("routing_key");
+        return p == null ? Optional.empty() : Optional.of(p.toString());
     }
 
     private Future<DecodedRequest> decode(Buffer body, OptionalLong headerLength) {
