@@ -1,5 +1,6 @@
 package dev.gantry.http;
 
+import dev.gantry.http.cli.AdminCommand;
 import dev.gantry.http.cli.KeysCommand;
 
 import java.util.Arrays;
@@ -22,8 +23,11 @@ public final class Main {
         switch (command) {
             case "serve" -> serve(rest);
             case "keys" -> System.exit(KeysCommand.run(rest, System.getenv(), System.out, System.err));
+            case "models", "load", "unload", "traffic", "history", "rollback" ->
+                    System.exit(AdminCommand.run(command, rest, System.getenv(), System.out, System.err));
             default -> {
-                System.err.println("gantry: unknown command '" + command + "'; commands are serve, keys");
+                System.err.println("gantry: unknown command '" + command + "'; commands are serve, keys, models, load, unload, traffic,"
+                        + " history, rollback");
                 System.exit(2);
             }
         }

@@ -37,12 +37,18 @@ public final class SampleModels {
         System.out.println("wrote " + all().size() + " sample models under " + root.toAbsolutePath().normalize());
     }
 
-    /** (Re)writes every sample model's {@code <root>/<name>/1/model.onnx} and {@code <root>/<name>/config.json}. */
+    /**
+     * (Re)writes every sample model's {@code <root>/<name>/<version>/model.onnx} and
+     * {@code <root>/<name>/config.json}.
+     */
     public static void writeAll(Path root) throws IOException {
         for (SampleModel model : all()) {
             Path dir = root.resolve(model.name());
-            Files.createDirectories(dir.resolve("1"));
-            Files.write(dir.resolve("1").resolve("model.onnx"), OnnxModel.of(model.graph()).toBytes());
+            for (int v = 1; v <= model.versions().size(); v++) {
+                Files.createDirectories(dir.resolve(Integer.toString(v)));
+                Files.write(dir.resolve(Integer.toString(v)).resolve("model.onnx"),
+                        OnnxModel.of(model.versions().get(v - 1)).toBytes());
+            }
             Files.writeString(dir.resolve("config.json"), PRETTY.writeValueAsString(model.config()) + "\n",
                     StandardCharsets.UTF_8);
         }
@@ -53,7 +59,15 @@ public final class SampleModels {
         return all().stream().map(SampleModel::name).toList();
     }
 
-    record SampleModel(String name, OnnxGraph graph, ObjectNode config) {
+    /** A sample model: its versions' graphs (version 1 first) and its config.json. */
+    record SampleModel(String name, List<OnnxGraph> versions, ObjectNode config) {
+        SampleModel(String name, OnnxGraph graph, ObjectNode config) {
+            this(name, List.of(graph), config);
+        }
+
+        OnnxGraph graph() {
+            return versions.get(0);
+        }
     }
 
     static List<SampleModel> all() {
@@ -73,6 +87,7 @@ public final class SampleModels {
         models.add(new SampleModel("identity_uint32", identity("identity_uint32", ElemType.UINT32, 4),
                 config(0)));
         models.add(new SampleModel("fixed_shape", fixedShape(), config(0)));
+        models.add(new SampleModel("classifier", List.of(classifier(7), classifier(8)), classifierConfig()));
         return models;
     }
 
@@ -119,6 +134,30 @@ public final class SampleModels {
             }
         }
         return graph.output("scores", ElemType.FLOAT, -1, widths[widths.length - 1]).build();
+    }
+
+    /**
+     * A small classifier, 16 features -> 32 -> 4 class scores, in two versions that differ only in their
+     * weights: the sample for traffic splits, shadow comparison (argmax agreement) and rollback.
+     */
+    static OnnxGraph classifier(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        OnnxGraph.Builder graph = OnnxGraph.builder("classifier").input("features", ElemType.FLOAT, -1, 16)
+                .initializer(Initializer.floats("fc0.weight", uniform(random, 32 * 16, 0.25), 32, 16))
+                .initializer(Initializer.floats("fc0.bias", uniform(random, 32, 0.01), 32))
+                .initializer(Initializer.floats("fc1.weight", uniform(random, 4 * 32, 1 / Math.sqrt(32)), 4, 32))
+                .initializer(Initializer.floats("fc1.bias", uniform(random, 4, 0.01), 4));
+        graph.node("Gemm", List.of("features", "fc0.weight", "fc0.bias"), "fc0", Attribute.ofInt("transB", 1));
+        graph.node("Relu", List.of("fc0"), "relu0");
+        graph.node("Gemm", List.of("relu0", "fc1.weight", "fc1.bias"), "scores", Attribute.ofInt("transB", 1));
+        return graph.output("scores", ElemType.FLOAT, -1, 4).build();
+    }
+
+    private static ObjectNode classifierConfig() {
+        ObjectNode config = config(32);
+        config.putObject("dynamic_batching");
+        config.putObject("version_policy").putObject("all");
+        return config;
     }
 
     private static float[] uniform(SplittableRandom random, int count, double bound) {

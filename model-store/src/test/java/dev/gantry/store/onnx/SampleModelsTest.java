@@ -21,7 +21,8 @@ class SampleModelsTest {
         SampleModels.writeAll(root);
 
         List<Path> generated = files(root);
-        assertEquals(2 * SampleModels.names().size(), generated.size());
+        int expected = SampleModels.all().stream().mapToInt(m -> 1 + m.versions().size()).sum();
+        assertEquals(expected, generated.size());
         for (Path relative : generated) {
             Path committed = COMMITTED.resolve(relative);
             assertTrue(Files.exists(committed), () -> committed + " is not committed; run SampleModels");
@@ -51,7 +52,17 @@ class SampleModelsTest {
         for (String type : List.of("fp32", "int32", "int64", "fp16", "fp64")) {
             assertTrue(names.contains("add_" + type), type);
         }
-        assertTrue(names.containsAll(List.of("mlp", "scale_dynamic", "fixed_shape")));
+        assertTrue(names.containsAll(List.of("mlp", "scale_dynamic", "fixed_shape", "classifier")));
+    }
+
+    @Test
+    void classifier_hasTwoVersionsThatDifferInTheirWeights() {
+        SampleModels.SampleModel classifier = SampleModels.all().stream().filter(m -> m.name().equals("classifier"))
+                .findFirst().orElseThrow();
+
+        assertEquals(2, classifier.versions().size());
+        assertTrue(!java.util.Arrays.equals(OnnxModel.of(classifier.versions().get(0)).toBytes(),
+                OnnxModel.of(classifier.versions().get(1)).toBytes()));
     }
 
     private static List<Path> files(Path root) throws IOException {
