@@ -1,0 +1,252 @@
+package dev.gantry.bench.load;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Drives one HTTP server with repeated requests, open loop or closed loop, from one Vert.x event loop.
+ *
+ * <p>Use one instance per target server; {@link #openLoop} and {@link #closedLoop} block the caller until
+ * the run is over and may not overlap.
+ */
+public final class HttpLoadGenerator implements AutoCloseable {
+    /*
+     * Open loop. Request i is due at start + i / rate, whatever happened to earlier requests: a pacer thread
+     * sleeps until each due time and hands the send to the event loop. Latency is measured from the due time
+     * (the "intended start"), not from when the request actually left, so a server stall that holds requests
+     * back is charged to every request that should have been sent during it - the coordinated-omission
+     * correction. Service time (from the actual send) is recorded alongside to show the difference.
+     *
+     * Requests are never skipped to keep pace: if the pacer wakes late it sends everything now due. Only when
+     * more than maxInFlight requests are outstanding is a due request dropped and counted as an error
+     * ("client-backlog"), so a saturated server cannot make the generator run out of memory.
+     *
+     * Closed loop. `concurrency` request chains; each sends its next request when the previous answer arrives.
+     * Its latency is service time; it measures capacity, never latency under a given load.
+     */
+    private static final long HIGHEST_MICROS = TimeUnit.MINUTES.toMicros(5);
+
+    private final Vertx vertx;
+    private final HttpClient client;
+    private final Context context;
+    private final String host;
+    private final int port;
+    private final Duration requestTimeout;
+    private final int maxInFlight;
+
+    /**
+     * @param connections the most connections to the server (HTTP/1.1 keep-alive, no pipelining)
+     * @param requestTimeout a request with no answer by then fails as {@code timeout}
+     * @param maxInFlight open loop: outstanding requests above which due requests are dropped
+     */
+    public HttpLoadGenerator(String host, int port, int connections, Duration requestTimeout, int maxInFlight) {
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
+        /* Idle connections are retired by the client well before a server's idle timeout (Gantry: 60 s), so a
+           request never goes out on a connection the server is closing at that moment. */
+        this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setKeepAliveTimeout(20)
+                        .setPipelining(false).setTcpNoDelay(true).setMaxInitialLineLength(8192),
+                new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1));
+        this.context = vertx.getOrCreateContext();
+        this.host = host;
+        this.port = port;
+        this.requestTimeout = requestTimeout;
+        this.maxInFlight = maxInFlight;
+    }
+
+    /** Sends {@code rate} requests per second for {@code duration}, then waits for the answers. */
+    public Measurement openLoop(LoadRequest request, double rate, Duration duration) throws InterruptedException {
+        if (rate <= 0) {
+            throw new IllegalArgumentException("rate must be positive, was " + rate);
+        }
+        long total = Math.max(1, Math.round(rate * duration.toNanos() / 1e9));
+        double intervalNanos = 1e9 / rate;
+        Run run = new Run(total);
+        long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
+        run.start = start;
+        long maxLag = 0;
+        for (long i = 0; i < total; i++) {
+            long intended = start + (long) (i * intervalNanos);
+            long now = System.nanoTime();
+            while (now < intended) {
+                LockSupport.parkNanos(intended - now);
+                now = System.nanoTime();
+            }
+            maxLag = Math.max(maxLag, now - intended);
+            if (run.inFlight.get() >= maxInFlight) {
+                run.fail("client-backlog");
+                continue;
+            }
+            run.inFlight.incrementAndGet();
+            context.runOnContext(v -> send(request, run, intended, null));
+        }
+        awaitAnswers(run);
+        return run.toMeasurement("open", rate, 0, TimeUnit.NANOSECONDS.toMicros(maxLag));
+    }
+
+    /** Keeps {@code concurrency} requests outstanding for {@code duration}. */
+    public Measurement closedLoop(LoadRequest request, int concurrency, Duration duration)
+            throws InterruptedException {
+        if (concurrency < 1) {
+            throw new IllegalArgumentException("concurrency must be >= 1, was " + concurrency);
+        }
+        Run run = new Run(-1);
+        run.start = System.nanoTime();
+        long deadline = run.start + duration.toNanos();
+        CountDownLatch chains = new CountDownLatch(concurrency);
+        for (int c = 0; c < concurrency; c++) {
+            context.runOnContext(v -> chain(request, run, deadline, chains));
+        }
+        if (!chains.await(duration.toNanos() + requestTimeout.toNanos() * 2, TimeUnit.NANOSECONDS)) {
+            throw new IllegalStateException("closed loop did not finish within " + duration.plus(requestTimeout));
+        }
+        return run.toMeasurement("closed", 0, concurrency, 0);
+    }
+
+    private void chain(LoadRequest request, Run run, long deadline, CountDownLatch chains) {
+        if (System.nanoTime() - deadline >= 0) {
+            chains.countDown();
+            return;
+        }
+        run.sent.incrementAndGet();
+        run.inFlight.incrementAndGet();
+        send(request, run, System.nanoTime(), () -> chain(request, run, deadline, chains));
+    }
+
+    private void send(LoadRequest request, Run run, long intended, Runnable next) {
+        long sentAt = System.nanoTime();
+        if (next == null) {
+            run.sent.incrementAndGet();
+        }
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port)
+                .setURI(request.path()).setIdleTimeout(requestTimeout.toMillis())
+                .putHeader("content-type", request.headerLength().isPresent()
+                        ? "application/octet-stream" : "application/json");
+        request.headerLength().ifPresent(n -> options.putHeader("Inference-Header-Content-Length",
+                Long.toString(n)));
+        client.request(options)
+                .compose(r -> r.send(request.body()))
+                .compose(response -> response.body().map(body -> response.statusCode()))
+                .onComplete(ar -> {
+                    long end = System.nanoTime();
+                    if (ar.succeeded() && ar.result() == 200) {
+                        run.succeed(end - intended, end - sentAt, end);
+                    } else if (ar.succeeded()) {
+                        run.fail("status-" + ar.result());
+                    } else {
+                        run.fail(kind(ar.cause()));
+                    }
+                    run.inFlight.decrementAndGet();
+                    if (next != null) {
+                        next.run();
+                    }
+                });
+    }
+
+    private static String kind(Throwable t) {
+        if (t instanceof TimeoutException || t instanceof io.netty.handler.timeout.TimeoutException
+                || String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("timeout")) {
+            return "timeout";
+        }
+        if (t instanceof java.net.ConnectException) {
+            return "connect";
+        }
+        return t.getClass().getSimpleName();
+    }
+
+    private void awaitAnswers(Run run) throws InterruptedException {
+        if (!run.done.await(requestTimeout.toNanos() * 2 + TimeUnit.SECONDS.toNanos(5), TimeUnit.NANOSECONDS)) {
+            throw new IllegalStateException(run.done.getCount() + " requests neither answered nor failed after "
+                    + requestTimeout.multipliedBy(2) + "; the HTTP client is stuck");
+        }
+    }
+
+    /** Blocks until {@code GET path} answers 200 or {@code timeout} passes. */
+    public boolean awaitStatus200(String path, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            Future<Integer> f = client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(host)
+                            .setPort(port).setURI(path))
+                    .compose(r -> r.send())
+                    .compose(resp -> resp.body().map(b -> resp.statusCode()));
+            try {
+                if (f.toCompletionStage().toCompletableFuture().get(2, TimeUnit.SECONDS) == 200) {
+                    return true;
+                }
+            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                // not up yet
+            }
+            Thread.sleep(200);
+        }
+        return false;
+    }
+
+    @Override
+    public void close() {
+        client.close().toCompletionStage().toCompletableFuture().join();
+        vertx.close().toCompletionStage().toCompletableFuture().join();
+    }
+
+    /** The counters of one run; written from the event loop, read after it. */
+    private static final class Run {
+        final Recorder latency = new Recorder(HIGHEST_MICROS, 3);
+        final Recorder service = new Recorder(HIGHEST_MICROS, 3);
+        final AtomicLong sent = new AtomicLong();
+        final AtomicLong ok = new AtomicLong();
+        final AtomicLong errors = new AtomicLong();
+        final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicLong lastAnswer = new AtomicLong();
+        final CountDownLatch done;
+        long start;
+
+        Run(long expected) {
+            this.done = new CountDownLatch(expected < 0 ? 0 : Math.toIntExact(expected));
+        }
+
+        void succeed(long latencyNanos, long serviceNanos, long at) {
+            latency.recordValue(Math.min(HIGHEST_MICROS, TimeUnit.NANOSECONDS.toMicros(latencyNanos)));
+            service.recordValue(Math.min(HIGHEST_MICROS, TimeUnit.NANOSECONDS.toMicros(serviceNanos)));
+            ok.incrementAndGet();
+            lastAnswer.accumulateAndGet(at, Math::max);
+            done.countDown();
+        }
+
+        void fail(String kind) {
+            errors.incrementAndGet();
+            errorKinds.computeIfAbsent(kind, k -> new LongAdder()).increment();
+            lastAnswer.accumulateAndGet(System.nanoTime(), Math::max);
+            done.countDown();
+        }
+
+        Measurement toMeasurement(String mode, double rate, int concurrency, long maxLagMicros) {
+            Map<String, Long> kinds = new java.util.HashMap<>();
+            errorKinds.forEach((k, v) -> kinds.put(k, v.sum()));
+            Histogram l = latency.getIntervalHistogram();
+            Histogram s = service.getIntervalHistogram();
+            double elapsed = Math.max(0, lastAnswer.get() - start) / 1e9;
+            long sentCount = mode.equals("open") ? sent.get() + kinds.getOrDefault("client-backlog", 0L) : sent.get();
+            return new Measurement(mode, rate, concurrency, elapsed, sentCount, ok.get(), errors.get(), kinds, l, s,
+                    maxLagMicros);
+        }
+    }
+}

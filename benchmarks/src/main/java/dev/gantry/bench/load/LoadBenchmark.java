@@ -1,0 +1,404 @@
+package dev.gantry.bench.load;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The end-to-end load benchmark: starts each server under test as a child JVM, drives it over loopback HTTP
+ * closed loop (capacity) and open loop (latency at fixed arrival rates, coordinated omission corrected), runs
+ * the in-process ORT ceiling, and writes {@code <out>/<timestamp>.md}, {@code .csv} and {@code .png} (and
+ * copies them to {@code latest.*}).
+ *
+ * <p>Run from the repository root after {@code mvn -pl benchmarks -am package -DskipTests}:
+ * <pre>
+ * java -jar benchmarks/target/benchmarks-load.jar --quick   # smoke, ~10 min (same as ./gantry bench --quick)
+ * java -jar benchmarks/target/benchmarks-load.jar           # full, ~1 h 15 min
+ * </pre>
+ * Options: {@code --arms direct,gantry-batching,gantry-no-batching,inproc}, {@code --workloads mlp,minilm-s16,
+ * minilm-s128,minilm-q-s16,fp32-600k-json,fp32-600k-binary}, {@code --models DIR} (default {@code models}),
+ * {@code --out DIR} (default {@code benchmarks/results}), {@code --server-cpus 1} / {@code --client-cpus 0}
+ * (taskset lists), {@code --no-pin}, {@code --warmup-seconds S}, {@code --run-seconds S}.
+ */
+public final class LoadBenchmark {
+    /*
+     * Per server arm and workload: warm up (closed loop, concurrency 16), a closed-loop sweep over concurrency
+     * (its best throughput is the arm's max), then open-loop runs at fractions of that max, plus - for the
+     * non-direct arms - at the reference rates taken from the direct-call server, so every arm is also compared
+     * at equal offered load. Arms run one after another in one invocation; compare them as ratios within a run,
+     * never across runs on this shared machine.
+     */
+    private static final String HOST = "127.0.0.1";
+    private static final String INPROC = "inproc";
+    /** JVM flags of every server and of the in-process arm: the same heap for all. */
+    private static final List<String> SERVER_JVM = List.of("-Xms2g", "-Xmx2g", "--enable-native-access=ALL-UNNAMED");
+
+    /** How long and at what loads each arm runs. */
+    record Plan(String name, Duration warmup, Duration closedRun, Duration openRun, List<Integer> concurrencies,
+                List<Double> fractions, List<Double> referenceFractions, List<Integer> inprocBatches) {
+        static Plan quick() {
+            return new Plan("quick", Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(4),
+                    List.of(16), List.of(0.5, 0.9), List.of(0.5, 0.9), List.of(1, 8, 32));
+        }
+
+        static Plan full() {
+            return new Plan("full", Duration.ofSeconds(50), Duration.ofSeconds(15), Duration.ofSeconds(20),
+                    List.of(1, 8, 32, 64), List.of(0.25, 0.5, 0.75, 0.9, 1.0, 1.2), List.of(0.5, 0.9),
+                    List.of(1, 4, 8, 16, 32, 64));
+        }
+
+        Plan withWarmup(Duration d) {
+            return new Plan(name, d, closedRun, openRun, concurrencies, fractions, referenceFractions, inprocBatches);
+        }
+
+        Plan withRuns(Duration d) {
+            return new Plan(name, warmup, d, d, concurrencies, fractions, referenceFractions, inprocBatches);
+        }
+    }
+
+    private final Plan plan;
+    private final Path models;
+    private final Path out;
+    private final String serverCpus;
+    private final String stamp;
+    private final Set<String> arms;
+    private final Set<Workload> workloads;
+    private final List<ArmResult> results = new ArrayList<>();
+    private final Map<Workload, List<Double>> referenceRates = new LinkedHashMap<>();
+    private final List<String> notes = new ArrayList<>();
+    private final int cpus;
+
+    private LoadBenchmark(Plan plan, Path models, Path out, String serverCpus, Set<String> arms,
+                          Set<Workload> workloads, int cpus) {
+        this.cpus = cpus;
+        this.plan = plan;
+        this.models = models;
+        this.out = out;
+        this.serverCpus = serverCpus;
+        this.arms = arms;
+        this.workloads = workloads;
+        this.stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        Plan plan = Plan.full();
+        Path models = Path.of("models");
+        Path out = Path.of("benchmarks", "results");
+        String serverCpus = "1";
+        String clientCpus = "0";
+        boolean pin = true;
+        Duration warmup = null;
+        Duration runs = null;
+        Set<String> arms = new TreeSet<>(Stream.concat(ServerArm.all().stream().map(ServerArm::name),
+                Stream.of(INPROC)).toList());
+        Set<Workload> workloads = new TreeSet<>(Arrays.asList(Workload.values()));
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> plan = Plan.quick();
+                case "--full" -> plan = Plan.full();
+                case "--models" -> models = Path.of(args[++i]);
+                case "--out" -> out = Path.of(args[++i]);
+                case "--server-cpus" -> serverCpus = args[++i];
+                case "--client-cpus" -> clientCpus = args[++i];
+                case "--no-pin" -> pin = false;
+                case "--warmup-seconds" -> warmup = Duration.ofMillis((long) (Double.parseDouble(args[++i]) * 1000));
+                case "--run-seconds" -> runs = Duration.ofMillis((long) (Double.parseDouble(args[++i]) * 1000));
+                case "--arms" -> arms = new TreeSet<>(Arrays.asList(args[++i].split(",")));
+                case "--workloads" -> workloads = new TreeSet<>(Arrays.stream(args[++i].split(","))
+                        .map(Workload::byLabel).toList());
+                case "-h", "--help" -> {
+                    System.out.println("see the javadoc of " + LoadBenchmark.class.getName());
+                    return;
+                }
+                default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'; see the javadoc of "
+                        + LoadBenchmark.class.getName());
+            }
+        }
+        if (warmup != null) {
+            plan = plan.withWarmup(warmup);
+        }
+        if (runs != null) {
+            plan = plan.withRuns(runs);
+        }
+        for (String a : arms) {
+            if (!a.equals(INPROC) && ServerArm.all().stream().noneMatch(s -> s.name().equals(a))) {
+                throw new IllegalArgumentException("unknown arm '" + a + "'; known: "
+                        + ServerArm.all().stream().map(ServerArm::name).toList() + " and " + INPROC);
+            }
+        }
+        if (!Files.isDirectory(models.resolve("mlp"))) {
+            throw new IllegalArgumentException("no model repository at " + models.toAbsolutePath()
+                    + "; run from the repository root or pass --models DIR");
+        }
+        int cpus = Runtime.getRuntime().availableProcessors();
+        boolean canPin = pin && Files.isExecutable(Path.of("/usr/bin/taskset")) && cpus >= 2;
+        String pinning;
+        if (canPin) {
+            pinSelf(clientCpus);
+            pinning = "servers pinned to CPU " + serverCpus + " (taskset -c " + serverCpus
+                    + "), load generator pinned to CPU " + clientCpus;
+        } else {
+            serverCpus = "";
+            pinning = "not pinned (" + (pin ? "taskset missing or fewer than 2 CPUs" : "--no-pin") + ")";
+        }
+        LoadBenchmark bench = new LoadBenchmark(plan, models, out, serverCpus, arms, workloads, cpus);
+        System.out.println("load benchmark, " + plan.name() + " mode; " + pinning);
+        Path report = bench.run(pinning);
+        System.out.println("report: " + report.toAbsolutePath());
+    }
+
+    private Path run(String pinning) throws Exception {
+        String loadBefore = loadAverage();
+        Path repo = subsetRepository();
+        try {
+            for (ServerArm arm : ServerArm.all()) {
+                if (arms.contains(arm.name())) {
+                    runArm(arm, repo);
+                }
+            }
+            if (arms.contains(INPROC)) {
+                for (Workload w : List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128,
+                        Workload.MINILM_Q_16)) {
+                    if (workloads.contains(w)) {
+                        runInProcess(w, repo);
+                    }
+                }
+            }
+        } finally {
+            deleteTree(repo);
+        }
+        notes.add("(f) hot swap + rollback under 50% of max load: not measured; it needs Gantry's admin API for "
+                + "loading a new version and rolling back, which does not exist yet (see ServerArm).");
+        List<String> header = new ArrayList<>();
+        if (plan.name().equals("quick")) {
+            header.add("**quick mode: a smoke test of the harness, not a measurement** - warm-ups are far below the "
+                    + "45-60 s a JVM server needs to settle; do not quote these figures");
+        }
+        header.addAll(List.of(
+                "mode: " + plan.name() + "; warm-up " + plan.warmup().toSeconds() + " s per arm and workload, closed-loop runs "
+                        + plan.closedRun().toSeconds() + " s at concurrency " + plan.concurrencies()
+                        + ", open-loop runs " + plan.openRun().toSeconds() + " s at " + plan.fractions()
+                        + " x the arm's max plus " + plan.referenceFractions() + " x the direct server's max",
+                "machine: " + cpus + " CPUs, "
+                        + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", JDK "
+                        + Runtime.version(),
+                "pinning: " + pinning,
+                "servers: one event loop, one ORT intra-op thread, two worker threads, JVM " + SERVER_JVM + "; clients on loopback over "
+                        + "HTTP/1.1 keep-alive",
+                "open loop: latency from each request's intended send time (coordinated omission corrected); "
+                        + "closed loop: service time, for capacity only; 'p99 service' is open-loop latency from the "
+                        + "actual send, for comparison",
+                "server logs: " + out.resolve("logs") + " (not committed)",
+                "load average (1, 5, 15 min) before the run: " + loadBefore + "; after: " + loadAverage()
+                        + "; above " + cpus + " means other processes competed for the CPUs and the figures are "
+                        + "suspect"));
+        return new Report(stamp, header, results, referenceRates, notes).write(out);
+    }
+
+    private void runArm(ServerArm arm, Path repo) throws Exception {
+        List<Workload> selected = arm.workloads().stream().filter(workloads::contains).toList();
+        if (selected.isEmpty()) {
+            return;
+        }
+        if (!arm.available()) {
+            notes.add(arm.name() + ": skipped, " + arm.mainClass() + " is not on the classpath");
+            System.out.println(notes.getLast());
+            return;
+        }
+        int port = freePort();
+        Path log = out.resolve("logs").resolve(stamp + "-" + arm.name() + ".log");
+        System.out.printf("[%s] starting %s on port %d (log %s; load average %s)%n", arm.name(), arm.mainClass(),
+                port, log, loadAverage());
+        Path data = Files.createTempDirectory("gantry-bench-data");
+        ServerProcess server;
+        try {
+            server = ServerProcess.start(serverCpus, SERVER_JVM, arm.mainClass(),
+                    arm.argsFor(HOST, port, repo.toString(), data.toString()), log, arm.ready(), Duration.ofMinutes(5));
+        } catch (IllegalStateException e) {
+            notes.add(arm.name() + ": server did not start: " + firstLine(e.getMessage()) + " (log " + log + ")");
+            System.out.println(e.getMessage());
+            deleteTree(data);
+            return;
+        }
+        try (HttpLoadGenerator gen = new HttpLoadGenerator(HOST, port, 256, Duration.ofSeconds(30), 20_000)) {
+            for (Workload w : selected) {
+                try {
+                    runWorkload(arm, w, gen);
+                } catch (RuntimeException e) {
+                    notes.add(arm.name() + " / " + w.label() + ": failed: " + e);
+                    System.out.println(notes.getLast());
+                }
+                if (!server.isAlive()) {
+                    notes.add(arm.name() + ": server exited during " + w.label() + "; see " + log);
+                    break;
+                }
+            }
+        } finally {
+            server.close();
+            deleteTree(data);
+        }
+    }
+
+    private void runWorkload(ServerArm arm, Workload w, HttpLoadGenerator gen) throws InterruptedException {
+        LoadRequest request = w.request();
+        String tag = "[" + arm.name() + " " + w.label() + "]";
+        System.out.printf("%s warm-up %d s%n", tag, plan.warmup().toSeconds());
+        Measurement warm = gen.closedLoop(request, 16, plan.warmup());
+        if (warm.ok() == 0) {
+            notes.add(arm.name() + " / " + w.label() + ": no request succeeded during warm-up (" + warm.errorKinds()
+                    + "); skipped");
+            System.out.println(notes.getLast());
+            return;
+        }
+        double max = 0;
+        for (int c : plan.concurrencies()) {
+            Measurement m = gen.closedLoop(request, c, plan.closedRun());
+            results.add(new ArmResult(arm.name(), w, m));
+            max = Math.max(max, m.throughput());
+            print(tag, m);
+        }
+        List<Double> rates = new ArrayList<>();
+        for (double f : plan.fractions()) {
+            rates.add(f * max);
+        }
+        if (arm.name().equals("direct")) {
+            List<Double> refs = new ArrayList<>();
+            for (double f : plan.referenceFractions()) {
+                refs.add(f * max);
+            }
+            referenceRates.put(w, refs);
+        } else {
+            rates.addAll(referenceRates.getOrDefault(w, List.of()));
+        }
+        rates.removeIf(r -> r < 0.5);
+        for (double rate : rates.stream().distinct().sorted().toList()) {
+            Measurement m = gen.openLoop(request, rate, plan.openRun());
+            results.add(new ArmResult(arm.name(), w, m));
+            print(tag, m);
+        }
+    }
+
+    private void runInProcess(Workload w, Path repo) throws Exception {
+        Path log = out.resolve("logs").resolve(stamp + "-inproc-" + w.label() + ".log");
+        double seconds = Math.max(2, plan.closedRun().toSeconds());
+        List<String> args = List.of("--models", repo.toString(), "--workload", w.label(), "--batches",
+                String.join(",", plan.inprocBatches().stream().map(String::valueOf).toList()),
+                "--warmup-seconds", Long.toString(plan.warmup().toSeconds()), "--seconds", Double.toString(seconds));
+        System.out.printf("[inproc %s] batches %s%n", w.label(), plan.inprocBatches());
+        List<String> command = new ArrayList<>();
+        if (!serverCpus.isEmpty()) {
+            command.addAll(List.of("taskset", "-c", serverCpus));
+        }
+        command.add(ServerProcess.javaExecutable());
+        command.addAll(SERVER_JVM);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), InProcessOrtArm.class.getName()));
+        command.addAll(args);
+        Files.createDirectories(log.getParent());
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long budget = plan.warmup().toSeconds() * 2 + (long) (seconds + 3) * plan.inprocBatches().size() + 120;
+        if (!p.waitFor(budget, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            notes.add("inproc / " + w.label() + ": did not finish in " + budget + " s; see " + log);
+            return;
+        }
+        if (p.exitValue() != 0) {
+            notes.add("inproc / " + w.label() + ": exited with " + p.exitValue() + "; see " + log);
+            return;
+        }
+        for (Measurement m : InProcessOrtArm.parse(Files.readAllLines(log))) {
+            results.add(new ArmResult(INPROC, w, m));
+            System.out.printf("[inproc %s] batch %d: %.1f items/s, call p99 %.2f ms%n", w.label(), m.concurrency(),
+                    m.throughput(), m.percentileMillis(99));
+        }
+    }
+
+    private static void print(String tag, Measurement m) {
+        System.out.printf(Locale.ROOT, "%s %-6s %s: %.1f req/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, ok %d, errors %d %s%n",
+                tag, m.mode(), m.mode().equals("open") ? String.format(Locale.ROOT, "rate %.1f", m.targetRate())
+                        : "concurrency " + m.concurrency(), m.throughput(), m.percentileMillis(50),
+                m.percentileMillis(99), m.percentileMillis(99.9), m.ok(), m.errors(),
+                m.errorKinds().isEmpty() ? "" : m.errorKinds().toString());
+    }
+
+    /**
+     * A model repository holding only the benchmark's models (symbolic links to the real files), so the servers
+     * do not load the dozens of test models next to them.
+     */
+    private Path subsetRepository() throws IOException {
+        Path repo = Files.createTempDirectory("gantry-bench-models");
+        Set<String> needed = new TreeSet<>();
+        workloads.forEach(w -> needed.add(w.model()));
+        needed.addAll(List.of("mlp", "minilm", "minilm-q"));
+        for (String model : needed) {
+            Path src = models.resolve(model).toAbsolutePath();
+            if (!Files.isDirectory(src)) {
+                throw new IllegalArgumentException("model '" + model + "' is missing from " + models.toAbsolutePath());
+            }
+            Path dst = repo.resolve(model);
+            try (Stream<Path> files = Files.walk(src)) {
+                for (Path f : files.toList()) {
+                    Path target = dst.resolve(src.relativize(f).toString());
+                    if (Files.isDirectory(f)) {
+                        Files.createDirectories(target);
+                    } else {
+                        Files.createSymbolicLink(target, f);
+                    }
+                }
+            }
+        }
+        return repo;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** The system load averages from /proc/loadavg, or "unknown". */
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + ", " + f[1] + ", " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    /** Pins every thread of this JVM to {@code cpus}. */
+    private static void pinSelf(String cpus) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("taskset", "-a", "-pc", cpus, Long.toString(ProcessHandle.current().pid()))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (p.waitFor() != 0) {
+            System.out.println("warning: taskset could not pin the load generator to CPU " + cpus);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

@@ -1,0 +1,97 @@
+package dev.gantry.bench.load;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/** A server under test, running as a child JVM (optionally pinned to CPUs) whose output goes to a log file. */
+public final class ServerProcess implements AutoCloseable {
+    private final Process process;
+    private final Path log;
+
+    private ServerProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    /**
+     * Starts {@code java jvmArgs -cp classpath mainClass args}, pinned with {@code taskset -c cpus} when
+     * {@code cpus} is not empty, and waits until its output matches {@code ready}.
+     *
+     * @throws IllegalStateException when the process exits or stays silent past {@code timeout}; the message
+     *     ends with the log's tail
+     */
+    public static ServerProcess start(String cpus, List<String> jvmArgs, String mainClass, List<String> args,
+                                      Path log, Pattern ready, Duration timeout)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        if (!cpus.isEmpty()) {
+            command.addAll(List.of("taskset", "-c", cpus));
+        }
+        command.add(javaExecutable());
+        command.addAll(jvmArgs);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(args);
+        Files.createDirectories(log.getParent());
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        /* A benchmark stopped with Ctrl-C or SIGTERM must not leave its server running on the pinned CPU. */
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(p::destroy));
+        ServerProcess server = new ServerProcess(p, log);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (ready.matcher(Files.readString(log)).find()) {
+                return server;
+            }
+            if (!p.isAlive()) {
+                throw new IllegalStateException(mainClass + " exited with " + p.exitValue() + " before it was ready:\n"
+                        + server.tail());
+            }
+            Thread.sleep(100);
+        }
+        server.close();
+        throw new IllegalStateException(mainClass + " printed no line matching '" + ready + "' within " + timeout
+                + ":\n" + server.tail());
+    }
+
+    static String javaExecutable() {
+        return ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** The last lines of the log. */
+    public String tail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(log " + log + " unreadable: " + e + ")";
+        }
+    }
+
+    /** Asks the process to stop (SIGTERM), and kills it if it is still running 15 s later. */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+}

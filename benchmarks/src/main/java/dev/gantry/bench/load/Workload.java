@@ -1,0 +1,67 @@
+package dev.gantry.bench.load;
+
+import dev.gantry.bench.oip.OipBodies;
+import dev.gantry.bench.oip.Payloads;
+import dev.gantry.core.inference.Tensor;
+
+import java.util.List;
+import java.util.function.IntFunction;
+
+/** A request shape the load benchmark sends: a model and the body of each request. */
+public enum Workload {
+    /** The mlp model, one row of 64 FP32 features per request, JSON. */
+    MLP("mlp", "mlp", false, Payloads::mlp),
+    /** fp32 MiniLM-L6, one sequence of 16 tokens per request, JSON. */
+    MINILM_16("minilm-s16", "minilm", false, rows -> Payloads.minilm(rows, 16)),
+    /** fp32 MiniLM-L6, one sequence of 128 tokens per request, JSON. */
+    MINILM_128("minilm-s128", "minilm", false, rows -> Payloads.minilm(rows, 128)),
+    /** Quantized MiniLM-L6 (Gantry does not batch it: not batch-invariant), 16 tokens, JSON. */
+    MINILM_Q_16("minilm-q-s16", "minilm-q", false, rows -> Payloads.minilm(rows, 16)),
+    /** A 600 KB FP32 tensor [1,153600] through identity_fp32, JSON both ways. */
+    LARGE_JSON("fp32-600k-json", "identity_fp32", false,
+            rows -> List.of(Payloads.fp32("input", rows, Payloads.LARGE_FP32_ELEMENTS))),
+    /** The same tensor with the binary tensor extension, request and response. */
+    LARGE_BINARY("fp32-600k-binary", "identity_fp32", true,
+            rows -> List.of(Payloads.fp32("input", rows, Payloads.LARGE_FP32_ELEMENTS)));
+
+    private final String label;
+    private final String model;
+    private final boolean binary;
+    private final IntFunction<List<Tensor>> inputs;
+
+    Workload(String label, String model, boolean binary, IntFunction<List<Tensor>> inputs) {
+        this.label = label;
+        this.model = model;
+        this.binary = binary;
+        this.inputs = inputs;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    public String model() {
+        return model;
+    }
+
+    /** The inputs of {@code rows} rows, for in-process runs. */
+    public List<Tensor> inputs(int rows) {
+        return inputs.apply(rows);
+    }
+
+    /** The HTTP request: one row. */
+    public LoadRequest request() {
+        List<Tensor> one = inputs(1);
+        return LoadRequest.infer(model, binary ? OipBodies.binary(one) : OipBodies.json(one));
+    }
+
+    public static Workload byLabel(String label) {
+        for (Workload w : values()) {
+            if (w.label.equals(label)) {
+                return w;
+            }
+        }
+        throw new IllegalArgumentException("unknown workload '" + label + "'; known: "
+                + java.util.Arrays.stream(values()).map(Workload::label).toList());
+    }
+}
