@@ -19,9 +19,18 @@ final class ConnectionGuard {
     /* One map per event loop thread: a connection's handlers all run on its own loop. */
     private final ThreadLocal<Map<HttpConnection, State>> states = ThreadLocal.withInitial(WeakHashMap::new);
 
-    ConnectionGuard(Vertx vertx, long headerTimeoutMs) {
+    private final String keepAlive;
+    private final java.util.function.BooleanSupplier draining;
+    private final java.util.concurrent.atomic.AtomicLong lastRequestNanos;
+
+    /** @param draining true once the server drains: every response then closes its connection */
+    ConnectionGuard(Vertx vertx, long headerTimeoutMs, java.util.function.BooleanSupplier draining,
+                    java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
         this.vertx = vertx;
+        this.lastRequestNanos = lastRequestNanos;
         this.headerTimeoutMs = headerTimeoutMs;
+        this.draining = draining;
+        this.keepAlive = "timeout=" + Math.max(1, headerTimeoutMs / 1000 - 1);
     }
 
     private final class State {
@@ -63,6 +72,16 @@ final class ConnectionGuard {
 
     /** First handler of every route: the head has arrived; the clock restarts when the response ends. */
     void onRequest(RoutingContext ctx) {
+        lastRequestNanos.set(System.nanoTime());
+        // Tell clients how long an idle connection lives, so those that honour it stop reusing it before we
+        // close it (the race where a request is sent on a connection just as it closes).
+        if (draining.getAsBoolean()) {
+            // Draining: no request may follow on this connection, so the client opens a new one, which the
+            // closing listener then refuses cleanly instead of cutting a request off mid-connection.
+            ctx.response().putHeader("Connection", "close");
+        } else {
+            ctx.response().putHeader("Keep-Alive", keepAlive);
+        }
         State s = states.get().get(ctx.request().connection());
         if (s != null) {
             s.busy = true;

@@ -65,6 +65,7 @@ public final class GantryServer {
     private final AtomicBoolean loaded = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inflight = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong lastRequestNanos = new java.util.concurrent.atomic.AtomicLong();
     private Vertx vertx;
     private WorkerExecutor workers;
     private ExecutorService loaderPool;
@@ -80,6 +81,7 @@ public final class GantryServer {
     private int adminPort;
     private CompletableFuture<Void> loadedFuture;
     private CompletableFuture<Void> stopped;
+    private String deploymentId;
 
     private GantryServer(ServerConfig config, ExecutorFactory executorFactory) {
         this.config = config;
@@ -149,7 +151,8 @@ public final class GantryServer {
                 config.security().rateBurst(), System::nanoTime), config.security().openHealth(), config.metricsOpen());
         HttpVerticle.Handlers handlers = new HttpVerticle.Handlers(inference, new MetadataHandler(repository, router),
                 new HealthHandler(VERSION, this::isReady), this::scrape, new KeysHandler(keys, workers),
-                new DeploymentsHandler(repository, deployments), access, accessLog);
+                new DeploymentsHandler(repository, deployments), access, accessLog, draining::get,
+                lastRequestNanos);
         HttpVerticle[] first = new HttpVerticle[1];
         return vertx.deployVerticle(() -> {
                     HttpVerticle v = new HttpVerticle(config, handlers);
@@ -159,6 +162,7 @@ public final class GantryServer {
                     return v;
                 }, new DeploymentOptions().setInstances(config.eventLoops()))
                 .map(id -> {
+                    deploymentId = id;
                     port = first[0].actualPort();
                     adminPort = first[0].adminPort();
                     String scheme = config.security().tlsCert().isPresent() ? "https" : "http";
@@ -259,6 +263,13 @@ public final class GantryServer {
                 .orTimeout(drain.plus(Duration.ofSeconds(5)).toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionally(e -> null)
                 .thenCompose(v -> awaitResponsesWritten(System.nanoTime() + Duration.ofSeconds(5).toNanos()))
+                // Keep answering 503 (with Connection: close) until callers have stopped sending for a moment,
+                // so that closing the listener does not cut off a request already on its way.
+                .thenCompose(v -> awaitQuiet(QUIET_PERIOD, System.nanoTime() + drain.toNanos()))
+                // Stop listening first (new connections are refused), let requests already on a connection be
+                // answered (503 while draining), then close everything.
+                .thenCompose(v -> (deploymentId == null ? Future.<Void>succeededFuture() : vertx.undeploy(deploymentId))
+                        .otherwiseEmpty().toCompletionStage())
                 .thenCompose(v -> vertx.close().toCompletionStage())
                 .handle((v, e) -> {
                     closeResources();
@@ -266,6 +277,24 @@ public final class GantryServer {
                     return null;
                 });
         return stopped;
+    }
+
+    static final Duration QUIET_PERIOD = Duration.ofMillis(300);
+
+    /** Completes once no request has arrived for {@code quiet}, or at the deadline. */
+    private CompletableFuture<Void> awaitQuiet(Duration quiet, long deadlineNanos) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Runnable[] check = new Runnable[1];
+        check[0] = () -> {
+            long now = System.nanoTime();
+            if (now - lastRequestNanos.get() >= quiet.toNanos() || now > deadlineNanos) {
+                done.complete(null);
+            } else {
+                timers.schedule(check[0], 20, TimeUnit.MILLISECONDS);
+            }
+        };
+        check[0].run();
+        return done;
     }
 
     /** Completes when every admitted inference request's response has been written, or at the deadline. */

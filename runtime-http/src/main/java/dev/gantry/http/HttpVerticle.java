@@ -28,7 +28,8 @@ final class HttpVerticle extends VerticleBase {
     /** What every verticle instance shares; built once by {@link GantryServer}. */
     record Handlers(InferenceHandler inference, MetadataHandler metadata, HealthHandler health,
                     Handler<RoutingContext> metrics, KeysHandler keys, DeploymentsHandler deployments,
-                    AccessControl access, AccessLog accessLog) {
+                    AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
+                    java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
     }
 
     private final ServerConfig config;
@@ -43,7 +44,8 @@ final class HttpVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        guard[0] = new ConnectionGuard(vertx, config.limits().headerTimeout().toMillis());
+        guard[0] = new ConnectionGuard(vertx, config.limits().headerTimeout().toMillis(), h.draining(),
+                h.lastRequestNanos());
         boolean separateAdmin = config.security().adminPort().isPresent();
         Router main = baseRouter();
         mountData(main);
@@ -129,6 +131,10 @@ final class HttpVerticle extends VerticleBase {
                 .setMaxInitialLineLength(Math.min(8192, config.limits().maxHeaderBytes()))
                 .setMaxHeaderSize(config.limits().maxHeaderBytes())
                 .setDecompressionSupported(false)
+                // HTTP/1.1 only: with cleartext HTTP/2 upgrade on (Vert.x's default), a connection is only
+                // handed to the connection handler once its first request head is decoded, so the guard
+                // against slow clients would never see a connection that sends nothing.
+                .setHttp2ClearTextEnabled(false)
                 .setTcpNoDelay(true);
         if (config.security().tlsCert().isPresent()) {
             options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
@@ -148,6 +154,18 @@ final class HttpVerticle extends VerticleBase {
                     .end(ErrorMapper.body(message));
         }
     }
+
+    /** Stops accepting connections, lets requests in progress finish (up to the grace period), then closes. */
+    @Override
+    public Future<?> stop() {
+        List<Future<Void>> all = new ArrayList<>();
+        for (HttpServer s : servers) {
+            all.add(s.shutdown(SHUTDOWN_GRACE_MS, TimeUnit.MILLISECONDS));
+        }
+        return Future.join(all);
+    }
+
+    static final long SHUTDOWN_GRACE_MS = 5_000;
 
     int actualPort() {
         return servers.get(0).actualPort();

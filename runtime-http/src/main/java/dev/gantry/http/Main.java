@@ -2,6 +2,7 @@ package dev.gantry.http;
 
 import dev.gantry.http.cli.AdminCommand;
 import dev.gantry.http.cli.KeysCommand;
+import dev.gantry.http.cli.PushCommand;
 
 import java.util.Arrays;
 import java.util.List;
@@ -23,10 +24,11 @@ public final class Main {
         switch (command) {
             case "serve" -> serve(rest);
             case "keys" -> System.exit(KeysCommand.run(rest, System.getenv(), System.out, System.err));
+            case "push" -> System.exit(PushCommand.run(rest, System.getenv(), System.out, System.err));
             case "models", "load", "unload", "traffic", "history", "rollback" ->
                     System.exit(AdminCommand.run(command, rest, System.getenv(), System.out, System.err));
             default -> {
-                System.err.println("gantry: unknown command '" + command + "'; commands are serve, keys, models, load, unload, traffic,"
+                System.err.println("gantry: unknown command '" + command + "'; commands are serve, keys, push, models, load, unload, traffic,"
                         + " history, rollback");
                 System.exit(2);
             }

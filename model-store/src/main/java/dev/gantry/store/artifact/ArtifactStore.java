@@ -1,0 +1,62 @@
+package dev.gantry.store.artifact;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Installs uploaded model artifacts (a raw {@code .onnx}, or a {@code .tar.gz}/{@code .zip} bundle holding
+ * {@code model.onnx}) into a Triton-layout repository as {@code <model>/<version>/}, atomically and immutably.
+ */
+public interface ArtifactStore {
+
+    /**
+     * A store installing into {@code repositoryRoot}; creates its staging directory.
+     *
+     * @throws IllegalArgumentException if {@code repositoryRoot} is not a directory
+     * @throws UncheckedIOException     if the staging directory cannot be created
+     */
+    static ArtifactStore inRepository(Path repositoryRoot, ArtifactLimits limits) {
+        if (!Files.isDirectory(repositoryRoot)) {
+            throw new IllegalArgumentException("model repository " + repositoryRoot + " is not a directory");
+        }
+        try {
+            return new DiskArtifactStore(repositoryRoot, limits, Checkpoint.NONE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create staging directory in " + repositoryRoot, e);
+        }
+    }
+
+    /** The limits uploads are held to; the HTTP layer enforces {@code maxUploadBytes} while it streams. */
+    ArtifactLimits limits();
+
+    /**
+     * Where the HTTP layer streams uploads: {@code <root>/.staging}, hidden so the repository scanner skips it,
+     * and on the repository's file system so an upload moves into place without a copy.
+     */
+    Path stagingDirectory();
+
+    /**
+     * Installs {@code upload} as {@code <model>/<version>}: either the complete version appears at once or
+     * nothing does. Versions are immutable: installing the same bytes again is {@link InstallResult.Outcome#IDENTICAL}
+     * and writes nothing; different bytes are a {@link ArtifactException.Reason#CONFLICT}. The upload is consumed:
+     * moved into the version or deleted, whatever the outcome.
+     *
+     * @param sha256Hex the upload's SHA-256 as computed while it was received (trusted, not recomputed)
+     */
+    InstallResult install(String model, long version, Path upload, String sha256Hex) throws ArtifactException;
+
+    /**
+     * Deletes what interrupted uploads left behind: every file in the staging directory and every half-built
+     * {@code <model>/.incoming-*} directory. Call it at start, before uploads are accepted.
+     *
+     * @return the paths deleted
+     */
+    List<Path> cleanStaging();
+
+    /** The digest recorded for an installed version, if it was installed through this store. */
+    Optional<String> digest(String model, long version);
+}
