@@ -143,9 +143,25 @@ final class HttpVerticle extends VerticleBase {
         }
         HttpServer server = vertx.createHttpServer(options)
                 .connectionHandler(guard[0]::onConnection)
+                .invalidRequestHandler(HttpVerticle::invalidRequest)
                 .requestHandler(router);
         servers.add(server);
         return server.listen();
+    }
+
+    /** A request the HTTP codec could not parse: 414/431 for oversize heads, else 400; never a 5xx. */
+    private static void invalidRequest(io.vertx.core.http.HttpServerRequest request) {
+        Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
+        int status = cause instanceof io.netty.handler.codec.http.TooLongHttpLineException ? 414
+                : cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException ? 431 : 400;
+        String message = switch (status) {
+            case 414 -> "request line too long";
+            case 431 -> "request headers too large (--max-header-bytes)";
+            default -> "malformed HTTP request" + (cause == null || cause.getMessage() == null ? ""
+                    : ": " + cause.getMessage());
+        };
+        request.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+                .putHeader("Connection", "close").end(ErrorMapper.body(message));
     }
 
     private static void send(RoutingContext ctx, int status, String message) {

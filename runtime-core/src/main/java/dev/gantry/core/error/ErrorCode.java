@@ -20,5 +20,7 @@ public enum ErrorCode {
     /** The request body was larger than the server accepts. */
     PAYLOAD_TOO_LARGE,
     /** The request body is in a format the endpoint does not take. */
-    UNSUPPORTED_MEDIA_TYPE
+    UNSUPPORTED_MEDIA_TYPE,
+    /** The version asked for was retired; the message names its successor when it has one. */
+    GONE
 }

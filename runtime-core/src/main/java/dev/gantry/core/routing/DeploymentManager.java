@@ -2,6 +2,7 @@ package dev.gantry.core.routing;
 
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
+import dev.gantry.core.governance.TrafficGate;
 import dev.gantry.core.lifecycle.ModelLifecycle;
 import dev.gantry.core.lifecycle.ModelVersionState;
 import dev.gantry.core.metrics.MetricNames;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -56,22 +58,37 @@ public final class DeploymentManager {
     private final DeploymentSettings settings;
     private final Clock clock;
     private final MeterRegistry registry;
+    private final TrafficGate gate;
     private final Map<String, Deployment> deployments = new ConcurrentHashMap<>();
     private final Set<CompletableFuture<Void>> draining = ConcurrentHashMap.newKeySet();
 
     private DeploymentManager(ModelRepositoryManager repository, DeploymentStore store, DeploymentSettings settings,
-                              Clock clock, MeterRegistry registry) {
+                              Clock clock, MeterRegistry registry, TrafficGate gate) {
         this.repository = repository;
         this.lifecycle = repository.lifecycle();
         this.store = store;
         this.settings = settings;
         this.clock = clock;
         this.registry = registry;
+        this.gate = gate;
     }
 
+    /** A manager without release governance: every READY version may take any traffic. */
     public static DeploymentManager create(ModelRepositoryManager repository, DeploymentStore store,
                                            DeploymentSettings settings, Clock clock, MeterRegistry registry) {
-        return new DeploymentManager(repository, store, settings, clock, registry);
+        return create(repository, store, settings, clock, registry, TrafficGate.allowAll());
+    }
+
+    /**
+     * A manager whose policy changes and rollbacks must pass {@code gate} (a version's release stage decides
+     * which traffic it may take), and whose first policy for a model goes to the highest READY version the gate
+     * lets take primary traffic.
+     */
+    public static DeploymentManager create(ModelRepositoryManager repository, DeploymentStore store,
+                                           DeploymentSettings settings, Clock clock, MeterRegistry registry,
+                                           TrafficGate gate) {
+        return new DeploymentManager(repository, store, settings, clock, registry,
+                Objects.requireNonNull(gate, "gate"));
     }
 
     /**
@@ -133,12 +150,14 @@ public final class DeploymentManager {
      * Applies {@code policy} to {@code model} as a new revision, then keeps or unloads the versions that left.
      *
      * @throws GantryException NOT_FOUND for an unknown model or a routed version not on disk;
-     *     FAILED_PRECONDITION when a routed version is not READY or {@code expectedRevision} is not current
+     *     FAILED_PRECONDITION when the traffic gate refuses a routed version, a routed version is not READY or
+     *     {@code expectedRevision} is not current
      */
     public PolicyRevision applyPolicy(String model, TrafficPolicy policy, OptionalLong expectedRevision, String actor,
                                       String reason) {
         Deployment d = requireDeployment(model);
         synchronized (d) {
+            gate.check(model, policy, clock.instant());
             checkReady(model, policy);
             Deployment.Transition t = d.change(policy, expectedRevision, actor, reason, Optional.empty());
             log.info("model '{}': revision {} by {}: {}", model, t.revision().revision(), actor, policy);
@@ -151,8 +170,9 @@ public final class DeploymentManager {
      * Rolls {@code model} back to the previous revision's policy (or {@code toRevision}'s) as a new revision.
      * Versions it routes that are loaded (warm standby) make it immediate; others are loaded first.
      *
-     * @throws GantryException (through the future) NOT_FOUND, or FAILED_PRECONDITION when a version cannot be
-     *     loaded or the policy changed meanwhile
+     * @throws GantryException (through the future) NOT_FOUND, or FAILED_PRECONDITION when the traffic gate
+     *     refuses a version the target routes (checked before loading and again before applying), a version
+     *     cannot be loaded or the policy changed meanwhile
      */
     public CompletableFuture<RollbackResult> rollback(String model, OptionalLong toRevision, String actor) {
         Deployment d;
@@ -164,6 +184,7 @@ public final class DeploymentManager {
                 from = d.snapshot().revision();
                 target = d.rollbackTarget(toRevision);
             }
+            gate.check(model, target.policy(), clock.instant());
         } catch (GantryException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -175,6 +196,7 @@ public final class DeploymentManager {
         }
         return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new)).thenApply(x -> {
             synchronized (d) {
+                gate.check(model, target.policy(), clock.instant());
                 checkReady(model, target.policy());
                 Deployment.Transition t = d.change(target.policy(), OptionalLong.of(from), actor,
                         "rollback to revision " + target.revision(), Optional.of(from));
@@ -269,7 +291,7 @@ public final class DeploymentManager {
         }
         List<ModelVersionState> versions = lifecycle.versions(model);
         for (int i = versions.size() - 1; i >= 0; i--) {
-            if (versions.get(i).isReady()) {
+            if (versions.get(i).isReady() && admitted(model, versions.get(i).id().version())) {
                 long v = versions.get(i).id().version();
                 Deployment d = Deployment.create(model, TrafficPolicy.single(v), SYSTEM,
                         "initial policy: highest loaded version", store, clock, settings);
@@ -278,6 +300,17 @@ public final class DeploymentManager {
             }
         }
         return Optional.empty();
+    }
+
+    private boolean admitted(String model, long version) {
+        try {
+            gate.check(model, TrafficPolicy.single(version), clock.instant());
+            return true;
+        } catch (GantryException e) {
+            log.info("model '{}': version {} is READY but not the first policy's target: {}", model, version,
+                    e.getMessage());
+            return false;
+        }
     }
 
     private Deployment publish(Deployment d) {

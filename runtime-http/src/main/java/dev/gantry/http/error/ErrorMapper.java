@@ -31,6 +31,7 @@ public final class ErrorMapper {
             case NOT_FOUND -> 404;
             case DEADLINE_EXCEEDED -> 408;
             case ALREADY_EXISTS, FAILED_PRECONDITION -> 409;
+            case GONE -> 410;
             case PAYLOAD_TOO_LARGE -> 413;
             case UNSUPPORTED_MEDIA_TYPE -> 415;
             case RESOURCE_EXHAUSTED -> 429;

@@ -1,0 +1,147 @@
+package dev.gantry.store.catalog;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The model catalogue: every version's lifecycle stage, model cards, approval decisions and the hash-chained
+ * audit trail, in one database. Writes that change state go through {@link #transaction(Function)} so the
+ * change and its audit entry commit together or not at all.
+ */
+public interface CatalogStore extends AutoCloseable {
+
+    /**
+     * An embedded H2 database under {@code <dataDir>/catalog/}, schema migrations applied on open.
+     *
+     * @throws CatalogStoreException when it cannot be opened or migrated (for instance, another process holds it)
+     */
+    static CatalogStore h2(Path dataDir) {
+        return h2(dataDir, Clock.systemUTC());
+    }
+
+    /** As {@link #h2(Path)}, with audit entries timed by {@code clock}. */
+    static CatalogStore h2(Path dataDir, Clock clock) {
+        return H2CatalogStore.open("jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("catalog").resolve("gantry"),
+                clock);
+    }
+
+    /** A private in-memory H2 database, gone when closed; for tests and throw-away servers. */
+    static CatalogStore inMemory(Clock clock) {
+        return H2CatalogStore.open("jdbc:h2:mem:catalog-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1",
+                clock);
+    }
+
+    /** The reads, inside and outside a transaction. */
+    interface Reads {
+        Optional<VersionRecord> version(String model, long version);
+
+        /** The model's versions, lowest first. */
+        List<VersionRecord> versions(String model);
+
+        /** Every version of every model, by model then version. */
+        List<VersionRecord> versions();
+
+        Optional<ModelCard> card(String model, long version);
+
+        /** Every decision on the version, oldest first, voided ones included. */
+        List<Approval> approvals(String model, long version);
+    }
+
+    /** The writes of one transaction, and its audit entries. */
+    interface Tx extends Reads {
+        /** @throws CatalogStoreException when the version already exists */
+        void insertVersion(VersionRecord record);
+
+        /** @throws CatalogStoreException when the version does not exist */
+        void updateVersion(VersionRecord record);
+
+        /** Creates or replaces the version's card. */
+        void putCard(String model, long version, ModelCard card);
+
+        void addApproval(Approval approval);
+
+        /** Marks every approval of the version voided; returns how many were not voided before. */
+        int voidApprovals(String model, long version);
+
+        /**
+         * Appends an entry to the audit chain, timed now; committed with the transaction.
+         *
+         * @param target {@code "model/version"}, {@code "model"} or {@code "key:<id>"}
+         */
+        AuditEntry audit(String actor, String role, String action, String target, String before, String after);
+    }
+
+    Reads reads();
+
+    default Optional<VersionRecord> version(String model, long version) {
+        return reads().version(model, version);
+    }
+
+    default List<VersionRecord> versions(String model) {
+        return reads().versions(model);
+    }
+
+    default List<VersionRecord> versions() {
+        return reads().versions();
+    }
+
+    default Optional<ModelCard> card(String model, long version) {
+        return reads().card(model, version);
+    }
+
+    default List<Approval> approvals(String model, long version) {
+        return reads().approvals(model, version);
+    }
+
+    /** Writes without an audit entry; for imports and tests. State changes go through a transaction. */
+    default void insertVersion(VersionRecord record) {
+        transaction(tx -> {
+            tx.insertVersion(record);
+            return null;
+        });
+    }
+
+    default void updateVersion(VersionRecord record) {
+        transaction(tx -> {
+            tx.updateVersion(record);
+            return null;
+        });
+    }
+
+    default void putCard(String model, long version, ModelCard card) {
+        transaction(tx -> {
+            tx.putCard(model, version, card);
+            return null;
+        });
+    }
+
+    default void addApproval(Approval approval) {
+        transaction(tx -> {
+            tx.addApproval(approval);
+            return null;
+        });
+    }
+
+    /**
+     * Runs {@code work} in one transaction, committed when it returns and rolled back when it throws (the
+     * exception propagates unchanged). Transactions are serialized; do not start one inside another.
+     *
+     * @throws CatalogStoreException when the database fails
+     */
+    <T> T transaction(Function<Tx, T> work);
+
+    /** Audit entries matching {@code query}, newest first. */
+    List<AuditEntry> audit(AuditQuery query);
+
+    /** Walks the audit chain from the first entry and reports the first one that is missing or altered. */
+    AuditVerification verifyAudit();
+
+    /** The schema version the database is at. */
+    int schemaVersion();
+
+    @Override
+    void close();
+}

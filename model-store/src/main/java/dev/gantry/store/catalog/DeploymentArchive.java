@@ -1,0 +1,36 @@
+package dev.gantry.store.catalog;
+
+import dev.gantry.store.deployment.DeploymentStore;
+import dev.gantry.store.deployment.PolicyRevision;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A {@link DeploymentStore} that also keeps every policy revision ever applied, beyond the history a deployment
+ * keeps, so it can answer which versions took traffic, with which weights, at any past time.
+ */
+public interface DeploymentArchive extends DeploymentStore {
+
+    /**
+     * Traffic policies in the catalogue's database, so policies, versions, approvals and the audit chain live in
+     * one place. Each new revision saved is also appended to the audit chain (action {@code policy.apply} or
+     * {@code policy.rollback}, target the model) in the same transaction.
+     *
+     * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s H2 stores
+     */
+    static DeploymentArchive h2(CatalogStore catalog) {
+        if (!(catalog instanceof H2CatalogStore h2)) {
+            throw new IllegalArgumentException("catalog must be a CatalogStore.h2 or CatalogStore.inMemory store, was "
+                    + catalog.getClass().getName());
+        }
+        return new H2DeploymentStore(h2);
+    }
+
+    /** The revision in force for {@code model} at {@code time}: the last one applied at or before it. */
+    Optional<PolicyRevision> inForceAt(String model, Instant time);
+
+    /** Every revision ever applied to {@code model}, oldest first. */
+    List<PolicyRevision> revisions(String model);
+}

@@ -1,0 +1,159 @@
+package dev.gantry.store.catalog;
+
+import org.h2.jdbcx.JdbcConnectionPool;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+
+/** A {@link CatalogStore} in an embedded H2 database (a file, or memory for tests). */
+final class H2CatalogStore implements CatalogStore {
+    /*
+     * Transactions are serialized by one lock: the audit chain needs each entry to see the one before it, and
+     * an embedded database has one process writing anyway. The audit table's primary key on seq is the
+     * second line of defence: two writers that computed the same next seq cannot both commit. Reads take a
+     * pooled connection of their own and do not wait for writers (MVCC).
+     */
+    private final JdbcConnectionPool pool;
+    private final Clock clock;
+    private final String url;
+    private final int schemaVersion;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final Reads reads = new PooledReads();
+
+    @FunctionalInterface
+    interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private H2CatalogStore(JdbcConnectionPool pool, Clock clock, String url, int schemaVersion) {
+        this.pool = pool;
+        this.clock = clock;
+        this.url = url;
+        this.schemaVersion = schemaVersion;
+    }
+
+    static H2CatalogStore open(String url, Clock clock) {
+        JdbcConnectionPool pool = JdbcConnectionPool.create(url, "gantry", "");
+        try (Connection c = pool.getConnection()) {
+            return new H2CatalogStore(pool, clock, url, Migrations.migrate(c));
+        } catch (SQLException | RuntimeException e) {
+            pool.dispose();
+            if (e instanceof CatalogStoreException c) {
+                throw c;
+            }
+            throw new CatalogStoreException("cannot open the catalogue database " + url + ": " + e.getMessage(), e);
+        }
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    /** Runs {@code work} on a pooled connection in auto-commit mode. */
+    <T> T read(SqlWork<T> work) {
+        try (Connection c = pool.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new CatalogStoreException("catalogue read failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs {@code work} in one transaction under the write lock; commits on return, rolls back on a throw. */
+    <T> T write(SqlWork<T> work) {
+        if (writeLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("a catalogue transaction is already open on this thread; "
+                    + "transactions do not nest");
+        }
+        writeLock.lock();
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException | Error e) {
+                try {
+                    c.rollback();
+                } catch (SQLException r) {
+                    e.addSuppressed(r);
+                }
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new CatalogStoreException("catalogue transaction failed: " + e.getMessage(), e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    public Reads reads() {
+        return reads;
+    }
+
+    @Override
+    public <T> T transaction(Function<Tx, T> work) {
+        return write(c -> work.apply(new JdbcCatalog(c, clock)));
+    }
+
+    @Override
+    public List<AuditEntry> audit(AuditQuery query) {
+        return read(c -> new JdbcCatalog(c, clock).queryAudit(query));
+    }
+
+    @Override
+    public AuditVerification verifyAudit() {
+        return read(c -> new JdbcCatalog(c, clock).verifyAudit());
+    }
+
+    @Override
+    public int schemaVersion() {
+        return schemaVersion;
+    }
+
+    @Override
+    public void close() {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            s.execute("SHUTDOWN");
+        } catch (SQLException e) {
+            throw new CatalogStoreException("cannot close the catalogue database " + url + ": " + e.getMessage(), e);
+        } finally {
+            pool.dispose();
+        }
+    }
+
+    private final class PooledReads implements Reads {
+        @Override
+        public Optional<VersionRecord> version(String model, long version) {
+            return read(c -> new JdbcCatalog(c, clock).version(model, version));
+        }
+
+        @Override
+        public List<VersionRecord> versions(String model) {
+            return read(c -> new JdbcCatalog(c, clock).versions(model));
+        }
+
+        @Override
+        public List<VersionRecord> versions() {
+            return read(c -> new JdbcCatalog(c, clock).versions());
+        }
+
+        @Override
+        public Optional<ModelCard> card(String model, long version) {
+            return read(c -> new JdbcCatalog(c, clock).card(model, version));
+        }
+
+        @Override
+        public List<Approval> approvals(String model, long version) {
+            return read(c -> new JdbcCatalog(c, clock).approvals(model, version));
+        }
+    }
+}

@@ -1,0 +1,247 @@
+package dev.gantry.store.catalog;
+
+import dev.gantry.store.deployment.DeploymentRecord;
+import dev.gantry.store.deployment.DeploymentStoreException;
+import dev.gantry.store.deployment.PolicyRevision;
+import dev.gantry.store.deployment.Route;
+import dev.gantry.store.deployment.ShadowRoute;
+import dev.gantry.store.deployment.TrafficPolicy;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** Deployment records in the catalogue's H2 database; revisions are never deleted, only marked out of history. */
+final class H2DeploymentStore implements DeploymentArchive {
+    /*
+     * deployment: one row per model (current revision, standby list). policy_revision: one row per revision
+     * ever saved; in_history is true for those in the record's kept history (the history only ever drops its
+     * oldest entries, so everything below the oldest kept revision is out). A revision already stored is never
+     * rewritten: its number identifies what was applied.
+     *
+     * The role behind a policy change is not part of a DeploymentRecord, so the audit entries written here
+     * carry role "unrecorded"; the actor is the revision's.
+     */
+    static final String UNRECORDED_ROLE = "unrecorded";
+    private static final String REVISION_COLUMNS = "revision, applied_at, actor, reason, rollback_of, routes, shadow";
+
+    private final H2CatalogStore catalog;
+
+    H2DeploymentStore(H2CatalogStore catalog) {
+        this.catalog = catalog;
+    }
+
+    @Override
+    public Optional<DeploymentRecord> load(String model) {
+        try {
+            return catalog.read(c -> load(c, model));
+        } catch (RuntimeException e) {
+            throw new DeploymentStoreException("cannot load the deployment of model '" + model + "': " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<DeploymentRecord> loadAll() {
+        try {
+            return catalog.read(c -> {
+                List<String> models = new ArrayList<>();
+                try (PreparedStatement p = c.prepareStatement("SELECT model FROM deployment ORDER BY model");
+                     ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        models.add(rs.getString(1));
+                    }
+                }
+                List<DeploymentRecord> out = new ArrayList<>();
+                for (String m : models) {
+                    load(c, m).ifPresent(out::add);
+                }
+                return out;
+            });
+        } catch (DeploymentStoreException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new DeploymentStoreException("cannot load deployments: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void save(DeploymentRecord record) {
+        try {
+            catalog.write(c -> {
+                save(c, record);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            throw new DeploymentStoreException("cannot save the deployment of model '" + record.model() + "': "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<PolicyRevision> inForceAt(String model, Instant time) {
+        return catalog.read(c -> revisions(c, "SELECT " + REVISION_COLUMNS + " FROM policy_revision WHERE model = ? "
+                + "AND applied_at <= ? ORDER BY revision DESC FETCH FIRST 1 ROWS ONLY", model, JdbcCatalog.ts(time)))
+                .stream().findFirst();
+    }
+
+    @Override
+    public List<PolicyRevision> revisions(String model) {
+        return catalog.read(c -> revisions(c, "SELECT " + REVISION_COLUMNS
+                + " FROM policy_revision WHERE model = ? ORDER BY revision", model));
+    }
+
+    private static Optional<DeploymentRecord> load(Connection c, String model) throws SQLException {
+        long current;
+        String standby;
+        try (PreparedStatement p = c.prepareStatement(
+                "SELECT current_revision, standby FROM deployment WHERE model = ?")) {
+            p.setString(1, model);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                current = rs.getLong(1);
+                standby = rs.getString(2);
+            }
+        }
+        List<PolicyRevision> history = revisions(c, "SELECT " + REVISION_COLUMNS
+                + " FROM policy_revision WHERE model = ? AND in_history = TRUE ORDER BY revision", model);
+        List<Long> sb = standby.isEmpty() ? List.of()
+                : java.util.Arrays.stream(standby.split(",")).map(Long::parseLong).toList();
+        try {
+            return Optional.of(new DeploymentRecord(model, history, current, sb));
+        } catch (IllegalArgumentException e) {
+            throw new DeploymentStoreException("the stored deployment of model '" + model + "' is inconsistent: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private void save(Connection c, DeploymentRecord record) throws SQLException {
+        String model = record.model();
+        String standby = record.standby().stream().map(String::valueOf).collect(Collectors.joining(","));
+        try (PreparedStatement u = c.prepareStatement(
+                "UPDATE deployment SET current_revision = ?, standby = ? WHERE model = ?")) {
+            u.setLong(1, record.currentRevision());
+            u.setString(2, standby);
+            u.setString(3, model);
+            if (u.executeUpdate() == 0) {
+                try (PreparedStatement i = c.prepareStatement(
+                        "INSERT INTO deployment (model, current_revision, standby) VALUES (?, ?, ?)")) {
+                    i.setString(1, model);
+                    i.setLong(2, record.currentRevision());
+                    i.setString(3, standby);
+                    i.executeUpdate();
+                }
+            }
+        }
+        Set<Long> stored = new HashSet<>();
+        long latestStored = 0;
+        try (PreparedStatement p = c.prepareStatement("SELECT revision FROM policy_revision WHERE model = ?")) {
+            p.setString(1, model);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    stored.add(rs.getLong(1));
+                    latestStored = Math.max(latestStored, rs.getLong(1));
+                }
+            }
+        }
+        Optional<PolicyRevision> previous = latestStored == 0 ? Optional.empty()
+                : revisions(c, "SELECT " + REVISION_COLUMNS + " FROM policy_revision WHERE model = ? AND revision = ?",
+                        model, latestStored).stream().findFirst();
+        JdbcCatalog audit = new JdbcCatalog(c, catalog.clock());
+        for (PolicyRevision r : record.history()) {
+            if (stored.contains(r.revision())) {
+                continue;
+            }
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO policy_revision (model, " + REVISION_COLUMNS
+                    + ", in_history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE)")) {
+                p.setString(1, model);
+                p.setLong(2, r.revision());
+                p.setObject(3, JdbcCatalog.ts(r.time()));
+                p.setString(4, r.actor());
+                p.setString(5, r.reason());
+                if (r.rollbackOf().isPresent()) {
+                    p.setLong(6, r.rollbackOf().get());
+                } else {
+                    p.setNull(6, Types.BIGINT);
+                }
+                p.setString(7, routes(r.policy()));
+                p.setString(8, shadow(r.policy()));
+                p.executeUpdate();
+            }
+            if (r.revision() > latestStored) {
+                audit.audit(r.actor(), UNRECORDED_ROLE, r.rollbackOf().isPresent() ? "policy.rollback" : "policy.apply",
+                        model, previous.map(H2DeploymentStore::auditState).orElse(""), auditState(r));
+                previous = Optional.of(r);
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement(
+                "UPDATE policy_revision SET in_history = FALSE WHERE model = ? AND revision < ? AND in_history = TRUE")) {
+            p.setString(1, model);
+            p.setLong(2, record.history().get(0).revision());
+            p.executeUpdate();
+        }
+    }
+
+
+    private static String auditState(PolicyRevision r) {
+        return AuditJson.object("revision", r.revision(), "routes", routes(r.policy()), "shadow", shadow(r.policy()),
+                "rollback_of", r.rollbackOf(), "reason", r.reason());
+    }
+
+    static String routes(TrafficPolicy p) {
+        return p.routes().stream().map(r -> r.version() + "=" + r.weight()).collect(Collectors.joining(","));
+    }
+
+    static String shadow(TrafficPolicy p) {
+        return p.shadow().stream().map(s -> s.version() + "=" + s.percent()).collect(Collectors.joining(","));
+    }
+
+    private static List<PolicyRevision> revisions(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                p.setObject(i + 1, args[i]);
+            }
+            List<PolicyRevision> out = new ArrayList<>();
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    long rollbackOf = rs.getLong(5);
+                    Optional<Long> rb = rs.wasNull() ? Optional.empty() : Optional.of(rollbackOf);
+                    TrafficPolicy policy = new TrafficPolicy(parseRoutes(rs.getString(6)), parseShadow(rs.getString(7)));
+                    out.add(new PolicyRevision(rs.getLong(1), JdbcCatalog.instant(rs, 2), rs.getString(3), policy, rb,
+                            rs.getString(4)));
+                }
+            }
+            return out;
+        }
+    }
+
+    private static List<Route> parseRoutes(String s) {
+        List<Route> out = new ArrayList<>();
+        String[] parts = s.isEmpty() ? new String[0] : s.split(",");
+        for (int i = 0; i < parts.length; i++) {
+            String[] kv = parts[i].split("=");
+            out.add(TrafficPolicy.route(i, Long.parseLong(kv[0]), Long.parseLong(kv[1])));
+        }
+        return out;
+    }
+
+    private static List<ShadowRoute> parseShadow(String s) {
+        List<ShadowRoute> out = new ArrayList<>();
+        String[] parts = s.isEmpty() ? new String[0] : s.split(",");
+        for (int i = 0; i < parts.length; i++) {
+            String[] kv = parts[i].split("=");
+            out.add(TrafficPolicy.shadowRoute(i, Long.parseLong(kv[0]), Long.parseLong(kv[1])));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,101 @@
+package dev.gantry.store.catalog;
+
+import dev.gantry.store.deployment.DeploymentRecord;
+import dev.gantry.store.deployment.DeploymentStore;
+import dev.gantry.store.deployment.PolicyRevision;
+import dev.gantry.store.deployment.Route;
+import dev.gantry.store.deployment.ShadowRoute;
+import dev.gantry.store.deployment.TrafficPolicy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import static dev.gantry.store.catalog.CatalogFixtures.T0;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DeploymentArchiveTest {
+    @TempDir
+    Path dataDir;
+
+    private final CatalogFixtures.MutableClock clock = new CatalogFixtures.MutableClock(T0);
+
+    private static PolicyRevision rev(long n, Instant t, TrafficPolicy p) {
+        return new PolicyRevision(n, t, "alice", p, Optional.empty(), "r" + n);
+    }
+
+    private static final TrafficPolicy CANARY = new TrafficPolicy(List.of(new Route(1, 90), new Route(2, 10)),
+            List.of(new ShadowRoute(3, 25)));
+
+    @Test
+    void save_thenLoad_returnsEqualRecord_acrossReopen() {
+        DeploymentRecord record = new DeploymentRecord("m", List.of(
+                rev(1, Instant.parse("2025-01-01T00:00:00.123456789Z"), TrafficPolicy.single(1)),
+                new PolicyRevision(2, T0, "bob", CANARY, Optional.of(1L), "canary \"v2\"")), 2, List.of(4L, 5L));
+        try (CatalogStore catalog = CatalogStore.h2(dataDir, clock)) {
+            DeploymentStore store = DeploymentArchive.h2(catalog);
+            store.save(record);
+            assertEquals(Optional.of(record), store.load("m"));
+        }
+        try (CatalogStore catalog = CatalogStore.h2(dataDir, clock)) {
+            assertEquals(List.of(record), DeploymentArchive.h2(catalog).loadAll());
+            assertEquals(Optional.empty(), DeploymentArchive.h2(catalog).load("other"));
+        }
+    }
+
+    @Test
+    void inForceAt_answersWhichVersionsTookTrafficAtAPastTime_evenAfterHistoryWasTrimmed() {
+        try (CatalogStore catalog = CatalogStore.inMemory(clock)) {
+            DeploymentArchive store = DeploymentArchive.h2(catalog);
+            PolicyRevision r1 = rev(1, T0, TrafficPolicy.single(1));
+            PolicyRevision r2 = rev(2, T0.plusSeconds(100), CANARY);
+            PolicyRevision r3 = rev(3, T0.plusSeconds(200), TrafficPolicy.single(2));
+            store.save(new DeploymentRecord("m", List.of(r1), 1, List.of()));
+            store.save(new DeploymentRecord("m", List.of(r1, r2), 2, List.of()));
+            store.save(new DeploymentRecord("m", List.of(r2, r3), 3, List.of(1L)));
+
+            assertEquals(Optional.empty(), store.inForceAt("m", T0.minusSeconds(1)));
+            assertEquals(Optional.of(r1), store.inForceAt("m", T0.plusSeconds(99)));
+            assertEquals(Optional.of(r2), store.inForceAt("m", T0.plusSeconds(100)));
+            assertEquals(Optional.of(r3), store.inForceAt("m", T0.plusSeconds(1000)));
+            assertEquals(List.of(r1, r2, r3), store.revisions("m"));
+            assertEquals(List.of(r2, r3), store.load("m").orElseThrow().history());
+        }
+    }
+
+    @Test
+    void save_ofNewRevisions_appendsOneAuditEntryEach() {
+        try (CatalogStore catalog = CatalogStore.inMemory(clock)) {
+            DeploymentArchive store = DeploymentArchive.h2(catalog);
+            PolicyRevision r1 = rev(1, T0, TrafficPolicy.single(1));
+            PolicyRevision r2 = new PolicyRevision(2, T0, "bob", TrafficPolicy.single(2), Optional.of(1L), "back");
+            store.save(new DeploymentRecord("m", List.of(r1), 1, List.of()));
+            store.save(new DeploymentRecord("m", List.of(r1), 1, List.of(3L)));
+            store.save(new DeploymentRecord("m", List.of(r1, r2), 2, List.of()));
+
+            List<AuditEntry> entries = catalog.audit(AuditQuery.all().model("m"));
+            assertEquals(List.of("policy.rollback", "policy.apply"), entries.stream().map(AuditEntry::action).toList());
+            assertEquals("bob", entries.get(0).actor());
+            assertTrue(entries.get(0).after().contains("\"routes\":\"2=100\""), entries.get(0).after());
+            assertTrue(entries.get(0).before().contains("\"routes\":\"1=100\""), entries.get(0).before());
+            assertTrue(catalog.verifyAudit().ok());
+        }
+    }
+
+    @Test
+    void h2_ofForeignCatalogStore_isRejected() {
+        assertThrows(IllegalArgumentException.class, () -> DeploymentArchive.h2(new CatalogStore() {
+            public Reads reads() { return null; }
+            public <T> T transaction(java.util.function.Function<Tx, T> work) { return null; }
+            public List<AuditEntry> audit(AuditQuery query) { return List.of(); }
+            public AuditVerification verifyAudit() { return null; }
+            public int schemaVersion() { return 0; }
+            public void close() { }
+        }));
+    }
+}

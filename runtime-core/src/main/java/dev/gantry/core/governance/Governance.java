@@ -1,0 +1,567 @@
+package dev.gantry.core.governance;
+
+import dev.gantry.core.error.ErrorCode;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.store.catalog.Approval;
+import dev.gantry.store.catalog.AuditJson;
+import dev.gantry.store.catalog.CatalogStore;
+import dev.gantry.store.catalog.ModelCard;
+import dev.gantry.store.catalog.VersionRecord;
+import dev.gantry.store.catalog.VersionStage;
+import dev.gantry.store.deployment.Route;
+import dev.gantry.store.deployment.ShadowRoute;
+import dev.gantry.store.deployment.TrafficPolicy;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+/**
+ * The release rules of model versions: the lifecycle from registration through validation, approval,
+ * deprecation and retirement, separation of duties, model card requirements, and which versions may take which
+ * traffic. Every transition is written with its audit entry in one catalogue transaction; every forbidden step
+ * is a {@link GantryException} naming the rule.
+ */
+public final class Governance {
+    /*
+     * Transitions are serialized on this object: each reads the version in a catalogue transaction, checks the
+     * rule, writes the new record and its audit entry, commits, and then publishes the new status into an
+     * immutable map the serving path reads without locking (the gate and status()).
+     *
+     * Approvals are bound to the artifact digest and to CardPolicy.requiredFieldsHash of the card at the time
+     * of the decision; only non-voided APPROVE decisions matching both count. A card edit that changes the hash
+     * voids them and sends an approved (or pending, partly approved, deprecated) version back to VALIDATED.
+     * Versions approved by registerExisting have no approval rows: there is nothing a card edit could void.
+     */
+    /** The actor and role of what the server does by itself: retirements, versions found at start. */
+    public static final String SYSTEM = "system";
+    static final String ADMIN_ROLE = "admin";
+    static final String PRESENT_AT_START = "present in the repository at start";
+
+    private final CatalogStore store;
+    private final CardPolicy policy;
+    private final Clock clock;
+    private final AtomicReference<Map<Key, VersionStatus>> statuses;
+    private final Gate gate = new Gate();
+
+    private record Key(String model, long version) {
+    }
+
+    private Governance(CatalogStore store, CardPolicy policy, Clock clock) {
+        this.store = store;
+        this.policy = policy;
+        this.clock = clock;
+        Map<Key, VersionStatus> all = new HashMap<>();
+        for (VersionRecord r : store.versions()) {
+            all.put(new Key(r.model(), r.version()), VersionStatus.of(r));
+        }
+        this.statuses = new AtomicReference<>(Map.copyOf(all));
+    }
+
+    /** Governance over {@code store}, reading every version's status from it once. */
+    public static Governance create(CatalogStore store, CardPolicy policy, Clock clock) {
+        return new Governance(Objects.requireNonNull(store, "store"), Objects.requireNonNull(policy, "policy"),
+                Objects.requireNonNull(clock, "clock"));
+    }
+
+    /** The gate that enforces this governance's traffic rules; for {@code DeploymentManager.create}. */
+    public TrafficGate trafficGate() {
+        return gate;
+    }
+
+    public CardPolicy cardPolicy() {
+        return policy;
+    }
+
+    public Optional<VersionRecord> version(String model, long version) {
+        return store.version(model, version);
+    }
+
+    /**
+     * Registers an uploaded version as REGISTERED. Registering the same digest again returns the existing
+     * record and changes nothing.
+     *
+     * @throws GantryException ALREADY_EXISTS when the version is registered with another digest
+     */
+    public synchronized VersionRecord register(String model, long version, String digest, long sizeBytes,
+                                               String actor, String role) {
+        String d = digest(digest);
+        VersionRecord created = store.transaction(tx -> {
+            Optional<VersionRecord> existing = tx.version(model, version);
+            if (existing.isPresent()) {
+                return sameDigest(existing.get(), d);
+            }
+            VersionRecord r = registered(model, version, d, sizeBytes, actor);
+            tx.insertVersion(r);
+            tx.audit(actor, role, "version.register", r.target(), "", AuditJson.of(r, "size_bytes", sizeBytes));
+            return r;
+        });
+        publish(created);
+        return created;
+    }
+
+    /**
+     * Catalogues a version found in the model repository at start that the catalogue has never seen: it is
+     * APPROVED with reason "present in the repository at start" (it was serving before governance), audited.
+     * A version already catalogued is returned unchanged.
+     *
+     * @throws GantryException FAILED_PRECONDITION when the catalogued digest differs from the one on disk
+     */
+    public synchronized VersionRecord registerExisting(String model, long version, String digest, long sizeBytes,
+                                                       String actor) {
+        String d = digest(digest);
+        VersionRecord r = store.transaction(tx -> {
+            Optional<VersionRecord> existing = tx.version(model, version);
+            if (existing.isPresent()) {
+                if (!existing.get().digest().equals(d)) {
+                    throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + version + " of model '"
+                            + model + "' on disk has digest " + d + " but the catalogue registered "
+                            + existing.get().digest() + "; the artifact was replaced outside Gantry");
+                }
+                return existing.get();
+            }
+            VersionRecord created = registered(model, version, d, sizeBytes, actor).toBuilder()
+                    .stage(VersionStage.APPROVED).reason(Optional.of(PRESENT_AT_START)).build();
+            tx.insertVersion(created);
+            tx.audit(actor, SYSTEM, "version.register_existing", created.target(), "", AuditJson.of(created));
+            return created;
+        });
+        publish(r);
+        return r;
+    }
+
+    /**
+     * Checks that the artifact about to be served is the one catalogued (and approved).
+     *
+     * @throws GantryException NOT_FOUND for an uncatalogued version, FAILED_PRECONDITION on a mismatch
+     */
+    public void checkDigest(String model, long version, String digest) {
+        VersionRecord r = require(store.version(model, version), model, version);
+        String d = digest(digest);
+        if (!r.digest().equals(d)) {
+            throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + version + " of model '" + model
+                    + "' has digest " + d + " but the catalogue registered " + r.digest()
+                    + "; approvals are bound to the registered artifact");
+        }
+    }
+
+    /** REGISTERED -> VALIDATING. */
+    public VersionRecord validationStarted(String model, long version, String actor, String role) {
+        return transition(model, version, actor, role, "version.validation_start", (ctx, r) -> {
+            requireStage(r, "start validating", VersionStage.REGISTERED);
+            return r.toBuilder().stage(VersionStage.VALIDATING).reason(Optional.empty());
+        });
+    }
+
+    /** VALIDATING -> VALIDATED. */
+    public VersionRecord validationSucceeded(String model, long version, String actor, String role) {
+        return transition(model, version, actor, role, "version.validated", (ctx, r) -> {
+            requireStage(r, "mark validated", VersionStage.VALIDATING);
+            return r.toBuilder().stage(VersionStage.VALIDATED).reason(Optional.empty());
+        });
+    }
+
+    /** REGISTERED or VALIDATING -> FAILED, for good: a failed version never takes traffic. */
+    public VersionRecord validationFailed(String model, long version, String reason, String actor, String role) {
+        return transition(model, version, actor, role, "version.validation_failed", (ctx, r) -> {
+            requireStage(r, "fail validation of", VersionStage.REGISTERED, VersionStage.VALIDATING);
+            return r.toBuilder().stage(VersionStage.FAILED).reason(Optional.of(nonBlank(reason, "validation failed")));
+        });
+    }
+
+    /** VALIDATED -> PENDING_APPROVAL; {@code actor} becomes the requester, who may not approve it. */
+    public VersionRecord requestApproval(String model, long version, String actor, String role, String reason) {
+        return transition(model, version, actor, role, "approval.request", (ctx, r) -> {
+            requireStage(r, "request approval of", VersionStage.VALIDATED);
+            ctx.note = reason;
+            return r.toBuilder().stage(VersionStage.PENDING_APPROVAL).approvalRequestedBy(Optional.of(actor));
+        });
+    }
+
+    /**
+     * Records {@code approver}'s approval of a PENDING_APPROVAL version, bound to its digest and required card
+     * fields. The version becomes APPROVED once it has as many distinct approvers as its risk tier needs (two for
+     * high); until then it stays PENDING_APPROVAL.
+     *
+     * @throws GantryException FORBIDDEN when the approver uploaded the version, requested the approval, or
+     *     already approved it; FAILED_PRECONDITION when a required card field is empty or the stage is wrong
+     */
+    public VersionRecord approve(String model, long version, String approver, String role, String reason) {
+        return transition(model, version, approver, role, "approval.approve", (ctx, r) -> {
+            requireStage(r, "approve", VersionStage.PENDING_APPROVAL);
+            if (r.uploadedBy().equals(approver)) {
+                throw new GantryException(ErrorCode.FORBIDDEN, "approval refused: the approver '" + approver
+                        + "' uploaded this version (separation of duties)");
+            }
+            if (r.approvalRequestedBy().map(approver::equals).orElse(false)) {
+                throw new GantryException(ErrorCode.FORBIDDEN, "approval refused: the approver '" + approver
+                        + "' requested this approval (separation of duties)");
+            }
+            ModelCard card = ctx.tx.card(model, version).orElse(ModelCard.EMPTY);
+            List<String> missing = policy.missing(card);
+            if (!missing.isEmpty()) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION,
+                        "approval refused: required card fields are empty: " + missing);
+            }
+            String cardHash = policy.requiredFieldsHash(card);
+            List<String> approvers = validApprovers(ctx.tx.approvals(model, version), r.digest(), cardHash);
+            if (approvers.contains(approver)) {
+                throw new GantryException(ErrorCode.FORBIDDEN, CardPolicy.tierOf(card).wireName()
+                        + " risk tier needs a second approver distinct from '" + approver + "'");
+            }
+            ctx.tx.addApproval(new Approval(model, version, approver, role, clock.instant(), r.digest(), cardHash,
+                    Approval.Decision.APPROVE, nonBlank(reason, ""), false));
+            int needed = policy.approversNeeded(CardPolicy.tierOf(card));
+            int have = approvers.size() + 1;
+            ctx.extra = new Object[] {"approvals", have, "approvals_needed", needed, "card_hash", cardHash};
+            ctx.note = reason;
+            if (have < needed) {
+                return r.toBuilder();
+            }
+            return r.toBuilder().stage(VersionStage.APPROVED).reason(Optional.empty());
+        });
+    }
+
+    /** PENDING_APPROVAL -> REJECTED, for good. */
+    public VersionRecord reject(String model, long version, String approver, String role, String reason) {
+        return transition(model, version, approver, role, "approval.reject", (ctx, r) -> {
+            requireStage(r, "reject", VersionStage.PENDING_APPROVAL);
+            ModelCard card = ctx.tx.card(model, version).orElse(ModelCard.EMPTY);
+            ctx.tx.addApproval(new Approval(model, version, approver, role, clock.instant(), r.digest(),
+                    policy.requiredFieldsHash(card), Approval.Decision.REJECT, nonBlank(reason, ""), false));
+            return r.toBuilder().stage(VersionStage.REJECTED).reason(Optional.of(nonBlank(reason, "rejected")));
+        });
+    }
+
+    /**
+     * APPROVED (or DEPRECATED, to change its sunset) -> DEPRECATED: it keeps serving until {@code sunset}, then
+     * {@link #retireDue(Instant)} retires it.
+     *
+     * @throws GantryException FAILED_PRECONDITION when the sunset is in the past or the successor is not an
+     *     APPROVED version of the same model
+     */
+    public VersionRecord deprecate(String model, long version, String actor, String role, Instant sunset,
+                                   Optional<Long> successor, String reason) {
+        Objects.requireNonNull(sunset, "sunset");
+        Objects.requireNonNull(successor, "successor");
+        return transition(model, version, actor, role, "version.deprecate", (ctx, r) -> {
+            requireStage(r, "deprecate", VersionStage.APPROVED, VersionStage.DEPRECATED);
+            if (sunset.isBefore(clock.instant())) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, "sunset " + sunset + " of version " + version
+                        + " of model '" + model + "' is in the past (now " + clock.instant() + ")");
+            }
+            if (successor.isPresent()) {
+                long s = successor.get();
+                if (s == version) {
+                    throw new GantryException(ErrorCode.INVALID_ARG, "version " + version + " cannot succeed itself");
+                }
+                VersionRecord next = ctx.tx.version(model, s).orElseThrow(() -> GantryException.notFound(
+                        "successor version " + s + " of model '" + model + "' is not in the catalogue"));
+                if (next.stage() != VersionStage.APPROVED) {
+                    throw new GantryException(ErrorCode.FAILED_PRECONDITION, "successor version " + s + " of model '"
+                            + model + "' is " + next.stage() + "; a successor must be APPROVED");
+                }
+            }
+            ctx.note = reason;
+            return r.toBuilder().stage(VersionStage.DEPRECATED).sunset(Optional.of(sunset)).successor(successor);
+        });
+    }
+
+    /** The kill switch: a VALIDATED, PENDING_APPROVAL, APPROVED or DEPRECATED version takes no traffic at all. */
+    public VersionRecord suspend(String model, long version, String actor, String role, String reason) {
+        return transition(model, version, actor, role, "version.suspend", (ctx, r) -> {
+            if (!r.stage().isSuspendable()) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, "cannot suspend version " + version
+                        + " of model '" + model + "': it is " + r.stage() + " and takes no traffic to stop");
+            }
+            return r.toBuilder().stage(VersionStage.SUSPENDED).suspendedFrom(Optional.of(r.stage()))
+                    .reason(Optional.of("suspended: " + nonBlank(reason, "no reason given")));
+        });
+    }
+
+    /**
+     * SUSPENDED -> the stage it was suspended from.
+     *
+     * @throws GantryException FORBIDDEN unless {@code role} is admin
+     */
+    public VersionRecord resume(String model, long version, String actor, String role, String reason) {
+        return transition(model, version, actor, role, "version.resume", (ctx, r) -> {
+            if (!ADMIN_ROLE.equals(role)) {
+                throw new GantryException(ErrorCode.FORBIDDEN, "only an admin may resume a suspended version; '"
+                        + actor + "' acted as " + role);
+            }
+            requireStage(r, "resume", VersionStage.SUSPENDED);
+            ctx.note = reason;
+            return r.toBuilder().stage(r.suspendedFrom().orElseThrow()).suspendedFrom(Optional.empty())
+                    .reason(Optional.empty());
+        });
+    }
+
+    /**
+     * Replaces the version's model card. When a required field changed, every approval is voided and an
+     * approved, partly approved or deprecated version goes back to VALIDATED with reason
+     * "approval voided: required card fields changed: [...]" (a suspended one will resume to VALIDATED).
+     */
+    public VersionRecord patchCard(String model, long version, ModelCard newCard, String actor, String role) {
+        Objects.requireNonNull(newCard, "newCard");
+        return transition(model, version, actor, role, "card.update", (ctx, r) -> {
+            ModelCard old = ctx.tx.card(model, version).orElse(ModelCard.EMPTY);
+            ctx.tx.putCard(model, version, newCard);
+            List<String> changed = policy.changedRequiredFields(old, newCard);
+            String oldHash = policy.requiredFieldsHash(old);
+            String newHash = policy.requiredFieldsHash(newCard);
+            ctx.before = new Object[] {"card_hash", oldHash};
+            ctx.extra = new Object[] {"card_hash", newHash, "changed", changed};
+            VersionRecord.Builder b = r.toBuilder();
+            if (oldHash.equals(newHash)) {
+                return b;
+            }
+            boolean hadApprovals = ctx.tx.approvals(model, version).stream()
+                    .anyMatch(a -> !a.voided() && a.decision() == Approval.Decision.APPROVE);
+            if (!hadApprovals) {
+                return b;
+            }
+            ctx.tx.voidApprovals(model, version);
+            VersionStage effective = r.suspendedFrom().orElse(r.stage());
+            if (effective != VersionStage.APPROVED && effective != VersionStage.PENDING_APPROVAL
+                    && effective != VersionStage.DEPRECATED) {
+                return b;
+            }
+            Optional<String> why = Optional.of("approval voided: required card fields changed: " + changed);
+            b.reason(why).approvalRequestedBy(Optional.empty()).sunset(Optional.empty()).successor(Optional.empty());
+            if (r.stage() == VersionStage.SUSPENDED) {
+                return b.suspendedFrom(Optional.of(VersionStage.VALIDATED));
+            }
+            return b.stage(VersionStage.VALIDATED);
+        });
+    }
+
+    /** Every DEPRECATED version whose sunset is at or before {@code now} becomes RETIRED, audited as system. */
+    public synchronized List<Retirement> retireDue(Instant now) {
+        List<VersionRecord> retired = store.transaction(tx -> {
+            List<VersionRecord> out = new ArrayList<>();
+            for (VersionRecord r : tx.versions()) {
+                if (r.stage() == VersionStage.DEPRECATED && !now.isBefore(r.sunset().orElseThrow())) {
+                    VersionRecord after = r.toBuilder().stage(VersionStage.RETIRED).updatedAt(clock.instant())
+                            .reason(Optional.of("sunset " + r.sunset().get() + " reached")).build();
+                    tx.updateVersion(after);
+                    tx.audit(SYSTEM, SYSTEM, "version.retire", r.target(), AuditJson.of(r), AuditJson.of(after));
+                    out.add(after);
+                }
+            }
+            return out;
+        });
+        retired.forEach(this::publish);
+        return retired.stream().map(r -> new Retirement(r.model(), r.version(), r.successor())).toList();
+    }
+
+    /** The catalogue's card of the version, if one was written. */
+    public Optional<ModelCard> card(String model, long version) {
+        return store.card(model, version);
+    }
+
+    /** Every decision on the version, oldest first. */
+    public List<Approval> approvals(String model, long version) {
+        return store.approvals(model, version);
+    }
+
+    // ---- machinery
+
+    /** Per-transition scratch: the transaction, and what else goes into the audit entry. */
+    private static final class Ctx {
+        final CatalogStore.Tx tx;
+        Object[] before = new Object[0];
+        Object[] extra = new Object[0];
+        String note;
+
+        Ctx(CatalogStore.Tx tx) {
+            this.tx = tx;
+        }
+    }
+
+    @FunctionalInterface
+    private interface Step {
+        VersionRecord.Builder apply(Ctx ctx, VersionRecord current);
+    }
+
+    private synchronized VersionRecord transition(String model, long version, String actor, String role,
+                                                  String action, Step step) {
+        requireActor(actor);
+        VersionRecord after = store.transaction(tx -> {
+            VersionRecord before = require(tx.version(model, version), model, version);
+            Ctx ctx = new Ctx(tx);
+            VersionRecord next = step.apply(ctx, before).updatedAt(clock.instant()).build();
+            tx.updateVersion(next);
+            Object[] extra = ctx.note == null || ctx.note.isBlank() ? ctx.extra
+                    : concat(ctx.extra, new Object[] {"note", ctx.note});
+            tx.audit(actor, role == null ? "" : role, action, next.target(), AuditJson.of(before, ctx.before),
+                    AuditJson.of(next, extra));
+            return next;
+        });
+        publish(after);
+        return after;
+    }
+
+    private void publish(VersionRecord r) {
+        statuses.updateAndGet(m -> {
+            Map<Key, VersionStatus> next = new HashMap<>(m);
+            next.put(new Key(r.model(), r.version()), VersionStatus.of(r));
+            return Map.copyOf(next);
+        });
+    }
+
+    private static List<String> validApprovers(List<Approval> approvals, String digest, String cardHash) {
+        Set<String> out = new LinkedHashSet<>();
+        for (Approval a : approvals) {
+            if (!a.voided() && a.decision() == Approval.Decision.APPROVE && a.digest().equals(digest)
+                    && a.cardHash().equals(cardHash)) {
+                out.add(a.approver());
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private VersionRecord registered(String model, long version, String digest, long sizeBytes, String actor) {
+        requireActor(actor);
+        try {
+            return VersionRecord.registered(model, version, digest, sizeBytes, actor, clock.instant());
+        } catch (IllegalArgumentException e) {
+            throw GantryException.invalid(e.getMessage());
+        }
+    }
+
+    private static VersionRecord sameDigest(VersionRecord existing, String digest) {
+        if (!existing.digest().equals(digest)) {
+            throw new GantryException(ErrorCode.ALREADY_EXISTS, "version " + existing.version() + " of model '"
+                    + existing.model() + "' is already registered with digest " + existing.digest()
+                    + "; a version's artifact never changes, upload it as a new version");
+        }
+        return existing;
+    }
+
+    private static String digest(String digest) {
+        try {
+            return VersionRecord.normalizeDigest(digest);
+        } catch (IllegalArgumentException e) {
+            throw GantryException.invalid(e.getMessage());
+        }
+    }
+
+    private static VersionRecord require(Optional<VersionRecord> r, String model, long version) {
+        return r.orElseThrow(() -> GantryException.notFound("version " + version + " of model '" + model
+                + "' is not in the catalogue"));
+    }
+
+    private static void requireStage(VersionRecord r, String what, VersionStage... allowed) {
+        if (Arrays.asList(allowed).contains(r.stage())) {
+            return;
+        }
+        String wanted = allowed.length == 1 ? allowed[0].name()
+                : Arrays.stream(allowed).map(Enum::name).toList().toString().replace("[", "").replace("]", "")
+                        .replace(", ", " or ");
+        throw new GantryException(ErrorCode.FAILED_PRECONDITION, "cannot " + what + " version " + r.version()
+                + " of model '" + r.model() + "': it is " + r.stage() + r.reason().map(x -> " (" + x + ")").orElse("")
+                + ", and only a " + wanted + " version can be");
+    }
+
+    private static void requireActor(String actor) {
+        if (actor == null || actor.isBlank()) {
+            throw GantryException.invalid("actor must not be blank, was " + (actor == null ? "null" : "'" + actor + "'"));
+        }
+    }
+
+    private static String nonBlank(String s, String otherwise) {
+        return s == null || s.isBlank() ? otherwise : s;
+    }
+
+    private static Object[] concat(Object[] a, Object[] b) {
+        Object[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /** The traffic rules over the published statuses. */
+    private final class Gate implements TrafficGate {
+        @Override
+        public void check(String model, TrafficPolicy p, Instant now) {
+            List<String> problems = new ArrayList<>();
+            for (Route r : p.routes()) {
+                if (r.weight() > 0) {
+                    refusal(model, r.version(), now, true, "weight " + r.weight()).ifPresent(problems::add);
+                }
+            }
+            for (ShadowRoute s : p.shadow()) {
+                refusal(model, s.version(), now, false, "shadow " + s.percent() + "%").ifPresent(problems::add);
+            }
+            if (!problems.isEmpty()) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, String.join("; ", problems));
+            }
+        }
+
+        @Override
+        public void checkPinned(String model, long version, Instant now) {
+            Optional<VersionStatus> s = status(model, version);
+            if (s.isEmpty()) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + version + " of model '" + model
+                        + "' is not in the catalogue and takes no traffic");
+            }
+            VersionStatus st = s.get();
+            if (st.isGone(now)) {
+                throw new GantryException(ErrorCode.GONE, "version " + version + " of model '" + model
+                        + "' is retired" + st.successor().map(x -> "; use version " + x).orElse(""));
+            }
+            if (!st.mayTakeShadow(now)) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, neverMessage(st));
+            }
+        }
+
+        @Override
+        public Optional<VersionStatus> status(String model, long version) {
+            return Optional.ofNullable(statuses.get().get(new Key(model, version)));
+        }
+
+        private Optional<String> refusal(String model, long version, Instant now, boolean primary, String how) {
+            Optional<VersionStatus> s = status(model, version);
+            String v = "version " + version + " of model '" + model + "'";
+            if (s.isEmpty()) {
+                return Optional.of(v + " is not in the catalogue; register it before routing to it");
+            }
+            VersionStatus st = s.get();
+            if (primary ? st.mayTakePrimary(now) : st.mayTakeShadow(now)) {
+                return Optional.empty();
+            }
+            if (st.stage() == VersionStage.DEPRECATED && st.isGone(now)) {
+                return Optional.of(v + " is " + st.stage() + " and past its sunset " + st.sunset().orElseThrow()
+                        + st.successor().map(x -> "; its successor is version " + x).orElse("")
+                        + "; it can never take traffic again (" + how + ")");
+            }
+            if (primary && st.mayTakeShadow(now)) {
+                return Optional.of(v + " is " + st.stage() + ": only APPROVED versions (and DEPRECATED ones before "
+                        + "their sunset) may take primary traffic (" + how + "); it may take shadow traffic");
+            }
+            return Optional.of(neverMessage(st) + " (" + how + ")");
+        }
+
+        private String neverMessage(VersionStatus st) {
+            String v = "version " + st.version() + " of model '" + st.model() + "'";
+            return switch (st.stage()) {
+                case FAILED, REJECTED -> v + " is " + st.stage() + " and can never take traffic";
+                case RETIRED -> v + " is RETIRED and can never take traffic"
+                        + st.successor().map(x -> "; its successor is version " + x).orElse("");
+                case SUSPENDED -> v + " is SUSPENDED and takes no traffic until an admin resumes it";
+                case REGISTERED, VALIDATING -> v + " is " + st.stage() + " and takes no traffic until it is VALIDATED";
+                default -> v + " is " + st.stage() + " and may not take this traffic";
+            };
+        }
+    }
+}

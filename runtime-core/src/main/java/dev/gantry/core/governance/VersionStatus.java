@@ -1,0 +1,48 @@
+package dev.gantry.core.governance;
+
+import dev.gantry.store.catalog.VersionRecord;
+import dev.gantry.store.catalog.VersionStage;
+
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What the serving path needs to know about a version's release state: its stage, the sunset of a deprecated
+ * version (for {@code Deprecation}/{@code Sunset} headers) and the successor of a deprecated or retired one.
+ */
+public record VersionStatus(String model, long version, VersionStage stage, Optional<Instant> sunset,
+                            Optional<Long> successor, Optional<String> reason) {
+    public VersionStatus {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(stage, "stage");
+        Objects.requireNonNull(sunset, "sunset");
+        Objects.requireNonNull(successor, "successor");
+        Objects.requireNonNull(reason, "reason");
+    }
+
+    static VersionStatus of(VersionRecord r) {
+        return new VersionStatus(r.model(), r.version(), r.stage(), r.sunset(), r.successor(), r.reason());
+    }
+
+    /** APPROVED, or DEPRECATED before its sunset: may get a primary weight above zero. */
+    public boolean mayTakePrimary(Instant now) {
+        return stage == VersionStage.APPROVED || deprecatedBeforeSunset(now);
+    }
+
+    /** VALIDATED, PENDING_APPROVAL, APPROVED, or DEPRECATED before its sunset: may receive shadow traffic. */
+    public boolean mayTakeShadow(Instant now) {
+        return stage == VersionStage.VALIDATED || stage == VersionStage.PENDING_APPROVAL
+                || stage == VersionStage.APPROVED || deprecatedBeforeSunset(now);
+    }
+
+    /** RETIRED, or DEPRECATED at or past its sunset: pinned requests get 410 naming the successor. */
+    public boolean isGone(Instant now) {
+        return stage == VersionStage.RETIRED
+                || (stage == VersionStage.DEPRECATED && sunset.map(s -> !now.isBefore(s)).orElse(false));
+    }
+
+    private boolean deprecatedBeforeSunset(Instant now) {
+        return stage == VersionStage.DEPRECATED && sunset.map(now::isBefore).orElse(false);
+    }
+}
