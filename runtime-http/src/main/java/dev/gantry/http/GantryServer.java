@@ -10,7 +10,24 @@ import dev.gantry.core.routing.ModelRouter;
 import dev.gantry.core.routing.RandomSource;
 import dev.gantry.core.routing.ShadowRunner;
 import dev.gantry.http.admin.DeploymentsHandler;
-import dev.gantry.store.deployment.DeploymentStore;
+import dev.gantry.core.governance.CardPolicy;
+import dev.gantry.core.governance.Governance;
+import dev.gantry.store.catalog.RiskTier;
+import dev.gantry.core.governance.Retirement;
+import dev.gantry.core.model.ModelId;
+import dev.gantry.http.admin.GovernanceHandler;
+import dev.gantry.store.artifact.ArtifactLimits;
+import dev.gantry.store.artifact.ArtifactStore;
+import dev.gantry.store.catalog.CatalogStore;
+import dev.gantry.store.catalog.DeploymentArchive;
+import dev.gantry.store.catalog.VersionStage;
+import dev.gantry.store.repository.ModelEntry;
+import dev.gantry.store.repository.ModelVersionEntry;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
 import dev.gantry.http.admin.KeysHandler;
 import dev.gantry.http.auth.AccessControl;
 import dev.gantry.http.auth.KeyStore;
@@ -75,6 +92,11 @@ public final class GantryServer {
     private PrometheusMeterRegistry registry;
     private KeyStore keys;
     private DeploymentManager deployments;
+    private CatalogStore catalog;
+    private Governance governance;
+    private DeploymentArchive archive;
+    private ArtifactStore artifacts;
+    private final Map<ModelId, Instant> lastServed = GovernanceHandler.newLastServed();
     private ShadowRunner shadows;
     private AccessLog accessLog;
     private int port;
@@ -140,18 +162,45 @@ public final class GantryServer {
         timers.scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, TimeUnit.MILLISECONDS);
         lifecycle = new ModelLifecycle(config.lifecycleSettings(), registry, executorFactory, loaderPool, timers);
         repository = new ModelRepositoryManager(repo, lifecycle);
-        deployments = DeploymentManager.create(repository, DeploymentStore.inDirectory(config.dataDir()),
-                new DeploymentSettings(config.standbyCount(), 1000), Clock.systemUTC(), registry);
+        try {
+            catalog = CatalogStore.h2(config.dataDir());
+            artifacts = ArtifactStore.inRepository(config.modelsDir(), ArtifactLimits.defaults());
+            List<Path> leftovers = artifacts.cleanStaging();
+            if (!leftovers.isEmpty()) {
+                log.warn("removed {} leftovers of interrupted uploads: {}", leftovers.size(), leftovers);
+            }
+        } catch (RuntimeException e) {
+            closeResources();
+            vertx.close();
+            return Future.failedFuture("cannot open the catalogue in " + config.dataDir() + ": " + e.getMessage());
+        }
+        CardPolicy cardPolicy;
+        try {
+            cardPolicy = cardPolicy(config.dataDir().resolve("card-policy.json"));
+        } catch (RuntimeException | IOException e) {
+            closeResources();
+            vertx.close();
+            return Future.failedFuture(e.getMessage());
+        }
+        governance = Governance.create(catalog, cardPolicy, Clock.systemUTC());
+        archive = DeploymentArchive.h2(catalog);
+        deployments = DeploymentManager.create(repository, archive,
+                new DeploymentSettings(config.standbyCount(), 1000), Clock.systemUTC(), registry,
+                governance.trafficGate());
         shadows = ShadowRunner.start(lifecycle, registry, config.shadowQueueSize(), config.limits().requestTimeout());
-        ModelRouter router = ModelRouter.create(repository, deployments, shadows, registry, RandomSource.threadLocal());
+        ModelRouter router = ModelRouter.create(repository, deployments, shadows, registry, RandomSource.threadLocal(),
+                governance.trafficGate());
         OipCodec codec = new OipCodec(config.limits().codec());
         InferenceHandler inference = new InferenceHandler(router, codec, config.limits(), workers,
-                () -> !draining.get(), inflight);
+                () -> !draining.get(), inflight, this::servedBy);
         AccessControl access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
                 config.security().rateBurst(), System::nanoTime), config.security().openHealth(), config.metricsOpen());
         HttpVerticle.Handlers handlers = new HttpVerticle.Handlers(inference, new MetadataHandler(repository, router),
                 new HealthHandler(VERSION, this::isReady), this::scrape, new KeysHandler(keys, workers),
-                new DeploymentsHandler(repository, deployments), access, accessLog, draining::get,
+                new DeploymentsHandler(repository, deployments),
+                new GovernanceHandler(governance, catalog, archive, artifacts, repository, deployments, workers,
+                        lastServed, Duration.ofDays(30)),
+                access, accessLog, draining::get,
                 lastRequestNanos);
         HttpVerticle[] first = new HttpVerticle[1];
         return vertx.deployVerticle(() -> {
@@ -171,7 +220,10 @@ public final class GantryServer {
                                     ? ", admin routes on port " + adminPort : "",
                             config.modelsDir().toAbsolutePath().normalize(), config.dataDir());
                     logPosture();
-                    loadedFuture = repository.loadAll().thenCompose(v -> deployments.restore()).whenComplete((v, e) -> {
+                    loadedFuture = repository.loadAll()
+                            .thenRunAsync(this::catalogueExistingVersions, loaderPool)
+                            .thenCompose(v -> deployments.restore()).whenComplete((v, e) -> {
+                        timers.scheduleWithFixedDelay(this::retireDue, 1, 1, TimeUnit.SECONDS);
                         if (e != null) {
                             log.error("restoring deployments failed; models without a restored policy serve their"
                                     + " highest version", e);
@@ -211,6 +263,91 @@ public final class GantryServer {
 
     public boolean isReady() {
         return loaded.get() && !draining.get();
+    }
+
+    /**
+     * Versions on disk that the catalogue has never seen (the bundled models, or files copied in by hand) are
+     * catalogued as APPROVED by "system": they were serving before governance, and the audit trail says so.
+     */
+    private void catalogueExistingVersions() {
+        for (ModelEntry entry : repository.models().values()) {
+            for (ModelVersionEntry v : entry.versions()) {
+                if (governance.version(entry.name(), v.version()).isPresent()) {
+                    continue;
+                }
+                try {
+                    String digest = artifacts.digest(entry.name(), v.version()).orElse(sha256(v.modelFile()));
+                    governance.registerExisting(entry.name(), v.version(), digest, Files.size(v.modelFile()), "system");
+                } catch (IOException | RuntimeException e) {
+                    log.error("cannot catalogue {}/{}: {}", entry.name(), v.version(), e.toString());
+                }
+            }
+        }
+    }
+
+    private static String sha256(Path file) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The card fields each risk tier requires: {@code <data>/card-policy.json} ({"low": [...], "medium": [...],
+     * "high": [...]}) when present, else the defaults.
+     */
+    static CardPolicy cardPolicy(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return CardPolicy.defaults();
+        }
+        com.fasterxml.jackson.databind.JsonNode root = dev.gantry.http.json.Json.MAPPER.readTree(file.toFile());
+        Map<RiskTier, java.util.Collection<String>> required = new java.util.EnumMap<>(RiskTier.class);
+        for (RiskTier tier : RiskTier.values()) {
+            List<String> fields = new java.util.ArrayList<>();
+            root.path(tier.name().toLowerCase(java.util.Locale.ROOT)).forEach(f -> fields.add(f.asText()));
+            required.put(tier, fields);
+        }
+        try {
+            return CardPolicy.of(required);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** At sunset a DEPRECATED version is RETIRED and leaves every route (its successor takes the share). */
+    private void retireDue() {
+        try {
+            for (Retirement r : governance.retireDue(Instant.now())) {
+                deployments.snapshot(r.model()).ifPresent(snap -> r.rewrite(snap.policy()).ifPresentOrElse(
+                        policy -> deployments.applyPolicy(r.model(), policy, OptionalLong.of(snap.revision()), "system",
+                                "version " + r.version() + " retired at its sunset"),
+                        () -> log.error("model '{}': version {} retired at its sunset but was its only route; requests"
+                                + " to the model are refused until a policy routes an approved version", r.model(),
+                                r.version())));
+            }
+        } catch (RuntimeException e) {
+            log.error("retiring versions past their sunset failed", e);
+        }
+    }
+
+    /** Response headers for the version that served: RFC 9745 Deprecation and RFC 8594 Sunset when deprecated. */
+    private Map<String, String> servedBy(ModelId id) {
+        lastServed.put(id, Instant.now());
+        return governance.trafficGate().status(id.name(), id.version())
+                .filter(s -> s.stage() == VersionStage.DEPRECATED)
+                .map(s -> {
+                    Map<String, String> h = new java.util.LinkedHashMap<>();
+                    h.put("Deprecation", "@" + s.since().getEpochSecond());
+                    s.sunset().ifPresent(sunset -> h.put("Sunset", java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+                            .format(sunset.atZone(java.time.ZoneOffset.UTC))));
+                    return h;
+                }).orElse(Map.of());
     }
 
     /** Completes when every model version selected at start has settled (READY or UNAVAILABLE). */
@@ -327,6 +464,13 @@ public final class GantryServer {
         }
         if (registry != null) {
             registry.close();
+        }
+        if (catalog != null) {
+            try {
+                catalog.close();
+            } catch (Exception e) {
+                log.warn("closing the catalogue: {}", e.toString());
+            }
         }
     }
 }

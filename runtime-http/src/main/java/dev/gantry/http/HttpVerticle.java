@@ -2,6 +2,7 @@ package dev.gantry.http;
 
 import dev.gantry.core.error.GantryException;
 import dev.gantry.http.admin.DeploymentsHandler;
+import dev.gantry.http.admin.GovernanceHandler;
 import dev.gantry.http.admin.KeysHandler;
 import dev.gantry.http.auth.AccessControl;
 import dev.gantry.http.auth.RouteGroup;
@@ -28,6 +29,7 @@ final class HttpVerticle extends VerticleBase {
     /** What every verticle instance shares; built once by {@link GantryServer}. */
     record Handlers(InferenceHandler inference, MetadataHandler metadata, HealthHandler health,
                     Handler<RoutingContext> metrics, KeysHandler keys, DeploymentsHandler deployments,
+                    GovernanceHandler governance,
                     AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
     }
@@ -107,6 +109,24 @@ final class HttpVerticle extends VerticleBase {
         router.post("/admin/v1/models/:model/versions/:version/unload").handler(deploy).handler(d::unload);
         router.put("/admin/v1/models/:model/traffic").handler(deploy).handler(d::traffic);
         router.post("/admin/v1/models/:model/rollback").handler(deploy).handler(d::rollback);
+        Handler<RoutingContext> approval = h.access().guard(RouteGroup.APPROVAL);
+        GovernanceHandler g = h.governance();
+        router.put("/admin/v1/models/:model/versions/:version").handler(deploy).handler(g::upload);
+        router.get("/admin/v1/models/:model/versions/:version").handler(read).handler(g::version);
+        router.get("/admin/v1/models/:model/versions/:version/card").handler(read).handler(g::card);
+        router.patch("/admin/v1/models/:model/versions/:version/card").handler(deploy).handler(g::patchCard);
+        for (String action : List.of("request-approval", "deprecate", "suspend", "resume")) {
+            router.post("/admin/v1/models/:model/versions/:version/" + action).handler(deploy)
+                    .handler(ctx -> g.transition(ctx, action));
+        }
+        for (String action : List.of("approve", "reject")) {
+            router.post("/admin/v1/models/:model/versions/:version/" + action).handler(approval)
+                    .handler(ctx -> g.transition(ctx, action));
+        }
+        router.get("/admin/v1/models/:model/traffic/at").handler(read).handler(g::trafficAt);
+        router.get("/admin/v1/catalog").handler(read).handler(g::catalog);
+        router.get("/admin/v1/audit").handler(read).handler(g::audit);
+        router.get("/admin/v1/audit/verify").handler(read).handler(g::verifyAudit);
         router.post("/v2/repository/index").handler(read).handler(d::repositoryIndex);
         router.post("/v2/repository/models/:model/load").handler(deploy).handler(d::repositoryLoad);
         router.post("/v2/repository/models/:model/unload").handler(deploy).handler(d::repositoryUnload);

@@ -504,7 +504,10 @@ public final class Governance {
                 refusal(model, s.version(), now, false, "shadow " + s.percent() + "%").ifPresent(problems::add);
             }
             if (!problems.isEmpty()) {
-                throw new GantryException(ErrorCode.FAILED_PRECONDITION, String.join("; ", problems));
+                // Only unknown versions: the policy names something that does not exist (404), not a rule.
+                boolean allUnknown = problems.stream().allMatch(x -> x.contains("is not in the catalogue"));
+                throw new GantryException(allUnknown ? ErrorCode.NOT_FOUND : ErrorCode.FAILED_PRECONDITION,
+                        String.join("; ", problems));
             }
         }
 

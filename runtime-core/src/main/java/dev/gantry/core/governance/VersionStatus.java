@@ -10,19 +10,22 @@ import java.util.Optional;
 /**
  * What the serving path needs to know about a version's release state: its stage, the sunset of a deprecated
  * version (for {@code Deprecation}/{@code Sunset} headers) and the successor of a deprecated or retired one.
+ * {@code since} is when the version entered its stage (for a deprecated one, the Deprecation date).
  */
 public record VersionStatus(String model, long version, VersionStage stage, Optional<Instant> sunset,
-                            Optional<Long> successor, Optional<String> reason) {
+                            Optional<Long> successor, Optional<String> reason, Instant since) {
     public VersionStatus {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(stage, "stage");
         Objects.requireNonNull(sunset, "sunset");
         Objects.requireNonNull(successor, "successor");
         Objects.requireNonNull(reason, "reason");
+        Objects.requireNonNull(since, "since");
     }
 
     static VersionStatus of(VersionRecord r) {
-        return new VersionStatus(r.model(), r.version(), r.stage(), r.sunset(), r.successor(), r.reason());
+        return new VersionStatus(r.model(), r.version(), r.stage(), r.sunset(), r.successor(), r.reason(),
+                r.updatedAt());
     }
 
     /** APPROVED, or DEPRECATED before its sunset: may get a primary weight above zero. */

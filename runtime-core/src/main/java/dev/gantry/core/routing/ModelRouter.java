@@ -1,6 +1,7 @@
 package dev.gantry.core.routing;
 
 import dev.gantry.core.error.ErrorCode;
+import dev.gantry.core.governance.TrafficGate;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.inference.InferenceRequest;
 import dev.gantry.core.inference.InferenceResponse;
@@ -17,6 +18,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,6 +51,7 @@ public final class ModelRouter {
     private final Optional<ShadowRunner> shadows;
     private final MeterRegistry registry;
     private final RandomSource random;
+    private final TrafficGate gate;
     private final Consumer<ModelId> beforeAdmission;
     private final Map<String, Counter> routeCounters = new ConcurrentHashMap<>();
 
@@ -59,6 +62,13 @@ public final class ModelRouter {
     private ModelRouter(ModelRepositoryManager repository, Optional<DeploymentManager> deployments,
                         Optional<ShadowRunner> shadows, MeterRegistry registry, RandomSource random,
                         Consumer<ModelId> beforeAdmission) {
+        this(repository, deployments, shadows, registry, random, beforeAdmission, TrafficGate.allowAll());
+    }
+
+    private ModelRouter(ModelRepositoryManager repository, Optional<DeploymentManager> deployments,
+                        Optional<ShadowRunner> shadows, MeterRegistry registry, RandomSource random,
+                        Consumer<ModelId> beforeAdmission, TrafficGate gate) {
+        this.gate = gate;
         this.beforeAdmission = beforeAdmission;
         this.repository = repository;
         this.lifecycle = repository.lifecycle();
@@ -79,6 +89,18 @@ public final class ModelRouter {
                                      ShadowRunner shadows, MeterRegistry registry, RandomSource random) {
         return new ModelRouter(repository, Optional.of(deployments), Optional.of(shadows), registry, random,
                 id -> { });
+    }
+
+    /**
+     * As {@link #create}, and every version a request reaches must be allowed by {@code gate}: unversioned
+     * requests skip versions whose release stage takes no primary traffic (a suspended or retired version
+     * leaves routing at once, whatever the policy says), pinned ones are refused, shadows are filtered.
+     */
+    public static ModelRouter create(ModelRepositoryManager repository, DeploymentManager deployments,
+                                     ShadowRunner shadows, MeterRegistry registry, RandomSource random,
+                                     TrafficGate gate) {
+        return new ModelRouter(repository, Optional.of(deployments), Optional.of(shadows), registry, random,
+                id -> { }, gate);
     }
 
     /** As {@link #create}, calling {@code beforeAdmission} between choosing a version and enqueueing: for tests. */
@@ -106,7 +128,7 @@ public final class ModelRouter {
                     .filter(r -> r.weight() > 0)
                     .sorted((a, b) -> Integer.compare(b.weight(), a.weight()))
                     .map(r -> lifecycle.state(new ModelId(model, r.version())))
-                    .flatMap(Optional::stream).filter(ModelVersionState::isReady).findFirst();
+                    .flatMap(Optional::stream).filter(ModelVersionState::isReady).filter(this::mayServe).findFirst();
             if (best.isPresent()) {
                 return best.get();
             }
@@ -132,14 +154,20 @@ public final class ModelRouter {
             RouteKind kind = routingKey.isPresent() ? RouteKind.STICKY : RouteKind.WEIGHTED;
             long picked = routingKey.isPresent() ? splitter.pickSticky(routingKey.get()) : splitter.pick(random);
             Optional<ModelVersionState> s = lifecycle.state(new ModelId(model, picked))
-                    .filter(ModelVersionState::isReady);
+                    .filter(ModelVersionState::isReady).filter(this::mayServe);
             if (s.isEmpty() && attempt < MAX_ATTEMPTS
                     && deployments.flatMap(d -> d.snapshot(model)).orElse(null) != snap.get()) {
                 continue;
             }
             if (s.isEmpty()) {
                 s = splitter.weightedVersions().stream().map(v -> lifecycle.state(new ModelId(model, v)))
-                        .flatMap(Optional::stream).filter(ModelVersionState::isReady).findFirst();
+                        .flatMap(Optional::stream).filter(ModelVersionState::isReady).filter(this::mayServe)
+                        .findFirst();
+            }
+            if (s.isEmpty()) {
+                s = snap.get().standby().stream().map(v -> lifecycle.state(new ModelId(model, v)))
+                        .flatMap(Optional::stream).filter(ModelVersionState::isReady).filter(this::mayServe)
+                        .findFirst();
             }
             if (s.isEmpty()) {
                 throw new GantryException(ErrorCode.UNAVAILABLE, "model '" + model + "' has no READY version "
@@ -212,7 +240,9 @@ public final class ModelRouter {
         try {
             TrafficSplitter splitter = snap.splitter();
             for (long v : splitter.shadowVersions()) {
-                if (splitter.shadowFor(v, random)) {
+                boolean allowed = gate == TrafficGate.allowAll() || gate.status(model, v)
+                        .map(st -> st.mayTakeShadow(Instant.now())).orElse(false);
+                if (allowed && splitter.shadowFor(v, random)) {
                     ModelId id = new ModelId(model, v);
                     if (shadows.get().offer(id, request, primary)) {
                         count(id, RouteKind.SHADOW);
@@ -244,11 +274,21 @@ public final class ModelRouter {
         if (s.state() == ModelReadyState.UNAVAILABLE && s.reason().filter("unloaded"::equals).isPresent()) {
             throw GantryException.notFound("model '" + model + "' version " + version + " is not loaded");
         }
+        gate.checkPinned(model, version, Instant.now());
         if (!s.isReady()) {
             throw new GantryException(ErrorCode.UNAVAILABLE, "model '" + model + "' version " + version
                     + " is " + s.state() + s.reason().map(r -> ": " + r).orElse(""));
         }
         return s;
+    }
+
+    /** Whether the gate lets this version take primary traffic now (always, without governance). */
+    private boolean mayServe(ModelVersionState s) {
+        if (gate == TrafficGate.allowAll()) {
+            return true;
+        }
+        return gate.status(s.id().name(), s.id().version()).map(st -> st.mayTakePrimary(Instant.now()))
+                .orElse(false);
     }
 
     private ModelVersionState highestReady(String model) {
@@ -257,7 +297,7 @@ public final class ModelRouter {
             throw GantryException.notFound("unknown model '" + model + "'");
         }
         for (int i = versions.size() - 1; i >= 0; i--) {
-            if (versions.get(i).isReady()) {
+            if (versions.get(i).isReady() && mayServe(versions.get(i))) {
                 return versions.get(i);
             }
         }

@@ -366,6 +366,10 @@ public final class DeploymentsHandler {
         throw GantryException.invalid("'" + field + "' must be a whole number, was " + n);
     }
 
+    static long positiveVersion(String raw) {
+        return version(raw);
+    }
+
     private static long version(String raw) {
         if (raw != null && raw.matches("\\d{1,18}") && Long.parseLong(raw) > 0) {
             return Long.parseLong(raw);

@@ -37,13 +37,16 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private final WorkerExecutor workers;
     private final BooleanSupplier admitting;
     private final AtomicInteger inflight;
+    private final java.util.function.Function<dev.gantry.core.model.ModelId, java.util.Map<String, String>> servedBy;
 
     /**
      * @param admitting false once the server drains: requests are then refused before admission
      * @param inflight counts admitted requests until their response is written (shutdown waits for zero)
      */
     public InferenceHandler(ModelRouter router, OipCodec codec, ServerConfig.Limits limits, WorkerExecutor workers,
-                            BooleanSupplier admitting, AtomicInteger inflight) {
+                            BooleanSupplier admitting, AtomicInteger inflight,
+                            java.util.function.Function<dev.gantry.core.model.ModelId, java.util.Map<String, String>> servedBy) {
+        this.servedBy = servedBy;
         this.router = router;
         this.codec = codec;
         this.limits = limits;
@@ -78,6 +81,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
                                 routingKey(ctx, decoded), decoded.request()), ctx.vertx().getOrCreateContext())
                         .compose(routed -> {
                             ctx.put(AccessLog.VERSION_KEY, routed.response().model().version());
+                            servedBy.apply(routed.response().model()).forEach(ctx.response()::putHeader);
                             return encode(routed.response(), decoded.outputEncoding());
                         }))
                 .onSuccess(encoded -> write(ctx, encoded))
