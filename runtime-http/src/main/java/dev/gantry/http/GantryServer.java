@@ -15,7 +15,9 @@ import dev.gantry.core.governance.Governance;
 import dev.gantry.store.catalog.RiskTier;
 import dev.gantry.core.governance.Retirement;
 import dev.gantry.core.model.ModelId;
+import dev.gantry.http.admin.Auditor;
 import dev.gantry.http.admin.GovernanceHandler;
+import dev.gantry.http.auth.ApiKey;
 import dev.gantry.store.artifact.ArtifactLimits;
 import dev.gantry.store.artifact.ArtifactStore;
 import dev.gantry.store.catalog.CatalogStore;
@@ -183,6 +185,8 @@ public final class GantryServer {
             return Future.failedFuture(e.getMessage());
         }
         governance = Governance.create(catalog, cardPolicy, Clock.systemUTC());
+        Auditor auditor = new Auditor(catalog);
+        keys.onFileChange((before, after) -> auditKeyFileChanges(auditor, before, after));
         archive = DeploymentArchive.h2(catalog);
         deployments = DeploymentManager.create(repository, archive,
                 new DeploymentSettings(config.standbyCount(), 1000), Clock.systemUTC(), registry,
@@ -196,8 +200,8 @@ public final class GantryServer {
         AccessControl access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
                 config.security().rateBurst(), System::nanoTime), config.security().openHealth(), config.metricsOpen());
         HttpVerticle.Handlers handlers = new HttpVerticle.Handlers(inference, new MetadataHandler(repository, router),
-                new HealthHandler(VERSION, this::isReady), this::scrape, new KeysHandler(keys, workers),
-                new DeploymentsHandler(repository, deployments),
+                new HealthHandler(VERSION, this::isReady), this::scrape, new KeysHandler(keys, workers, auditor),
+                new DeploymentsHandler(repository, deployments, auditor),
                 new GovernanceHandler(governance, catalog, archive, artifacts, repository, deployments, workers,
                         lastServed, Duration.ofDays(30)),
                 access, accessLog, draining::get,
@@ -295,6 +299,21 @@ public final class GantryServer {
             return java.util.HexFormat.of().formatHex(md.digest());
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Key changes made with 'gantry keys' (the key file) are audited when the server picks them up. */
+    private static void auditKeyFileChanges(Auditor auditor, Map<String, ApiKey> before, Map<String, ApiKey> after) {
+        String actor = "local operator (gantry keys)";
+        for (ApiKey k : after.values()) {
+            ApiKey old = before.get(k.id());
+            if (old == null) {
+                auditor.record(actor, "file", "key.create", "key:" + k.id(), "", k.name() + " " + k.roles());
+            } else if (old.revoked().isEmpty() && k.revoked().isPresent()) {
+                auditor.record(actor, "file", "key.revoke", "key:" + k.id(), "active", "revoked");
+            } else if (!old.secretSha256().equals(k.secretSha256())) {
+                auditor.record(actor, "file", "key.rotate", "key:" + k.id(), "", "new secret");
+            }
         }
     }
 

@@ -25,11 +25,13 @@ public final class Main {
             case "serve" -> serve(rest);
             case "keys" -> System.exit(KeysCommand.run(rest, System.getenv(), System.out, System.err));
             case "push" -> System.exit(PushCommand.run(rest, System.getenv(), System.out, System.err));
-            case "models", "load", "unload", "traffic", "history", "rollback" ->
+            case "models", "load", "unload", "traffic", "history", "rollback", "version", "card", "request-approval",
+                 "approve", "reject", "suspend", "resume", "deprecate", "catalog", "audit" ->
                     System.exit(AdminCommand.run(command, rest, System.getenv(), System.out, System.err));
             default -> {
                 System.err.println("gantry: unknown command '" + command + "'; commands are serve, keys, push, models, load, unload, traffic,"
-                        + " history, rollback");
+                        + " history, rollback, version, card, request-approval, approve, reject, suspend, resume,"
+                        + " deprecate, catalog, audit");
                 System.exit(2);
             }
         }

@@ -39,7 +39,10 @@ public final class DeploymentsHandler {
     private final ModelLifecycle lifecycle;
     private final DeploymentManager deployments;
 
-    public DeploymentsHandler(ModelRepositoryManager repository, DeploymentManager deployments) {
+    private final Auditor auditor;
+
+    public DeploymentsHandler(ModelRepositoryManager repository, DeploymentManager deployments, Auditor auditor) {
+        this.auditor = auditor;
         this.repository = repository;
         this.lifecycle = repository.lifecycle();
         this.deployments = deployments;
@@ -87,7 +90,11 @@ public final class DeploymentsHandler {
             ErrorMapper.send(ctx.response(), e);
             return;
         }
+        String actor = actor(ctx);
+        String role = GovernanceHandler.role(ctx, dev.gantry.http.auth.RouteGroup.DEPLOY);
         reply(ctx, deployments.loadVersion(model, version).thenApply(s -> {
+            auditor.record(actor, role, "version.load", model + "/" + version, "", s.state().name()
+                    + s.reason().map(r -> ": " + r).orElse(""));
             if (!s.isReady()) {
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, "model '" + model + "' version " + version
                         + " failed to load: " + s.reason().orElse(s.state().name()) + "; traffic is unchanged");
@@ -108,8 +115,12 @@ public final class DeploymentsHandler {
             ErrorMapper.send(ctx.response(), e);
             return;
         }
-        reply(ctx, deployments.unloadVersion(model, version).thenApply(v ->
-                versionState(lifecycle.state(new ModelId(model, version)).orElseThrow())), 200);
+        String actor = actor(ctx);
+        String role = GovernanceHandler.role(ctx, dev.gantry.http.auth.RouteGroup.DEPLOY);
+        reply(ctx, deployments.unloadVersion(model, version).thenApply(v -> {
+            auditor.record(actor, role, "version.unload", model + "/" + version, "READY", "unloaded");
+            return versionState(lifecycle.state(new ModelId(model, version)).orElseThrow());
+        }), 200);
     }
 
     public void traffic(RoutingContext ctx) {
@@ -190,7 +201,10 @@ public final class DeploymentsHandler {
         for (long v : wanted) {
             loads.add(deployments.loadVersion(model, v));
         }
+        String actor = actor(ctx);
+        String role = GovernanceHandler.role(ctx, dev.gantry.http.auth.RouteGroup.DEPLOY);
         reply(ctx, CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new)).thenApply(x -> {
+            auditor.record(actor, role, "model.load", model, "", "versions " + wanted);
             List<ModelVersionState> failed = loads.stream().map(CompletableFuture::join).filter(s -> !s.isReady())
                     .toList();
             if (!failed.isEmpty()) {
@@ -213,8 +227,12 @@ public final class DeploymentsHandler {
         for (ModelVersionState v : versions) {
             unloads.add(lifecycle.unload(v.id()));
         }
-        reply(ctx, CompletableFuture.allOf(unloads.toArray(CompletableFuture[]::new)).thenApply(x -> Json.object()),
-                200);
+        String actor = actor(ctx);
+        String role = GovernanceHandler.role(ctx, dev.gantry.http.auth.RouteGroup.DEPLOY);
+        reply(ctx, CompletableFuture.allOf(unloads.toArray(CompletableFuture[]::new)).thenApply(x -> {
+            auditor.record(actor, role, "model.unload", model, "", "every version unloaded");
+            return Json.object();
+        }), 200);
     }
 
     // ---- helpers ----

@@ -25,10 +25,17 @@ import java.util.concurrent.Callable;
 public final class KeysHandler {
     private final KeyStore keys;
     private final WorkerExecutor workers;
+    private final Auditor auditor;
 
-    public KeysHandler(KeyStore keys, WorkerExecutor workers) {
+    public KeysHandler(KeyStore keys, WorkerExecutor workers, Auditor auditor) {
         this.keys = keys;
         this.workers = workers;
+        this.auditor = auditor;
+    }
+
+    private void audit(RoutingContext ctx, String action, ApiKey k) {
+        auditor.record(DeploymentsHandler.actor(ctx), GovernanceHandler.role(ctx, dev.gantry.http.auth.RouteGroup.KEYS),
+                action, "key:" + k.id(), "", describe(k).toString());
     }
 
     public void list(RoutingContext ctx) {
@@ -75,6 +82,7 @@ public final class KeysHandler {
                 rate = Optional.of(body.get("rate_per_second").asDouble());
             }
             KeyStore.Created c = keys.create(name, roles, models, expires, rate);
+            audit(ctx, "key.create", c.key());
             ObjectNode out = describe(c.key());
             out.put("token", c.token());
             return out;
@@ -85,6 +93,7 @@ public final class KeysHandler {
         String id = ctx.pathParam("id");
         run(ctx, 200, () -> {
             KeyStore.Created c = keys.rotate(id);
+            audit(ctx, "key.rotate", c.key());
             ObjectNode out = describe(c.key());
             out.put("token", c.token());
             return out;
@@ -93,7 +102,11 @@ public final class KeysHandler {
 
     public void revoke(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        run(ctx, 200, () -> describe(keys.revoke(id)));
+        run(ctx, 200, () -> {
+            ApiKey k = keys.revoke(id);
+            audit(ctx, "key.revoke", k);
+            return describe(k);
+        });
     }
 
     private void run(RoutingContext ctx, int status, Callable<Object> work) {

@@ -58,6 +58,7 @@ public final class KeyStore {
     private final Path lockFile;
     private final Clock clock;
     private final AtomicReference<Map<String, ApiKey>> keys = new AtomicReference<>(Map.of());
+    private volatile java.util.function.BiConsumer<Map<String, ApiKey>, Map<String, ApiKey>> fileChangeListener;
     private volatile FileTime lastSeen;
     private volatile long lastSize = -1;
 
@@ -190,6 +191,11 @@ public final class KeyStore {
         return out[0];
     }
 
+    /** Called with the keys before and after whenever a change made by another process is read from the file. */
+    public void onFileChange(java.util.function.BiConsumer<Map<String, ApiKey>, Map<String, ApiKey>> listener) {
+        this.fileChangeListener = listener;
+    }
+
     /** Rereads the file if it changed since last read; called by the server's watcher every few hundred ms. */
     public void refreshIfChanged() {
         try {
@@ -217,9 +223,15 @@ public final class KeyStore {
             }
             FileTime mtime = Files.getLastModifiedTime(file);
             long size = Files.size(file);
-            keys.set(parse(Files.readString(file)));
+            Map<String, ApiKey> before = keys.get();
+            Map<String, ApiKey> after = parse(Files.readString(file));
+            keys.set(Collections.unmodifiableMap(after));
             lastSeen = mtime;
             lastSize = size;
+            var listener = fileChangeListener;
+            if (listener != null && !before.equals(after)) {
+                listener.accept(before, after);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }

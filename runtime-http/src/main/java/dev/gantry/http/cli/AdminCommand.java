@@ -30,6 +30,13 @@ public final class AdminCommand {
               gantry traffic MODEL VERSION=WEIGHT... [--shadow VERSION=PERCENT]... [--expect REVISION] [--reason TEXT]
               gantry history MODEL                                    every traffic revision, with time and key name
               gantry rollback MODEL [--to REVISION]                   back to the previous (or a named) revision
+              gantry version MODEL VERSION                            a version's release record (stage, digest, approvals)
+              gantry card MODEL VERSION [--file card.json]            show a model card, or merge-patch it from a file
+              gantry request-approval|approve|reject|suspend|resume MODEL VERSION [--reason TEXT]
+              gantry deprecate MODEL VERSION (--sunset ISO-INSTANT | --sunset-in 30d) [--successor V] [--reason TEXT]
+              gantry catalog                                          every version: owner, stage, tier, approvals, share, flags
+              gantry audit [--model M [--version V]] [--actor NAME] [--from T] [--to T] [--limit N]
+              gantry audit verify                                     check the audit trail's hash chain (exit 1 if broken)
             Options: --url URL (default $GANTRY_URL or http://127.0.0.1:8080), --key TOKEN (default $GANTRY_KEY).
             """;
 
@@ -56,6 +63,67 @@ public final class AdminCommand {
                     yield post(url, "/admin/v1/models/" + rest.get(0) + "/versions/" + rest.get(1) + "/" + command, "");
                 }
                 case "traffic" -> traffic(url, rest);
+                case "version" -> {
+                    if (rest.size() != 2) {
+                        throw new IllegalArgumentException("version takes MODEL VERSION");
+                    }
+                    yield get(url, "/admin/v1/models/" + rest.get(0) + "/versions/" + rest.get(1));
+                }
+                case "card" -> {
+                    String file = take(rest, "--file", null);
+                    if (rest.size() != 2) {
+                        throw new IllegalArgumentException("card takes MODEL VERSION");
+                    }
+                    String path = "/admin/v1/models/" + rest.get(0) + "/versions/" + rest.get(1) + "/card";
+                    yield file == null ? get(url, path) : HttpRequest.newBuilder(URI.create(url + path))
+                            .header("Content-Type", "application/merge-patch+json")
+                            .method("PATCH", HttpRequest.BodyPublishers.ofFile(java.nio.file.Path.of(file))).build();
+                }
+                case "request-approval", "approve", "reject", "suspend", "resume", "deprecate" -> {
+                    ObjectNode body = JSON.createObjectNode();
+                    String reason = take(rest, "--reason", null);
+                    if (reason != null) {
+                        body.put("reason", reason);
+                    }
+                    if (command.equals("deprecate")) {
+                        String sunset = take(rest, "--sunset", null);
+                        String sunsetIn = take(rest, "--sunset-in", null);
+                        String successor = take(rest, "--successor", null);
+                        if (sunset != null) {
+                            body.put("sunset", sunset);
+                        }
+                        if (sunsetIn != null) {
+                            body.put("sunset_in", sunsetIn);
+                        }
+                        if (successor != null) {
+                            body.put("successor", Long.parseLong(successor));
+                        }
+                    }
+                    if (rest.size() != 2) {
+                        throw new IllegalArgumentException(command + " takes MODEL VERSION");
+                    }
+                    yield post(url, "/admin/v1/models/" + rest.get(0) + "/versions/" + rest.get(1) + "/" + command,
+                            body.toString());
+                }
+                case "catalog" -> get(url, "/admin/v1/catalog");
+                case "audit" -> {
+                    if (rest.size() == 1 && rest.get(0).equals("verify")) {
+                        rest.clear();
+                        yield get(url, "/admin/v1/audit/verify");
+                    }
+                    StringBuilder q = new StringBuilder();
+                    for (String f : List.of("model", "version", "actor", "from", "to", "limit")) {
+                        String v = take(rest, "--" + f, null);
+                        if (v != null) {
+                            q.append(q.isEmpty() ? "?" : "&").append(f).append('=')
+                                    .append(java.net.URLEncoder.encode(v, java.nio.charset.StandardCharsets.UTF_8));
+                        }
+                    }
+                    if (!rest.isEmpty()) {
+                        throw new IllegalArgumentException("unexpected arguments " + rest);
+                    }
+                    yield get(url, "/admin/v1/audit" + q);
+                }
                 case "rollback" -> {
                     String to = take(rest, "--to", null);
                     ObjectNode body = JSON.createObjectNode();
@@ -78,6 +146,11 @@ public final class AdminCommand {
                 return 1;
             }
             out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
+            if (command.equals("audit") && body.has("ok") && !body.get("ok").asBoolean()) {
+                err.println("gantry audit verify: the audit trail is broken at entry "
+                        + body.path("first_broken").asText() + ": " + body.path("problem").asText());
+                return 1;
+            }
             return 0;
         } catch (IllegalArgumentException e) {
             err.println("gantry " + command + ": " + e.getMessage());
