@@ -26,47 +26,136 @@ import java.util.stream.Stream;
  *
  * <p>Run from the repository root after {@code mvn -pl benchmarks -am package -DskipTests}:
  * <pre>
- * java -jar benchmarks/target/benchmarks-load.jar --quick   # smoke, ~10 min (same as ./gantry bench --quick)
- * java -jar benchmarks/target/benchmarks-load.jar           # full, ~1 h 15 min
+ * java -jar benchmarks/target/benchmarks-load.jar           # standard, ~30 min (same as ./gantry bench)
+ * java -jar benchmarks/target/benchmarks-load.jar --quick   # smoke test of the harness, ~10 min
+ * java -jar benchmarks/target/benchmarks-load.jar --full    # every level and rate, ~1 h 20 min
  * </pre>
- * Options: {@code --arms direct,gantry-batching,gantry-no-batching,inproc}, {@code --workloads mlp,minilm-s16,
- * minilm-s128,minilm-q-s16,fp32-600k-json,fp32-600k-binary}, {@code --models DIR} (default {@code models}),
+ * Options: {@code --standard} (the default), {@code --quick}, {@code --full}, {@code --arms direct,
+ * gantry-batching,gantry-no-batching,gantry-hotswap,inproc}, {@code --workloads mlp,minilm-s16,minilm-s128,
+ * minilm-q-s16,fp32-600k-json,fp32-600k-binary,classifier}, {@code --models DIR} (default {@code models}),
  * {@code --out DIR} (default {@code benchmarks/results}), {@code --server-cpus 1} / {@code --client-cpus 0}
- * (taskset lists), {@code --no-pin}, {@code --warmup-seconds S}, {@code --run-seconds S}.
+ * (taskset lists), {@code --no-pin}, {@code --warmup-seconds S} (each server JVM's first warm-up),
+ * {@code --workload-warmup-seconds S} (the warm-up of each further workload on the same JVM),
+ * {@code --run-seconds S} (every closed- and open-loop window), {@code --dry-run} (print the plan and its
+ * estimated duration, run nothing).
  */
 public final class LoadBenchmark {
     /*
-     * Per server arm and workload: warm up (closed loop, concurrency 16), a closed-loop sweep over concurrency
-     * (its best throughput is the arm's max), then open-loop runs at fractions of that max, plus - for the
-     * non-direct arms - at the reference rates taken from the direct-call server, so every arm is also compared
-     * at equal offered load. Arms run one after another in one invocation; compare them as ratios within a run,
-     * never across runs on this shared machine.
+     * Per server arm: one child JVM, warmed up once at length on its first workload (a JVM server needs 45-60 s
+     * of load before its figures settle), then each workload in turn: a short warm-up of its own (closed loop,
+     * concurrency 16), a closed-loop sweep over concurrency (its best throughput is the arm's max), then
+     * open-loop runs at fractions of that max, plus - for the non-direct arms - at the reference rates taken
+     * from the direct-call server, so every arm is also compared at equal offered load. The hot swap arm runs
+     * HotSwap instead of the open-loop runs. Arms run one after another in one invocation; compare them as
+     * ratios within a run, never across runs on this shared machine.
      */
     private static final String HOST = "127.0.0.1";
     private static final String INPROC = "inproc";
+    private static final String DIRECT = "direct";
     /** JVM flags of every server and of the in-process arm: the same heap for all. */
     private static final List<String> SERVER_JVM = List.of("-Xms2g", "-Xmx2g", "--enable-native-access=ALL-UNNAMED");
 
-    /** How long and at what loads each arm runs. */
-    record Plan(String name, Duration warmup, Duration closedRun, Duration openRun, List<Integer> concurrencies,
-                List<Double> fractions, List<Double> referenceFractions, List<Integer> inprocBatches) {
+    /**
+     * How long and at what loads each arm runs.
+     *
+     * @param firstWarmup the warm-up of each server JVM, on its first workload
+     * @param warmup the warm-up of each further workload on the same JVM
+     * @param inprocWarmup the warm-up of each in-process JVM (ORT's native code dominates it; no HTTP stack)
+     * @param inprocWorkloads what the in-process arm runs
+     * @param steadyWindow hot swap: the open-loop window without admin calls
+     * @param swapInterval hot swap: the time between admin calls; the swap window is (HotSwap.STEPS + 1) of them
+     */
+    record Plan(String name, Duration firstWarmup, Duration warmup, Duration closedRun, Duration openRun,
+                List<Integer> concurrencies, List<Double> fractions, List<Double> referenceFractions,
+                List<Integer> inprocBatches, Duration inprocWarmup, List<Workload> inprocWorkloads,
+                Duration steadyWindow, Duration swapInterval) {
+        private static final List<Workload> INPROC_WORKLOADS = List.of(Workload.MLP, Workload.MINILM_16,
+                Workload.MINILM_128);
+
         static Plan quick() {
-            return new Plan("quick", Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(4),
-                    List.of(16), List.of(0.5, 0.9), List.of(0.5, 0.9), List.of(1, 8, 32));
+            return new Plan("quick", Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(3),
+                    Duration.ofSeconds(4), List.of(16), List.of(0.5, 0.9), List.of(0.5, 0.9), List.of(1, 8, 32),
+                    Duration.ofSeconds(5), INPROC_WORKLOADS, Duration.ofSeconds(5), Duration.ofSeconds(1));
+        }
+
+        static Plan standard() {
+            return new Plan("standard", Duration.ofSeconds(45), Duration.ofSeconds(5), Duration.ofSeconds(10),
+                    Duration.ofSeconds(10), List.of(1, 16, 64), List.of(0.5, 0.9), List.of(0.5, 0.9),
+                    List.of(1, 8, 32, 64), Duration.ofSeconds(10), INPROC_WORKLOADS, Duration.ofSeconds(20),
+                    Duration.ofSeconds(2));
         }
 
         static Plan full() {
-            return new Plan("full", Duration.ofSeconds(50), Duration.ofSeconds(15), Duration.ofSeconds(20),
-                    List.of(1, 8, 32, 64), List.of(0.25, 0.5, 0.75, 0.9, 1.0, 1.2), List.of(0.5, 0.9),
-                    List.of(1, 4, 8, 16, 32, 64));
+            return new Plan("full", Duration.ofSeconds(50), Duration.ofSeconds(50), Duration.ofSeconds(15),
+                    Duration.ofSeconds(20), List.of(1, 8, 32, 64), List.of(0.25, 0.5, 0.75, 0.9, 1.0, 1.2),
+                    List.of(0.5, 0.9), List.of(1, 4, 8, 16, 32, 64), Duration.ofSeconds(50),
+                    List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128, Workload.MINILM_Q_16),
+                    Duration.ofSeconds(30), Duration.ofSeconds(2));
         }
 
-        Plan withWarmup(Duration d) {
-            return new Plan(name, d, closedRun, openRun, concurrencies, fractions, referenceFractions, inprocBatches);
+        Plan withWarmups(Duration first, Duration each) {
+            return new Plan(name, first == null ? firstWarmup : first, each == null ? warmup : each, closedRun,
+                    openRun, concurrencies, fractions, referenceFractions, inprocBatches, inprocWarmup,
+                    inprocWorkloads, steadyWindow, swapInterval);
         }
 
         Plan withRuns(Duration d) {
-            return new Plan(name, warmup, d, d, concurrencies, fractions, referenceFractions, inprocBatches);
+            return new Plan(name, firstWarmup, warmup, d, d, concurrencies, fractions, referenceFractions,
+                    inprocBatches, inprocWarmup, inprocWorkloads, steadyWindow, swapInterval);
+        }
+
+        Duration swapWindow() {
+            return swapInterval.multipliedBy(HotSwap.STEPS + 1);
+        }
+
+        /** Seconds an in-process measurement of one batch size lasts. */
+        double inprocSeconds() {
+            return Math.max(2, closedRun.toSeconds());
+        }
+
+        /*
+         * The estimate adds to the planned windows what experience says the rest takes: a server's start-up
+         * (loading and warming its models) and stop, the drain after each open-loop window (answers still in
+         * flight; longer when an arm is driven above its capacity at the direct server's rates), a JVM start per
+         * in-process workload.
+         */
+        private static final Duration SERVER_START_STOP = Duration.ofSeconds(25);
+        private static final Duration OPEN_DRAIN = Duration.ofSeconds(3);
+        private static final Duration INPROC_START = Duration.ofSeconds(5);
+
+        /** The expected wall time of running {@code arms} on {@code workloads} (of each arm's own). */
+        Duration estimate(List<ServerArm> arms, boolean inproc, java.util.Collection<Workload> workloads) {
+            Duration total = Duration.ZERO;
+            List<Workload> referenced = arms.stream().filter(a -> a.name().equals(DIRECT))
+                    .flatMap(a -> a.workloads().stream()).filter(workloads::contains).toList();
+            for (ServerArm arm : arms) {
+                List<Workload> selected = arm.workloads().stream().filter(workloads::contains).toList();
+                if (selected.isEmpty()) {
+                    continue;
+                }
+                total = total.plus(SERVER_START_STOP).plus(firstWarmup).minus(warmup);
+                for (Workload w : selected) {
+                    total = total.plus(warmup).plus(closedRun.multipliedBy(concurrencies.size()));
+                    if (arm.scenario() == ServerArm.Scenario.HOT_SWAP) {
+                        total = total.plus(steadyWindow).plus(swapWindow()).plus(OPEN_DRAIN.multipliedBy(2));
+                        continue;
+                    }
+                    int rates = fractions.size();
+                    if (!arm.name().equals(DIRECT) && referenced.contains(w)) {
+                        rates += referenceFractions.size();
+                    }
+                    total = total.plus(openRun.plus(OPEN_DRAIN).multipliedBy(rates));
+                }
+            }
+            if (inproc) {
+                for (Workload w : inprocWorkloads) {
+                    if (workloads.contains(w)) {
+                        total = total.plus(INPROC_START).plus(inprocWarmup).plus(Duration.ofMillis((long) (1000
+                                * inprocBatches.size() * (Math.min(inprocWarmup.toSeconds(), 2) + inprocSeconds()))));
+                    }
+                }
+            }
+            return total;
         }
     }
 
@@ -78,6 +167,7 @@ public final class LoadBenchmark {
     private final Set<String> arms;
     private final Set<Workload> workloads;
     private final List<ArmResult> results = new ArrayList<>();
+    private final List<HotSwap.Result> hotSwaps = new ArrayList<>();
     private final Map<Workload, List<Double>> referenceRates = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
     private final int cpus;
@@ -96,28 +186,33 @@ public final class LoadBenchmark {
 
     public static void main(String[] args) throws Exception {
         System.setProperty("java.awt.headless", "true");
-        Plan plan = Plan.full();
+        Plan plan = Plan.standard();
         Path models = Path.of("models");
         Path out = Path.of("benchmarks", "results");
         String serverCpus = "1";
         String clientCpus = "0";
         boolean pin = true;
         Duration warmup = null;
+        Duration workloadWarmup = null;
         Duration runs = null;
+        boolean dryRun = false;
         Set<String> arms = new TreeSet<>(Stream.concat(ServerArm.all().stream().map(ServerArm::name),
                 Stream.of(INPROC)).toList());
         Set<Workload> workloads = new TreeSet<>(Arrays.asList(Workload.values()));
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> plan = Plan.quick();
+                case "--standard" -> plan = Plan.standard();
                 case "--full" -> plan = Plan.full();
                 case "--models" -> models = Path.of(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 case "--server-cpus" -> serverCpus = args[++i];
                 case "--client-cpus" -> clientCpus = args[++i];
                 case "--no-pin" -> pin = false;
-                case "--warmup-seconds" -> warmup = Duration.ofMillis((long) (Double.parseDouble(args[++i]) * 1000));
-                case "--run-seconds" -> runs = Duration.ofMillis((long) (Double.parseDouble(args[++i]) * 1000));
+                case "--warmup-seconds" -> warmup = seconds("--warmup-seconds", args[++i]);
+                case "--workload-warmup-seconds" -> workloadWarmup = seconds("--workload-warmup-seconds", args[++i]);
+                case "--dry-run" -> dryRun = true;
+                case "--run-seconds" -> runs = seconds("--run-seconds", args[++i]);
                 case "--arms" -> arms = new TreeSet<>(Arrays.asList(args[++i].split(",")));
                 case "--workloads" -> workloads = new TreeSet<>(Arrays.stream(args[++i].split(","))
                         .map(Workload::byLabel).toList());
@@ -129,9 +224,7 @@ public final class LoadBenchmark {
                         + LoadBenchmark.class.getName());
             }
         }
-        if (warmup != null) {
-            plan = plan.withWarmup(warmup);
-        }
+        plan = plan.withWarmups(warmup, workloadWarmup);
         if (runs != null) {
             plan = plan.withRuns(runs);
         }
@@ -158,48 +251,85 @@ public final class LoadBenchmark {
         }
         LoadBenchmark bench = new LoadBenchmark(plan, models, out, serverCpus, arms, workloads, cpus);
         System.out.println("load benchmark, " + plan.name() + " mode; " + pinning);
+        System.out.println(bench.describePlan());
+        if (dryRun) {
+            return;
+        }
         Path report = bench.run(pinning);
         System.out.println("report: " + report.toAbsolutePath());
     }
 
+    private List<ServerArm> selectedArms() {
+        return ServerArm.all().stream().filter(a -> arms.contains(a.name())).toList();
+    }
+
+    /** The arms, workloads and windows of this run and its estimated duration, for the console. */
+    String describePlan() {
+        StringBuilder sb = new StringBuilder();
+        for (ServerArm arm : selectedArms()) {
+            List<String> ws = arm.workloads().stream().filter(workloads::contains).map(Workload::label).toList();
+            if (!ws.isEmpty()) {
+                sb.append("  ").append(arm.name()).append(": ").append(String.join(", ", ws)).append('\n');
+            }
+        }
+        if (arms.contains(INPROC)) {
+            sb.append("  inproc: ").append(String.join(", ", plan.inprocWorkloads().stream()
+                    .filter(workloads::contains).map(Workload::label).toList())).append('\n');
+        }
+        Duration estimate = plan.estimate(selectedArms(), arms.contains(INPROC), workloads);
+        sb.append(String.format(Locale.ROOT, "warm-up %d s per server JVM (first workload), %d s per further workload;"
+                        + " closed loop %d s at concurrency %s; open loop %d s at %s x own max and %s x direct's max"
+                        + "%nestimated duration: %s (started %s)",
+                plan.firstWarmup().toSeconds(), plan.warmup().toSeconds(), plan.closedRun().toSeconds(),
+                plan.concurrencies(), plan.openRun().toSeconds(), plan.fractions(), plan.referenceFractions(),
+                minutes(estimate), LocalDateTime.now().format(DateTimeFormatter.ofPattern("HH:mm"))));
+        return sb.toString();
+    }
+
     private Path run(String pinning) throws Exception {
         String loadBefore = loadAverage();
-        Path repo = subsetRepository();
-        try {
-            for (ServerArm arm : ServerArm.all()) {
-                if (arms.contains(arm.name())) {
-                    runArm(arm, repo);
-                }
-            }
-            if (arms.contains(INPROC)) {
-                for (Workload w : List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128,
-                        Workload.MINILM_Q_16)) {
-                    if (workloads.contains(w)) {
+        long started = System.nanoTime();
+        for (ServerArm arm : selectedArms()) {
+            runArm(arm);
+        }
+        if (arms.contains(INPROC)) {
+            List<Workload> selected = plan.inprocWorkloads().stream().filter(workloads::contains).toList();
+            if (!selected.isEmpty()) {
+                Path repo = subsetRepository(new TreeSet<>(selected.stream().map(Workload::model).toList()));
+                try {
+                    for (Workload w : selected) {
                         runInProcess(w, repo);
                     }
+                } finally {
+                    deleteTree(repo);
                 }
             }
-        } finally {
-            deleteTree(repo);
         }
-        notes.add("(f) hot swap + rollback under 50% of max load: not measured; it needs Gantry's admin API for "
-                + "loading a new version and rolling back, which does not exist yet (see ServerArm).");
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        System.out.println("took " + minutes(took));
         List<String> header = new ArrayList<>();
         if (plan.name().equals("quick")) {
             header.add("**quick mode: a smoke test of the harness, not a measurement** - warm-ups are far below the "
                     + "45-60 s a JVM server needs to settle; do not quote these figures");
         }
         header.addAll(List.of(
-                "mode: " + plan.name() + "; warm-up " + plan.warmup().toSeconds() + " s per arm and workload, closed-loop runs "
-                        + plan.closedRun().toSeconds() + " s at concurrency " + plan.concurrencies()
+                "mode: " + plan.name() + "; warm-up " + plan.firstWarmup().toSeconds() + " s per server JVM (on its "
+                        + "first workload) and " + plan.warmup().toSeconds() + " s per further workload, closed-loop "
+                        + "runs " + plan.closedRun().toSeconds() + " s at concurrency " + plan.concurrencies()
                         + ", open-loop runs " + plan.openRun().toSeconds() + " s at " + plan.fractions()
-                        + " x the arm's max plus " + plan.referenceFractions() + " x the direct server's max",
+                        + " x the arm's max plus " + plan.referenceFractions() + " x the direct server's max; "
+                        + "in-process: " + plan.inprocWarmup().toSeconds() + " s warm-up, batches "
+                        + plan.inprocBatches() + "; hot swap: " + plan.steadyWindow().toSeconds() + " s steady, "
+                        + plan.swapWindow().toSeconds() + " s swap window (a step every "
+                        + plan.swapInterval().toSeconds() + " s); took " + minutes(took) + " (estimated "
+                        + minutes(plan.estimate(selectedArms(), arms.contains(INPROC), workloads)) + ")",
                 "machine: " + cpus + " CPUs, "
                         + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", JDK "
                         + Runtime.version(),
                 "pinning: " + pinning,
                 "servers: one event loop, one ORT intra-op thread, two worker threads, JVM " + SERVER_JVM + "; clients on loopback over "
-                        + "HTTP/1.1 keep-alive",
+                        + "HTTP/1.1 keep-alive, idle connections closed by the client after "
+                        + HttpLoadGenerator.IDLE_LIMIT.toSeconds() + " s (or the server's shorter Keep-Alive timeout)",
                 "open loop: latency from each request's intended send time (coordinated omission corrected); "
                         + "closed loop: service time, for capacity only; 'p99 service' is open-loop latency from the "
                         + "actual send, for comparison",
@@ -207,10 +337,10 @@ public final class LoadBenchmark {
                 "load average (1, 5, 15 min) before the run: " + loadBefore + "; after: " + loadAverage()
                         + "; above " + cpus + " means other processes competed for the CPUs and the figures are "
                         + "suspect"));
-        return new Report(stamp, header, results, referenceRates, notes).write(out);
+        return new Report(stamp, header, results, referenceRates, hotSwaps, notes).write(out);
     }
 
-    private void runArm(ServerArm arm, Path repo) throws Exception {
+    private void runArm(ServerArm arm) throws Exception {
         List<Workload> selected = arm.workloads().stream().filter(workloads::contains).toList();
         if (selected.isEmpty()) {
             return;
@@ -220,6 +350,7 @@ public final class LoadBenchmark {
             System.out.println(notes.getLast());
             return;
         }
+        Path repo = subsetRepository(arm.models(selected));
         int port = freePort();
         Path log = out.resolve("logs").resolve(stamp + "-" + arm.name() + ".log");
         System.out.printf("[%s] starting %s on port %d (log %s; load average %s)%n", arm.name(), arm.mainClass(),
@@ -233,12 +364,20 @@ public final class LoadBenchmark {
             notes.add(arm.name() + ": server did not start: " + firstLine(e.getMessage()) + " (log " + log + ")");
             System.out.println(e.getMessage());
             deleteTree(data);
+            deleteTree(repo);
             return;
         }
         try (HttpLoadGenerator gen = new HttpLoadGenerator(HOST, port, 256, Duration.ofSeconds(30), 20_000)) {
+            boolean first = true;
             for (Workload w : selected) {
                 try {
-                    runWorkload(arm, w, gen);
+                    Duration warmup = first ? plan.firstWarmup() : plan.warmup();
+                    first = false;
+                    if (arm.scenario() == ServerArm.Scenario.HOT_SWAP) {
+                        runHotSwap(arm, w, gen, port, warmup);
+                    } else {
+                        runWorkload(arm, w, gen, warmup);
+                    }
                 } catch (RuntimeException e) {
                     notes.add(arm.name() + " / " + w.label() + ": failed: " + e);
                     System.out.println(notes.getLast());
@@ -251,19 +390,21 @@ public final class LoadBenchmark {
         } finally {
             server.close();
             deleteTree(data);
+            deleteTree(repo);
         }
     }
 
-    private void runWorkload(ServerArm arm, Workload w, HttpLoadGenerator gen) throws InterruptedException {
+    /** Warm-up and closed-loop sweep; returns the max throughput, or NaN when the warm-up failed. */
+    private double warmUpAndSweep(ServerArm arm, Workload w, HttpLoadGenerator gen, Duration warmup, String tag)
+            throws InterruptedException {
         LoadRequest request = w.request();
-        String tag = "[" + arm.name() + " " + w.label() + "]";
-        System.out.printf("%s warm-up %d s%n", tag, plan.warmup().toSeconds());
-        Measurement warm = gen.closedLoop(request, 16, plan.warmup());
+        System.out.printf("%s warm-up %d s (load average %s)%n", tag, warmup.toSeconds(), loadAverage());
+        Measurement warm = gen.closedLoop(request, 16, warmup);
         if (warm.ok() == 0) {
             notes.add(arm.name() + " / " + w.label() + ": no request succeeded during warm-up (" + warm.errorKinds()
                     + "); skipped");
             System.out.println(notes.getLast());
-            return;
+            return Double.NaN;
         }
         double max = 0;
         for (int c : plan.concurrencies()) {
@@ -272,11 +413,22 @@ public final class LoadBenchmark {
             max = Math.max(max, m.throughput());
             print(tag, m);
         }
+        return max;
+    }
+
+    private void runWorkload(ServerArm arm, Workload w, HttpLoadGenerator gen, Duration warmup)
+            throws InterruptedException {
+        LoadRequest request = w.request();
+        String tag = "[" + arm.name() + " " + w.label() + "]";
+        double max = warmUpAndSweep(arm, w, gen, warmup, tag);
+        if (Double.isNaN(max)) {
+            return;
+        }
         List<Double> rates = new ArrayList<>();
         for (double f : plan.fractions()) {
             rates.add(f * max);
         }
-        if (arm.name().equals("direct")) {
+        if (arm.name().equals(DIRECT)) {
             List<Double> refs = new ArrayList<>();
             for (double f : plan.referenceFractions()) {
                 refs.add(f * max);
@@ -293,12 +445,45 @@ public final class LoadBenchmark {
         }
     }
 
+    /**
+     * The hot swap arm: the usual warm-up and closed-loop sweep, then {@link HotSwap} at half the max: a steady
+     * open-loop window, then one in which traffic moves to the other version and is rolled back.
+     */
+    private void runHotSwap(ServerArm arm, Workload w, HttpLoadGenerator gen, int port, Duration warmup)
+            throws InterruptedException {
+        String tag = "[" + arm.name() + " " + w.label() + "]";
+        double max = warmUpAndSweep(arm, w, gen, warmup, tag);
+        if (Double.isNaN(max)) {
+            return;
+        }
+        double rate = 0.5 * max;
+        System.out.printf(Locale.ROOT, "%s open loop at %.1f req/s: %d s steady, then %d s with traffic shifts and "
+                + "a rollback%n", tag, rate, plan.steadyWindow().toSeconds(), plan.swapWindow().toSeconds());
+        HotSwap.Result r = new HotSwap(java.net.URI.create("http://" + HOST + ":" + port), w.model())
+                .run(gen, w.request(), rate, plan.steadyWindow(), plan.swapInterval());
+        hotSwaps.add(r);
+        if (r.steady() != null) {
+            results.add(new ArmResult(arm.name(), w, r.steady(), "steady"));
+            print(tag + " steady", r.steady());
+        }
+        if (r.swap() != null) {
+            results.add(new ArmResult(arm.name(), w, r.swap(), "swap"));
+            print(tag + " swap", r.swap());
+            System.out.println(tag + " answers per version during the swap window: " + r.swap().servedBy());
+        }
+        r.error().ifPresent(e -> {
+            notes.add(arm.name() + " / " + w.label() + ": " + e);
+            System.out.println(notes.getLast());
+        });
+    }
+
     private void runInProcess(Workload w, Path repo) throws Exception {
         Path log = out.resolve("logs").resolve(stamp + "-inproc-" + w.label() + ".log");
-        double seconds = Math.max(2, plan.closedRun().toSeconds());
+        double seconds = plan.inprocSeconds();
         List<String> args = List.of("--models", repo.toString(), "--workload", w.label(), "--batches",
                 String.join(",", plan.inprocBatches().stream().map(String::valueOf).toList()),
-                "--warmup-seconds", Long.toString(plan.warmup().toSeconds()), "--seconds", Double.toString(seconds));
+                "--warmup-seconds", Long.toString(plan.inprocWarmup().toSeconds()), "--seconds",
+                Double.toString(seconds));
         System.out.printf("[inproc %s] batches %s%n", w.label(), plan.inprocBatches());
         List<String> command = new ArrayList<>();
         if (!serverCpus.isEmpty()) {
@@ -310,7 +495,7 @@ public final class LoadBenchmark {
         command.addAll(args);
         Files.createDirectories(log.getParent());
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        long budget = plan.warmup().toSeconds() * 2 + (long) (seconds + 3) * plan.inprocBatches().size() + 120;
+        long budget = plan.inprocWarmup().toSeconds() * 2 + (long) (seconds + 3) * plan.inprocBatches().size() + 120;
         if (!p.waitFor(budget, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             notes.add("inproc / " + w.label() + ": did not finish in " + budget + " s; see " + log);
@@ -339,11 +524,8 @@ public final class LoadBenchmark {
      * A model repository holding only the benchmark's models (symbolic links to the real files), so the servers
      * do not load the dozens of test models next to them.
      */
-    private Path subsetRepository() throws IOException {
+    private Path subsetRepository(Set<String> needed) throws IOException {
         Path repo = Files.createTempDirectory("gantry-bench-models");
-        Set<String> needed = new TreeSet<>();
-        workloads.forEach(w -> needed.add(w.model()));
-        needed.addAll(List.of("mlp", "minilm", "minilm-q"));
         for (String model : needed) {
             Path src = models.resolve(model).toAbsolutePath();
             if (!Files.isDirectory(src)) {
@@ -388,6 +570,22 @@ public final class LoadBenchmark {
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         if (p.waitFor() != 0) {
             System.out.println("warning: taskset could not pin the load generator to CPU " + cpus);
+        }
+    }
+
+    private static String minutes(Duration d) {
+        return d.toMinutes() + " min " + d.toSecondsPart() + " s";
+    }
+
+    private static Duration seconds(String option, String value) {
+        try {
+            double s = Double.parseDouble(value);
+            if (s < 0) {
+                throw new NumberFormatException();
+            }
+            return Duration.ofMillis((long) (s * 1000));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " takes a number of seconds >= 0, was '" + value + "'");
         }
     }
 

@@ -23,12 +23,23 @@ import java.util.TreeMap;
  *     server (coordinated omission corrected)
  * @param serviceTime latency in microseconds from the actual send; equals {@code latency} for closed loop
  * @param maxSendLagMicros the most the generator ever sent later than intended (its own health)
+ * @param servedBy successful answers per model version that served them ({@code Gantry-Model-Version}
+ *     header); empty when the server does not name it
  */
 public record Measurement(String mode, double targetRate, int concurrency, double elapsedSeconds, long sent,
                           long ok, long errors, Map<String, Long> errorKinds, Histogram latency,
-                          Histogram serviceTime, long maxSendLagMicros) {
+                          Histogram serviceTime, long maxSendLagMicros, Map<String, Long> servedBy) {
     public Measurement {
         errorKinds = new TreeMap<>(errorKinds);
+        servedBy = new TreeMap<>(servedBy);
+    }
+
+    /** A measurement that does not know which version answered. */
+    public Measurement(String mode, double targetRate, int concurrency, double elapsedSeconds, long sent, long ok,
+                       long errors, Map<String, Long> errorKinds, Histogram latency, Histogram serviceTime,
+                       long maxSendLagMicros) {
+        this(mode, targetRate, concurrency, elapsedSeconds, sent, ok, errors, errorKinds, latency, serviceTime,
+                maxSendLagMicros, Map.of());
     }
 
     /** Successful answers per second (items per second for inproc). */

@@ -26,19 +26,22 @@ final class Report {
     private final List<String> header;
     private final List<ArmResult> results;
     private final Map<Workload, List<Double>> referenceRates;
+    private final List<HotSwap.Result> hotSwaps;
     private final List<String> notes;
 
     /**
      * @param header lines describing the run (mode, machine, pinning), printed first
      * @param referenceRates per workload, the open-loop rates every arm was driven at (from the direct arm)
+     * @param hotSwaps what the hot swap arm observed, if it ran
      * @param notes what was skipped or failed, and why
      */
     Report(String stamp, List<String> header, List<ArmResult> results, Map<Workload, List<Double>> referenceRates,
-           List<String> notes) {
+           List<HotSwap.Result> hotSwaps, List<String> notes) {
         this.stamp = stamp;
         this.header = header;
         this.results = results;
         this.referenceRates = referenceRates;
+        this.hotSwaps = hotSwaps;
         this.notes = notes;
     }
 
@@ -63,9 +66,11 @@ final class Report {
     String markdown(String pngName) {
         StringBuilder sb = new StringBuilder();
         sb.append("# Gantry load benchmark ").append(stamp).append("\n\n");
+        sb.append(new Targets(results, referenceRates, hotSwaps).markdown());
         header.forEach(h -> sb.append("- ").append(h).append('\n'));
         sb.append("\n![throughput vs p99](").append(pngName).append(")\n\n");
         summary(sb);
+        hotSwapSection(sb);
         for (Workload w : workloads()) {
             sb.append("## ").append(w.label()).append(" (model `").append(w.model()).append("`)\n\n");
             sb.append("| arm | mode | target req/s | concurrency | achieved req/s | p50 ms | p90 ms | p99 ms "
@@ -78,7 +83,8 @@ final class Report {
                 Measurement m = r.measurement();
                 sb.append(String.format(Locale.ROOT,
                         "| %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %s | %s | %d | %d | %s |%n",
-                        r.arm(), m.mode(), m.mode().equals("open") ? String.format(Locale.ROOT, "%.1f", m.targetRate())
+                        r.arm(), r.phase().isEmpty() ? m.mode() : m.mode() + " (" + r.phase() + ")",
+                        m.mode().equals("open") ? String.format(Locale.ROOT, "%.1f", m.targetRate())
                                 : "", m.concurrency() > 0 ? Integer.toString(m.concurrency()) : "", m.throughput(),
                         ms(m.percentileMillis(50)), ms(m.percentileMillis(90)), ms(m.percentileMillis(99)),
                         ms(m.percentileMillis(99.9)), ms(m.maxMillis()), ms(m.serviceTimePercentileMillis(99)),
@@ -152,6 +158,37 @@ final class Report {
         }
     }
 
+    private void hotSwapSection(StringBuilder sb) {
+        for (HotSwap.Result r : hotSwaps) {
+            sb.append("## Hot swap and rollback (model `").append(r.model()).append("`)\n\n");
+            if (r.steady() == null || r.swap() == null) {
+                sb.append("Not run: ").append(r.error().orElse("unknown reason")).append("\n\n");
+                continue;
+            }
+            sb.append(String.format(Locale.ROOT, "Open loop at %.1f req/s (half the closed-loop max): a steady window, "
+                    + "then a swap window in which traffic moved from version %s to version %s in steps and was "
+                    + "rolled back to the starting revision. Rollback wall time: %s ms.%n%n", r.rate(), r.from(),
+                    r.to(), ms(r.rollbackMillis())));
+            sb.append("| window | s | sent | ok | errors | p50 ms | p99 ms | p99.9 ms | max ms | answers per version |\n");
+            sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+            for (Map.Entry<String, Measurement> e : List.of(Map.entry("steady", r.steady()), Map.entry("swap", r.swap()))) {
+                Measurement m = e.getValue();
+                sb.append(String.format(Locale.ROOT, "| %s | %.1f | %d | %d | %d%s | %s | %s | %s | %s | %s |%n", e.getKey(),
+                        m.elapsedSeconds(), m.sent(), m.ok(), m.errors(), m.errorKinds().isEmpty() ? ""
+                                : " (" + kinds(m) + ")", ms(m.percentileMillis(50)), ms(m.percentileMillis(99)),
+                        ms(m.percentileMillis(99.9)), ms(m.maxMillis()), m.servedBy().entrySet().stream()
+                                .map(v -> "v" + v.getKey() + ": " + v.getValue()).collect(Collectors.joining(", "))));
+            }
+            sb.append("\n| at s | admin call | status | wall ms | answer |\n|---:|---|---:|---:|---|\n");
+            for (HotSwap.Call c : r.calls()) {
+                sb.append(String.format(Locale.ROOT, "| %.1f | `%s` | %d | %.1f | %s |%n", c.atSeconds(), c.what(),
+                        c.status(), c.millis(), c.answer()));
+            }
+            r.error().ifPresent(e -> sb.append("\n").append(e).append('\n'));
+            sb.append('\n');
+        }
+    }
+
     private double maxOf(String arm, Workload w) {
         return results.stream().filter(r -> r.arm().equals(arm) && r.workload() == w
                         && r.measurement().mode().equals("closed"))
@@ -161,23 +198,24 @@ final class Report {
     private double p99At(String arm, Workload w, double rate) {
         return results.stream()
                 .filter(r -> r.arm().equals(arm) && r.workload() == w && r.measurement().mode().equals("open")
-                        && r.measurement().targetRate() == rate && r.measurement().errors() == 0)
+                        && r.phase().isEmpty() && r.measurement().targetRate() == rate
+                        && r.measurement().errors() == 0)
                 .mapToDouble(r -> r.measurement().percentileMillis(99)).findFirst().orElse(Double.NaN);
     }
 
     String csv() {
         StringBuilder sb = new StringBuilder("run,arm,workload,model,mode,target_rate,concurrency,elapsed_s,sent,ok,"
                 + "errors,error_kinds,throughput,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,service_p50_ms,service_p99_ms,"
-                + "max_send_lag_ms\n");
+                + "max_send_lag_ms,phase\n");
         for (ArmResult r : results) {
             Measurement m = r.measurement();
-            sb.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%s,%.3f,%d,%.3f,%d,%d,%d,%s,%.3f,%s,%s,%s,%s,%s,%s,%s,%.3f%n",
+            sb.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%s,%.3f,%d,%.3f,%d,%d,%d,%s,%.3f,%s,%s,%s,%s,%s,%s,%s,%.3f,%s%n",
                     stamp, r.arm(), r.workload().label(), r.workload().model(), m.mode(), m.targetRate(),
                     m.concurrency(), m.elapsedSeconds(), m.sent(), m.ok(), m.errors(), kinds(m).replace(',', ';'),
                     m.throughput(), ms(m.percentileMillis(50)), ms(m.percentileMillis(90)),
                     ms(m.percentileMillis(99)), ms(m.percentileMillis(99.9)), ms(m.maxMillis()),
                     ms(m.serviceTimePercentileMillis(50)), ms(m.serviceTimePercentileMillis(99)),
-                    m.maxSendLagMicros() / 1000.0));
+                    m.maxSendLagMicros() / 1000.0, r.phase()));
         }
         return sb.toString();
     }
@@ -211,7 +249,8 @@ final class Report {
                         || m.percentileMillis(99) <= 0 || m.throughput() <= 0) {
                     continue;
                 }
-                String name = r.arm() + (m.mode().equals("inproc") ? " (per batch call)" : "")
+                String name = r.arm() + (r.phase().isEmpty() ? "" : " " + r.phase())
+                        + (m.mode().equals("inproc") ? " (per batch call)" : "")
                         + (r.workload() == Workload.LARGE_BINARY ? " binary"
                         : r.workload() == Workload.LARGE_JSON ? " JSON" : "");
                 series.computeIfAbsent(new SeriesKey(r.arm(), name), k -> new ArrayList<>()).add(m);
@@ -263,6 +302,7 @@ final class Report {
             case "direct" -> org.knowm.xchart.style.markers.SeriesMarkers.CIRCLE;
             case "gantry-batching" -> org.knowm.xchart.style.markers.SeriesMarkers.DIAMOND;
             case "gantry-no-batching" -> org.knowm.xchart.style.markers.SeriesMarkers.SQUARE;
+            case "gantry-hotswap" -> org.knowm.xchart.style.markers.SeriesMarkers.TRIANGLE_UP;
             default -> org.knowm.xchart.style.markers.SeriesMarkers.TRIANGLE_DOWN;
         };
     }
@@ -273,6 +313,7 @@ final class Report {
             case "gantry-batching" -> new java.awt.Color(0xd62728);
             case "gantry-no-batching" -> new java.awt.Color(0xff7f0e);
             case "inproc" -> new java.awt.Color(0x2ca02c);
+            case "gantry-hotswap" -> new java.awt.Color(0x9467bd);
             default -> new java.awt.Color(0x7f7f7f);
         };
     }

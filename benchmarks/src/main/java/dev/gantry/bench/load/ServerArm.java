@@ -13,9 +13,21 @@ import java.util.regex.Pattern;
  * @param args the server's arguments
  * @param workloads what this server is driven with
  * @param ready the log line that says the server has loaded every model and listens
+ * @param scenario what the benchmark does with the server
  */
 public record ServerArm(String name, String description, String mainClass, List<String> args,
-                        List<Workload> workloads, Pattern ready) {
+                        List<Workload> workloads, Pattern ready, Scenario scenario) {
+    /** What an arm is put through once its server is up. */
+    public enum Scenario {
+        /** Per workload: warm-up, closed-loop sweep, open-loop runs at fractions of its own and direct's max. */
+        SWEEP,
+        /**
+         * Warm-up, closed-loop sweep, then open loop at half the max for a steady window and for a window in
+         * which traffic moves between model versions and is rolled back ({@link HotSwap}).
+         */
+        HOT_SWAP
+    }
+
     /** Gantry's server main class; the Gantry arms are skipped when it is not on the classpath. */
     public static final String GANTRY_MAIN = "dev.gantry.http.Main";
 
@@ -26,9 +38,8 @@ public record ServerArm(String name, String description, String mainClass, List<
      * The arms, in the order they run. The direct-call server runs first so the Gantry arms can also be driven
      * at the direct server's reference rates, giving latency ratios at equal offered load.
      *
-     * An arm that needs a scenario other than "warm up, closed-loop sweep, open-loop sweep" - the hot swap and
-     * rollback arm, which must send admin calls while an open loop runs at 50% of the max rate - adds a
-     * ServerArm here and a branch in LoadBenchmark.runArm; it needs Gantry's admin API, which does not exist yet.
+     * The hot swap arm is a Gantry server of its own (batching on, only the classifier loaded), so its admin
+     * calls change nothing the other arms measure.
      */
     public static List<ServerArm> all() {
         return List.of(
@@ -37,16 +48,34 @@ public record ServerArm(String name, String description, String mainClass, List<
                         concat(SERVER_FLAGS, List.of("--model", "mlp", "--model", "minilm", "--model", "minilm-q",
                                 "--workers", "2")),
                         List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128, Workload.MINILM_Q_16),
-                        Pattern.compile("DirectCallServer ready on http://")),
+                        Pattern.compile("DirectCallServer ready on http://"), Scenario.SWEEP),
                 new ServerArm("gantry-batching", "Gantry, dynamic batching as configured per model",
                         GANTRY_MAIN, concat(List.of("serve", "--data", "{data}"), SERVER_FLAGS),
-                        List.of(Workload.values()),
-                        Pattern.compile("Gantry ready on http://")),
+                        List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128, Workload.MINILM_Q_16,
+                                Workload.LARGE_JSON, Workload.LARGE_BINARY),
+                        Pattern.compile("Gantry ready on http://"), Scenario.SWEEP),
                 new ServerArm("gantry-no-batching", "Gantry --no-batching: one request per execution",
                         GANTRY_MAIN, concat(concat(List.of("serve", "--data", "{data}"), SERVER_FLAGS),
                                 List.of("--no-batching")),
                         List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128),
-                        Pattern.compile("Gantry ready on http://")));
+                        Pattern.compile("Gantry ready on http://"), Scenario.SWEEP),
+                new ServerArm("gantry-hotswap", "Gantry, batching on: traffic shifted between versions 2 and 1 "
+                        + "and rolled back under open-loop load", GANTRY_MAIN,
+                        concat(List.of("serve", "--data", "{data}"), SERVER_FLAGS),
+                        List.of(Workload.CLASSIFIER),
+                        Pattern.compile("Gantry ready on http://"), Scenario.HOT_SWAP));
+    }
+
+    /** The models the server must find in its repository when driven with {@code selected}. */
+    public java.util.Set<String> models(List<Workload> selected) {
+        java.util.Set<String> models = new java.util.TreeSet<>();
+        selected.forEach(w -> models.add(w.model()));
+        for (int i = 0; i + 1 < args.size(); i++) {
+            if (args.get(i).equals("--model")) {
+                models.add(args.get(i + 1));
+            }
+        }
+        return models;
     }
 
     public List<String> argsFor(String host, int port, String models, String data) {

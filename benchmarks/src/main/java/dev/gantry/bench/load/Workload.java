@@ -22,7 +22,9 @@ public enum Workload {
             rows -> List.of(Payloads.fp32("input", rows, Payloads.LARGE_FP32_ELEMENTS))),
     /** The same tensor with the binary tensor extension, request and response. */
     LARGE_BINARY("fp32-600k-binary", "identity_fp32", true,
-            rows -> List.of(Payloads.fp32("input", rows, Payloads.LARGE_FP32_ELEMENTS)));
+            rows -> List.of(Payloads.fp32("input", rows, Payloads.LARGE_FP32_ELEMENTS))),
+    /** The two-version classifier (input {@code features} FP32 [-1,16]), one row per request, JSON: hot swap. */
+    CLASSIFIER("classifier", "classifier", false, rows -> List.of(Payloads.fp32("features", rows, 16)));
 
     private final String label;
     private final String model;

@@ -12,6 +12,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The load generator's behaviour against a trivial in-process server: counts, not performance. */
@@ -21,14 +22,20 @@ class HttpLoadGeneratorTest {
     private Vertx vertx;
     private HttpServer server;
     private final AtomicInteger wellFormed = new AtomicInteger();
+    private final AtomicInteger connectionsOpen = new AtomicInteger();
+    private final AtomicInteger connectionsClosed = new AtomicInteger();
 
     @BeforeEach
     void startServer() {
         vertx = Vertx.vertx();
-        server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+        server = vertx.createHttpServer().connectionHandler(c -> {
+            connectionsOpen.incrementAndGet();
+            c.closeHandler(v -> connectionsClosed.incrementAndGet());
+        }).requestHandler(req -> req.body().onSuccess(body -> {
             if (body.equals(BODY)) {
                 wellFormed.incrementAndGet();
-                req.response().end("{}");
+                /* What Gantry says: it closes a connection idle for 10 s. */
+                req.response().putHeader("Keep-Alive", "timeout=9").putHeader("Gantry-Model-Version", "2").end("{}");
             } else {
                 req.response().setStatusCode(400).end();
             }
@@ -80,6 +87,46 @@ class HttpLoadGeneratorTest {
             assertEquals(m.sent(), m.ok());
             assertEquals(0, m.errors());
             assertEquals(m.ok(), wellFormed.get());
+        }
+    }
+
+    @Test
+    void idleConnection_isClosedByTheClientAfterItsOwnLimit_whenTheServerAdvertisesALongerOne() throws Exception {
+        LoadRequest request = new LoadRequest("/v2/models/m/infer", BODY, OptionalLong.empty());
+        try (HttpLoadGenerator gen = new HttpLoadGenerator("127.0.0.1", server.actualPort(), 8,
+                Duration.ofSeconds(5), 10_000, Duration.ofSeconds(1))) {
+            Measurement m = gen.closedLoop(request, 1, Duration.ofMillis(200));
+            assertEquals(0, m.errors());
+            assertFalse(KeepAliveCap.installFailed(), "the Keep-Alive cap must be in every connection's pipeline");
+            int opened = connectionsOpen.get();
+            assertTrue(opened >= 1);
+
+            /* expiry after 1 s of idleness, found by the pool's cleaner within another second */
+            long deadline = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            while (connectionsClosed.get() < opened && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+
+            assertEquals(opened, connectionsClosed.get(), "the client must not keep idle connections for the "
+                    + "server's 9 s");
+        }
+    }
+
+    @Test
+    void keepAliveCap_keepsTheShorterOfTheServersTimeoutAndOurs() {
+        assertEquals("timeout=4", KeepAliveCap.capped("timeout=9", 4));
+        assertEquals("timeout=2", KeepAliveCap.capped("timeout=2, max=100", 4));
+        assertEquals("timeout=4", KeepAliveCap.capped("max=100", 4));
+    }
+
+    @Test
+    void openLoop_countsAnswersPerServingVersion() throws Exception {
+        LoadRequest request = new LoadRequest("/v2/models/m/infer", BODY, OptionalLong.empty());
+        try (HttpLoadGenerator gen = new HttpLoadGenerator("127.0.0.1", server.actualPort(), 8,
+                Duration.ofSeconds(5), 10_000)) {
+            Measurement m = gen.openLoop(request, 100, Duration.ofMillis(500));
+
+            assertEquals(java.util.Map.of("2", 50L), m.servedBy());
         }
     }
 }

@@ -77,6 +77,12 @@ class AccessMatrixTest {
             case "health" -> HttpRequest.newBuilder(server.uri("/v2/health/ready")).GET();
             case "metrics" -> HttpRequest.newBuilder(server.uri("/metrics")).GET();
             case "keys" -> HttpRequest.newBuilder(server.uri("/admin/v1/keys")).GET();
+            case "admin read" -> HttpRequest.newBuilder(server.uri("/admin/v1/models/add_fp32")).GET();
+            case "deploy" -> HttpRequest.newBuilder(server.uri("/admin/v1/models/add_fp32/versions/1/load"))
+                    .POST(HttpRequest.BodyPublishers.noBody());
+            case "approval" -> HttpRequest.newBuilder(server.uri("/admin/v1/models/add_fp32/versions/1/reject"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"reason\":\"access matrix\"}"));
             default -> throw new AssertionError("the README names route group '" + group
                     + "' that this test has no request for");
         };
@@ -113,20 +119,22 @@ class AccessMatrixTest {
             List<String> cells = cells(row);
             String group = cells.get(0);
             for (int c = 0; c < columns.size(); c++) {
-                int expected = Integer.parseInt(cells.get(c + 2));
-                int actual = server.send(request(group, columns.get(c))).statusCode();
+                String expected = cells.get(c + 2);
+                int status = server.send(request(group, columns.get(c))).statusCode();
+                String actual = status == 401 || status == 403 ? Integer.toString(status) : "allowed";
                 checked++;
-                if (actual != expected) {
-                    mismatches.add(group + " / " + columns.get(c) + ": README says " + expected + ", server said " + actual);
+                if (!actual.equals(expected)) {
+                    mismatches.add(group + " / " + columns.get(c) + ": README says " + expected + ", server said "
+                            + status);
                 }
             }
         }
         assertEquals(List.of(), mismatches);
-        assertTrue(checked >= 50, "checked " + checked + " cells");
+        assertTrue(checked >= 80, "checked " + checked + " cells");
     }
 
     private static List<String> cells(String row) {
-        String[] parts = row.trim().split("\\|");
+        String[] parts = row.trim().split("(?<!\\\\)\\|");
         return Arrays.stream(parts).skip(1).map(String::trim).toList();
     }
 }

@@ -1,0 +1,212 @@
+package dev.gantry.bench.load;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The hot swap + rollback scenario: open-loop load on one model for a steady window, then for a window in which
+ * its traffic moves step by step from the version serving it to another loaded version and is rolled back to
+ * where it started, through Gantry's admin API ({@code docs/admin-api.md}).
+ */
+final class HotSwap {
+    /*
+     * Every step is valid whatever the previous one did: both versions are READY from the start (the model's
+     * version policy loads all), the traffic policies only route READY versions, and the rollback names the
+     * revision read before the first step rather than "the previous one". The steps are sent one interval
+     * apart, the first half an interval into the swap window; the window ends one interval after the rollback,
+     * so requests routed by the restored policy are part of it. Admin calls go over their own connection
+     * (java.net.http), never through the load generator's pool.
+     */
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The number of admin steps in the swap window; the window lasts one interval more than this many. */
+    static final int STEPS = 4;
+
+    /** One admin call: when it was sent (seconds into the swap window), what, its status and wall time. */
+    record Call(double atSeconds, String what, int status, double millis, String answer) {
+        boolean ok() {
+            return status >= 200 && status < 300;
+        }
+    }
+
+    /**
+     * What the scenario observed.
+     *
+     * @param rate the open-loop arrival rate of both windows, requests/s
+     * @param from the version serving all traffic at the start
+     * @param to the version traffic was moved to
+     * @param calls every admin call, in order; the last is the rollback
+     * @param error why the scenario could not run as planned, if it could not
+     */
+    record Result(String model, double rate, String from, String to, Measurement steady, Measurement swap,
+                  List<Call> calls, Optional<String> error) {
+        Result {
+            calls = List.copyOf(calls);
+        }
+
+        /** Wall time of the rollback call in ms, NaN when it was not made. */
+        double rollbackMillis() {
+            return calls.stream().filter(c -> c.what().startsWith("POST rollback")).mapToDouble(Call::millis)
+                    .findFirst().orElse(Double.NaN);
+        }
+
+        /** Whether every admin call succeeded and nothing stopped the scenario. */
+        boolean valid() {
+            return error.isEmpty() && !calls.isEmpty() && calls.stream().allMatch(Call::ok);
+        }
+    }
+
+    private final URI base;
+    private final String model;
+    private final HttpClient admin = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10)).build();
+
+    /** @param base the server, e.g. {@code http://127.0.0.1:8080} */
+    HotSwap(URI base, String model) {
+        this.base = base;
+        this.model = model;
+    }
+
+    /**
+     * Runs the steady window, then the swap window, both open loop at {@code rate}.
+     *
+     * @param interval the time between admin steps; the swap window lasts {@code (STEPS + 1) x interval}
+     */
+    Result run(HttpLoadGenerator gen, LoadRequest request, double rate, Duration steadyWindow, Duration interval)
+            throws InterruptedException {
+        JsonNode start;
+        try {
+            start = get();
+        } catch (IOException | RuntimeException e) {
+            return failed(rate, "GET /admin/v1/models/" + model + " failed: " + e);
+        }
+        long revision = start.path("revision").asLong(-1);
+        String from = primary(start.path("policy").path("routes"));
+        String to = null;
+        for (JsonNode v : start.path("versions")) {
+            if (!v.path("version").asText().equals(from) && v.path("state").asText().equals("READY")) {
+                to = v.path("version").asText();
+            }
+        }
+        if (revision < 0 || from == null || to == null) {
+            return failed(rate, "needs a model with two READY versions and a traffic policy; the server said "
+                    + start);
+        }
+        Measurement steady = gen.openLoop(request, rate, steadyWindow);
+
+        List<Call> calls = Collections.synchronizedList(new ArrayList<>());
+        List<Step> steps = steps(from, to, revision);
+        long origin = System.nanoTime();
+        String target = to;
+        Thread driver = Thread.ofPlatform().name("hot-swap-admin").start(() -> {
+            try {
+                for (int i = 0; i < steps.size(); i++) {
+                    long due = origin + interval.toNanos() / 2 + i * interval.toNanos();
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(Duration.ofNanos(wait));
+                    }
+                    Call c = call(steps.get(i), origin);
+                    calls.add(c);
+                    System.out.printf(Locale.ROOT, "[hot swap] %+.1f s %s -> %d in %.1f ms%n", c.atSeconds(),
+                            c.what(), c.status(), c.millis());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Measurement swap = gen.openLoop(request, rate, interval.multipliedBy(STEPS + 1));
+        driver.join();
+        Optional<String> error = Optional.empty();
+        try {
+            String now = primary(get().path("policy").path("routes"));
+            if (!from.equals(now)) {
+                error = Optional.of("after the rollback version " + now + " takes the traffic, not " + from);
+            }
+        } catch (IOException | RuntimeException e) {
+            error = Optional.of("could not read the policy after the rollback: " + e);
+        }
+        return new Result(model, rate, from, target, steady, swap, calls, error);
+    }
+
+    private Result failed(double rate, String why) {
+        return new Result(model, rate, "", "", null, null, List.of(), Optional.of(why));
+    }
+
+    /** An admin request: method, path below {@code /admin/v1/models/{model}}, JSON body (or empty). */
+    record Step(String method, String path, String body) {
+        String describe() {
+            return method + " " + path.substring(1) + (body.isEmpty() ? "" : " " + body);
+        }
+    }
+
+    /** Traffic from {@code from} to {@code to} in 10/50/100 % steps, then back to {@code startRevision}. */
+    static List<Step> steps(String from, String to, long startRevision) {
+        return List.of(
+                traffic(from, 90, to, 10),
+                traffic(from, 50, to, 50),
+                traffic(from, 0, to, 100),
+                new Step("POST", "/rollback", "{\"to_revision\":" + startRevision + "}"));
+    }
+
+    private static Step traffic(String a, int wa, String b, int wb) {
+        String routes = wa == 0 ? "{\"version\":\"" + b + "\",\"weight\":" + wb + "}"
+                : "{\"version\":\"" + a + "\",\"weight\":" + wa + "},{\"version\":\"" + b + "\",\"weight\":" + wb + "}";
+        return new Step("PUT", "/traffic", "{\"routes\":[" + routes + "],\"reason\":\"benchmark hot swap\"}");
+    }
+
+    private Call call(Step step, long origin) throws InterruptedException {
+        HttpRequest.BodyPublisher body = step.body().isEmpty() ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(step.body());
+        HttpRequest request = HttpRequest.newBuilder(base.resolve("/admin/v1/models/" + model + step.path()))
+                .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                .method(step.method(), body).build();
+        long t0 = System.nanoTime();
+        double at = (t0 - origin) / 1e9;
+        try {
+            HttpResponse<String> r = admin.send(request, HttpResponse.BodyHandlers.ofString());
+            return new Call(at, step.describe(), r.statusCode(), (System.nanoTime() - t0) / 1e6,
+                    abbreviate(r.body()));
+        } catch (IOException e) {
+            return new Call(at, step.describe(), 0, (System.nanoTime() - t0) / 1e6, e.toString());
+        }
+    }
+
+    private JsonNode get() throws IOException, InterruptedException {
+        HttpResponse<String> r = admin.send(HttpRequest.newBuilder(base.resolve("/admin/v1/models/" + model))
+                .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IOException("status " + r.statusCode() + ": " + abbreviate(r.body()));
+        }
+        return JSON.readTree(r.body());
+    }
+
+    /** The version with the highest weight, or null. */
+    private static String primary(JsonNode routes) {
+        String best = null;
+        long weight = -1;
+        for (JsonNode route : routes) {
+            if (route.path("weight").asLong() > weight) {
+                weight = route.path("weight").asLong();
+                best = route.path("version").asText();
+            }
+        }
+        return best;
+    }
+
+    private static String abbreviate(String s) {
+        String one = s.replace('\n', ' ').replace('|', '/');
+        return one.length() <= 160 ? one : one.substring(0, 157) + "...";
+    }
+}
