@@ -131,7 +131,12 @@ public final class GantryServer {
                 return Future.failedFuture("data directory " + config.dataDir() + " is not writable");
             }
             keys = KeyStore.open(config.dataDir(), Clock.systemUTC());
-        } catch (IllegalArgumentException e) {
+            String bootstrap = System.getenv("GANTRY_BOOTSTRAP_ADMIN_TOKEN");
+            if (bootstrap != null && !bootstrap.isBlank()) {
+                keys.bootstrapFrom(bootstrap.trim(), "admin").ifPresent(k -> log.info(
+                        "registered the first admin key '{}' (id {}) from GANTRY_BOOTSTRAP_ADMIN_TOKEN", k.name(), k.id()));
+            }
+        } catch (IllegalArgumentException | dev.gantry.core.error.GantryException e) {
             return Future.failedFuture(e.getMessage());
         } catch (IOException | java.io.UncheckedIOException e) {
             return Future.failedFuture("cannot use data directory " + config.dataDir() + ": " + e.getMessage());

@@ -158,6 +158,33 @@ public final class KeyStore {
         return new Created(key, PREFIX + id + "_" + secret);
     }
 
+    /**
+     * Registers a token chosen outside Gantry (a container secret) as the first admin key: only while no key
+     * exists, and only if it has Gantry's token form with a secret of at least 32 characters.
+     *
+     * @return the key, or empty when keys already exist
+     */
+    public Optional<ApiKey> bootstrapFrom(String token, String name) {
+        if (token == null || !token.matches("gantry_[0-9a-f]{12}_[A-Za-z0-9_-]{32,}")) {
+            throw GantryException.invalid("the bootstrap token must look like gantry_<12 hex digits>_<at least 32"
+                    + " characters of A-Z a-z 0-9 _ ->; make one with: ./gantry keys bootstrap (or openssl rand)");
+        }
+        validateName(name);
+        String id = token.substring(PREFIX.length(), PREFIX.length() + 12);
+        String secret = token.substring(PREFIX.length() + 13);
+        ApiKey key = new ApiKey(id, name, Set.of(Role.ADMIN), Set.of(), clock.instant(), Optional.empty(),
+                Optional.empty(), HexFormat.of().formatHex(sha256(secret)), Optional.empty());
+        boolean[] created = {false};
+        update(all -> {
+            if (all.isEmpty()) {
+                all.put(id, key);
+                created[0] = true;
+            }
+            return all;
+        });
+        return created[0] ? Optional.of(key) : Optional.empty();
+    }
+
     /** Gives a key a new secret; the old token stops working at once. */
     public Created rotate(String id) {
         String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(32));
