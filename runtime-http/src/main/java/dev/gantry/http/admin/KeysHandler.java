@@ -150,16 +150,7 @@ public final class KeysHandler {
     }
 
     static ObjectNode describe(ApiKey k) {
-        ObjectNode n = Json.object();
-        n.put("id", k.id());
-        n.put("name", k.name());
-        ArrayNode roles = n.putArray("roles");
-        k.roles().stream().sorted().forEach(r -> roles.add(r.wireName()));
-        ArrayNode models = n.putArray("models");
-        k.models().stream().sorted().forEach(models::add);
-        n.put("created", k.created().toString());
-        k.expires().ifPresentOrElse(e -> n.put("expires", e.toString()), () -> n.putNull("expires"));
-        k.revoked().ifPresentOrElse(e -> n.put("revoked", e.toString()), () -> n.putNull("revoked"));
+        ObjectNode n = KeyStore.writePublicFields(k, Json.object());
         n.put("active", k.isActive(Instant.now()));
         k.ratePerSecond().ifPresent(r -> n.put("rate_per_second", r));
         return n;

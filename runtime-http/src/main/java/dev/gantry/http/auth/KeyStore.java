@@ -327,20 +327,25 @@ public final class KeyStore {
         ObjectNode root = JSON.createObjectNode();
         ArrayNode arr = root.putArray("keys");
         for (ApiKey k : keys.values()) {
-            ObjectNode n = arr.addObject();
-            n.put("id", k.id());
-            n.put("name", k.name());
-            ArrayNode roles = n.putArray("roles");
-            k.roles().stream().sorted().forEach(r -> roles.add(r.wireName()));
-            ArrayNode models = n.putArray("models");
-            k.models().stream().sorted().forEach(models::add);
-            n.put("created", k.created().toString());
-            k.expires().ifPresentOrElse(e -> n.put("expires", e.toString()), () -> n.putNull("expires"));
-            k.revoked().ifPresentOrElse(e -> n.put("revoked", e.toString()), () -> n.putNull("revoked"));
+            ObjectNode n = writePublicFields(k, arr.addObject());
             n.put("secret_sha256", k.secretSha256());
             k.ratePerSecond().ifPresentOrElse(r -> n.put("rate_per_second", r), () -> n.putNull("rate_per_second"));
         }
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
+    }
+
+    /** Writes what may be shown about a key (never its secret or hash): id, name, roles, models, dates. */
+    public static ObjectNode writePublicFields(ApiKey k, ObjectNode n) {
+        n.put("id", k.id());
+        n.put("name", k.name());
+        ArrayNode roles = n.putArray("roles");
+        k.roles().stream().sorted().forEach(r -> roles.add(r.wireName()));
+        ArrayNode models = n.putArray("models");
+        k.models().stream().sorted().forEach(models::add);
+        n.put("created", k.created().toString());
+        k.expires().ifPresentOrElse(e -> n.put("expires", e.toString()), () -> n.putNull("expires"));
+        k.revoked().ifPresentOrElse(e -> n.put("revoked", e.toString()), () -> n.putNull("revoked"));
+        return n;
     }
 
     static void validateName(String name) {
