@@ -267,6 +267,10 @@ public final class ModelRouter {
         if (versions.isEmpty() && repository.model(model).isEmpty()) {
             throw GantryException.notFound("unknown model '" + model + "'");
         }
+        // A retired version answers 410 naming its successor, loaded or not.
+        if (gate.status(model, version).map(st -> st.isGone(Instant.now())).orElse(false)) {
+            gate.checkPinned(model, version, Instant.now());
+        }
         ModelId id = new ModelId(model, version);
         ModelVersionState s = lifecycle.state(id).orElseThrow(() -> GantryException.notFound("model '" + model
                 + "' has no version " + version + "; its versions are "
