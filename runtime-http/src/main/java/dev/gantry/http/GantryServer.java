@@ -206,7 +206,7 @@ public final class GantryServer {
                 config.security().rateBurst(), System::nanoTime), config.security().openHealth(), config.metricsOpen());
         HttpVerticle.Handlers handlers = new HttpVerticle.Handlers(inference, new MetadataHandler(repository, router),
                 new HealthHandler(VERSION, this::isReady), this::scrape, new KeysHandler(keys, workers, auditor),
-                new DeploymentsHandler(repository, deployments, auditor),
+                new DeploymentsHandler(repository, deployments, auditor, workers),
                 new GovernanceHandler(governance, catalog, archive, artifacts, repository, deployments, workers,
                         lastServed, Duration.ofDays(30)),
                 access, accessLog, draining::get,

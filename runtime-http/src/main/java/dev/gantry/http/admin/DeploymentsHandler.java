@@ -40,8 +40,15 @@ public final class DeploymentsHandler {
     private final DeploymentManager deployments;
 
     private final Auditor auditor;
+    private final io.vertx.core.WorkerExecutor workers;
 
-    public DeploymentsHandler(ModelRepositoryManager repository, DeploymentManager deployments, Auditor auditor) {
+    /*
+     * Changes go through the catalogue database (policy revisions and audit entries are written and fsynced
+     * in one transaction), so every mutating call starts on the named worker pool, never on an event loop.
+     */
+    public DeploymentsHandler(ModelRepositoryManager repository, DeploymentManager deployments, Auditor auditor,
+                              io.vertx.core.WorkerExecutor workers) {
+        this.workers = workers;
         this.auditor = auditor;
         this.repository = repository;
         this.lifecycle = repository.lifecycle();
@@ -92,7 +99,7 @@ public final class DeploymentsHandler {
         }
         String actor = actor(ctx);
         String role = GovernanceHandler.role(ctx, dev.gantry.http.auth.RouteGroup.DEPLOY);
-        reply(ctx, deployments.loadVersion(model, version).thenApply(s -> {
+        reply(ctx, () -> deployments.loadVersion(model, version).thenApply(s -> {
             auditor.record(actor, role, "version.load", model + "/" + version, "", s.state().name()
                     + s.reason().map(r -> ": " + r).orElse(""));
             if (!s.isReady()) {
@@ -117,7 +124,7 @@ public final class DeploymentsHandler {
         }
         String actor = actor(ctx);
         String role = GovernanceHandler.role(ctx, dev.gantry.http.auth.RouteGroup.DEPLOY);
-        reply(ctx, deployments.unloadVersion(model, version).thenApply(v -> {
+        reply(ctx, () -> deployments.unloadVersion(model, version).thenApply(v -> {
             auditor.record(actor, role, "version.unload", model + "/" + version, "READY", "unloaded");
             return versionState(lifecycle.state(new ModelId(model, version)).orElseThrow());
         }), 200);
@@ -126,24 +133,18 @@ public final class DeploymentsHandler {
     public void traffic(RoutingContext ctx) {
         String model = ctx.pathParam("model");
         String actor = actor(ctx);
-        AdminBodies.json(ctx).onSuccess(body -> {
-            try {
-                requireModel(model);
-                TrafficPolicy policy = policy(body);
-                OptionalLong expected = body.hasNonNull("expected_revision")
-                        ? OptionalLong.of(integer(body.get("expected_revision"), "expected_revision"))
-                        : OptionalLong.empty();
-                String reason = Optional.ofNullable(AdminBodies.text(body, "reason", false)).orElse("");
-                PolicyRevision r = deployments.applyPolicy(model, policy, expected, actor, reason);
-                ObjectNode out = revision(r);
-                out.put("model", model);
-                Json.send(ctx.response(), 200, out);
-            } catch (GantryException e) {
-                ErrorMapper.send(ctx.response(), e);
-            } catch (RuntimeException e) {
-                ErrorMapper.send(ctx, e);
-            }
-        }).onFailure(e -> ErrorMapper.send(ctx, e));
+        AdminBodies.json(ctx).onSuccess(body -> reply(ctx, () -> {
+            requireModel(model);
+            TrafficPolicy policy = policy(body);
+            OptionalLong expected = body.hasNonNull("expected_revision")
+                    ? OptionalLong.of(integer(body.get("expected_revision"), "expected_revision"))
+                    : OptionalLong.empty();
+            String reason = Optional.ofNullable(AdminBodies.text(body, "reason", false)).orElse("");
+            PolicyRevision r = deployments.applyPolicy(model, policy, expected, actor, reason);
+            ObjectNode out = revision(r);
+            out.put("model", model);
+            return CompletableFuture.completedFuture(out);
+        }, 200)).onFailure(e -> ErrorMapper.send(ctx, e));
     }
 
     public void rollback(RoutingContext ctx) {
@@ -159,7 +160,7 @@ public final class DeploymentsHandler {
                 ErrorMapper.send(ctx.response(), e);
                 return;
             }
-            reply(ctx, deployments.rollback(model, to, actor).thenApply(this::rollbackResult), 200);
+            reply(ctx, () -> deployments.rollback(model, to, actor).thenApply(this::rollbackResult), 200);
         }).onFailure(e -> ErrorMapper.send(ctx, e));
     }
 
@@ -198,12 +199,14 @@ public final class DeploymentsHandler {
         entry.get().versionsToLoad().forEach(v -> wanted.add(v.version()));
         deployments.snapshot(model).ifPresent(s -> wanted.addAll(s.policy().routedVersions()));
         List<CompletableFuture<ModelVersionState>> loads = new ArrayList<>();
-        for (long v : wanted) {
-            loads.add(deployments.loadVersion(model, v));
-        }
         String actor = actor(ctx);
         String role = GovernanceHandler.role(ctx, dev.gantry.http.auth.RouteGroup.DEPLOY);
-        reply(ctx, CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new)).thenApply(x -> {
+        reply(ctx, () -> {
+            for (long v : wanted) {
+                loads.add(deployments.loadVersion(model, v));
+            }
+            return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new));
+        }, x -> {
             auditor.record(actor, role, "model.load", model, "", "versions " + wanted);
             List<ModelVersionState> failed = loads.stream().map(CompletableFuture::join).filter(s -> !s.isReady())
                     .toList();
@@ -212,7 +215,7 @@ public final class DeploymentsHandler {
                         .map(s -> "version " + s.id().version() + ": " + s.reason().orElse(s.state().name())).toList());
             }
             return Json.object();
-        }), 200);
+        }, 200);
     }
 
     /** Takes the whole model out of service: every version drains and unloads; its traffic policy is kept. */
@@ -224,23 +227,34 @@ public final class DeploymentsHandler {
             ErrorMapper.send(ctx.response(), GantryException.notFound("unknown model '" + model + "'"));
             return;
         }
-        for (ModelVersionState v : versions) {
-            unloads.add(lifecycle.unload(v.id()));
-        }
         String actor = actor(ctx);
         String role = GovernanceHandler.role(ctx, dev.gantry.http.auth.RouteGroup.DEPLOY);
-        reply(ctx, CompletableFuture.allOf(unloads.toArray(CompletableFuture[]::new)).thenApply(x -> {
+        reply(ctx, () -> {
+            for (ModelVersionState v : versions) {
+                unloads.add(lifecycle.unload(v.id()));
+            }
+            return CompletableFuture.allOf(unloads.toArray(CompletableFuture[]::new));
+        }, x -> {
             auditor.record(actor, role, "model.unload", model, "", "every version unloaded");
             return Json.object();
-        }), 200);
+        }, 200);
     }
 
     // ---- helpers ----
 
-    private <T> void reply(RoutingContext ctx, CompletableFuture<T> work, int status) {
-        Future.fromCompletionStage(work, ctx.vertx().getOrCreateContext())
+    /** Starts {@code work} on the worker pool and answers with what its future completes with. */
+    private <T> void reply(RoutingContext ctx, java.util.concurrent.Callable<CompletableFuture<T>> work, int status) {
+        io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
+        workers.executeBlocking(work, /* ordered= */ false)
+                .compose(cf -> Future.fromCompletionStage(cf, context))
                 .onSuccess(tree -> Json.send(ctx.response(), status, tree))
                 .onFailure(e -> ErrorMapper.send(ctx, e));
+    }
+
+    /** As {@link #reply(RoutingContext, java.util.concurrent.Callable, int)}, then maps the result on the worker. */
+    private <T, R> void reply(RoutingContext ctx, java.util.concurrent.Callable<CompletableFuture<T>> work,
+                              java.util.function.Function<T, R> then, int status) {
+        reply(ctx, () -> work.call().thenApply(then), status);
     }
 
     private List<String> modelNames() {
