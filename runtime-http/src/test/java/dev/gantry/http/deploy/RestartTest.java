@@ -1,25 +1,19 @@
 package dev.gantry.http.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gantry.http.testing.ChildServer;
 import dev.gantry.http.testing.Bodies;
 import dev.gantry.http.testing.TempRepository;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static dev.gantry.http.deploy.DeployApi.ONLY_VERSION_1;
@@ -43,9 +37,9 @@ class RestartTest {
         new TempRepository(dir.resolve("models")).copy("mlp", MODEL, 1, ONLY_VERSION_1).copy("mlp", MODEL, 2, null);
         long revision;
         JsonNode policy;
-        try (Child first = Child.start(dir.resolve("models"), dir.resolve("data"))) {
+        try (ChildServer first = ChildServer.start(dir.resolve("models"), dir.resolve("data"))) {
             first.awaitOutput("Gantry ready");
-            DeployApi api = first.api();
+            DeployApi api = api(first);
             api.load(MODEL, 2);
             JsonNode applied = ok(api.traffic(MODEL, "{\"routes\":[{\"version\":1,\"weight\":60},"
                     + "{\"version\":2,\"weight\":40}],\"reason\":\"before restart\"}"));
@@ -58,8 +52,8 @@ class RestartTest {
             System.out.printf("first server stopped with SIGTERM in %.0f ms%n", (System.nanoTime() - stopStart) / 1e6);
         }
 
-        try (Child second = Child.start(dir.resolve("models"), dir.resolve("data"))) {
-            DeployApi api = second.api();
+        try (ChildServer second = ChildServer.start(dir.resolve("models"), dir.resolve("data"))) {
+            DeployApi api = api(second);
             List<String> readyTooEarly = new ArrayList<>();
             int notReadyObservations = 0;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
@@ -122,77 +116,9 @@ class RestartTest {
         }
     }
 
-    /** A Gantry server in a child JVM on a free loopback port; its merged stdout and stderr are collected. */
-    static final class Child implements AutoCloseable {
-        final Process process;
-        final int port;
-        private final List<String> lines = new CopyOnWriteArrayList<>();
-        private final HttpClient client = DeployApi.newClient();
+    private static final HttpClient CLIENT = DeployApi.newClient();
 
-        private Child(Process process, int port) {
-            this.process = process;
-            this.port = port;
-            Thread.ofPlatform().daemon(true).name("child-output-" + port).start(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    for (String line = r.readLine(); line != null; line = r.readLine()) {
-                        lines.add(line);
-                    }
-                } catch (IOException e) {
-                    lines.add("(output read failed: " + e + ")");
-                }
-            });
-        }
-
-        static Child start(Path models, Path data) throws IOException {
-            int port = freePort();
-            ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
-                    "-cp", System.getProperty("java.class.path"), "--enable-native-access=ALL-UNNAMED",
-                    "dev.gantry.http.Main", "serve", "--port", Integer.toString(port),
-                    "--models", models.toString(), "--data", data.toString(), "--access-log", "off");
-            pb.redirectErrorStream(true);
-            return new Child(pb.start(), port);
-        }
-
-        DeployApi api() {
-            return new DeployApi("http://127.0.0.1:" + port, client, Optional.empty());
-        }
-
-        String output() {
-            return String.join("\n", lines);
-        }
-
-        void awaitOutput(String text) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (lines.stream().noneMatch(l -> l.contains(text))) {
-                if (System.nanoTime() > deadline || !process.isAlive()) {
-                    throw new AssertionError("no '" + text + "' from the server; output:\n" + output());
-                }
-                Thread.sleep(20);
-            }
-        }
-
-        /** SIGTERM, then the exit status (fails after 60 s). */
-        int terminate() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                throw new AssertionError("server did not exit within 60 s of SIGTERM; output:\n" + output());
-            }
-            return process.exitValue();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            if (process.isAlive()) {
-                process.destroyForcibly();
-                process.waitFor(30, TimeUnit.SECONDS);
-            }
-        }
-
-        private static int freePort() throws IOException {
-            try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
-                return s.getLocalPort();
-            }
-        }
+    private static DeployApi api(ChildServer server) {
+        return new DeployApi("http://127.0.0.1:" + server.port, CLIENT, Optional.empty());
     }
 }

@@ -1,17 +1,15 @@
 package dev.gantry.http.governance;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gantry.http.testing.ChildServer;
 import dev.gantry.http.testing.Bodies;
 import dev.gantry.http.testing.TempRepository;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -46,7 +43,7 @@ class CrashDuringUploadTest {
         new TempRepository(models).copy("classifier", MODEL, 1, GovernanceApi.CLASSIFIER_ALL_VERSIONS);
         byte[] artifact = GovernanceApi.bundled("classifier");
 
-        try (Child first = Child.start(models, data)) {
+        try (ChildServer first = ChildServer.start(models, data)) {
             first.awaitOutput("Gantry ready");
             try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), first.port)) {
                 OutputStream out = socket.getOutputStream();
@@ -74,7 +71,7 @@ class CrashDuringUploadTest {
         Path incoming = Files.createDirectories(models.resolve(MODEL).resolve(".incoming-2-00000000deadbeef"));
         Files.write(incoming.resolve("model.onnx"), artifact);
 
-        try (Child second = Child.start(models, data)) {
+        try (ChildServer second = ChildServer.start(models, data)) {
             second.awaitOutput("Gantry ready");
             GovernanceApi api = new GovernanceApi(second.port);
             HttpResponse<String> record = api.get(null, GovernanceApi.versionPath(MODEL, 2));
@@ -110,72 +107,6 @@ class CrashDuringUploadTest {
         try (Stream<Path> all = Files.walk(models)) {
             return all.filter(p -> p.getFileName().toString().startsWith(".incoming-")
                     || (p.getParent() != null && p.getParent().getFileName().toString().equals(".staging"))).toList();
-        }
-    }
-
-    /** A Gantry server in a child JVM on a free loopback port; its merged stdout and stderr are collected. */
-    private static final class Child implements AutoCloseable {
-        final Process process;
-        final int port;
-        private final List<String> lines = new CopyOnWriteArrayList<>();
-
-        private Child(Process process, int port) {
-            this.process = process;
-            this.port = port;
-            Thread.ofPlatform().daemon(true).name("child-output-" + port).start(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    for (String line = r.readLine(); line != null; line = r.readLine()) {
-                        lines.add(line);
-                    }
-                } catch (IOException e) {
-                    lines.add("(output read failed: " + e + ")");
-                }
-            });
-        }
-
-        static Child start(Path models, Path data) throws IOException {
-            int port;
-            try (ServerSocket s = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
-                port = s.getLocalPort();
-            }
-            ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
-                    "-cp", System.getProperty("java.class.path"), "--enable-native-access=ALL-UNNAMED",
-                    "dev.gantry.http.Main", "serve", "--port", Integer.toString(port),
-                    "--models", models.toString(), "--data", data.toString(), "--access-log", "off");
-            pb.redirectErrorStream(true);
-            return new Child(pb.start(), port);
-        }
-
-        String output() {
-            return String.join("\n", lines);
-        }
-
-        void awaitOutput(String text) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (lines.stream().noneMatch(l -> l.contains(text))) {
-                if (System.nanoTime() > deadline || !process.isAlive()) {
-                    throw new AssertionError("no '" + text + "' from the server; output:\n" + output());
-                }
-                Thread.sleep(20);
-            }
-        }
-
-        /** SIGTERM, then the exit status (fails after 60 s). */
-        int terminate() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                throw new AssertionError("server did not exit within 60 s of SIGTERM; output:\n" + output());
-            }
-            return process.exitValue();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            if (process.isAlive()) {
-                process.destroyForcibly();
-                process.waitFor(30, TimeUnit.SECONDS);
-            }
         }
     }
 }
