@@ -4,6 +4,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.ext.web.RoutingContext;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 
@@ -14,11 +16,16 @@ import java.util.WeakHashMap;
  * since one byte now and then resets it.
  */
 final class ConnectionGuard {
+    /*
+     * No timer per request: each connection records when it last became idle (opened, or its response ended),
+     * and one periodic sweep per event loop closes those idle longer than the header timeout. A request then
+     * costs two field writes; a connection is closed between one and one-and-a-quarter timeouts after it went
+     * quiet. All of a connection's handlers and its loop's sweep run on the same thread.
+     */
     private final Vertx vertx;
-    private final long headerTimeoutMs;
-    /* One map per event loop thread: a connection's handlers all run on its own loop. */
-    private final ThreadLocal<Map<HttpConnection, State>> states = ThreadLocal.withInitial(WeakHashMap::new);
-
+    private final long headerTimeoutNanos;
+    private final long sweepMs;
+    private final ThreadLocal<Map<HttpConnection, State>> states = new ThreadLocal<>();
     private final String keepAlive;
     private final java.util.function.BooleanSupplier draining;
     private final java.util.concurrent.atomic.AtomicLong lastRequestNanos;
@@ -28,49 +35,49 @@ final class ConnectionGuard {
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
         this.vertx = vertx;
         this.lastRequestNanos = lastRequestNanos;
-        this.headerTimeoutMs = headerTimeoutMs;
+        this.headerTimeoutNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(headerTimeoutMs);
+        this.sweepMs = Math.max(25, headerTimeoutMs / 4);
         this.draining = draining;
         this.keepAlive = "timeout=" + Math.max(1, headerTimeoutMs / 1000 - 1);
     }
 
-    private final class State {
-        final HttpConnection connection;
-        long timer = -1;
+    private static final class State {
         boolean busy;
+        long idleSince;
 
-        State(HttpConnection connection) {
-            this.connection = connection;
-        }
-
-        void arm() {
-            cancel();
-            timer = vertx.setTimer(headerTimeoutMs, id -> {
-                timer = -1;
-                if (!busy) {
-                    connection.close();
-                }
-            });
-        }
-
-        void cancel() {
-            if (timer >= 0) {
-                vertx.cancelTimer(timer);
-                timer = -1;
-            }
+        State(long now) {
+            idleSince = now;
         }
     }
 
     void onConnection(HttpConnection connection) {
-        State s = new State(connection);
-        states.get().put(connection, s);
-        s.arm();
-        connection.closeHandler(v -> {
-            s.cancel();
-            states.get().remove(connection);
-        });
+        Map<HttpConnection, State> loop = states.get();
+        if (loop == null) {
+            Map<HttpConnection, State> created = new WeakHashMap<>();
+            states.set(created);
+            vertx.setPeriodic(sweepMs, id -> sweep(created));
+            loop = created;
+        }
+        Map<HttpConnection, State> mine = loop;
+        mine.put(connection, new State(System.nanoTime()));
+        connection.closeHandler(v -> mine.remove(connection));
     }
 
-    /** First handler of every route: the head has arrived; the clock restarts when the response ends. */
+    private void sweep(Map<HttpConnection, State> loop) {
+        long now = System.nanoTime();
+        List<HttpConnection> expired = new ArrayList<>();
+        loop.forEach((c, s) -> {
+            if (!s.busy && now - s.idleSince > headerTimeoutNanos) {
+                expired.add(c);
+            }
+        });
+        for (HttpConnection c : expired) {
+            loop.remove(c);
+            c.close();
+        }
+    }
+
+    /** First handler of every route: the head has arrived; the idle clock restarts when the response ends. */
     void onRequest(RoutingContext ctx) {
         lastRequestNanos.set(System.nanoTime());
         // Tell clients how long an idle connection lives, so those that honour it stop reusing it before we
@@ -82,15 +89,13 @@ final class ConnectionGuard {
         } else {
             ctx.response().putHeader("Keep-Alive", keepAlive);
         }
-        State s = states.get().get(ctx.request().connection());
+        Map<HttpConnection, State> loop = states.get();
+        State s = loop == null ? null : loop.get(ctx.request().connection());
         if (s != null) {
             s.busy = true;
-            s.cancel();
             ctx.addEndHandler(ar -> {
                 s.busy = false;
-                if (!ctx.response().closed()) {
-                    s.arm();
-                }
+                s.idleSince = System.nanoTime();
             });
         }
         ctx.next();
