@@ -14,6 +14,7 @@ import dev.gantry.core.routing.DeploymentSnapshot;
 import dev.gantry.core.routing.RollbackResult;
 import dev.gantry.http.auth.Caller;
 import dev.gantry.http.error.ErrorMapper;
+import dev.gantry.http.inference.Paths;
 import dev.gantry.http.json.Json;
 import dev.gantry.store.deployment.PolicyRevision;
 import dev.gantry.store.deployment.Route;
@@ -92,7 +93,7 @@ public final class DeploymentsHandler {
         String model = ctx.pathParam("model");
         long version;
         try {
-            version = version(ctx.pathParam("version"));
+            version = Paths.requiredVersion(ctx.pathParam("version"));
         } catch (GantryException e) {
             ErrorMapper.send(ctx.response(), e);
             return;
@@ -114,7 +115,7 @@ public final class DeploymentsHandler {
         String model = ctx.pathParam("model");
         long version;
         try {
-            version = version(ctx.pathParam("version"));
+            version = Paths.requiredVersion(ctx.pathParam("version"));
             if (lifecycle.state(new ModelId(model, version)).isEmpty()) {
                 throw GantryException.notFound("model '" + model + "' version " + version + " is not loaded");
             }
@@ -396,17 +397,6 @@ public final class DeploymentsHandler {
             return Long.parseLong(n.asText());
         }
         throw GantryException.invalid("'" + field + "' must be a whole number, was " + n);
-    }
-
-    static long positiveVersion(String raw) {
-        return version(raw);
-    }
-
-    private static long version(String raw) {
-        if (raw != null && raw.matches("\\d{1,18}") && Long.parseLong(raw) > 0) {
-            return Long.parseLong(raw);
-        }
-        throw GantryException.invalid("model version must be a positive integer, was '" + raw + "'");
     }
 
     static String actor(RoutingContext ctx) {

@@ -17,6 +17,7 @@ import dev.gantry.http.auth.Caller;
 import dev.gantry.http.auth.Role;
 import dev.gantry.http.auth.RouteGroup;
 import dev.gantry.http.error.ErrorMapper;
+import dev.gantry.http.inference.Paths;
 import dev.gantry.http.json.Json;
 import dev.gantry.store.artifact.ArtifactException;
 import dev.gantry.store.artifact.ArtifactStore;
@@ -100,7 +101,7 @@ public final class GovernanceHandler {
         String model = ctx.pathParam("model");
         long version;
         try {
-            version = DeploymentsHandler.positiveVersion(ctx.pathParam("version"));
+            version = Paths.requiredVersion(ctx.pathParam("version"));
             if (!model.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")) {
                 throw GantryException.invalid("model name must be 1-128 letters, digits, '_', '.' or '-', starting"
                         + " with a letter or digit, was '" + model + "'");
@@ -226,8 +227,8 @@ public final class GovernanceHandler {
 
     /** A bundle's config.json becomes the model's configuration if the model has none yet. */
     private String adoptConfig(String model, String config) {
-        Path dir = repository.lifecycle() == null ? null : artifactsRoot().resolve(model);
-        if (dir == null || Files.exists(dir.resolve(ModelConfigParser.JSON_FILE))
+        Path dir = artifactsRoot().resolve(model);
+        if (Files.exists(dir.resolve(ModelConfigParser.JSON_FILE))
                 || Files.exists(dir.resolve(ModelConfigParser.PBTXT_FILE))) {
             return "kept the model's existing configuration; the bundle's config.json stays in the version directory";
         }
@@ -350,7 +351,7 @@ public final class GovernanceHandler {
             String version = ctx.queryParams().get("version");
             String actor = ctx.queryParams().get("actor");
             if (model != null && version != null) {
-                q = q.version(model, DeploymentsHandler.positiveVersion(version));
+                q = q.version(model, Paths.requiredVersion(version));
             } else if (model != null) {
                 q = q.model(model);
             } else if (version != null) {
@@ -501,7 +502,7 @@ public final class GovernanceHandler {
 
     private VersionRecord record(RoutingContext ctx) {
         String model = ctx.pathParam("model");
-        long version = DeploymentsHandler.positiveVersion(ctx.pathParam("version"));
+        long version = Paths.requiredVersion(ctx.pathParam("version"));
         return governance.version(model, version).orElseThrow(() -> GantryException.notFound("model '" + model
                 + "' has no catalogued version " + version));
     }
