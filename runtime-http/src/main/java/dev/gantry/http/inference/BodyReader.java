@@ -52,6 +52,7 @@ public final class BodyReader {
 
     private static Future<Buffer> readBody(HttpServerRequest request, long maxBytes) {
         String declared = request.getHeader("Content-Length");
+        int initialCapacity = 1024;
         if (declared != null) {
             long n;
             try {
@@ -60,13 +61,17 @@ public final class BodyReader {
                 return Future.failedFuture(GantryException.invalid("Content-Length '" + declared
                         + "' is not a number"));
             }
+            if (n < 0) {
+                return Future.failedFuture(GantryException.invalid("Content-Length " + n + " is negative"));
+            }
             if (n > maxBytes) {
                 request.response().putHeader("Connection", "close");
                 return Future.failedFuture(tooLarge(n, maxBytes));
             }
+            initialCapacity = (int) n;
         }
         Promise<Buffer> promise = Promise.promise();
-        Buffer body = Buffer.buffer(declared != null ? (int) Math.min(Long.parseLong(declared.trim()), maxBytes) : 1024);
+        Buffer body = Buffer.buffer(initialCapacity);
         request.handler(chunk -> {
             if (promise.future().isComplete()) {
                 return;
