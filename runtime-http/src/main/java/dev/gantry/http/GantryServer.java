@@ -22,7 +22,7 @@ import dev.gantry.store.artifact.ArtifactLimits;
 import dev.gantry.store.artifact.ArtifactStore;
 import dev.gantry.store.catalog.CatalogStore;
 import dev.gantry.store.catalog.DeploymentArchive;
-import dev.gantry.store.catalog.VersionStage;
+import dev.gantry.store.catalog.ReleaseStage;
 import dev.gantry.store.repository.ModelEntry;
 import dev.gantry.store.repository.ModelVersionEntry;
 import java.nio.file.Path;
@@ -364,7 +364,7 @@ public final class GantryServer {
     private Map<String, String> servedBy(ModelId id) {
         lastServed.put(id, Instant.now());
         return governance.trafficGate().status(id.name(), id.version())
-                .filter(s -> s.stage() == VersionStage.DEPRECATED)
+                .filter(s -> s.stage() == ReleaseStage.DEPRECATED)
                 .map(s -> {
                     Map<String, String> h = new java.util.LinkedHashMap<>();
                     h.put("Deprecation", "@" + s.since().getEpochSecond());

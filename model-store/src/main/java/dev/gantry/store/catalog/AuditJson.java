@@ -57,7 +57,7 @@ public final class AuditJson {
     }
 
     /** The lifecycle state of a version, as audited, followed by {@code extra} names and values. */
-    public static String of(VersionRecord r, Object... extra) {
+    public static String of(ReleaseRecord r, Object... extra) {
         Object[] base = {"stage", r.stage(), "digest", r.digest(), "reason", r.reason(),
                 "approval_requested_by", r.approvalRequestedBy(), "sunset", r.sunset().map(Instant::toString),
                 "successor", r.successor(), "suspended_from", r.suspendedFrom()};

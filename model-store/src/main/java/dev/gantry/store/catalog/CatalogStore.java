@@ -36,13 +36,13 @@ public interface CatalogStore extends AutoCloseable {
 
     /** The reads, inside and outside a transaction. */
     interface Reads {
-        Optional<VersionRecord> version(String model, long version);
+        Optional<ReleaseRecord> version(String model, long version);
 
         /** The model's versions, lowest first. */
-        List<VersionRecord> versions(String model);
+        List<ReleaseRecord> versions(String model);
 
         /** Every version of every model, by model then version. */
-        List<VersionRecord> versions();
+        List<ReleaseRecord> versions();
 
         Optional<ModelCard> card(String model, long version);
 
@@ -53,10 +53,10 @@ public interface CatalogStore extends AutoCloseable {
     /** The writes of one transaction, and its audit entries. */
     interface Tx extends Reads {
         /** @throws CatalogStoreException when the version already exists */
-        void insertVersion(VersionRecord record);
+        void insertVersion(ReleaseRecord record);
 
         /** @throws CatalogStoreException when the version does not exist */
-        void updateVersion(VersionRecord record);
+        void updateVersion(ReleaseRecord record);
 
         /** Creates or replaces the version's card. */
         void putCard(String model, long version, ModelCard card);
@@ -76,15 +76,15 @@ public interface CatalogStore extends AutoCloseable {
 
     Reads reads();
 
-    default Optional<VersionRecord> version(String model, long version) {
+    default Optional<ReleaseRecord> version(String model, long version) {
         return reads().version(model, version);
     }
 
-    default List<VersionRecord> versions(String model) {
+    default List<ReleaseRecord> versions(String model) {
         return reads().versions(model);
     }
 
-    default List<VersionRecord> versions() {
+    default List<ReleaseRecord> versions() {
         return reads().versions();
     }
 
@@ -97,14 +97,14 @@ public interface CatalogStore extends AutoCloseable {
     }
 
     /** Writes without an audit entry; for imports and tests. State changes go through a transaction. */
-    default void insertVersion(VersionRecord record) {
+    default void insertVersion(ReleaseRecord record) {
         transaction(tx -> {
             tx.insertVersion(record);
             return null;
         });
     }
 
-    default void updateVersion(VersionRecord record) {
+    default void updateVersion(ReleaseRecord record) {
         transaction(tx -> {
             tx.updateVersion(record);
             return null;

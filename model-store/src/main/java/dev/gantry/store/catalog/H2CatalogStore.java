@@ -132,17 +132,17 @@ final class H2CatalogStore implements CatalogStore {
 
     private final class PooledReads implements Reads {
         @Override
-        public Optional<VersionRecord> version(String model, long version) {
+        public Optional<ReleaseRecord> version(String model, long version) {
             return read(c -> new JdbcCatalog(c, clock).version(model, version));
         }
 
         @Override
-        public List<VersionRecord> versions(String model) {
+        public List<ReleaseRecord> versions(String model) {
             return read(c -> new JdbcCatalog(c, clock).versions(model));
         }
 
         @Override
-        public List<VersionRecord> versions() {
+        public List<ReleaseRecord> versions() {
             return read(c -> new JdbcCatalog(c, clock).versions());
         }
 

@@ -29,20 +29,20 @@ final class JdbcCatalog implements CatalogStore.Tx {
     }
 
     @Override
-    public Optional<VersionRecord> version(String model, long version) {
-        List<VersionRecord> r = queryVersions("SELECT " + VERSION_COLUMNS
+    public Optional<ReleaseRecord> version(String model, long version) {
+        List<ReleaseRecord> r = queryVersions("SELECT " + VERSION_COLUMNS
                 + " FROM model_version WHERE model = ? AND version = ?", model, version);
         return r.stream().findFirst();
     }
 
     @Override
-    public List<VersionRecord> versions(String model) {
+    public List<ReleaseRecord> versions(String model) {
         return queryVersions("SELECT " + VERSION_COLUMNS + " FROM model_version WHERE model = ? ORDER BY version",
                 model);
     }
 
     @Override
-    public List<VersionRecord> versions() {
+    public List<ReleaseRecord> versions() {
         return queryVersions("SELECT " + VERSION_COLUMNS + " FROM model_version ORDER BY model, version");
     }
 
@@ -90,7 +90,7 @@ final class JdbcCatalog implements CatalogStore.Tx {
     }
 
     @Override
-    public void insertVersion(VersionRecord r) {
+    public void insertVersion(ReleaseRecord r) {
         if (version(r.model(), r.version()).isPresent()) {
             throw new CatalogStoreException("version " + r.version() + " of model '" + r.model()
                     + "' is already in the catalogue");
@@ -112,7 +112,7 @@ final class JdbcCatalog implements CatalogStore.Tx {
     }
 
     @Override
-    public void updateVersion(VersionRecord r) {
+    public void updateVersion(ReleaseRecord r) {
         String sql = "UPDATE model_version SET reason = ?, approval_requested_by = ?, sunset = ?, successor = ?, "
                 + "suspended_from = ?, updated_at = ?, stage = ? WHERE model = ? AND version = ?";
         try (PreparedStatement p = c.prepareStatement(sql)) {
@@ -130,7 +130,7 @@ final class JdbcCatalog implements CatalogStore.Tx {
     }
 
     /** reason, approval_requested_by, sunset, successor, suspended_from, updated_at from {@code i}. */
-    private static void setVersionState(PreparedStatement p, int i, VersionRecord r) throws SQLException {
+    private static void setVersionState(PreparedStatement p, int i, ReleaseRecord r) throws SQLException {
         p.setString(i, r.reason().orElse(null));
         p.setString(i + 1, r.approvalRequestedBy().orElse(null));
         p.setObject(i + 2, r.sunset().map(JdbcCatalog::ts).orElse(null), Types.TIMESTAMP_WITH_TIMEZONE);
@@ -321,21 +321,21 @@ final class JdbcCatalog implements CatalogStore.Tx {
                 rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10));
     }
 
-    private List<VersionRecord> queryVersions(String sql, Object... args) {
+    private List<ReleaseRecord> queryVersions(String sql, Object... args) {
         try (PreparedStatement p = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) {
                 p.setObject(i + 1, args[i]);
             }
-            List<VersionRecord> out = new ArrayList<>();
+            List<ReleaseRecord> out = new ArrayList<>();
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     long successor = rs.getLong(11);
                     Optional<Long> succ = rs.wasNull() ? Optional.empty() : Optional.of(successor);
-                    out.add(new VersionRecord(rs.getString(1), rs.getLong(2), VersionStage.valueOf(rs.getString(3)),
+                    out.add(new ReleaseRecord(rs.getString(1), rs.getLong(2), ReleaseStage.valueOf(rs.getString(3)),
                             rs.getString(4), rs.getLong(5), rs.getString(6), instant(rs, 7),
                             Optional.ofNullable(rs.getString(8)), Optional.ofNullable(rs.getString(9)),
                             Optional.ofNullable(rs.getObject(10, OffsetDateTime.class)).map(OffsetDateTime::toInstant),
-                            succ, Optional.ofNullable(rs.getString(12)).map(VersionStage::valueOf), instant(rs, 13)));
+                            succ, Optional.ofNullable(rs.getString(12)).map(ReleaseStage::valueOf), instant(rs, 13)));
                 }
             }
             return out;

@@ -24,8 +24,8 @@ class CatalogStoreTest {
 
     private final CatalogFixtures.MutableClock clock = new CatalogFixtures.MutableClock(T0);
 
-    private static VersionRecord v(String model, long version) {
-        return VersionRecord.registered(model, version, digest('a'), 1234, "uploader", T0);
+    private static ReleaseRecord v(String model, long version) {
+        return ReleaseRecord.registered(model, version, digest('a'), 1234, "uploader", T0);
     }
 
     private static AuditEntry auditChange(CatalogStore store, String actor, String target) {
@@ -76,14 +76,14 @@ class CatalogStoreTest {
 
     @Test
     void version_roundTripsEveryField() {
-        VersionRecord r = new VersionRecord("m", 3, VersionStage.SUSPENDED, digest('b'), 99, "up",
+        ReleaseRecord r = new ReleaseRecord("m", 3, ReleaseStage.SUSPENDED, digest('b'), 99, "up",
                 Instant.parse("2025-01-01T00:00:00.123456789Z"), Optional.of("why"), Optional.of("req"),
-                Optional.of(T0.plusSeconds(60)), Optional.of(4L), Optional.of(VersionStage.DEPRECATED),
+                Optional.of(T0.plusSeconds(60)), Optional.of(4L), Optional.of(ReleaseStage.DEPRECATED),
                 T0.plusNanos(5));
         try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
             store.insertVersion(r);
             assertEquals(Optional.of(r), store.version("m", 3));
-            VersionRecord back = r.toBuilder().stage(VersionStage.DEPRECATED).suspendedFrom(Optional.empty())
+            ReleaseRecord back = r.toBuilder().stage(ReleaseStage.DEPRECATED).suspendedFrom(Optional.empty())
                     .successor(Optional.empty()).reason(Optional.empty()).build();
             store.updateVersion(back);
             assertEquals(Optional.of(back), store.version("m", 3));
@@ -96,8 +96,8 @@ class CatalogStoreTest {
             store.insertVersion(v("b", 1));
             store.insertVersion(v("a", 2));
             store.insertVersion(v("a", 1));
-            assertEquals(List.of(1L, 2L), store.versions("a").stream().map(VersionRecord::version).toList());
-            assertEquals(List.of("a/1", "a/2", "b/1"), store.versions().stream().map(VersionRecord::target).toList());
+            assertEquals(List.of(1L, 2L), store.versions("a").stream().map(ReleaseRecord::version).toList());
+            assertEquals(List.of("a/1", "a/2", "b/1"), store.versions().stream().map(ReleaseRecord::target).toList());
             assertEquals(Optional.empty(), store.version("a", 9));
         }
     }

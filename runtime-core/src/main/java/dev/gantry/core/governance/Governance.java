@@ -6,8 +6,8 @@ import dev.gantry.store.catalog.Approval;
 import dev.gantry.store.catalog.AuditJson;
 import dev.gantry.store.catalog.CatalogStore;
 import dev.gantry.store.catalog.ModelCard;
-import dev.gantry.store.catalog.VersionRecord;
-import dev.gantry.store.catalog.VersionStage;
+import dev.gantry.store.catalog.ReleaseRecord;
+import dev.gantry.store.catalog.ReleaseStage;
 import dev.gantry.store.deployment.Route;
 import dev.gantry.store.deployment.ShadowRoute;
 import dev.gantry.store.deployment.TrafficPolicy;
@@ -51,7 +51,7 @@ public final class Governance {
     private final CatalogStore store;
     private final CardPolicy policy;
     private final Clock clock;
-    private final AtomicReference<Map<Key, VersionStatus>> statuses;
+    private final AtomicReference<Map<Key, ReleaseStatus>> statuses;
     private final Gate gate = new Gate();
 
     private record Key(String model, long version) {
@@ -61,9 +61,9 @@ public final class Governance {
         this.store = store;
         this.policy = policy;
         this.clock = clock;
-        Map<Key, VersionStatus> all = new HashMap<>();
-        for (VersionRecord r : store.versions()) {
-            all.put(new Key(r.model(), r.version()), VersionStatus.of(r));
+        Map<Key, ReleaseStatus> all = new HashMap<>();
+        for (ReleaseRecord r : store.versions()) {
+            all.put(new Key(r.model(), r.version()), ReleaseStatus.of(r));
         }
         this.statuses = new AtomicReference<>(Map.copyOf(all));
     }
@@ -83,7 +83,7 @@ public final class Governance {
         return policy;
     }
 
-    public Optional<VersionRecord> version(String model, long version) {
+    public Optional<ReleaseRecord> version(String model, long version) {
         return store.version(model, version);
     }
 
@@ -93,15 +93,15 @@ public final class Governance {
      *
      * @throws GantryException ALREADY_EXISTS when the version is registered with another digest
      */
-    public synchronized VersionRecord register(String model, long version, String digest, long sizeBytes,
+    public synchronized ReleaseRecord register(String model, long version, String digest, long sizeBytes,
                                                String actor, String role) {
         String d = digest(digest);
-        VersionRecord created = store.transaction(tx -> {
-            Optional<VersionRecord> existing = tx.version(model, version);
+        ReleaseRecord created = store.transaction(tx -> {
+            Optional<ReleaseRecord> existing = tx.version(model, version);
             if (existing.isPresent()) {
                 return sameDigest(existing.get(), d);
             }
-            VersionRecord r = registered(model, version, d, sizeBytes, actor);
+            ReleaseRecord r = registered(model, version, d, sizeBytes, actor);
             tx.insertVersion(r);
             tx.audit(actor, role, "version.register", r.target(), "", AuditJson.of(r, "size_bytes", sizeBytes));
             return r;
@@ -117,11 +117,11 @@ public final class Governance {
      *
      * @throws GantryException FAILED_PRECONDITION when the catalogued digest differs from the one on disk
      */
-    public synchronized VersionRecord registerExisting(String model, long version, String digest, long sizeBytes,
+    public synchronized ReleaseRecord registerExisting(String model, long version, String digest, long sizeBytes,
                                                        String actor) {
         String d = digest(digest);
-        VersionRecord r = store.transaction(tx -> {
-            Optional<VersionRecord> existing = tx.version(model, version);
+        ReleaseRecord r = store.transaction(tx -> {
+            Optional<ReleaseRecord> existing = tx.version(model, version);
             if (existing.isPresent()) {
                 if (!existing.get().digest().equals(d)) {
                     throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + version + " of model '"
@@ -130,8 +130,8 @@ public final class Governance {
                 }
                 return existing.get();
             }
-            VersionRecord created = registered(model, version, d, sizeBytes, actor).toBuilder()
-                    .stage(VersionStage.APPROVED).reason(Optional.of(PRESENT_AT_START)).build();
+            ReleaseRecord created = registered(model, version, d, sizeBytes, actor).toBuilder()
+                    .stage(ReleaseStage.APPROVED).reason(Optional.of(PRESENT_AT_START)).build();
             tx.insertVersion(created);
             tx.audit(actor, SYSTEM, "version.register_existing", created.target(), "", AuditJson.of(created));
             return created;
@@ -146,7 +146,7 @@ public final class Governance {
      * @throws GantryException NOT_FOUND for an uncatalogued version, FAILED_PRECONDITION on a mismatch
      */
     public void checkDigest(String model, long version, String digest) {
-        VersionRecord r = require(store.version(model, version), model, version);
+        ReleaseRecord r = require(store.version(model, version), model, version);
         String d = digest(digest);
         if (!r.digest().equals(d)) {
             throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + version + " of model '" + model
@@ -156,35 +156,35 @@ public final class Governance {
     }
 
     /** REGISTERED -> VALIDATING. */
-    public VersionRecord validationStarted(String model, long version, String actor, String role) {
+    public ReleaseRecord validationStarted(String model, long version, String actor, String role) {
         return transition(model, version, actor, role, "version.validation_start", (ctx, r) -> {
-            requireStage(r, "start validating", VersionStage.REGISTERED);
-            return r.toBuilder().stage(VersionStage.VALIDATING).reason(Optional.empty());
+            requireStage(r, "start validating", ReleaseStage.REGISTERED);
+            return r.toBuilder().stage(ReleaseStage.VALIDATING).reason(Optional.empty());
         });
     }
 
     /** VALIDATING -> VALIDATED. */
-    public VersionRecord validationSucceeded(String model, long version, String actor, String role) {
+    public ReleaseRecord validationSucceeded(String model, long version, String actor, String role) {
         return transition(model, version, actor, role, "version.validated", (ctx, r) -> {
-            requireStage(r, "mark validated", VersionStage.VALIDATING);
-            return r.toBuilder().stage(VersionStage.VALIDATED).reason(Optional.empty());
+            requireStage(r, "mark validated", ReleaseStage.VALIDATING);
+            return r.toBuilder().stage(ReleaseStage.VALIDATED).reason(Optional.empty());
         });
     }
 
     /** REGISTERED or VALIDATING -> FAILED, for good: a failed version never takes traffic. */
-    public VersionRecord validationFailed(String model, long version, String reason, String actor, String role) {
+    public ReleaseRecord validationFailed(String model, long version, String reason, String actor, String role) {
         return transition(model, version, actor, role, "version.validation_failed", (ctx, r) -> {
-            requireStage(r, "fail validation of", VersionStage.REGISTERED, VersionStage.VALIDATING);
-            return r.toBuilder().stage(VersionStage.FAILED).reason(Optional.of(nonBlank(reason, "validation failed")));
+            requireStage(r, "fail validation of", ReleaseStage.REGISTERED, ReleaseStage.VALIDATING);
+            return r.toBuilder().stage(ReleaseStage.FAILED).reason(Optional.of(nonBlank(reason, "validation failed")));
         });
     }
 
     /** VALIDATED -> PENDING_APPROVAL; {@code actor} becomes the requester, who may not approve it. */
-    public VersionRecord requestApproval(String model, long version, String actor, String role, String reason) {
+    public ReleaseRecord requestApproval(String model, long version, String actor, String role, String reason) {
         return transition(model, version, actor, role, "approval.request", (ctx, r) -> {
-            requireStage(r, "request approval of", VersionStage.VALIDATED);
+            requireStage(r, "request approval of", ReleaseStage.VALIDATED);
             ctx.note = reason;
-            return r.toBuilder().stage(VersionStage.PENDING_APPROVAL).approvalRequestedBy(Optional.of(actor));
+            return r.toBuilder().stage(ReleaseStage.PENDING_APPROVAL).approvalRequestedBy(Optional.of(actor));
         });
     }
 
@@ -196,9 +196,9 @@ public final class Governance {
      * @throws GantryException FORBIDDEN when the approver uploaded the version, requested the approval, or
      *     already approved it; FAILED_PRECONDITION when a required card field is empty or the stage is wrong
      */
-    public VersionRecord approve(String model, long version, String approver, String role, String reason) {
+    public ReleaseRecord approve(String model, long version, String approver, String role, String reason) {
         return transition(model, version, approver, role, "approval.approve", (ctx, r) -> {
-            requireStage(r, "approve", VersionStage.PENDING_APPROVAL);
+            requireStage(r, "approve", ReleaseStage.PENDING_APPROVAL);
             if (r.uploadedBy().equals(approver)) {
                 throw new GantryException(ErrorCode.FORBIDDEN, "approval refused: the approver '" + approver
                         + "' uploaded this version (separation of duties)");
@@ -228,18 +228,18 @@ public final class Governance {
             if (have < needed) {
                 return r.toBuilder();
             }
-            return r.toBuilder().stage(VersionStage.APPROVED).reason(Optional.empty());
+            return r.toBuilder().stage(ReleaseStage.APPROVED).reason(Optional.empty());
         });
     }
 
     /** PENDING_APPROVAL -> REJECTED, for good. */
-    public VersionRecord reject(String model, long version, String approver, String role, String reason) {
+    public ReleaseRecord reject(String model, long version, String approver, String role, String reason) {
         return transition(model, version, approver, role, "approval.reject", (ctx, r) -> {
-            requireStage(r, "reject", VersionStage.PENDING_APPROVAL);
+            requireStage(r, "reject", ReleaseStage.PENDING_APPROVAL);
             ModelCard card = ctx.tx.card(model, version).orElse(ModelCard.EMPTY);
             ctx.tx.addApproval(new Approval(model, version, approver, role, clock.instant(), r.digest(),
                     policy.requiredFieldsHash(card), Approval.Decision.REJECT, nonBlank(reason, ""), false));
-            return r.toBuilder().stage(VersionStage.REJECTED).reason(Optional.of(nonBlank(reason, "rejected")));
+            return r.toBuilder().stage(ReleaseStage.REJECTED).reason(Optional.of(nonBlank(reason, "rejected")));
         });
     }
 
@@ -250,12 +250,12 @@ public final class Governance {
      * @throws GantryException FAILED_PRECONDITION when the sunset is in the past or the successor is not an
      *     APPROVED version of the same model
      */
-    public VersionRecord deprecate(String model, long version, String actor, String role, Instant sunset,
+    public ReleaseRecord deprecate(String model, long version, String actor, String role, Instant sunset,
                                    Optional<Long> successor, String reason) {
         Objects.requireNonNull(sunset, "sunset");
         Objects.requireNonNull(successor, "successor");
         return transition(model, version, actor, role, "version.deprecate", (ctx, r) -> {
-            requireStage(r, "deprecate", VersionStage.APPROVED, VersionStage.DEPRECATED);
+            requireStage(r, "deprecate", ReleaseStage.APPROVED, ReleaseStage.DEPRECATED);
             if (sunset.isBefore(clock.instant())) {
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, "sunset " + sunset + " of version " + version
                         + " of model '" + model + "' is in the past (now " + clock.instant() + ")");
@@ -265,26 +265,26 @@ public final class Governance {
                 if (s == version) {
                     throw new GantryException(ErrorCode.INVALID_ARG, "version " + version + " cannot succeed itself");
                 }
-                VersionRecord next = ctx.tx.version(model, s).orElseThrow(() -> GantryException.notFound(
+                ReleaseRecord next = ctx.tx.version(model, s).orElseThrow(() -> GantryException.notFound(
                         "successor version " + s + " of model '" + model + "' is not in the catalogue"));
-                if (next.stage() != VersionStage.APPROVED) {
+                if (next.stage() != ReleaseStage.APPROVED) {
                     throw new GantryException(ErrorCode.FAILED_PRECONDITION, "successor version " + s + " of model '"
                             + model + "' is " + next.stage() + "; a successor must be APPROVED");
                 }
             }
             ctx.note = reason;
-            return r.toBuilder().stage(VersionStage.DEPRECATED).sunset(Optional.of(sunset)).successor(successor);
+            return r.toBuilder().stage(ReleaseStage.DEPRECATED).sunset(Optional.of(sunset)).successor(successor);
         });
     }
 
     /** The kill switch: a VALIDATED, PENDING_APPROVAL, APPROVED or DEPRECATED version takes no traffic at all. */
-    public VersionRecord suspend(String model, long version, String actor, String role, String reason) {
+    public ReleaseRecord suspend(String model, long version, String actor, String role, String reason) {
         return transition(model, version, actor, role, "version.suspend", (ctx, r) -> {
             if (!r.stage().isSuspendable()) {
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, "cannot suspend version " + version
                         + " of model '" + model + "': it is " + r.stage() + " and takes no traffic to stop");
             }
-            return r.toBuilder().stage(VersionStage.SUSPENDED).suspendedFrom(Optional.of(r.stage()))
+            return r.toBuilder().stage(ReleaseStage.SUSPENDED).suspendedFrom(Optional.of(r.stage()))
                     .reason(Optional.of("suspended: " + nonBlank(reason, "no reason given")));
         });
     }
@@ -294,13 +294,13 @@ public final class Governance {
      *
      * @throws GantryException FORBIDDEN unless {@code role} is admin
      */
-    public VersionRecord resume(String model, long version, String actor, String role, String reason) {
+    public ReleaseRecord resume(String model, long version, String actor, String role, String reason) {
         return transition(model, version, actor, role, "version.resume", (ctx, r) -> {
             if (!ADMIN_ROLE.equals(role)) {
                 throw new GantryException(ErrorCode.FORBIDDEN, "only an admin may resume a suspended version; '"
                         + actor + "' acted as " + role);
             }
-            requireStage(r, "resume", VersionStage.SUSPENDED);
+            requireStage(r, "resume", ReleaseStage.SUSPENDED);
             ctx.note = reason;
             return r.toBuilder().stage(r.suspendedFrom().orElseThrow()).suspendedFrom(Optional.empty())
                     .reason(Optional.empty());
@@ -312,7 +312,7 @@ public final class Governance {
      * approved, partly approved or deprecated version goes back to VALIDATED with reason
      * "approval voided: required card fields changed: [...]" (a suspended one will resume to VALIDATED).
      */
-    public VersionRecord patchCard(String model, long version, ModelCard newCard, String actor, String role) {
+    public ReleaseRecord patchCard(String model, long version, ModelCard newCard, String actor, String role) {
         Objects.requireNonNull(newCard, "newCard");
         return transition(model, version, actor, role, "card.update", (ctx, r) -> {
             ModelCard old = ctx.tx.card(model, version).orElse(ModelCard.EMPTY);
@@ -322,7 +322,7 @@ public final class Governance {
             String newHash = policy.requiredFieldsHash(newCard);
             ctx.before = new Object[] {"card_hash", oldHash};
             ctx.extra = new Object[] {"card_hash", newHash, "changed", changed};
-            VersionRecord.Builder b = r.toBuilder();
+            ReleaseRecord.Builder b = r.toBuilder();
             if (oldHash.equals(newHash)) {
                 return b;
             }
@@ -332,27 +332,27 @@ public final class Governance {
                 return b;
             }
             ctx.tx.voidApprovals(model, version);
-            VersionStage effective = r.suspendedFrom().orElse(r.stage());
-            if (effective != VersionStage.APPROVED && effective != VersionStage.PENDING_APPROVAL
-                    && effective != VersionStage.DEPRECATED) {
+            ReleaseStage effective = r.suspendedFrom().orElse(r.stage());
+            if (effective != ReleaseStage.APPROVED && effective != ReleaseStage.PENDING_APPROVAL
+                    && effective != ReleaseStage.DEPRECATED) {
                 return b;
             }
             Optional<String> why = Optional.of("approval voided: required card fields changed: " + changed);
             b.reason(why).approvalRequestedBy(Optional.empty()).sunset(Optional.empty()).successor(Optional.empty());
-            if (r.stage() == VersionStage.SUSPENDED) {
-                return b.suspendedFrom(Optional.of(VersionStage.VALIDATED));
+            if (r.stage() == ReleaseStage.SUSPENDED) {
+                return b.suspendedFrom(Optional.of(ReleaseStage.VALIDATED));
             }
-            return b.stage(VersionStage.VALIDATED);
+            return b.stage(ReleaseStage.VALIDATED);
         });
     }
 
     /** Every DEPRECATED version whose sunset is at or before {@code now} becomes RETIRED, audited as system. */
     public synchronized List<Retirement> retireDue(Instant now) {
-        List<VersionRecord> retired = store.transaction(tx -> {
-            List<VersionRecord> out = new ArrayList<>();
-            for (VersionRecord r : tx.versions()) {
-                if (r.stage() == VersionStage.DEPRECATED && !now.isBefore(r.sunset().orElseThrow())) {
-                    VersionRecord after = r.toBuilder().stage(VersionStage.RETIRED).updatedAt(clock.instant())
+        List<ReleaseRecord> retired = store.transaction(tx -> {
+            List<ReleaseRecord> out = new ArrayList<>();
+            for (ReleaseRecord r : tx.versions()) {
+                if (r.stage() == ReleaseStage.DEPRECATED && !now.isBefore(r.sunset().orElseThrow())) {
+                    ReleaseRecord after = r.toBuilder().stage(ReleaseStage.RETIRED).updatedAt(clock.instant())
                             .reason(Optional.of("sunset " + r.sunset().get() + " reached")).build();
                     tx.updateVersion(after);
                     tx.audit(SYSTEM, SYSTEM, "version.retire", r.target(), AuditJson.of(r), AuditJson.of(after));
@@ -391,16 +391,16 @@ public final class Governance {
 
     @FunctionalInterface
     private interface Step {
-        VersionRecord.Builder apply(Ctx ctx, VersionRecord current);
+        ReleaseRecord.Builder apply(Ctx ctx, ReleaseRecord current);
     }
 
-    private synchronized VersionRecord transition(String model, long version, String actor, String role,
+    private synchronized ReleaseRecord transition(String model, long version, String actor, String role,
                                                   String action, Step step) {
         requireActor(actor);
-        VersionRecord after = store.transaction(tx -> {
-            VersionRecord before = require(tx.version(model, version), model, version);
+        ReleaseRecord after = store.transaction(tx -> {
+            ReleaseRecord before = require(tx.version(model, version), model, version);
             Ctx ctx = new Ctx(tx);
-            VersionRecord next = step.apply(ctx, before).updatedAt(clock.instant()).build();
+            ReleaseRecord next = step.apply(ctx, before).updatedAt(clock.instant()).build();
             tx.updateVersion(next);
             Object[] extra = ctx.note == null || ctx.note.isBlank() ? ctx.extra
                     : concat(ctx.extra, new Object[] {"note", ctx.note});
@@ -412,10 +412,10 @@ public final class Governance {
         return after;
     }
 
-    private void publish(VersionRecord r) {
+    private void publish(ReleaseRecord r) {
         statuses.updateAndGet(m -> {
-            Map<Key, VersionStatus> next = new HashMap<>(m);
-            next.put(new Key(r.model(), r.version()), VersionStatus.of(r));
+            Map<Key, ReleaseStatus> next = new HashMap<>(m);
+            next.put(new Key(r.model(), r.version()), ReleaseStatus.of(r));
             return Map.copyOf(next);
         });
     }
@@ -431,16 +431,16 @@ public final class Governance {
         return List.copyOf(out);
     }
 
-    private VersionRecord registered(String model, long version, String digest, long sizeBytes, String actor) {
+    private ReleaseRecord registered(String model, long version, String digest, long sizeBytes, String actor) {
         requireActor(actor);
         try {
-            return VersionRecord.registered(model, version, digest, sizeBytes, actor, clock.instant());
+            return ReleaseRecord.registered(model, version, digest, sizeBytes, actor, clock.instant());
         } catch (IllegalArgumentException e) {
             throw GantryException.invalid(e.getMessage());
         }
     }
 
-    private static VersionRecord sameDigest(VersionRecord existing, String digest) {
+    private static ReleaseRecord sameDigest(ReleaseRecord existing, String digest) {
         if (!existing.digest().equals(digest)) {
             throw new GantryException(ErrorCode.ALREADY_EXISTS, "version " + existing.version() + " of model '"
                     + existing.model() + "' is already registered with digest " + existing.digest()
@@ -451,18 +451,18 @@ public final class Governance {
 
     private static String digest(String digest) {
         try {
-            return VersionRecord.normalizeDigest(digest);
+            return ReleaseRecord.normalizeDigest(digest);
         } catch (IllegalArgumentException e) {
             throw GantryException.invalid(e.getMessage());
         }
     }
 
-    private static VersionRecord require(Optional<VersionRecord> r, String model, long version) {
+    private static ReleaseRecord require(Optional<ReleaseRecord> r, String model, long version) {
         return r.orElseThrow(() -> GantryException.notFound("version " + version + " of model '" + model
                 + "' is not in the catalogue"));
     }
 
-    private static void requireStage(VersionRecord r, String what, VersionStage... allowed) {
+    private static void requireStage(ReleaseRecord r, String what, ReleaseStage... allowed) {
         if (Arrays.asList(allowed).contains(r.stage())) {
             return;
         }
@@ -513,12 +513,12 @@ public final class Governance {
 
         @Override
         public void checkPinned(String model, long version, Instant now) {
-            Optional<VersionStatus> s = status(model, version);
+            Optional<ReleaseStatus> s = status(model, version);
             if (s.isEmpty()) {
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + version + " of model '" + model
                         + "' is not in the catalogue and takes no traffic");
             }
-            VersionStatus st = s.get();
+            ReleaseStatus st = s.get();
             if (st.isGone(now)) {
                 throw new GantryException(ErrorCode.GONE, "version " + version + " of model '" + model
                         + "' is retired" + st.successor().map(x -> "; use version " + x).orElse(""));
@@ -529,21 +529,21 @@ public final class Governance {
         }
 
         @Override
-        public Optional<VersionStatus> status(String model, long version) {
+        public Optional<ReleaseStatus> status(String model, long version) {
             return Optional.ofNullable(statuses.get().get(new Key(model, version)));
         }
 
         private Optional<String> refusal(String model, long version, Instant now, boolean primary, String how) {
-            Optional<VersionStatus> s = status(model, version);
+            Optional<ReleaseStatus> s = status(model, version);
             String v = "version " + version + " of model '" + model + "'";
             if (s.isEmpty()) {
                 return Optional.of(v + " is not in the catalogue; register it before routing to it");
             }
-            VersionStatus st = s.get();
+            ReleaseStatus st = s.get();
             if (primary ? st.mayTakePrimary(now) : st.mayTakeShadow(now)) {
                 return Optional.empty();
             }
-            if (st.stage() == VersionStage.DEPRECATED && st.isGone(now)) {
+            if (st.stage() == ReleaseStage.DEPRECATED && st.isGone(now)) {
                 return Optional.of(v + " is " + st.stage() + " and past its sunset " + st.sunset().orElseThrow()
                         + st.successor().map(x -> "; its successor is version " + x).orElse("")
                         + "; it can never take traffic again (" + how + ")");
@@ -555,7 +555,7 @@ public final class Governance {
             return Optional.of(neverMessage(st) + " (" + how + ")");
         }
 
-        private String neverMessage(VersionStatus st) {
+        private String neverMessage(ReleaseStatus st) {
             String v = "version " + st.version() + " of model '" + st.model() + "'";
             return switch (st.stage()) {
                 case FAILED, REJECTED -> v + " is " + st.stage() + " and can never take traffic";

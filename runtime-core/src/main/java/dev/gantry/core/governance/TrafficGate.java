@@ -23,7 +23,7 @@ public interface TrafficGate {
     void checkPinned(String model, long version, Instant now);
 
     /** The version's release state, empty when the gate does not know it. */
-    Optional<VersionStatus> status(String model, long version);
+    Optional<ReleaseStatus> status(String model, long version);
 
     /** A gate that lets everything through and knows no statuses: serving without governance. */
     static TrafficGate allowAll() {
@@ -43,7 +43,7 @@ public interface TrafficGate {
         }
 
         @Override
-        public Optional<VersionStatus> status(String model, long version) {
+        public Optional<ReleaseStatus> status(String model, long version) {
             return Optional.empty();
         }
     }

@@ -161,7 +161,7 @@ public final class DeploymentManager {
             checkReady(model, policy);
             Deployment.Transition t = d.change(policy, expectedRevision, actor, reason, Optional.empty());
             log.info("model '{}': revision {} by {}: {}", model, t.revision().revision(), actor, policy);
-            retire(model, t);
+            drainUnrouted(model, t);
             return t.revision();
         }
     }
@@ -202,7 +202,7 @@ public final class DeploymentManager {
                         "rollback to revision " + target.revision(), Optional.of(from));
                 log.info("model '{}': revision {} by {}: rollback from {} to {}", model, t.revision().revision(),
                         actor, from, target.revision());
-                retire(model, t);
+                drainUnrouted(model, t);
                 return new RollbackResult(from, target.revision(), t.revision().revision(), target.policy());
             }
         });
@@ -342,7 +342,7 @@ public final class DeploymentManager {
     }
 
     /** Unloads what was routed or standby before the change and is neither now. Called holding the lock. */
-    private void retire(String model, Deployment.Transition t) {
+    private void drainUnrouted(String model, Deployment.Transition t) {
         Set<Long> keep = new LinkedHashSet<>(t.after().policy().routedVersions());
         keep.addAll(t.after().standby());
         Set<Long> had = new LinkedHashSet<>(t.before().policy().routedVersions());

@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Runs one model instance on a set of input tensors. Called from one scheduler thread at a time per
- * instance; implementations need not be thread-safe.
+ * Runs one loaded model version on a set of input tensors. One executor serves every instance of its version:
+ * the scheduler's {@code instance_group.count} threads call {@link #run} concurrently, so implementations must be
+ * thread-safe (ONNX Runtime sessions allow concurrent runs).
  */
 public interface ModelExecutor extends AutoCloseable {
     ModelSignature signature();

@@ -6,8 +6,8 @@ import dev.gantry.store.catalog.Approval;
 import dev.gantry.store.catalog.AuditEntry;
 import dev.gantry.store.catalog.AuditQuery;
 import dev.gantry.store.catalog.ModelCard;
-import dev.gantry.store.catalog.VersionRecord;
-import dev.gantry.store.catalog.VersionStage;
+import dev.gantry.store.catalog.ReleaseRecord;
+import dev.gantry.store.catalog.ReleaseStage;
 import dev.gantry.store.deployment.TrafficPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +40,7 @@ class GovernanceTest {
         return e;
     }
 
-    private VersionStage stage(long v) {
+    private ReleaseStage stage(long v) {
         return gov.version(M, v).orElseThrow().stage();
     }
 
@@ -58,8 +58,8 @@ class GovernanceTest {
         List<Retirement> retired = gov.retireDue(T0.plusSeconds(3600));
 
         assertEquals(List.of(new Retirement(M, 1, Optional.of(2L))), retired);
-        assertEquals(VersionStage.RETIRED, stage(1));
-        assertEquals(VersionStage.APPROVED, stage(2));
+        assertEquals(ReleaseStage.RETIRED, stage(1));
+        assertEquals(ReleaseStage.APPROVED, stage(2));
         List<String> oneVersion = List.of("version.register", "version.validation_start", "version.validated",
                 "card.update", "approval.request", "approval.approve");
         List<String> expected = new java.util.ArrayList<>(oneVersion);
@@ -75,7 +75,7 @@ class GovernanceTest {
 
     @Test
     void register_sameDigestAgain_isIdempotent_otherDigestIsRefused() {
-        VersionRecord first = gov.register(M, 1, "A".repeat(64), 10, "uploader", "deploy");
+        ReleaseRecord first = gov.register(M, 1, "A".repeat(64), 10, "uploader", "deploy");
         assertEquals(DIGEST, first.digest());
         assertEquals(first, gov.register(M, 1, DIGEST, 10, "someone", "deploy"));
         assertEquals(List.of("version.register"), actions());
@@ -110,9 +110,9 @@ class GovernanceTest {
     void validationFailed_isFinal() {
         gov.register(M, 1, DIGEST, 10, "uploader", "deploy");
         gov.validationStarted(M, 1, "system", "system");
-        VersionRecord failed = gov.validationFailed(M, 1, "output differs from batch of one", "system", "system");
+        ReleaseRecord failed = gov.validationFailed(M, 1, "output differs from batch of one", "system", "system");
 
-        assertEquals(VersionStage.FAILED, failed.stage());
+        assertEquals(ReleaseStage.FAILED, failed.stage());
         assertEquals(Optional.of("output differs from batch of one"), failed.reason());
         refused(ErrorCode.FAILED_PRECONDITION, () -> gov.validationStarted(M, 1, "system", "system"));
         refused(ErrorCode.FAILED_PRECONDITION, () -> gov.requestApproval(M, 1, "r", "deploy", ""));
@@ -127,7 +127,7 @@ class GovernanceTest {
         GantryException e = refused(ErrorCode.FORBIDDEN, () -> gov.approve(M, 1, "uploader", "admin", ""));
         assertEquals("approval refused: the approver 'uploader' uploaded this version (separation of duties)",
                 e.getMessage());
-        assertEquals(VersionStage.PENDING_APPROVAL, stage(1));
+        assertEquals(ReleaseStage.PENDING_APPROVAL, stage(1));
     }
 
     @Test
@@ -143,7 +143,7 @@ class GovernanceTest {
     @Test
     void approve_byAThirdKey_approvesALowTierVersion_boundToDigestAndCardHash() {
         f.approved(1);
-        assertEquals(VersionStage.APPROVED, stage(1));
+        assertEquals(ReleaseStage.APPROVED, stage(1));
         Approval a = gov.approvals(M, 1).get(0);
         assertEquals("approver", a.approver());
         assertEquals(DIGEST, a.digest());
@@ -180,24 +180,24 @@ class GovernanceTest {
         gov.patchCard(M, 1, HIGH_CARD, "uploader", "deploy");
         gov.requestApproval(M, 1, "requester", "deploy", "");
 
-        assertEquals(VersionStage.PENDING_APPROVAL, gov.approve(M, 1, "bob", "approve", "").stage());
+        assertEquals(ReleaseStage.PENDING_APPROVAL, gov.approve(M, 1, "bob", "approve", "").stage());
         GantryException e = refused(ErrorCode.FORBIDDEN, () -> gov.approve(M, 1, "bob", "approve", "again"));
         assertEquals("high risk tier needs a second approver distinct from 'bob'", e.getMessage());
         refused(ErrorCode.FORBIDDEN, () -> gov.approve(M, 1, "uploader", "approve", ""));
         assertTrue(f.gate.status(M, 1).orElseThrow().mayTakeShadow(T0));
         assertTrue(!f.gate.status(M, 1).orElseThrow().mayTakePrimary(T0));
 
-        assertEquals(VersionStage.APPROVED, gov.approve(M, 1, "carol", "approve", "").stage());
+        assertEquals(ReleaseStage.APPROVED, gov.approve(M, 1, "carol", "approve", "").stage());
         assertEquals(List.of("bob", "carol"), gov.approvals(M, 1).stream().map(Approval::approver).toList());
     }
 
     @Test
     void patchCard_changingARequiredField_voidsTheApproval_andSendsTheVersionBackToValidated() {
         f.approved(1);
-        VersionRecord r = gov.patchCard(M, 1, LOW_CARD.withPatch(ModelCard.parse("{\"owner\":\"someone else\"}")),
+        ReleaseRecord r = gov.patchCard(M, 1, LOW_CARD.withPatch(ModelCard.parse("{\"owner\":\"someone else\"}")),
                 "uploader", "deploy");
 
-        assertEquals(VersionStage.VALIDATED, r.stage());
+        assertEquals(ReleaseStage.VALIDATED, r.stage());
         assertEquals(Optional.of("approval voided: required card fields changed: [owner]"), r.reason());
         assertTrue(gov.approvals(M, 1).stream().allMatch(Approval::voided));
         GantryException e = refused(ErrorCode.FAILED_PRECONDITION, () -> f.gate.check(M, TrafficPolicy.single(1), T0));
@@ -211,9 +211,9 @@ class GovernanceTest {
     @Test
     void patchCard_changingAnOptionalField_keepsTheApproval() {
         f.approved(1);
-        VersionRecord r = gov.patchCard(M, 1, LOW_CARD.withPatch(ModelCard.parse("{\"tags\":[\"x\"]}")),
+        ReleaseRecord r = gov.patchCard(M, 1, LOW_CARD.withPatch(ModelCard.parse("{\"tags\":[\"x\"]}")),
                 "uploader", "deploy");
-        assertEquals(VersionStage.APPROVED, r.stage());
+        assertEquals(ReleaseStage.APPROVED, r.stage());
         assertTrue(gov.approvals(M, 1).stream().noneMatch(Approval::voided));
         assertEquals(Optional.of(LOW_CARD.withPatch(ModelCard.parse("{\"tags\":[\"x\"]}"))), gov.card(M, 1));
     }
@@ -222,8 +222,8 @@ class GovernanceTest {
     void patchCard_ofPendingVersionWithoutApprovals_keepsItPending() {
         f.validated(1);
         gov.requestApproval(M, 1, "requester", "deploy", "");
-        assertEquals(VersionStage.PENDING_APPROVAL, gov.patchCard(M, 1, LOW_CARD, "uploader", "deploy").stage());
-        assertEquals(VersionStage.APPROVED, gov.approve(M, 1, "approver", "approve", "").stage());
+        assertEquals(ReleaseStage.PENDING_APPROVAL, gov.patchCard(M, 1, LOW_CARD, "uploader", "deploy").stage());
+        assertEquals(ReleaseStage.APPROVED, gov.approve(M, 1, "approver", "approve", "").stage());
     }
 
     @Test
@@ -233,19 +233,19 @@ class GovernanceTest {
         gov.requestApproval(M, 1, "requester", "deploy", "");
         gov.approve(M, 1, "bob", "approve", "");
 
-        VersionRecord r = gov.patchCard(M, 1, HIGH_CARD.withPatch(ModelCard.parse("{\"risk_notes\":\"new\"}")),
+        ReleaseRecord r = gov.patchCard(M, 1, HIGH_CARD.withPatch(ModelCard.parse("{\"risk_notes\":\"new\"}")),
                 "uploader", "deploy");
 
-        assertEquals(VersionStage.VALIDATED, r.stage());
+        assertEquals(ReleaseStage.VALIDATED, r.stage());
         gov.requestApproval(M, 1, "requester", "deploy", "");
-        assertEquals(VersionStage.PENDING_APPROVAL, gov.approve(M, 1, "carol", "approve", "").stage());
+        assertEquals(ReleaseStage.PENDING_APPROVAL, gov.approve(M, 1, "carol", "approve", "").stage());
     }
 
     @Test
     void reject_isFinal_andTheVersionNeverTakesTraffic() {
         f.validated(1);
         gov.requestApproval(M, 1, "requester", "deploy", "");
-        assertEquals(VersionStage.REJECTED, gov.reject(M, 1, "approver", "approve", "bias found").stage());
+        assertEquals(ReleaseStage.REJECTED, gov.reject(M, 1, "approver", "approve", "bias found").stage());
         refused(ErrorCode.FAILED_PRECONDITION, () -> gov.requestApproval(M, 1, "requester", "deploy", ""));
         GantryException e = refused(ErrorCode.FAILED_PRECONDITION, () -> f.gate.check(M,
                 new TrafficPolicy(List.of(new dev.gantry.store.deployment.Route(2, 100)),
@@ -258,9 +258,9 @@ class GovernanceTest {
     @Test
     void suspend_thenResumeByAnAdmin_returnsToTheStageItWasSuspendedFrom() {
         f.approved(1);
-        VersionRecord s = gov.suspend(M, 1, "oncall", "deploy", "bad outputs");
-        assertEquals(VersionStage.SUSPENDED, s.stage());
-        assertEquals(Optional.of(VersionStage.APPROVED), s.suspendedFrom());
+        ReleaseRecord s = gov.suspend(M, 1, "oncall", "deploy", "bad outputs");
+        assertEquals(ReleaseStage.SUSPENDED, s.stage());
+        assertEquals(Optional.of(ReleaseStage.APPROVED), s.suspendedFrom());
         GantryException e = refused(ErrorCode.FAILED_PRECONDITION, () -> f.gate.check(M, TrafficPolicy.single(1), T0));
         assertEquals("version 1 of model 'm' is SUSPENDED and takes no traffic until an admin resumes it "
                 + "(weight 100)", e.getMessage());
@@ -268,8 +268,8 @@ class GovernanceTest {
         GantryException notAdmin = refused(ErrorCode.FORBIDDEN, () -> gov.resume(M, 1, "oncall", "deploy", ""));
         assertEquals("only an admin may resume a suspended version; 'oncall' acted as deploy", notAdmin.getMessage());
 
-        VersionRecord back = gov.resume(M, 1, "root", "admin", "fixed");
-        assertEquals(VersionStage.APPROVED, back.stage());
+        ReleaseRecord back = gov.resume(M, 1, "root", "admin", "fixed");
+        assertEquals(ReleaseStage.APPROVED, back.stage());
         assertEquals(Optional.empty(), back.suspendedFrom());
         f.gate.check(M, TrafficPolicy.single(1), T0);
     }
@@ -288,7 +288,7 @@ class GovernanceTest {
         f.approved(1);
         gov.suspend(M, 1, "oncall", "deploy", "");
         gov.patchCard(M, 1, LOW_CARD.withPatch(ModelCard.parse("{\"description\":\"new\"}")), "uploader", "deploy");
-        assertEquals(VersionStage.VALIDATED, gov.resume(M, 1, "root", "admin", "").stage());
+        assertEquals(ReleaseStage.VALIDATED, gov.resume(M, 1, "root", "admin", "").stage());
     }
 
     @Test
@@ -296,7 +296,7 @@ class GovernanceTest {
         f.approved(1);
         f.approved(2);
         gov.deprecate(M, 1, "deployer", "deploy", T0.plusSeconds(60), Optional.of(2L), "");
-        VersionStatus st = f.gate.status(M, 1).orElseThrow();
+        ReleaseStatus st = f.gate.status(M, 1).orElseThrow();
         assertEquals(Optional.of(T0.plusSeconds(60)), st.sunset());
 
         f.gate.check(M, TrafficPolicy.single(1), T0.plusSeconds(59));
@@ -329,8 +329,8 @@ class GovernanceTest {
 
     @Test
     void registerExisting_approvesAVersionFoundAtStart_once_andChecksItsDigest() {
-        VersionRecord r = gov.registerExisting(M, 1, DIGEST, 10, Governance.SYSTEM);
-        assertEquals(VersionStage.APPROVED, r.stage());
+        ReleaseRecord r = gov.registerExisting(M, 1, DIGEST, 10, Governance.SYSTEM);
+        assertEquals(ReleaseStage.APPROVED, r.stage());
         assertEquals(Optional.of("present in the repository at start"), r.reason());
         assertEquals(r, gov.registerExisting(M, 1, DIGEST, 10, Governance.SYSTEM));
         assertEquals(List.of("version.register_existing"), actions());
@@ -346,14 +346,14 @@ class GovernanceTest {
     @Test
     void patchCard_ofAVersionApprovedAtStart_hasNoApprovalToVoid() {
         gov.registerExisting(M, 1, DIGEST, 10, Governance.SYSTEM);
-        assertEquals(VersionStage.APPROVED, gov.patchCard(M, 1, LOW_CARD, "owner", "deploy").stage());
+        assertEquals(ReleaseStage.APPROVED, gov.patchCard(M, 1, LOW_CARD, "owner", "deploy").stage());
     }
 
     @Test
     void statuses_areReadBackFromTheCatalogue_byANewGovernance() {
         f.approved(1);
         Governance again = Governance.create(f.store, CardPolicy.defaults(), f.clock);
-        assertEquals(VersionStage.APPROVED, again.trafficGate().status(M, 1).orElseThrow().stage());
+        assertEquals(ReleaseStage.APPROVED, again.trafficGate().status(M, 1).orElseThrow().stage());
         again.trafficGate().check(M, TrafficPolicy.single(1), T0);
     }
 

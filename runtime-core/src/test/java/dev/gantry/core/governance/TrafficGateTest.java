@@ -2,8 +2,8 @@ package dev.gantry.core.governance;
 
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
-import dev.gantry.store.catalog.VersionRecord;
-import dev.gantry.store.catalog.VersionStage;
+import dev.gantry.store.catalog.ReleaseRecord;
+import dev.gantry.store.catalog.ReleaseStage;
 import dev.gantry.store.deployment.Route;
 import dev.gantry.store.deployment.ShadowRoute;
 import dev.gantry.store.deployment.TrafficPolicy;
@@ -26,9 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The traffic rules, stage by stage, from both sides. */
 class TrafficGateTest {
-    private static final Set<VersionStage> PRIMARY = EnumSet.of(VersionStage.APPROVED, VersionStage.DEPRECATED);
-    private static final Set<VersionStage> SHADOW = EnumSet.of(VersionStage.VALIDATED, VersionStage.PENDING_APPROVAL,
-            VersionStage.APPROVED, VersionStage.DEPRECATED);
+    private static final Set<ReleaseStage> PRIMARY = EnumSet.of(ReleaseStage.APPROVED, ReleaseStage.DEPRECATED);
+    private static final Set<ReleaseStage> SHADOW = EnumSet.of(ReleaseStage.VALIDATED, ReleaseStage.PENDING_APPROVAL,
+            ReleaseStage.APPROVED, ReleaseStage.DEPRECATED);
 
     private final GovernanceFixture f = new GovernanceFixture();
 
@@ -38,18 +38,18 @@ class TrafficGateTest {
     }
 
     /** Version 1 in {@code stage} (written straight to the catalogue), version 2 approved; a fresh gate. */
-    private TrafficGate gateWith(VersionStage stage) {
-        VersionRecord base = VersionRecord.registered(M, 1, DIGEST, 1, "u", T0);
-        VersionRecord.Builder b = base.toBuilder().stage(stage);
-        if (stage == VersionStage.DEPRECATED) {
+    private TrafficGate gateWith(ReleaseStage stage) {
+        ReleaseRecord base = ReleaseRecord.registered(M, 1, DIGEST, 1, "u", T0);
+        ReleaseRecord.Builder b = base.toBuilder().stage(stage);
+        if (stage == ReleaseStage.DEPRECATED) {
             b.sunset(Optional.of(T0.plusSeconds(60)));
         }
-        if (stage == VersionStage.SUSPENDED) {
-            b.suspendedFrom(Optional.of(VersionStage.APPROVED));
+        if (stage == ReleaseStage.SUSPENDED) {
+            b.suspendedFrom(Optional.of(ReleaseStage.APPROVED));
         }
         f.store.insertVersion(b.build());
-        f.store.insertVersion(VersionRecord.registered(M, 2, DIGEST, 1, "u", T0).toBuilder()
-                .stage(VersionStage.APPROVED).build());
+        f.store.insertVersion(ReleaseRecord.registered(M, 2, DIGEST, 1, "u", T0).toBuilder()
+                .stage(ReleaseStage.APPROVED).build());
         return Governance.create(f.store, CardPolicy.defaults(), f.clock).trafficGate();
     }
 
@@ -65,38 +65,38 @@ class TrafficGateTest {
     }
 
     @ParameterizedTest
-    @EnumSource(VersionStage.class)
-    void primaryWeightAboveZero_onlyForApprovedAndDeprecatedBeforeSunset(VersionStage stage) {
+    @EnumSource(ReleaseStage.class)
+    void primaryWeightAboveZero_onlyForApprovedAndDeprecatedBeforeSunset(ReleaseStage stage) {
         TrafficGate gate = gateWith(stage);
         TrafficPolicy p = new TrafficPolicy(List.of(new Route(1, 10), new Route(2, 90)), List.of());
         assertEquals(PRIMARY.contains(stage), admits(gate, p));
     }
 
     @ParameterizedTest
-    @EnumSource(VersionStage.class)
-    void shadowTraffic_onlyForValidatedPendingApprovedAndDeprecated(VersionStage stage) {
+    @EnumSource(ReleaseStage.class)
+    void shadowTraffic_onlyForValidatedPendingApprovedAndDeprecated(ReleaseStage stage) {
         TrafficGate gate = gateWith(stage);
         TrafficPolicy p = new TrafficPolicy(List.of(new Route(2, 100)), List.of(new ShadowRoute(1, 10)));
         assertEquals(SHADOW.contains(stage), admits(gate, p));
     }
 
     @ParameterizedTest
-    @EnumSource(VersionStage.class)
-    void aRouteOfWeightZero_takesNoTraffic_andIsAllowedInAnyStage(VersionStage stage) {
+    @EnumSource(ReleaseStage.class)
+    void aRouteOfWeightZero_takesNoTraffic_andIsAllowedInAnyStage(ReleaseStage stage) {
         TrafficGate gate = gateWith(stage);
         assertTrue(admits(gate, new TrafficPolicy(List.of(new Route(1, 0), new Route(2, 100)), List.of())));
     }
 
     @Test
     void failedVersion_isNamedWithTheRule() {
-        TrafficGate gate = gateWith(VersionStage.FAILED);
+        TrafficGate gate = gateWith(ReleaseStage.FAILED);
         GantryException e = assertThrows(GantryException.class, () -> gate.check(M, TrafficPolicy.single(1), T0));
         assertEquals("version 1 of model 'm' is FAILED and can never take traffic (weight 100)", e.getMessage());
     }
 
     @Test
     void pinnedRequests_areServedForStagesThatTakeTraffic_andRefusedOtherwise() {
-        TrafficGate validated = gateWith(VersionStage.VALIDATED);
+        TrafficGate validated = gateWith(ReleaseStage.VALIDATED);
         validated.checkPinned(M, 1, T0);
         GantryException e = assertThrows(GantryException.class, () -> validated.checkPinned(M, 9, T0));
         assertEquals(ErrorCode.FAILED_PRECONDITION, e.code());

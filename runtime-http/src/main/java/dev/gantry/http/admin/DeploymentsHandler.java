@@ -14,7 +14,7 @@ import dev.gantry.core.routing.DeploymentSnapshot;
 import dev.gantry.core.routing.RollbackResult;
 import dev.gantry.http.auth.Caller;
 import dev.gantry.http.error.ErrorMapper;
-import dev.gantry.http.inference.Paths;
+import dev.gantry.http.params.PathParams;
 import dev.gantry.http.json.Json;
 import dev.gantry.store.deployment.PolicyRevision;
 import dev.gantry.store.deployment.Route;
@@ -93,7 +93,7 @@ public final class DeploymentsHandler {
         String model = ctx.pathParam("model");
         long version;
         try {
-            version = Paths.requiredVersion(ctx.pathParam("version"));
+            version = PathParams.requiredVersion(ctx.pathParam("version"));
         } catch (GantryException e) {
             ErrorMapper.send(ctx.response(), e);
             return;
@@ -115,7 +115,7 @@ public final class DeploymentsHandler {
         String model = ctx.pathParam("model");
         long version;
         try {
-            version = Paths.requiredVersion(ctx.pathParam("version"));
+            version = PathParams.requiredVersion(ctx.pathParam("version"));
             if (lifecycle.state(new ModelId(model, version)).isEmpty()) {
                 throw GantryException.notFound("model '" + model + "' version " + version + " is not loaded");
             }

@@ -14,10 +14,10 @@ import dev.gantry.core.repository.ModelRepositoryManager;
 import dev.gantry.core.routing.DeploymentManager;
 import dev.gantry.core.routing.DeploymentSnapshot;
 import dev.gantry.http.auth.Caller;
-import dev.gantry.http.auth.Role;
+import dev.gantry.core.access.Role;
 import dev.gantry.http.auth.RouteGroup;
 import dev.gantry.http.error.ErrorMapper;
-import dev.gantry.http.inference.Paths;
+import dev.gantry.http.params.PathParams;
 import dev.gantry.http.json.Json;
 import dev.gantry.store.artifact.ArtifactException;
 import dev.gantry.store.artifact.ArtifactStore;
@@ -29,8 +29,8 @@ import dev.gantry.store.catalog.AuditVerification;
 import dev.gantry.store.catalog.CatalogStore;
 import dev.gantry.store.catalog.DeploymentArchive;
 import dev.gantry.store.catalog.ModelCard;
-import dev.gantry.store.catalog.VersionRecord;
-import dev.gantry.store.catalog.VersionStage;
+import dev.gantry.store.catalog.ReleaseRecord;
+import dev.gantry.store.catalog.ReleaseStage;
 import dev.gantry.store.deployment.PolicyRevision;
 import dev.gantry.store.deployment.Route;
 import dev.gantry.store.repository.ModelConfigParser;
@@ -101,7 +101,7 @@ public final class GovernanceHandler {
         String model = ctx.pathParam("model");
         long version;
         try {
-            version = Paths.requiredVersion(ctx.pathParam("version"));
+            version = PathParams.requiredVersion(ctx.pathParam("version"));
             if (!model.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")) {
                 throw GantryException.invalid("model name must be 1-128 letters, digits, '_', '.' or '-', starting"
                         + " with a letter or digit, was '" + model + "'");
@@ -205,7 +205,7 @@ public final class GovernanceHandler {
             }, e.getMessage());
         }
         boolean created = result.outcome() == InstallResult.Outcome.CREATED;
-        VersionRecord record = governance.register(model, version, result.sha256(), result.sizeBytes(), actor, role);
+        ReleaseRecord record = governance.register(model, version, result.sha256(), result.sizeBytes(), actor, role);
         ObjectNode out = Json.object();
         out.put("model", model);
         out.put("version", Long.toString(version));
@@ -279,7 +279,7 @@ public final class GovernanceHandler {
 
     public void card(RoutingContext ctx) {
         run(ctx, 200, () -> {
-            VersionRecord r = record(ctx);
+            ReleaseRecord r = record(ctx);
             return Json.MAPPER.readTree(governance.card(r.model(), r.version()).orElse(ModelCard.EMPTY).toJson());
         });
     }
@@ -288,7 +288,7 @@ public final class GovernanceHandler {
         String actor = actor(ctx);
         String role = role(ctx, RouteGroup.DEPLOY);
         AdminBodies.json(ctx).onSuccess(patch -> run(ctx, 200, () -> {
-            VersionRecord r = record(ctx);
+            ReleaseRecord r = record(ctx);
             ModelCard card = governance.card(r.model(), r.version()).orElse(ModelCard.EMPTY).withPatch(patch);
             governance.patchCard(r.model(), r.version(), card, actor, role);
             ObjectNode out = describe(governance.version(r.model(), r.version()).orElseThrow());
@@ -302,11 +302,11 @@ public final class GovernanceHandler {
         RouteGroup group = action.equals("approve") || action.equals("reject") ? RouteGroup.APPROVAL : RouteGroup.DEPLOY;
         String role = action.equals("resume") ? "admin" : role(ctx, group);
         AdminBodies.json(ctx).onSuccess(body -> run(ctx, 200, () -> {
-            VersionRecord r = record(ctx);
+            ReleaseRecord r = record(ctx);
             String reason = Optional.ofNullable(AdminBodies.text(body, "reason", false)).orElse("");
             String m = r.model();
             long v = r.version();
-            VersionRecord after = switch (action) {
+            ReleaseRecord after = switch (action) {
                 case "request-approval" -> governance.requestApproval(m, v, actor, role, reason);
                 case "approve" -> governance.approve(m, v, actor, role, reason);
                 case "reject" -> governance.reject(m, v, actor, role, reason);
@@ -351,7 +351,7 @@ public final class GovernanceHandler {
             String version = ctx.queryParams().get("version");
             String actor = ctx.queryParams().get("actor");
             if (model != null && version != null) {
-                q = q.version(model, Paths.requiredVersion(version));
+                q = q.version(model, PathParams.requiredVersion(version));
             } else if (model != null) {
                 q = q.model(model);
             } else if (version != null) {
@@ -430,7 +430,7 @@ public final class GovernanceHandler {
             CardPolicy policy = governance.cardPolicy();
             ObjectNode out = Json.object();
             ArrayNode versions = out.putArray("versions");
-            for (VersionRecord r : catalog.versions()) {
+            for (ReleaseRecord r : catalog.versions()) {
                 ObjectNode n = describe(r);
                 ModelCard card = governance.card(r.model(), r.version()).orElse(ModelCard.EMPTY);
                 card.owner().ifPresent(o -> n.put("owner", o));
@@ -445,10 +445,10 @@ public final class GovernanceHandler {
                 }
                 ArrayNode flags = n.putArray("flags");
                 r.reason().filter(x -> x.startsWith("approval voided")).ifPresent(x -> flags.add("approval voided"));
-                if (r.stage() == VersionStage.DEPRECATED && r.sunset().map(now::isAfter).orElse(false)) {
+                if (r.stage() == ReleaseStage.DEPRECATED && r.sunset().map(now::isAfter).orElse(false)) {
                     flags.add("deprecated past sunset");
                 }
-                if (r.stage() == VersionStage.APPROVED && share == 0
+                if (r.stage() == ReleaseStage.APPROVED && share == 0
                         && (served == null || served.isBefore(now.minus(unusedAfter)))) {
                     flags.add("approved but unused for " + unusedAfter.toDays() + " days");
                 }
@@ -472,7 +472,7 @@ public final class GovernanceHandler {
 
     // ---- helpers ----
 
-    private ObjectNode describe(VersionRecord r) {
+    private ObjectNode describe(ReleaseRecord r) {
         ObjectNode n = Json.object();
         n.put("model", r.model());
         n.put("version", Long.toString(r.version()));
@@ -500,9 +500,9 @@ public final class GovernanceHandler {
         return n;
     }
 
-    private VersionRecord record(RoutingContext ctx) {
+    private ReleaseRecord record(RoutingContext ctx) {
         String model = ctx.pathParam("model");
-        long version = Paths.requiredVersion(ctx.pathParam("version"));
+        long version = PathParams.requiredVersion(ctx.pathParam("version"));
         return governance.version(model, version).orElseThrow(() -> GantryException.notFound("model '" + model
                 + "' has no catalogued version " + version));
     }

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.http.auth.ApiKey;
 import dev.gantry.http.auth.KeyStore;
-import dev.gantry.http.auth.Role;
+import dev.gantry.core.access.Role;
 import dev.gantry.http.error.ErrorMapper;
 import dev.gantry.http.json.Json;
 import io.vertx.core.WorkerExecutor;

@@ -1,5 +1,6 @@
 package dev.gantry.http.auth;
 
+import dev.gantry.core.access.Role;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.http.error.ErrorMapper;

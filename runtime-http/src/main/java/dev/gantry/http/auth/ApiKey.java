@@ -1,5 +1,6 @@
 package dev.gantry.http.auth;
 
+import dev.gantry.core.access.Role;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;

@@ -1,5 +1,6 @@
 package dev.gantry.http.auth;
 
+import dev.gantry.core.access.Role;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

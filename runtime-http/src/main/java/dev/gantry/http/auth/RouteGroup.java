@@ -1,5 +1,6 @@
 package dev.gantry.http.auth;
 
+import dev.gantry.core.access.Role;
 import java.util.EnumSet;
 import java.util.Set;
 

@@ -4,7 +4,7 @@ import dev.gantry.core.error.GantryException;
 import dev.gantry.http.admin.KeysHandler;
 import dev.gantry.http.auth.ApiKey;
 import dev.gantry.http.auth.KeyStore;
-import dev.gantry.http.auth.Role;
+import dev.gantry.core.access.Role;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.gantry.http.inference;
 
+import dev.gantry.http.params.PathParams;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.routing.ModelRouter;
@@ -61,7 +62,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         OptionalLong version;
         OptionalLong headerLength;
         try {
-            version = Paths.version(ctx.pathParam("version"));
+            version = PathParams.version(ctx.pathParam("version"));
             headerLength = OipCodec.headerLength(ctx.request().getHeader(OipCodec.HEADER_LENGTH_HEADER));
             checkContentType(ctx.request().getHeader("Content-Type"), headerLength.isPresent());
             if (!admitting.getAsBoolean()) {

@@ -1,5 +1,6 @@
 package dev.gantry.http.inference;
 
+import dev.gantry.http.params.PathParams;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gantry.core.error.GantryException;
@@ -40,7 +41,7 @@ public final class MetadataHandler {
     public void metadata(RoutingContext ctx) {
         try {
             String model = ctx.pathParam("model");
-            OptionalLong version = Paths.version(ctx.pathParam("version"));
+            OptionalLong version = PathParams.version(ctx.pathParam("version"));
             Optional<ModelEntry> entry = repository.model(model);
             List<ModelVersionState> versions = lifecycle.versions(model);
             if (entry.isEmpty() && versions.isEmpty()) {
@@ -100,7 +101,7 @@ public final class MetadataHandler {
     public void ready(RoutingContext ctx) {
         try {
             String model = ctx.pathParam("model");
-            OptionalLong version = Paths.version(ctx.pathParam("version"));
+            OptionalLong version = PathParams.version(ctx.pathParam("version"));
             boolean ready;
             try {
                 ready = router.resolve(model, version).isReady();

@@ -1,5 +1,6 @@
 package dev.gantry.http.auth;
 
+import dev.gantry.core.access.Role;
 import dev.gantry.http.testing.ServerFixture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,5 +1,6 @@
 package dev.gantry.http.auth;
 
+import dev.gantry.core.access.Role;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gantry.core.lifecycle.ExecutorFactory;
 import dev.gantry.http.cli.KeysCommand;

@@ -1,5 +1,6 @@
 package dev.gantry.http.auth;
 
+import dev.gantry.core.access.Role;
 import dev.gantry.http.GantryServer;
 import dev.gantry.http.ServerConfig;
 import dev.gantry.http.testing.ServerFixture;

@@ -2,7 +2,7 @@ package dev.gantry.http.governance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gantry.core.lifecycle.ExecutorFactory;
-import dev.gantry.http.auth.Role;
+import dev.gantry.core.access.Role;
 import dev.gantry.http.cli.AdminCommand;
 import dev.gantry.http.testing.ServerFixture;
 import dev.gantry.http.testing.TempRepository;

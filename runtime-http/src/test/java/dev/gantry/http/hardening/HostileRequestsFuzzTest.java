@@ -3,7 +3,7 @@ package dev.gantry.http.hardening;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gantry.core.lifecycle.ExecutorFactory;
 import dev.gantry.http.ServerConfig;
-import dev.gantry.http.auth.Role;
+import dev.gantry.core.access.Role;
 import dev.gantry.http.testing.Bodies;
 import dev.gantry.http.testing.ServerFixture;
 import org.junit.jupiter.api.AfterAll;

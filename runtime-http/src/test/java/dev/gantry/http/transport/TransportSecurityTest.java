@@ -1,5 +1,6 @@
 package dev.gantry.http.transport;
 
+import dev.gantry.core.access.Role;
 import dev.gantry.core.lifecycle.ExecutorFactory;
 import dev.gantry.http.ServerConfig;
 import dev.gantry.http.testing.Bodies;
@@ -73,7 +74,7 @@ class TransportSecurityTest {
         c = c.withSecurity(c.security().withAccessLog(log.toString()));
         String token;
         try (ServerFixture server = ServerFixture.start(c, ExecutorFactory.onnxRuntime())) {
-            token = server.server().keys().create("billing-svc", java.util.Set.of(dev.gantry.http.auth.Role.INVOKE),
+            token = server.server().keys().create("billing-svc", java.util.Set.of(dev.gantry.core.access.Role.INVOKE),
                     java.util.Set.of(), java.util.Optional.empty(), java.util.Optional.empty()).token();
             HttpResponse<String> ok = server.send(HttpRequest.newBuilder(server.uri("/v2/models/classifier/infer"))
                     .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
@@ -104,9 +105,9 @@ class TransportSecurityTest {
         ServerConfig c = ServerFixture.config(ServerFixture.MODELS, dir.resolve("data"));
         c = c.withSecurity(c.security().withRateLimit(1, 3));
         try (ServerFixture server = ServerFixture.start(c, ExecutorFactory.onnxRuntime())) {
-            String limited = server.server().keys().create("chatty", java.util.Set.of(dev.gantry.http.auth.Role.INVOKE),
+            String limited = server.server().keys().create("chatty", java.util.Set.of(dev.gantry.core.access.Role.INVOKE),
                     java.util.Set.of(), java.util.Optional.empty(), java.util.Optional.empty()).token();
-            String other = server.server().keys().create("quiet", java.util.Set.of(dev.gantry.http.auth.Role.INVOKE),
+            String other = server.server().keys().create("quiet", java.util.Set.of(dev.gantry.core.access.Role.INVOKE),
                     java.util.Set.of(), java.util.Optional.empty(), java.util.Optional.empty()).token();
             int[] statuses = new int[5];
             HttpResponse<String> last = null;

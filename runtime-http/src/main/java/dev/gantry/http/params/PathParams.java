@@ -1,12 +1,12 @@
-package dev.gantry.http.inference;
+package dev.gantry.http.params;
 
 import dev.gantry.core.error.GantryException;
 
 import java.util.OptionalLong;
 
 /** Parses the {version} path parameter of the OIP and admin routes. */
-public final class Paths {
-    private Paths() {
+public final class PathParams {
+    private PathParams() {
     }
 
     /** The {version} path segment: absent, or a positive integer. */

@@ -1,4 +1,4 @@
-package dev.gantry.http.auth;
+package dev.gantry.core.access;
 
 import java.util.Locale;
 import java.util.Optional;

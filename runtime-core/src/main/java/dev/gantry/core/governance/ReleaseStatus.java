@@ -1,7 +1,7 @@
 package dev.gantry.core.governance;
 
-import dev.gantry.store.catalog.VersionRecord;
-import dev.gantry.store.catalog.VersionStage;
+import dev.gantry.store.catalog.ReleaseRecord;
+import dev.gantry.store.catalog.ReleaseStage;
 
 import java.time.Instant;
 import java.util.Objects;
@@ -12,9 +12,9 @@ import java.util.Optional;
  * version (for {@code Deprecation}/{@code Sunset} headers) and the successor of a deprecated or retired one.
  * {@code since} is when the version entered its stage (for a deprecated one, the Deprecation date).
  */
-public record VersionStatus(String model, long version, VersionStage stage, Optional<Instant> sunset,
+public record ReleaseStatus(String model, long version, ReleaseStage stage, Optional<Instant> sunset,
                             Optional<Long> successor, Optional<String> reason, Instant since) {
-    public VersionStatus {
+    public ReleaseStatus {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(stage, "stage");
         Objects.requireNonNull(sunset, "sunset");
@@ -23,29 +23,29 @@ public record VersionStatus(String model, long version, VersionStage stage, Opti
         Objects.requireNonNull(since, "since");
     }
 
-    static VersionStatus of(VersionRecord r) {
-        return new VersionStatus(r.model(), r.version(), r.stage(), r.sunset(), r.successor(), r.reason(),
+    static ReleaseStatus of(ReleaseRecord r) {
+        return new ReleaseStatus(r.model(), r.version(), r.stage(), r.sunset(), r.successor(), r.reason(),
                 r.updatedAt());
     }
 
     /** APPROVED, or DEPRECATED before its sunset: may get a primary weight above zero. */
     public boolean mayTakePrimary(Instant now) {
-        return stage == VersionStage.APPROVED || deprecatedBeforeSunset(now);
+        return stage == ReleaseStage.APPROVED || deprecatedBeforeSunset(now);
     }
 
     /** VALIDATED, PENDING_APPROVAL, APPROVED, or DEPRECATED before its sunset: may receive shadow traffic. */
     public boolean mayTakeShadow(Instant now) {
-        return stage == VersionStage.VALIDATED || stage == VersionStage.PENDING_APPROVAL
-                || stage == VersionStage.APPROVED || deprecatedBeforeSunset(now);
+        return stage == ReleaseStage.VALIDATED || stage == ReleaseStage.PENDING_APPROVAL
+                || stage == ReleaseStage.APPROVED || deprecatedBeforeSunset(now);
     }
 
     /** RETIRED, or DEPRECATED at or past its sunset: pinned requests get 410 naming the successor. */
     public boolean isGone(Instant now) {
-        return stage == VersionStage.RETIRED
-                || (stage == VersionStage.DEPRECATED && sunset.map(s -> !now.isBefore(s)).orElse(false));
+        return stage == ReleaseStage.RETIRED
+                || (stage == ReleaseStage.DEPRECATED && sunset.map(s -> !now.isBefore(s)).orElse(false));
     }
 
     private boolean deprecatedBeforeSunset(Instant now) {
-        return stage == VersionStage.DEPRECATED && sunset.map(now::isBefore).orElse(false);
+        return stage == ReleaseStage.DEPRECATED && sunset.map(now::isBefore).orElse(false);
     }
 }

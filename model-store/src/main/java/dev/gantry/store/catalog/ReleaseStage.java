@@ -10,7 +10,7 @@ package dev.gantry.store.catalog;
  * VALIDATED, PENDING_APPROVAL, APPROVED, DEPRECATED -> SUSPENDED -> (back where it was)
  * </pre>
  */
-public enum VersionStage {
+public enum ReleaseStage {
     REGISTERED,
     VALIDATING,
     VALIDATED,

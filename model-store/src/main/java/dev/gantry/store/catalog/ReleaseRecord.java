@@ -12,11 +12,11 @@ import java.util.Optional;
  * @param digest {@code sha256:<64 hex>} of the artifact; never changes for a version
  * @param reason the failure, or the "approval voided: ..." note, or the last transition's reason
  */
-public record VersionRecord(String model, long version, VersionStage stage, String digest, long sizeBytes,
+public record ReleaseRecord(String model, long version, ReleaseStage stage, String digest, long sizeBytes,
                             String uploadedBy, Instant uploadedAt, Optional<String> reason,
                             Optional<String> approvalRequestedBy, Optional<Instant> sunset, Optional<Long> successor,
-                            Optional<VersionStage> suspendedFrom, Instant updatedAt) {
-    public VersionRecord {
+                            Optional<ReleaseStage> suspendedFrom, Instant updatedAt) {
+    public ReleaseRecord {
         Checks.name("model", model);
         Checks.version("version", version);
         Objects.requireNonNull(stage, "stage");
@@ -32,7 +32,7 @@ public record VersionRecord(String model, long version, VersionStage stage, Stri
         Objects.requireNonNull(successor, "successor");
         Objects.requireNonNull(suspendedFrom, "suspendedFrom");
         Objects.requireNonNull(updatedAt, "updatedAt");
-        if (stage == VersionStage.SUSPENDED) {
+        if (stage == ReleaseStage.SUSPENDED) {
             if (suspendedFrom.isEmpty() || !suspendedFrom.get().isSuspendable()) {
                 throw new IllegalArgumentException("suspendedFrom of a SUSPENDED version must be VALIDATED, "
                         + "PENDING_APPROVAL, APPROVED or DEPRECATED, was " + suspendedFrom);
@@ -41,7 +41,7 @@ public record VersionRecord(String model, long version, VersionStage stage, Stri
             throw new IllegalArgumentException("suspendedFrom must be empty unless the stage is SUSPENDED, stage was "
                     + stage + " and suspendedFrom " + suspendedFrom.get());
         }
-        if ((stage == VersionStage.DEPRECATED || suspendedFrom.orElse(null) == VersionStage.DEPRECATED)
+        if ((stage == ReleaseStage.DEPRECATED || suspendedFrom.orElse(null) == ReleaseStage.DEPRECATED)
                 && sunset.isEmpty()) {
             throw new IllegalArgumentException("sunset must be set for a DEPRECATED version " + version);
         }
@@ -52,9 +52,9 @@ public record VersionRecord(String model, long version, VersionStage stage, Stri
     }
 
     /** A new REGISTERED version. */
-    public static VersionRecord registered(String model, long version, String digest, long sizeBytes,
+    public static ReleaseRecord registered(String model, long version, String digest, long sizeBytes,
                                            String uploadedBy, Instant at) {
-        return new VersionRecord(model, version, VersionStage.REGISTERED, normalizeDigest(digest), sizeBytes,
+        return new ReleaseRecord(model, version, ReleaseStage.REGISTERED, normalizeDigest(digest), sizeBytes,
                 uploadedBy, at, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), at);
     }
@@ -75,16 +75,16 @@ public record VersionRecord(String model, long version, VersionStage stage, Stri
 
     /** Changes a few fields of a record; {@link #build()} validates the result. */
     public static final class Builder {
-        private final VersionRecord from;
-        private VersionStage stage;
+        private final ReleaseRecord from;
+        private ReleaseStage stage;
         private Optional<String> reason;
         private Optional<String> approvalRequestedBy;
         private Optional<Instant> sunset;
         private Optional<Long> successor;
-        private Optional<VersionStage> suspendedFrom;
+        private Optional<ReleaseStage> suspendedFrom;
         private Instant updatedAt;
 
-        private Builder(VersionRecord r) {
+        private Builder(ReleaseRecord r) {
             from = r;
             stage = r.stage;
             reason = r.reason;
@@ -95,7 +95,7 @@ public record VersionRecord(String model, long version, VersionStage stage, Stri
             updatedAt = r.updatedAt;
         }
 
-        public Builder stage(VersionStage v) {
+        public Builder stage(ReleaseStage v) {
             stage = v;
             return this;
         }
@@ -120,7 +120,7 @@ public record VersionRecord(String model, long version, VersionStage stage, Stri
             return this;
         }
 
-        public Builder suspendedFrom(Optional<VersionStage> v) {
+        public Builder suspendedFrom(Optional<ReleaseStage> v) {
             suspendedFrom = v;
             return this;
         }
@@ -130,8 +130,8 @@ public record VersionRecord(String model, long version, VersionStage stage, Stri
             return this;
         }
 
-        public VersionRecord build() {
-            return new VersionRecord(from.model, from.version, stage, from.digest, from.sizeBytes, from.uploadedBy,
+        public ReleaseRecord build() {
+            return new ReleaseRecord(from.model, from.version, stage, from.digest, from.sizeBytes, from.uploadedBy,
                     from.uploadedAt, reason, approvalRequestedBy, sunset, successor, suspendedFrom, updatedAt);
         }
     }
