@@ -1,9 +1,13 @@
 package dev.gantry.http;
 
 import dev.gantry.core.error.GantryException;
+import dev.gantry.http.admin.AuditHandler;
+import dev.gantry.http.admin.CatalogHandler;
 import dev.gantry.http.admin.DeploymentsHandler;
-import dev.gantry.http.admin.GovernanceHandler;
 import dev.gantry.http.admin.KeysHandler;
+import dev.gantry.http.admin.ReleaseHandler;
+import dev.gantry.http.admin.RepositoryHandler;
+import dev.gantry.http.admin.UploadHandler;
 import dev.gantry.http.auth.AccessControl;
 import dev.gantry.http.auth.RouteGroup;
 import dev.gantry.http.error.ErrorMapper;
@@ -29,8 +33,8 @@ final class HttpVerticle extends VerticleBase {
     /** What every verticle instance shares; built once by {@link GantryServer}. */
     record Handlers(InferenceHandler inference, MetadataHandler metadata, HealthHandler health,
                     Handler<RoutingContext> metrics, KeysHandler keys, DeploymentsHandler deployments,
-                    GovernanceHandler governance,
-                    AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
+                    RepositoryHandler repository, UploadHandler uploads, ReleaseHandler releases, AuditHandler audit,
+                    CatalogHandler catalog, AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
     }
 
@@ -110,8 +114,8 @@ final class HttpVerticle extends VerticleBase {
         router.put("/admin/v1/models/:model/traffic").handler(deploy).handler(d::traffic);
         router.post("/admin/v1/models/:model/rollback").handler(deploy).handler(d::rollback);
         Handler<RoutingContext> approval = h.access().guard(RouteGroup.APPROVAL);
-        GovernanceHandler g = h.governance();
-        router.put("/admin/v1/models/:model/versions/:version").handler(deploy).handler(g::upload);
+        ReleaseHandler g = h.releases();
+        router.put("/admin/v1/models/:model/versions/:version").handler(deploy).handler(h.uploads()::upload);
         router.get("/admin/v1/models/:model/versions/:version").handler(read).handler(g::version);
         router.get("/admin/v1/models/:model/versions/:version/card").handler(read).handler(g::card);
         router.patch("/admin/v1/models/:model/versions/:version/card").handler(deploy).handler(g::patchCard);
@@ -123,13 +127,14 @@ final class HttpVerticle extends VerticleBase {
             router.post("/admin/v1/models/:model/versions/:version/" + action).handler(approval)
                     .handler(ctx -> g.transition(ctx, action));
         }
-        router.get("/admin/v1/models/:model/traffic/at").handler(read).handler(g::trafficAt);
-        router.get("/admin/v1/catalog").handler(read).handler(g::catalog);
-        router.get("/admin/v1/audit").handler(read).handler(g::audit);
-        router.get("/admin/v1/audit/verify").handler(read).handler(g::verifyAudit);
-        router.post("/v2/repository/index").handler(read).handler(d::repositoryIndex);
-        router.post("/v2/repository/models/:model/load").handler(deploy).handler(d::repositoryLoad);
-        router.post("/v2/repository/models/:model/unload").handler(deploy).handler(d::repositoryUnload);
+        router.get("/admin/v1/models/:model/traffic/at").handler(read).handler(h.audit()::trafficAt);
+        router.get("/admin/v1/catalog").handler(read).handler(h.catalog()::catalog);
+        router.get("/admin/v1/audit").handler(read).handler(h.audit()::audit);
+        router.get("/admin/v1/audit/verify").handler(read).handler(h.audit()::verify);
+        RepositoryHandler repo = h.repository();
+        router.post("/v2/repository/index").handler(read).handler(repo::index);
+        router.post("/v2/repository/models/:model/load").handler(deploy).handler(repo::load);
+        router.post("/v2/repository/models/:model/unload").handler(deploy).handler(repo::unload);
     }
 
     private static void finish(Router router) {

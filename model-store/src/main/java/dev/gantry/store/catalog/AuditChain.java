@@ -1,8 +1,6 @@
 package dev.gantry.store.catalog;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 
 /** The audit hash chain: how an entry's hash is computed from the previous hash and its own fields. */
@@ -36,10 +34,6 @@ public final class AuditChain {
     }
 
     public static String sha256(String text) {
-        try {
-            return Checks.hex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return dev.gantry.store.digest.Sha256.hex(text);
     }
 }

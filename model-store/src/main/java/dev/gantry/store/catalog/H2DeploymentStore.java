@@ -28,10 +28,9 @@ final class H2DeploymentStore implements DeploymentArchive {
      * oldest entries, so everything below the oldest kept revision is out). A revision already stored is never
      * rewritten: its number identifies what was applied.
      *
-     * The role behind a policy change is not part of a DeploymentRecord, so the audit entries written here
-     * carry role "unrecorded"; the actor is the revision's.
+     * Each new revision is audited here, in the same transaction that stores it: the actor is the revision's,
+     * the role the one the caller acted in.
      */
-    static final String UNRECORDED_ROLE = "unrecorded";
     private static final String REVISION_COLUMNS = "revision, applied_at, actor, reason, rollback_of, routes, shadow";
 
     private final H2CatalogStore catalog;
@@ -74,10 +73,10 @@ final class H2DeploymentStore implements DeploymentArchive {
     }
 
     @Override
-    public void save(DeploymentRecord record) {
+    public void save(DeploymentRecord record, String actorRole) {
         try {
             catalog.write(c -> {
-                save(c, record);
+                save(c, record, actorRole);
                 return null;
             });
         } catch (RuntimeException e) {
@@ -125,7 +124,7 @@ final class H2DeploymentStore implements DeploymentArchive {
         }
     }
 
-    private void save(Connection c, DeploymentRecord record) throws SQLException {
+    private void save(Connection c, DeploymentRecord record, String actorRole) throws SQLException {
         String model = record.model();
         String standby = record.standby().stream().map(String::valueOf).collect(Collectors.joining(","));
         try (PreparedStatement u = c.prepareStatement(
@@ -179,7 +178,7 @@ final class H2DeploymentStore implements DeploymentArchive {
                 p.executeUpdate();
             }
             if (r.revision() > latestStored) {
-                audit.audit(r.actor(), UNRECORDED_ROLE, r.rollbackOf().isPresent() ? "policy.rollback" : "policy.apply",
+                audit.audit(r.actor(), actorRole, r.rollbackOf().isPresent() ? "policy.rollback" : "policy.apply",
                         model, previous.map(H2DeploymentStore::auditState).orElse(""), auditState(r));
                 previous = Optional.of(r);
             }

@@ -136,6 +136,15 @@ public record ModelCard(Optional<String> owner, Optional<String> description, Op
     }
 
     /**
+     * As {@link #withPatch(JsonNode)}, from the patch's JSON text.
+     *
+     * @throws IllegalArgumentException when the text is not JSON, or as {@link #withPatch(JsonNode)}
+     */
+    public ModelCard withPatch(String patchJson) {
+        return withPatch(parse(patchJson));
+    }
+
+    /**
      * This card changed by a JSON merge patch (RFC 7396): a field set to {@code null} is removed, {@code lineage}
      * and {@code metrics} are merged key by key, arrays are replaced.
      *

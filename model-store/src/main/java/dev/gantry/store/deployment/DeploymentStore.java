@@ -1,6 +1,5 @@
 package dev.gantry.store.deployment;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -8,24 +7,18 @@ import java.util.Optional;
 public interface DeploymentStore {
 
     /**
-     * A store under {@code <dataDir>/deployments/}, one {@code <model>.json} per model, each replaced
-     * atomically so a crash leaves either the old or the new file, never a torn one.
-     */
-    static DeploymentStore inDirectory(Path dataDir) {
-        return new FileDeploymentStore(dataDir.resolve("deployments"));
-    }
-
-    /**
      * @throws DeploymentStoreException if the file exists but cannot be read or parsed
      */
     Optional<DeploymentRecord> load(String model);
 
     /**
-     * Writes {@code record}, replacing the model's previous one; returns once it is durable.
+     * Writes {@code record}, replacing the model's previous one; returns once it is durable. A store that keeps an
+     * audit trail records each revision new in {@code record} with its actor (the revision's) acting as
+     * {@code actorRole}, in the same write.
      *
      * @throws DeploymentStoreException if it cannot be written
      */
-    void save(DeploymentRecord record);
+    void save(DeploymentRecord record, String actorRole);
 
     /**
      * Every stored record, sorted by model name.

@@ -39,7 +39,7 @@ class DeploymentArchiveTest {
                 new PolicyRevision(2, T0, "bob", CANARY, Optional.of(1L), "canary \"v2\"")), 2, List.of(4L, 5L));
         try (CatalogStore catalog = CatalogStore.h2(dataDir, clock)) {
             DeploymentStore store = DeploymentArchive.h2(catalog);
-            store.save(record);
+            store.save(record, "deploy");
             assertEquals(Optional.of(record), store.load("m"));
         }
         try (CatalogStore catalog = CatalogStore.h2(dataDir, clock)) {
@@ -55,9 +55,9 @@ class DeploymentArchiveTest {
             PolicyRevision r1 = rev(1, T0, TrafficPolicy.single(1));
             PolicyRevision r2 = rev(2, T0.plusSeconds(100), CANARY);
             PolicyRevision r3 = rev(3, T0.plusSeconds(200), TrafficPolicy.single(2));
-            store.save(new DeploymentRecord("m", List.of(r1), 1, List.of()));
-            store.save(new DeploymentRecord("m", List.of(r1, r2), 2, List.of()));
-            store.save(new DeploymentRecord("m", List.of(r2, r3), 3, List.of(1L)));
+            store.save(new DeploymentRecord("m", List.of(r1), 1, List.of()), "deploy");
+            store.save(new DeploymentRecord("m", List.of(r1, r2), 2, List.of()), "deploy");
+            store.save(new DeploymentRecord("m", List.of(r2, r3), 3, List.of(1L)), "deploy");
 
             assertEquals(Optional.empty(), store.inForceAt("m", T0.minusSeconds(1)));
             assertEquals(Optional.of(r1), store.inForceAt("m", T0.plusSeconds(99)));
@@ -74,9 +74,9 @@ class DeploymentArchiveTest {
             DeploymentArchive store = DeploymentArchive.h2(catalog);
             PolicyRevision r1 = rev(1, T0, TrafficPolicy.single(1));
             PolicyRevision r2 = new PolicyRevision(2, T0, "bob", TrafficPolicy.single(2), Optional.of(1L), "back");
-            store.save(new DeploymentRecord("m", List.of(r1), 1, List.of()));
-            store.save(new DeploymentRecord("m", List.of(r1), 1, List.of(3L)));
-            store.save(new DeploymentRecord("m", List.of(r1, r2), 2, List.of()));
+            store.save(new DeploymentRecord("m", List.of(r1), 1, List.of()), "deploy");
+            store.save(new DeploymentRecord("m", List.of(r1), 1, List.of(3L)), "deploy");
+            store.save(new DeploymentRecord("m", List.of(r1, r2), 2, List.of()), "deploy");
 
             List<AuditEntry> entries = catalog.audit(AuditQuery.all().model("m"));
             assertEquals(List.of("policy.rollback", "policy.apply"), entries.stream().map(AuditEntry::action).toList());

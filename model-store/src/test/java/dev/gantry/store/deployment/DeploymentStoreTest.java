@@ -32,9 +32,9 @@ class DeploymentStoreTest {
 
     @Test
     void save_thenLoad_returnsEqualRecord() {
-        DeploymentStore store = DeploymentStore.inDirectory(dataDir);
+        DeploymentStore store = new FileDeploymentStore(dataDir.resolve("deployments"));
         DeploymentRecord saved = record("resnet", 3);
-        store.save(saved);
+        store.save(saved, "deploy");
 
         assertEquals(Optional.of(saved), store.load("resnet"));
         assertTrue(Files.exists(dataDir.resolve("deployments/resnet.json")));
@@ -42,15 +42,15 @@ class DeploymentStoreTest {
 
     @Test
     void load_ofUnknownModel_isEmpty() {
-        assertEquals(Optional.empty(), DeploymentStore.inDirectory(dataDir).load("nothing"));
-        assertEquals(List.of(), DeploymentStore.inDirectory(dataDir).loadAll());
+        assertEquals(Optional.empty(), new FileDeploymentStore(dataDir.resolve("deployments")).load("nothing"));
+        assertEquals(List.of(), new FileDeploymentStore(dataDir.resolve("deployments")).loadAll());
     }
 
     @Test
     void save_replacesPreviousRecord_andLeavesNoTempFile() throws IOException {
-        DeploymentStore store = DeploymentStore.inDirectory(dataDir);
-        store.save(record("m", 2));
-        store.save(record("m", 3));
+        DeploymentStore store = new FileDeploymentStore(dataDir.resolve("deployments"));
+        store.save(record("m", 2), "deploy");
+        store.save(record("m", 3), "deploy");
 
         assertEquals(3, store.load("m").orElseThrow().currentRevision());
         try (var files = Files.list(dataDir.resolve("deployments"))) {
@@ -60,8 +60,8 @@ class DeploymentStoreTest {
 
     @Test
     void loadAll_ignoresAndRemovesStrayTempFiles() throws IOException {
-        DeploymentStore store = DeploymentStore.inDirectory(dataDir);
-        store.save(record("a", 3));
+        DeploymentStore store = new FileDeploymentStore(dataDir.resolve("deployments"));
+        store.save(record("a", 3), "deploy");
         Path stray = dataDir.resolve("deployments/.a.json.12345.tmp");
         Files.writeString(stray, "{\"format\": 1, \"model\": \"a\", \"hist");
 
@@ -72,9 +72,9 @@ class DeploymentStoreTest {
 
     @Test
     void loadAll_returnsEveryModelSortedByName() {
-        DeploymentStore store = DeploymentStore.inDirectory(dataDir);
-        store.save(record("b", 1));
-        store.save(record("a", 2));
+        DeploymentStore store = new FileDeploymentStore(dataDir.resolve("deployments"));
+        store.save(record("b", 1), "deploy");
+        store.save(record("a", 2), "deploy");
 
         assertEquals(List.of("a", "b"), store.loadAll().stream().map(DeploymentRecord::model).toList());
     }
@@ -84,7 +84,7 @@ class DeploymentStoreTest {
         Path file = dataDir.resolve("deployments/m.json");
         Files.createDirectories(file.getParent());
         Files.writeString(file, "{\"format\": 1, \"model\": \"m\", \"history\": [");
-        DeploymentStore store = DeploymentStore.inDirectory(dataDir);
+        DeploymentStore store = new FileDeploymentStore(dataDir.resolve("deployments"));
 
         DeploymentStoreException e = assertThrows(DeploymentStoreException.class, () -> store.load("m"));
         assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("corrupt"), e.getMessage());
@@ -103,13 +103,13 @@ class DeploymentStoreTest {
                 """);
 
         DeploymentStoreException e = assertThrows(DeploymentStoreException.class,
-                () -> DeploymentStore.inDirectory(dataDir).load("m"));
+                () -> new FileDeploymentStore(dataDir.resolve("deployments")).load("m"));
         assertTrue(e.getMessage().contains("routes[0].weight must be >= 0, was -3"), e.getMessage());
     }
 
     @Test
     void save_withPathLikeModelName_isRefused() {
         assertThrows(IllegalArgumentException.class,
-                () -> DeploymentStore.inDirectory(dataDir).load("../etc"));
+                () -> new FileDeploymentStore(dataDir.resolve("deployments")).load("../etc"));
     }
 }

@@ -1,5 +1,6 @@
 package dev.gantry.core.governance;
 
+import dev.gantry.core.access.Actor;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.store.catalog.Approval;
@@ -43,9 +44,6 @@ public final class Governance {
      * voids them and sends an approved (or pending, partly approved, deprecated) version back to VALIDATED.
      * Versions approved by registerExisting have no approval rows: there is nothing a card edit could void.
      */
-    /** The actor and role of what the server does by itself: retirements, versions found at start. */
-    public static final String SYSTEM = "system";
-    static final String ADMIN_ROLE = "admin";
     static final String PRESENT_AT_START = "present in the repository at start";
 
     private final CatalogStore store;
@@ -94,7 +92,7 @@ public final class Governance {
      * @throws GantryException ALREADY_EXISTS when the version is registered with another digest
      */
     public synchronized ReleaseRecord register(String model, long version, String digest, long sizeBytes,
-                                               String actor, String role) {
+                                               Actor actor) {
         String d = digest(digest);
         ReleaseRecord created = store.transaction(tx -> {
             Optional<ReleaseRecord> existing = tx.version(model, version);
@@ -103,7 +101,7 @@ public final class Governance {
             }
             ReleaseRecord r = registered(model, version, d, sizeBytes, actor);
             tx.insertVersion(r);
-            tx.audit(actor, role, "version.register", r.target(), "", AuditJson.of(r, "size_bytes", sizeBytes));
+            tx.audit(actor.name(), actor.auditRole(), "version.register", r.target(), "", AuditJson.of(r, "size_bytes", sizeBytes));
             return r;
         });
         publish(created);
@@ -117,8 +115,8 @@ public final class Governance {
      *
      * @throws GantryException FAILED_PRECONDITION when the catalogued digest differs from the one on disk
      */
-    public synchronized ReleaseRecord registerExisting(String model, long version, String digest, long sizeBytes,
-                                                       String actor) {
+    public synchronized ReleaseRecord registerExisting(String model, long version, String digest, long sizeBytes) {
+        Actor actor = Actor.SYSTEM;
         String d = digest(digest);
         ReleaseRecord r = store.transaction(tx -> {
             Optional<ReleaseRecord> existing = tx.version(model, version);
@@ -133,7 +131,7 @@ public final class Governance {
             ReleaseRecord created = registered(model, version, d, sizeBytes, actor).toBuilder()
                     .stage(ReleaseStage.APPROVED).reason(Optional.of(PRESENT_AT_START)).build();
             tx.insertVersion(created);
-            tx.audit(actor, SYSTEM, "version.register_existing", created.target(), "", AuditJson.of(created));
+            tx.audit(actor.name(), actor.auditRole(), "version.register_existing", created.target(), "", AuditJson.of(created));
             return created;
         });
         publish(r);
@@ -156,35 +154,35 @@ public final class Governance {
     }
 
     /** REGISTERED -> VALIDATING. */
-    public ReleaseRecord validationStarted(String model, long version, String actor, String role) {
-        return transition(model, version, actor, role, "version.validation_start", (ctx, r) -> {
+    public ReleaseRecord validationStarted(String model, long version, Actor actor) {
+        return transition(model, version, actor, "version.validation_start", (ctx, r) -> {
             requireStage(r, "start validating", ReleaseStage.REGISTERED);
             return r.toBuilder().stage(ReleaseStage.VALIDATING).reason(Optional.empty());
         });
     }
 
     /** VALIDATING -> VALIDATED. */
-    public ReleaseRecord validationSucceeded(String model, long version, String actor, String role) {
-        return transition(model, version, actor, role, "version.validated", (ctx, r) -> {
+    public ReleaseRecord validationSucceeded(String model, long version, Actor actor) {
+        return transition(model, version, actor, "version.validated", (ctx, r) -> {
             requireStage(r, "mark validated", ReleaseStage.VALIDATING);
             return r.toBuilder().stage(ReleaseStage.VALIDATED).reason(Optional.empty());
         });
     }
 
     /** REGISTERED or VALIDATING -> FAILED, for good: a failed version never takes traffic. */
-    public ReleaseRecord validationFailed(String model, long version, String reason, String actor, String role) {
-        return transition(model, version, actor, role, "version.validation_failed", (ctx, r) -> {
+    public ReleaseRecord validationFailed(String model, long version, String reason, Actor actor) {
+        return transition(model, version, actor, "version.validation_failed", (ctx, r) -> {
             requireStage(r, "fail validation of", ReleaseStage.REGISTERED, ReleaseStage.VALIDATING);
             return r.toBuilder().stage(ReleaseStage.FAILED).reason(Optional.of(nonBlank(reason, "validation failed")));
         });
     }
 
     /** VALIDATED -> PENDING_APPROVAL; {@code actor} becomes the requester, who may not approve it. */
-    public ReleaseRecord requestApproval(String model, long version, String actor, String role, String reason) {
-        return transition(model, version, actor, role, "approval.request", (ctx, r) -> {
+    public ReleaseRecord requestApproval(String model, long version, Actor actor, String reason) {
+        return transition(model, version, actor, "approval.request", (ctx, r) -> {
             requireStage(r, "request approval of", ReleaseStage.VALIDATED);
             ctx.note = reason;
-            return r.toBuilder().stage(ReleaseStage.PENDING_APPROVAL).approvalRequestedBy(Optional.of(actor));
+            return r.toBuilder().stage(ReleaseStage.PENDING_APPROVAL).approvalRequestedBy(Optional.of(actor.name()));
         });
     }
 
@@ -196,15 +194,15 @@ public final class Governance {
      * @throws GantryException FORBIDDEN when the approver uploaded the version, requested the approval, or
      *     already approved it; FAILED_PRECONDITION when a required card field is empty or the stage is wrong
      */
-    public ReleaseRecord approve(String model, long version, String approver, String role, String reason) {
-        return transition(model, version, approver, role, "approval.approve", (ctx, r) -> {
+    public ReleaseRecord approve(String model, long version, Actor approver, String reason) {
+        return transition(model, version, approver, "approval.approve", (ctx, r) -> {
             requireStage(r, "approve", ReleaseStage.PENDING_APPROVAL);
-            if (r.uploadedBy().equals(approver)) {
-                throw new GantryException(ErrorCode.FORBIDDEN, "approval refused: the approver '" + approver
+            if (r.uploadedBy().equals(approver.name())) {
+                throw new GantryException(ErrorCode.FORBIDDEN, "approval refused: the approver '" + approver.name()
                         + "' uploaded this version (separation of duties)");
             }
-            if (r.approvalRequestedBy().map(approver::equals).orElse(false)) {
-                throw new GantryException(ErrorCode.FORBIDDEN, "approval refused: the approver '" + approver
+            if (r.approvalRequestedBy().map(approver.name()::equals).orElse(false)) {
+                throw new GantryException(ErrorCode.FORBIDDEN, "approval refused: the approver '" + approver.name()
                         + "' requested this approval (separation of duties)");
             }
             ModelCard card = ctx.tx.card(model, version).orElse(ModelCard.EMPTY);
@@ -215,11 +213,11 @@ public final class Governance {
             }
             String cardHash = policy.requiredFieldsHash(card);
             List<String> approvers = validApprovers(ctx.tx.approvals(model, version), r.digest(), cardHash);
-            if (approvers.contains(approver)) {
+            if (approvers.contains(approver.name())) {
                 throw new GantryException(ErrorCode.FORBIDDEN, CardPolicy.tierOf(card).wireName()
-                        + " risk tier needs a second approver distinct from '" + approver + "'");
+                        + " risk tier needs a second approver distinct from '" + approver.name() + "'");
             }
-            ctx.tx.addApproval(new Approval(model, version, approver, role, clock.instant(), r.digest(), cardHash,
+            ctx.tx.addApproval(new Approval(model, version, approver.name(), approver.auditRole(), clock.instant(), r.digest(), cardHash,
                     Approval.Decision.APPROVE, nonBlank(reason, ""), false));
             int needed = policy.approversNeeded(CardPolicy.tierOf(card));
             int have = approvers.size() + 1;
@@ -233,11 +231,11 @@ public final class Governance {
     }
 
     /** PENDING_APPROVAL -> REJECTED, for good. */
-    public ReleaseRecord reject(String model, long version, String approver, String role, String reason) {
-        return transition(model, version, approver, role, "approval.reject", (ctx, r) -> {
+    public ReleaseRecord reject(String model, long version, Actor approver, String reason) {
+        return transition(model, version, approver, "approval.reject", (ctx, r) -> {
             requireStage(r, "reject", ReleaseStage.PENDING_APPROVAL);
             ModelCard card = ctx.tx.card(model, version).orElse(ModelCard.EMPTY);
-            ctx.tx.addApproval(new Approval(model, version, approver, role, clock.instant(), r.digest(),
+            ctx.tx.addApproval(new Approval(model, version, approver.name(), approver.auditRole(), clock.instant(), r.digest(),
                     policy.requiredFieldsHash(card), Approval.Decision.REJECT, nonBlank(reason, ""), false));
             return r.toBuilder().stage(ReleaseStage.REJECTED).reason(Optional.of(nonBlank(reason, "rejected")));
         });
@@ -250,11 +248,11 @@ public final class Governance {
      * @throws GantryException FAILED_PRECONDITION when the sunset is in the past or the successor is not an
      *     APPROVED version of the same model
      */
-    public ReleaseRecord deprecate(String model, long version, String actor, String role, Instant sunset,
+    public ReleaseRecord deprecate(String model, long version, Actor actor, Instant sunset,
                                    Optional<Long> successor, String reason) {
         Objects.requireNonNull(sunset, "sunset");
         Objects.requireNonNull(successor, "successor");
-        return transition(model, version, actor, role, "version.deprecate", (ctx, r) -> {
+        return transition(model, version, actor, "version.deprecate", (ctx, r) -> {
             requireStage(r, "deprecate", ReleaseStage.APPROVED, ReleaseStage.DEPRECATED);
             if (sunset.isBefore(clock.instant())) {
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, "sunset " + sunset + " of version " + version
@@ -278,8 +276,8 @@ public final class Governance {
     }
 
     /** The kill switch: a VALIDATED, PENDING_APPROVAL, APPROVED or DEPRECATED version takes no traffic at all. */
-    public ReleaseRecord suspend(String model, long version, String actor, String role, String reason) {
-        return transition(model, version, actor, role, "version.suspend", (ctx, r) -> {
+    public ReleaseRecord suspend(String model, long version, Actor actor, String reason) {
+        return transition(model, version, actor, "version.suspend", (ctx, r) -> {
             if (!r.stage().isSuspendable()) {
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, "cannot suspend version " + version
                         + " of model '" + model + "': it is " + r.stage() + " and takes no traffic to stop");
@@ -294,11 +292,11 @@ public final class Governance {
      *
      * @throws GantryException FORBIDDEN unless {@code role} is admin
      */
-    public ReleaseRecord resume(String model, long version, String actor, String role, String reason) {
-        return transition(model, version, actor, role, "version.resume", (ctx, r) -> {
-            if (!ADMIN_ROLE.equals(role)) {
+    public ReleaseRecord resume(String model, long version, Actor actor, String reason) {
+        return transition(model, version, actor, "version.resume", (ctx, r) -> {
+            if (!actor.isAdmin()) {
                 throw new GantryException(ErrorCode.FORBIDDEN, "only an admin may resume a suspended version; '"
-                        + actor + "' acted as " + role);
+                        + actor.name() + "' acted as " + actor.auditRole());
             }
             requireStage(r, "resume", ReleaseStage.SUSPENDED);
             ctx.note = reason;
@@ -312,9 +310,9 @@ public final class Governance {
      * approved, partly approved or deprecated version goes back to VALIDATED with reason
      * "approval voided: required card fields changed: [...]" (a suspended one will resume to VALIDATED).
      */
-    public ReleaseRecord patchCard(String model, long version, ModelCard newCard, String actor, String role) {
+    public ReleaseRecord patchCard(String model, long version, ModelCard newCard, Actor actor) {
         Objects.requireNonNull(newCard, "newCard");
-        return transition(model, version, actor, role, "card.update", (ctx, r) -> {
+        return transition(model, version, actor, "card.update", (ctx, r) -> {
             ModelCard old = ctx.tx.card(model, version).orElse(ModelCard.EMPTY);
             ctx.tx.putCard(model, version, newCard);
             List<String> changed = policy.changedRequiredFields(old, newCard);
@@ -355,7 +353,7 @@ public final class Governance {
                     ReleaseRecord after = r.toBuilder().stage(ReleaseStage.RETIRED).updatedAt(clock.instant())
                             .reason(Optional.of("sunset " + r.sunset().get() + " reached")).build();
                     tx.updateVersion(after);
-                    tx.audit(SYSTEM, SYSTEM, "version.retire", r.target(), AuditJson.of(r), AuditJson.of(after));
+                    tx.audit(Actor.SYSTEM.name(), Actor.SYSTEM.auditRole(), "version.retire", r.target(), AuditJson.of(r), AuditJson.of(after));
                     out.add(after);
                 }
             }
@@ -394,9 +392,9 @@ public final class Governance {
         ReleaseRecord.Builder apply(Ctx ctx, ReleaseRecord current);
     }
 
-    private synchronized ReleaseRecord transition(String model, long version, String actor, String role,
-                                                  String action, Step step) {
-        requireActor(actor);
+    private synchronized ReleaseRecord transition(String model, long version, Actor actor, String action,
+                                                  Step step) {
+        Objects.requireNonNull(actor, "actor");
         ReleaseRecord after = store.transaction(tx -> {
             ReleaseRecord before = require(tx.version(model, version), model, version);
             Ctx ctx = new Ctx(tx);
@@ -404,7 +402,7 @@ public final class Governance {
             tx.updateVersion(next);
             Object[] extra = ctx.note == null || ctx.note.isBlank() ? ctx.extra
                     : concat(ctx.extra, new Object[] {"note", ctx.note});
-            tx.audit(actor, role == null ? "" : role, action, next.target(), AuditJson.of(before, ctx.before),
+            tx.audit(actor.name(), actor.auditRole(), action, next.target(), AuditJson.of(before, ctx.before),
                     AuditJson.of(next, extra));
             return next;
         });
@@ -431,10 +429,10 @@ public final class Governance {
         return List.copyOf(out);
     }
 
-    private ReleaseRecord registered(String model, long version, String digest, long sizeBytes, String actor) {
-        requireActor(actor);
+    private ReleaseRecord registered(String model, long version, String digest, long sizeBytes, Actor actor) {
+        Objects.requireNonNull(actor, "actor");
         try {
-            return ReleaseRecord.registered(model, version, digest, sizeBytes, actor, clock.instant());
+            return ReleaseRecord.registered(model, version, digest, sizeBytes, actor.name(), clock.instant());
         } catch (IllegalArgumentException e) {
             throw GantryException.invalid(e.getMessage());
         }
@@ -474,11 +472,6 @@ public final class Governance {
                 + ", and only a " + wanted + " version can be");
     }
 
-    private static void requireActor(String actor) {
-        if (actor == null || actor.isBlank()) {
-            throw GantryException.invalid("actor must not be blank, was " + (actor == null ? "null" : "'" + actor + "'"));
-        }
-    }
 
     private static String nonBlank(String s, String otherwise) {
         return s == null || s.isBlank() ? otherwise : s;

@@ -1,5 +1,6 @@
 package dev.gantry.core.routing;
 
+import dev.gantry.core.access.Actor;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.store.deployment.DeploymentRecord;
@@ -65,11 +66,11 @@ public final class Deployment {
     }
 
     /** A new deployment at revision 1 with {@code policy}, saved before it is returned. */
-    public static Deployment create(String model, TrafficPolicy policy, String actor, String reason,
+    public static Deployment create(String model, TrafficPolicy policy, Actor actor, String reason,
                                     DeploymentStore store, Clock clock, DeploymentSettings settings) {
-        PolicyRevision first = new PolicyRevision(1, clock.instant(), actor, policy, Optional.empty(), reason);
+        PolicyRevision first = new PolicyRevision(1, clock.instant(), actor.name(), policy, Optional.empty(), reason);
         DeploymentRecord record = new DeploymentRecord(model, List.of(first), 1, List.of());
-        store.save(record);
+        store.save(record, actor.auditRole());
         return new Deployment(model, store, clock, settings, record);
     }
 
@@ -93,13 +94,14 @@ public final class Deployment {
     }
 
     /**
-     * Applies {@code policy} as a new revision.
+     * Applies {@code policy} as a new revision, without the traffic gate and the readiness check: only
+     * {@link DeploymentManager} (and tests of this class) may call it.
      *
      * @param expectedRevision when present, the change happens only if it is the current revision
      * @throws GantryException FAILED_PRECONDITION when {@code expectedRevision} is not current
      * @throws dev.gantry.store.deployment.DeploymentStoreException when it cannot be saved; nothing changed
      */
-    public PolicyRevision apply(TrafficPolicy policy, OptionalLong expectedRevision, String actor, String reason) {
+    PolicyRevision apply(TrafficPolicy policy, OptionalLong expectedRevision, Actor actor, String reason) {
         return change(policy, expectedRevision, actor, reason, Optional.empty()).revision();
     }
 
@@ -109,7 +111,7 @@ public final class Deployment {
      * @throws GantryException NOT_FOUND for a revision not in the history, FAILED_PRECONDITION when there is
      *     nothing to roll back to
      */
-    public RollbackResult rollback(OptionalLong toRevision, String actor) {
+    RollbackResult rollback(OptionalLong toRevision, Actor actor) {
         synchronized (this) {
             PolicyRevision target = rollbackTarget(toRevision);
             long from = current.get().revision();
@@ -141,13 +143,13 @@ public final class Deployment {
                 + "' has no earlier revision with a different policy to roll back to (current is " + cur + ")");
     }
 
-    synchronized RollbackResult rollbackTo(PolicyRevision target, long expectedFrom, String actor) {
+    synchronized RollbackResult rollbackTo(PolicyRevision target, long expectedFrom, Actor actor) {
         Transition t = change(target.policy(), OptionalLong.of(expectedFrom), actor,
                 "rollback to revision " + target.revision(), Optional.of(expectedFrom));
         return new RollbackResult(expectedFrom, target.revision(), t.revision().revision(), target.policy());
     }
 
-    synchronized Transition change(TrafficPolicy policy, OptionalLong expectedRevision, String actor, String reason,
+    synchronized Transition change(TrafficPolicy policy, OptionalLong expectedRevision, Actor actor, String reason,
                                    Optional<Long> rollbackOf) {
         Objects.requireNonNull(policy, "policy");
         DeploymentSnapshot before = current.get();
@@ -156,14 +158,14 @@ public final class Deployment {
                     + expectedRevision.getAsLong() + ", current is " + before.revision());
         }
         long next = history.get(history.size() - 1).revision() + 1;
-        PolicyRevision revision = new PolicyRevision(next, clock.instant(), actor, policy, rollbackOf, reason);
+        PolicyRevision revision = new PolicyRevision(next, clock.instant(), actor.name(), policy, rollbackOf, reason);
         List<PolicyRevision> nextHistory = new ArrayList<>(history);
         nextHistory.add(revision);
         while (nextHistory.size() > settings.historyLimit()) {
             nextHistory.remove(0);
         }
         List<Long> standby = nextStandby(before, policy);
-        store.save(new DeploymentRecord(model, nextHistory, next, standby));
+        store.save(new DeploymentRecord(model, nextHistory, next, standby), actor.auditRole());
         history = List.copyOf(nextHistory);
         DeploymentSnapshot after = new DeploymentSnapshot(next, policy, TrafficSplitter.of(policy), standby);
         current.set(after);
@@ -171,14 +173,14 @@ public final class Deployment {
     }
 
     /** Drops {@code version} from the standby list (it is being unloaded); saved first. */
-    synchronized void removeStandby(long version) {
+    synchronized void removeStandby(long version, Actor actor) {
         DeploymentSnapshot s = current.get();
         if (!s.standby().contains(version)) {
             return;
         }
         List<Long> standby = new ArrayList<>(s.standby());
         standby.remove(version);
-        store.save(new DeploymentRecord(model, history, s.revision(), standby));
+        store.save(new DeploymentRecord(model, history, s.revision(), standby), actor.auditRole());
         current.set(new DeploymentSnapshot(s.revision(), s.policy(), s.splitter(), standby));
     }
 

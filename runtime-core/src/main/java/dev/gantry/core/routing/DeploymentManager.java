@@ -1,5 +1,7 @@
 package dev.gantry.core.routing;
 
+import dev.gantry.core.access.Actor;
+import dev.gantry.core.audit.AuditTrail;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.governance.TrafficGate;
@@ -50,7 +52,6 @@ public final class DeploymentManager {
      * re-resolves it against the new snapshot.
      */
     private static final Logger log = LoggerFactory.getLogger(DeploymentManager.class);
-    static final String SYSTEM = "system";
 
     private final ModelRepositoryManager repository;
     private final ModelLifecycle lifecycle;
@@ -59,11 +60,12 @@ public final class DeploymentManager {
     private final Clock clock;
     private final MeterRegistry registry;
     private final TrafficGate gate;
+    private final Optional<AuditTrail> audit;
     private final Map<String, Deployment> deployments = new ConcurrentHashMap<>();
     private final Set<CompletableFuture<Void>> draining = ConcurrentHashMap.newKeySet();
 
     private DeploymentManager(ModelRepositoryManager repository, DeploymentStore store, DeploymentSettings settings,
-                              Clock clock, MeterRegistry registry, TrafficGate gate) {
+                              Clock clock, MeterRegistry registry, TrafficGate gate, Optional<AuditTrail> audit) {
         this.repository = repository;
         this.lifecycle = repository.lifecycle();
         this.store = store;
@@ -71,24 +73,30 @@ public final class DeploymentManager {
         this.clock = clock;
         this.registry = registry;
         this.gate = gate;
+        this.audit = audit;
     }
 
-    /** A manager without release governance: every READY version may take any traffic. */
+    /**
+     * A manager without release governance or audit trail: every READY version may take any traffic. For tests
+     * and benchmarks of routing; a server uses the gated, audited manager.
+     */
     public static DeploymentManager create(ModelRepositoryManager repository, DeploymentStore store,
                                            DeploymentSettings settings, Clock clock, MeterRegistry registry) {
-        return create(repository, store, settings, clock, registry, TrafficGate.allowAll());
+        return new DeploymentManager(repository, store, settings, clock, registry, TrafficGate.allowAll(),
+                Optional.empty());
     }
 
     /**
      * A manager whose policy changes and rollbacks must pass {@code gate} (a version's release stage decides
      * which traffic it may take), and whose first policy for a model goes to the highest READY version the gate
-     * lets take primary traffic.
+     * lets take primary traffic. Loads and unloads are written to {@code audit} before they start; policy
+     * changes are audited by {@code store} in the transaction that saves them.
      */
     public static DeploymentManager create(ModelRepositoryManager repository, DeploymentStore store,
                                            DeploymentSettings settings, Clock clock, MeterRegistry registry,
-                                           TrafficGate gate) {
+                                           TrafficGate gate, AuditTrail audit) {
         return new DeploymentManager(repository, store, settings, clock, registry,
-                Objects.requireNonNull(gate, "gate"));
+                Objects.requireNonNull(gate, "gate"), Optional.of(audit));
     }
 
     /**
@@ -153,14 +161,14 @@ public final class DeploymentManager {
      *     FAILED_PRECONDITION when the traffic gate refuses a routed version, a routed version is not READY or
      *     {@code expectedRevision} is not current
      */
-    public PolicyRevision applyPolicy(String model, TrafficPolicy policy, OptionalLong expectedRevision, String actor,
+    public PolicyRevision applyPolicy(String model, TrafficPolicy policy, OptionalLong expectedRevision, Actor actor,
                                       String reason) {
         Deployment d = requireDeployment(model);
         synchronized (d) {
             gate.check(model, policy, clock.instant());
             checkReady(model, policy);
             Deployment.Transition t = d.change(policy, expectedRevision, actor, reason, Optional.empty());
-            log.info("model '{}': revision {} by {}: {}", model, t.revision().revision(), actor, policy);
+            log.info("model '{}': revision {} by {}: {}", model, t.revision().revision(), actor.name(), policy);
             drainUnrouted(model, t);
             return t.revision();
         }
@@ -174,7 +182,7 @@ public final class DeploymentManager {
      *     refuses a version the target routes (checked before loading and again before applying), a version
      *     cannot be loaded or the policy changed meanwhile
      */
-    public CompletableFuture<RollbackResult> rollback(String model, OptionalLong toRevision, String actor) {
+    public CompletableFuture<RollbackResult> rollback(String model, OptionalLong toRevision, Actor actor) {
         Deployment d;
         PolicyRevision target;
         long from;
@@ -201,7 +209,7 @@ public final class DeploymentManager {
                 Deployment.Transition t = d.change(target.policy(), OptionalLong.of(from), actor,
                         "rollback to revision " + target.revision(), Optional.of(from));
                 log.info("model '{}': revision {} by {}: rollback from {} to {}", model, t.revision().revision(),
-                        actor, from, target.revision());
+                        actor.name(), from, target.revision());
                 drainUnrouted(model, t);
                 return new RollbackResult(from, target.revision(), t.revision().revision(), target.policy());
             }
@@ -209,12 +217,17 @@ public final class DeploymentManager {
     }
 
     /**
-     * Loads a version in the background (reading the model directory again, so new versions are found).
-     * The first READY version of a model without a deployment gets all its traffic.
+     * Loads a version in the background (reading the model directory again, so new versions are found), audited
+     * first. The first READY version of a model without a deployment gets all its traffic.
      *
      * @throws GantryException (through the future) NOT_FOUND when the model or version is not on disk
      */
-    public CompletableFuture<ModelVersionState> loadVersion(String model, long version) {
+    public CompletableFuture<ModelVersionState> loadVersion(String model, long version, Actor actor) {
+        try {
+            audit(actor, "version.load", model + "/" + version, state(model, version), "load requested");
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         return load(model, version).thenApply(s -> {
             if (s.isReady()) {
                 ensureDeployment(model);
@@ -228,10 +241,11 @@ public final class DeploymentManager {
      *
      * @throws GantryException (through the future) FAILED_PRECONDITION while the current policy routes it
      */
-    public CompletableFuture<Void> unloadVersion(String model, long version) {
+    public CompletableFuture<Void> unloadVersion(String model, long version, Actor actor) {
         Deployment d = deployments.get(model);
         if (d == null) {
-            return drain(new ModelId(model, version));
+            return audited(actor, "version.unload", model + "/" + version, state(model, version), "unload requested",
+                    () -> drain(new ModelId(model, version)));
         }
         synchronized (d) {
             DeploymentSnapshot s = d.snapshot();
@@ -242,12 +256,83 @@ public final class DeploymentManager {
                 return CompletableFuture.failedFuture(new GantryException(ErrorCode.FAILED_PRECONDITION, "version "
                         + version + " still takes traffic (" + how + " in revision " + s.revision() + ")"));
             }
-            try {
-                d.removeStandby(version);
-            } catch (RuntimeException e) {
-                return CompletableFuture.failedFuture(e);
+            return audited(actor, "version.unload", model + "/" + version, state(model, version), "unload requested",
+                    () -> {
+                d.removeStandby(version, actor);
+                return drain(new ModelId(model, version));
+            });
+        }
+    }
+
+    /**
+     * Triton's repository load: (re)loads the versions the model's version policy selects and the versions its
+     * traffic policy routes, audited first; completes with their final states.
+     *
+     * @throws GantryException NOT_FOUND when the model is not in the repository
+     */
+    public CompletableFuture<List<ModelVersionState>> loadModel(String model, Actor actor) {
+        Optional<ModelEntry> entry = repository.refresh(model);
+        if (entry.isEmpty()) {
+            return CompletableFuture.failedFuture(GantryException.notFound("no model '" + model
+                    + "' in the repository"));
+        }
+        java.util.TreeSet<Long> wanted = new java.util.TreeSet<>();
+        entry.get().versionsToLoad().forEach(v -> wanted.add(v.version()));
+        snapshot(model).ifPresent(s -> wanted.addAll(s.policy().routedVersions()));
+        return audited(actor, "model.load", model, "", "versions " + wanted, () -> {
+            List<CompletableFuture<ModelVersionState>> loads = new ArrayList<>();
+            for (long v : wanted) {
+                loads.add(load(model, v).thenApply(s -> {
+                    if (s.isReady()) {
+                        ensureDeployment(model);
+                    }
+                    return s;
+                }));
             }
-            return drain(new ModelId(model, version));
+            return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new))
+                    .thenApply(x -> loads.stream().map(CompletableFuture::join).toList());
+        });
+    }
+
+    /**
+     * Triton's repository unload: takes the whole model out of service (every version drains and unloads), audited
+     * first; its traffic policy is kept for the next load.
+     *
+     * @throws GantryException NOT_FOUND for an unknown model
+     */
+    public CompletableFuture<Void> unloadModel(String model, Actor actor) {
+        List<ModelVersionState> versions = lifecycle.versions(model);
+        if (versions.isEmpty() && repository.model(model).isEmpty()) {
+            return CompletableFuture.failedFuture(GantryException.notFound("unknown model '" + model + "'"));
+        }
+        return audited(actor, "model.unload", model, "", "every version unloaded", () -> CompletableFuture.allOf(
+                versions.stream().map(v -> lifecycle.unload(v.id())).toArray(CompletableFuture[]::new)));
+    }
+
+    /**
+     * Loads a newly installed version to validate it (load, signature, warm-up and smoke inference) without
+     * giving it a route; completes with its final state. The release workflow audits the outcome.
+     */
+    public CompletableFuture<ModelVersionState> validate(String model, long version) {
+        return load(model, version);
+    }
+
+    private String state(String model, long version) {
+        return lifecycle.state(new ModelId(model, version)).map(s -> s.state().name()).orElse("not loaded");
+    }
+
+    private void audit(Actor actor, String action, String target, String before, String after) {
+        audit.ifPresent(a -> a.record(actor, new AuditTrail.Entry(action, target, before, after)));
+    }
+
+    /** Writes the entry, then starts {@code work}; an entry that cannot be written fails before anything changes. */
+    private <T> CompletableFuture<T> audited(Actor actor, String action, String target, String before, String after,
+                                             java.util.function.Supplier<CompletableFuture<T>> work) {
+        try {
+            audit(actor, action, target, before, after);
+            return work.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
     }
 
@@ -293,7 +378,7 @@ public final class DeploymentManager {
         for (int i = versions.size() - 1; i >= 0; i--) {
             if (versions.get(i).isReady() && admitted(model, versions.get(i).id().version())) {
                 long v = versions.get(i).id().version();
-                Deployment d = Deployment.create(model, TrafficPolicy.single(v), SYSTEM,
+                Deployment d = Deployment.create(model, TrafficPolicy.single(v), Actor.SYSTEM,
                         "initial policy: highest loaded version", store, clock, settings);
                 log.info("model '{}': revision 1, all traffic to version {}", model, v);
                 return Optional.of(publish(d));

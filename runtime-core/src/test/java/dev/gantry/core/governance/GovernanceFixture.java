@@ -27,17 +27,17 @@ final class GovernanceFixture implements AutoCloseable {
 
     /** Registered by "uploader", validated by "system". */
     void validated(long v) {
-        gov.register(M, v, DIGEST, 10, "uploader", "deploy");
-        gov.validationStarted(M, v, "system", "system");
-        gov.validationSucceeded(M, v, "system", "system");
+        gov.register(M, v, DIGEST, 10, Actors.as("uploader", "deploy"));
+        gov.validationStarted(M, v, Actors.as("system", "system"));
+        gov.validationSucceeded(M, v, Actors.as("system", "system"));
     }
 
     /** Validated, low-tier card, approval requested by "requester", approved by "approver". */
     void approved(long v) {
         validated(v);
-        gov.patchCard(M, v, LOW_CARD, "uploader", "deploy");
-        gov.requestApproval(M, v, "requester", "deploy", "ready");
-        gov.approve(M, v, "approver", "approve", "ok");
+        gov.patchCard(M, v, LOW_CARD, Actors.as("uploader", "deploy"));
+        gov.requestApproval(M, v, Actors.as("requester", "deploy"), "ready");
+        gov.approve(M, v, Actors.as("approver", "approve"), "ok");
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.gantry.core.routing;
 
+import dev.gantry.core.governance.Actors;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.model.ModelId;
@@ -53,7 +54,7 @@ class DeploymentManagerTest {
     void applyPolicy_toVersionNotLoaded_isRefusedNamingIt() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1, 2).start()) {
             GantryException e = assertThrows(GantryException.class, () -> f.deployments.applyPolicy(MODEL,
-                    split(90, 10), OptionalLong.empty(), "alice", ""));
+                    split(90, 10), OptionalLong.empty(), Actors.as("alice", "deploy"), ""));
             assertEquals(ErrorCode.FAILED_PRECONDITION, e.code());
             assertTrue(e.getMessage().startsWith("version 1 of model 'm' is not loaded"), e.getMessage());
             assertEquals(1, f.deployments.snapshot(MODEL).orElseThrow().revision());
@@ -64,7 +65,7 @@ class DeploymentManagerTest {
     void applyPolicy_toVersionNotOnDisk_isNotFound() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1).start()) {
             GantryException e = assertThrows(GantryException.class, () -> f.deployments.applyPolicy(MODEL,
-                    TrafficPolicy.single(7), OptionalLong.empty(), "alice", ""));
+                    TrafficPolicy.single(7), OptionalLong.empty(), Actors.as("alice", "deploy"), ""));
             assertEquals(ErrorCode.NOT_FOUND, e.code());
             assertEquals("model 'm' has no version 7 on disk", e.getMessage());
         }
@@ -73,11 +74,11 @@ class DeploymentManagerTest {
     @Test
     void applyPolicy_withStaleRevision_isRefused() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1, 2).start()) {
-            f.deployments.loadVersion(MODEL, 1).join();
-            f.deployments.applyPolicy(MODEL, split(90, 10), OptionalLong.of(1), "alice", "");
+            f.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
+            f.deployments.applyPolicy(MODEL, split(90, 10), OptionalLong.of(1), Actors.as("alice", "deploy"), "");
 
             GantryException e = assertThrows(GantryException.class, () -> f.deployments.applyPolicy(MODEL,
-                    split(50, 50), OptionalLong.of(1), "bob", ""));
+                    split(50, 50), OptionalLong.of(1), Actors.as("bob", "deploy"), ""));
             assertEquals("expected revision 1, current is 2", e.getMessage());
         }
     }
@@ -86,9 +87,9 @@ class DeploymentManagerTest {
     void newVersion_loadedInBackground_thenSwappedIn_keepsPreviousAsStandby() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1).start()) {
             f.addVersion(2);
-            assertEquals(ModelReadyState.READY, f.deployments.loadVersion(MODEL, 2).join().state());
+            assertEquals(ModelReadyState.READY, f.deployments.loadVersion(MODEL, 2, Actors.as("ops", "deploy")).join().state());
 
-            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), "alice", "v2");
+            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), Actors.as("alice", "deploy"), "v2");
             f.deployments.drained().join();
 
             assertEquals(List.of(1L), f.deployments.snapshot(MODEL).orElseThrow().standby());
@@ -101,10 +102,10 @@ class DeploymentManagerTest {
         try (ServingFixture f = new ServingFixture(dir, 1, 1).start()) {
             f.addVersion(2);
             f.addVersion(3);
-            f.deployments.loadVersion(MODEL, 2).join();
-            f.deployments.loadVersion(MODEL, 3).join();
-            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), "a", "");
-            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(3), OptionalLong.empty(), "a", "");
+            f.deployments.loadVersion(MODEL, 2, Actors.as("ops", "deploy")).join();
+            f.deployments.loadVersion(MODEL, 3, Actors.as("ops", "deploy")).join();
+            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), Actors.as("a", "deploy"), "");
+            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(3), OptionalLong.empty(), Actors.as("a", "deploy"), "");
             f.deployments.drained().join();
 
             assertEquals(List.of(2L), f.deployments.snapshot(MODEL).orElseThrow().standby());
@@ -118,11 +119,11 @@ class DeploymentManagerTest {
     void rollback_withWarmStandby_switchesWithoutLoading() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1).start()) {
             f.addVersion(2);
-            f.deployments.loadVersion(MODEL, 2).join();
-            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), "alice", "v2");
+            f.deployments.loadVersion(MODEL, 2, Actors.as("ops", "deploy")).join();
+            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), Actors.as("alice", "deploy"), "v2");
             int loads = f.factory.loads.get();
 
-            CompletableFuture<RollbackResult> r = f.deployments.rollback(MODEL, OptionalLong.empty(), "bob");
+            CompletableFuture<RollbackResult> r = f.deployments.rollback(MODEL, OptionalLong.empty(), Actors.as("bob", "deploy"));
 
             assertTrue(r.isDone(), "a rollback to a warm standby waits for nothing");
             assertEquals(new RollbackResult(2, 1, 3, TrafficPolicy.single(1)), r.join());
@@ -136,12 +137,12 @@ class DeploymentManagerTest {
     void rollback_toUnloadedVersion_loadsItFirst() {
         try (ServingFixture f = new ServingFixture(dir, 0, 1).start()) {
             f.addVersion(2);
-            f.deployments.loadVersion(MODEL, 2).join();
-            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), "alice", "");
+            f.deployments.loadVersion(MODEL, 2, Actors.as("ops", "deploy")).join();
+            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), Actors.as("alice", "deploy"), "");
             f.deployments.drained().join();
             assertEquals(ModelReadyState.UNAVAILABLE, state(f, 1));
 
-            RollbackResult r = f.deployments.rollback(MODEL, OptionalLong.empty(), "bob").join();
+            RollbackResult r = f.deployments.rollback(MODEL, OptionalLong.empty(), Actors.as("bob", "deploy")).join();
 
             assertEquals(1, r.to());
             assertEquals(ModelReadyState.READY, state(f, 1));
@@ -151,10 +152,10 @@ class DeploymentManagerTest {
     @Test
     void unloadVersion_whileRouted_isRefused() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1, 2).start()) {
-            f.deployments.loadVersion(MODEL, 1).join();
-            f.deployments.applyPolicy(MODEL, split(90, 10), OptionalLong.empty(), "a", "");
+            f.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
+            f.deployments.applyPolicy(MODEL, split(90, 10), OptionalLong.empty(), Actors.as("a", "deploy"), "");
 
-            GantryException e = failure(f.deployments.unloadVersion(MODEL, 2));
+            GantryException e = failure(f.deployments.unloadVersion(MODEL, 2, Actors.as("ops", "deploy")));
 
             assertEquals(ErrorCode.FAILED_PRECONDITION, e.code());
             assertEquals("version 2 still takes traffic (weight 10 in revision 2)", e.getMessage());
@@ -165,12 +166,12 @@ class DeploymentManagerTest {
     @Test
     void unloadVersion_whileShadowed_isRefused() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1, 2).start()) {
-            f.deployments.loadVersion(MODEL, 1).join();
+            f.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
             f.deployments.applyPolicy(MODEL, new TrafficPolicy(List.of(new Route(2, 1)),
-                    List.of(new ShadowRoute(1, 5))), OptionalLong.empty(), "a", "");
+                    List.of(new ShadowRoute(1, 5))), OptionalLong.empty(), Actors.as("a", "deploy"), "");
 
             assertEquals("version 1 still takes traffic (shadow 5% in revision 2)",
-                    failure(f.deployments.unloadVersion(MODEL, 1)).getMessage());
+                    failure(f.deployments.unloadVersion(MODEL, 1, Actors.as("ops", "deploy"))).getMessage());
         }
     }
 
@@ -178,10 +179,10 @@ class DeploymentManagerTest {
     void unloadVersion_ofStandby_dropsItFromStandbyAndUnloads() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1).start()) {
             f.addVersion(2);
-            f.deployments.loadVersion(MODEL, 2).join();
-            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), "a", "");
+            f.deployments.loadVersion(MODEL, 2, Actors.as("ops", "deploy")).join();
+            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), Actors.as("a", "deploy"), "");
 
-            f.deployments.unloadVersion(MODEL, 1).join();
+            f.deployments.unloadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
 
             assertEquals(List.of(), f.deployments.snapshot(MODEL).orElseThrow().standby());
             assertEquals(ModelReadyState.UNAVAILABLE, state(f, 1));
@@ -191,10 +192,10 @@ class DeploymentManagerTest {
     @Test
     void restart_restoresSamePolicyRevisionAndLoadedVersions() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1, 2, 3).start()) {
-            f.deployments.loadVersion(MODEL, 1).join();
-            f.deployments.loadVersion(MODEL, 2).join();
-            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), "a", "");
-            f.deployments.applyPolicy(MODEL, split(90, 10), OptionalLong.empty(), "a", "canary");
+            f.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
+            f.deployments.loadVersion(MODEL, 2, Actors.as("ops", "deploy")).join();
+            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), Actors.as("a", "deploy"), "");
+            f.deployments.applyPolicy(MODEL, split(90, 10), OptionalLong.empty(), Actors.as("a", "deploy"), "canary");
         }
         // versions 1, 2, 3 on disk; the version policy alone would load only 3
         try (ServingFixture again = new ServingFixture(dir, 1).start()) {
@@ -212,8 +213,8 @@ class DeploymentManagerTest {
     @Test
     void policyRevisionGauge_followsTheCurrentRevision() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1, 2).start()) {
-            f.deployments.loadVersion(MODEL, 1).join();
-            f.deployments.applyPolicy(MODEL, split(90, 10), OptionalLong.empty(), "a", "");
+            f.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
+            f.deployments.applyPolicy(MODEL, split(90, 10), OptionalLong.empty(), Actors.as("a", "deploy"), "");
 
             assertEquals(2.0, f.registry.get("routing.policy.revision").tag("model", MODEL).gauge().value());
         }

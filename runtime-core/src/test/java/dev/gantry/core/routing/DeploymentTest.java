@@ -1,5 +1,6 @@
 package dev.gantry.core.routing;
 
+import dev.gantry.core.governance.Actors;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.store.deployment.DeploymentStoreException;
@@ -22,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class DeploymentTest {
     private final MemoryDeploymentStore store = new MemoryDeploymentStore();
     private final Clock clock = Clock.fixed(Instant.parse("2025-06-01T12:00:00Z"), ZoneOffset.UTC);
-    private final Deployment d = Deployment.create("m", TrafficPolicy.single(1), "system", "", store, clock,
+    private final Deployment d = Deployment.create("m", TrafficPolicy.single(1), dev.gantry.core.access.Actor.SYSTEM, "", store, clock,
             new DeploymentSettings(1, 100));
 
     private static TrafficPolicy split(int w1, int w2) {
@@ -38,7 +39,7 @@ class DeploymentTest {
 
     @Test
     void apply_publishesNextRevision_andRecordsWhoAndWhy() {
-        PolicyRevision r = d.apply(split(90, 10), OptionalLong.empty(), "alice", "canary");
+        PolicyRevision r = d.apply(split(90, 10), OptionalLong.empty(), Actors.as("alice", "deploy"), "canary");
 
         assertEquals(2, r.revision());
         assertEquals(split(90, 10), d.snapshot().policy());
@@ -50,11 +51,11 @@ class DeploymentTest {
 
     @Test
     void apply_withStaleExpectedRevision_isRefusedAndChangesNothing() {
-        d.apply(split(90, 10), OptionalLong.of(1), "a", "");
+        d.apply(split(90, 10), OptionalLong.of(1), Actors.as("a", "deploy"), "");
         DeploymentSnapshot before = d.snapshot();
 
         GantryException e = assertThrows(GantryException.class,
-                () -> d.apply(split(50, 50), OptionalLong.of(1), "b", ""));
+                () -> d.apply(split(50, 50), OptionalLong.of(1), Actors.as("b", "deploy"), ""));
         assertEquals(ErrorCode.FAILED_PRECONDITION, e.code());
         assertEquals("expected revision 1, current is 2", e.getMessage());
         assertSame(before, d.snapshot());
@@ -65,17 +66,17 @@ class DeploymentTest {
         DeploymentSnapshot before = d.snapshot();
         store.failSaves(true);
 
-        assertThrows(DeploymentStoreException.class, () -> d.apply(split(90, 10), OptionalLong.empty(), "a", ""));
+        assertThrows(DeploymentStoreException.class, () -> d.apply(split(90, 10), OptionalLong.empty(), Actors.as("a", "deploy"), ""));
         assertSame(before, d.snapshot());
         assertEquals(1, d.history().size());
     }
 
     @Test
     void rollback_restoresPreviousPolicyAsNewRevision() {
-        d.apply(split(90, 10), OptionalLong.empty(), "a", "");
-        d.apply(split(50, 50), OptionalLong.empty(), "a", "");
+        d.apply(split(90, 10), OptionalLong.empty(), Actors.as("a", "deploy"), "");
+        d.apply(split(50, 50), OptionalLong.empty(), Actors.as("a", "deploy"), "");
 
-        RollbackResult r = d.rollback(OptionalLong.empty(), "bob");
+        RollbackResult r = d.rollback(OptionalLong.empty(), Actors.as("bob", "deploy"));
 
         assertEquals(new RollbackResult(3, 2, 4, split(90, 10)), r);
         assertEquals(split(90, 10), d.snapshot().policy());
@@ -85,39 +86,39 @@ class DeploymentTest {
 
     @Test
     void rollback_toNamedRevision_restoresThatPolicy() {
-        d.apply(split(90, 10), OptionalLong.empty(), "a", "");
-        d.apply(split(50, 50), OptionalLong.empty(), "a", "");
+        d.apply(split(90, 10), OptionalLong.empty(), Actors.as("a", "deploy"), "");
+        d.apply(split(50, 50), OptionalLong.empty(), Actors.as("a", "deploy"), "");
 
-        RollbackResult r = d.rollback(OptionalLong.of(1), "bob");
+        RollbackResult r = d.rollback(OptionalLong.of(1), Actors.as("bob", "deploy"));
 
         assertEquals(new RollbackResult(3, 1, 4, TrafficPolicy.single(1)), r);
     }
 
     @Test
     void rollback_toUnknownRevision_isNotFound() {
-        GantryException e = assertThrows(GantryException.class, () -> d.rollback(OptionalLong.of(9), "bob"));
+        GantryException e = assertThrows(GantryException.class, () -> d.rollback(OptionalLong.of(9), Actors.as("bob", "deploy")));
         assertEquals(ErrorCode.NOT_FOUND, e.code());
     }
 
     @Test
     void rollback_withNothingBefore_isRefused() {
-        GantryException e = assertThrows(GantryException.class, () -> d.rollback(OptionalLong.empty(), "bob"));
+        GantryException e = assertThrows(GantryException.class, () -> d.rollback(OptionalLong.empty(), Actors.as("bob", "deploy")));
         assertEquals(ErrorCode.FAILED_PRECONDITION, e.code());
     }
 
     @Test
     void versionsLeavingAllRoutes_becomeStandby_mostRecentFirst_upToCount() {
-        d.apply(TrafficPolicy.single(2), OptionalLong.empty(), "a", "");
+        d.apply(TrafficPolicy.single(2), OptionalLong.empty(), Actors.as("a", "deploy"), "");
         assertEquals(List.of(1L), d.snapshot().standby());
-        d.apply(TrafficPolicy.single(3), OptionalLong.empty(), "a", "");
+        d.apply(TrafficPolicy.single(3), OptionalLong.empty(), Actors.as("a", "deploy"), "");
         assertEquals(List.of(2L), d.snapshot().standby());
-        d.apply(TrafficPolicy.single(2), OptionalLong.empty(), "a", "");
+        d.apply(TrafficPolicy.single(2), OptionalLong.empty(), Actors.as("a", "deploy"), "");
         assertEquals(List.of(3L), d.snapshot().standby());
     }
 
     @Test
     void restore_publishesTheSameRevisionWithoutSaving() {
-        d.apply(split(90, 10), OptionalLong.empty(), "a", "");
+        d.apply(split(90, 10), OptionalLong.empty(), Actors.as("a", "deploy"), "");
         int saves = store.saves();
 
         Deployment again = Deployment.restore(store.load("m").orElseThrow(), store, clock, new DeploymentSettings(1, 100));

@@ -1,12 +1,12 @@
 package dev.gantry.core.routing;
 
+import dev.gantry.core.governance.Actors;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.governance.CardPolicy;
 import dev.gantry.core.governance.Governance;
 import dev.gantry.store.catalog.CatalogStore;
 import dev.gantry.store.catalog.ModelCard;
-import dev.gantry.store.deployment.DeploymentStore;
 import dev.gantry.store.deployment.Route;
 import dev.gantry.store.deployment.ShadowRoute;
 import dev.gantry.store.deployment.TrafficPolicy;
@@ -44,8 +44,9 @@ class GatedDeploymentManagerTest {
             f = new ServingFixture(dir, 1, versions);
             catalog = CatalogStore.inMemory(f.clock);
             gov = Governance.create(catalog, CardPolicy.defaults(), f.clock);
-            deployments = DeploymentManager.create(f.repository, DeploymentStore.inDirectory(f.data.resolve("gated")),
-                    new DeploymentSettings(1, 100), f.clock, f.registry, gov.trafficGate());
+            deployments = DeploymentManager.create(f.repository, dev.gantry.store.catalog.DeploymentArchive.h2(catalog),
+                    new DeploymentSettings(1, 100), f.clock, f.registry, gov.trafficGate(),
+                    new dev.gantry.core.audit.AuditTrail(catalog));
         }
 
         Gated start() {
@@ -55,16 +56,16 @@ class GatedDeploymentManagerTest {
         }
 
         void validated(long v) {
-            gov.register(MODEL, v, DIGEST, 1, "uploader", "deploy");
-            gov.validationStarted(MODEL, v, "system", "system");
-            gov.validationSucceeded(MODEL, v, "system", "system");
+            gov.register(MODEL, v, DIGEST, 1, Actors.as("uploader", "deploy"));
+            gov.validationStarted(MODEL, v, Actors.as("system", "system"));
+            gov.validationSucceeded(MODEL, v, Actors.as("system", "system"));
         }
 
         void approved(long v) {
             validated(v);
-            gov.patchCard(MODEL, v, CARD, "uploader", "deploy");
-            gov.requestApproval(MODEL, v, "requester", "deploy", "");
-            gov.approve(MODEL, v, "approver", "approve", "");
+            gov.patchCard(MODEL, v, CARD, Actors.as("uploader", "deploy"));
+            gov.requestApproval(MODEL, v, Actors.as("requester", "deploy"), "");
+            gov.approve(MODEL, v, Actors.as("approver", "approve"), "");
         }
 
         @Override
@@ -77,10 +78,10 @@ class GatedDeploymentManagerTest {
     @Test
     void firstPolicy_goesToTheHighestReadyVersionThatMayTakePrimaryTraffic() {
         try (Gated g = new Gated(dir, 1, 2)) {
-            g.gov.registerExisting(MODEL, 1, DIGEST, 1, Governance.SYSTEM);
+            g.gov.registerExisting(MODEL, 1, DIGEST, 1);
             g.validated(2);
             g.start();
-            g.deployments.loadVersion(MODEL, 1).join();
+            g.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
             assertEquals(TrafficPolicy.single(1), g.deployments.snapshot(MODEL).orElseThrow().policy());
         }
     }
@@ -88,21 +89,21 @@ class GatedDeploymentManagerTest {
     @Test
     void applyPolicy_givingAValidatedVersionPrimaryWeight_isRefused_asShadowItIsApplied() {
         try (Gated g = new Gated(dir, 1, 2)) {
-            g.gov.registerExisting(MODEL, 1, DIGEST, 1, Governance.SYSTEM);
+            g.gov.registerExisting(MODEL, 1, DIGEST, 1);
             g.validated(2);
             g.start();
-            g.deployments.loadVersion(MODEL, 1).join();
-            g.deployments.loadVersion(MODEL, 2).join();
+            g.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
+            g.deployments.loadVersion(MODEL, 2, Actors.as("ops", "deploy")).join();
 
             GantryException e = assertThrows(GantryException.class, () -> g.deployments.applyPolicy(MODEL,
                     new TrafficPolicy(List.of(new Route(1, 90), new Route(2, 10)), List.of()), OptionalLong.empty(),
-                    "alice", "canary"));
+                    Actors.as("alice", "deploy"), "canary"));
             assertEquals(ErrorCode.FAILED_PRECONDITION, e.code());
             assertTrue(e.getMessage().startsWith("version 2 of model 'm' is VALIDATED"), e.getMessage());
             assertEquals(1, g.deployments.snapshot(MODEL).orElseThrow().revision());
 
             g.deployments.applyPolicy(MODEL, new TrafficPolicy(List.of(new Route(1, 100)),
-                    List.of(new ShadowRoute(2, 10))), OptionalLong.empty(), "alice", "shadow");
+                    List.of(new ShadowRoute(2, 10))), OptionalLong.empty(), Actors.as("alice", "deploy"), "shadow");
             assertEquals(2, g.deployments.snapshot(MODEL).orElseThrow().revision());
         }
     }
@@ -110,24 +111,24 @@ class GatedDeploymentManagerTest {
     @Test
     void rollback_toARevisionRoutingASuspendedVersion_isRefused() {
         try (Gated g = new Gated(dir, 1, 2)) {
-            g.gov.registerExisting(MODEL, 1, DIGEST, 1, Governance.SYSTEM);
+            g.gov.registerExisting(MODEL, 1, DIGEST, 1);
             g.approved(2);
             g.start();
-            g.deployments.loadVersion(MODEL, 1).join();
-            g.deployments.loadVersion(MODEL, 2).join();
-            g.deployments.applyPolicy(MODEL, TrafficPolicy.single(1), OptionalLong.empty(), "alice", "v1");
-            g.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), "alice", "v2");
-            g.gov.suspend(MODEL, 1, "oncall", "deploy", "bad answers");
+            g.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
+            g.deployments.loadVersion(MODEL, 2, Actors.as("ops", "deploy")).join();
+            g.deployments.applyPolicy(MODEL, TrafficPolicy.single(1), OptionalLong.empty(), Actors.as("alice", "deploy"), "v1");
+            g.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), Actors.as("alice", "deploy"), "v2");
+            g.gov.suspend(MODEL, 1, Actors.as("oncall", "deploy"), "bad answers");
 
             CompletionException e = assertThrows(CompletionException.class, () -> g.deployments.rollback(MODEL,
-                    OptionalLong.empty(), "bob").join());
+                    OptionalLong.empty(), Actors.as("bob", "deploy")).join());
             GantryException cause = assertInstanceOf(GantryException.class, e.getCause());
             assertEquals("version 1 of model 'm' is SUSPENDED and takes no traffic until an admin resumes it "
                     + "(weight 100)", cause.getMessage());
             assertEquals(TrafficPolicy.single(2), g.deployments.snapshot(MODEL).orElseThrow().policy());
 
-            g.gov.resume(MODEL, 1, "root", "admin", "");
-            assertEquals(TrafficPolicy.single(1), g.deployments.rollback(MODEL, OptionalLong.empty(), "bob").join()
+            g.gov.resume(MODEL, 1, Actors.as("root", "admin"), "");
+            assertEquals(TrafficPolicy.single(1), g.deployments.rollback(MODEL, OptionalLong.empty(), Actors.as("bob", "deploy")).join()
                     .policy());
         }
     }

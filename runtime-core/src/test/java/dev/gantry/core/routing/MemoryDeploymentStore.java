@@ -30,7 +30,7 @@ final class MemoryDeploymentStore implements DeploymentStore {
     }
 
     @Override
-    public synchronized void save(DeploymentRecord record) {
+    public synchronized void save(DeploymentRecord record, String actorRole) {
         if (failing) {
             throw new DeploymentStoreException("disk full");
         }

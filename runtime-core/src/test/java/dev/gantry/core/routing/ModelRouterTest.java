@@ -1,5 +1,6 @@
 package dev.gantry.core.routing;
 
+import dev.gantry.core.governance.Actors;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.inference.InferenceRequest;
@@ -78,9 +79,9 @@ class ModelRouterTest {
     void unversioned_followsPolicy_andCountsRouteKind() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1, 2).start();
              ShadowRunner shadows = ShadowRunner.start(f.lifecycle, f.registry, 4, Duration.ofSeconds(5))) {
-            f.deployments.loadVersion(MODEL, 1).join();
+            f.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
             f.deployments.applyPolicy(MODEL, new TrafficPolicy(List.of(new Route(1, 0), new Route(2, 1)), List.of()),
-                    OptionalLong.empty(), "a", "");
+                    OptionalLong.empty(), Actors.as("a", "deploy"), "");
             ModelRouter router = router(f, shadows, id -> { });
 
             RoutedResponse r = router.infer(MODEL, OptionalLong.empty(), Optional.empty(), request(0)).join();
@@ -95,9 +96,9 @@ class ModelRouterTest {
     void routingKey_picksStickyVersion() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1, 2).start();
              ShadowRunner shadows = ShadowRunner.start(f.lifecycle, f.registry, 4, Duration.ofSeconds(5))) {
-            f.deployments.loadVersion(MODEL, 1).join();
+            f.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
             TrafficPolicy p = new TrafficPolicy(List.of(new Route(1, 50), new Route(2, 50)), List.of());
-            f.deployments.applyPolicy(MODEL, p, OptionalLong.empty(), "a", "");
+            f.deployments.applyPolicy(MODEL, p, OptionalLong.empty(), Actors.as("a", "deploy"), "");
             ModelRouter router = router(f, shadows, id -> { });
             long expected = TrafficSplitter.of(p).pickSticky("user-7");
 
@@ -114,8 +115,8 @@ class ModelRouterTest {
         try (ServingFixture f = new ServingFixture(dir, 0, 1).start();
              ShadowRunner shadows = ShadowRunner.start(f.lifecycle, f.registry, 4, Duration.ofSeconds(5))) {
             f.addVersion(2);
-            f.deployments.loadVersion(MODEL, 2).join();
-            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), "a", "");
+            f.deployments.loadVersion(MODEL, 2, Actors.as("ops", "deploy")).join();
+            f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), Actors.as("a", "deploy"), "");
             f.deployments.drained().join();
             ModelRouter router = router(f, shadows, id -> { });
 
@@ -132,14 +133,14 @@ class ModelRouterTest {
         try (ServingFixture f = new ServingFixture(dir, 0, 1).start();
              ShadowRunner shadows = ShadowRunner.start(f.lifecycle, f.registry, 4, Duration.ofSeconds(5))) {
             f.addVersion(2);
-            f.deployments.loadVersion(MODEL, 2).join();
+            f.deployments.loadVersion(MODEL, 2, Actors.as("ops", "deploy")).join();
             List<ModelId> admitted = new ArrayList<>();
             AtomicBoolean swapped = new AtomicBoolean();
             ModelRouter router = router(f, shadows, id -> {
                 admitted.add(id);
                 if (swapped.compareAndSet(false, true)) {
                     // the swap lands after this request chose version 1: version 1 stops admitting
-                    f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), "a", "");
+                    f.deployments.applyPolicy(MODEL, TrafficPolicy.single(2), OptionalLong.empty(), Actors.as("a", "deploy"), "");
                 }
             });
 
@@ -155,9 +156,9 @@ class ModelRouterTest {
     void slowShadowWithFullQueue_dropsShadowCopies_primaryAnswersUnchanged() throws InterruptedException {
         try (ServingFixture f = new ServingFixture(dir, 1, 1, 2).start();
              ShadowRunner shadows = ShadowRunner.start(f.lifecycle, f.registry, 1, Duration.ofSeconds(10))) {
-            f.deployments.loadVersion(MODEL, 1).join();
+            f.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
             f.deployments.applyPolicy(MODEL, new TrafficPolicy(List.of(new Route(1, 1)),
-                    List.of(new ShadowRoute(2, 100))), OptionalLong.empty(), "a", "");
+                    List.of(new ShadowRoute(2, 100))), OptionalLong.empty(), Actors.as("a", "deploy"), "");
             f.executor(2).holdRuns();
             ModelRouter router = router(f, shadows, id -> { });
 
@@ -185,9 +186,9 @@ class ModelRouterTest {
     void failingShadow_countsError_primaryUnaffected() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1, 2).start();
              ShadowRunner shadows = ShadowRunner.start(f.lifecycle, f.registry, 8, Duration.ofSeconds(10))) {
-            f.deployments.loadVersion(MODEL, 1).join();
+            f.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
             f.deployments.applyPolicy(MODEL, new TrafficPolicy(List.of(new Route(1, 1)),
-                    List.of(new ShadowRoute(2, 100))), OptionalLong.empty(), "a", "");
+                    List.of(new ShadowRoute(2, 100))), OptionalLong.empty(), Actors.as("a", "deploy"), "");
             f.executor(2).failRun(1, new GantryException(ErrorCode.INTERNAL, "shadow engine failed"));
             ModelRouter router = router(f, shadows, id -> { });
 

@@ -7,7 +7,6 @@ import dev.gantry.core.lifecycle.ModelLifecycle;
 import dev.gantry.core.repository.ModelRepositoryManager;
 import dev.gantry.core.scheduling.ModelExecutor;
 import dev.gantry.core.testing.RecordingExecutor;
-import dev.gantry.store.deployment.DeploymentStore;
 import dev.gantry.store.repository.ModelRepository;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -40,6 +39,7 @@ final class ServingFixture implements AutoCloseable {
     final ModelLifecycle lifecycle;
     final ModelRepositoryManager repository;
     final DeploymentManager deployments;
+    final dev.gantry.store.catalog.CatalogStore catalog;
     final Clock clock = Clock.fixed(Instant.parse("2025-06-01T12:00:00Z"), ZoneOffset.UTC);
 
     /** Counts loads and keeps the executor of each version (the latest one loaded). */
@@ -65,7 +65,8 @@ final class ServingFixture implements AutoCloseable {
         lifecycle = new ModelLifecycle(new LifecycleSettings(ExecutionSettings.cpuDefaults(), 64, Duration.ofSeconds(10),
                 false, Duration.ZERO), registry, factory, Runnable::run, timers);
         repository = new ModelRepositoryManager(ModelRepository.onDisk(models), lifecycle);
-        deployments = DeploymentManager.create(repository, DeploymentStore.inDirectory(data),
+        catalog = dev.gantry.store.catalog.CatalogStore.h2(data, clock);
+        deployments = DeploymentManager.create(repository, dev.gantry.store.catalog.DeploymentArchive.h2(catalog),
                 new DeploymentSettings(standbyCount, 100), clock, registry);
     }
 
@@ -96,5 +97,6 @@ final class ServingFixture implements AutoCloseable {
         factory.executors.values().forEach(RecordingExecutor::releaseRuns);
         lifecycle.close();
         timers.shutdownNow();
+        catalog.close();
     }
 }

@@ -50,4 +50,18 @@ public final class AdminBodies {
         }
         return n.asText();
     }
+
+    /** A whole number given as a JSON number or a string of digits (versions are strings in the OIP). */
+    public static long integer(JsonNode n, String field) {
+        if (n == null || n.isNull()) {
+            throw GantryException.invalid("'" + field + "' is required");
+        }
+        if (n.isIntegralNumber() && n.canConvertToLong()) {
+            return n.asLong();
+        }
+        if (n.isTextual() && n.asText().matches("-?\\d{1,18}")) {
+            return Long.parseLong(n.asText());
+        }
+        throw GantryException.invalid("'" + field + "' must be a whole number, was " + n);
+    }
 }

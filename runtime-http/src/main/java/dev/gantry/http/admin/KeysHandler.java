@@ -9,13 +9,15 @@ import dev.gantry.http.auth.KeyStore;
 import dev.gantry.core.access.Role;
 import dev.gantry.http.error.ErrorMapper;
 import dev.gantry.http.json.Json;
+import dev.gantry.http.params.Durations;
+import dev.gantry.core.audit.AuditTrail;
+import dev.gantry.http.auth.Caller;
+import dev.gantry.http.auth.RouteGroup;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.web.RoutingContext;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -25,17 +27,24 @@ import java.util.concurrent.Callable;
 public final class KeysHandler {
     private final KeyStore keys;
     private final WorkerExecutor workers;
-    private final Auditor auditor;
+    private final AuditTrail audit;
 
-    public KeysHandler(KeyStore keys, WorkerExecutor workers, Auditor auditor) {
+    public KeysHandler(KeyStore keys, WorkerExecutor workers, AuditTrail audit) {
         this.keys = keys;
         this.workers = workers;
-        this.auditor = auditor;
+        this.audit = audit;
     }
 
-    private void audit(RoutingContext ctx, String action, ApiKey k) {
-        auditor.record(DeploymentsHandler.actor(ctx), GovernanceHandler.role(ctx, dev.gantry.http.auth.RouteGroup.KEYS),
-                action, "key:" + k.id(), "", describe(k).toString());
+    /**
+     * Runs a key change and its audit entry together: the entry is committed right after the key file is replaced,
+     * and a change whose entry cannot be written is undone, so no key exists without its record.
+     */
+    private <T> T audited(RoutingContext ctx, String action, String id, java.util.function.Supplier<T> change,
+                          java.util.function.Function<T, ApiKey> key) {
+        Optional<ApiKey> before = id == null ? Optional.empty() : keys.find(id);
+        return audit.record(Caller.from(ctx).actor(RouteGroup.KEYS), change,
+                r -> new AuditTrail.Entry(action, "key:" + key.apply(r).id(), "", describe(key.apply(r)).toString()),
+                r -> keys.undo(key.apply(r).id(), before));
     }
 
     public void list(RoutingContext ctx) {
@@ -81,8 +90,9 @@ public final class KeysHandler {
                 }
                 rate = Optional.of(body.get("rate_per_second").asDouble());
             }
-            KeyStore.Created c = keys.create(name, roles, models, expires, rate);
-            audit(ctx, "key.create", c.key());
+            Optional<Double> limit = rate;
+            KeyStore.Created c = audited(ctx, "key.create", null,
+                    () -> keys.create(name, roles, models, expires, limit), KeyStore.Created::key);
             ObjectNode out = describe(c.key());
             out.put("token", c.token());
             return out;
@@ -92,8 +102,7 @@ public final class KeysHandler {
     public void rotate(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         run(ctx, 200, () -> {
-            KeyStore.Created c = keys.rotate(id);
-            audit(ctx, "key.rotate", c.key());
+            KeyStore.Created c = audited(ctx, "key.rotate", id, () -> keys.rotate(id), KeyStore.Created::key);
             ObjectNode out = describe(c.key());
             out.put("token", c.token());
             return out;
@@ -103,8 +112,7 @@ public final class KeysHandler {
     public void revoke(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         run(ctx, 200, () -> {
-            ApiKey k = keys.revoke(id);
-            audit(ctx, "key.revoke", k);
+            ApiKey k = audited(ctx, "key.revoke", id, () -> keys.revoke(id), x -> x);
             return describe(k);
         });
     }
@@ -125,29 +133,11 @@ public final class KeysHandler {
             }
         }
         if (body.hasNonNull("expires_in")) {
-            return Optional.of(Instant.now().plus(parseDuration(body.get("expires_in").asText())));
+            return Optional.of(Instant.now().plus(Durations.parse(body.get("expires_in").asText())));
         }
         return Optional.empty();
     }
 
-    /** "90d", "12h", "30m", "45s", or an ISO-8601 duration ("PT2H"). */
-    public static Duration parseDuration(String s) {
-        String t = s.trim().toLowerCase(Locale.ROOT);
-        try {
-            if (t.matches("\\d+[dhms]")) {
-                long n = Long.parseLong(t.substring(0, t.length() - 1));
-                return switch (t.charAt(t.length() - 1)) {
-                    case 'd' -> Duration.ofDays(n);
-                    case 'h' -> Duration.ofHours(n);
-                    case 'm' -> Duration.ofMinutes(n);
-                    default -> Duration.ofSeconds(n);
-                };
-            }
-            return Duration.parse(s.trim());
-        } catch (RuntimeException e) {
-            throw GantryException.invalid("duration must look like 90d, 12h, 30m, 45s or PT2H, was '" + s + "'");
-        }
-    }
 
     static ObjectNode describe(ApiKey k) {
         ObjectNode n = KeyStore.writePublicFields(k, Json.object());

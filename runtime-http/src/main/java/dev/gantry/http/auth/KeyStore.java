@@ -22,7 +22,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -219,6 +218,17 @@ public final class KeyStore {
         return out[0];
     }
 
+    /**
+     * Puts key {@code id} back as it was before a change whose audit entry could not be written: {@code previous},
+     * or no key at all when the change created it.
+     */
+    public void undo(String id, Optional<ApiKey> previous) {
+        update(all -> {
+            previous.ifPresentOrElse(k -> all.put(id, k), () -> all.remove(id));
+            return all;
+        });
+    }
+
     /** Called with the keys before and after whenever a change made by another process is read from the file. */
     public void onFileChange(java.util.function.BiConsumer<Map<String, ApiKey>, Map<String, ApiKey>> listener) {
         this.fileChangeListener = listener;
@@ -363,10 +373,6 @@ public final class KeyStore {
     }
 
     private static byte[] sha256(String s) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.gantry.store.digest.Sha256.newDigest().digest(s.getBytes(StandardCharsets.UTF_8));
     }
 }

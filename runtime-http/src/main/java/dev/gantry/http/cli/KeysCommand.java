@@ -1,7 +1,7 @@
 package dev.gantry.http.cli;
 
 import dev.gantry.core.error.GantryException;
-import dev.gantry.http.admin.KeysHandler;
+import dev.gantry.http.params.Durations;
 import dev.gantry.http.auth.ApiKey;
 import dev.gantry.http.auth.KeyStore;
 import dev.gantry.core.access.Role;
@@ -68,7 +68,7 @@ public final class KeysCommand {
                     }
                     Set<String> models = new TreeSet<>(options(rest, "--model"));
                     Optional<Instant> expires = option(rest, "--expires-in")
-                            .map(d -> Instant.now().plus(KeysHandler.parseDuration(d)));
+                            .map(d -> Instant.now().plus(Durations.parse(d)));
                     Optional<Double> rate = option(rest, "--rate").map(Double::parseDouble);
                     noLeftovers(rest);
                     printCreated(keys.create(name, roles, models, expires, rate), out);

@@ -12,7 +12,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
-import dev.gantry.http.ServerConfig;
 import dev.gantry.http.logging.AccessLog;
 
 import java.util.Locale;
@@ -34,20 +33,19 @@ public final class InferenceHandler implements Handler<RoutingContext> {
 
     private final ModelRouter router;
     private final OipCodec codec;
-    private final ServerConfig.Limits limits;
+    private final BodyLimits limits;
     private final WorkerExecutor workers;
     private final BooleanSupplier admitting;
     private final AtomicInteger inflight;
-    private final java.util.function.Function<dev.gantry.core.model.ModelId, java.util.Map<String, String>> servedBy;
+    private final DeprecationHeaders deprecation;
 
     /**
      * @param admitting false once the server drains: requests are then refused before admission
      * @param inflight counts admitted requests until their response is written (shutdown waits for zero)
      */
-    public InferenceHandler(ModelRouter router, OipCodec codec, ServerConfig.Limits limits, WorkerExecutor workers,
-                            BooleanSupplier admitting, AtomicInteger inflight,
-                            java.util.function.Function<dev.gantry.core.model.ModelId, java.util.Map<String, String>> servedBy) {
-        this.servedBy = servedBy;
+    public InferenceHandler(ModelRouter router, OipCodec codec, BodyLimits limits, WorkerExecutor workers,
+                            BooleanSupplier admitting, AtomicInteger inflight, DeprecationHeaders deprecation) {
+        this.deprecation = deprecation;
         this.router = router;
         this.codec = codec;
         this.limits = limits;
@@ -76,13 +74,13 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         }
         inflight.incrementAndGet();
         ctx.addEndHandler(ar -> inflight.decrementAndGet());
-        BodyReader.read(ctx.request(), limits.maxBodyBytes(), ctx.vertx(), limits.bodyTimeout().toMillis())
+        BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis())
                 .compose(body -> decode(body, headerLength))
                 .compose(decoded -> Future.fromCompletionStage(router.infer(model, version,
                                 routingKey(ctx, decoded), decoded.request()), ctx.vertx().getOrCreateContext())
                         .compose(routed -> {
                             ctx.put(AccessLog.VERSION_KEY, routed.response().model().version());
-                            servedBy.apply(routed.response().model()).forEach(ctx.response()::putHeader);
+                            deprecation.addTo(ctx.response(), routed.response().model());
                             return encode(routed.response(), decoded.outputEncoding());
                         }))
                 .onSuccess(encoded -> write(ctx, encoded))

@@ -64,7 +64,7 @@ final class FileDeploymentStore implements DeploymentStore {
     }
 
     @Override
-    public void save(DeploymentRecord record) {
+    public void save(DeploymentRecord record, String actorRole) {
         Path file = fileOf(record.model());
         byte[] bytes = DeploymentJson.write(record);
         Path temp = dir.resolve("." + record.model() + SUFFIX + "." + System.nanoTime() + TEMP_SUFFIX);

@@ -1,0 +1,372 @@
+package dev.gantry.core.release;
+
+import dev.gantry.core.access.Actor;
+import dev.gantry.core.error.ErrorCode;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.core.governance.CardPolicy;
+import dev.gantry.core.governance.Governance;
+import dev.gantry.core.governance.ReleaseStatus;
+import dev.gantry.core.governance.Retirement;
+import dev.gantry.core.lifecycle.ModelVersionState;
+import dev.gantry.core.model.ModelId;
+import dev.gantry.core.repository.ModelRepositoryManager;
+import dev.gantry.core.routing.DeploymentManager;
+import dev.gantry.core.routing.DeploymentSnapshot;
+import dev.gantry.store.artifact.ArtifactException;
+import dev.gantry.store.artifact.ArtifactStore;
+import dev.gantry.store.artifact.InstallResult;
+import dev.gantry.store.catalog.Approval;
+import dev.gantry.store.catalog.CatalogStore;
+import dev.gantry.store.catalog.DeploymentArchive;
+import dev.gantry.store.catalog.ModelCard;
+import dev.gantry.store.catalog.ReleaseRecord;
+import dev.gantry.store.catalog.ReleaseStage;
+import dev.gantry.store.deployment.PolicyRevision;
+import dev.gantry.store.deployment.Route;
+import dev.gantry.store.digest.Sha256;
+import dev.gantry.store.repository.ModelConfigParser;
+import dev.gantry.store.repository.ModelEntry;
+import dev.gantry.store.repository.ModelVersionEntry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * The release workflow of model versions: installing an uploaded artifact, registering and validating it,
+ * the model card, approval, deprecation, suspension, retirement at sunset, the versions found at first start,
+ * and the catalogue view. Every call that changes something takes the {@link Actor} who asked; the rules
+ * themselves (which stage may follow which, separation of duties, card requirements) are {@link Governance}'s.
+ */
+public final class Releases {
+    /*
+     * Where things happen: the artifact store writes files, Governance writes release records with their audit
+     * entries, DeploymentManager loads (validation) and changes traffic (retirement). This class sequences them
+     * and is the only place that does, so transports stay thin: they parse, call one method here, render.
+     */
+    private static final Logger log = LoggerFactory.getLogger(Releases.class);
+    private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+
+    private final Governance governance;
+    private final CatalogStore catalog;
+    private final DeploymentArchive archive;
+    private final ArtifactStore artifacts;
+    private final ModelRepositoryManager repository;
+    private final DeploymentManager deployments;
+    private final Clock clock;
+    private final Duration unusedAfter;
+    private final Map<ModelId, Instant> lastServed = new ConcurrentHashMap<>();
+
+    private Releases(Governance governance, CatalogStore catalog, DeploymentArchive archive, ArtifactStore artifacts,
+                     ModelRepositoryManager repository, DeploymentManager deployments, Clock clock,
+                     Duration unusedAfter) {
+        this.governance = governance;
+        this.catalog = catalog;
+        this.archive = archive;
+        this.artifacts = artifacts;
+        this.repository = repository;
+        this.deployments = deployments;
+        this.clock = clock;
+        this.unusedAfter = unusedAfter;
+    }
+
+    /**
+     * The workflow over these parts.
+     *
+     * @param unusedAfter how long an approved version may take no traffic before the catalogue flags it
+     */
+    public static Releases create(Governance governance, CatalogStore catalog, DeploymentArchive archive,
+                                  ArtifactStore artifacts, ModelRepositoryManager repository,
+                                  DeploymentManager deployments, Clock clock, Duration unusedAfter) {
+        return new Releases(Objects.requireNonNull(governance, "governance"), Objects.requireNonNull(catalog, "catalog"),
+                Objects.requireNonNull(archive, "archive"), Objects.requireNonNull(artifacts, "artifacts"),
+                Objects.requireNonNull(repository, "repository"), Objects.requireNonNull(deployments, "deployments"),
+                Objects.requireNonNull(clock, "clock"), Objects.requireNonNull(unusedAfter, "unusedAfter"));
+    }
+
+    // ---- upload and validation
+
+    /**
+     * Checks an upload's target before a byte is received.
+     *
+     * @throws GantryException INVALID_ARG naming the bad model name
+     */
+    public void checkUploadTarget(String model, long version) {
+        if (model == null || !MODEL_NAME.matcher(model).matches()) {
+            throw GantryException.invalid("model name must be 1-128 letters, digits, '_', '.' or '-', starting"
+                    + " with a letter or digit, was '" + model + "'");
+        }
+        if (version < 1) {
+            throw GantryException.invalid("model version must be a positive integer, was " + version);
+        }
+    }
+
+    /** A new file to stream an upload into: in the store's hidden staging directory, which is cleaned at start. */
+    public Path newUploadFile() {
+        return artifacts.stagingDirectory().resolve("upload-" + UUID.randomUUID() + ".part");
+    }
+
+    /** The largest artifact an upload may carry, in bytes. */
+    public long maxUploadBytes() {
+        return artifacts.limits().maxUploadBytes();
+    }
+
+    /**
+     * Installs an uploaded artifact as {@code model}/{@code version} and registers it; a newly created version
+     * adopts its bundle's card and config and starts validating in the background (VALIDATING, then VALIDATED
+     * or FAILED). Installing the same bytes again changes nothing.
+     *
+     * @param upload the received file (consumed); {@code sha256Hex} its digest, computed as it arrived
+     * @throws GantryException ALREADY_EXISTS when the version exists with other bytes, PAYLOAD_TOO_LARGE past the
+     *     limits, INVALID_ARG for a malformed artifact, bundle or bundled config
+     */
+    public Installed install(String model, long version, Path upload, String sha256Hex, Actor actor) {
+        checkUploadTarget(model, version);
+        InstallResult result;
+        try {
+            result = artifacts.install(model, version, upload, sha256Hex);
+        } catch (ArtifactException e) {
+            throw new GantryException(switch (e.reason()) {
+                case CONFLICT -> ErrorCode.ALREADY_EXISTS;
+                case TOO_LARGE -> ErrorCode.PAYLOAD_TOO_LARGE;
+                case IO -> ErrorCode.INTERNAL;
+                default -> ErrorCode.INVALID_ARG;
+            }, e.getMessage());
+        }
+        boolean created = result.outcome() == InstallResult.Outcome.CREATED;
+        ReleaseRecord record = governance.register(model, version, result.sha256(), result.sizeBytes(), actor);
+        Optional<String> configNote = Optional.empty();
+        if (created) {
+            result.cardJson().ifPresent(card -> governance.patchCard(model, version,
+                    patched(governance.card(model, version).orElse(ModelCard.EMPTY), card), actor));
+            configNote = result.configJson().map(config -> adoptConfig(model, config));
+            startValidation(model, version, actor);
+            record = governance.version(model, version).orElse(record);
+        }
+        return new Installed(model, version, result.sha256(), result.sizeBytes(), created, result.files(), configNote,
+                record.stage());
+    }
+
+    /** A bundle's config.json becomes the model's configuration if the model has none yet. */
+    private String adoptConfig(String model, String config) {
+        Path dir = artifacts.stagingDirectory().getParent().resolve(model);
+        if (Files.exists(dir.resolve(ModelConfigParser.JSON_FILE))
+                || Files.exists(dir.resolve(ModelConfigParser.PBTXT_FILE))) {
+            return "kept the model's existing configuration; the bundle's config.json stays in the version directory";
+        }
+        try {
+            ModelConfigParser.parseJson(config, model);
+            Files.writeString(dir.resolve(ModelConfigParser.JSON_FILE), config);
+            return "adopted the bundle's config.json as the model's configuration";
+        } catch (Exception e) {
+            throw GantryException.invalid("the bundle's config.json is not a valid model configuration: "
+                    + e.getMessage());
+        }
+    }
+
+    /** VALIDATING: the deployment manager loads it (signature, warm-up, smoke inference); then VALIDATED or FAILED. */
+    private void startValidation(String model, long version, Actor actor) {
+        governance.validationStarted(model, version, actor);
+        Optional<ModelVersionEntry> onDisk = repository.refresh(model).flatMap(e -> e.versions().stream()
+                .filter(x -> x.version() == version).findFirst());
+        if (onDisk.isEmpty()) {
+            governance.validationFailed(model, version, "the repository does not list the installed version"
+                    + repository.model(model).map(e -> ": " + e.problems()).orElse(""), actor);
+            return;
+        }
+        deployments.validate(model, version).whenComplete((state, e) -> {
+            try {
+                if (e == null && state.isReady()) {
+                    governance.validationSucceeded(model, version, actor);
+                } else {
+                    governance.validationFailed(model, version, e != null ? e.toString()
+                            : state.reason().orElse(state.state().name()), actor);
+                }
+            } catch (RuntimeException failure) {
+                log.error("{}/{}: recording validation failed", model, version, failure);
+            }
+        });
+    }
+
+    /**
+     * Versions on disk that the catalogue has never seen (the bundled models, or files copied in by hand) are
+     * catalogued as APPROVED by the system: they were serving before governance, and the audit trail says so.
+     */
+    public void catalogueExisting() {
+        for (ModelEntry entry : repository.models().values()) {
+            for (ModelVersionEntry v : entry.versions()) {
+                if (governance.version(entry.name(), v.version()).isPresent()) {
+                    continue;
+                }
+                try {
+                    String digest = artifacts.digest(entry.name(), v.version()).orElse(Sha256.hex(v.modelFile()));
+                    governance.registerExisting(entry.name(), v.version(), digest, Files.size(v.modelFile()));
+                } catch (IOException | RuntimeException e) {
+                    log.error("cannot catalogue {}/{}: {}", entry.name(), v.version(), e.toString());
+                }
+            }
+        }
+    }
+
+    // ---- records, cards, transitions
+
+    /** @throws GantryException NOT_FOUND when the version is not catalogued */
+    public ReleaseRecord record(String model, long version) {
+        return governance.version(model, version).orElseThrow(() -> GantryException.notFound("model '" + model
+                + "' has no catalogued version " + version));
+    }
+
+    /** The version's card; empty for a version without one. */
+    public ModelCard card(String model, long version) {
+        record(model, version);
+        return governance.card(model, version).orElse(ModelCard.EMPTY);
+    }
+
+    /**
+     * Merges {@code patchJson} into the version's card (RFC 7396); changed required fields void its approvals.
+     *
+     * @throws GantryException INVALID_ARG naming the unknown field or the value of the wrong type
+     */
+    public ReleaseRecord patchCard(String model, long version, String patchJson, Actor actor) {
+        record(model, version);
+        ModelCard card = patched(governance.card(model, version).orElse(ModelCard.EMPTY), patchJson);
+        return governance.patchCard(model, version, card, actor);
+    }
+
+    private static ModelCard patched(ModelCard card, String patchJson) {
+        try {
+            return card.withPatch(patchJson);
+        } catch (IllegalArgumentException e) {
+            throw GantryException.invalid(e.getMessage());
+        }
+    }
+
+    public ReleaseRecord requestApproval(String model, long version, Actor actor, String reason) {
+        return governance.requestApproval(model, version, actor, reason);
+    }
+
+    public ReleaseRecord approve(String model, long version, Actor actor, String reason) {
+        return governance.approve(model, version, actor, reason);
+    }
+
+    public ReleaseRecord reject(String model, long version, Actor actor, String reason) {
+        return governance.reject(model, version, actor, reason);
+    }
+
+    public ReleaseRecord deprecate(String model, long version, Actor actor, Instant sunset, Optional<Long> successor,
+                                   String reason) {
+        return governance.deprecate(model, version, actor, sunset, successor, reason);
+    }
+
+    public ReleaseRecord suspend(String model, long version, Actor actor, String reason) {
+        return governance.suspend(model, version, actor, reason);
+    }
+
+    /** @throws GantryException FORBIDDEN unless {@code actor} is an admin */
+    public ReleaseRecord resume(String model, long version, Actor actor, String reason) {
+        if (!actor.isAdmin()) {
+            throw new GantryException(ErrorCode.FORBIDDEN, "resuming a suspended version needs the admin role");
+        }
+        return governance.resume(model, version, actor, reason);
+    }
+
+    /** Every decision on the version, oldest first. */
+    public List<Approval> approvals(String model, long version) {
+        return governance.approvals(model, version);
+    }
+
+    /** The version's serving state (loading, ready, ...), when the server knows it. */
+    public Optional<ModelVersionState> servingState(String model, long version) {
+        return repository.lifecycle().state(new ModelId(model, version));
+    }
+
+    // ---- sunset
+
+    /**
+     * At sunset a DEPRECATED version is RETIRED and leaves every route: its successor takes the share (audited by
+     * the system). Called periodically.
+     */
+    public void retireDue() {
+        for (Retirement r : governance.retireDue(clock.instant())) {
+            deployments.snapshot(r.model()).ifPresent(snap -> r.rewrite(snap.policy()).ifPresentOrElse(
+                    policy -> deployments.applyPolicy(r.model(), policy, OptionalLong.of(snap.revision()),
+                            Actor.SYSTEM, "version " + r.version() + " retired at its sunset"),
+                    () -> log.error("model '{}': version {} retired at its sunset but was its only route; requests"
+                            + " to the model are refused until a policy routes an approved version", r.model(),
+                            r.version())));
+        }
+    }
+
+    // ---- serving
+
+    /**
+     * Records that {@code id} answered a request (for the catalogue's last-served time) and returns its deprecation
+     * when it is deprecated, so the response can say so. Cheap: called on every response.
+     */
+    public Optional<Deprecation> served(ModelId id) {
+        lastServed.put(id, clock.instant());
+        Optional<ReleaseStatus> s = governance.trafficGate().status(id.name(), id.version());
+        if (s.isEmpty() || s.get().stage() != ReleaseStage.DEPRECATED) {
+            return Optional.empty();
+        }
+        return Optional.of(new Deprecation(s.get().since(), s.get().sunset()));
+    }
+
+    // ---- catalogue and history
+
+    /** Every catalogued version with owner, stage, tier, approvals, traffic share, last served time and flags. */
+    public List<CatalogEntry> catalog() {
+        Instant now = clock.instant();
+        CardPolicy policy = governance.cardPolicy();
+        List<CatalogEntry> out = new ArrayList<>();
+        for (ReleaseRecord r : catalog.versions()) {
+            ModelCard card = governance.card(r.model(), r.version()).orElse(ModelCard.EMPTY);
+            double share = share(r.model(), r.version());
+            Optional<Instant> served = Optional.ofNullable(lastServed.get(new ModelId(r.model(), r.version())));
+            List<String> flags = new ArrayList<>();
+            r.reason().filter(x -> x.startsWith("approval voided")).ifPresent(x -> flags.add("approval voided"));
+            if (r.stage() == ReleaseStage.DEPRECATED && r.sunset().map(now::isAfter).orElse(false)) {
+                flags.add("deprecated past sunset");
+            }
+            if (r.stage() == ReleaseStage.APPROVED && share == 0
+                    && (served.isEmpty() || served.get().isBefore(now.minus(unusedAfter)))) {
+                flags.add("approved but unused for " + unusedAfter.toDays() + " days");
+            }
+            List<String> missing = policy.missing(card);
+            if (!missing.isEmpty()) {
+                flags.add("card incomplete: " + missing);
+            }
+            out.add(new CatalogEntry(r, governance.approvals(r.model(), r.version()), card,
+                    servingState(r.model(), r.version()).map(ModelVersionState::state), share, served, flags));
+        }
+        return out;
+    }
+
+    /** The traffic policy revision in force for {@code model} at {@code time}: the last applied at or before it. */
+    public Optional<PolicyRevision> trafficAt(String model, Instant time) {
+        return archive.inForceAt(model, time);
+    }
+
+    private double share(String model, long version) {
+        Optional<DeploymentSnapshot> snap = deployments.snapshot(model);
+        if (snap.isEmpty()) {
+            return 0;
+        }
+        long total = snap.get().policy().routes().stream().mapToLong(Route::weight).sum();
+        return total == 0 ? 0 : snap.get().policy().weightOf(version).orElse(0) / (double) total;
+    }
+}

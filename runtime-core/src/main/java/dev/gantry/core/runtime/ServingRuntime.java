@@ -1,0 +1,179 @@
+package dev.gantry.core.runtime;
+
+import dev.gantry.core.audit.AuditTrail;
+import dev.gantry.core.governance.Governance;
+import dev.gantry.core.lifecycle.ExecutorFactory;
+import dev.gantry.core.lifecycle.ModelLifecycle;
+import dev.gantry.core.repository.ModelRepositoryManager;
+import dev.gantry.core.release.Releases;
+import dev.gantry.core.routing.DeploymentManager;
+import dev.gantry.core.routing.DeploymentSettings;
+import dev.gantry.core.routing.ModelRouter;
+import dev.gantry.core.routing.RandomSource;
+import dev.gantry.core.routing.ShadowRunner;
+import dev.gantry.store.artifact.ArtifactLimits;
+import dev.gantry.store.artifact.ArtifactStore;
+import dev.gantry.store.catalog.CatalogStore;
+import dev.gantry.store.catalog.DeploymentArchive;
+import dev.gantry.store.repository.ModelRepository;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Everything the core runs for one server, built in one place: the model lifecycle and repository, the catalogue,
+ * release rules and workflow, deployments and routing, shadow traffic and the audit trail. Transports (HTTP,
+ * and later gRPC) use what this exposes and never the stores behind it.
+ */
+public final class ServingRuntime implements AutoCloseable {
+    /*
+     * Start order: the repository is scanned and its selected versions load; versions the catalogue has never
+     * seen are catalogued; persisted deployments are restored (loading what their policies route); then the
+     * sunset sweep runs every second. Close order is the reverse, the catalogue last.
+     */
+    private static final Logger log = LoggerFactory.getLogger(ServingRuntime.class);
+
+    private final ExecutorService loaders;
+    private final ScheduledExecutorService timers;
+    private final CatalogStore catalog;
+    private final ModelLifecycle lifecycle;
+    private final ModelRepositoryManager repository;
+    private final AuditTrail audit;
+    private final Governance governance;
+    private final DeploymentManager deployments;
+    private final ShadowRunner shadows;
+    private final ModelRouter router;
+    private final Releases releases;
+
+    private ServingRuntime(RuntimeSettings settings, ExecutorFactory factory, MeterRegistry registry, Clock clock,
+                           ScheduledExecutorService timers, ExecutorService loaders, CatalogStore catalog,
+                           ArtifactStore artifacts) {
+        this.timers = timers;
+        this.loaders = loaders;
+        this.catalog = catalog;
+        this.lifecycle = new ModelLifecycle(settings.lifecycle(), registry, factory, loaders, timers);
+        this.repository = new ModelRepositoryManager(ModelRepository.onDisk(settings.modelsDir()), lifecycle);
+        this.audit = new AuditTrail(catalog);
+        this.governance = Governance.create(catalog, settings.cardPolicy(), clock);
+        DeploymentArchive archive = DeploymentArchive.h2(catalog);
+        this.deployments = DeploymentManager.create(repository, archive,
+                new DeploymentSettings(settings.standbyCount(), 1000), clock, registry, governance.trafficGate(), audit);
+        this.shadows = ShadowRunner.start(lifecycle, registry, settings.shadowQueueSize(),
+                settings.lifecycle().requestTimeout());
+        this.router = ModelRouter.create(repository, deployments, shadows, registry, RandomSource.threadLocal(),
+                governance.trafficGate());
+        this.releases = Releases.create(governance, catalog, archive, artifacts, repository, deployments, clock,
+                settings.unusedAfter());
+    }
+
+    /**
+     * Opens the catalogue and the artifact store (removing what interrupted uploads left) and builds the core.
+     * Nothing loads until {@link #start()}.
+     *
+     * @throws IllegalStateException naming the data or models directory that cannot be used
+     */
+    public static ServingRuntime open(RuntimeSettings settings, ExecutorFactory factory, MeterRegistry registry,
+                                      Clock clock) {
+        AtomicInteger n = new AtomicInteger();
+        ExecutorService loaders = Executors.newFixedThreadPool(2, r -> Thread.ofPlatform().daemon(true)
+                .name("gantry-model-loader-" + n.incrementAndGet()).unstarted(r));
+        ScheduledExecutorService timers = Executors.newScheduledThreadPool(1, r -> Thread.ofPlatform().daemon(true)
+                .name("gantry-timers").unstarted(r));
+        CatalogStore catalog = null;
+        try {
+            catalog = CatalogStore.h2(settings.dataDir(), clock);
+            ArtifactStore artifacts = ArtifactStore.inRepository(settings.modelsDir(), ArtifactLimits.defaults());
+            List<Path> leftovers = artifacts.cleanStaging();
+            if (!leftovers.isEmpty()) {
+                log.warn("removed {} leftovers of interrupted uploads: {}", leftovers.size(), leftovers);
+            }
+            return new ServingRuntime(settings, factory, registry, clock, timers, loaders, catalog, artifacts);
+        } catch (RuntimeException e) {
+            loaders.shutdownNow();
+            timers.shutdownNow();
+            if (catalog != null) {
+                catalog.close();
+            }
+            throw new IllegalStateException("cannot open the catalogue in " + settings.dataDir() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Loads the repository, catalogues new versions, restores deployments and starts the sunset sweep; completes
+     * when every version selected at start has settled (READY or UNAVAILABLE).
+     */
+    public CompletableFuture<Void> start() {
+        return repository.loadAll()
+                .thenRunAsync(releases::catalogueExisting, loaders)
+                .thenCompose(v -> deployments.restore())
+                .whenComplete((v, e) -> {
+                    timers.scheduleWithFixedDelay(this::retireDue, 1, 1, TimeUnit.SECONDS);
+                    if (e != null) {
+                        log.error("restoring deployments failed; models without a restored policy serve their"
+                                + " highest version", e);
+                    }
+                })
+                .exceptionally(e -> null);
+    }
+
+    private void retireDue() {
+        try {
+            releases.retireDue();
+        } catch (RuntimeException e) {
+            log.error("retiring versions past their sunset failed", e);
+        }
+    }
+
+    /** Timers for periodic work of the server around the core (key file refresh, drain checks). */
+    public ScheduledExecutorService timers() {
+        return timers;
+    }
+
+    public ModelLifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    public ModelRepositoryManager repository() {
+        return repository;
+    }
+
+    public DeploymentManager deployments() {
+        return deployments;
+    }
+
+    public ModelRouter router() {
+        return router;
+    }
+
+    public Releases releases() {
+        return releases;
+    }
+
+    public AuditTrail audit() {
+        return audit;
+    }
+
+    /** Stops background work and closes the catalogue; call after the models are unloaded. */
+    @Override
+    public void close() {
+        loaders.shutdownNow();
+        timers.shutdownNow();
+        shadows.close();
+        try {
+            catalog.close();
+        } catch (RuntimeException e) {
+            log.warn("closing the catalogue: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.gantry.http;
+
+import dev.gantry.http.auth.KeyStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+
+/**
+ * The security posture a server starts in: its data directory and keys, the first admin key from
+ * {@code GANTRY_BOOTSTRAP_ADMIN_TOKEN}, and the refusal to serve a non-loopback address with no keys.
+ */
+final class ServerPosture {
+    private static final Logger log = LoggerFactory.getLogger(ServerPosture.class);
+
+    private ServerPosture() {
+    }
+
+    /**
+     * Opens the key file in the data directory (creating the directory), registering the bootstrap admin key.
+     *
+     * @throws IllegalStateException with a message for the operator: an unusable data directory, a bad bootstrap
+     *     token, or an address other than loopback with no keys and no --insecure
+     */
+    static KeyStore openKeys(ServerConfig config) {
+        KeyStore keys;
+        try {
+            Files.createDirectories(config.dataDir());
+            if (!Files.isWritable(config.dataDir())) {
+                throw new IllegalStateException("data directory " + config.dataDir() + " is not writable");
+            }
+            keys = KeyStore.open(config.dataDir(), Clock.systemUTC());
+            String bootstrap = System.getenv("GANTRY_BOOTSTRAP_ADMIN_TOKEN");
+            if (bootstrap != null && !bootstrap.isBlank()) {
+                keys.bootstrapFrom(bootstrap.trim(), "admin").ifPresent(k -> log.info(
+                        "registered the first admin key '{}' (id {}) from GANTRY_BOOTSTRAP_ADMIN_TOKEN", k.name(), k.id()));
+            }
+        } catch (IllegalArgumentException | dev.gantry.core.error.GantryException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new IllegalStateException("cannot use data directory " + config.dataDir() + ": " + e.getMessage(), e);
+        }
+        if (keys.isEmpty() && !config.isLoopback() && !config.security().insecure()) {
+            throw new IllegalStateException("refusing to serve on " + config.host() + " with no API keys: anyone who"
+                    + " can reach it could call and change models. Create an admin key first (./gantry keys bootstrap),"
+                    + " bind to 127.0.0.1, or pass --insecure");
+        }
+        return keys;
+    }
+
+    /** Says at start who may call the server. */
+    static void log(ServerConfig config, KeyStore keys) {
+        if (keys.isEmpty()) {
+            log.warn("no API keys exist: every route is open to anyone who can reach {}{}. Create an admin key with"
+                    + " ./gantry keys bootstrap", config.host(), config.isLoopback()
+                    ? " (loopback only)" : " (--insecure)");
+        } else {
+            log.info("API keys required ({} keys); health {}, metrics {}", keys.list().size(),
+                    config.security().openHealth() ? "open" : "need a key", config.metricsOpen() ? "open" : "need a key");
+        }
+    }
+}
