@@ -1,38 +1,18 @@
 package dev.gantry.http;
 
 import dev.gantry.core.lifecycle.ExecutorFactory;
-import dev.gantry.core.metrics.MetricNames;
 import dev.gantry.core.runtime.RuntimeSettings;
 import dev.gantry.core.runtime.ServingRuntime;
-import dev.gantry.http.admin.AuditHandler;
-import dev.gantry.http.admin.CatalogHandler;
-import dev.gantry.http.admin.DeploymentsHandler;
-import dev.gantry.http.admin.KeysHandler;
-import dev.gantry.http.admin.ReleaseHandler;
-import dev.gantry.http.admin.RepositoryHandler;
-import dev.gantry.http.admin.UploadHandler;
-import dev.gantry.http.auth.AccessControl;
 import dev.gantry.http.auth.KeyFileAuditor;
 import dev.gantry.http.auth.KeyStore;
-import dev.gantry.http.auth.RateLimiter;
-import dev.gantry.http.health.HealthHandler;
-import dev.gantry.http.inference.BodyLimits;
-import dev.gantry.http.inference.DeprecationHeaders;
-import dev.gantry.http.inference.InferenceHandler;
-import dev.gantry.http.inference.MetadataHandler;
-import dev.gantry.http.inference.OipCodec;
 import dev.gantry.http.logging.AccessLog;
 import dev.gantry.http.metrics.MetricsSetup;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,17 +78,13 @@ public final class GantryServer {
         }
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops())
                 .setWorkerPoolSize(config.workerThreads()));
-        Counter blocked = Counter.builder(MetricNames.EVENT_LOOP_BLOCKED.meterName())
-                .description("Times an event loop was blocked past Vert.x's limit").register(registry);
-        ((VertxInternal) vertx).blockedThreadChecker().setThreadBlockedHandler(event -> {
-            blocked.increment();
-            log.warn("Vert.x thread blocked: {}", event);
-        });
+        MetricsSetup.countBlockedThreads(vertx, registry);
         workers = vertx.createSharedWorkerExecutor("gantry-worker", config.workerThreads());
         drain = new Drain(core.timers());
         KeyFileAuditor.watch(keys, core.audit());
         core.timers().scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, TimeUnit.MILLISECONDS);
-        HttpVerticle.Handlers handlers = handlers();
+        HttpVerticle.Handlers handlers = HttpVerticle.Handlers.of(config, core, keys, registry, accessLog,
+                workers, drain, this::isReady);
         return vertx.deployVerticle(() -> {
                     HttpVerticle v = new HttpVerticle(config, handlers);
                     first = first == null ? v : first;
@@ -116,14 +92,10 @@ public final class GantryServer {
                 }, new DeploymentOptions().setInstances(config.eventLoops()))
                 .map(id -> {
                     deploymentId = id;
-                    log.info("Gantry {} listening on {}://{}:{}{} (models: {}, data: {})", VERSION, scheme(),
-                            config.host(), port(), config.security().adminPort().isPresent()
-                                    ? ", admin routes on port " + adminPort() : "",
-                            config.modelsDir().toAbsolutePath().normalize(), config.dataDir());
-                    ServerPosture.log(config, keys);
+                    ServerPosture.logListening(config, VERSION, scheme(), port(), adminPort(), keys);
                     settled = core.start().whenComplete((v, e) -> {
                         loaded = true;
-                        long ready = core.lifecycle().snapshot().values().stream().filter(s -> s.isReady()).count();
+                        long ready = core.lifecycle().snapshot().values().stream().filter(x -> x.isReady()).count();
                         log.info("Gantry ready on {}://{}:{} ({} of {} model versions READY)", scheme(),
                                 config.host(), port(), ready, core.lifecycle().snapshot().size());
                     });
@@ -136,32 +108,8 @@ public final class GantryServer {
                 });
     }
 
-    private HttpVerticle.Handlers handlers() {
-        var releases = core.releases();
-        var inference = new InferenceHandler(core.router(), new OipCodec(config.limits().codec()),
-                new BodyLimits(config.limits().maxBodyBytes(), config.limits().bodyTimeout()), workers,
-                () -> !drain.draining.get(), drain.inflight, new DeprecationHeaders(releases));
-        var access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
-                config.security().rateBurst(), System::nanoTime), config.security().openHealth(), config.metricsOpen());
-        return new HttpVerticle.Handlers(inference, new MetadataHandler(core.repository(), core.router()),
-                new HealthHandler(VERSION, this::isReady), this::scrape,
-                new KeysHandler(keys, workers, core.audit()),
-                new DeploymentsHandler(core.repository(), core.deployments(), workers),
-                new RepositoryHandler(core.repository(), core.deployments(), workers),
-                new UploadHandler(releases, workers), new ReleaseHandler(releases, workers),
-                new AuditHandler(core.audit(), releases, workers), new CatalogHandler(releases, workers),
-                access, accessLog, drain.draining::get, drain.lastRequestNanos);
-    }
-
     private String scheme() {
         return config.security().tlsCert().isPresent() ? "https" : "http";
-    }
-
-    private void scrape(RoutingContext ctx) {
-        workers.executeBlocking(() -> registry.scrape(), /* ordered= */ false)
-                .onSuccess(text -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                        .end(Buffer.buffer(text)))
-                .onFailure(ctx::fail);
     }
 
     public boolean isReady() {

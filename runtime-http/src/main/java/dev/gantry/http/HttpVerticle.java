@@ -1,6 +1,16 @@
 package dev.gantry.http;
 
 import dev.gantry.core.error.GantryException;
+import dev.gantry.core.runtime.ServingRuntime;
+import dev.gantry.http.auth.KeyStore;
+import dev.gantry.http.auth.RateLimiter;
+import dev.gantry.http.inference.BodyLimits;
+import dev.gantry.http.inference.DeprecationHeaders;
+import dev.gantry.http.inference.OipCodec;
+import dev.gantry.http.metrics.ScrapeHandler;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.WorkerExecutor;
+import java.util.function.BooleanSupplier;
 import dev.gantry.http.admin.AuditHandler;
 import dev.gantry.http.admin.CatalogHandler;
 import dev.gantry.http.admin.DeploymentsHandler;
@@ -36,6 +46,26 @@ final class HttpVerticle extends VerticleBase {
                     RepositoryHandler repository, UploadHandler uploads, ReleaseHandler releases, AuditHandler audit,
                     CatalogHandler catalog, AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
+
+        /** The handlers of a server over {@code core}, sharing its drain state and worker pool. */
+        static Handlers of(ServerConfig config, ServingRuntime core, KeyStore keys, PrometheusMeterRegistry registry,
+                           AccessLog accessLog, WorkerExecutor workers, Drain drain, BooleanSupplier ready) {
+            var releases = core.releases();
+            var inference = new InferenceHandler(core.router(), new OipCodec(config.limits().codec()),
+                    new BodyLimits(config.limits().maxBodyBytes(), config.limits().bodyTimeout()), workers,
+                    () -> !drain.draining.get(), drain.inflight, new DeprecationHeaders(releases));
+            var access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
+                    config.security().rateBurst(), System::nanoTime), config.security().openHealth(),
+                    config.metricsOpen());
+            return new Handlers(inference, new MetadataHandler(core.repository(), core.router()),
+                    new HealthHandler(GantryServer.VERSION, ready), new ScrapeHandler(registry, workers),
+                    new KeysHandler(keys, workers, core.audit()),
+                    new DeploymentsHandler(core.repository(), core.deployments(), workers),
+                    new RepositoryHandler(core.repository(), core.deployments(), workers),
+                    new UploadHandler(releases, workers), new ReleaseHandler(releases, workers),
+                    new AuditHandler(core.audit(), releases, workers), new CatalogHandler(releases, workers),
+                    access, accessLog, drain.draining::get, drain.lastRequestNanos);
+        }
     }
 
     private final ServerConfig config;

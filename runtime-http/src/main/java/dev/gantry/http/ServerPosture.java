@@ -50,8 +50,12 @@ final class ServerPosture {
         return keys;
     }
 
-    /** Says at start who may call the server. */
-    static void log(ServerConfig config, KeyStore keys) {
+    /** Says at start where the server listens and who may call it. */
+    static void logListening(ServerConfig config, String version, String scheme, int port, int adminPort,
+                             KeyStore keys) {
+        log.info("Gantry {} listening on {}://{}:{}{} (models: {}, data: {})", version, scheme, config.host(), port,
+                config.security().adminPort().isPresent() ? ", admin routes on port " + adminPort : "",
+                config.modelsDir().toAbsolutePath().normalize(), config.dataDir());
         if (keys.isEmpty()) {
             log.warn("no API keys exist: every route is open to anyone who can reach {}{}. Create an admin key with"
                     + " ./gantry keys bootstrap", config.host(), config.isLoopback()
