@@ -71,7 +71,7 @@ public final class GantryServer {
             core = ServingRuntime.open(new RuntimeSettings(config.modelsDir(), config.dataDir(),
                     config.lifecycleSettings(), config.standbyCount(), config.shadowQueueSize(),
                     CardPolicyFile.read(config.dataDir().resolve("card-policy.json")), Duration.ofDays(30)),
-                    executorFactory, registry, Clock.systemUTC());
+                    executorFactory, registry, Clock.systemUTC(), keys.lineage());
         } catch (Exception e) {
             close();
             return Future.failedFuture(e.getMessage());

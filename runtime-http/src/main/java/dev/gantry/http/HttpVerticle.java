@@ -19,6 +19,7 @@ import dev.gantry.http.admin.ReleaseHandler;
 import dev.gantry.http.admin.RepositoryHandler;
 import dev.gantry.http.admin.UploadHandler;
 import dev.gantry.http.auth.AccessControl;
+import dev.gantry.http.auth.BrowserGuard;
 import dev.gantry.http.auth.RouteGroup;
 import dev.gantry.http.error.ErrorMapper;
 import dev.gantry.http.health.HealthHandler;
@@ -44,7 +45,7 @@ final class HttpVerticle extends VerticleBase {
     record Handlers(InferenceHandler inference, MetadataHandler metadata, HealthHandler health,
                     Handler<RoutingContext> metrics, KeysHandler keys, DeploymentsHandler deployments,
                     RepositoryHandler repository, UploadHandler uploads, ReleaseHandler releases, AuditHandler audit,
-                    CatalogHandler catalog, AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
+                    CatalogHandler catalog, BrowserGuard browsers, AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
 
         /** The handlers of a server over {@code core}, sharing its drain state and worker pool. */
@@ -64,6 +65,8 @@ final class HttpVerticle extends VerticleBase {
                     new RepositoryHandler(core.repository(), core.deployments(), workers),
                     new UploadHandler(releases, workers), new ReleaseHandler(releases, workers),
                     new AuditHandler(core.audit(), releases, workers), new CatalogHandler(releases, workers),
+                    new BrowserGuard(config.crossSite().allowedOrigins(), config.crossSite().allowedHosts(),
+                            keys::isEmpty),
                     access, accessLog, drain.draining::get, drain.lastRequestNanos);
         }
     }
@@ -106,6 +109,7 @@ final class HttpVerticle extends VerticleBase {
         if (h.accessLog() != null) {
             router.route().handler(h.accessLog().handler());
         }
+        router.route().handler(h.browsers());
         return router;
     }
 

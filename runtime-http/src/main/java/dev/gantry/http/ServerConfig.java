@@ -32,8 +32,10 @@ import java.util.OptionalInt;
  */
 public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, int eventLoops, int workerThreads,
                            ExecutionSettings execution, boolean batching, int defaultQueueSize, Duration drainTimeout,
-                           int standbyCount, int shadowQueueSize, Limits limits, Security security) {
+                           int standbyCount, int shadowQueueSize, Limits limits, Security security,
+                           CrossSite crossSite) {
     public ServerConfig {
+        Objects.requireNonNull(crossSite, "crossSite");
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(modelsDir, "modelsDir");
         Objects.requireNonNull(dataDir, "dataDir");
@@ -116,10 +118,34 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
         }
     }
 
+    /**
+     * What browsers may do: web pages of {@code allowedOrigins} may send requests that change state (everything
+     * cross-site else gets 403, preflights included), and a server without keys answers only requests whose
+     * {@code Host} is a loopback name or one of {@code allowedHosts} (against DNS rebinding).
+     *
+     * @param allowedOrigins origins like {@code https://app.example.com:8443}; empty: none
+     * @param allowedHosts host names, with or without a port, besides the loopback names
+     */
+    public record CrossSite(java.util.List<String> allowedOrigins, java.util.List<String> allowedHosts) {
+        public CrossSite {
+            allowedOrigins = java.util.List.copyOf(allowedOrigins);
+            allowedHosts = java.util.List.copyOf(allowedHosts);
+        }
+
+        public static CrossSite defaults() {
+            return new CrossSite(java.util.List.of(), java.util.List.of());
+        }
+    }
+
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, Path.of("models"), Path.of("data"), 1, 2,
                 ExecutionSettings.cpuDefaults(), true, 1024, Duration.ofSeconds(30), 1, 256, Limits.defaults(),
-                Security.defaults());
+                Security.defaults(), CrossSite.defaults());
+    }
+
+    public ServerConfig withCrossSite(CrossSite c) {
+        return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, c);
     }
 
     public LifecycleSettings lifecycleSettings() {
@@ -146,32 +172,32 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite);
     }
 
     public ServerConfig withModels(Path dir) {
         return new ServerConfig(host, port, dir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite);
     }
 
     public ServerConfig withDataDir(Path dir) {
         return new ServerConfig(host, port, modelsDir, dir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite);
     }
 
     public ServerConfig withBatching(boolean on) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, on,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite);
     }
 
     public ServerConfig withDrainTimeout(Duration d) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, crossSite);
     }
 
     public ServerConfig withMaxBodyBytes(long max) {
@@ -180,12 +206,12 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withLimits(Limits l) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, crossSite);
     }
 
     public ServerConfig withSecurity(Security s) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, crossSite);
     }
 
     static ExecutionSettings cpu(int intra, int inter, boolean spinning) {

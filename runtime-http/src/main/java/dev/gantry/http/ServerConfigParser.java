@@ -73,7 +73,11 @@ public final class ServerConfigParser {
             new Setting("--admin-port", "GANTRY_ADMIN_PORT", "", "serve /admin routes on this port only"),
             new Setting("--rate-limit", "GANTRY_RATE_LIMIT", "0",
                     "requests per second per API key (0: no limit; a key may set its own)"),
-            new Setting("--rate-burst", "GANTRY_RATE_BURST", "50", "requests a key may send at once above its rate"));
+            new Setting("--rate-burst", "GANTRY_RATE_BURST", "50", "requests a key may send at once above its rate"),
+            new Setting("--allowed-origins", "GANTRY_ALLOWED_ORIGINS", "",
+                    "comma-separated origins (https://app.example:8443) whose web pages may change state; others get 403"),
+            new Setting("--allowed-hosts", "GANTRY_ALLOWED_HOSTS", "",
+                    "comma-separated Host names a server without keys answers besides loopback (DNS rebinding)"));
 
     private ServerConfigParser() {
     }
@@ -180,7 +184,9 @@ public final class ServerConfigParser {
                 r.integer("--standby-versions", 0, 100),
                 r.integer("--shadow-queue-size", 1, 1_000_000),
                 limits,
-                security);
+                security,
+                new ServerConfig.CrossSite(r.list("--allowed-origins", ServerConfigParser::origin),
+                        r.list("--allowed-hosts", ServerConfigParser::hostName)));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");
@@ -192,7 +198,45 @@ public final class ServerConfigParser {
         return config;
     }
 
+    /** An origin as browsers send it: scheme://host[:port], lowercase, no path. */
+    static String origin(String s) {
+        String o = s.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!o.matches("https?://[a-z0-9.\\-]+(:\\d{1,5})?|https?://\\[[0-9a-f:]+\\](:\\d{1,5})?")) {
+            throw new IllegalArgumentException("'" + s + "' is not an origin like https://app.example.com:8443");
+        }
+        return o;
+    }
+
+    /** A host name, optionally with a port, lowercase. */
+    static String hostName(String s) {
+        String h = s.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!h.matches("[a-z0-9.\\-]+(:\\d{1,5})?|\\[[0-9a-f:]+\\](:\\d{1,5})?")) {
+            throw new IllegalArgumentException("'" + s + "' is not a host name like gantry.internal or gantry:8080");
+        }
+        return h;
+    }
+
     private record Reader(Map<String, String> values, Map<String, String> source) {
+        private List<String> list(String flag, java.util.function.UnaryOperator<String> check)
+                throws ConfigException {
+            String raw = values.get(flag);
+            List<String> out = new java.util.ArrayList<>();
+            if (raw == null || raw.isBlank()) {
+                return out;
+            }
+            for (String part : raw.split(",")) {
+                if (part.isBlank()) {
+                    continue;
+                }
+                try {
+                    out.add(check.apply(part));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(describe(flag) + ": " + e.getMessage());
+                }
+            }
+            return out;
+        }
+
         private String describe(String flag) {
             String s = source.get(flag);
             return s.equals(flag) || s.equals("default") ? flag : flag + " (from " + s + ")";

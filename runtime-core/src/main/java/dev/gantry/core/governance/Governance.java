@@ -49,13 +49,15 @@ public final class Governance {
     private final CatalogStore store;
     private final CardPolicy policy;
     private final Clock clock;
+    private final dev.gantry.core.access.KeyLineage lineage;
     private final AtomicReference<Map<Key, ReleaseStatus>> statuses;
     private final Gate gate = new Gate();
 
     private record Key(String model, long version) {
     }
 
-    private Governance(CatalogStore store, CardPolicy policy, Clock clock) {
+    private Governance(CatalogStore store, CardPolicy policy, Clock clock, dev.gantry.core.access.KeyLineage lineage) {
+        this.lineage = lineage;
         this.store = store;
         this.policy = policy;
         this.clock = clock;
@@ -68,8 +70,17 @@ public final class Governance {
 
     /** Governance over {@code store}, reading every version's status from it once. */
     public static Governance create(CatalogStore store, CardPolicy policy, Clock clock) {
+        return create(store, policy, clock, dev.gantry.core.access.KeyLineage.NONE);
+    }
+
+    /**
+     * As {@link #create(CatalogStore, CardPolicy, Clock)}, with separation of duties following {@code lineage}: a
+     * key made (through a chain) by the uploader or requester, or that made them, acts for them.
+     */
+    public static Governance create(CatalogStore store, CardPolicy policy, Clock clock,
+                                    dev.gantry.core.access.KeyLineage lineage) {
         return new Governance(Objects.requireNonNull(store, "store"), Objects.requireNonNull(policy, "policy"),
-                Objects.requireNonNull(clock, "clock"));
+                Objects.requireNonNull(clock, "clock"), Objects.requireNonNull(lineage, "lineage"));
     }
 
     /** The gate that enforces this governance's traffic rules; for {@code DeploymentManager.create}. */
@@ -177,10 +188,20 @@ public final class Governance {
         });
     }
 
-    /** VALIDATED -> PENDING_APPROVAL; {@code actor} becomes the requester, who may not approve it. */
+    /**
+     * VALIDATED -> PENDING_APPROVAL once the card has every field its risk tier requires; {@code actor} becomes the
+     * requester, who may not approve it.
+     *
+     * @throws GantryException FAILED_PRECONDITION listing the empty required card fields
+     */
     public ReleaseRecord requestApproval(String model, long version, Actor actor, String reason) {
         return transition(model, version, actor, "approval.request", (ctx, r) -> {
             requireStage(r, "request approval of", ReleaseStage.VALIDATED);
+            List<String> missing = policy.missing(ctx.tx.card(model, version).orElse(ModelCard.EMPTY));
+            if (!missing.isEmpty()) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, "cannot request approval of version "
+                        + version + " of model '" + model + "': required card fields are empty: " + missing);
+            }
             ctx.note = reason;
             return r.toBuilder().stage(ReleaseStage.PENDING_APPROVAL).approvalRequestedBy(Optional.of(actor.name()));
         });
@@ -204,6 +225,15 @@ public final class Governance {
             if (r.approvalRequestedBy().map(approver.name()::equals).orElse(false)) {
                 throw new GantryException(ErrorCode.FORBIDDEN, "approval refused: the approver '" + approver.name()
                         + "' requested this approval (separation of duties)");
+            }
+            for (String party : r.approvalRequestedBy().map(q -> List.of(r.uploadedBy(), q))
+                    .orElse(List.of(r.uploadedBy()))) {
+                if (lineage.related(approver.name(), party)) {
+                    throw new GantryException(ErrorCode.FORBIDDEN, "approval refused: the approver '"
+                            + approver.name() + "' acts for '" + party + "', who "
+                            + (party.equals(r.uploadedBy()) ? "uploaded" : "requested approval of") + " this version: "
+                            + "one key made the other (separation of duties)");
+                }
             }
             ModelCard card = ctx.tx.card(model, version).orElse(ModelCard.EMPTY);
             List<String> missing = policy.missing(card);
@@ -344,23 +374,35 @@ public final class Governance {
         });
     }
 
-    /** Every DEPRECATED version whose sunset is at or before {@code now} becomes RETIRED, audited as system. */
-    public synchronized List<Retirement> retireDue(Instant now) {
-        List<ReleaseRecord> retired = store.transaction(tx -> {
-            List<ReleaseRecord> out = new ArrayList<>();
-            for (ReleaseRecord r : tx.versions()) {
-                if (r.stage() == ReleaseStage.DEPRECATED && !now.isBefore(r.sunset().orElseThrow())) {
-                    ReleaseRecord after = r.toBuilder().stage(ReleaseStage.RETIRED).updatedAt(clock.instant())
-                            .reason(Optional.of("sunset " + r.sunset().get() + " reached")).build();
-                    tx.updateVersion(after);
-                    tx.audit(Actor.SYSTEM.name(), Actor.SYSTEM.auditRole(), "version.retire", r.target(), AuditJson.of(r), AuditJson.of(after));
-                    out.add(after);
-                }
+    /** Every DEPRECATED version whose sunset is at or before {@code now}: what is due to retire. */
+    public List<Retirement> dueForRetirement(Instant now) {
+        return store.versions().stream()
+                .filter(r -> r.stage() == ReleaseStage.DEPRECATED && !now.isBefore(r.sunset().orElseThrow()))
+                .map(r -> new Retirement(r.model(), r.version(), r.successor())).toList();
+    }
+
+    /**
+     * DEPRECATED past its sunset -> RETIRED, audited as the system. The caller has taken it off every route first.
+     *
+     * @throws GantryException FAILED_PRECONDITION when it is not DEPRECATED or its sunset is still ahead
+     */
+    public ReleaseRecord retire(String model, long version, Instant now) {
+        return transition(model, version, Actor.SYSTEM, "version.retire", (ctx, r) -> {
+            requireStage(r, "retire", ReleaseStage.DEPRECATED);
+            if (now.isBefore(r.sunset().orElseThrow())) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + version + " of model '" + model
+                        + "' reaches its sunset at " + r.sunset().get() + ", not yet");
             }
-            return out;
+            return r.toBuilder().stage(ReleaseStage.RETIRED).reason(Optional.of("sunset " + r.sunset().get()
+                    + " reached"));
         });
-        retired.forEach(this::publish);
-        return retired.stream().map(r -> new Retirement(r.model(), r.version(), r.successor())).toList();
+    }
+
+    /** Every DEPRECATED version whose sunset is at or before {@code now} becomes RETIRED, audited as system. */
+    public List<Retirement> retireDue(Instant now) {
+        List<Retirement> due = dueForRetirement(now);
+        due.forEach(r -> retire(r.model(), r.version(), now));
+        return due;
     }
 
     /** The catalogue's card of the version, if one was written. */
@@ -506,6 +548,11 @@ public final class Governance {
 
         @Override
         public void checkPinned(String model, long version, Instant now) {
+            checkPinned(model, version, now, PinnedAccess.PRE_RELEASE);
+        }
+
+        @Override
+        public void checkPinned(String model, long version, Instant now, PinnedAccess access) {
             Optional<ReleaseStatus> s = status(model, version);
             if (s.isEmpty()) {
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + version + " of model '" + model
@@ -518,6 +565,10 @@ public final class Governance {
             }
             if (!st.mayTakeShadow(now)) {
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, neverMessage(st));
+            }
+            if (access == PinnedAccess.RELEASED_ONLY && !st.mayTakePrimary(now)) {
+                throw new GantryException(ErrorCode.FORBIDDEN, "version " + version + " of model '" + model + "' is "
+                        + st.stage() + ": before approval only keys with the deploy or approve role may call it");
             }
         }
 

@@ -39,6 +39,15 @@ public record ReleaseStatus(String model, long version, ReleaseStage stage, Opti
                 || stage == ReleaseStage.APPROVED || deprecatedBeforeSunset(now);
     }
 
+    /**
+     * Whether requests routed by its model's policy may still reach it: APPROVED, or DEPRECATED (past its sunset
+     * too, until the retirement sweep has moved its share to a version that can take it, so a model is never left
+     * without one). New policies cannot give it weight past its sunset ({@link #mayTakePrimary}).
+     */
+    public boolean mayServeRouted() {
+        return stage == ReleaseStage.APPROVED || stage == ReleaseStage.DEPRECATED;
+    }
+
     /** RETIRED, or DEPRECATED at or past its sunset: pinned requests get 410 naming the successor. */
     public boolean isGone(Instant now) {
         return stage == ReleaseStage.RETIRED

@@ -22,6 +22,17 @@ public interface TrafficGate {
      */
     void checkPinned(String model, long version, Instant now);
 
+    /**
+     * As {@link #checkPinned(String, long, Instant)} for a caller with {@code access}: before approval (VALIDATED,
+     * PENDING_APPROVAL) a version answers only callers that may test it.
+     *
+     * @throws dev.gantry.core.error.GantryException FORBIDDEN when a caller with {@link PinnedAccess#RELEASED_ONLY}
+     *     pins a version that may not take primary traffic yet
+     */
+    default void checkPinned(String model, long version, Instant now, PinnedAccess access) {
+        checkPinned(model, version, now);
+    }
+
     /** The version's release state, empty when the gate does not know it. */
     Optional<ReleaseStatus> status(String model, long version);
 

@@ -67,13 +67,15 @@ public final class Releases {
     private final ArtifactStore artifacts;
     private final ModelRepositoryManager repository;
     private final DeploymentManager deployments;
+    private final dev.gantry.core.audit.AuditTrail audit;
     private final Clock clock;
     private final Duration unusedAfter;
     private final Map<ModelId, Instant> lastServed = new ConcurrentHashMap<>();
 
     private Releases(Governance governance, CatalogStore catalog, DeploymentArchive archive, ArtifactStore artifacts,
-                     ModelRepositoryManager repository, DeploymentManager deployments, Clock clock,
-                     Duration unusedAfter) {
+                     ModelRepositoryManager repository, DeploymentManager deployments,
+                     dev.gantry.core.audit.AuditTrail audit, Clock clock, Duration unusedAfter) {
+        this.audit = audit;
         this.governance = governance;
         this.catalog = catalog;
         this.archive = archive;
@@ -91,11 +93,12 @@ public final class Releases {
      */
     public static Releases create(Governance governance, CatalogStore catalog, DeploymentArchive archive,
                                   ArtifactStore artifacts, ModelRepositoryManager repository,
-                                  DeploymentManager deployments, Clock clock, Duration unusedAfter) {
+                                  DeploymentManager deployments, dev.gantry.core.audit.AuditTrail audit, Clock clock,
+                                  Duration unusedAfter) {
         return new Releases(Objects.requireNonNull(governance, "governance"), Objects.requireNonNull(catalog, "catalog"),
                 Objects.requireNonNull(archive, "archive"), Objects.requireNonNull(artifacts, "artifacts"),
                 Objects.requireNonNull(repository, "repository"), Objects.requireNonNull(deployments, "deployments"),
-                Objects.requireNonNull(clock, "clock"), Objects.requireNonNull(unusedAfter, "unusedAfter"));
+                Objects.requireNonNull(audit, "audit"), Objects.requireNonNull(clock, "clock"), Objects.requireNonNull(unusedAfter, "unusedAfter"));
     }
 
     // ---- upload and validation
@@ -296,19 +299,82 @@ public final class Releases {
 
     // ---- sunset
 
-    /**
-     * At sunset a DEPRECATED version is RETIRED and leaves every route: its successor takes the share (audited by
-     * the system). Called periodically.
+    /*
+     * Retirement never strands a model. For each version past its sunset: the policy without it is computed (its
+     * share to the successor, or to the other routes); every version that policy routes must be READY (one that
+     * is not is loaded, in the background, at most once a minute); then the policy is applied and only then is
+     * the version RETIRED. Until that can happen the deprecated version keeps serving its share (the router lets
+     * it), the catalogue flags it and the audit trail says why, once per distinct reason.
      */
+    private static final Duration RELOAD_EVERY = Duration.ofMinutes(1);
+    private final Map<ModelId, String> retirementWaiting = new ConcurrentHashMap<>();
+    private final Map<ModelId, Instant> loadStarted = new ConcurrentHashMap<>();
+
+    /** Retires every version past its sunset that can leave its routes now; called every second. */
     public void retireDue() {
-        for (Retirement r : governance.retireDue(clock.instant())) {
-            deployments.snapshot(r.model()).ifPresent(snap -> r.rewrite(snap.policy()).ifPresentOrElse(
-                    policy -> deployments.applyPolicy(r.model(), policy, OptionalLong.of(snap.revision()),
-                            Actor.SYSTEM, "version " + r.version() + " retired at its sunset"),
-                    () -> log.error("model '{}': version {} retired at its sunset but was its only route; requests"
-                            + " to the model are refused until a policy routes an approved version", r.model(),
-                            r.version())));
+        Instant now = clock.instant();
+        for (Retirement r : governance.dueForRetirement(now)) {
+            ModelId id = new ModelId(r.model(), r.version());
+            Optional<String> waiting;
+            try {
+                waiting = retire(r, now);
+            } catch (RuntimeException e) {
+                waiting = Optional.of(e.getMessage() == null ? e.toString() : e.getMessage());
+            }
+            if (waiting.isEmpty()) {
+                retirementWaiting.remove(id);
+                continue;
+            }
+            String before = retirementWaiting.put(id, waiting.get());
+            if (!waiting.get().equals(before)) {
+                log.warn("model '{}': version {} is past its sunset but cannot retire yet: {}", r.model(), r.version(),
+                        waiting.get());
+                audit.record(Actor.SYSTEM, new dev.gantry.core.audit.AuditTrail.Entry("version.retire_waiting",
+                        id.name() + "/" + id.version(), "", waiting.get()));
+            }
         }
+    }
+
+    /** Takes the version off its routes and retires it; or says why it has to wait. */
+    private Optional<String> retire(Retirement r, Instant now) {
+        Optional<DeploymentSnapshot> snap = deployments.snapshot(r.model());
+        if (snap.isPresent() && (snap.get().policy().routes(r.version())
+                || snap.get().policy().weightOf(r.version()).isPresent())) {
+            Optional<dev.gantry.store.deployment.TrafficPolicy> next = r.rewrite(snap.get().policy());
+            if (next.isEmpty()) {
+                return Optional.of("no other version can take its share: it is the model's only route and has no"
+                        + " successor; route an approved version to let it retire");
+            }
+            for (long v : next.get().routedVersions()) {
+                Optional<String> notReady = ensureReady(r.model(), v, now);
+                if (notReady.isPresent()) {
+                    return notReady;
+                }
+            }
+            deployments.applyPolicy(r.model(), next.get(), OptionalLong.of(snap.get().revision()), Actor.SYSTEM,
+                    "version " + r.version() + " retired at its sunset");
+        }
+        governance.retire(r.model(), r.version(), now);
+        return Optional.empty();
+    }
+
+    private Optional<String> ensureReady(String model, long version, Instant now) {
+        ModelId id = new ModelId(model, version);
+        Optional<ModelVersionState> s = repository.lifecycle().state(id);
+        if (s.isPresent() && s.get().isReady()) {
+            return Optional.empty();
+        }
+        if (s.isPresent() && s.get().state() == dev.gantry.core.model.ModelReadyState.LOADING) {
+            return Optional.of("version " + version + ", which takes its share, is loading");
+        }
+        Instant started = loadStarted.get(id);
+        if (started == null || started.plus(RELOAD_EVERY).isBefore(now)) {
+            loadStarted.put(id, now);
+            deployments.loadVersion(model, version, Actor.SYSTEM);
+            return Optional.of("version " + version + ", which takes its share, is being loaded");
+        }
+        return Optional.of("version " + version + ", which takes its share, cannot be loaded"
+                + s.flatMap(ModelVersionState::reason).map(x -> ": " + x).orElse(""));
     }
 
     // ---- serving
@@ -341,6 +407,10 @@ public final class Releases {
             r.reason().filter(x -> x.startsWith("approval voided")).ifPresent(x -> flags.add("approval voided"));
             if (r.stage() == ReleaseStage.DEPRECATED && r.sunset().map(now::isAfter).orElse(false)) {
                 flags.add("deprecated past sunset");
+            }
+            String waiting = retirementWaiting.get(new ModelId(r.model(), r.version()));
+            if (waiting != null) {
+                flags.add("retirement waiting: " + waiting);
             }
             if (r.stage() == ReleaseStage.APPROVED && share == 0
                     && (served.isEmpty() || served.get().isBefore(now.minus(unusedAfter)))) {

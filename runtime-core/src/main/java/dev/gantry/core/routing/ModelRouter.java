@@ -1,6 +1,7 @@
 package dev.gantry.core.routing;
 
 import dev.gantry.core.error.ErrorCode;
+import dev.gantry.core.governance.PinnedAccess;
 import dev.gantry.core.governance.TrafficGate;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.inference.InferenceRequest;
@@ -120,7 +121,7 @@ public final class ModelRouter {
      */
     public ModelVersionState resolve(String model, OptionalLong version) {
         if (version.isPresent()) {
-            return pinned(model, version.getAsLong());
+            return pinned(model, version.getAsLong(), PinnedAccess.PRE_RELEASE);
         }
         Optional<DeploymentSnapshot> snap = deployments.flatMap(d -> d.snapshot(model));
         if (snap.isPresent()) {
@@ -142,8 +143,13 @@ public final class ModelRouter {
      * @throws GantryException as {@link #resolve}
      */
     public Routed route(String model, OptionalLong version, Optional<String> routingKey) {
+        return route(model, version, routingKey, PinnedAccess.RELEASED_ONLY);
+    }
+
+    /** As {@link #route(String, OptionalLong, Optional)}, pinned requests reaching what {@code access} allows. */
+    public Routed route(String model, OptionalLong version, Optional<String> routingKey, PinnedAccess access) {
         if (version.isPresent()) {
-            return new Routed(pinned(model, version.getAsLong()), RouteKind.PINNED, Optional.empty());
+            return new Routed(pinned(model, version.getAsLong(), access), RouteKind.PINNED, Optional.empty());
         }
         for (int attempt = 1; ; attempt++) {
             Optional<DeploymentSnapshot> snap = deployments.flatMap(d -> d.snapshot(model));
@@ -192,11 +198,20 @@ public final class ModelRouter {
      */
     public CompletableFuture<RoutedResponse> infer(String model, OptionalLong version, Optional<String> routingKey,
                                                    InferenceRequest request) {
+        return infer(model, version, routingKey, request, PinnedAccess.RELEASED_ONLY);
+    }
+
+    /**
+     * As {@link #infer(String, OptionalLong, Optional, InferenceRequest)} for a caller whose pinned requests may
+     * reach what {@code access} allows (versions awaiting approval only for callers that may test them).
+     */
+    public CompletableFuture<RoutedResponse> infer(String model, OptionalLong version, Optional<String> routingKey,
+                                                   InferenceRequest request, PinnedAccess access) {
         for (int attempt = 1; ; attempt++) {
             Routed routed;
             CompletableFuture<InferenceResponse> answer;
             try {
-                routed = route(model, version, routingKey);
+                routed = route(model, version, routingKey, access);
                 ModelVersionState target = routed.target();
                 InputValidator.validate(request, target.signature().orElseThrow(),
                         target.batchPolicy().orElseThrow().maxBatchSize());
@@ -262,7 +277,7 @@ public final class ModelRouter {
                 .register(registry)).increment();
     }
 
-    private ModelVersionState pinned(String model, long version) {
+    private ModelVersionState pinned(String model, long version, PinnedAccess access) {
         List<ModelVersionState> versions = lifecycle.versions(model);
         if (versions.isEmpty() && repository.model(model).isEmpty()) {
             throw GantryException.notFound("unknown model '" + model + "'");
@@ -278,7 +293,7 @@ public final class ModelRouter {
         if (s.state() == ModelReadyState.UNAVAILABLE && s.reason().filter("unloaded"::equals).isPresent()) {
             throw GantryException.notFound("model '" + model + "' version " + version + " is not loaded");
         }
-        gate.checkPinned(model, version, Instant.now());
+        gate.checkPinned(model, version, Instant.now(), access);
         if (!s.isReady()) {
             throw new GantryException(ErrorCode.UNAVAILABLE, "model '" + model + "' version " + version
                     + " is " + s.state() + s.reason().map(r -> ": " + r).orElse(""));
@@ -291,8 +306,7 @@ public final class ModelRouter {
         if (gate == TrafficGate.allowAll()) {
             return true;
         }
-        return gate.status(s.id().name(), s.id().version()).map(st -> st.mayTakePrimary(Instant.now()))
-                .orElse(false);
+        return gate.status(s.id().name(), s.id().version()).map(st -> st.mayServeRouted()).orElse(false);
     }
 
     private ModelVersionState highestReady(String model) {

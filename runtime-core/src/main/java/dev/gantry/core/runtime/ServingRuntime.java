@@ -1,5 +1,6 @@
 package dev.gantry.core.runtime;
 
+import dev.gantry.core.access.KeyLineage;
 import dev.gantry.core.audit.AuditTrail;
 import dev.gantry.core.governance.Governance;
 import dev.gantry.core.lifecycle.ExecutorFactory;
@@ -56,15 +57,15 @@ public final class ServingRuntime implements AutoCloseable {
     private final Releases releases;
 
     private ServingRuntime(RuntimeSettings settings, ExecutorFactory factory, MeterRegistry registry, Clock clock,
-                           ScheduledExecutorService timers, ExecutorService loaders, CatalogStore catalog,
-                           ArtifactStore artifacts) {
+                           KeyLineage lineage, ScheduledExecutorService timers, ExecutorService loaders,
+                           CatalogStore catalog, ArtifactStore artifacts) {
         this.timers = timers;
         this.loaders = loaders;
         this.catalog = catalog;
         this.lifecycle = new ModelLifecycle(settings.lifecycle(), registry, factory, loaders, timers);
         this.repository = new ModelRepositoryManager(ModelRepository.onDisk(settings.modelsDir()), lifecycle);
         this.audit = new AuditTrail(catalog);
-        this.governance = Governance.create(catalog, settings.cardPolicy(), clock);
+        this.governance = Governance.create(catalog, settings.cardPolicy(), clock, lineage);
         DeploymentArchive archive = DeploymentArchive.h2(catalog);
         this.deployments = DeploymentManager.create(repository, archive,
                 new DeploymentSettings(settings.standbyCount(), 1000), clock, registry, governance.trafficGate(), audit);
@@ -72,8 +73,8 @@ public final class ServingRuntime implements AutoCloseable {
                 settings.lifecycle().requestTimeout());
         this.router = ModelRouter.create(repository, deployments, shadows, registry, RandomSource.threadLocal(),
                 governance.trafficGate());
-        this.releases = Releases.create(governance, catalog, archive, artifacts, repository, deployments, clock,
-                settings.unusedAfter());
+        this.releases = Releases.create(governance, catalog, archive, artifacts, repository, deployments, audit,
+                clock, settings.unusedAfter());
     }
 
     /**
@@ -83,7 +84,7 @@ public final class ServingRuntime implements AutoCloseable {
      * @throws IllegalStateException naming the data or models directory that cannot be used
      */
     public static ServingRuntime open(RuntimeSettings settings, ExecutorFactory factory, MeterRegistry registry,
-                                      Clock clock) {
+                                      Clock clock, KeyLineage lineage) {
         AtomicInteger n = new AtomicInteger();
         ExecutorService loaders = Executors.newFixedThreadPool(2, r -> Thread.ofPlatform().daemon(true)
                 .name("gantry-model-loader-" + n.incrementAndGet()).unstarted(r));
@@ -97,7 +98,7 @@ public final class ServingRuntime implements AutoCloseable {
             if (!leftovers.isEmpty()) {
                 log.warn("removed {} leftovers of interrupted uploads: {}", leftovers.size(), leftovers);
             }
-            return new ServingRuntime(settings, factory, registry, clock, timers, loaders, catalog, artifacts);
+            return new ServingRuntime(settings, factory, registry, clock, lineage, timers, loaders, catalog, artifacts);
         } catch (RuntimeException e) {
             loaders.shutdownNow();
             timers.shutdownNow();

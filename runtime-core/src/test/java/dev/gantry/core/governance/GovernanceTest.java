@@ -153,9 +153,11 @@ class GovernanceTest {
     @Test
     void approve_withEmptyRequiredFields_isRefusedNamingThem_andLeavesNoAuditEntry() {
         f.validated(1);
-        gov.patchCard(M, 1, ModelCard.fromJson("{\"owner\":\"o\",\"description\":\"d\",\"intended_use\":\"u\","
-                + "\"risk_tier\":\"medium\"}"), Actors.as("uploader", "deploy"));
+        ModelCard complete = ModelCard.fromJson("{\"owner\":\"o\",\"description\":\"d\",\"intended_use\":\"u\","
+                + "\"risk_tier\":\"medium\",\"license\":\"MIT\",\"limitations\":\"l\"}");
+        gov.patchCard(M, 1, complete, Actors.as("uploader", "deploy"));
         gov.requestApproval(M, 1, Actors.as("requester", "deploy"), "");
+        gov.patchCard(M, 1, complete.withPatch("{\"license\":null,\"limitations\":null}"), Actors.as("uploader", "deploy"));
         int before = f.store.audit(AuditQuery.all()).size();
 
         GantryException e = refused(ErrorCode.FAILED_PRECONDITION, () -> gov.approve(M, 1, Actors.as("approver", "approve"), ""));
@@ -166,9 +168,35 @@ class GovernanceTest {
     }
 
     @Test
+    void requestApproval_withIncompleteCard_isRefusedListingTheEmptyFields() {
+        f.validated(1);
+        gov.patchCard(M, 1, ModelCard.fromJson("{\"owner\":\"o\",\"risk_tier\":\"low\"}"), Actors.as("uploader", "deploy"));
+        GantryException e = refused(ErrorCode.FAILED_PRECONDITION,
+                () -> gov.requestApproval(M, 1, Actors.as("requester", "deploy"), ""));
+        assertEquals("cannot request approval of version 1 of model 'm': required card fields are empty: "
+                + "[description, intended_use]", e.getMessage());
+        assertEquals(ReleaseStage.VALIDATED, stage(1));
+    }
+
+    @Test
+    void approve_byAKeyTheUploaderMade_isForbidden() {
+        f.validated(1);
+        gov.patchCard(M, 1, LOW_CARD, Actors.as("uploader", "deploy"));
+        gov.requestApproval(M, 1, Actors.as("requester", "deploy"), "");
+        Governance withLineage = Governance.create(f.store, CardPolicy.defaults(), f.clock,
+                name -> name.equals("uploaders-puppet") ? List.of("uploader") : List.of());
+        GantryException e = refused(ErrorCode.FORBIDDEN,
+                () -> withLineage.approve(M, 1, Actors.as("uploaders-puppet", "approve"), ""));
+        assertTrue(e.getMessage().contains("acts for 'uploader'"), e.getMessage());
+        assertEquals(ReleaseStage.PENDING_APPROVAL, stage(1));
+    }
+
+    @Test
     void approve_withoutAnyCard_isRefused() {
         f.validated(1);
+        gov.patchCard(M, 1, LOW_CARD, Actors.as("uploader", "deploy"));
         gov.requestApproval(M, 1, Actors.as("requester", "deploy"), "");
+        gov.patchCard(M, 1, ModelCard.EMPTY, Actors.as("uploader", "deploy"));
         GantryException e = refused(ErrorCode.FAILED_PRECONDITION, () -> gov.approve(M, 1, Actors.as("approver", "approve"), ""));
         assertEquals("approval refused: required card fields are empty: [description, intended_use, owner, "
                 + "risk_tier]", e.getMessage());
@@ -221,6 +249,7 @@ class GovernanceTest {
     @Test
     void patchCard_ofPendingVersionWithoutApprovals_keepsItPending() {
         f.validated(1);
+        gov.patchCard(M, 1, LOW_CARD.withPatch("{\"description\":\"first\"}"), Actors.as("uploader", "deploy"));
         gov.requestApproval(M, 1, Actors.as("requester", "deploy"), "");
         assertEquals(ReleaseStage.PENDING_APPROVAL, gov.patchCard(M, 1, LOW_CARD, Actors.as("uploader", "deploy")).stage());
         assertEquals(ReleaseStage.APPROVED, gov.approve(M, 1, Actors.as("approver", "approve"), "").stage());
@@ -244,6 +273,7 @@ class GovernanceTest {
     @Test
     void reject_isFinal_andTheVersionNeverTakesTraffic() {
         f.validated(1);
+        gov.patchCard(M, 1, LOW_CARD, Actors.as("uploader", "deploy"));
         gov.requestApproval(M, 1, Actors.as("requester", "deploy"), "");
         assertEquals(ReleaseStage.REJECTED, gov.reject(M, 1, Actors.as("approver", "approve"), "bias found").stage());
         refused(ErrorCode.FAILED_PRECONDITION, () -> gov.requestApproval(M, 1, Actors.as("requester", "deploy"), ""));
@@ -360,6 +390,7 @@ class GovernanceTest {
     @Test
     void everyTransition_recordsActorRoleAndBeforeAfter() {
         f.validated(1);
+        gov.patchCard(M, 1, LOW_CARD, Actors.as("uploader", "deploy"));
         gov.requestApproval(M, 1, Actors.as("requester", "deploy"), "ship it");
         AuditEntry e = f.store.audit(AuditQuery.all().actor("requester")).get(0);
         assertEquals("deploy", e.role());

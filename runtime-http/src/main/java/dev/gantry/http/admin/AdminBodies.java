@@ -2,6 +2,7 @@ package dev.gantry.http.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.http.inference.BodyReader;
 import dev.gantry.http.json.Json;
@@ -17,6 +18,13 @@ public final class AdminBodies {
 
     /** The body as a JSON object; an empty body is an empty object. */
     public static Future<JsonNode> json(RoutingContext ctx) {
+        String type = ctx.request().getHeader("Content-Type");
+        if (type != null && !isJson(type)) {
+            ctx.request().pause();
+            ctx.response().putHeader("Connection", "close");
+            return Future.failedFuture(new GantryException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type '" + type
+                    + "' is not accepted here; send application/json"));
+        }
         return BodyReader.read(ctx.request(), MAX_ADMIN_BODY).compose(buf -> {
             if (buf.length() == 0) {
                 return Future.succeededFuture(Json.object());
@@ -34,6 +42,12 @@ public final class AdminBodies {
                 return Future.failedFuture(GantryException.invalid("the request body could not be read"));
             }
         });
+    }
+
+    /** application/json, or another JSON type (application/merge-patch+json), with or without parameters. */
+    static boolean isJson(String contentType) {
+        String t = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+        return t.equals("application/json") || (t.startsWith("application/") && t.endsWith("+json"));
     }
 
     /** A string field; required ones must be present and non-blank. */

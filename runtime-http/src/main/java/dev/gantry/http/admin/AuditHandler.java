@@ -3,7 +3,9 @@ package dev.gantry.http.admin;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gantry.core.audit.AuditTrail;
+import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
+import dev.gantry.http.auth.Caller;
 import dev.gantry.core.release.Releases;
 import dev.gantry.http.json.Json;
 import dev.gantry.http.params.PathParams;
@@ -29,13 +31,21 @@ public final class AuditHandler {
         this.workers = workers;
     }
 
-    /** GET /admin/v1/audit?model=&version=&actor=&from=&to=&limit=: entries, newest first. */
+    /**
+     * GET /admin/v1/audit?model=&version=&actor=&from=&to=&limit=: entries, newest first, of what the caller may
+     * see: a key limited to models sees only their entries, and only admins see entries about keys.
+     */
     public void audit(RoutingContext ctx) {
+        Caller caller = Caller.from(ctx);
         Replies.blocking(ctx, workers, 200, () -> {
             AuditQuery q = AuditQuery.all();
             String model = ctx.queryParams().get("model");
             String version = ctx.queryParams().get("version");
             String actor = ctx.queryParams().get("actor");
+            if (model != null && !caller.sees(model)) {
+                throw new GantryException(ErrorCode.FORBIDDEN, "key '" + caller.name() + "' may not see model '"
+                        + model + "'");
+            }
             if (model != null && version != null) {
                 q = q.version(model, PathParams.requiredVersion(version));
             } else if (model != null) {
@@ -46,14 +56,26 @@ public final class AuditHandler {
             if (actor != null) {
                 q = q.actor(actor);
             }
-            q = q.between(AdminParams.instant(ctx, "from", Instant.EPOCH),
-                    AdminParams.instant(ctx, "to", Instant.now().plusSeconds(1)));
+            Instant from = AdminParams.instant(ctx, "from", Instant.EPOCH);
+            Instant now = Instant.now().plusSeconds(1);
+            Instant to = AdminParams.instant(ctx, "to", from.isAfter(now) ? from.plusNanos(1000) : now);
+            if (!from.isBefore(to)) {
+                throw GantryException.invalid("'from' (" + from + ") must be before 'to' (" + to + ")");
+            }
+            q = q.between(from, to);
             if (ctx.queryParams().get("limit") != null) {
-                q = q.limit((int) AdminParams.integer(ctx, "limit", 0));
+                long limit = AdminParams.integer(ctx, "limit", 0);
+                if (limit < 1 || limit > AuditQuery.MAX_LIMIT) {
+                    throw GantryException.invalid("'limit' must be 1 to " + AuditQuery.MAX_LIMIT + ", was " + limit);
+                }
+                q = q.limit((int) limit);
             }
             ObjectNode out = Json.object();
             ArrayNode entries = out.putArray("entries");
             for (AuditEntry e : audit.query(q)) {
+                if (!visible(caller, e)) {
+                    continue;
+                }
                 ObjectNode n = entries.addObject();
                 n.put("seq", e.seq());
                 n.put("time", e.time().toString());
@@ -68,6 +90,18 @@ public final class AuditHandler {
             }
             return out;
         });
+    }
+
+    private static boolean visible(Caller caller, AuditEntry e) {
+        String target = e.target();
+        if (target.startsWith("key:")) {
+            return caller.seesKeys();
+        }
+        if (caller.seesAllModels()) {
+            return true;
+        }
+        int slash = target.lastIndexOf('/');
+        return caller.sees(slash > 0 && target.substring(slash + 1).matches("\\d+") ? target.substring(0, slash) : target);
     }
 
     public void verify(RoutingContext ctx) {

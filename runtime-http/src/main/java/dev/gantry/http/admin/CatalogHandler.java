@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gantry.core.release.CatalogEntry;
 import dev.gantry.core.release.Releases;
+import dev.gantry.http.auth.Caller;
 import dev.gantry.http.json.Json;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.web.RoutingContext;
@@ -19,11 +20,14 @@ public final class CatalogHandler {
     }
 
     public void catalog(RoutingContext ctx) {
+        Caller caller = Caller.from(ctx);
         Replies.blocking(ctx, workers, 200, () -> {
             ObjectNode out = Json.object();
             ArrayNode versions = out.putArray("versions");
             for (CatalogEntry e : releases.catalog()) {
-                versions.add(ReleaseJson.catalogEntry(e));
+                if (caller.sees(e.record().model())) {
+                    versions.add(ReleaseJson.catalogEntry(e));
+                }
             }
             return out;
         });

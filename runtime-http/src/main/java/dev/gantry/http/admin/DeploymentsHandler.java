@@ -50,11 +50,15 @@ public final class DeploymentsHandler {
         this.deployments = deployments;
     }
 
+    /** Every model the caller may see (a key limited to models sees only those). */
     public void list(RoutingContext ctx) {
+        Caller caller = Caller.from(ctx);
         ObjectNode root = Json.object();
         ArrayNode models = root.putArray("models");
         for (String name : modelNames(repository)) {
-            models.add(describe(name));
+            if (caller.sees(name)) {
+                models.add(describe(name));
+            }
         }
         Json.send(ctx.response(), 200, root);
     }

@@ -91,8 +91,9 @@ public final class KeysHandler {
                 rate = Optional.of(body.get("rate_per_second").asDouble());
             }
             Optional<Double> limit = rate;
+            Optional<String> creator = Caller.from(ctx).key().map(ApiKey::id);
             KeyStore.Created c = audited(ctx, "key.create", null,
-                    () -> keys.create(name, roles, models, expires, limit), KeyStore.Created::key);
+                    () -> keys.create(name, roles, models, expires, limit, creator), KeyStore.Created::key);
             ObjectNode out = describe(c.key());
             out.put("token", c.token());
             return out;
@@ -133,7 +134,7 @@ public final class KeysHandler {
             }
         }
         if (body.hasNonNull("expires_in")) {
-            return Optional.of(Instant.now().plus(Durations.parse(body.get("expires_in").asText())));
+            return Optional.of(Durations.fromNow("expires_in", body.get("expires_in").asText(), Instant.now()));
         }
         return Optional.empty();
     }

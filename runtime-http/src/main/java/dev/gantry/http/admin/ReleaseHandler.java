@@ -84,7 +84,7 @@ public final class ReleaseHandler {
             }
         }
         if (body.hasNonNull("sunset_in")) {
-            return Instant.now().plus(Durations.parse(body.get("sunset_in").asText()));
+            return Durations.fromNow("sunset_in", body.get("sunset_in").asText(), Instant.now());
         }
         throw GantryException.invalid("deprecating needs 'sunset' (an ISO-8601 instant) or 'sunset_in' (e.g. 30d)");
     }

@@ -29,9 +29,14 @@ public final class RepositoryHandler {
         this.workers = workers;
     }
 
+    /** Every model the caller may see, with each version's state. */
     public void index(RoutingContext ctx) {
+        Caller caller = Caller.from(ctx);
         ArrayNode index = Json.MAPPER.createArrayNode();
         for (String name : DeploymentsHandler.modelNames(repository)) {
+            if (!caller.sees(name)) {
+                continue;
+            }
             List<ModelVersionState> versions = repository.lifecycle().versions(name);
             if (versions.isEmpty()) {
                 ObjectNode n = index.addObject();

@@ -18,10 +18,11 @@ import java.util.Set;
  * @param revoked when the key was revoked, if it was
  * @param secretSha256 hex SHA-256 of the secret part of the token
  * @param ratePerSecond this key's request rate limit, overriding the server default; empty for the default
+ * @param createdBy the id of the key that created this one; empty when the local operator did (gantry keys)
  */
 public record ApiKey(String id, String name, Set<Role> roles, Set<String> models, Instant created,
                      Optional<Instant> expires, Optional<Instant> revoked, String secretSha256,
-                     Optional<Double> ratePerSecond) {
+                     Optional<Double> ratePerSecond, Optional<String> createdBy) {
     public ApiKey {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(name, "name");
@@ -32,6 +33,7 @@ public record ApiKey(String id, String name, Set<Role> roles, Set<String> models
         Objects.requireNonNull(revoked, "revoked");
         Objects.requireNonNull(secretSha256, "secretSha256");
         Objects.requireNonNull(ratePerSecond, "ratePerSecond");
+        Objects.requireNonNull(createdBy, "createdBy");
         if (roles.isEmpty()) {
             throw new IllegalArgumentException("key '" + name + "' needs at least one role");
         }
@@ -51,10 +53,11 @@ public record ApiKey(String id, String name, Set<Role> roles, Set<String> models
     }
 
     ApiKey revokedAt(Instant when) {
-        return new ApiKey(id, name, roles, models, created, expires, Optional.of(when), secretSha256, ratePerSecond);
+        return new ApiKey(id, name, roles, models, created, expires, Optional.of(when), secretSha256, ratePerSecond,
+                createdBy);
     }
 
     ApiKey withSecret(String newSha256, Instant when) {
-        return new ApiKey(id, name, roles, models, when, expires, revoked, newSha256, ratePerSecond);
+        return new ApiKey(id, name, roles, models, when, expires, revoked, newSha256, ratePerSecond, createdBy);
     }
 }

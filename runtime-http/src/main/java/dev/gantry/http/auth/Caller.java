@@ -2,8 +2,10 @@ package dev.gantry.http.auth;
 
 import dev.gantry.core.access.Actor;
 import dev.gantry.core.access.Role;
+import dev.gantry.core.governance.PinnedAccess;
 
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Who made a request: a key's name, or "anonymous" when the server has no keys. Stored on the routing
@@ -12,6 +14,47 @@ import java.util.Optional;
 public record Caller(String name, Optional<ApiKey> key) {
     public static final String CONTEXT_KEY = "gantry.caller";
     public static final Caller ANONYMOUS = new Caller("anonymous", Optional.empty());
+
+    /**
+     * Which versions this caller may reach by pinning one: versions awaiting approval only for keys that deploy,
+     * approve or administer (to test them), and anyone on a server without keys; a plain invoke key reaches
+     * released versions only.
+     */
+    public PinnedAccess pinnedAccess() {
+        if (key.isEmpty()) {
+            return PinnedAccess.PRE_RELEASE;
+        }
+        Set<Role> roles = key.get().roles();
+        return roles.contains(Role.DEPLOY) || roles.contains(Role.APPROVE) || roles.contains(Role.ADMIN)
+                ? PinnedAccess.PRE_RELEASE : PinnedAccess.RELEASED_ONLY;
+    }
+
+    /**
+     * Whether this caller may see model {@code model} where models are listed: a key limited to models sees only
+     * those, unless it holds a role beyond invoke (which is not model-scoped); everyone else sees everything.
+     */
+    public boolean sees(String model) {
+        if (key.isEmpty() || key.get().models().isEmpty()) {
+            return true;
+        }
+        for (Role r : key.get().roles()) {
+            if (r != Role.INVOKE) {
+                return true;
+            }
+        }
+        return key.get().models().contains(model);
+    }
+
+    /** Whether this caller sees everything of every model: no model list, or a role beyond invoke. */
+    public boolean seesAllModels() {
+        return key.isEmpty() || key.get().models().isEmpty()
+                || key.get().roles().stream().anyMatch(r -> r != Role.INVOKE);
+    }
+
+    /** Whether this caller may see API keys (names, roles) where the audit trail mentions them: admins only. */
+    public boolean seesKeys() {
+        return key.isEmpty() || key.get().roles().contains(Role.ADMIN);
+    }
 
     /** Who made the request on {@code ctx}: set by the access guard, anonymous where no guard ran. */
     public static Caller from(io.vertx.ext.web.RoutingContext ctx) {

@@ -132,6 +132,15 @@ public final class KeyStore {
 
     public Created create(String name, Set<Role> roles, Set<String> models, Optional<Instant> expires,
                           Optional<Double> ratePerSecond) {
+        return create(name, roles, models, expires, ratePerSecond, Optional.empty());
+    }
+
+    /**
+     * A new key made by key {@code createdBy} (empty: by the local operator). Names are never reused, not even a
+     * revoked key's: a name identifies one key for good, in the audit trail and for separation of duties.
+     */
+    public Created create(String name, Set<Role> roles, Set<String> models, Optional<Instant> expires,
+                          Optional<Double> ratePerSecond, Optional<String> createdBy) {
         validateName(name);
         if (roles.isEmpty()) {
             throw GantryException.invalid("a key needs at least one role: invoke, deploy, approve or admin");
@@ -145,12 +154,16 @@ public final class KeyStore {
         String id = HexFormat.of().formatHex(randomBytes(6));
         String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(32));
         ApiKey key = new ApiKey(id, name, roles, models, clock.instant(), expires, Optional.empty(),
-                HexFormat.of().formatHex(sha256(secret)), ratePerSecond);
+                HexFormat.of().formatHex(sha256(secret)), ratePerSecond, createdBy);
         update(all -> {
-            boolean taken = all.values().stream().anyMatch(k -> k.name().equals(name) && k.revoked().isEmpty());
-            if (taken) {
+            Optional<ApiKey> taken = all.values().stream().filter(k -> k.name().equals(name)).findFirst();
+            if (taken.isPresent() && taken.get().revoked().isEmpty()) {
                 throw new GantryException(ErrorCode.ALREADY_EXISTS, "an active key named '" + name
                         + "' exists; revoke or rotate it instead");
+            }
+            if (taken.isPresent()) {
+                throw new GantryException(ErrorCode.ALREADY_EXISTS, "the name '" + name + "' belonged to key "
+                        + taken.get().id() + ", revoked; names are never reused, choose another");
             }
             all.put(id, key);
             return all;
@@ -173,7 +186,7 @@ public final class KeyStore {
         String id = token.substring(PREFIX.length(), PREFIX.length() + 12);
         String secret = token.substring(PREFIX.length() + 13);
         ApiKey key = new ApiKey(id, name, Set.of(Role.ADMIN), Set.of(), clock.instant(), Optional.empty(),
-                Optional.empty(), HexFormat.of().formatHex(sha256(secret)), Optional.empty());
+                Optional.empty(), HexFormat.of().formatHex(sha256(secret)), Optional.empty(), Optional.empty());
         boolean[] created = {false};
         update(all -> {
             if (all.isEmpty()) {
@@ -227,6 +240,24 @@ public final class KeyStore {
             previous.ifPresentOrElse(k -> all.put(id, k), () -> all.remove(id));
             return all;
         });
+    }
+
+    /** Who made which key, from the keys' created_by ids; for separation of duties. */
+    public dev.gantry.core.access.KeyLineage lineage() {
+        return name -> {
+            Map<String, ApiKey> all = keys.get();
+            java.util.List<String> chain = new ArrayList<>();
+            Optional<ApiKey> k = all.values().stream().filter(x -> x.name().equals(name)).findFirst();
+            while (k.isPresent() && k.get().createdBy().isPresent() && chain.size() < all.size()) {
+                ApiKey creator = all.get(k.get().createdBy().get());
+                if (creator == null || chain.contains(creator.name()) || creator.name().equals(name)) {
+                    break;
+                }
+                chain.add(creator.name());
+                k = Optional.of(creator);
+            }
+            return chain;
+        };
     }
 
     /** Called with the keys before and after whenever a change made by another process is read from the file. */
@@ -324,7 +355,8 @@ public final class KeyStore {
             ApiKey key = new ApiKey(k.path("id").asText(), k.path("name").asText(), roles, models,
                     Instant.parse(k.path("created").asText()), instant(k.get("expires")), instant(k.get("revoked")),
                     k.path("secret_sha256").asText(),
-                    k.hasNonNull("rate_per_second") ? Optional.of(k.get("rate_per_second").asDouble()) : Optional.empty());
+                    k.hasNonNull("rate_per_second") ? Optional.of(k.get("rate_per_second").asDouble()) : Optional.empty(),
+                    k.hasNonNull("created_by") ? Optional.of(k.get("created_by").asText()) : Optional.empty());
             out.put(key.id(), key);
         }
         return out;
@@ -356,6 +388,7 @@ public final class KeyStore {
         n.put("created", k.created().toString());
         k.expires().ifPresentOrElse(e -> n.put("expires", e.toString()), () -> n.putNull("expires"));
         k.revoked().ifPresentOrElse(e -> n.put("revoked", e.toString()), () -> n.putNull("revoked"));
+        k.createdBy().ifPresentOrElse(c -> n.put("created_by", c), () -> n.putNull("created_by"));
         return n;
     }
 

@@ -68,7 +68,7 @@ public final class KeysCommand {
                     }
                     Set<String> models = new TreeSet<>(options(rest, "--model"));
                     Optional<Instant> expires = option(rest, "--expires-in")
-                            .map(d -> Instant.now().plus(Durations.parse(d)));
+                            .map(d -> Durations.fromNow("--expires-in", d, Instant.now()));
                     Optional<Double> rate = option(rest, "--rate").map(Double::parseDouble);
                     noLeftovers(rest);
                     printCreated(keys.create(name, roles, models, expires, rate), out);

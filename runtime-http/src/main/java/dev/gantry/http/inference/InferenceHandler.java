@@ -4,6 +4,7 @@ import dev.gantry.http.params.PathParams;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.routing.ModelRouter;
+import dev.gantry.http.auth.Caller;
 import dev.gantry.http.error.ErrorMapper;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -77,7 +78,8 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis())
                 .compose(body -> decode(body, headerLength))
                 .compose(decoded -> Future.fromCompletionStage(router.infer(model, version,
-                                routingKey(ctx, decoded), decoded.request()), ctx.vertx().getOrCreateContext())
+                                routingKey(ctx, decoded), decoded.request(), Caller.from(ctx).pinnedAccess()),
+                                ctx.vertx().getOrCreateContext())
                         .compose(routed -> {
                             ctx.put(AccessLog.VERSION_KEY, routed.response().model().version());
                             deprecation.addTo(ctx.response(), routed.response().model());

@@ -226,12 +226,19 @@ class ReleaseWalkthroughTest {
     }
 
     @Test
-    void approve_withRequiredCardFieldsEmpty_isRefusedNamingTheFields() throws Exception {
+    void requestApprovalAndApprove_withRequiredCardFieldsEmpty_areRefusedNamingTheFields() throws Exception {
         String m = "incomplete";
         uploadValidated(uploader, m, 2);
         ok(api.patchCard(uploader, m, 2, "{\"owner\":\"team-risk\",\"risk_tier\":\"low\"}"));
-        ok(api.transition(requester, m, 2, "request-approval", ""));
+        HttpResponse<String> request = api.transition(requester, m, 2, "request-approval", "");
+        assertEquals(409, request.statusCode(), request.body());
+        assertTrue(error(request).contains("required card fields are empty: [description, intended_use]"),
+                request.body());
+        assertEquals("VALIDATED", api.version(admin, m, 2).path("stage").asText());
 
+        ok(api.patchCard(uploader, m, 2, "{\"description\":\"d\",\"intended_use\":\"u\"}"));
+        ok(api.transition(requester, m, 2, "request-approval", ""));
+        ok(api.patchCard(uploader, m, 2, "{\"description\":null,\"intended_use\":null}"));
         HttpResponse<String> r = api.transition(approver, m, 2, "approve", "");
         assertEquals(409, r.statusCode(), r.body());
         assertTrue(error(r).contains("required card fields are empty: [description, intended_use]"), r.body());
