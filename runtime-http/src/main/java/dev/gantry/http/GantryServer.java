@@ -101,6 +101,8 @@ public final class GantryServer {
     private final Map<ModelId, Instant> lastServed = GovernanceHandler.newLastServed();
     private ShadowRunner shadows;
     private AccessLog accessLog;
+    private dev.gantry.http.tracing.Tracing tracing;
+    private dev.gantry.core.usage.UsageMeter usage;
     private int port;
     private int adminPort;
     private CompletableFuture<Void> loadedFuture;
@@ -200,8 +202,18 @@ public final class GantryServer {
         ModelRouter router = ModelRouter.create(repository, deployments, shadows, registry, RandomSource.threadLocal(),
                 governance.trafficGate());
         OipCodec codec = new OipCodec(config.limits().codec());
+        dev.gantry.http.usage.UsageRecorder usageRecorder;
+        try {
+            usageRecorder = ObservabilityWiring.startUsage(config, catalog, registry, timers);
+            usage = usageRecorder.meter();
+            tracing = dev.gantry.http.tracing.Tracing.create(config.observability()).orElse(null);
+        } catch (IOException | RuntimeException e) {
+            closeResources();
+            vertx.close();
+            return Future.failedFuture(e.getMessage());
+        }
         InferenceHandler inference = new InferenceHandler(router, codec, config.limits(), workers,
-                () -> !draining.get(), inflight, this::servedBy);
+                () -> !draining.get(), inflight, this::servedBy, usageRecorder);
         AccessControl access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
                 config.security().rateBurst(), System::nanoTime), config.security().openHealth(), config.metricsOpen());
         HttpVerticle.Handlers handlers = new HttpVerticle.Handlers(inference, new MetadataHandler(repository, router),
@@ -210,7 +222,8 @@ public final class GantryServer {
                 new GovernanceHandler(governance, catalog, archive, artifacts, repository, deployments, workers,
                         lastServed, Duration.ofDays(30)),
                 access, accessLog, draining::get,
-                lastRequestNanos);
+                lastRequestNanos, tracing == null ? null : tracing.handler(),
+                new dev.gantry.http.usage.UsageHandler(usageRecorder, keys, workers, config.observability().clock()));
         HttpVerticle[] first = new HttpVerticle[1];
         return vertx.deployVerticle(() -> {
                     HttpVerticle v = new HttpVerticle(config, handlers);
@@ -486,6 +499,7 @@ public final class GantryServer {
         if (accessLog != null) {
             accessLog.close();
         }
+        ObservabilityWiring.close(usage, tracing);
         if (registry != null) {
             registry.close();
         }

@@ -31,7 +31,8 @@ final class HttpVerticle extends VerticleBase {
                     Handler<RoutingContext> metrics, KeysHandler keys, DeploymentsHandler deployments,
                     GovernanceHandler governance,
                     AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
-                    java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
+                    java.util.concurrent.atomic.AtomicLong lastRequestNanos,
+                    Handler<RoutingContext> tracing, dev.gantry.http.usage.UsageHandler usage) {
     }
 
     private final ServerConfig config;
@@ -71,6 +72,9 @@ final class HttpVerticle extends VerticleBase {
         router.route().handler(guard[0]::onRequest);
         if (h.accessLog() != null) {
             router.route().handler(h.accessLog().handler());
+        }
+        if (h.tracing() != null) {
+            router.route().handler(h.tracing());
         }
         return router;
     }
@@ -127,6 +131,7 @@ final class HttpVerticle extends VerticleBase {
         router.get("/admin/v1/catalog").handler(read).handler(g::catalog);
         router.get("/admin/v1/audit").handler(read).handler(g::audit);
         router.get("/admin/v1/audit/verify").handler(read).handler(g::verifyAudit);
+        router.get("/admin/v1/usage").handler(read).handler(h.usage()::get);
         router.post("/v2/repository/index").handler(read).handler(d::repositoryIndex);
         router.post("/v2/repository/models/:model/load").handler(deploy).handler(d::repositoryLoad);
         router.post("/v2/repository/models/:model/unload").handler(deploy).handler(d::repositoryUnload);

@@ -29,11 +29,14 @@ import java.util.OptionalInt;
  * @param shadowQueueSize shadow requests that may wait; more are dropped (and counted)
  * @param limits request size and time limits
  * @param security keys, TLS, access log, rate limits
+ * @param observability traces and usage accounting
  */
 public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, int eventLoops, int workerThreads,
                            ExecutionSettings execution, boolean batching, int defaultQueueSize, Duration drainTimeout,
-                           int standbyCount, int shadowQueueSize, Limits limits, Security security) {
+                           int standbyCount, int shadowQueueSize, Limits limits, Security security,
+                           Observability observability) {
     public ServerConfig {
+        Objects.requireNonNull(observability, "observability");
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(modelsDir, "modelsDir");
         Objects.requireNonNull(dataDir, "dataDir");
@@ -116,10 +119,68 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
         }
     }
 
+    /**
+     * Traces and usage accounting.
+     *
+     * @param otlpEndpoint --otlp-endpoint: base URL of an OTLP/HTTP collector (e.g. http://collector:4318);
+     *     overrides OTEL_EXPORTER_OTLP_ENDPOINT
+     * @param otelEnv the OTEL_* environment variables the server was started with (OTEL_SERVICE_NAME,
+     *     OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_HEADERS...)
+     * @param spanExporter test hook: export spans here (synchronously, every span sampled) instead of OTLP
+     * @param usageFlushInterval how often usage aggregates are written to the catalogue database
+     * @param clock the time usage minutes and quota days are counted in (tests move it)
+     */
+    public record Observability(Optional<String> otlpEndpoint, java.util.Map<String, String> otelEnv,
+                                Optional<io.opentelemetry.sdk.trace.export.SpanExporter> spanExporter,
+                                Duration usageFlushInterval, java.time.Clock clock) {
+        public Observability {
+            Objects.requireNonNull(otlpEndpoint, "otlpEndpoint");
+            otelEnv = java.util.Map.copyOf(otelEnv);
+            Objects.requireNonNull(spanExporter, "spanExporter");
+            Objects.requireNonNull(clock, "clock");
+        }
+
+        public static Observability defaults() {
+            return new Observability(Optional.empty(), java.util.Map.of(), Optional.empty(), Duration.ofSeconds(5),
+                    java.time.Clock.systemUTC());
+        }
+
+        /** Whether traces are on: an exporter hook, --otlp-endpoint, or an OTEL_* variable that asks for one. */
+        public boolean tracing() {
+            if ("true".equalsIgnoreCase(otelEnv.getOrDefault("OTEL_SDK_DISABLED", "false").trim())) {
+                return false;
+            }
+            String exporter = otelEnv.getOrDefault("OTEL_TRACES_EXPORTER", "").trim();
+            if (exporter.equalsIgnoreCase("none")) {
+                return spanExporter.isPresent();
+            }
+            return spanExporter.isPresent() || otlpEndpoint.isPresent() || !exporter.isEmpty()
+                    || otelEnv.containsKey("OTEL_EXPORTER_OTLP_ENDPOINT")
+                    || otelEnv.containsKey("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+        }
+
+        public Observability withSpanExporter(io.opentelemetry.sdk.trace.export.SpanExporter exporter) {
+            return new Observability(otlpEndpoint, otelEnv, Optional.of(exporter), usageFlushInterval, clock);
+        }
+
+        public Observability withOtlpEndpoint(String endpoint) {
+            return new Observability(Optional.of(endpoint), otelEnv, spanExporter, usageFlushInterval, clock);
+        }
+
+        public Observability withClock(java.time.Clock c) {
+            return new Observability(otlpEndpoint, otelEnv, spanExporter, usageFlushInterval, c);
+        }
+    }
+
+    public ServerConfig withObservability(Observability o) {
+        return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, o);
+    }
+
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, Path.of("models"), Path.of("data"), 1, 2,
                 ExecutionSettings.cpuDefaults(), true, 1024, Duration.ofSeconds(30), 1, 256, Limits.defaults(),
-                Security.defaults());
+                Security.defaults(), Observability.defaults());
     }
 
     public LifecycleSettings lifecycleSettings() {
@@ -146,32 +207,32 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, observability);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, observability);
     }
 
     public ServerConfig withModels(Path dir) {
         return new ServerConfig(host, port, dir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, observability);
     }
 
     public ServerConfig withDataDir(Path dir) {
         return new ServerConfig(host, port, modelsDir, dir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, observability);
     }
 
     public ServerConfig withBatching(boolean on) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, on,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, observability);
     }
 
     public ServerConfig withDrainTimeout(Duration d) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, observability);
     }
 
     public ServerConfig withMaxBodyBytes(long max) {
@@ -180,12 +241,12 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withLimits(Limits l) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, observability);
     }
 
     public ServerConfig withSecurity(Security s) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, observability);
     }
 
     static ExecutionSettings cpu(int intra, int inter, boolean spinning) {

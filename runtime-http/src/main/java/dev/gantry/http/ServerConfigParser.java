@@ -73,7 +73,10 @@ public final class ServerConfigParser {
             new Setting("--admin-port", "GANTRY_ADMIN_PORT", "", "serve /admin routes on this port only"),
             new Setting("--rate-limit", "GANTRY_RATE_LIMIT", "0",
                     "requests per second per API key (0: no limit; a key may set its own)"),
-            new Setting("--rate-burst", "GANTRY_RATE_BURST", "50", "requests a key may send at once above its rate"));
+            new Setting("--rate-burst", "GANTRY_RATE_BURST", "50", "requests a key may send at once above its rate"),
+            new Setting("--otlp-endpoint", "GANTRY_OTLP_ENDPOINT", "",
+                    "export traces over OTLP/HTTP to this collector (e.g. http://localhost:4318); the OTEL_* "
+                            + "variables also turn traces on. Off by default"));
 
     private ServerConfigParser() {
     }
@@ -180,7 +183,11 @@ public final class ServerConfigParser {
                 r.integer("--standby-versions", 0, 100),
                 r.integer("--shadow-queue-size", 1, 1_000_000),
                 limits,
-                security);
+                security,
+                new ServerConfig.Observability(
+                        values.get("--otlp-endpoint").isBlank() ? Optional.empty()
+                                : Optional.of(r.string("--otlp-endpoint")),
+                        otelVariables(env), Optional.empty(), Duration.ofSeconds(5), java.time.Clock.systemUTC()));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");
@@ -190,6 +197,17 @@ public final class ServerConfigParser {
             throw new ConfigException("--admin-port must differ from --port (" + config.port() + ")");
         }
         return config;
+    }
+
+    /** The OTEL_* variables of {@code env}: what the OpenTelemetry SDK is configured from. */
+    static Map<String, String> otelVariables(Map<String, String> env) {
+        Map<String, String> out = new LinkedHashMap<>();
+        env.forEach((k, v) -> {
+            if (k.startsWith("OTEL_") && v != null && !v.isBlank()) {
+                out.put(k, v.trim());
+            }
+        });
+        return out;
     }
 
     private record Reader(Map<String, String> values, Map<String, String> source) {

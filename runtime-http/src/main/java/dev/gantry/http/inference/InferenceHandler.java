@@ -13,6 +13,9 @@ import io.vertx.ext.web.RoutingContext;
 
 import dev.gantry.http.ServerConfig;
 import dev.gantry.http.logging.AccessLog;
+import dev.gantry.http.tracing.Tracing;
+import dev.gantry.http.usage.UsageRecorder;
+import dev.gantry.core.inference.RequestContext;
 
 import java.util.Locale;
 import java.util.Optional;
@@ -38,6 +41,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private final BooleanSupplier admitting;
     private final AtomicInteger inflight;
     private final java.util.function.Function<dev.gantry.core.model.ModelId, java.util.Map<String, String>> servedBy;
+    private final UsageRecorder usage;
 
     /**
      * @param admitting false once the server drains: requests are then refused before admission
@@ -45,8 +49,10 @@ public final class InferenceHandler implements Handler<RoutingContext> {
      */
     public InferenceHandler(ModelRouter router, OipCodec codec, ServerConfig.Limits limits, WorkerExecutor workers,
                             BooleanSupplier admitting, AtomicInteger inflight,
-                            java.util.function.Function<dev.gantry.core.model.ModelId, java.util.Map<String, String>> servedBy) {
+                            java.util.function.Function<dev.gantry.core.model.ModelId, java.util.Map<String, String>> servedBy,
+                            UsageRecorder usage) {
         this.servedBy = servedBy;
+        this.usage = usage;
         this.router = router;
         this.codec = codec;
         this.limits = limits;
@@ -67,6 +73,10 @@ public final class InferenceHandler implements Handler<RoutingContext> {
             if (!admitting.getAsBoolean()) {
                 throw new GantryException(ErrorCode.UNAVAILABLE, "server is shutting down and admits no new requests");
             }
+            Optional<GantryException> overQuota = usage.admit(ctx);
+            if (overQuota.isPresent()) {
+                throw overQuota.get();
+            }
         } catch (GantryException e) {
             ctx.request().pause();
             ctx.response().putHeader("Connection", "close");
@@ -75,17 +85,47 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         }
         inflight.incrementAndGet();
         ctx.addEndHandler(ar -> inflight.decrementAndGet());
+        RequestContext context = new RequestContext(Tracing.span(ctx));
+        Used used = new Used();
         BodyReader.read(ctx.request(), limits.maxBodyBytes(), ctx.vertx(), limits.bodyTimeout().toMillis())
-                .compose(body -> decode(body, headerLength))
+                .compose(body -> {
+                    used.bytesIn = body.length();
+                    return decode(body, headerLength);
+                })
                 .compose(decoded -> Future.fromCompletionStage(router.infer(model, version,
-                                routingKey(ctx, decoded), decoded.request()), ctx.vertx().getOrCreateContext())
+                                routingKey(ctx, decoded), decoded.request(), context), ctx.vertx().getOrCreateContext())
                         .compose(routed -> {
                             ctx.put(AccessLog.VERSION_KEY, routed.response().model().version());
                             servedBy.apply(routed.response().model()).forEach(ctx.response()::putHeader);
+                            Tracing.routed(ctx, routed.response().model(), routed.kind());
+                            used.served = routed.response().model();
+                            used.rows = rows(decoded.request());
                             return encode(routed.response(), decoded.outputEncoding());
                         }))
-                .onSuccess(encoded -> write(ctx, encoded))
-                .onFailure(e -> ErrorMapper.send(ctx, e));
+                .onSuccess(encoded -> {
+                    write(ctx, encoded);
+                    usage.completed(ctx, used.served, used.rows, used.bytesIn, encoded.body().length(),
+                            /* tokens= */ 0, context.computeNanos());
+                })
+                .onFailure(e -> {
+                    usage.failed(ctx);
+                    ErrorMapper.send(ctx, e);
+                });
+    }
+
+    /** What a request used, filled in as it goes. */
+    private static final class Used {
+        long bytesIn;
+        long rows;
+        dev.gantry.core.model.ModelId served;
+    }
+
+    /** Batch rows: dimension 0 of the first input (1 for a scalar or no input). */
+    static long rows(dev.gantry.core.inference.InferenceRequest request) {
+        if (request.inputs().isEmpty() || request.inputs().get(0).rank() == 0) {
+            return 1;
+        }
+        return request.inputs().get(0).dim(0);
     }
 
     /** The sticky-routing key: the Gantry-Route-Key header, else the request's parameters.routing_key. */
