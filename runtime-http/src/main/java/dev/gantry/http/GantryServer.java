@@ -204,7 +204,7 @@ public final class GantryServer {
         OipCodec codec = new OipCodec(config.limits().codec());
         dev.gantry.http.usage.UsageRecorder usageRecorder;
         try {
-            usageRecorder = ObservabilityWiring.startUsage(config, catalog, registry, timers);
+            usageRecorder = ObservabilityWiring.startUsage(config, catalog, registry);
             usage = usageRecorder.meter();
             tracing = dev.gantry.http.tracing.Tracing.create(config.observability()).orElse(null);
         } catch (IOException | RuntimeException e) {

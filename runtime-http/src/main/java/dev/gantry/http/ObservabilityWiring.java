@@ -11,6 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -18,21 +21,27 @@ import java.util.concurrent.TimeUnit;
 final class ObservabilityWiring {
     private static final Logger log = LoggerFactory.getLogger(ObservabilityWiring.class);
 
+    /** Each meter's flush thread (one per server; a map so that servers in one JVM stay apart). */
+    private static final Map<UsageMeter, ScheduledExecutorService> FLUSHERS = new ConcurrentHashMap<>();
+
     private ObservabilityWiring() {
     }
 
     /**
      * Usage kept in the catalogue database, priced by {@code <data>/prices.json}, limited by
-     * {@code <data>/quotas.json}, flushed every {@code usageFlushInterval} on {@code timers}.
+     * {@code <data>/quotas.json}, flushed every {@code usageFlushInterval} by a thread of its own.
      */
-    static UsageRecorder startUsage(ServerConfig config, CatalogStore catalog, MeterRegistry registry,
-                                    ScheduledExecutorService timers) throws IOException {
+    static UsageRecorder startUsage(ServerConfig config, CatalogStore catalog, MeterRegistry registry)
+            throws IOException {
         ServerConfig.Observability o = config.observability();
         UsageMeter meter = UsageMeter.create(H2UsageStore.in(catalog),
                 UsageFiles.prices(config.dataDir().resolve("prices.json")),
                 UsageFiles.quotas(config.dataDir().resolve("quotas.json")), o.clock(), registry);
         long every = Math.max(1, o.usageFlushInterval().toMillis());
-        timers.scheduleWithFixedDelay(() -> {
+        ScheduledExecutorService flusher = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
+                .daemon(true).name("gantry-usage-flush").unstarted(r));
+        FLUSHERS.put(meter, flusher);
+        flusher.scheduleWithFixedDelay(() -> {
             try {
                 meter.flush();
             } catch (RuntimeException e) {
@@ -45,6 +54,16 @@ final class ObservabilityWiring {
     /** Writes pending usage and exported spans; before the catalogue closes. */
     static void close(UsageMeter usage, Tracing tracing) {
         if (usage != null) {
+            ScheduledExecutorService flusher = FLUSHERS.remove(usage);
+            if (flusher != null) {
+                // Not shutdownNow: an interrupt inside a database write can close H2's file channel.
+                flusher.shutdown();
+                try {
+                    flusher.awaitTermination(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             try {
                 usage.close();
             } catch (RuntimeException e) {

@@ -106,14 +106,20 @@ public final class Tracing implements AutoCloseable {
     /**
      * A router handler that starts the request's server span (a child of the caller's {@code traceparent}
      * when it sent one), answers with the span's {@code traceparent}, and ends the span when the response ends.
+     * Scrapes and health probes (/metrics, /v2/health/*) are not traced: they would drown the traces.
      */
     public Handler<RoutingContext> handler() {
         return ctx -> {
             HttpServerRequest req = ctx.request();
+            String path = req.path();
+            if (path.equals("/metrics") || path.startsWith("/v2/health/")) {
+                ctx.next();
+                return;
+            }
             String method = req.method().name();
             Context parent = propagator.extract(Context.root(), req, GETTER);
             Span span = tracer.spanBuilder(method).setParent(parent).setSpanKind(SpanKind.SERVER)
-                    .setAttribute(METHOD, method).setAttribute(PATH, req.path()).startSpan();
+                    .setAttribute(METHOD, method).setAttribute(PATH, path).startSpan();
             propagator.inject(Context.root().with(span), ctx.response(), SETTER);
             ctx.put(SPAN_KEY, OtelSpan.wrap(tracer, span));
             ctx.addEndHandler(ar -> {
