@@ -255,7 +255,12 @@ public final class LoadBenchmark {
         if (dryRun) {
             return;
         }
-        Path report = bench.run(pinning);
+        Path report;
+        try {
+            report = bench.run(pinning);
+        } finally {
+            OtlpSink.stop();
+        }
         System.out.println("report: " + report.toAbsolutePath());
     }
 

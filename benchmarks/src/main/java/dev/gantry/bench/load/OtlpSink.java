@@ -44,4 +44,12 @@ final class OtlpSink {
         }
         return "http://127.0.0.1:" + instance.server.getAddress().getPort();
     }
+
+    /** Stops the sink if it was started (its dispatcher thread would keep the JVM alive). */
+    static synchronized void stop() {
+        if (instance != null) {
+            instance.server.stop(0);
+            instance = null;
+        }
+    }
 }
