@@ -102,7 +102,7 @@ public final class GantryServer {
     private ShadowRunner shadows;
     private AccessLog accessLog;
     private dev.gantry.http.tracing.Tracing tracing;
-    private dev.gantry.core.usage.UsageMeter usage;
+    private dev.gantry.http.usage.UsageService usage;
     private int port;
     private int adminPort;
     private CompletableFuture<Void> loadedFuture;
@@ -202,10 +202,8 @@ public final class GantryServer {
         ModelRouter router = ModelRouter.create(repository, deployments, shadows, registry, RandomSource.threadLocal(),
                 governance.trafficGate());
         OipCodec codec = new OipCodec(config.limits().codec());
-        dev.gantry.http.usage.UsageRecorder usageRecorder;
         try {
-            usageRecorder = ObservabilityWiring.startUsage(config, catalog, registry);
-            usage = usageRecorder.meter();
+            usage = dev.gantry.http.usage.UsageService.start(config, catalog, registry);
             tracing = dev.gantry.http.tracing.Tracing.create(config.observability()).orElse(null);
         } catch (IOException | RuntimeException e) {
             closeResources();
@@ -213,7 +211,7 @@ public final class GantryServer {
             return Future.failedFuture(e.getMessage());
         }
         InferenceHandler inference = new InferenceHandler(router, codec, config.limits(), workers,
-                () -> !draining.get(), inflight, this::servedBy, usageRecorder);
+                () -> !draining.get(), inflight, this::servedBy, usage.recorder());
         AccessControl access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
                 config.security().rateBurst(), System::nanoTime), config.security().openHealth(), config.metricsOpen());
         HttpVerticle.Handlers handlers = new HttpVerticle.Handlers(inference, new MetadataHandler(repository, router),
@@ -223,7 +221,7 @@ public final class GantryServer {
                         lastServed, Duration.ofDays(30)),
                 access, accessLog, draining::get,
                 lastRequestNanos, tracing == null ? null : tracing.handler(),
-                new dev.gantry.http.usage.UsageHandler(usageRecorder, keys, workers, config.observability().clock()));
+                new dev.gantry.http.usage.UsageHandler(usage.recorder(), keys, workers, config.observability().clock()));
         HttpVerticle[] first = new HttpVerticle[1];
         return vertx.deployVerticle(() -> {
                     HttpVerticle v = new HttpVerticle(config, handlers);
@@ -499,7 +497,12 @@ public final class GantryServer {
         if (accessLog != null) {
             accessLog.close();
         }
-        ObservabilityWiring.close(usage, tracing);
+        if (usage != null) {
+            usage.close();
+        }
+        if (tracing != null) {
+            tracing.close();
+        }
         if (registry != null) {
             registry.close();
         }
