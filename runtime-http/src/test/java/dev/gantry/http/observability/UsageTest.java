@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -165,6 +166,22 @@ class UsageTest {
             assertEquals(429, refused.statusCode(), refused.body());
             assertTrue(refused.body().contains("requests_per_month") && refused.body().contains("2026-04-01T00:00:00Z"),
                     refused.body());
+        }
+    }
+
+    @Test
+    void usageMetrics_carryModelAndVersion_neverTheKey() throws Exception {
+        new TempRepository(dir.resolve("models")).copy("mlp", MODEL, 1, null);
+        Map<String, String> tokens = keys(dir.resolve("data"));
+        Sent sent = new Sent();
+        try (ServerFixture server = start(Clock.systemUTC())) {
+            send(server, tokens.get("app-a"), 2, 1, sent);
+            String keyId = tokens.get("app-a").split("_")[1];
+            String metrics = server.send(get(server, tokens.get("root"), "/metrics")).body();
+            assertTrue(metrics.contains("usage_rows_total{model=\"" + MODEL + "\",version=\"1\"} 2.0"), metrics);
+            assertTrue(metrics.contains("usage_bytes_total{direction=\"in\",model=\"" + MODEL + "\",version=\"1\"} "
+                    + sent.bytesIn + ".0"), metrics);
+            assertFalse(metrics.contains(keyId) || metrics.contains("app-a"), "a key id or name in /metrics");
         }
     }
 
