@@ -7,6 +7,8 @@ import dev.gantry.http.auth.KeyFileAuditor;
 import dev.gantry.http.auth.KeyStore;
 import dev.gantry.http.logging.AccessLog;
 import dev.gantry.http.metrics.MetricsSetup;
+import dev.gantry.http.tracing.Tracing;
+import dev.gantry.http.usage.UsageService;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -17,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.util.Optional;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +46,8 @@ public final class GantryServer {
     private PrometheusMeterRegistry registry;
     private KeyStore keys;
     private AccessLog accessLog;
+    private UsageService usage;
+    private Optional<Tracing> tracing = Optional.empty();
     private HttpVerticle first;
     private CompletableFuture<Void> settled;
     private CompletableFuture<Void> stopped;
@@ -72,6 +77,8 @@ public final class GantryServer {
                     config.lifecycleSettings(), config.standbyCount(), config.shadowQueueSize(),
                     CardPolicyFile.read(config.dataDir().resolve("card-policy.json")), Duration.ofDays(30)),
                     executorFactory, registry, Clock.systemUTC(), keys.lineage());
+            usage = UsageService.start(config.dataDir(), config.observability(), core, registry);
+            tracing = Tracing.create(config.observability());
         } catch (Exception e) {
             close();
             return Future.failedFuture(e.getMessage());
@@ -84,7 +91,7 @@ public final class GantryServer {
         KeyFileAuditor.watch(keys, core.audit());
         core.timers().scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, TimeUnit.MILLISECONDS);
         HttpVerticle.Handlers handlers = HttpVerticle.Handlers.of(config, core, keys, registry, accessLog,
-                workers, drain, this::isReady);
+                workers, drain, this::isReady, tracing, usage);
         return vertx.deployVerticle(() -> {
                     HttpVerticle v = new HttpVerticle(config, handlers);
                     first = first == null ? v : first;
@@ -161,6 +168,10 @@ public final class GantryServer {
     }
 
     private void close() {
+        if (usage != null) {
+            usage.close();
+        }
+        tracing.ifPresent(Tracing::close);
         if (core != null) {
             core.close();
         }

@@ -2,6 +2,10 @@ package dev.gantry.http;
 
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.runtime.ServingRuntime;
+import dev.gantry.http.tracing.Tracing;
+import dev.gantry.http.usage.UsageHandler;
+import dev.gantry.http.usage.UsageService;
+import java.util.Optional;
 import dev.gantry.http.auth.KeyStore;
 import dev.gantry.http.auth.RateLimiter;
 import dev.gantry.http.inference.BodyLimits;
@@ -46,15 +50,17 @@ final class HttpVerticle extends VerticleBase {
                     Handler<RoutingContext> metrics, KeysHandler keys, DeploymentsHandler deployments,
                     RepositoryHandler repository, UploadHandler uploads, ReleaseHandler releases, AuditHandler audit,
                     CatalogHandler catalog, BrowserGuard browsers, AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
-                    java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
+                    java.util.concurrent.atomic.AtomicLong lastRequestNanos, Handler<RoutingContext> tracing,
+                    UsageHandler usage) {
 
         /** The handlers of a server over {@code core}, sharing its drain state and worker pool. */
         static Handlers of(ServerConfig config, ServingRuntime core, KeyStore keys, PrometheusMeterRegistry registry,
-                           AccessLog accessLog, WorkerExecutor workers, Drain drain, BooleanSupplier ready) {
+                           AccessLog accessLog, WorkerExecutor workers, Drain drain, BooleanSupplier ready,
+                           Optional<Tracing> tracing, UsageService usage) {
             var releases = core.releases();
             var inference = new InferenceHandler(core.router(), new OipCodec(config.limits().codec()),
                     new BodyLimits(config.limits().maxBodyBytes(), config.limits().bodyTimeout()), workers,
-                    () -> !drain.draining.get(), drain.inflight, new DeprecationHeaders(releases));
+                    () -> !drain.draining.get(), drain.inflight, new DeprecationHeaders(releases), usage.recorder());
             var access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
                     config.security().rateBurst(), System::nanoTime), config.security().openHealth(),
                     config.metricsOpen());
@@ -67,7 +73,9 @@ final class HttpVerticle extends VerticleBase {
                     new AuditHandler(core.audit(), releases, workers), new CatalogHandler(releases, workers),
                     new BrowserGuard(config.crossSite().allowedOrigins(), config.crossSite().allowedHosts(),
                             keys::isEmpty),
-                    access, accessLog, drain.draining::get, drain.lastRequestNanos);
+                    access, accessLog, drain.draining::get, drain.lastRequestNanos,
+                    tracing.map(Tracing::handler).orElse(null),
+                    new UsageHandler(usage.recorder(), keys, workers, config.observability().clock()));
         }
     }
 
@@ -110,6 +118,9 @@ final class HttpVerticle extends VerticleBase {
             router.route().handler(h.accessLog().handler());
         }
         router.route().handler(h.browsers());
+        if (h.tracing() != null) {
+            router.route().handler(h.tracing());
+        }
         return router;
     }
 
@@ -165,6 +176,7 @@ final class HttpVerticle extends VerticleBase {
         router.get("/admin/v1/catalog").handler(read).handler(h.catalog()::catalog);
         router.get("/admin/v1/audit").handler(read).handler(h.audit()::audit);
         router.get("/admin/v1/audit/verify").handler(read).handler(h.audit()::verify);
+        router.get("/admin/v1/usage").handler(read).handler(h.usage()::get);
         RepositoryHandler repo = h.repository();
         router.post("/v2/repository/index").handler(read).handler(repo::index);
         router.post("/v2/repository/models/:model/load").handler(deploy).handler(repo::load);

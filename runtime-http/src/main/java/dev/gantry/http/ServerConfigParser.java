@@ -1,5 +1,6 @@
 package dev.gantry.http;
 
+import dev.gantry.http.tracing.Observability;
 import dev.gantry.http.inference.CodecLimits;
 
 import java.nio.file.Path;
@@ -77,7 +78,10 @@ public final class ServerConfigParser {
             new Setting("--allowed-origins", "GANTRY_ALLOWED_ORIGINS", "",
                     "comma-separated origins (https://app.example:8443) whose web pages may change state; others get 403"),
             new Setting("--allowed-hosts", "GANTRY_ALLOWED_HOSTS", "",
-                    "comma-separated Host names a server without keys answers besides loopback (DNS rebinding)"));
+                    "comma-separated Host names a server without keys answers besides loopback (DNS rebinding)"),
+            new Setting("--otlp-endpoint", "GANTRY_OTLP_ENDPOINT", "",
+                    "export traces over OTLP/HTTP to this collector (e.g. http://localhost:4318); the OTEL_* "
+                            + "variables also turn traces on. Off by default"));
 
     private ServerConfigParser() {
     }
@@ -186,7 +190,11 @@ public final class ServerConfigParser {
                 limits,
                 security,
                 new ServerConfig.CrossSite(r.list("--allowed-origins", ServerConfigParser::origin),
-                        r.list("--allowed-hosts", ServerConfigParser::hostName)));
+                        r.list("--allowed-hosts", ServerConfigParser::hostName)),
+                new Observability(
+                        values.get("--otlp-endpoint").isBlank() ? Optional.empty()
+                                : Optional.of(r.string("--otlp-endpoint")),
+                        otelVariables(env), Optional.empty(), Duration.ofSeconds(5), java.time.Clock.systemUTC()));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");
@@ -214,6 +222,17 @@ public final class ServerConfigParser {
             throw new IllegalArgumentException("'" + s + "' is not a host name like gantry.internal or gantry:8080");
         }
         return h;
+    }
+
+    /** The OTEL_* variables of {@code env}: what the OpenTelemetry SDK is configured from. */
+    static Map<String, String> otelVariables(Map<String, String> env) {
+        Map<String, String> out = new LinkedHashMap<>();
+        env.forEach((k, v) -> {
+            if (k.startsWith("OTEL_") && v != null && !v.isBlank()) {
+                out.put(k, v.trim());
+            }
+        });
+        return out;
     }
 
     private record Reader(Map<String, String> values, Map<String, String> source) {

@@ -31,7 +31,7 @@ import java.util.stream.Stream;
  * java -jar benchmarks/target/benchmarks-load.jar --full    # every level and rate, ~1 h 20 min
  * </pre>
  * Options: {@code --standard} (the default), {@code --quick}, {@code --full}, {@code --arms direct,
- * gantry-batching,gantry-no-batching,gantry-hotswap,inproc}, {@code --workloads mlp,minilm-s16,minilm-s128,
+ * gantry-batching,gantry-tracing,gantry-no-batching,gantry-hotswap,inproc}, {@code --workloads mlp,minilm-s16,minilm-s128,
  * minilm-q-s16,fp32-600k-json,fp32-600k-binary,classifier}, {@code --models DIR} (default {@code models}),
  * {@code --out DIR} (default {@code benchmarks/results}), {@code --server-cpus 1} / {@code --client-cpus 0}
  * (taskset lists), {@code --no-pin}, {@code --warmup-seconds S} (each server JVM's first warm-up),
@@ -255,7 +255,12 @@ public final class LoadBenchmark {
         if (dryRun) {
             return;
         }
-        Path report = bench.run(pinning);
+        Path report;
+        try {
+            report = bench.run(pinning);
+        } finally {
+            OtlpSink.stop();
+        }
         System.out.println("report: " + report.toAbsolutePath());
     }
 

@@ -54,6 +54,12 @@ public record ServerArm(String name, String description, String mainClass, List<
                         List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128, Workload.MINILM_Q_16,
                                 Workload.LARGE_JSON, Workload.LARGE_BINARY),
                         Pattern.compile("Gantry ready on http://"), Scenario.SWEEP),
+                new ServerArm("gantry-tracing", "Gantry, dynamic batching, every request traced (server, queue, "
+                        + "batch and run spans) and exported over OTLP/HTTP to a sink in the harness",
+                        GANTRY_MAIN, concat(concat(List.of("serve", "--data", "{data}"), SERVER_FLAGS),
+                                List.of("--otlp-endpoint", "{otlp}")),
+                        List.of(Workload.MLP, Workload.MINILM_16),
+                        Pattern.compile("Gantry ready on http://"), Scenario.SWEEP),
                 new ServerArm("gantry-no-batching", "Gantry --no-batching: one request per execution",
                         GANTRY_MAIN, concat(concat(List.of("serve", "--data", "{data}"), SERVER_FLAGS),
                                 List.of("--no-batching")),
@@ -80,7 +86,8 @@ public record ServerArm(String name, String description, String mainClass, List<
 
     public List<String> argsFor(String host, int port, String models, String data) {
         return args.stream().map(a -> a.replace("{host}", host).replace("{port}", Integer.toString(port))
-                .replace("{models}", models).replace("{data}", data)).toList();
+                .replace("{models}", models).replace("{data}", data))
+                .map(a -> a.equals("{otlp}") ? OtlpSink.endpoint() : a).toList();
     }
 
     /** Whether the main class is on this classpath. */

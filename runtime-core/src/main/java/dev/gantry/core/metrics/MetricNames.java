@@ -28,6 +28,20 @@ public enum MetricNames {
     SHADOW_MAX_ABS_DIFF("shadow.max_abs_diff"),
     /** Counter: shadow requests dropped because the shadow queue was full, tagged model, version. */
     SHADOW_DROPPED("shadow.dropped"),
+    /** Counter: requests counted as usage, tagged model, version (never the key: see /admin/v1/usage). */
+    USAGE_REQUESTS("usage.requests"),
+    /** Counter: batch rows counted as usage, tagged model, version. */
+    USAGE_ROWS("usage.rows"),
+    /** Counter: request and response body bytes counted as usage, tagged model, version, direction=in|out. */
+    USAGE_BYTES("usage.bytes"),
+    /** Counter: tokens of text models counted as usage, tagged model, version. */
+    USAGE_TOKENS("usage.tokens"),
+    /** Counter: seconds of model compute counted as usage, tagged model, version. */
+    USAGE_COMPUTE("usage.compute.seconds"),
+    /** Counter: cost from the configured prices, tagged model, version. */
+    USAGE_COST("usage.cost"),
+    /** Counter: requests refused because a key was over a quota, tagged quota (e.g. requests_per_day). */
+    QUOTA_REFUSALS("quota.refusals"),
     /** Counter: times Vert.x's checker saw an event loop blocked past its limit (should stay 0). */
     EVENT_LOOP_BLOCKED("eventloop.blocked");
 

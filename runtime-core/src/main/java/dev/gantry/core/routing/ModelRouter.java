@@ -7,6 +7,8 @@ import dev.gantry.core.error.GantryException;
 import dev.gantry.core.inference.InferenceRequest;
 import dev.gantry.core.inference.InferenceResponse;
 import dev.gantry.core.inference.InputValidator;
+import dev.gantry.core.inference.RequestContext;
+import dev.gantry.core.tracing.TraceSpan;
 import dev.gantry.core.lifecycle.ModelLifecycle;
 import dev.gantry.core.lifecycle.ModelVersionState;
 import dev.gantry.core.metrics.MetricNames;
@@ -198,15 +200,18 @@ public final class ModelRouter {
      */
     public CompletableFuture<RoutedResponse> infer(String model, OptionalLong version, Optional<String> routingKey,
                                                    InferenceRequest request) {
-        return infer(model, version, routingKey, request, PinnedAccess.RELEASED_ONLY);
+        return infer(model, version, routingKey, request, PinnedAccess.RELEASED_ONLY, RequestContext.untraced());
     }
 
     /**
      * As {@link #infer(String, OptionalLong, Optional, InferenceRequest)} for a caller whose pinned requests may
-     * reach what {@code access} allows (versions awaiting approval only for callers that may test them).
+     * reach what {@code access} allows (versions awaiting approval only for callers that may test them), with the
+     * request's trace span (the queue, batch and shadow spans hang under it) and a place for its share of compute
+     * time.
      */
     public CompletableFuture<RoutedResponse> infer(String model, OptionalLong version, Optional<String> routingKey,
-                                                   InferenceRequest request, PinnedAccess access) {
+                                                   InferenceRequest request, PinnedAccess access,
+                                                   RequestContext context) {
         for (int attempt = 1; ; attempt++) {
             Routed routed;
             CompletableFuture<InferenceResponse> answer;
@@ -216,7 +221,7 @@ public final class ModelRouter {
                 InputValidator.validate(request, target.signature().orElseThrow(),
                         target.batchPolicy().orElseThrow().maxBatchSize());
                 beforeAdmission.accept(target.id());
-                answer = target.scheduler().orElseThrow().enqueue(request);
+                answer = target.scheduler().orElseThrow().enqueue(request, context);
             } catch (GantryException e) {
                 return CompletableFuture.failedFuture(e);
             }
@@ -227,7 +232,7 @@ public final class ModelRouter {
             RouteKind kind = routed.kind();
             Optional<DeploymentSnapshot> snap = routed.snapshot();
             return answer.thenApply(r -> {
-                snap.ifPresent(s -> shadow(model, s, request, r));
+                snap.ifPresent(s -> shadow(model, s, request, r, context.span()));
                 return new RoutedResponse(r, kind);
             });
         }
@@ -248,7 +253,8 @@ public final class ModelRouter {
     }
 
     /** Offers copies to the shadow versions: non-blocking, and it never fails the primary. */
-    private void shadow(String model, DeploymentSnapshot snap, InferenceRequest request, InferenceResponse primary) {
+    private void shadow(String model, DeploymentSnapshot snap, InferenceRequest request, InferenceResponse primary,
+                        TraceSpan parent) {
         if (shadows.isEmpty() || snap.policy().shadow().isEmpty()) {
             return;
         }
@@ -259,7 +265,7 @@ public final class ModelRouter {
                         .map(st -> st.mayTakeShadow(Instant.now())).orElse(false);
                 if (allowed && splitter.shadowFor(v, random)) {
                     ModelId id = new ModelId(model, v);
-                    if (shadows.get().offer(id, request, primary)) {
+                    if (shadows.get().offer(id, request, primary, parent)) {
                         count(id, RouteKind.SHADOW);
                     }
                 }

@@ -4,6 +4,8 @@ import dev.gantry.core.error.GantryException;
 import dev.gantry.core.inference.InferenceRequest;
 import dev.gantry.core.inference.InferenceResponse;
 import dev.gantry.core.inference.InputValidator;
+import dev.gantry.core.inference.RequestContext;
+import dev.gantry.core.tracing.TraceSpan;
 import dev.gantry.core.lifecycle.ModelLifecycle;
 import dev.gantry.core.lifecycle.ModelVersionState;
 import dev.gantry.core.metrics.MetricNames;
@@ -43,7 +45,7 @@ public final class ShadowRunner implements AutoCloseable {
     private final Thread worker;
     private volatile boolean running = true;
 
-    private record Task(ModelId shadow, InferenceRequest request, InferenceResponse primary) {
+    private record Task(ModelId shadow, InferenceRequest request, InferenceResponse primary, TraceSpan parent) {
     }
 
     private ShadowRunner(ModelLifecycle lifecycle, MeterRegistry registry, int capacity, Duration timeout) {
@@ -75,7 +77,12 @@ public final class ShadowRunner implements AutoCloseable {
 
     /** Queues a copy of {@code request} for {@code shadow}; false (and counted) when the queue is full. */
     public boolean offer(ModelId shadow, InferenceRequest request, InferenceResponse primary) {
-        if (running && queue.offer(new Task(shadow, request, primary))) {
+        return offer(shadow, request, primary, TraceSpan.NONE);
+    }
+
+    /** As {@link #offer(ModelId, InferenceRequest, InferenceResponse)}; the shadow call's span is a child of {@code parent}. */
+    public boolean offer(ModelId shadow, InferenceRequest request, InferenceResponse primary, TraceSpan parent) {
+        if (running && queue.offer(new Task(shadow, request, primary, parent))) {
             return true;
         }
         Counter.builder(MetricNames.SHADOW_DROPPED.meterName())
@@ -106,8 +113,10 @@ public final class ShadowRunner implements AutoCloseable {
 
     private void run(Task t) {
         String outcome;
+        TraceSpan span = t.parent().child("gantry.shadow").set(TraceSpan.MODEL, t.shadow().name())
+                .set(TraceSpan.VERSION, t.shadow().version()).set(TraceSpan.ROUTE_KIND, RouteKind.SHADOW.tagValue());
         try {
-            Optional<InferenceResponse> answer = answer(t);
+            Optional<InferenceResponse> answer = answer(t, span);
             if (answer.isEmpty()) {
                 outcome = "error";
             } else {
@@ -126,9 +135,14 @@ public final class ShadowRunner implements AutoCloseable {
                 .description("Shadow requests by how their answer compared with the primary's")
                 .tags("model", t.shadow().name(), "version", Long.toString(t.shadow().version()), "outcome", outcome)
                 .register(registry).increment();
+        span.set("gantry.shadow.outcome", outcome);
+        if (outcome.equals("error")) {
+            span.fail("shadow call failed");
+        }
+        span.end();
     }
 
-    private Optional<InferenceResponse> answer(Task t) {
+    private Optional<InferenceResponse> answer(Task t, TraceSpan span) {
         Optional<ModelVersionState> s = lifecycle.state(t.shadow()).filter(ModelVersionState::isReady);
         if (s.isEmpty()) {
             return Optional.empty();
@@ -136,7 +150,7 @@ public final class ShadowRunner implements AutoCloseable {
         try {
             InputValidator.validate(t.request(), s.get().signature().orElseThrow(),
                     s.get().batchPolicy().orElseThrow().maxBatchSize());
-            return Optional.of(s.get().scheduler().orElseThrow().enqueue(t.request())
+            return Optional.of(s.get().scheduler().orElseThrow().enqueue(t.request(), new RequestContext(span))
                     .get(timeout.toNanos(), TimeUnit.NANOSECONDS));
         } catch (GantryException | ExecutionException | TimeoutException e) {
             log.debug("shadow {}: {}", t.shadow(), e.toString());

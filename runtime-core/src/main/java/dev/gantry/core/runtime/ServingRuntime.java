@@ -165,6 +165,14 @@ public final class ServingRuntime implements AutoCloseable {
         return audit;
     }
 
+    /** A usage meter over the catalogue database, priced and limited as given; the caller flushes and closes it. */
+    public dev.gantry.core.usage.UsageMeter usageMeter(dev.gantry.core.usage.Prices prices,
+                                                       dev.gantry.core.usage.Quotas quotas, Clock clock,
+                                                       MeterRegistry registry) {
+        return dev.gantry.core.usage.UsageMeter.create(dev.gantry.store.catalog.H2UsageStore.in(catalog), prices,
+                quotas, clock, registry);
+    }
+
     /** Stops background work and closes the catalogue; call after the models are unloaded. */
     @Override
     public void close() {

@@ -4,9 +4,11 @@ import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.inference.InferenceRequest;
 import dev.gantry.core.inference.InferenceResponse;
+import dev.gantry.core.inference.RequestContext;
 import dev.gantry.core.inference.Tensor;
 import dev.gantry.core.metrics.InferenceMetrics;
 import dev.gantry.core.model.ModelId;
+import dev.gantry.core.tracing.TraceSpan;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +52,12 @@ public final class DynamicBatchScheduler implements Scheduler {
      * neither the queue nor the count would let stop() report drained (and the executor be closed) before it
      * ran. Every waiting thread is woken on enqueue: one of them may be gathering a batch the new request
      * cannot join while another sits idle.
+     *
+     * Tracing. A request whose span records gets a queue span from admission to the start of its execution.
+     * Each execution gets one batch span, child of the span of the first traced request in it (the one that
+     * opened it, usually) and linked to the span of every traced request it serves, with a model-run span
+     * under it. Untraced requests carry TraceSpan.NONE, and an execution with no traced request creates no
+     * span and no list.
      */
     private static final Logger log = LoggerFactory.getLogger(DynamicBatchScheduler.class);
 
@@ -105,8 +113,13 @@ public final class DynamicBatchScheduler implements Scheduler {
 
     @Override
     public CompletableFuture<InferenceResponse> enqueue(InferenceRequest request) {
+        return enqueue(request, RequestContext.untraced());
+    }
+
+    @Override
+    public CompletableFuture<InferenceResponse> enqueue(InferenceRequest request, RequestContext context) {
         long now = ticker.read();
-        Pending p = new Pending(request, rowsOf(request), now);
+        Pending p = new Pending(request, rowsOf(request), now, context);
         long timeoutMicros = request.timeoutMicros().orElse(policy.defaultTimeoutMicros());
         lock.lock();
         try {
@@ -132,6 +145,7 @@ public final class DynamicBatchScheduler implements Scheduler {
     }
 
     private CompletableFuture<InferenceResponse> failed(Pending p, GantryException e) {
+        p.endQueueSpan(e.getMessage());
         metrics.requestFailed(e.code(), 0);
         p.future.completeExceptionally(e);
         return p.future;
@@ -155,6 +169,7 @@ public final class DynamicBatchScheduler implements Scheduler {
 
     private void answerExpired(Pending p) {
         long waited = ticker.read() - p.admitted;
+        p.endQueueSpan("deadline exceeded in the queue");
         metrics.requestFailed(ErrorCode.DEADLINE_EXCEEDED, waited);
         p.future.completeExceptionally(new GantryException(ErrorCode.DEADLINE_EXCEEDED, "request waited "
                 + TimeUnit.NANOSECONDS.toMicros(waited) + " us in the queue of model '" + model.name() + "' version "
@@ -203,6 +218,7 @@ public final class DynamicBatchScheduler implements Scheduler {
         }
         for (Pending p : left) {
             cancelTimer(p);
+            p.endQueueSpan("unloaded before it ran");
             metrics.requestFailed(ErrorCode.UNAVAILABLE, ticker.read() - p.admitted);
             p.future.completeExceptionally(new GantryException(ErrorCode.UNAVAILABLE, "model '" + model.name()
                     + "' version " + model.version() + " was unloaded before this request could run"));
@@ -373,6 +389,7 @@ public final class DynamicBatchScheduler implements Scheduler {
         long start = ticker.read();
         for (Pending p : batch) {
             metrics.queued(start - p.admitted);
+            p.endQueueSpan(null);
         }
         run(batch, start);
     }
@@ -384,6 +401,9 @@ public final class DynamicBatchScheduler implements Scheduler {
             rows[i] = batch.get(i).rows;
             totalRows += rows[i];
         }
+        TraceSpan batchSpan = batchSpan(batch, totalRows);
+        TraceSpan runSpan = batchSpan.child("gantry.model.run").set(TraceSpan.MODEL, model.name())
+                .set(TraceSpan.VERSION, model.version()).set(TraceSpan.BATCH_SIZE, totalRows);
         List<List<Tensor>> perRequest;
         ScheduledFuture<?> watchdog = policy.executionTimeoutMicros() <= 0 ? null : timers.schedule(
                 () -> failAll(batch, new GantryException(ErrorCode.MODEL_TIMEOUT, "model '" + model.name()
@@ -394,9 +414,16 @@ public final class DynamicBatchScheduler implements Scheduler {
         try {
             List<Tensor> inputs = batch.size() == 1 ? batch.get(0).request.inputs() : stack(batch);
             List<Tensor> outputs = executor.run(inputs, outputUnion(batch));
+            runSpan.end();
             perRequest = batch.size() == 1 ? List.of(outputs) : unstack(outputs, rows);
         } catch (RuntimeException | Error e) {
-            metrics.executed(totalRows, batch.size(), ticker.read() - start);
+            long failedAfter = ticker.read() - start;
+            metrics.executed(totalRows, batch.size(), failedAfter);
+            runSpan.fail(e.toString());
+            runSpan.end();
+            batchSpan.fail(e.toString());
+            batchSpan.end();
+            shareCompute(batch, rows, totalRows, failedAfter);
             if (batch.size() > 1) {
                 // One request's inputs may be what made the batch fail: run each alone so that only the
                 // request at fault gets the error.
@@ -418,6 +445,8 @@ public final class DynamicBatchScheduler implements Scheduler {
         }
         long end = ticker.read();
         metrics.executed(totalRows, batch.size(), end - start);
+        batchSpan.end();
+        shareCompute(batch, rows, totalRows, end - start);
         for (int i = 0; i < batch.size(); i++) {
             Pending p = batch.get(i);
             List<Tensor> outs = select(perRequest.get(i), p.request.requestedOutputs());
@@ -427,6 +456,42 @@ public final class DynamicBatchScheduler implements Scheduler {
                 metrics.requestSucceeded(end - p.admitted);
                 p.future.complete(new InferenceResponse(model, p.request.id(), outs));
             }
+        }
+    }
+
+    /** One span for this execution, or NONE when none of its requests is traced. */
+    private TraceSpan batchSpan(List<Pending> batch, int totalRows) {
+        Pending opener = null;
+        List<TraceSpan> links = null;
+        for (Pending p : batch) {
+            if (p.context.span().isRecording()) {
+                if (opener == null) {
+                    opener = p;
+                    links = new ArrayList<>(batch.size());
+                }
+                links.add(p.context.span());
+            }
+        }
+        if (opener == null) {
+            return TraceSpan.NONE;
+        }
+        return opener.context.span().child("gantry.batch", links).set(TraceSpan.MODEL, model.name())
+                .set(TraceSpan.VERSION, model.version()).set(TraceSpan.BATCH_SIZE, totalRows)
+                .set(TraceSpan.BATCH_REQUESTS, batch.size());
+    }
+
+    /** Splits one execution's duration between its requests by rows; the last takes the rounding remainder. */
+    private static void shareCompute(List<Pending> batch, int[] rows, int totalRows, long nanos) {
+        if (batch.size() == 1) {
+            batch.get(0).context.addComputeNanos(nanos);
+            return;
+        }
+        long given = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            long share = i == batch.size() - 1 ? nanos - given
+                    : totalRows == 0 ? nanos / batch.size() : nanos * rows[i] / totalRows;
+            batch.get(i).context.addComputeNanos(share);
+            given += share;
         }
     }
 
@@ -503,13 +568,25 @@ public final class DynamicBatchScheduler implements Scheduler {
         final int rows;
         final long admitted;
         final CompletableFuture<InferenceResponse> future = new CompletableFuture<>();
+        final RequestContext context;
+        /** Admission to the start of execution; NONE for an untraced request. */
+        final TraceSpan queueSpan;
         long deadline;
         ScheduledFuture<?> timer;
 
-        Pending(InferenceRequest request, int rows, long admitted) {
+        Pending(InferenceRequest request, int rows, long admitted, RequestContext context) {
             this.request = request;
             this.rows = rows;
             this.admitted = admitted;
+            this.context = context;
+            this.queueSpan = context.span().child("gantry.queue");
+        }
+
+        void endQueueSpan(String failure) {
+            if (failure != null) {
+                queueSpan.fail(failure);
+            }
+            queueSpan.end();
         }
     }
 }

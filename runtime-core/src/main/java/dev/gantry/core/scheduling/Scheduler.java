@@ -2,6 +2,7 @@ package dev.gantry.core.scheduling;
 
 import dev.gantry.core.inference.InferenceRequest;
 import dev.gantry.core.inference.InferenceResponse;
+import dev.gantry.core.inference.RequestContext;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -14,6 +15,14 @@ public interface Scheduler {
      * The future completes on a scheduler thread.
      */
     CompletableFuture<InferenceResponse> enqueue(InferenceRequest request);
+
+    /**
+     * As {@link #enqueue(InferenceRequest)}, with the request's trace span (queue and execution spans hang under
+     * it) and a place for its share of compute time.
+     */
+    default CompletableFuture<InferenceResponse> enqueue(InferenceRequest request, RequestContext context) {
+        return enqueue(request);
+    }
 
     /** Requests admitted and not yet answered (queued plus executing). */
     int inflightCount();

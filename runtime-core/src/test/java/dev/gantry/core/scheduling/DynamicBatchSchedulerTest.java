@@ -4,6 +4,9 @@ import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.inference.InferenceRequest;
 import dev.gantry.core.inference.InferenceResponse;
+import dev.gantry.core.inference.RequestContext;
+import dev.gantry.core.testing.RecordingSpan;
+import dev.gantry.core.tracing.TraceSpan;
 import dev.gantry.core.inference.Tensor;
 import dev.gantry.core.metrics.InferenceMetrics;
 import dev.gantry.core.model.ModelId;
@@ -485,6 +488,58 @@ class DynamicBatchSchedulerTest {
         assertNotNull(refused);
         assertEquals(1, refused.count());
         assertEquals(2, success.count());
+    }
+
+    // ---- trace spans and compute shares ----
+
+    @Test
+    void execution_ofSeveralRequests_hasOneBatchSpanLinkedToEachTracedRequest_withTheRunUnderIt() throws Exception {
+        start(batching(8, 0), Ticker.system());
+        CompletableFuture<InferenceResponse> first = holdFirstRun();
+        RecordingSpan a = new RecordingSpan("a");
+        RecordingSpan b = new RecordingSpan("b");
+        List<CompletableFuture<InferenceResponse>> queued = List.of(
+                scheduler.enqueue(rows(1, 3), new RequestContext(a)),
+                scheduler.enqueue(rows(1, 3), RequestContext.untraced()),
+                scheduler.enqueue(rows(2, 3), new RequestContext(b)));
+        executor.releaseRuns();
+        awaitAll(first, queued);
+
+        assertEquals(List.of(1, 4), rowsPerRun());
+        RecordingSpan batch = a.children("gantry.batch").get(0);
+        assertEquals(List.of(), b.children("gantry.batch"), "the batch hangs under the first traced request only");
+        assertEquals(List.of(a, b), batch.links, "and links to every traced request it served");
+        assertEquals(4L, batch.attributes.get(TraceSpan.BATCH_SIZE));
+        assertEquals(3L, batch.attributes.get(TraceSpan.BATCH_REQUESTS));
+        assertTrue(batch.ended && batch.children("gantry.model.run").get(0).ended);
+        for (RecordingSpan r : List.of(a, b)) {
+            assertEquals(1, r.children("gantry.queue").size());
+            assertTrue(r.children("gantry.queue").get(0).ended, "the queue span ends when the execution starts");
+        }
+    }
+
+    @Test
+    void computeShares_ofAnExecution_addUpToItsDuration_splitByRows() throws Exception {
+        start(batching(8, 0), Ticker.system());
+        RequestContext firstContext = RequestContext.untraced();
+        executor.holdRuns();
+        CompletableFuture<InferenceResponse> first = scheduler.enqueue(rows(1, 3), firstContext);
+        executor.awaitRunsStarted(1);
+        RequestContext one = RequestContext.untraced();
+        RequestContext three = RequestContext.untraced();
+        List<CompletableFuture<InferenceResponse>> queued = List.of(scheduler.enqueue(rows(1, 3), one),
+                scheduler.enqueue(rows(3, 3), three));
+        Thread.sleep(5);
+        executor.releaseRuns();
+        awaitAll(first, queued);
+
+        Timer compute = registry.find(dev.gantry.core.metrics.MetricNames.INFERENCE_COMPUTE_DURATION.meterName())
+                .timer();
+        assertEquals((long) compute.totalTime(TimeUnit.NANOSECONDS),
+                firstContext.computeNanos() + one.computeNanos() + three.computeNanos());
+        long excess = three.computeNanos() - 3 * one.computeNanos();
+        assertTrue(excess >= 0 && excess <= 3, "shares by rows: " + one.computeNanos() + " / "
+                + three.computeNanos());
     }
 
     // ---- helpers ----

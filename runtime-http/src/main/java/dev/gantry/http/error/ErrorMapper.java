@@ -71,7 +71,8 @@ public final class ErrorMapper {
         }
         int status = status(e.code());
         response.setStatusCode(status).putHeader("Content-Type", "application/json");
-        if (status == 429 || (status == 503 && e.code() == ErrorCode.UNAVAILABLE)) {
+        if ((status == 429 || (status == 503 && e.code() == ErrorCode.UNAVAILABLE))
+                && !response.headers().contains("Retry-After")) {
             response.putHeader("Retry-After", "1");
         }
         response.end(body(e.getMessage()));

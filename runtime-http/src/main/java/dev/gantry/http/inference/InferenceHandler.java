@@ -14,6 +14,9 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
 import dev.gantry.http.logging.AccessLog;
+import dev.gantry.http.tracing.Tracing;
+import dev.gantry.http.usage.UsageRecorder;
+import dev.gantry.core.inference.RequestContext;
 
 import java.util.Locale;
 import java.util.Optional;
@@ -39,14 +42,17 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private final BooleanSupplier admitting;
     private final AtomicInteger inflight;
     private final DeprecationHeaders deprecation;
+    private final UsageRecorder usage;
 
     /**
      * @param admitting false once the server drains: requests are then refused before admission
      * @param inflight counts admitted requests until their response is written (shutdown waits for zero)
      */
     public InferenceHandler(ModelRouter router, OipCodec codec, BodyLimits limits, WorkerExecutor workers,
-                            BooleanSupplier admitting, AtomicInteger inflight, DeprecationHeaders deprecation) {
+                            BooleanSupplier admitting, AtomicInteger inflight, DeprecationHeaders deprecation,
+                            UsageRecorder usage) {
         this.deprecation = deprecation;
+        this.usage = usage;
         this.router = router;
         this.codec = codec;
         this.limits = limits;
@@ -67,6 +73,10 @@ public final class InferenceHandler implements Handler<RoutingContext> {
             if (!admitting.getAsBoolean()) {
                 throw new GantryException(ErrorCode.UNAVAILABLE, "server is shutting down and admits no new requests");
             }
+            Optional<GantryException> overQuota = usage.admit(ctx);
+            if (overQuota.isPresent()) {
+                throw overQuota.get();
+            }
         } catch (GantryException e) {
             ctx.request().pause();
             ctx.response().putHeader("Connection", "close");
@@ -75,18 +85,48 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         }
         inflight.incrementAndGet();
         ctx.addEndHandler(ar -> inflight.decrementAndGet());
+        RequestContext context = new RequestContext(Tracing.span(ctx));
+        Used used = new Used();
         BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis())
-                .compose(body -> decode(body, headerLength))
+                .compose(body -> {
+                    used.bytesIn = body.length();
+                    return decode(body, headerLength);
+                })
                 .compose(decoded -> Future.fromCompletionStage(router.infer(model, version,
-                                routingKey(ctx, decoded), decoded.request(), Caller.from(ctx).pinnedAccess()),
+                                routingKey(ctx, decoded), decoded.request(), Caller.from(ctx).pinnedAccess(), context),
                                 ctx.vertx().getOrCreateContext())
                         .compose(routed -> {
                             ctx.put(AccessLog.VERSION_KEY, routed.response().model().version());
                             deprecation.addTo(ctx.response(), routed.response().model());
+                            Tracing.routed(ctx, routed.response().model(), routed.kind());
+                            used.served = routed.response().model();
+                            used.rows = rows(decoded.request());
                             return encode(routed.response(), decoded.outputEncoding());
                         }))
-                .onSuccess(encoded -> write(ctx, encoded))
-                .onFailure(e -> ErrorMapper.send(ctx, e));
+                .onSuccess(encoded -> {
+                    write(ctx, encoded);
+                    usage.completed(ctx, used.served, used.rows, used.bytesIn, encoded.body().length(),
+                            /* tokens= */ 0, context.computeNanos());
+                })
+                .onFailure(e -> {
+                    usage.failed(ctx);
+                    ErrorMapper.send(ctx, e);
+                });
+    }
+
+    /** What a request used, filled in as it goes. */
+    private static final class Used {
+        long bytesIn;
+        long rows;
+        dev.gantry.core.model.ModelId served;
+    }
+
+    /** Batch rows: dimension 0 of the first input (1 for a scalar or no input). */
+    static long rows(dev.gantry.core.inference.InferenceRequest request) {
+        if (request.inputs().isEmpty() || request.inputs().get(0).rank() == 0) {
+            return 1;
+        }
+        return request.inputs().get(0).dim(0);
     }
 
     /** The sticky-routing key: the Gantry-Route-Key header, else the request's parameters.routing_key. */

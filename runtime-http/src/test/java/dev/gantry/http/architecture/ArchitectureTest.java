@@ -30,7 +30,9 @@ class ArchitectureTest {
             "dev.gantry.store.catalog.AuditEntry", "dev.gantry.store.catalog.AuditQuery",
             "dev.gantry.store.catalog.AuditVerification",
             "dev.gantry.store.repository.ModelEntry", "dev.gantry.store.repository.ModelVersionEntry",
-            "dev.gantry.store.repository.ModelConfig", "dev.gantry.store.digest.Sha256");
+            "dev.gantry.store.repository.ModelConfig", "dev.gantry.store.digest.Sha256",
+            "dev.gantry.store.usage.UsageQuery", "dev.gantry.store.usage.UsageGroup", "dev.gantry.store.usage.UsageRow",
+            "dev.gantry.store.usage.UsageCounts", "dev.gantry.store.usage.UsageQuery$GroupBy");
 
     private static JavaClasses classes;
 

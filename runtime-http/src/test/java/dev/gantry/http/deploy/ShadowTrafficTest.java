@@ -48,9 +48,7 @@ class ShadowTrafficTest {
             repo.copy("mlp", model, 1, ONLY_VERSION_1).copy("mlp", model, 2, null);
         }
         ServerConfig c = ServerFixture.config(repo.root(), dir.resolve("data"));
-        c = new ServerConfig(c.host(), c.port(), c.modelsDir(), c.dataDir(), c.eventLoops(), c.workerThreads(),
-                c.execution(), c.batching(), c.defaultQueueSize(), c.drainTimeout(), c.standbyCount(),
-                /* shadowQueueSize= */ SHADOW_QUEUE, c.limits(), c.security(), c.crossSite());
+        c = c.withShadowQueueSize(SHADOW_QUEUE);
         server = ServerFixture.start(c, executors);
         api = DeployApi.of(server);
         for (String model : List.of("failing", "blocking", "healthy")) {

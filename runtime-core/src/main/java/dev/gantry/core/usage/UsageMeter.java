@@ -1,0 +1,184 @@
+package dev.gantry.core.usage;
+
+import dev.gantry.core.metrics.MetricNames;
+import dev.gantry.core.model.ModelId;
+import dev.gantry.store.usage.UsageCounts;
+import dev.gantry.store.usage.UsageGroup;
+import dev.gantry.store.usage.UsageQuery;
+import dev.gantry.store.usage.UsageRow;
+import dev.gantry.store.usage.UsageStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Counts usage per key and model version exactly, in per-minute aggregates held in memory and flushed to a
+ * {@link UsageStore}; prices it; and enforces quotas. Metrics carry model and version only, never the key.
+ *
+ * <p>A caller (the OIP handler, the embeddings handler) calls {@link #admit} before running a request, then
+ * {@link #record} when it succeeded or {@link #release} when it failed.
+ */
+public final class UsageMeter implements AutoCloseable {
+    /*
+     * Exactness. Each record merges an immutable UsageCounts into the pending map with ConcurrentHashMap.merge
+     * (atomic per bucket). A flush removes buckets one by one (remove is atomic too): a record racing with the
+     * flush either lands in the removed value or creates a new bucket that the next flush takes. Nothing is
+     * counted twice or lost; a failed store write puts its rows back.
+     */
+    private static final Logger log = LoggerFactory.getLogger(UsageMeter.class);
+
+    private record Bucket(long epochMinute, String keyId, String model, long version) {
+    }
+
+    private record Meters(Counter requests, Counter rows, Counter bytesIn, Counter bytesOut, Counter tokens,
+                          Counter compute, Counter cost) {
+    }
+
+    private final UsageStore store;
+    private final Prices prices;
+    private final Clock clock;
+    private final MeterRegistry registry;
+    private final QuotaLedger ledger;
+    private final Map<Bucket, UsageCounts> pending = new ConcurrentHashMap<>();
+    private final Map<ModelId, Meters> meters = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
+    private final Object flushLock = new Object();
+
+    private UsageMeter(UsageStore store, Prices prices, Quotas quotas, Clock clock, MeterRegistry registry) {
+        this.store = store;
+        this.prices = prices;
+        this.clock = clock;
+        this.registry = registry;
+        if (quotas.isEmpty()) {
+            this.ledger = null;
+        } else {
+            LocalDate today = LocalDate.now(clock.withZone(ZoneOffset.UTC));
+            long dayStart = today.atStartOfDay(ZoneOffset.UTC).toEpochSecond() / 60;
+            long monthStart = today.withDayOfMonth(1).atStartOfDay(ZoneOffset.UTC).toEpochSecond() / 60;
+            this.ledger = new QuotaLedger(quotas, clock, store.totalsByKey(monthStart), store.totalsByKey(dayStart));
+        }
+    }
+
+    /**
+     * A meter over {@code store}. With quotas, reads the current month's usage per key from the store (blocking),
+     * so quotas carry over restarts.
+     */
+    public static UsageMeter create(UsageStore store, Prices prices, Quotas quotas, Clock clock,
+                                    MeterRegistry registry) {
+        return new UsageMeter(store, prices, quotas, clock, registry);
+    }
+
+    /**
+     * Counts one request against {@code keyId}'s quota before it runs; empty when it may run, else the quota
+     * that refuses it (the refusal is counted in {@code quota.refusals}). Cheap: no I/O.
+     */
+    public Optional<QuotaExceeded> admit(String keyId, String keyName) {
+        if (ledger == null) {
+            return Optional.empty();
+        }
+        Optional<QuotaExceeded> refused = ledger.admit(keyId, keyName);
+        refused.ifPresent(r -> refusals.computeIfAbsent(r.quota(), q -> Counter
+                .builder(MetricNames.QUOTA_REFUSALS.meterName())
+                .description("Requests refused because their key was over a quota").tag("quota", q)
+                .register(registry)).increment());
+        return refused;
+    }
+
+    /** The admitted request failed: it uses no quota. */
+    public void release(String keyId) {
+        if (ledger != null) {
+            ledger.release(keyId);
+        }
+    }
+
+    /**
+     * Records one completed request of {@code keyId} on {@code model}: its rows, body bytes in and out, tokens
+     * (0 for tensor models; text endpoints pass the tokens they fed the model) and its share of compute time.
+     */
+    public void record(String keyId, ModelId model, long rows, long bytesIn, long bytesOut, long tokens,
+                       long computeNanos) {
+        double cost = prices.of(model.name()).cost(1, tokens, computeNanos);
+        UsageCounts counts = new UsageCounts(1, rows, bytesIn, bytesOut, tokens, computeNanos, cost);
+        long minute = Math.floorDiv(clock.millis(), 60_000L);
+        pending.merge(new Bucket(minute, keyId, model.name(), model.version()), counts, UsageCounts::plus);
+        if (ledger != null) {
+            ledger.spent(keyId, cost);
+        }
+        Meters m = meters.computeIfAbsent(model, this::meters);
+        m.requests.increment();
+        m.rows.increment(rows);
+        m.bytesIn.increment(bytesIn);
+        m.bytesOut.increment(bytesOut);
+        if (tokens > 0) {
+            m.tokens.increment(tokens);
+        }
+        m.compute.increment(computeNanos / 1e9);
+        if (cost > 0) {
+            m.cost.increment(cost);
+        }
+    }
+
+    private Meters meters(ModelId id) {
+        String[] tags = {"model", id.name(), "version", Long.toString(id.version())};
+        return new Meters(
+                Counter.builder(MetricNames.USAGE_REQUESTS.meterName()).tags(tags)
+                        .description("Requests counted as usage").register(registry),
+                Counter.builder(MetricNames.USAGE_ROWS.meterName()).tags(tags)
+                        .description("Batch rows counted as usage").register(registry),
+                Counter.builder(MetricNames.USAGE_BYTES.meterName()).tags(tags).tag("direction", "in")
+                        .description("Request and response body bytes counted as usage").register(registry),
+                Counter.builder(MetricNames.USAGE_BYTES.meterName()).tags(tags).tag("direction", "out")
+                        .description("Request and response body bytes counted as usage").register(registry),
+                Counter.builder(MetricNames.USAGE_TOKENS.meterName()).tags(tags)
+                        .description("Tokens of text models counted as usage").register(registry),
+                Counter.builder(MetricNames.USAGE_COMPUTE.meterName()).tags(tags)
+                        .description("Seconds of model compute counted as usage").register(registry),
+                Counter.builder(MetricNames.USAGE_COST.meterName()).tags(tags)
+                        .description("Cost of usage from the configured prices").register(registry));
+    }
+
+    /** Writes every pending aggregate to the store (blocking). On a store failure the rows stay pending. */
+    public void flush() {
+        synchronized (flushLock) {
+            List<UsageRow> rows = new ArrayList<>();
+            for (Bucket b : List.copyOf(pending.keySet())) {
+                UsageCounts c = pending.remove(b);
+                if (c != null) {
+                    rows.add(new UsageRow(b.epochMinute(), b.keyId(), b.model(), b.version(), c));
+                }
+            }
+            try {
+                store.add(rows);
+            } catch (RuntimeException e) {
+                for (UsageRow r : rows) {
+                    pending.merge(new Bucket(r.epochMinute(), r.keyId(), r.model(), r.version()), r.counts(),
+                            UsageCounts::plus);
+                }
+                log.warn("writing {} usage aggregates failed; they are kept and retried: {}", rows.size(),
+                        e.toString());
+            }
+        }
+    }
+
+    /** Flushes, then answers {@code query} from the store (blocking). */
+    public List<UsageGroup> query(UsageQuery query) {
+        flush();
+        return store.query(query);
+    }
+
+    /** Flushes what is pending. */
+    @Override
+    public void close() {
+        flush();
+    }
+}

@@ -1,0 +1,156 @@
+package dev.gantry.core.usage;
+
+import dev.gantry.core.model.ModelId;
+import dev.gantry.store.usage.UsageCounts;
+import dev.gantry.store.usage.UsageGroup;
+import dev.gantry.store.usage.UsageQuery;
+import dev.gantry.store.usage.UsageRow;
+import dev.gantry.store.usage.UsageStore;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The usage meter counts exactly, whatever the interleaving of records and flushes, and prices what it counts. */
+class UsageMeterTest {
+    /** A store that keeps what was added, and can be told to fail. */
+    static final class RecordingStore implements UsageStore {
+        final List<UsageRow> rows = new ArrayList<>();
+        volatile boolean failing;
+
+        @Override
+        public synchronized void add(Collection<UsageRow> batch) {
+            if (failing) {
+                throw new IllegalStateException("disk full");
+            }
+            rows.addAll(batch);
+        }
+
+        @Override
+        public List<UsageGroup> query(UsageQuery query) {
+            return List.of();
+        }
+
+        @Override
+        public synchronized Map<String, UsageCounts> totalsByKey(long fromMinute) {
+            Map<String, UsageCounts> out = new HashMap<>();
+            rows.stream().filter(r -> r.epochMinute() >= fromMinute)
+                    .forEach(r -> out.merge(r.keyId(), r.counts(), UsageCounts::plus));
+            return out;
+        }
+
+        synchronized UsageCounts total() {
+            return rows.stream().map(UsageRow::counts).reduce(UsageCounts.ZERO, UsageCounts::plus);
+        }
+    }
+
+    static final Clock CLOCK = Clock.fixed(Instant.parse("2026-03-10T12:00:00Z"), ZoneOffset.UTC);
+    static final ModelId MODEL = new ModelId("m", 1);
+
+    @Test
+    void recordsRacingWithFlushes_areEachStoredExactlyOnce() throws Exception {
+        RecordingStore store = new RecordingStore();
+        UsageMeter meter = UsageMeter.create(store, Prices.NONE, Quotas.NONE, CLOCK, new SimpleMeterRegistry());
+        int threads = 4;
+        int perThread = 20_000;
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicBoolean done = new AtomicBoolean();
+        List<Thread> writers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            String key = "k" + (t % 2);
+            writers.add(Thread.ofPlatform().start(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int i = 0; i < perThread; i++) {
+                    meter.record(key, MODEL, 2, 10, 20, 3, 1000);
+                }
+            }));
+        }
+        Thread flusher = Thread.ofPlatform().start(() -> {
+            while (!done.get()) {
+                meter.flush();
+            }
+        });
+        go.countDown();
+        for (Thread w : writers) {
+            w.join();
+        }
+        done.set(true);
+        flusher.join();
+        meter.close();
+
+        long n = (long) threads * perThread;
+        assertEquals(new UsageCounts(n, 2 * n, 10 * n, 20 * n, 3 * n, 1000 * n, 0), store.total());
+    }
+
+    @Test
+    void aFailedStoreWrite_keepsTheRowsForTheNextFlush() {
+        RecordingStore store = new RecordingStore();
+        UsageMeter meter = UsageMeter.create(store, Prices.NONE, Quotas.NONE, CLOCK, new SimpleMeterRegistry());
+        meter.record("k", MODEL, 1, 1, 1, 0, 0);
+        store.failing = true;
+        meter.flush();
+        store.failing = false;
+        meter.record("k", MODEL, 1, 1, 1, 0, 0);
+        meter.flush();
+        assertEquals(2, store.total().requests());
+    }
+
+    @Test
+    void cost_isPricedPerThousandRequestsTokensAndPerComputeSecond() {
+        RecordingStore store = new RecordingStore();
+        Prices prices = new Prices(Map.of("m", new Price(2.0, 0.5, 10.0)), Price.FREE);
+        UsageMeter meter = UsageMeter.create(store, prices, Quotas.NONE, CLOCK, new SimpleMeterRegistry());
+        meter.record("k", MODEL, 1, 0, 0, 2000, 500_000_000L);
+        meter.record("k", new ModelId("free", 1), 1, 0, 0, 2000, 500_000_000L);
+        meter.close();
+        assertEquals(2.0 / 1000 + 0.5 * 2 + 10.0 * 0.5, store.total().cost(), 1e-12);
+    }
+
+    @Test
+    void costQuota_refusesOnceCompletedRequestsReachIt() {
+        RecordingStore store = new RecordingStore();
+        Prices prices = new Prices(Map.of(), new Price(1000.0, 0, 0));
+        Quotas quotas = new Quotas(Map.of("k", new Quota(OptionalLong.empty(), OptionalLong.empty(),
+                OptionalDouble.of(2.0), OptionalDouble.empty())), Quota.UNLIMITED);
+        UsageMeter meter = UsageMeter.create(store, prices, quotas, CLOCK, new SimpleMeterRegistry());
+        for (int i = 0; i < 2; i++) {
+            assertEquals(Optional.empty(), meter.admit("k", "app"));
+            meter.record("k", MODEL, 1, 0, 0, 0, 0);
+        }
+        Optional<QuotaExceeded> refused = meter.admit("k", "app");
+        assertTrue(refused.isPresent());
+        assertEquals("cost_per_day", refused.get().quota());
+        assertEquals(Instant.parse("2026-03-11T00:00:00Z"), refused.get().resetAt());
+    }
+
+    @Test
+    void releasedRequests_giveTheirQuotaBack() {
+        Quotas quotas = new Quotas(Map.of(), new Quota(OptionalLong.of(1), OptionalLong.empty(),
+                OptionalDouble.empty(), OptionalDouble.empty()));
+        UsageMeter meter = UsageMeter.create(new RecordingStore(), Prices.NONE, quotas, CLOCK,
+                new SimpleMeterRegistry());
+        assertEquals(Optional.empty(), meter.admit("k", "app"));
+        assertTrue(meter.admit("k", "app").isPresent(), "one request per day, and one is in flight");
+        meter.release("k");
+        assertEquals(Optional.empty(), meter.admit("k", "app"), "a failed request uses no quota");
+    }
+}
