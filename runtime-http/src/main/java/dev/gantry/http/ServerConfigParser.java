@@ -73,7 +73,9 @@ public final class ServerConfigParser {
             new Setting("--admin-port", "GANTRY_ADMIN_PORT", "", "serve /admin routes on this port only"),
             new Setting("--rate-limit", "GANTRY_RATE_LIMIT", "0",
                     "requests per second per API key (0: no limit; a key may set its own)"),
-            new Setting("--rate-burst", "GANTRY_RATE_BURST", "50", "requests a key may send at once above its rate"));
+            new Setting("--rate-burst", "GANTRY_RATE_BURST", "50", "requests a key may send at once above its rate"),
+            new Setting("--audit-key-file", "GANTRY_AUDIT_KEY_FILE", "",
+                    "HMAC key of the audit chain (default <data>/audit.key, created 0600 when absent)"));
 
     private ServerConfigParser() {
     }
@@ -164,7 +166,8 @@ public final class ServerConfigParser {
                 values.get("--admin-port").isBlank() ? OptionalInt.empty()
                         : OptionalInt.of(r.integer("--admin-port", 0, 65535)),
                 rate,
-                r.decimal("--rate-burst", 1, 1e9));
+                r.decimal("--rate-burst", 1, 1e9),
+                r.optionalPath("--audit-key-file"));
         ServerConfig config = new ServerConfig(
                 r.string("--host"),
                 r.integer("--port", 0, 65535),
