@@ -20,7 +20,8 @@ import java.util.Optional;
 /**
  * Refuses to load a catalogued version whose model file is not the one registered: the file's SHA-256 is
  * recomputed before every load and compared with the catalogue's; a mismatch is audited as
- * {@code version.load_refused} by the system.
+ * {@code version.load_refused} by the system (once per distinct mismatch per process: a start that tries to load
+ * a version twice, from the repository and from its traffic policy, writes one entry).
  */
 public final class ArtifactVerifier implements ArtifactCheck {
     /*
@@ -35,6 +36,8 @@ public final class ArtifactVerifier implements ArtifactCheck {
     private final CatalogStore catalog;
     private final ArtifactStore artifacts;
     private final AuditTrail audit;
+    /** Mismatches already audited by this process ("model/version sha256:actual"): each is audited once. */
+    private final java.util.Set<String> audited = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private ArtifactVerifier(CatalogStore catalog, ArtifactStore artifacts, AuditTrail audit) {
         this.catalog = catalog;
@@ -76,10 +79,15 @@ public final class ArtifactVerifier implements ArtifactCheck {
         String reason = "model file digest " + actual + " does not match the catalogue's " + expected
                 + "; the artifact changed on disk after it was registered";
         try {
+            if (!audited.add(r.target() + " " + actual)) {
+                log.error("{}: load refused again: {}", id, reason);
+                return Optional.of(reason);
+            }
             audit.record(Actor.SYSTEM, new AuditTrail.Entry("version.load_refused", r.target(),
                     AuditJson.object("model_file_digest", expected),
                     AuditJson.object("model_file_digest", actual, "reason", reason)));
         } catch (RuntimeException e) {
+            audited.remove(r.target() + " " + actual);
             log.error("{}: could not audit the refused load ({})", id, reason, e);
         }
         log.error("{}: load refused: {}", id, reason);

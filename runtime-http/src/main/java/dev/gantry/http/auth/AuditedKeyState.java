@@ -48,18 +48,18 @@ final class AuditedKeyState {
     }
 
     /** The state last written, or empty when none was (every key found is then unaudited). */
-    static Map<String, Known> read(Path dataDir) throws IOException {
+    static java.util.Optional<Map<String, Known>> read(Path dataDir) throws IOException {
         Path file = dataDir.resolve(FILE);
         Map<String, Known> out = new TreeMap<>();
         if (!Files.exists(file)) {
-            return out;
+            return java.util.Optional.empty();
         }
         for (JsonNode k : JSON.readTree(Files.readString(file)).path("keys")) {
             Known known = new Known(k.path("id").asText(), k.path("name").asText(), k.path("roles").asText(),
                     k.path("models").asText(), k.path("revoked").asBoolean(), k.path("secret").asText());
             out.put(known.id(), known);
         }
-        return out;
+        return java.util.Optional.of(out);
     }
 
     static void write(Path dataDir, Map<String, Known> state) throws IOException {

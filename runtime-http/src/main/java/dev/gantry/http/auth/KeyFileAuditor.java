@@ -34,6 +34,7 @@ public final class KeyFileAuditor {
     private final KeyStore keys;
     private final AuditTrail audit;
     private final Path dataDir;
+    /** The state in keys.audited.json; null until that file exists, so the first save always writes it. */
     private Map<String, Known> written;
     private Map<String, Known> seen;
 
@@ -58,14 +59,18 @@ public final class KeyFileAuditor {
      */
     public static void watch(KeyStore keys, AuditTrail audit, Path dataDir, ScheduledExecutorService timers) {
         Map<String, Known> last;
+        boolean existed;
         try {
-            last = AuditedKeyState.read(dataDir);
+            var read = AuditedKeyState.read(dataDir);
+            existed = read.isPresent();
+            last = read.orElse(Map.of());
         } catch (IOException | RuntimeException e) {
             log.error("cannot read {} ({}); every key is audited as found at start", AuditedKeyState.FILE,
                     e.toString());
+            existed = false;
             last = Map.of();
         }
-        KeyFileAuditor auditor = new KeyFileAuditor(keys, audit, dataDir, last);
+        KeyFileAuditor auditor = new KeyFileAuditor(keys, audit, dataDir, existed ? last : null);
         Map<String, Known> now = AuditedKeyState.of(keys.list());
         if (record(audit, last, now, "made while the server was stopped")) {
             auditor.save(now);
