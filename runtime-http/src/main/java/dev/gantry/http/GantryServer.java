@@ -75,7 +75,8 @@ public final class GantryServer {
             accessLog = AccessLog.open(config.security().accessLog(), registry);
             core = ServingRuntime.open(new RuntimeSettings(config.modelsDir(), config.dataDir(),
                     config.lifecycleSettings(), config.standbyCount(), config.shadowQueueSize(),
-                    CardPolicyFile.read(config.dataDir().resolve("card-policy.json")), Duration.ofDays(30)),
+                    CardPolicyFile.read(config.dataDir().resolve("card-policy.json")), Duration.ofDays(30),
+                    config.security().auditKeyFile()),
                     executorFactory, registry, Clock.systemUTC(), keys.lineage());
             usage = UsageService.start(config.dataDir(), config.observability(), core, registry);
             tracing = Tracing.create(config.observability());
@@ -88,7 +89,7 @@ public final class GantryServer {
         MetricsSetup.countBlockedThreads(vertx, registry);
         workers = vertx.createSharedWorkerExecutor("gantry-worker", config.workerThreads());
         drain = new Drain(core.timers());
-        KeyFileAuditor.watch(keys, core.audit());
+        KeyFileAuditor.watch(keys, core.audit(), config.dataDir(), core.timers());
         core.timers().scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, TimeUnit.MILLISECONDS);
         HttpVerticle.Handlers handlers = HttpVerticle.Handlers.of(config, core, keys, registry, accessLog,
                 workers, drain, this::isReady, tracing, usage);

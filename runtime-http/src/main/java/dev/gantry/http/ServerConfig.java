@@ -88,10 +88,27 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
      * @param adminPort when set, /admin routes are served on this port only
      * @param rateLimit requests per second per key by default; 0 for none
      * @param rateBurst how many requests a key may send at once above its rate
+     * @param auditKeyFile the HMAC key of the audit chain; empty for {@code <data>/audit.key}
      */
     public record Security(boolean insecure, boolean openHealth, Optional<Boolean> openMetrics, String accessLog,
                            Optional<Path> tlsCert, Optional<Path> tlsKey, OptionalInt adminPort, double rateLimit,
-                           double rateBurst) {
+                           double rateBurst, Optional<Path> auditKeyFile) {
+        public Security(boolean insecure, boolean openHealth, Optional<Boolean> openMetrics, String accessLog,
+                        Optional<Path> tlsCert, Optional<Path> tlsKey, OptionalInt adminPort, double rateLimit,
+                        double rateBurst) {
+            this(insecure, openHealth, openMetrics, accessLog, tlsCert, tlsKey, adminPort, rateLimit, rateBurst,
+                    Optional.empty());
+        }
+
+        public Security {
+            Objects.requireNonNull(auditKeyFile, "auditKeyFile");
+        }
+
+        public Security withAuditKeyFile(Path file) {
+            return new Security(insecure, openHealth, openMetrics, accessLog, tlsCert, tlsKey, adminPort, rateLimit,
+                    rateBurst, Optional.of(file));
+        }
+
         public static Security defaults() {
             return new Security(false, true, Optional.empty(), "stdout", Optional.empty(), Optional.empty(),
                     OptionalInt.empty(), 0, 50);
@@ -99,26 +116,27 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
         public Security withAccessLog(String destination) {
             return new Security(insecure, openHealth, openMetrics, destination, tlsCert, tlsKey, adminPort, rateLimit,
-                    rateBurst);
+                    rateBurst, auditKeyFile);
         }
 
         public Security withTls(Path cert, Path key) {
             return new Security(insecure, openHealth, openMetrics, accessLog, Optional.of(cert), Optional.of(key),
-                    adminPort, rateLimit, rateBurst);
+                    adminPort, rateLimit, rateBurst, auditKeyFile);
         }
 
         public Security withAdminPort(int port) {
             return new Security(insecure, openHealth, openMetrics, accessLog, tlsCert, tlsKey, OptionalInt.of(port),
-                    rateLimit, rateBurst);
+                    rateLimit, rateBurst, auditKeyFile);
         }
 
         public Security withRateLimit(double rate, double burst) {
-            return new Security(insecure, openHealth, openMetrics, accessLog, tlsCert, tlsKey, adminPort, rate, burst);
+            return new Security(insecure, openHealth, openMetrics, accessLog, tlsCert, tlsKey, adminPort, rate, burst,
+                    auditKeyFile);
         }
 
         public Security withOpenMetrics(boolean open) {
             return new Security(insecure, openHealth, Optional.of(open), accessLog, tlsCert, tlsKey, adminPort,
-                    rateLimit, rateBurst);
+                    rateLimit, rateBurst, auditKeyFile);
         }
     }
 

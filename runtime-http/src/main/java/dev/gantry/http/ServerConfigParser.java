@@ -81,7 +81,9 @@ public final class ServerConfigParser {
                     "comma-separated Host names a server without keys answers besides loopback (DNS rebinding)"),
             new Setting("--otlp-endpoint", "GANTRY_OTLP_ENDPOINT", "",
                     "export traces over OTLP/HTTP to this collector (e.g. http://localhost:4318); the OTEL_* "
-                            + "variables also turn traces on. Off by default"));
+                            + "variables also turn traces on. Off by default"),
+            new Setting("--audit-key-file", "GANTRY_AUDIT_KEY_FILE", "",
+                    "HMAC key of the audit chain (default <data>/audit.key, created 0600 when absent)"));
 
     private ServerConfigParser() {
     }
@@ -172,7 +174,8 @@ public final class ServerConfigParser {
                 values.get("--admin-port").isBlank() ? OptionalInt.empty()
                         : OptionalInt.of(r.integer("--admin-port", 0, 65535)),
                 rate,
-                r.decimal("--rate-burst", 1, 1e9));
+                r.decimal("--rate-burst", 1, 1e9),
+                r.optionalPath("--audit-key-file"));
         ServerConfig config = new ServerConfig(
                 r.string("--host"),
                 r.integer("--port", 0, 65535),

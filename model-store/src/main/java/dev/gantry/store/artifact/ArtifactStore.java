@@ -47,7 +47,30 @@ public interface ArtifactStore {
      *
      * @param sha256Hex the upload's SHA-256 as computed while it was received (trusted, not recomputed)
      */
-    InstallResult install(String model, long version, Path upload, String sha256Hex) throws ArtifactException;
+    default InstallResult install(String model, long version, Path upload, String sha256Hex) throws ArtifactException {
+        return install(model, version, upload, sha256Hex, BeforePublish.NONE);
+    }
+
+    /**
+     * As {@link #install(String, long, Path, String)}, and {@code beforePublish} runs once the version is
+     * complete and durable in its hidden directory, just before the rename that makes it visible to the
+     * repository scan (only when this call creates the version). If it throws, the version is not installed,
+     * its files are removed and the exception propagates unchanged.
+     */
+    InstallResult install(String model, long version, Path upload, String sha256Hex, BeforePublish beforePublish)
+            throws ArtifactException;
+
+    /** Runs between preparing a version and publishing it: for registering it durably first. */
+    @FunctionalInterface
+    interface BeforePublish {
+        BeforePublish NONE = (prepared, directory) -> { };
+
+        /**
+         * @param prepared what the version will hold once published ({@link InstallResult.Outcome#CREATED})
+         * @param directory the prepared (still hidden) version directory, for reading its files
+         */
+        void prepared(InstallResult prepared, Path directory);
+    }
 
     /**
      * Deletes what interrupted uploads left behind: every file in the staging directory and every half-built

@@ -36,7 +36,9 @@ final class DiskArtifactStore implements ArtifactStore {
      * Crash safety. A version is built in <model>/.incoming-<version>-<random>/ on the repository's file system:
      * files written and fsynced, then every directory, then the digest sidecar, then one rename makes
      * <model>/<version> appear complete, and an fsync of <model>/ makes the rename itself durable. The scanner
-     * skips hidden names, so a crash before the rename leaves nothing it can see, and cleanStaging() deletes the
+     * skips hidden names, so a crash before the rename leaves nothing it can see (the caller's BeforePublish step,
+     * which registers the version in the catalogue, runs just before the rename, so a visible version always has a
+     * durable record), and cleanStaging() deletes the
      * leftovers at the next start. The rename never replaces a version: the target is checked under a lock just
      * before, and rename(2) refuses a non-empty target directory should another process win the race.
      */
@@ -82,8 +84,10 @@ final class DiskArtifactStore implements ArtifactStore {
     }
 
     @Override
-    public InstallResult install(String model, long version, Path upload, String sha256Hex) throws ArtifactException {
+    public InstallResult install(String model, long version, Path upload, String sha256Hex,
+                                 BeforePublish beforePublish) throws ArtifactException {
         Objects.requireNonNull(upload, "upload");
+        Objects.requireNonNull(beforePublish, "beforePublish");
         if (sha256Hex == null || !SHA256.matcher(sha256Hex).matches()) {
             throw new IllegalArgumentException("sha256Hex must be 64 hex digits, was " + sha256Hex);
         }
@@ -101,7 +105,7 @@ final class DiskArtifactStore implements ArtifactStore {
             if (existing.isPresent()) {
                 return existing.get();
             }
-            return create(model, version, modelDirectory, versionDirectory, upload, size, digest);
+            return create(model, version, modelDirectory, versionDirectory, upload, size, digest, beforePublish);
         } catch (IOException e) {
             throw new ArtifactException(Reason.IO, "cannot install " + model + " version " + version + ": " + e, e);
         } finally {
@@ -110,7 +114,8 @@ final class DiskArtifactStore implements ArtifactStore {
     }
 
     private InstallResult create(String model, long version, Path modelDirectory, Path versionDirectory,
-                                 Path upload, long size, String digest) throws ArtifactException, IOException {
+                                 Path upload, long size, String digest, BeforePublish beforePublish)
+            throws ArtifactException, IOException {
         boolean newModel = !Files.isDirectory(modelDirectory);
         Files.createDirectories(modelDirectory);
         if (newModel) {
@@ -131,6 +136,9 @@ final class DiskArtifactStore implements ArtifactStore {
                     deleteQuietly(incoming);
                     return existing.get();
                 }
+                beforePublish.prepared(new InstallResult(Outcome.CREATED, digest, size, contents.files(),
+                        contents.card(), contents.config()), incoming);
+                checkpoint.reached("before rename");
                 rename(incoming, versionDirectory, model, version, digest, size);
             }
             Durable.sync(modelDirectory);

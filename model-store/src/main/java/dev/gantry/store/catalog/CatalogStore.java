@@ -24,14 +24,29 @@ public interface CatalogStore extends AutoCloseable {
 
     /** As {@link #h2(Path)}, with audit entries timed by {@code clock}. */
     static CatalogStore h2(Path dataDir, Clock clock) {
-        return H2CatalogStore.open("jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("catalog").resolve("gantry"),
-                clock);
+        return h2(dataDir, clock, Optional.empty());
+    }
+
+    /**
+     * As {@link #h2(Path, Clock)}, the audit chain keyed by {@code auditKeyFile} (default
+     * {@code <dataDir>/audit.key}), which is created 0600 with a random key when it does not exist. The database
+     * directory is made 0700 and its files 0600.
+     *
+     * @throws CatalogStoreException when the database or the key file cannot be used
+     */
+    static CatalogStore h2(Path dataDir, Clock clock, Optional<Path> auditKeyFile) {
+        Path dir = dataDir.toAbsolutePath().resolve("catalog");
+        PrivateFiles.directory(dir);
+        CatalogStore store = H2CatalogStore.open("jdbc:h2:file:" + dir.resolve("gantry"), clock,
+                Optional.of(auditKeyFile.orElse(dataDir.resolve("audit.key"))));
+        PrivateFiles.filesIn(dir);
+        return store;
     }
 
     /** A private in-memory H2 database, gone when closed; for tests and throw-away servers. */
     static CatalogStore inMemory(Clock clock) {
         return H2CatalogStore.open("jdbc:h2:mem:catalog-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1",
-                clock);
+                clock, Optional.empty());
     }
 
     /** The reads, inside and outside a transaction. */

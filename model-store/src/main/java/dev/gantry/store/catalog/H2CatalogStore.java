@@ -23,6 +23,7 @@ final class H2CatalogStore implements CatalogStore {
     private final Clock clock;
     private final String url;
     private final int schemaVersion;
+    private final AuditKey auditKey;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Reads reads = new PooledReads();
 
@@ -31,17 +32,24 @@ final class H2CatalogStore implements CatalogStore {
         T run(Connection c) throws SQLException;
     }
 
-    private H2CatalogStore(JdbcConnectionPool pool, Clock clock, String url, int schemaVersion) {
+    private H2CatalogStore(JdbcConnectionPool pool, Clock clock, String url, int schemaVersion, AuditKey auditKey) {
+        this.auditKey = auditKey;
         this.pool = pool;
         this.clock = clock;
         this.url = url;
         this.schemaVersion = schemaVersion;
     }
 
-    static H2CatalogStore open(String url, Clock clock) {
+    /**
+     * @param auditKey the key file of the audit chain (created when absent), or empty for a random key held in
+     *     memory (in-memory catalogues)
+     */
+    static H2CatalogStore open(String url, Clock clock, java.util.Optional<java.nio.file.Path> auditKey) {
         JdbcConnectionPool pool = JdbcConnectionPool.create(url, "gantry", "");
         try (Connection c = pool.getConnection()) {
-            return new H2CatalogStore(pool, clock, url, Migrations.migrate(c));
+            int schema = Migrations.migrate(c);
+            AuditKey key = auditKey.isEmpty() ? AuditKey.random() : AuditKey.openOrCreate(auditKey.get(), nextSeq(c));
+            return new H2CatalogStore(pool, clock, url, schema, key);
         } catch (SQLException | RuntimeException e) {
             pool.dispose();
             if (e instanceof CatalogStoreException c) {
@@ -49,6 +57,19 @@ final class H2CatalogStore implements CatalogStore {
             }
             throw new CatalogStoreException("cannot open the catalogue database " + url + ": " + e.getMessage(), e);
         }
+    }
+
+    private static long nextSeq(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(seq), 0) FROM audit")) {
+            rs.next();
+            return rs.getLong(1) + 1;
+        }
+    }
+
+    /** The catalogue's SQL over {@code c}, its audit entries chained under this catalogue's key. */
+    JdbcCatalog jdbc(Connection c) {
+        return new JdbcCatalog(c, clock, auditKey);
     }
 
     Clock clock() {
@@ -101,17 +122,17 @@ final class H2CatalogStore implements CatalogStore {
 
     @Override
     public <T> T transaction(Function<Tx, T> work) {
-        return write(c -> work.apply(new JdbcCatalog(c, clock)));
+        return write(c -> work.apply(jdbc(c)));
     }
 
     @Override
     public List<AuditEntry> audit(AuditQuery query) {
-        return read(c -> new JdbcCatalog(c, clock).queryAudit(query));
+        return read(c -> jdbc(c).queryAudit(query));
     }
 
     @Override
     public AuditVerification verifyAudit() {
-        return read(c -> new JdbcCatalog(c, clock).verifyAudit());
+        return read(c -> jdbc(c).verifyAudit());
     }
 
     @Override
@@ -133,27 +154,27 @@ final class H2CatalogStore implements CatalogStore {
     private final class PooledReads implements Reads {
         @Override
         public Optional<ReleaseRecord> version(String model, long version) {
-            return read(c -> new JdbcCatalog(c, clock).version(model, version));
+            return read(c -> jdbc(c).version(model, version));
         }
 
         @Override
         public List<ReleaseRecord> versions(String model) {
-            return read(c -> new JdbcCatalog(c, clock).versions(model));
+            return read(c -> jdbc(c).versions(model));
         }
 
         @Override
         public List<ReleaseRecord> versions() {
-            return read(c -> new JdbcCatalog(c, clock).versions());
+            return read(c -> jdbc(c).versions());
         }
 
         @Override
         public Optional<ModelCard> card(String model, long version) {
-            return read(c -> new JdbcCatalog(c, clock).card(model, version));
+            return read(c -> jdbc(c).card(model, version));
         }
 
         @Override
         public List<Approval> approvals(String model, long version) {
-            return read(c -> new JdbcCatalog(c, clock).approvals(model, version));
+            return read(c -> jdbc(c).approvals(model, version));
         }
     }
 }

@@ -156,7 +156,7 @@ final class H2DeploymentStore implements DeploymentArchive {
         Optional<PolicyRevision> previous = latestStored == 0 ? Optional.empty()
                 : revisions(c, "SELECT " + REVISION_COLUMNS + " FROM policy_revision WHERE model = ? AND revision = ?",
                         model, latestStored).stream().findFirst();
-        JdbcCatalog audit = new JdbcCatalog(c, catalog.clock());
+        JdbcCatalog audit = catalog.jdbc(c);
         for (PolicyRevision r : record.history()) {
             if (stored.contains(r.revision())) {
                 continue;

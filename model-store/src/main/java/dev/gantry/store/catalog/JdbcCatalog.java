@@ -17,15 +17,18 @@ import java.util.Optional;
 /** The catalogue's SQL over one connection: the reads, and the writes of a transaction. Portable SQL only. */
 final class JdbcCatalog implements CatalogStore.Tx {
     private static final String VERSION_COLUMNS = "model, version, stage, digest, size_bytes, uploaded_by, "
-            + "uploaded_at, reason, approval_requested_by, sunset, successor, suspended_from, updated_at";
+            + "uploaded_at, reason, approval_requested_by, sunset, successor, suspended_from, updated_at, "
+            + "model_file_digest";
     private static final String AUDIT_COLUMNS = "seq, at, actor, role, action, target, before, after, prev_hash, hash";
 
     private final Connection c;
     private final Clock clock;
+    private final AuditKey key;
 
-    JdbcCatalog(Connection c, Clock clock) {
+    JdbcCatalog(Connection c, Clock clock, AuditKey key) {
         this.c = c;
         this.clock = clock;
+        this.key = key;
     }
 
     @Override
@@ -95,7 +98,7 @@ final class JdbcCatalog implements CatalogStore.Tx {
             throw new CatalogStoreException("version " + r.version() + " of model '" + r.model()
                     + "' is already in the catalogue");
         }
-        String sql = "INSERT INTO model_version (" + VERSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        String sql = "INSERT INTO model_version (" + VERSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         try (PreparedStatement p = c.prepareStatement(sql)) {
             p.setString(1, r.model());
             p.setLong(2, r.version());
@@ -105,6 +108,7 @@ final class JdbcCatalog implements CatalogStore.Tx {
             p.setString(6, r.uploadedBy());
             p.setObject(7, ts(r.uploadedAt()));
             setVersionState(p, 8, r);
+            p.setString(14, r.modelFileDigest().orElse(null));
             p.executeUpdate();
         } catch (SQLException e) {
             throw failed("insert " + r.target(), e);
@@ -213,7 +217,7 @@ final class JdbcCatalog implements CatalogStore.Tx {
         }
         AuditEntry e = new AuditEntry(seq, time, actor, role == null ? "" : role, action, target,
                 before == null ? "" : before, after == null ? "" : after, prev, "0".repeat(64));
-        String hash = AuditChain.hash(e);
+        String hash = AuditChain.hash(e, key);
         e = new AuditEntry(seq, time, e.actor(), e.role(), action, target, e.before(), e.after(), prev, hash);
         String sql = "INSERT INTO audit (" + AUDIT_COLUMNS + ", model, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         try (PreparedStatement p = c.prepareStatement(sql)) {
@@ -302,10 +306,15 @@ final class JdbcCatalog implements CatalogStore.Tx {
                     return AuditVerification.broken(expected, seq, "entry " + seq + " does not follow entry "
                             + (seq - 1) + ": its prev_hash " + e.prevHash() + " is not that entry's hash " + prev);
                 }
-                String recomputed = AuditChain.hash(e);
-                if (!recomputed.equals(e.hash())) {
-                    return AuditVerification.broken(expected, seq, "entry " + seq + " was altered after it was "
-                            + "written: its fields hash to " + recomputed + ", not the stored " + e.hash());
+                String recomputed = AuditChain.hash(e, key);
+                if (!java.security.MessageDigest.isEqual(recomputed.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                        e.hash().getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+                    // A keyed hash is never shown: it would hand whoever edited the entry the hash to store.
+                    return AuditVerification.broken(expected, seq, key.keyed(seq)
+                            ? "entry " + seq + " was altered after it was written: its keyed hash (HMAC-SHA256 under"
+                                    + " the audit key) does not match the stored " + e.hash()
+                            : "entry " + seq + " was altered after it was written: its fields hash to " + recomputed
+                                    + ", not the stored " + e.hash());
                 }
                 prev = e.hash();
                 expected++;
@@ -335,7 +344,8 @@ final class JdbcCatalog implements CatalogStore.Tx {
                             rs.getString(4), rs.getLong(5), rs.getString(6), instant(rs, 7),
                             Optional.ofNullable(rs.getString(8)), Optional.ofNullable(rs.getString(9)),
                             Optional.ofNullable(rs.getObject(10, OffsetDateTime.class)).map(OffsetDateTime::toInstant),
-                            succ, Optional.ofNullable(rs.getString(12)).map(ReleaseStage::valueOf), instant(rs, 13)));
+                            succ, Optional.ofNullable(rs.getString(12)).map(ReleaseStage::valueOf), instant(rs, 13),
+                            Optional.ofNullable(rs.getString(14))));
                 }
             }
             return out;

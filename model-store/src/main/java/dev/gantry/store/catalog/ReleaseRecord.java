@@ -11,12 +11,16 @@ import java.util.Optional;
  *
  * @param digest {@code sha256:<64 hex>} of the artifact; never changes for a version
  * @param reason the failure, or the "approval voided: ..." note, or the last transition's reason
+ * @param modelFileDigest {@code sha256:<64 hex>} of the model file ONNX Runtime loads (the artifact itself for a
+ *     raw {@code .onnx}, {@code model.onnx} of a bundle); empty for versions catalogued before it was recorded
  */
 public record ReleaseRecord(String model, long version, ReleaseStage stage, String digest, long sizeBytes,
                             String uploadedBy, Instant uploadedAt, Optional<String> reason,
                             Optional<String> approvalRequestedBy, Optional<Instant> sunset, Optional<Long> successor,
-                            Optional<ReleaseStage> suspendedFrom, Instant updatedAt) {
+                            Optional<ReleaseStage> suspendedFrom, Instant updatedAt, Optional<String> modelFileDigest) {
     public ReleaseRecord {
+        Objects.requireNonNull(modelFileDigest, "modelFileDigest");
+        modelFileDigest = modelFileDigest.map(Checks::normalizeDigest);
         Checks.name("model", model);
         Checks.version("version", version);
         Objects.requireNonNull(stage, "stage");
@@ -51,6 +55,15 @@ public record ReleaseRecord(String model, long version, ReleaseStage stage, Stri
         }
     }
 
+    /** A record without a model file digest (as catalogued before it was recorded). */
+    public ReleaseRecord(String model, long version, ReleaseStage stage, String digest, long sizeBytes,
+                         String uploadedBy, Instant uploadedAt, Optional<String> reason,
+                         Optional<String> approvalRequestedBy, Optional<Instant> sunset, Optional<Long> successor,
+                         Optional<ReleaseStage> suspendedFrom, Instant updatedAt) {
+        this(model, version, stage, digest, sizeBytes, uploadedBy, uploadedAt, reason, approvalRequestedBy, sunset,
+                successor, suspendedFrom, updatedAt, Optional.empty());
+    }
+
     /** A new REGISTERED version. */
     public static ReleaseRecord registered(String model, long version, String digest, long sizeBytes,
                                            String uploadedBy, Instant at) {
@@ -83,6 +96,7 @@ public record ReleaseRecord(String model, long version, ReleaseStage stage, Stri
         private Optional<Long> successor;
         private Optional<ReleaseStage> suspendedFrom;
         private Instant updatedAt;
+        private Optional<String> modelFileDigest;
 
         private Builder(ReleaseRecord r) {
             from = r;
@@ -93,6 +107,12 @@ public record ReleaseRecord(String model, long version, ReleaseStage stage, Stri
             successor = r.successor;
             suspendedFrom = r.suspendedFrom;
             updatedAt = r.updatedAt;
+            modelFileDigest = r.modelFileDigest;
+        }
+
+        public Builder modelFileDigest(Optional<String> v) {
+            modelFileDigest = v;
+            return this;
         }
 
         public Builder stage(ReleaseStage v) {
@@ -132,7 +152,7 @@ public record ReleaseRecord(String model, long version, ReleaseStage stage, Stri
 
         public ReleaseRecord build() {
             return new ReleaseRecord(from.model, from.version, stage, from.digest, from.sizeBytes, from.uploadedBy,
-                    from.uploadedAt, reason, approvalRequestedBy, sunset, successor, suspendedFrom, updatedAt);
+                    from.uploadedAt, reason, approvalRequestedBy, sunset, successor, suspendedFrom, updatedAt, modelFileDigest);
         }
     }
 }

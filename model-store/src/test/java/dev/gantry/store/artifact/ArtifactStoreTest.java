@@ -47,6 +47,48 @@ class ArtifactStoreTest {
     }
 
     @Test
+    void beforePublish_runsWhileTheVersionIsInvisible_withItsPreparedFiles() throws Exception {
+        ArtifactStore store = store();
+        byte[] model = Uploads.onnx(1, 100);
+        Staged upload = Uploads.stage(store, model);
+        List<String> seen = new java.util.ArrayList<>();
+
+        store.install("iris", 1, upload.file(), upload.sha256(), (prepared, directory) -> {
+            seen.add(prepared.outcome() + " " + prepared.sha256());
+            assertTrue(ModelRepository.onDisk(root).find("iris").map(e -> e.versions().isEmpty()).orElse(true),
+                    "the scanner must not see the version before it is published");
+            assertTrue(java.util.Arrays.equals(model, readQuietly(directory.resolve("model.onnx"))));
+        });
+
+        assertEquals(List.of("CREATED " + upload.sha256()), seen);
+        assertTrue(Files.exists(root.resolve("iris/1/model.onnx")));
+    }
+
+    @Test
+    void beforePublish_thatThrows_installsNothingAndLeavesNoFiles() throws Exception {
+        ArtifactStore store = store();
+        Staged upload = Uploads.stage(store, Uploads.onnx(1, 100));
+
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> store.install("iris", 1, upload.file(), upload.sha256(), (prepared, directory) -> {
+                    throw new IllegalStateException("registration refused");
+                }));
+
+        assertEquals("registration refused", e.getMessage());
+        assertFalse(Files.exists(root.resolve("iris/1")));
+        assertFalse(Files.exists(upload.file()));
+        assertEquals(List.of(), Files.exists(root.resolve("iris")) ? children(root.resolve("iris")) : List.of());
+    }
+
+    private static byte[] readQuietly(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void install_consumesTheUploadAndRecordsItsDigest() throws Exception {
         ArtifactStore store = store();
         Staged upload = Uploads.stage(store, Uploads.onnx(1, 100));

@@ -102,17 +102,29 @@ public final class Governance {
      *
      * @throws GantryException ALREADY_EXISTS when the version is registered with another digest
      */
+    public ReleaseRecord register(String model, long version, String digest, long sizeBytes, Actor actor) {
+        return register(model, version, digest, sizeBytes, Optional.empty(), actor, Optional.empty());
+    }
+
+    /**
+     * As {@link #register(String, long, String, long, Actor)}, recording the digest of the model file ONNX
+     * Runtime will load (checked before every load) and, when given, why the version was registered (kept as its
+     * reason and in the audit entry).
+     */
     public synchronized ReleaseRecord register(String model, long version, String digest, long sizeBytes,
-                                               Actor actor) {
+                                               Optional<String> modelFileDigest, Actor actor, Optional<String> note) {
         String d = digest(digest);
+        Optional<String> fileDigest = modelFileDigest.map(Governance::digest);
         ReleaseRecord created = store.transaction(tx -> {
             Optional<ReleaseRecord> existing = tx.version(model, version);
             if (existing.isPresent()) {
                 return sameDigest(existing.get(), d);
             }
-            ReleaseRecord r = registered(model, version, d, sizeBytes, actor);
+            ReleaseRecord r = registered(model, version, d, sizeBytes, actor).toBuilder()
+                    .modelFileDigest(fileDigest).reason(note).build();
             tx.insertVersion(r);
-            tx.audit(actor.name(), actor.auditRole(), "version.register", r.target(), "", AuditJson.of(r, "size_bytes", sizeBytes));
+            tx.audit(actor.name(), actor.auditRole(), "version.register", r.target(), "", AuditJson.of(r,
+                    "size_bytes", sizeBytes, "model_file_digest", fileDigest, "note", note));
             return r;
         });
         publish(created);
@@ -120,15 +132,22 @@ public final class Governance {
     }
 
     /**
-     * Catalogues a version found in the model repository at start that the catalogue has never seen: it is
+     * Catalogues a version found in the model repository at the first start of an empty catalogue: it is
      * APPROVED with reason "present in the repository at start" (it was serving before governance), audited.
      * A version already catalogued is returned unchanged.
      *
      * @throws GantryException FAILED_PRECONDITION when the catalogued digest differs from the one on disk
      */
-    public synchronized ReleaseRecord registerExisting(String model, long version, String digest, long sizeBytes) {
+    public ReleaseRecord registerExisting(String model, long version, String digest, long sizeBytes) {
+        return registerExisting(model, version, digest, sizeBytes, Optional.empty());
+    }
+
+    /** As {@link #registerExisting(String, long, String, long)}, recording the model file's digest. */
+    public synchronized ReleaseRecord registerExisting(String model, long version, String digest, long sizeBytes,
+                                                       Optional<String> modelFileDigest) {
         Actor actor = Actor.SYSTEM;
         String d = digest(digest);
+        Optional<String> fileDigest = modelFileDigest.map(Governance::digest);
         ReleaseRecord r = store.transaction(tx -> {
             Optional<ReleaseRecord> existing = tx.version(model, version);
             if (existing.isPresent()) {
@@ -140,7 +159,8 @@ public final class Governance {
                 return existing.get();
             }
             ReleaseRecord created = registered(model, version, d, sizeBytes, actor).toBuilder()
-                    .stage(ReleaseStage.APPROVED).reason(Optional.of(PRESENT_AT_START)).build();
+                    .stage(ReleaseStage.APPROVED).reason(Optional.of(PRESENT_AT_START))
+                    .modelFileDigest(fileDigest).build();
             tx.insertVersion(created);
             tx.audit(actor.name(), actor.auditRole(), "version.register_existing", created.target(), "", AuditJson.of(created));
             return created;

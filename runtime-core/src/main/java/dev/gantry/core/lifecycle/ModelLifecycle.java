@@ -58,6 +58,7 @@ public final class ModelLifecycle implements AutoCloseable {
     private final AtomicReference<Map<ModelId, ModelVersionState>> states =
             new AtomicReference<>(Collections.emptyMap());
     private final Map<ModelId, Loaded> loaded = new ConcurrentHashMap<>();
+    private volatile ArtifactCheck artifactCheck = ArtifactCheck.NONE;
 
     private record Loaded(ModelExecutor executor, DynamicBatchScheduler scheduler, InferenceMetrics metrics) {
     }
@@ -69,6 +70,11 @@ public final class ModelLifecycle implements AutoCloseable {
         this.factory = factory;
         this.loaderExecutor = loaderExecutor;
         this.timers = timers;
+    }
+
+    /** Sets the check every version passes before it is loaded (none by default). */
+    public void setArtifactCheck(ArtifactCheck check) {
+        this.artifactCheck = java.util.Objects.requireNonNull(check, "check");
     }
 
     /** Every version's state, ordered by model and version. */
@@ -141,6 +147,10 @@ public final class ModelLifecycle implements AutoCloseable {
             return ModelVersionState.unavailable(id, configFailure.get(), Optional.empty(), notes);
         }
         ModelConfig config = entry.config();
+        Optional<String> refused = artifactCheck.refusal(id, version.modelFile());
+        if (refused.isPresent()) {
+            return ModelVersionState.unavailable(id, refused.get(), Optional.empty(), notes);
+        }
         ModelExecutor executor;
         try {
             executor = factory.load(version.directory(), config.defaultModelFilename(), executionSettings(config));

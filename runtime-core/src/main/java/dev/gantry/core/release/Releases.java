@@ -24,6 +24,7 @@ import dev.gantry.store.catalog.ReleaseStage;
 import dev.gantry.store.deployment.PolicyRevision;
 import dev.gantry.store.deployment.Route;
 import dev.gantry.store.digest.Sha256;
+import dev.gantry.store.repository.ModelConfig;
 import dev.gantry.store.repository.ModelConfigParser;
 import dev.gantry.store.repository.ModelEntry;
 import dev.gantry.store.repository.ModelVersionEntry;
@@ -31,6 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -44,6 +46,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 
 /**
@@ -139,29 +142,76 @@ public final class Releases {
      */
     public Installed install(String model, long version, Path upload, String sha256Hex, Actor actor) {
         checkUploadTarget(model, version);
+        /*
+         * The record is committed before the files become visible: the store prepares the version in a hidden
+         * directory (fsynced), BeforePublish registers it, and only then is it renamed into place. A crash after
+         * the commit leaves a REGISTERED record without files, which the next start marks FAILED; a failed
+         * registration leaves no files. No artifact is ever visible without its record.
+         */
+        boolean hadRecord = governance.version(model, version).isPresent();
+        AtomicReference<ReleaseRecord> registered = new AtomicReference<>();
         InstallResult result;
         try {
-            result = artifacts.install(model, version, upload, sha256Hex);
+            result = artifacts.install(model, version, upload, sha256Hex, (prepared, dir) -> registered.set(
+                    governance.register(model, version, prepared.sha256(), prepared.sizeBytes(),
+                            Optional.of(modelFileDigest(dir)), actor, Optional.empty())));
         } catch (ArtifactException e) {
+            failUnpublished(model, version, hadRecord, registered.get(), e.getMessage());
             throw new GantryException(switch (e.reason()) {
                 case CONFLICT -> ErrorCode.ALREADY_EXISTS;
                 case TOO_LARGE -> ErrorCode.PAYLOAD_TOO_LARGE;
                 case IO -> ErrorCode.INTERNAL;
                 default -> ErrorCode.INVALID_ARG;
             }, e.getMessage());
+        } catch (RuntimeException e) {
+            failUnpublished(model, version, hadRecord, registered.get(), e.getMessage());
+            throw e;
         }
         boolean created = result.outcome() == InstallResult.Outcome.CREATED;
-        ReleaseRecord record = governance.register(model, version, result.sha256(), result.sizeBytes(), actor);
+        ReleaseRecord record = created ? registered.get() : governance.register(model, version, result.sha256(),
+                result.sizeBytes(), installedModelFileDigest(model, version), actor, Optional.empty());
         Optional<String> configNote = Optional.empty();
         if (created) {
             result.cardJson().ifPresent(card -> governance.patchCard(model, version,
                     patched(governance.card(model, version).orElse(ModelCard.EMPTY), card), actor));
             configNote = result.configJson().map(config -> adoptConfig(model, config));
-            startValidation(model, version, actor);
+            startValidation(model, version, actor, false);
             record = governance.version(model, version).orElse(record);
         }
         return new Installed(model, version, result.sha256(), result.sizeBytes(), created, result.files(), configNote,
                 record.stage());
+    }
+
+    /** A record this upload registered whose files were then not published is FAILED, not left REGISTERED. */
+    private void failUnpublished(String model, long version, boolean hadRecord, ReleaseRecord registered,
+                                 String why) {
+        if (hadRecord || registered == null || registered.stage() != ReleaseStage.REGISTERED) {
+            return;
+        }
+        try {
+            governance.validationFailed(model, version, "the artifact could not be installed after it was registered: "
+                    + why, Actor.SYSTEM);
+        } catch (RuntimeException e) {
+            log.error("{}/{}: cannot mark the unpublished upload FAILED; the next start will", model, version, e);
+        }
+    }
+
+    /** The digest of the model file ONNX Runtime loads from a version directory (an upload's is model.onnx). */
+    private static String modelFileDigest(Path versionDirectory) {
+        try {
+            return Sha256.hex(versionDirectory.resolve(ModelConfig.DEFAULT_MODEL_FILENAME));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the prepared model file in " + versionDirectory, e);
+        }
+    }
+
+    private Optional<String> installedModelFileDigest(String model, long version) {
+        try {
+            return Optional.of(modelFileDigest(artifacts.stagingDirectory().getParent().resolve(model)
+                    .resolve(Long.toString(version))));
+        } catch (UncheckedIOException e) {
+            return Optional.empty();
+        }
     }
 
     /** A bundle's config.json becomes the model's configuration if the model has none yet. */
@@ -182,8 +232,10 @@ public final class Releases {
     }
 
     /** VALIDATING: the deployment manager loads it (signature, warm-up, smoke inference); then VALIDATED or FAILED. */
-    private void startValidation(String model, long version, Actor actor) {
-        governance.validationStarted(model, version, actor);
+    private void startValidation(String model, long version, Actor actor, boolean alreadyValidating) {
+        if (!alreadyValidating) {
+            governance.validationStarted(model, version, actor);
+        }
         Optional<ModelVersionEntry> onDisk = repository.refresh(model).flatMap(e -> e.versions().stream()
                 .filter(x -> x.version() == version).findFirst());
         if (onDisk.isEmpty()) {
@@ -205,24 +257,65 @@ public final class Releases {
         });
     }
 
+    static final String OUTSIDE_UPLOAD = "appeared in the repository outside an upload";
+    static final String INTERRUPTED = "upload interrupted before the artifact was installed";
+
     /**
-     * Versions on disk that the catalogue has never seen (the bundled models, or files copied in by hand) are
-     * catalogued as APPROVED by the system: they were serving before governance, and the audit trail says so.
+     * Reconciles the catalogue with the repository at start. Uploads the catalogue registered but whose files
+     * never appeared (a crash between the commit and the rename) become FAILED; registered or validating ones
+     * whose files are there are validated again. Versions on disk the catalogue has never seen are catalogued:
+     * at the very first start of an empty catalogue as APPROVED by the system (the bundled models, the
+     * repository that was serving before governance); on any later start as REGISTERED by the system ("appeared
+     * in the repository outside an upload") and validated like an upload, never approved. All audited.
+     *
+     * @param firstStart whether the catalogue had neither versions nor audit entries when it was opened
      */
-    public void catalogueExisting() {
+    public void catalogueExisting(boolean firstStart) {
+        for (ReleaseRecord r : catalog.versions()) {
+            if (r.stage() != ReleaseStage.REGISTERED && r.stage() != ReleaseStage.VALIDATING) {
+                continue;
+            }
+            try {
+                if (installed(r.model(), r.version())) {
+                    log.info("{}: validating again, the server stopped before its validation ended", r.target());
+                    startValidation(r.model(), r.version(), Actor.SYSTEM, r.stage() == ReleaseStage.VALIDATING);
+                } else {
+                    log.warn("{}: {}", r.target(), INTERRUPTED);
+                    governance.validationFailed(r.model(), r.version(), INTERRUPTED, Actor.SYSTEM);
+                }
+            } catch (RuntimeException e) {
+                log.error("cannot reconcile {} at start: {}", r.target(), e.toString());
+            }
+        }
         for (ModelEntry entry : repository.models().values()) {
             for (ModelVersionEntry v : entry.versions()) {
                 if (governance.version(entry.name(), v.version()).isPresent()) {
                     continue;
                 }
                 try {
-                    String digest = artifacts.digest(entry.name(), v.version()).orElse(Sha256.hex(v.modelFile()));
-                    governance.registerExisting(entry.name(), v.version(), digest, Files.size(v.modelFile()));
+                    String fileDigest = Sha256.hex(v.modelFile());
+                    String digest = artifacts.digest(entry.name(), v.version()).orElse(fileDigest);
+                    long size = Files.size(v.modelFile());
+                    if (firstStart) {
+                        governance.registerExisting(entry.name(), v.version(), digest, size, Optional.of(fileDigest));
+                    } else {
+                        log.warn("{}/{} {}: registering and validating it; it takes no traffic until approved",
+                                entry.name(), v.version(), OUTSIDE_UPLOAD);
+                        governance.register(entry.name(), v.version(), digest, size, Optional.of(fileDigest),
+                                Actor.SYSTEM, Optional.of(OUTSIDE_UPLOAD));
+                        startValidation(entry.name(), v.version(), Actor.SYSTEM, false);
+                    }
                 } catch (IOException | RuntimeException e) {
                     log.error("cannot catalogue {}/{}: {}", entry.name(), v.version(), e.toString());
                 }
             }
         }
+    }
+
+    /** Whether the version's files are in the repository (uploads carry a digest sidecar; the scan lists them). */
+    private boolean installed(String model, long version) {
+        return artifacts.digest(model, version).isPresent() || repository.model(model)
+                .map(e -> e.versions().stream().anyMatch(x -> x.version() == version)).orElse(false);
     }
 
     // ---- records, cards, transitions

@@ -6,6 +6,7 @@ import dev.gantry.core.lifecycle.LifecycleSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What the core of one server is built from.
@@ -16,10 +17,18 @@ import java.util.Objects;
  * @param shadowQueueSize shadow requests that may wait; more are dropped (and counted)
  * @param cardPolicy the model card fields each risk tier requires
  * @param unusedAfter how long an approved version may take no traffic before the catalogue flags it
+ * @param auditKeyFile the key of the audit chain; empty for {@code <dataDir>/audit.key} (created when absent)
  */
 public record RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
-                              int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter) {
+                              int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter,
+                              Optional<Path> auditKeyFile) {
+    public RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
+                           int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter) {
+        this(modelsDir, dataDir, lifecycle, standbyCount, shadowQueueSize, cardPolicy, unusedAfter, Optional.empty());
+    }
+
     public RuntimeSettings {
+        Objects.requireNonNull(auditKeyFile, "auditKeyFile");
         Objects.requireNonNull(modelsDir, "modelsDir");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(lifecycle, "lifecycle");

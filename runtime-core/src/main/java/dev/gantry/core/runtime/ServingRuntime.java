@@ -6,6 +6,7 @@ import dev.gantry.core.governance.Governance;
 import dev.gantry.core.lifecycle.ExecutorFactory;
 import dev.gantry.core.lifecycle.ModelLifecycle;
 import dev.gantry.core.repository.ModelRepositoryManager;
+import dev.gantry.core.release.ArtifactVerifier;
 import dev.gantry.core.release.Releases;
 import dev.gantry.core.routing.DeploymentManager;
 import dev.gantry.core.routing.DeploymentSettings;
@@ -14,6 +15,7 @@ import dev.gantry.core.routing.RandomSource;
 import dev.gantry.core.routing.ShadowRunner;
 import dev.gantry.store.artifact.ArtifactLimits;
 import dev.gantry.store.artifact.ArtifactStore;
+import dev.gantry.store.catalog.AuditQuery;
 import dev.gantry.store.catalog.CatalogStore;
 import dev.gantry.store.catalog.DeploymentArchive;
 import dev.gantry.store.repository.ModelRepository;
@@ -38,8 +40,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ServingRuntime implements AutoCloseable {
     /*
-     * Start order: the repository is scanned and its selected versions load; versions the catalogue has never
-     * seen are catalogued; persisted deployments are restored (loading what their policies route); then the
+     * Start order: whether this is the first start (the catalogue has neither versions nor audit entries) is
+     * decided when it is opened, before anything writes; the repository is scanned and its selected versions load,
+     * each checked against the model file digest the catalogue recorded; uploads interrupted between their
+     * commit and their rename are failed, and versions the catalogue has never seen are catalogued (adopted as
+     * APPROVED at the first start only, else registered and validated); persisted deployments are restored (loading what their policies route); then the
      * sunset sweep runs every second. Close order is the reverse, the catalogue last.
      */
     private static final Logger log = LoggerFactory.getLogger(ServingRuntime.class);
@@ -55,6 +60,7 @@ public final class ServingRuntime implements AutoCloseable {
     private final ShadowRunner shadows;
     private final ModelRouter router;
     private final Releases releases;
+    private final boolean firstStart;
 
     private ServingRuntime(RuntimeSettings settings, ExecutorFactory factory, MeterRegistry registry, Clock clock,
                            KeyLineage lineage, ScheduledExecutorService timers, ExecutorService loaders,
@@ -65,6 +71,8 @@ public final class ServingRuntime implements AutoCloseable {
         this.lifecycle = new ModelLifecycle(settings.lifecycle(), registry, factory, loaders, timers);
         this.repository = new ModelRepositoryManager(ModelRepository.onDisk(settings.modelsDir()), lifecycle);
         this.audit = new AuditTrail(catalog);
+        this.firstStart = catalog.versions().isEmpty() && catalog.audit(AuditQuery.all().limit(1)).isEmpty();
+        lifecycle.setArtifactCheck(ArtifactVerifier.create(catalog, artifacts, audit));
         this.governance = Governance.create(catalog, settings.cardPolicy(), clock, lineage);
         DeploymentArchive archive = DeploymentArchive.h2(catalog);
         this.deployments = DeploymentManager.create(repository, archive,
@@ -92,7 +100,7 @@ public final class ServingRuntime implements AutoCloseable {
                 .name("gantry-timers").unstarted(r));
         CatalogStore catalog = null;
         try {
-            catalog = CatalogStore.h2(settings.dataDir(), clock);
+            catalog = CatalogStore.h2(settings.dataDir(), clock, settings.auditKeyFile());
             ArtifactStore artifacts = ArtifactStore.inRepository(settings.modelsDir(), ArtifactLimits.defaults());
             List<Path> leftovers = artifacts.cleanStaging();
             if (!leftovers.isEmpty()) {
@@ -116,7 +124,7 @@ public final class ServingRuntime implements AutoCloseable {
      */
     public CompletableFuture<Void> start() {
         return repository.loadAll()
-                .thenRunAsync(releases::catalogueExisting, loaders)
+                .thenRunAsync(() -> releases.catalogueExisting(firstStart), loaders)
                 .thenCompose(v -> deployments.restore())
                 .whenComplete((v, e) -> {
                     timers.scheduleWithFixedDelay(this::retireDue, 1, 1, TimeUnit.SECONDS);

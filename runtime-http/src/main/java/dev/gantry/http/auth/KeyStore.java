@@ -325,8 +325,8 @@ public final class KeyStore {
 
     private void writeAtomically(String content) throws IOException {
         Path tmp = file.resolveSibling("keys.json.tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        Files.deleteIfExists(tmp);
+        try (FileChannel ch = PrivateFile.create(tmp)) {
             ch.write(java.nio.ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
             ch.force(true);
         }
