@@ -39,6 +39,10 @@ import dev.gantry.http.inference.InferenceHandler;
 import dev.gantry.http.inference.MetadataHandler;
 import dev.gantry.http.inference.OipCodec;
 import dev.gantry.http.logging.AccessLog;
+import dev.gantry.http.admin.RepositoryActions;
+import dev.gantry.http.grpc.GrpcEndpoint;
+import dev.gantry.http.grpc.GrpcInferenceService;
+import dev.gantry.http.grpc.GrpcTensors;
 import dev.gantry.http.metrics.MetricsSetup;
 import dev.gantry.store.repository.ModelRepository;
 import io.micrometer.core.instrument.Counter;
@@ -103,6 +107,7 @@ public final class GantryServer {
     private AccessLog accessLog;
     private int port;
     private int adminPort;
+    private GrpcEndpoint grpc;
     private CompletableFuture<Void> loadedFuture;
     private CompletableFuture<Void> stopped;
     private String deploymentId;
@@ -211,6 +216,11 @@ public final class GantryServer {
                         lastServed, Duration.ofDays(30)),
                 access, accessLog, draining::get,
                 lastRequestNanos);
+        GrpcInferenceService grpcService = new GrpcInferenceService(new GrpcInferenceService.Dependencies(router,
+                repository, handlers.metadata(), new RepositoryActions(repository, deployments, auditor), access,
+                new GrpcTensors(config.limits().codec()), workers, () -> !draining.get(), this::isReady, inflight,
+                lastRequestNanos, this::servedBy, id -> java.util.Optional.ofNullable(lastServed.get(id)), registry,
+                VERSION));
         HttpVerticle[] first = new HttpVerticle[1];
         return vertx.deployVerticle(() -> {
                     HttpVerticle v = new HttpVerticle(config, handlers);
@@ -219,6 +229,13 @@ public final class GantryServer {
                     }
                     return v;
                 }, new DeploymentOptions().setInstances(config.eventLoops()))
+                .compose(id -> config.grpcPort() == GrpcEndpoint.DISABLED ? Future.succeededFuture(id)
+                        : GrpcEndpoint.start(vertx, config, config.grpcPort(), grpcService)
+                        .recover(e -> Future.failedFuture("gRPC port " + config.grpcPort() + ": " + e.getMessage()))
+                        .map(g -> {
+                            grpc = g;
+                            return id;
+                        }))
                 .map(id -> {
                     deploymentId = id;
                     port = first[0].actualPort();
@@ -228,6 +245,9 @@ public final class GantryServer {
                             config.host(), port, config.security().adminPort().isPresent()
                                     ? ", admin routes on port " + adminPort : "",
                             config.modelsDir().toAbsolutePath().normalize(), config.dataDir());
+                    if (grpc != null) {
+                        log.info("gRPC (inference.GRPCInferenceService) listening on {}:{}", config.host(), grpc.port());
+                    }
                     logPosture();
                     loadedFuture = repository.loadAll()
                             .thenRunAsync(this::catalogueExistingVersions, loaderPool)
@@ -383,6 +403,11 @@ public final class GantryServer {
         return port;
     }
 
+    /** The gRPC port, or -1 when the gRPC endpoint is off. */
+    public int grpcPort() {
+        return grpc == null ? GrpcEndpoint.DISABLED : grpc.port();
+    }
+
     /** The port admin routes are served on (the main port unless --admin-port is set). */
     public int adminPort() {
         return adminPort;
@@ -431,6 +456,7 @@ public final class GantryServer {
                 // answered (503 while draining), then close everything.
                 .thenCompose(v -> (deploymentId == null ? Future.<Void>succeededFuture() : vertx.undeploy(deploymentId))
                         .otherwiseEmpty().toCompletionStage())
+                .thenCompose(v -> (grpc == null ? Future.<Void>succeededFuture() : grpc.close()).toCompletionStage())
                 .thenCompose(v -> vertx.close().toCompletionStage())
                 .handle((v, e) -> {
                     closeResources();

@@ -29,10 +29,12 @@ import java.util.OptionalInt;
  * @param shadowQueueSize shadow requests that may wait; more are dropped (and counted)
  * @param limits request size and time limits
  * @param security keys, TLS, access log, rate limits
+ * @param grpcPort port of the KServe v2 / Triton gRPC endpoint; 0 picks a free one, -1 turns it off
  */
 public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, int eventLoops, int workerThreads,
                            ExecutionSettings execution, boolean batching, int defaultQueueSize, Duration drainTimeout,
-                           int standbyCount, int shadowQueueSize, Limits limits, Security security) {
+                           int standbyCount, int shadowQueueSize, Limits limits, Security security,
+                           int grpcPort) {
     public ServerConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(modelsDir, "modelsDir");
@@ -119,7 +121,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, Path.of("models"), Path.of("data"), 1, 2,
                 ExecutionSettings.cpuDefaults(), true, 1024, Duration.ofSeconds(30), 1, 256, Limits.defaults(),
-                Security.defaults());
+                Security.defaults(), 8001);
     }
 
     public LifecycleSettings lifecycleSettings() {
@@ -146,32 +148,32 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, grpcPort);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, grpcPort);
     }
 
     public ServerConfig withModels(Path dir) {
         return new ServerConfig(host, port, dir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, grpcPort);
     }
 
     public ServerConfig withDataDir(Path dir) {
         return new ServerConfig(host, port, modelsDir, dir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, grpcPort);
     }
 
     public ServerConfig withBatching(boolean on) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, on,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, grpcPort);
     }
 
     public ServerConfig withDrainTimeout(Duration d) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, grpcPort);
     }
 
     public ServerConfig withMaxBodyBytes(long max) {
@@ -180,12 +182,18 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withLimits(Limits l) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, grpcPort);
     }
 
     public ServerConfig withSecurity(Security s) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, grpcPort);
+    }
+
+    /** The same configuration with the gRPC endpoint on {@code port} (0: a free one; -1: off). */
+    public ServerConfig withGrpcPort(int port) {
+        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, port);
     }
 
     static ExecutionSettings cpu(int intra, int inter, boolean spinning) {
