@@ -47,7 +47,7 @@ class GrpcLifecycleTest {
     @BeforeAll
     static void start() throws Exception {
         TempRepository repo = new TempRepository(dir.resolve("models")).copy("add_fp32", "add", 1, null)
-                .copy("add_fp32", "spare", 1, null);
+                .copy("add_fp32", "spare", 1, null).copy("add_fp32", "queued", 1, null);
         server = ServerFixture.start(ServerFixture.config(repo.root(), dir.resolve("data")), executors);
         client = new GrpcClient(server.server().grpcPort());
     }
@@ -64,10 +64,14 @@ class GrpcLifecycleTest {
     }
 
     static ModelInferRequest add() {
+        return add("add");
+    }
+
+    static ModelInferRequest add(String model) {
         ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2).putFloat(3)
                 .putFloat(4).flip();
         Tensor a = Tensor.of("a", DataType.FP32, new long[] {1, 4}, b);
-        return GrpcClient.raw("add", List.of(a, a.withName("b")));
+        return GrpcClient.raw(model, List.of(a, a.withName("b")));
     }
 
     @Test
@@ -111,32 +115,46 @@ class GrpcLifecycleTest {
 
     @Test
     void modelInfer_stillQueuedAtItsDeadline_isDroppedWithoutRunning() throws Exception {
+        // its own model, so the per-model meters count only this test's requests
+        awaitNothingAtTheGate();
         executors.close();
-        var held = client.asyncStub(Map.of()).withDeadlineAfter(30, TimeUnit.SECONDS);
-        held.modelInfer(add(), new io.grpc.stub.StreamObserver<>() {
-            public void onNext(dev.gantry.http.grpc.proto.ModelInferResponse v) { }
-            public void onError(Throwable t) { }
-            public void onCompleted() { }
-        });
+        client.asyncStub(Map.of()).withDeadlineAfter(30, TimeUnit.SECONDS).modelInfer(add("queued"),
+                new io.grpc.stub.StreamObserver<>() {
+                    public void onNext(dev.gantry.http.grpc.proto.ModelInferResponse v) { }
+                    public void onError(Throwable t) { }
+                    public void onCompleted() { }
+                });
         executors.awaitWaiting(1);
-        int executed = executors.executions();
-        double before = deadlineFailures();
         Status s = GrpcClient.failure(() -> client.stub().withDeadlineAfter(300, TimeUnit.MILLISECONDS)
-                .modelInfer(add()));
+                .modelInfer(add("queued")));
         assertEquals(Status.Code.DEADLINE_EXCEEDED, s.getCode());
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (deadlineFailures() == before && System.nanoTime() < until) {
-            Thread.sleep(10);
-        }
-        assertEquals(before + 1, deadlineFailures(), "the queued request expired in the server's queue");
+        awaitCount("error", "DEADLINE_EXCEEDED", 1);
         executors.open();
-        Thread.sleep(300);
-        assertEquals(executed + 1, executors.executions(), "only the held request ran; the expired one never did");
+        awaitCount("success", "none", 1);
+        var executions = server.server().registry().find(MetricNames.INFERENCE_COMPUTE_DURATION.meterName())
+                .tag("model", "queued").timer();
+        assertEquals(1, executions.count(), "only the held request ran; the expired one never did");
+        assertEquals(1, requests("error", "DEADLINE_EXCEEDED"), "the queued request expired in the server's queue");
     }
 
-    private static double deadlineFailures() {
+    private static void awaitNothingAtTheGate() throws InterruptedException {
+        executors.open();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (executors.waiting() > 0 && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+    }
+
+    private static void awaitCount(String outcome, String error, long n) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (requests(outcome, error) < n && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+    }
+
+    private static long requests(String outcome, String error) {
         var t = server.server().registry().find(MetricNames.INFERENCE_REQUEST_DURATION.meterName())
-                .tag("model", "add").tag("error", "DEADLINE_EXCEEDED").timer();
+                .tag("model", "queued").tag("outcome", outcome).tag("error", error).timer();
         return t == null ? 0 : t.count();
     }
 
