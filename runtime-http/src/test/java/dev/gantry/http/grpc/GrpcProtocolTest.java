@@ -332,6 +332,22 @@ class GrpcProtocolTest {
         assertEquals(dev.gantry.http.grpc.proto.DataType.TYPE_FP32, c.getInput(0).getDataType());
     }
 
+    @ParameterizedTest
+    @MethodSource("bundledModels")
+    void modelConfig_batchingIsTheOneTheHttpMetadataReports(String model) {
+        JsonNode http = Bodies.parse(server.get("/v2/models/" + model).body());
+        ModelConfig c = grpc.modelConfig(ModelConfigRequest.newBuilder().setName(model).build()).getConfig();
+        JsonNode batching = http.get("batching");
+        if (batching == null) {
+            assertEquals(0, c.getMaxBatchSize(), "a version that is not READY has no batch policy yet");
+            return;
+        }
+        assertEquals(batching.get("max_batch_size").asInt(), c.getMaxBatchSize());
+        assertEquals(batching.get("dynamic_batching").asBoolean(), c.hasDynamicBatching());
+        assertEquals(http.get("inputs").size(), c.getInputCount());
+        assertEquals(http.get("outputs").size(), c.getOutputCount());
+    }
+
     @Test
     void modelConfig_unknownModel_isNotFound() {
         Status s = GrpcClient.failure(() -> grpc.modelConfig(ModelConfigRequest.newBuilder().setName("nope").build()));
