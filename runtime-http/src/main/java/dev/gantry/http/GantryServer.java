@@ -6,6 +6,9 @@ import dev.gantry.core.runtime.ServingRuntime;
 import dev.gantry.http.auth.KeyFileAuditor;
 import dev.gantry.http.auth.KeyStore;
 import dev.gantry.http.logging.AccessLog;
+import dev.gantry.http.grpc.GrpcEndpoint;
+import dev.gantry.http.grpc.GrpcInferenceService;
+import dev.gantry.http.grpc.GrpcWiring;
 import dev.gantry.http.metrics.MetricsSetup;
 import dev.gantry.http.tracing.Tracing;
 import dev.gantry.http.usage.UsageService;
@@ -48,6 +51,7 @@ public final class GantryServer {
     private AccessLog accessLog;
     private UsageService usage;
     private Optional<Tracing> tracing = Optional.empty();
+    private GrpcEndpoint grpc;
     private HttpVerticle first;
     private CompletableFuture<Void> settled;
     private CompletableFuture<Void> stopped;
@@ -93,14 +97,30 @@ public final class GantryServer {
         core.timers().scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, TimeUnit.MILLISECONDS);
         HttpVerticle.Handlers handlers = HttpVerticle.Handlers.of(config, core, keys, registry, accessLog,
                 workers, drain, this::isReady, tracing, usage);
+        GrpcInferenceService grpcService = GrpcWiring.service(config.limits().codec(), core, handlers.metadata(),
+                handlers.access(), () -> !drain.draining.get(), drain.inflight, drain.lastRequestNanos, this::isReady,
+                registry, workers, VERSION);
         return vertx.deployVerticle(() -> {
                     HttpVerticle v = new HttpVerticle(config, handlers);
                     first = first == null ? v : first;
                     return v;
                 }, new DeploymentOptions().setInstances(config.eventLoops()))
+                .compose(id -> config.grpcPort() == GrpcEndpoint.DISABLED ? Future.succeededFuture(id)
+                        : GrpcEndpoint.start(vertx, new GrpcEndpoint.Settings(config.host(), config.eventLoops(),
+                                config.limits().maxBodyBytes(), config.limits().idleTimeout(),
+                                config.limits().maxHeaderBytes(), config.security().tlsCert(),
+                                config.security().tlsKey()), config.grpcPort(), grpcService)
+                        .recover(e -> Future.failedFuture("gRPC port " + config.grpcPort() + ": " + e.getMessage()))
+                        .map(g -> {
+                            grpc = g;
+                            return id;
+                        }))
                 .map(id -> {
                     deploymentId = id;
                     ServerPosture.logListening(config, VERSION, scheme(), port(), adminPort(), keys);
+                    if (grpc != null) {
+                        log.info("gRPC (inference.GRPCInferenceService) listening on {}:{}", config.host(), grpc.port());
+                    }
                     settled = core.start().whenComplete((v, e) -> {
                         loaded = true;
                         long ready = core.lifecycle().snapshot().values().stream().filter(x -> x.isReady()).count();
@@ -138,6 +158,16 @@ public final class GantryServer {
         return first.adminPort();
     }
 
+    /** The model versions' serving states, for tests and tools that watch them. */
+    public dev.gantry.core.lifecycle.ModelLifecycle lifecycle() {
+        return core.lifecycle();
+    }
+
+    /** The gRPC port, or -1 when the gRPC endpoint is off. */
+    public int grpcPort() {
+        return grpc == null ? GrpcEndpoint.DISABLED : grpc.port();
+    }
+
     public PrometheusMeterRegistry registry() {
         return registry;
     }
@@ -157,7 +187,9 @@ public final class GantryServer {
         long start = System.nanoTime();
         log.info("draining: readiness is false, new requests are refused; {} requests in flight", drain.inflight.get());
         stopped = drain.stop(config.drainTimeout(), () -> core.lifecycle().unloadAll(),
-                        () -> (deploymentId == null ? Future.<Void>succeededFuture() : vertx.undeploy(deploymentId))
+                        () -> (grpc == null ? Future.<Void>succeededFuture() : grpc.close())
+                                .compose(v -> deploymentId == null ? Future.<Void>succeededFuture()
+                                        : vertx.undeploy(deploymentId))
                                 .otherwiseEmpty().toCompletionStage(),
                         () -> vertx.close().toCompletionStage())
                 .handle((v, e) -> {

@@ -20,6 +20,7 @@ import dev.gantry.http.admin.CatalogHandler;
 import dev.gantry.http.admin.DeploymentsHandler;
 import dev.gantry.http.admin.KeysHandler;
 import dev.gantry.http.admin.ReleaseHandler;
+import dev.gantry.http.admin.RepositoryActions;
 import dev.gantry.http.admin.RepositoryHandler;
 import dev.gantry.http.admin.UploadHandler;
 import dev.gantry.http.auth.AccessControl;
@@ -68,7 +69,7 @@ final class HttpVerticle extends VerticleBase {
                     new HealthHandler(GantryServer.VERSION, ready), new ScrapeHandler(registry, workers),
                     new KeysHandler(keys, workers, core.audit()),
                     new DeploymentsHandler(core.repository(), core.deployments(), workers),
-                    new RepositoryHandler(core.repository(), core.deployments(), workers),
+                    new RepositoryHandler(new RepositoryActions(core.repository(), core.deployments()), workers),
                     new UploadHandler(releases, workers), new ReleaseHandler(releases, workers),
                     new AuditHandler(core.audit(), releases, workers), new CatalogHandler(releases, workers),
                     new BrowserGuard(config.crossSite().allowedOrigins(), config.crossSite().allowedHosts(),

@@ -26,6 +26,8 @@ public final class ServerConfigParser {
     public static final List<Setting> SETTINGS = List.of(
             new Setting("--host", "GANTRY_HOST", "127.0.0.1", "address to bind"),
             new Setting("--port", "GANTRY_PORT", "8080", "port to bind (0 picks a free port)"),
+            new Setting("--grpc-port", "GANTRY_GRPC_PORT", "8001",
+                    "port of the KServe v2 / Triton gRPC endpoint (0 picks a free port, -1 turns it off)"),
             new Setting("--models", "GANTRY_MODELS", "models", "model repository directory"),
             new Setting("--data", "GANTRY_DATA", "data", "directory for server state (created if missing)"),
             new Setting("--event-loops", "GANTRY_EVENT_LOOPS", "1", "Vert.x event loops serving HTTP"),
@@ -197,7 +199,8 @@ public final class ServerConfigParser {
                 new Observability(
                         values.get("--otlp-endpoint").isBlank() ? Optional.empty()
                                 : Optional.of(r.string("--otlp-endpoint")),
-                        otelVariables(env), Optional.empty(), Duration.ofSeconds(5), java.time.Clock.systemUTC()));
+                        otelVariables(env), Optional.empty(), Duration.ofSeconds(5), java.time.Clock.systemUTC()),
+                r.integer("--grpc-port", -1, 65535));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");
@@ -205,6 +208,10 @@ public final class ServerConfigParser {
         if (security.adminPort().isPresent() && security.adminPort().getAsInt() == config.port()
                 && config.port() != 0) {
             throw new ConfigException("--admin-port must differ from --port (" + config.port() + ")");
+        }
+        if (config.grpcPort() > 0 && (config.grpcPort() == config.port()
+                || config.grpcPort() == security.adminPort().orElse(-1))) {
+            throw new ConfigException("--grpc-port must differ from --port and --admin-port (" + config.grpcPort() + ")");
         }
         return config;
     }

@@ -21,6 +21,20 @@ class ServerConfigParserTest {
         assertEquals(Path.of("models"), c.modelsDir());
         assertEquals(Path.of("data"), c.dataDir());
         assertEquals(1, c.execution().intraOpThreads());
+        assertEquals(8001, c.grpcPort());
+    }
+
+    @Test
+    void grpcPort_minusOneTurnsTheGrpcEndpointOff_zeroPicksAFreePort() throws Exception {
+        assertEquals(-1, ServerConfigParser.parse(List.of("--grpc-port", "-1"), Map.of()).grpcPort());
+        assertEquals(0, ServerConfigParser.parse(List.of(), Map.of("GANTRY_GRPC_PORT", "0")).grpcPort());
+    }
+
+    @Test
+    void grpcPort_equalToTheHttpPort_isRefused() {
+        var e = assertThrows(ServerConfigParser.ConfigException.class,
+                () -> ServerConfigParser.parse(List.of("--port", "9000", "--grpc-port", "9000"), Map.of()));
+        assertEquals("--grpc-port must differ from --port and --admin-port (9000)", e.getMessage());
     }
 
     @Test
@@ -41,6 +55,7 @@ class ServerConfigParserTest {
     @CsvSource(delimiter = '|', value = {
             "--port|abc|--port must be a whole number, was 'abc'",
             "--port|70000|--port must be between 0 and 65535, was 70000",
+            "--grpc-port|-2|--grpc-port must be between -1 and 65535, was -2",
             "--batching|maybe|--batching must be true or false, was 'maybe'",
             "--intra-op-threads|0|--intra-op-threads must be between 1 and 256, was 0",
             "--max-body-bytes|-1|--max-body-bytes must be between 1024 and 2147483648, was -1"})

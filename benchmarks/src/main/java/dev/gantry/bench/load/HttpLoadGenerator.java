@@ -6,6 +6,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.Http2Settings;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -24,7 +26,9 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Drives one HTTP server with repeated requests, open loop or closed loop, from one Vert.x event loop.
+ * Drives one server with repeated requests, open loop or closed loop, from one Vert.x event loop: HTTP/1.1
+ * requests on its HTTP port and, for {@link LoadRequest#grpc()} requests, gRPC unary calls over HTTP/2 (cleartext,
+ * prior knowledge, as gRPC clients connect) on its gRPC port.
  *
  * <p>Use one instance per target server; {@link #openLoop} and {@link #closedLoop} block the caller until
  * the run is over and may not overlap.
@@ -62,8 +66,13 @@ public final class HttpLoadGenerator implements AutoCloseable {
     private static final long HIGHEST_MICROS = TimeUnit.MINUTES.toMicros(5);
     private static final String VERSION_HEADER = "Gantry-Model-Version";
 
+    /** gRPC: HTTP/2 connections to the gRPC port; each carries up to the server's 100 concurrent streams. */
+    private static final int GRPC_CONNECTIONS = 4;
+
     private final Vertx vertx;
     private final HttpClient client;
+    private final HttpClient grpcClient;
+    private final int grpcPort;
     private final Context context;
     private final String host;
     private final int port;
@@ -85,6 +94,12 @@ public final class HttpLoadGenerator implements AutoCloseable {
      */
     public HttpLoadGenerator(String host, int port, int connections, Duration requestTimeout, int maxInFlight,
                              Duration idleLimit) {
+        this(host, port, connections, requestTimeout, maxInFlight, idleLimit, -1);
+    }
+
+    /** @param grpcPort the server's gRPC port, for gRPC requests; -1 when it has none */
+    public HttpLoadGenerator(String host, int port, int connections, Duration requestTimeout, int maxInFlight,
+                             Duration idleLimit, int grpcPort) {
         int idleSeconds = Math.toIntExact(idleLimit.toSeconds());
         if (idleSeconds < 1) {
             throw new IllegalArgumentException("idleLimit must be at least 1 s, was " + idleLimit);
@@ -96,6 +111,13 @@ public final class HttpLoadGenerator implements AutoCloseable {
                 .with(new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1))
                 .withConnectHandler(connection -> KeepAliveCap.install(connection, idleSeconds))
                 .build();
+        this.grpcClient = vertx.httpClientBuilder()
+                .with(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
+                        .setTcpNoDelay(true).setHttp2KeepAliveTimeout(idleSeconds)
+                        .setInitialSettings(new Http2Settings().setInitialWindowSize(4 << 20)))
+                .with(new PoolOptions().setHttp2MaxSize(GRPC_CONNECTIONS).setMaxWaitQueueSize(-1))
+                .build();
+        this.grpcPort = grpcPort;
         this.context = vertx.getOrCreateContext();
         this.host = host;
         this.port = port;
@@ -167,6 +189,10 @@ public final class HttpLoadGenerator implements AutoCloseable {
         if (next == null) {
             run.sent.incrementAndGet();
         }
+        if (request.grpc()) {
+            sendGrpc(request, run, intended, sentAt, next);
+            return;
+        }
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port)
                 .setURI(request.path()).setIdleTimeout(requestTimeout.toMillis())
                 .putHeader("content-type", request.headerLength().isPresent()
@@ -182,20 +208,64 @@ public final class HttpLoadGenerator implements AutoCloseable {
                     }
                     return response.statusCode();
                 }))
-                .onComplete(ar -> {
-                    long end = System.nanoTime();
-                    if (ar.succeeded() && ar.result() == 200) {
-                        run.succeed(end - intended, end - sentAt, end);
-                    } else if (ar.succeeded()) {
-                        run.fail("status-" + ar.result());
-                    } else {
-                        run.fail(kind(ar.cause()));
+                .onComplete(ar -> complete(ar, run, intended, sentAt, next));
+    }
+
+    /**
+     * One gRPC unary call: POST to the method's path with the framed message; the answer succeeded when the HTTP
+     * status is 200 and grpc-status (a trailer, or a header in a trailers-only answer) is 0.
+     */
+    private void sendGrpc(LoadRequest request, Run run, long intended, long sentAt, Runnable next) {
+        if (grpcPort <= 0) {
+            complete(io.vertx.core.Future.succeededFuture(0), run, intended, sentAt, next);
+            return;
+        }
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(grpcPort)
+                .setURI(request.path()).setIdleTimeout(requestTimeout.toMillis())
+                .putHeader("content-type", "application/grpc").putHeader("te", "trailers");
+        grpcClient.request(options)
+                .compose(r -> r.send(request.body()))
+                .compose(response -> response.body().map(body -> {
+                    String status = response.getTrailer("grpc-status");
+                    if (status == null) {
+                        status = response.getHeader("grpc-status");
                     }
-                    run.inFlight.decrementAndGet();
-                    if (next != null) {
-                        next.run();
+                    if (response.statusCode() != 200) {
+                        return response.statusCode();
                     }
-                });
+                    if (!"0".equals(status)) {
+                        return GRPC_FAILED - (status == null ? 2 : Integer.parseInt(status));
+                    }
+                    String version = response.getHeader("gantry-model-version");
+                    if (version != null) {
+                        run.servedBy.computeIfAbsent(version, k -> new LongAdder()).increment();
+                    }
+                    return 200;
+                }))
+                .onComplete(ar -> complete(ar, run, intended, sentAt, next));
+    }
+
+    /** Below this, an outcome is a failed gRPC status: GRPC_FAILED - status. */
+    private static final int GRPC_FAILED = -1;
+
+    private void complete(io.vertx.core.AsyncResult<Integer> ar, Run run, long intended, long sentAt,
+                          Runnable next) {
+        long end = System.nanoTime();
+        if (ar.succeeded() && ar.result() == 200) {
+            run.succeed(end - intended, end - sentAt, end);
+        } else if (ar.succeeded() && ar.result() == 0) {
+            run.fail("no-grpc-port");
+        } else if (ar.succeeded() && ar.result() <= GRPC_FAILED) {
+            run.fail("grpc-status-" + (GRPC_FAILED - ar.result()));
+        } else if (ar.succeeded()) {
+            run.fail("status-" + ar.result());
+        } else {
+            run.fail(kind(ar.cause()));
+        }
+        run.inFlight.decrementAndGet();
+        if (next != null) {
+            next.run();
+        }
     }
 
     private static String kind(Throwable t) {
@@ -239,6 +309,7 @@ public final class HttpLoadGenerator implements AutoCloseable {
     @Override
     public void close() {
         client.close().toCompletionStage().toCompletableFuture().join();
+        grpcClient.close().toCompletionStage().toCompletableFuture().join();
         vertx.close().toCompletionStage().toCompletableFuture().join();
     }
 

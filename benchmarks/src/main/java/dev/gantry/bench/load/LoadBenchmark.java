@@ -31,8 +31,10 @@ import java.util.stream.Stream;
  * java -jar benchmarks/target/benchmarks-load.jar --full    # every level and rate, ~1 h 20 min
  * </pre>
  * Options: {@code --standard} (the default), {@code --quick}, {@code --full}, {@code --arms direct,
- * gantry-batching,gantry-tracing,gantry-no-batching,gantry-hotswap,inproc}, {@code --workloads mlp,minilm-s16,minilm-s128,
- * minilm-q-s16,fp32-600k-json,fp32-600k-binary,classifier}, {@code --models DIR} (default {@code models}),
+ * gantry-batching,gantry-tracing,gantry-no-batching,gantry-hotswap,inproc}, {@code --workloads mlp,mlp-binary,mlp-grpc,
+ * minilm-s16,minilm-s128,minilm-q-s16,fp32-600k-json,fp32-600k-binary,classifier} (mlp, mlp-binary and
+ * mlp-grpc are the same MLP request as HTTP JSON, HTTP binary and gRPC, for the transport comparison),
+ * {@code --models DIR} (default {@code models}),
  * {@code --out DIR} (default {@code benchmarks/results}), {@code --server-cpus 1} / {@code --client-cpus 0}
  * (taskset lists), {@code --no-pin}, {@code --warmup-seconds S} (each server JVM's first warm-up),
  * {@code --workload-warmup-seconds S} (the warm-up of each further workload on the same JVM),
@@ -357,6 +359,10 @@ public final class LoadBenchmark {
         }
         Path repo = subsetRepository(arm.models(selected));
         int port = freePort();
+        int grpcPort = freePort();
+        while (grpcPort == port) {
+            grpcPort = freePort();
+        }
         Path log = out.resolve("logs").resolve(stamp + "-" + arm.name() + ".log");
         System.out.printf("[%s] starting %s on port %d (log %s; load average %s)%n", arm.name(), arm.mainClass(),
                 port, log, loadAverage());
@@ -364,7 +370,8 @@ public final class LoadBenchmark {
         ServerProcess server;
         try {
             server = ServerProcess.start(serverCpus, SERVER_JVM, arm.mainClass(),
-                    arm.argsFor(HOST, port, repo.toString(), data.toString()), log, arm.ready(), Duration.ofMinutes(5));
+                    arm.argsFor(HOST, port, grpcPort, repo.toString(), data.toString()), log, arm.ready(),
+                    Duration.ofMinutes(5));
         } catch (IllegalStateException e) {
             notes.add(arm.name() + ": server did not start: " + firstLine(e.getMessage()) + " (log " + log + ")");
             System.out.println(e.getMessage());
@@ -372,7 +379,8 @@ public final class LoadBenchmark {
             deleteTree(repo);
             return;
         }
-        try (HttpLoadGenerator gen = new HttpLoadGenerator(HOST, port, 256, Duration.ofSeconds(30), 20_000)) {
+        try (HttpLoadGenerator gen = new HttpLoadGenerator(HOST, port, 256, Duration.ofSeconds(30), 20_000,
+                HttpLoadGenerator.IDLE_LIMIT, grpcPort)) {
             boolean first = true;
             for (Workload w : selected) {
                 try {

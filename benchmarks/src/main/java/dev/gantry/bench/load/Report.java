@@ -155,7 +155,44 @@ final class Report {
                 sb.append(String.format(Locale.ROOT, "600 KB FP32 tensor on %s: the binary extension reaches %.2fx "
                         + "the JSON max throughput (%.1f vs %.1f req/s).%n%n", arm, binary / json, binary, json));
             }
+            transports(sb, arm);
         }
+    }
+
+    /**
+     * The MLP request over the three transports of one arm (HTTP JSON, HTTP binary, gRPC): max throughput and the
+     * closed-loop p99 at the fewest and the most clients, each as a ratio to JSON of the same run.
+     */
+    private void transports(StringBuilder sb, String arm) {
+        List<Workload> ws = List.of(Workload.MLP, Workload.MLP_BINARY, Workload.MLP_GRPC);
+        double json = maxOf(arm, Workload.MLP);
+        if (json <= 0 || ws.stream().skip(1).noneMatch(w -> maxOf(arm, w) > 0)) {
+            return;
+        }
+        List<Integer> levels = results.stream().filter(r -> r.arm().equals(arm) && r.workload() == Workload.MLP
+                && r.measurement().mode().equals("closed")).map(r -> r.measurement().concurrency()).sorted().toList();
+        int few = levels.getFirst();
+        int many = levels.getLast();
+        sb.append("MLP transports on ").append(arm).append(" (closed loop):\n\n")
+                .append(String.format(Locale.ROOT, "| transport | max req/s | vs JSON | p99 at %d | p99 at %d |%n",
+                        few, many))
+                .append("|---|---|---|---|---|\n");
+        for (Workload w : ws) {
+            double max = maxOf(arm, w);
+            if (max <= 0) {
+                continue;
+            }
+            sb.append(String.format(Locale.ROOT, "| %s | %.1f | %.2fx | %s | %s |%n", w.label(), max, max / json,
+                    ms(closedP99(arm, w, few)), ms(closedP99(arm, w, many))));
+        }
+        sb.append('\n');
+    }
+
+    private double closedP99(String arm, Workload w, int concurrency) {
+        return results.stream().filter(r -> r.arm().equals(arm) && r.workload() == w
+                        && r.measurement().mode().equals("closed") && r.measurement().concurrency() == concurrency
+                        && r.measurement().errors() == 0)
+                .mapToDouble(r -> r.measurement().percentileMillis(99)).findFirst().orElse(Double.NaN);
     }
 
     private void hotSwapSection(StringBuilder sb) {

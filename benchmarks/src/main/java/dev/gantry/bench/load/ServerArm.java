@@ -5,7 +5,8 @@ import java.util.regex.Pattern;
 
 /**
  * One server configuration under test, started as a child JVM. {@code args} may hold the placeholders
- * {@code {host}}, {@code {port}}, {@code {models}} and {@code {data}} (a scratch directory for server state).
+ * {@code {host}}, {@code {port}}, {@code {grpcPort}}, {@code {models}} and {@code {data}} (a scratch directory for
+ * server state).
  *
  * @param name the arm's name in reports
  * @param description what the arm is, one line
@@ -33,6 +34,8 @@ public record ServerArm(String name, String description, String mainClass, List<
 
     private static final List<String> SERVER_FLAGS = List.of("--host", "{host}", "--port", "{port}",
             "--models", "{models}", "--intra-op-threads", "1", "--event-loops", "1");
+    /** What every Gantry arm adds: its state directory and its gRPC port. */
+    private static final List<String> GANTRY_FLAGS = List.of("serve", "--data", "{data}", "--grpc-port", "{grpcPort}");
 
     /*
      * The arms, in the order they run. The direct-call server runs first so the Gantry arms can also be driven
@@ -50,9 +53,9 @@ public record ServerArm(String name, String description, String mainClass, List<
                         List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128, Workload.MINILM_Q_16),
                         Pattern.compile("DirectCallServer ready on http://"), Scenario.SWEEP),
                 new ServerArm("gantry-batching", "Gantry, dynamic batching as configured per model",
-                        GANTRY_MAIN, concat(List.of("serve", "--data", "{data}"), SERVER_FLAGS),
-                        List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128, Workload.MINILM_Q_16,
-                                Workload.LARGE_JSON, Workload.LARGE_BINARY),
+                        GANTRY_MAIN, concat(GANTRY_FLAGS, SERVER_FLAGS),
+                        List.of(Workload.MLP, Workload.MLP_BINARY, Workload.MLP_GRPC, Workload.MINILM_16,
+                                Workload.MINILM_128, Workload.MINILM_Q_16, Workload.LARGE_JSON, Workload.LARGE_BINARY),
                         Pattern.compile("Gantry ready on http://"), Scenario.SWEEP),
                 new ServerArm("gantry-tracing", "Gantry, dynamic batching, every request traced (server, queue, "
                         + "batch and run spans) and exported over OTLP/HTTP to a sink in the harness",
@@ -61,13 +64,13 @@ public record ServerArm(String name, String description, String mainClass, List<
                         List.of(Workload.MLP, Workload.MINILM_16),
                         Pattern.compile("Gantry ready on http://"), Scenario.SWEEP),
                 new ServerArm("gantry-no-batching", "Gantry --no-batching: one request per execution",
-                        GANTRY_MAIN, concat(concat(List.of("serve", "--data", "{data}"), SERVER_FLAGS),
+                        GANTRY_MAIN, concat(concat(GANTRY_FLAGS, SERVER_FLAGS),
                                 List.of("--no-batching")),
                         List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128),
                         Pattern.compile("Gantry ready on http://"), Scenario.SWEEP),
                 new ServerArm("gantry-hotswap", "Gantry, batching on: traffic shifted between versions 2 and 1 "
                         + "and rolled back under open-loop load", GANTRY_MAIN,
-                        concat(List.of("serve", "--data", "{data}"), SERVER_FLAGS),
+                        concat(GANTRY_FLAGS, SERVER_FLAGS),
                         List.of(Workload.CLASSIFIER),
                         Pattern.compile("Gantry ready on http://"), Scenario.HOT_SWAP));
     }
@@ -84,9 +87,10 @@ public record ServerArm(String name, String description, String mainClass, List<
         return models;
     }
 
-    public List<String> argsFor(String host, int port, String models, String data) {
+    public List<String> argsFor(String host, int port, int grpcPort, String models, String data) {
         return args.stream().map(a -> a.replace("{host}", host).replace("{port}", Integer.toString(port))
-                .replace("{models}", models).replace("{data}", data))
+                .replace("{grpcPort}", Integer.toString(grpcPort)).replace("{models}", models)
+                .replace("{data}", data))
                 .map(a -> a.equals("{otlp}") ? OtlpSink.endpoint() : a).toList();
     }
 

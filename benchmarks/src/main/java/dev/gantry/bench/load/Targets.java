@@ -49,6 +49,8 @@ final class Targets {
         t.add(serverAdded());
         t.add(ratio("4", "600 KB FP32 input on gantry-batching: binary / JSON max throughput", 3.0,
                 maxClosed(BATCHING, Workload.LARGE_BINARY), maxClosed(BATCHING, Workload.LARGE_JSON), "req/s"));
+        t.add(ratio("6", "MLP on gantry-batching: gRPC / HTTP JSON max throughput", 1.0,
+                maxClosed(BATCHING, Workload.MLP_GRPC), maxClosed(BATCHING, Workload.MLP), "req/s"));
         t.addAll(hotSwap());
         return t;
     }

@@ -485,6 +485,11 @@ public final class Releases {
         return Optional.of(new Deprecation(s.get().since(), s.get().sunset()));
     }
 
+    /** When {@code id} last answered a request, since this server started. */
+    public Optional<Instant> lastServed(ModelId id) {
+        return Optional.ofNullable(lastServed.get(id));
+    }
+
     // ---- catalogue and history
 
     /** Every catalogued version with owner, stage, tier, approvals, traffic share, last served time and flags. */

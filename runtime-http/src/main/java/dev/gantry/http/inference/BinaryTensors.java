@@ -14,12 +14,12 @@ import java.util.List;
  * The OIP binary tensor data layout: fixed-size elements as raw little-endian bytes; BYTES elements each as a
  * 4-byte little-endian unsigned length followed by that many bytes.
  */
-final class BinaryTensors {
+public final class BinaryTensors {
     private BinaryTensors() {
     }
 
     /** Reads the blob {@code body[offset, offset + size)} as a tensor whose declared size was already checked. */
-    static Tensor read(String name, DataType type, long[] shape, int count, byte[] body, int offset, int size) {
+    public static Tensor read(String name, DataType type, long[] shape, int count, byte[] body, int offset, int size) {
         if (type.isFixedSize()) {
             return Tensor.of(name, type, shape, ByteBuffer.wrap(body, offset, size));
         }
@@ -52,14 +52,14 @@ final class BinaryTensors {
     }
 
     /** Bytes {@link #write} produces for {@code tensor}. */
-    static long encodedSize(Tensor tensor) {
+    public static long encodedSize(Tensor tensor) {
         if (tensor.datatype().isFixedSize()) {
             return tensor.byteSize();
         }
         return Integer.BYTES * (long) tensor.strings().size() + tensor.byteSize();
     }
 
-    static void write(Tensor tensor, ByteBuffer out) {
+    public static void write(Tensor tensor, ByteBuffer out) {
         if (tensor.datatype().isFixedSize()) {
             out.put(tensor.data());
             return;

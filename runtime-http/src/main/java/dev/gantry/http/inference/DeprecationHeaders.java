@@ -22,12 +22,19 @@ public final class DeprecationHeaders {
 
     /** Adds the headers for the version that served this response, when it is deprecated. */
     void addTo(HttpServerResponse response, ModelId servedBy) {
+        headers(servedBy).forEach(response::putHeader);
+    }
+
+    /** The headers for the version that served a response (none unless it is deprecated); records it as served. */
+    public java.util.Map<String, String> headers(ModelId servedBy) {
         Optional<Deprecation> d = releases.served(servedBy);
         if (d.isEmpty()) {
-            return;
+            return java.util.Map.of();
         }
-        response.putHeader("Deprecation", "@" + d.get().since().getEpochSecond());
-        d.get().sunset().ifPresent(s -> response.putHeader("Sunset",
+        java.util.Map<String, String> h = new java.util.LinkedHashMap<>();
+        h.put("Deprecation", "@" + d.get().since().getEpochSecond());
+        d.get().sunset().ifPresent(s -> h.put("Sunset",
                 DateTimeFormatter.RFC_1123_DATE_TIME.format(s.atZone(ZoneOffset.UTC))));
+        return h;
     }
 }

@@ -84,8 +84,7 @@ final class JsonTensorReader {
             element(t);
         }
         if (index != count) {
-            throw GantryException.invalid("input '" + name + "' data has " + index + " elements but shape "
-                    + Arrays.toString(shape) + " needs " + count);
+            throw TensorAdmission.countMismatch(name, index, shape, count);
         }
     }
 
@@ -233,7 +232,6 @@ final class JsonTensorReader {
     }
 
     private GantryException outOfRange(String text, long min, long max) {
-        return GantryException.invalid("input '" + name + "' element " + index + ": " + text
-                + " is out of range for " + type + " (" + min + ".." + max + ")");
+        return TensorAdmission.outOfRange(name, index, text, type, min, max);
     }
 }

@@ -44,10 +44,7 @@ public final class MetadataHandler {
             OptionalLong version = PathParams.version(ctx.pathParam("version"));
             Optional<ModelEntry> entry = repository.model(model);
             List<ModelVersionState> versions = lifecycle.versions(model);
-            if (entry.isEmpty() && versions.isEmpty()) {
-                throw GantryException.notFound("unknown model '" + model + "'");
-            }
-            ModelVersionState shown = pick(model, version, versions);
+            ModelVersionState shown = describedVersion(model, version).orElse(null);
             ObjectNode root = Json.object();
             root.put("name", model);
             ArrayNode vs = root.putArray("versions");
@@ -84,7 +81,20 @@ public final class MetadataHandler {
         }
     }
 
-    /** The version this metadata describes: the asked-for one, else the one unversioned requests reach. */
+    /**
+     * The version metadata describes (over HTTP and gRPC): the asked-for one, else the one unversioned requests
+     * reach, else the highest; empty when the model has no version loaded yet.
+     *
+     * @throws GantryException NOT_FOUND for an unknown model or version
+     */
+    public Optional<ModelVersionState> describedVersion(String model, OptionalLong version) {
+        List<ModelVersionState> versions = lifecycle.versions(model);
+        if (repository.model(model).isEmpty() && versions.isEmpty()) {
+            throw GantryException.notFound("unknown model '" + model + "'");
+        }
+        return Optional.ofNullable(pick(model, version, versions));
+    }
+
     private ModelVersionState pick(String model, OptionalLong version, List<ModelVersionState> versions) {
         if (version.isPresent()) {
             return lifecycle.state(new ModelId(model, version.getAsLong())).orElseThrow(() ->
@@ -102,15 +112,7 @@ public final class MetadataHandler {
         try {
             String model = ctx.pathParam("model");
             OptionalLong version = PathParams.version(ctx.pathParam("version"));
-            boolean ready;
-            try {
-                ready = router.resolve(model, version).isReady();
-            } catch (GantryException e) {
-                if (e.code() == dev.gantry.core.error.ErrorCode.NOT_FOUND) {
-                    throw e;
-                }
-                ready = false;
-            }
+            boolean ready = isReady(model, version);
             ObjectNode root = Json.object();
             root.put("name", model);
             version.ifPresent(v -> root.put("version", Long.toString(v)));
@@ -118,6 +120,22 @@ public final class MetadataHandler {
             Json.send(ctx.response(), ready ? 200 : 400, root);
         } catch (GantryException e) {
             ErrorMapper.send(ctx.response(), e);
+        }
+    }
+
+    /**
+     * Whether the model (or that version) would serve a request now, over HTTP and gRPC.
+     *
+     * @throws GantryException NOT_FOUND for an unknown model or version
+     */
+    public boolean isReady(String model, OptionalLong version) {
+        try {
+            return router.resolve(model, version).isReady();
+        } catch (GantryException e) {
+            if (e.code() == dev.gantry.core.error.ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+            return false;
         }
     }
 

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -28,8 +27,6 @@ final class OipRequestReader {
      * "data" usually follows "name", "datatype" and "shape"; when it comes first its tokens are buffered
      * until the object ends and the type is known.
      */
-    private static final String DATATYPES = Arrays.toString(DataType.values());
-
     /** One input as declared in the header: either decoded from JSON, or a binary blob still to be read. */
     record Input(String name, DataType type, long[] shape, int count, Tensor tensor, long binarySize) {
         boolean isBinary() {
@@ -45,7 +42,7 @@ final class OipRequestReader {
     private final CodecLimits limits;
     private final long headerBytes;
     private final boolean binaryBody;
-    private long requestElements;
+    private final TensorAdmission admission;
 
     private String id = "";
     private List<Input> inputs;
@@ -60,6 +57,7 @@ final class OipRequestReader {
         this.limits = limits;
         this.headerBytes = headerBytes;
         this.binaryBody = binaryBody;
+        this.admission = new TensorAdmission(limits);
     }
 
     static Header read(JsonParser p, CodecLimits limits, long headerBytes, boolean binaryBody) throws IOException {
@@ -131,9 +129,7 @@ final class OipRequestReader {
             if (name == null) {
                 throw GantryException.invalid(field + " is missing 'name'");
             }
-            if (!outputs.add(name)) {
-                throw GantryException.invalid("output '" + name + "' is requested more than once");
-            }
+            TensorAdmission.requestOutput(outputs, name);
             if (binary != null) {
                 perOutputBinary.put(name, binary);
             }
@@ -159,12 +155,9 @@ final class OipRequestReader {
     private void readInputs() throws IOException {
         JsonValues.expect(p, JsonToken.START_ARRAY, "'inputs'", "an array of input tensors");
         inputs = new ArrayList<>();
-        Set<String> names = new HashSet<>();
         while (p.nextToken() != JsonToken.END_ARRAY) {
             Input input = readInput(inputs.size());
-            if (!names.add(input.name())) {
-                throw GantryException.invalid("input '" + input.name() + "' appears more than once");
-            }
+            admission.name(input.name());
             inputs.add(input);
         }
     }
@@ -230,7 +223,7 @@ final class OipRequestReader {
     }
 
     private Tensor readData(JsonParser source, String name, DataType type, long[] shape) throws IOException {
-        int count = admit(name, type, shape);
+        int count = admission.admit(name, type, shape);
         if (count > (headerBytes + 1) / 2) {
             throw GantryException.invalid("input '" + name + "' shape " + Arrays.toString(shape) + " declares "
                     + count + " elements, more than a " + headerBytes + "-byte JSON body can hold");
@@ -243,51 +236,13 @@ final class OipRequestReader {
             throw GantryException.invalid("input '" + name + "' sets binary_data_size but the request has no "
                     + "Inference-Header-Content-Length header");
         }
-        int count = admit(name, type, shape);
-        if (type.isFixedSize()) {
-            long expected = (long) count * type.byteSize();
-            if (binarySize != expected) {
-                throw GantryException.invalid("input '" + name + "' binary_data_size is " + binarySize + " but "
-                        + type + Arrays.toString(shape) + " needs exactly " + expected + " bytes");
-            }
-        } else if (binarySize < 4L * count) {
-            throw GantryException.invalid("input '" + name + "' binary_data_size is " + binarySize + " but "
-                    + count + " BYTES elements need at least " + 4L * count + " bytes of length prefixes");
-        }
+        int count = admission.admit(name, type, shape);
+        TensorAdmission.checkRawSize(name, type, shape, count, binarySize, "binary_data_size");
         return new Input(name, type, shape, count, null, binarySize);
     }
 
-    /** Checks the element count of a declared shape against the limits; returns it. */
-    private int admit(String name, DataType type, long[] shape) {
-        long count;
-        try {
-            count = Tensor.elementCount(shape);
-        } catch (ArithmeticException e) {
-            throw GantryException.invalid("input '" + name + "' shape " + Arrays.toString(shape)
-                    + " has more elements than fit in a 64-bit count");
-        }
-        if (count > limits.maxElementsPerTensor()) {
-            throw GantryException.invalid("input '" + name + "' shape " + Arrays.toString(shape) + " has " + count
-                    + " elements; the limit is " + limits.maxElementsPerTensor() + " per tensor");
-        }
-        requestElements += count;
-        if (requestElements > limits.maxElementsPerRequest()) {
-            throw GantryException.invalid("request inputs have " + requestElements
-                    + " elements in total (through input '" + name + "'); the limit is "
-                    + limits.maxElementsPerRequest() + " per request");
-        }
-        long bytes = type.isFixedSize() ? count * type.byteSize() : count;
-        if (bytes > Integer.MAX_VALUE - 16) {
-            throw GantryException.invalid("input '" + name + "' " + type + Arrays.toString(shape)
-                    + " needs " + bytes + " bytes, more than one tensor can hold");
-        }
-        return (int) count;
-    }
-
     private DataType datatype(String label) throws IOException {
-        String text = JsonValues.string(p, label + " datatype");
-        return DataType.fromName(text).orElseThrow(() -> GantryException.invalid(label + " has unknown datatype '"
-                + JsonValues.abbreviate(text) + "'; expected one of " + DATATYPES));
+        return TensorAdmission.datatype(label, JsonValues.string(p, label + " datatype"));
     }
 
     private long[] shape(String label) throws IOException {

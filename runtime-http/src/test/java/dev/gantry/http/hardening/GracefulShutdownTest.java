@@ -78,7 +78,7 @@ class GracefulShutdownTest {
         process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
                 "-cp", System.getProperty("java.class.path"), "dev.gantry.http.Main", "serve",
                 "--port", Integer.toString(port), "--models", "../models", "--data", data.toString(),
-                "--access-log", "off", "--drain-timeout-ms", Integer.toString(DRAIN_TIMEOUT_MS))
+                "--access-log", "off", "--grpc-port", "0", "--drain-timeout-ms", Integer.toString(DRAIN_TIMEOUT_MS))
                 .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
         long readyBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (!log().contains("Gantry ready") && process.isAlive() && System.nanoTime() < readyBy) {

@@ -38,7 +38,7 @@ public final class ChildServer implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
                 "-cp", System.getProperty("java.class.path"), "--enable-native-access=ALL-UNNAMED",
                 "dev.gantry.http.Main", "serve", "--port", Integer.toString(port),
-                "--models", models.toString(), "--data", data.toString(), "--access-log", "off");
+                "--models", models.toString(), "--data", data.toString(), "--access-log", "off", "--grpc-port", "0");
         pb.redirectErrorStream(true);
         return new ChildServer(pb.start(), port);
     }

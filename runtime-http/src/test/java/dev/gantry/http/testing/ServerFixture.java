@@ -37,7 +37,7 @@ public final class ServerFixture implements AutoCloseable {
     }
 
     public static ServerConfig config(Path models, Path data) {
-        return ServerConfig.defaults().withPort(0).withModels(models).withDataDir(data)
+        return ServerConfig.defaults().withPort(0).withGrpcPort(0).withModels(models).withDataDir(data)
                 .withSecurity(ServerConfig.Security.defaults().withAccessLog("off"));
     }
 

@@ -1,0 +1,31 @@
+package dev.gantry.http.grpc;
+
+import dev.gantry.core.runtime.ServingRuntime;
+import dev.gantry.http.inference.CodecLimits;
+import dev.gantry.http.admin.RepositoryActions;
+import dev.gantry.http.inference.DeprecationHeaders;
+import dev.gantry.http.inference.MetadataHandler;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.WorkerExecutor;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+/** Builds the gRPC service over the same core, access control and drain state as the HTTP handlers. */
+public final class GrpcWiring {
+    private GrpcWiring() {
+    }
+
+    public static GrpcInferenceService service(CodecLimits codec, ServingRuntime core, MetadataHandler metadata,
+                                               dev.gantry.http.auth.AccessControl access, BooleanSupplier admitting,
+                                               AtomicInteger inflight, AtomicLong lastRequestNanos,
+                                               BooleanSupplier ready, MeterRegistry registry, WorkerExecutor workers,
+                                               String version) {
+        DeprecationHeaders deprecation = new DeprecationHeaders(core.releases());
+        return new GrpcInferenceService(new GrpcInferenceService.Dependencies(core.router(), core.repository(),
+                metadata, new RepositoryActions(core.repository(), core.deployments()), access,
+                new GrpcTensors(codec), workers, admitting, ready, inflight, lastRequestNanos,
+                deprecation::headers, core.releases()::lastServed, registry, version));
+    }
+}
