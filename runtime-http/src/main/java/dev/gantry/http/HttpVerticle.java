@@ -82,6 +82,13 @@ final class HttpVerticle extends VerticleBase {
         router.get("/v2").handler(health).handler(h.health()::serverMetadata);
         router.get("/v2/health/live").handler(health).handler(h.health()::live);
         router.get("/v2/health/ready").handler(health).handler(h.health()::ready);
+        // Before /v2/models/:model: "stats" here is the statistics extension, never a model name (a model named
+        // "stats" is reached by its versioned routes).
+        router.get("/v2/models/stats").handler(metadata).handler(h.metadata()::statistics);
+        router.get("/v2/models/:model/stats").handler(metadata).handler(h.metadata()::statistics);
+        router.get("/v2/models/:model/versions/:version/stats").handler(metadata).handler(h.metadata()::statistics);
+        router.get("/v2/models/:model/config").handler(metadata).handler(h.metadata()::config);
+        router.get("/v2/models/:model/versions/:version/config").handler(metadata).handler(h.metadata()::config);
         router.get("/v2/models/:model").handler(metadata).handler(h.metadata()::metadata);
         router.get("/v2/models/:model/versions/:version").handler(metadata).handler(h.metadata()::metadata);
         router.get("/v2/models/:model/ready").handler(metadata).handler(h.metadata()::ready);

@@ -38,6 +38,8 @@ public final class ServerConfigParser {
             new Setting("--max-json-depth", "GANTRY_MAX_JSON_DEPTH", "64", "deepest JSON nesting accepted"),
             new Setting("--batching", "GANTRY_BATCHING", "true",
                     "dynamic batching for models that configure it (false: one request per execution)"),
+            new Setting("--strict-model-config", "GANTRY_STRICT_MODEL_CONFIG", "false",
+                    "no config auto-completion: a model without a config gets no batch dimension and no batching"),
             new Setting("--intra-op-threads", "GANTRY_INTRA_OP_THREADS", "1",
                     "ONNX Runtime intra-op threads per model (a model's config may override)"),
             new Setting("--inter-op-threads", "GANTRY_INTER_OP_THREADS", "1",
@@ -112,6 +114,12 @@ public final class ServerConfigParser {
                 source.put("--batching", "--no-batching");
                 continue;
             }
+            if (flag.equals("--strict-model-config") && value == null
+                    && (i + 1 >= rest.size() || rest.get(i + 1).startsWith("--"))) {
+                values.put("--strict-model-config", "true");
+                source.put("--strict-model-config", "--strict-model-config");
+                continue;
+            }
             if (flag.equals("--insecure") && value == null
                     && (i + 1 >= rest.size() || rest.get(i + 1).startsWith("--"))) {
                 values.put("--insecure", "true");
@@ -180,7 +188,8 @@ public final class ServerConfigParser {
                 r.integer("--standby-versions", 0, 100),
                 r.integer("--shadow-queue-size", 1, 1_000_000),
                 limits,
-                security);
+                security,
+                r.bool("--strict-model-config"));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");

@@ -164,6 +164,8 @@ class ModelConfigParserTest {
         assertEquals(Optional.of(new DynamicBatching(100, List.of(4, 8), 0, 0)), config.dynamicBatching());
         assertEquals(List.of(new InstanceGroup(2, InstanceGroup.Kind.KIND_GPU, List.of(0))), config.instanceGroups());
         assertEquals(new VersionPolicy.Specific(List.of(1L, 3L)), config.versionPolicy());
+        assertEquals(List.of(new OutputConfig("fc6_1", Optional.of("densenet_labels.txt"))), config.outputs());
+        assertEquals(Optional.of("config.pbtxt"), config.source());
         assertEquals(List.of("ignored: input", "ignored: output", "ignored: instance_group[0].name",
                 "ignored: dynamic_batching.preserve_ordering", "ignored: optimization",
                 "ignored: parameters.intra_op_thread_count", "ignored: model_warmup"), config.warnings());
@@ -197,7 +199,7 @@ class ModelConfigParserTest {
                  "parameters": {"foo": {"string_value": "1"}}}
                 """, "m");
 
-        assertEquals(List.of("ignored: input", "ignored: output", "ignored: sequence_batching",
+        assertEquals(List.of("ignored: input", "ignored: sequence_batching",
                 "ignored: response_cache", "ignored: parameters.foo"), config.warnings());
     }
 

@@ -59,7 +59,8 @@ public final class ModelLifecycle implements AutoCloseable {
             new AtomicReference<>(Collections.emptyMap());
     private final Map<ModelId, Loaded> loaded = new ConcurrentHashMap<>();
 
-    private record Loaded(ModelExecutor executor, DynamicBatchScheduler scheduler, InferenceMetrics metrics) {
+    private record Loaded(ModelExecutor executor, DynamicBatchScheduler scheduler, InferenceMetrics metrics,
+                          ServedConfig config) {
     }
 
     public ModelLifecycle(LifecycleSettings settings, MeterRegistry registry, ExecutorFactory factory,
@@ -89,6 +90,33 @@ public final class ModelLifecycle implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The configuration a loaded (READY or UNLOADING) version is served with. */
+    public Optional<ServedConfig> servedConfig(ModelId id) {
+        Loaded l = loaded.get(id);
+        return l == null ? Optional.empty() : Optional.of(l.config());
+    }
+
+    /**
+     * Applies the classification extension to a response: the outputs named in {@code classCounts} become their
+     * top-k classes, per row when the serving version has a batch dimension, with its outputs' labels.
+     */
+    public dev.gantry.core.inference.InferenceResponse classify(dev.gantry.core.inference.InferenceResponse response,
+                                                                Map<String, Integer> classCounts) {
+        if (classCounts.isEmpty()) {
+            return response;
+        }
+        Optional<ServedConfig> served = servedConfig(response.model());
+        boolean batched = served.map(c -> c.config().maxBatchSize() > 0).orElse(false);
+        return dev.gantry.core.inference.Classification.apply(response, classCounts, batched,
+                served.map(ServedConfig::labels).orElse(Map.of()));
+    }
+
+    /** A loaded version's counters in the shape of Triton's statistics extension. */
+    public Optional<dev.gantry.core.metrics.ModelStatistics> statistics(ModelId id) {
+        Loaded l = loaded.get(id);
+        return l == null ? Optional.empty() : Optional.of(l.metrics().statistics());
     }
 
     /** True when no version is LOADING or UNLOADING. */
@@ -156,11 +184,45 @@ public final class ModelLifecycle implements AutoCloseable {
                 executor.close();
                 return ModelVersionState.unavailable(id, problem.get(), Optional.of(signature), notes);
             }
-            BatchPolicy policy = batchPolicy(config, signature, executor, notes);
+            Map<String, List<String>> labels = Labels.read(entry.directory(), config, signature);
+            ConfigCompletion.Proposal proposal = ConfigCompletion.propose(config, signature,
+                    settings.strictModelConfig());
+            List<String> filled = proposal.filled();
+            BatchPolicy policy = null;
+            if (!filled.isEmpty()) {
+                List<String> trial = new ArrayList<>(notes);
+                String refused;
+                try {
+                    policy = batchPolicy(proposal.config(), signature, executor, trial);
+                    refused = policy.batchAcrossRequests() || !settings.batchingEnabled() ? null
+                            : trial.get(trial.size() - 1);
+                } catch (RuntimeException e) {
+                    refused = "batching rows along dimension 0 failed: " + e.getMessage();
+                }
+                if (refused == null) {
+                    notes.clear();
+                    notes.addAll(trial);
+                    if (!policy.batchAcrossRequests()) {
+                        filled = List.of(ConfigCompletion.MAX_BATCH_SIZE);
+                        config = proposal.config().withBatching(proposal.config().maxBatchSize(), Optional.empty());
+                    } else {
+                        config = proposal.config();
+                    }
+                    notes.add("configuration auto-completed from the model: " + String.join(", ", filled)
+                            + " (max_batch_size " + config.maxBatchSize() + "; --strict-model-config turns this off)");
+                } else {
+                    notes.add("configuration not auto-completed: " + refused);
+                    filled = List.of();
+                    policy = null;
+                }
+            }
+            if (policy == null) {
+                policy = batchPolicy(config, signature, executor, notes);
+            }
             InferenceMetrics metrics = InferenceMetrics.register(registry, id);
             DynamicBatchScheduler scheduler = DynamicBatchScheduler.start(id, executor, policy, metrics, timers,
                     Ticker.system());
-            loaded.put(id, new Loaded(executor, scheduler, metrics));
+            loaded.put(id, new Loaded(executor, scheduler, metrics, new ServedConfig(config, filled, labels)));
             return new ModelVersionState(id, ModelReadyState.READY, Optional.empty(), Optional.of(signature),
                     Optional.of(policy), Optional.of(scheduler), notes);
         } catch (GantryException e) {

@@ -4,10 +4,20 @@ import dev.gantry.core.inference.InferenceRequest;
 
 import java.util.Objects;
 
-/** A decoded OIP inference request and how its caller wants the outputs encoded. */
-public record DecodedRequest(InferenceRequest request, OutputEncoding outputEncoding) {
+/**
+ * A decoded OIP inference request and how its caller wants the outputs returned.
+ *
+ * @param classification outputs to return as their top-k classes (the classification extension), with their k
+ */
+public record DecodedRequest(InferenceRequest request, OutputEncoding outputEncoding,
+                             java.util.Map<String, Integer> classification) {
     public DecodedRequest {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(outputEncoding, "outputEncoding");
+        classification = java.util.Map.copyOf(classification);
+    }
+
+    public DecodedRequest(InferenceRequest request, OutputEncoding outputEncoding) {
+        this(request, outputEncoding, java.util.Map.of());
     }
 }

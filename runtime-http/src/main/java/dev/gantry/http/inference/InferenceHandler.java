@@ -29,6 +29,8 @@ public final class InferenceHandler implements Handler<RoutingContext> {
      * model's scheduler threads; its result comes back to this request's context.
      */
     static final int OFFLOAD_BYTES = 256 * 1024;
+    /** Compressed bodies up to this size inflate on the event loop (at most ~1 MB of output, deflate's limit). */
+    static final int INLINE_INFLATE_BYTES = 1024;
     public static final String ROUTE_KEY_HEADER = "Gantry-Route-Key";
 
     private final ModelRouter router;
@@ -60,10 +62,12 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         String model = ctx.pathParam("model");
         OptionalLong version;
         OptionalLong headerLength;
+        ContentCoding.Coding coding;
         try {
             version = Paths.version(ctx.pathParam("version"));
             headerLength = OipCodec.headerLength(ctx.request().getHeader(OipCodec.HEADER_LENGTH_HEADER));
             checkContentType(ctx.request().getHeader("Content-Type"), headerLength.isPresent());
+            coding = ContentCoding.ofRequest(ctx.request().getHeader("Content-Encoding"));
             if (!admitting.getAsBoolean()) {
                 throw new GantryException(ErrorCode.UNAVAILABLE, "server is shutting down and admits no new requests");
             }
@@ -75,14 +79,22 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         }
         inflight.incrementAndGet();
         ctx.addEndHandler(ar -> inflight.decrementAndGet());
+        java.util.Optional<ContentCoding.Coding> answerCoding =
+                ContentCoding.forResponse(ctx.request().getHeader("Accept-Encoding"));
         BodyReader.read(ctx.request(), limits.maxBodyBytes(), ctx.vertx(), limits.bodyTimeout().toMillis())
-                .compose(body -> decode(body, headerLength))
+                .compose(body -> decode(body, headerLength, coding))
                 .compose(decoded -> Future.fromCompletionStage(router.infer(model, version,
                                 routingKey(ctx, decoded), decoded.request()), ctx.vertx().getOrCreateContext())
                         .compose(routed -> {
                             ctx.put(AccessLog.VERSION_KEY, routed.response().model().version());
                             servedBy.apply(routed.response().model()).forEach(ctx.response()::putHeader);
-                            return encode(routed.response(), decoded.outputEncoding());
+                            dev.gantry.core.inference.InferenceResponse response;
+                            try {
+                                response = router.lifecycle().classify(routed.response(), decoded.classification());
+                            } catch (GantryException e) {
+                                return Future.failedFuture(e);
+                            }
+                            return encode(response, decoded.outputEncoding(), answerCoding);
                         }))
                 .onSuccess(encoded -> write(ctx, encoded))
                 .onFailure(e -> ErrorMapper.send(ctx, e));
@@ -98,32 +110,55 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         return p == null ? Optional.empty() : Optional.of(p.toString());
     }
 
-    private Future<DecodedRequest> decode(Buffer body, OptionalLong headerLength) {
-        if (body.length() <= OFFLOAD_BYTES) {
+    private Future<DecodedRequest> decode(Buffer body, OptionalLong headerLength, ContentCoding.Coding coding) {
+        // A compressed body may inflate up to --max-body-bytes: only a small one is inflated on the event loop.
+        boolean inline = coding == ContentCoding.Coding.IDENTITY ? body.length() <= OFFLOAD_BYTES
+                : body.length() <= INLINE_INFLATE_BYTES;
+        if (inline) {
             try {
-                return Future.succeededFuture(codec.decodeRequest(body, headerLength));
+                return Future.succeededFuture(codec.decodeRequest(
+                        ContentCoding.decode(coding, body, limits.maxBodyBytes()), headerLength));
             } catch (GantryException e) {
                 return Future.failedFuture(e);
             }
         }
-        return workers.executeBlocking(() -> codec.decodeRequest(body, headerLength), /* ordered= */ false);
+        return workers.executeBlocking(() -> codec.decodeRequest(
+                ContentCoding.decode(coding, body, limits.maxBodyBytes()), headerLength), /* ordered= */ false);
     }
 
-    private Future<EncodedResponse> encode(dev.gantry.core.inference.InferenceResponse response,
-                                           OutputEncoding encoding) {
+    /** Encodes a response and, when the client accepts it and the body is large enough, compresses it. */
+    private Future<Encoded> encode(dev.gantry.core.inference.InferenceResponse response, OutputEncoding encoding,
+                                   java.util.Optional<ContentCoding.Coding> coding) {
         long bytes = response.outputs().stream().mapToLong(t -> t.byteSize()).sum();
         if (bytes <= OFFLOAD_BYTES / 4) {
             try {
-                return Future.succeededFuture(codec.encodeResponse(response, encoding));
+                return Future.succeededFuture(encodeNow(response, encoding, coding));
             } catch (RuntimeException e) {
                 return Future.failedFuture(e);
             }
         }
-        return workers.executeBlocking(() -> codec.encodeResponse(response, encoding), /* ordered= */ false);
+        return workers.executeBlocking(() -> encodeNow(response, encoding, coding), /* ordered= */ false);
     }
 
-    private static void write(RoutingContext ctx, EncodedResponse encoded) {
+    private Encoded encodeNow(dev.gantry.core.inference.InferenceResponse response, OutputEncoding encoding,
+                              java.util.Optional<ContentCoding.Coding> coding) {
+        EncodedResponse encoded = codec.encodeResponse(response, encoding);
+        if (coding.isPresent() && ContentCoding.worthCompressing(encoded.body().length())) {
+            return new Encoded(new EncodedResponse(ContentCoding.encode(coding.get(), encoded.body()),
+                    encoded.headerLength()), coding);
+        }
+        return new Encoded(encoded, java.util.Optional.empty());
+    }
+
+    /** An encoded response and the content coding its body is in (empty: as encoded). */
+    private record Encoded(EncodedResponse response, java.util.Optional<ContentCoding.Coding> coding) {
+    }
+
+    private static void write(RoutingContext ctx, Encoded answer) {
+        EncodedResponse encoded = answer.response();
         HttpServerResponse response = ctx.response();
+        answer.coding().ifPresent(c -> response.putHeader("Content-Encoding", c.token()));
+        response.putHeader("Vary", "Accept-Encoding");
         if (response.closed() || response.ended()) {
             return;
         }

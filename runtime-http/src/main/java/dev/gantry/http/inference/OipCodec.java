@@ -124,7 +124,7 @@ public final class OipCodec {
         List<Tensor> inputs = readBinaryInputs(header.inputs(), body, jsonLength);
         InferenceRequest request = new InferenceRequest(header.id(), inputs, header.requestedOutputs(),
                 header.timeoutMicros(), header.parameters());
-        return new DecodedRequest(request, header.outputEncoding());
+        return new DecodedRequest(request, header.outputEncoding(), header.classification());
     }
 
     private static List<Tensor> readBinaryInputs(List<OipRequestReader.Input> declared, byte[] body, int offset) {

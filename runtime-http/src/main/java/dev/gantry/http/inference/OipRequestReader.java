@@ -38,7 +38,7 @@ final class OipRequestReader {
     }
 
     record Header(String id, List<Input> inputs, Set<String> requestedOutputs, Optional<Long> timeoutMicros,
-                  Map<String, Object> parameters, OutputEncoding outputEncoding) {
+                  Map<String, Object> parameters, OutputEncoding outputEncoding, Map<String, Integer> classification) {
     }
 
     private final JsonParser p;
@@ -51,6 +51,7 @@ final class OipRequestReader {
     private List<Input> inputs;
     private final Set<String> outputs = new LinkedHashSet<>();
     private final Map<String, Boolean> perOutputBinary = new HashMap<>();
+    private final Map<String, Integer> classification = new LinkedHashMap<>();
     private final Map<String, Object> parameters = new LinkedHashMap<>();
     private Optional<Long> timeoutMicros = Optional.empty();
     private boolean binaryByDefault;
@@ -94,7 +95,7 @@ final class OipRequestReader {
             throw GantryException.invalid("request 'inputs' is empty; send at least one input tensor");
         }
         return new Header(id, inputs, outputs, timeoutMicros, parameters,
-                new OutputEncoding(binaryByDefault, perOutputBinary));
+                new OutputEncoding(binaryByDefault, perOutputBinary), classification);
     }
 
     private void readRequestParameters() throws IOException {
@@ -118,16 +119,17 @@ final class OipRequestReader {
             String field = "outputs[" + position + "]";
             JsonValues.expect(p, JsonToken.START_OBJECT, field, "an object");
             String name = null;
-            Boolean binary = null;
+            OutputParameters parameters = OutputParameters.NONE;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String key = p.currentName();
                 p.nextToken();
                 switch (key) {
                     case "name" -> name = JsonValues.string(p, field + ".name");
-                    case "parameters" -> binary = readOutputParameters(field);
+                    case "parameters" -> parameters = readOutputParameters(field);
                     default -> p.skipChildren();
                 }
             }
+            Boolean binary = parameters.binary();
             if (name == null) {
                 throw GantryException.invalid(field + " is missing 'name'");
             }
@@ -137,23 +139,42 @@ final class OipRequestReader {
             if (binary != null) {
                 perOutputBinary.put(name, binary);
             }
+            if (parameters.classCount() != null) {
+                classification.put(name, parameters.classCount());
+            }
             position++;
         }
     }
 
-    private Boolean readOutputParameters(String field) throws IOException {
+    /** An output's parameters: binary_data, and the classification extension's class count. */
+    private record OutputParameters(Boolean binary, Integer classCount) {
+        static final OutputParameters NONE = new OutputParameters(null, null);
+    }
+
+    private OutputParameters readOutputParameters(String field) throws IOException {
         JsonValues.expect(p, JsonToken.START_OBJECT, field + ".parameters", "an object");
         Boolean binary = null;
+        Integer classCount = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
             p.nextToken();
-            if (key.equals("binary_data")) {
-                binary = JsonValues.bool(p, field + " parameter 'binary_data'");
-            } else {
-                JsonValues.scalar(p, field + " parameter '" + key + "'");
+            switch (key) {
+                case "binary_data" -> binary = JsonValues.bool(p, field + " parameter 'binary_data'");
+                // Triton's name, and the older KServe/Triton one
+                case "classification", "class_count" -> classCount = classCount(field + " parameter '" + key + "'");
+                default -> JsonValues.scalar(p, field + " parameter '" + key + "'");
             }
         }
-        return binary;
+        return new OutputParameters(binary, classCount);
+    }
+
+    private int classCount(String field) throws IOException {
+        if (p.currentToken() != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                || p.getLongValue() < 1 || p.getLongValue() > Integer.MAX_VALUE) {
+            throw GantryException.invalid(field + " must be a positive integer (the number of classes to return), got "
+                    + JsonValues.describe(p));
+        }
+        return p.getIntValue();
     }
 
     private void readInputs() throws IOException {
