@@ -195,7 +195,7 @@ public final class ModelLifecycle implements AutoCloseable {
                 try {
                     policy = batchPolicy(proposal.config(), signature, executor, trial);
                     refused = policy.batchAcrossRequests() || !settings.batchingEnabled() ? null
-                            : trial.get(trial.size() - 1);
+                            : trial.get(trial.size() - 1).replaceFirst("^not batched across requests: ", "");
                 } catch (RuntimeException e) {
                     refused = "batching rows along dimension 0 failed: " + e.getMessage();
                 }
