@@ -93,7 +93,7 @@ final class ConfigMapper {
         GantryOptions gantry = build("gantry.", options::build);
         List<OutputConfig> finalOutputs = outputs;
         return build("", () -> new ModelConfig(finalName, finalMaxBatchSize, finalBatching, finalGroups,
-                finalPolicy, finalFilename, gantry, warnings, finalOutputs, Optional.of(source)));
+                finalPolicy, finalFilename, gantry, warnings, finalOutputs, /* fromFile= */ true));
     }
 
     private void requireOnnx(JsonNode value, String path, String expected) throws ModelConfigException {

@@ -165,7 +165,7 @@ class ModelConfigParserTest {
         assertEquals(List.of(new InstanceGroup(2, InstanceGroup.Kind.KIND_GPU, List.of(0))), config.instanceGroups());
         assertEquals(new VersionPolicy.Specific(List.of(1L, 3L)), config.versionPolicy());
         assertEquals(List.of(new OutputConfig("fc6_1", Optional.of("densenet_labels.txt"))), config.outputs());
-        assertEquals(Optional.of("config.pbtxt"), config.source());
+        assertEquals(true, config.fromFile());
         assertEquals(List.of("ignored: input", "ignored: output", "ignored: instance_group[0].name",
                 "ignored: dynamic_batching.preserve_ordering", "ignored: optimization",
                 "ignored: parameters.intra_op_thread_count", "ignored: model_warmup"), config.warnings());

@@ -28,7 +28,7 @@ final class ConfigCompletion {
     }
 
     static Proposal propose(ModelConfig config, ModelSignature signature, boolean strict) {
-        if (strict || config.source().isPresent() || !signature.firstDimensionIsDynamic()) {
+        if (strict || config.fromFile() || !signature.firstDimensionIsDynamic()) {
             return new Proposal(config, List.of());
         }
         return new Proposal(config.withBatching(DEFAULT_MAX_BATCH_SIZE, Optional.of(DynamicBatching.defaults())),
