@@ -200,8 +200,9 @@ public final class GantryServer {
         ModelRouter router = ModelRouter.create(repository, deployments, shadows, registry, RandomSource.threadLocal(),
                 governance.trafficGate());
         OipCodec codec = new OipCodec(config.limits().codec());
+        var sharedMemory = dev.gantry.core.sharedmemory.SharedMemoryRegistry.system();
         InferenceHandler inference = new InferenceHandler(router, codec, config.limits(), workers,
-                () -> !draining.get(), inflight, this::servedBy);
+                () -> !draining.get(), inflight, this::servedBy, sharedMemory);
         AccessControl access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
                 config.security().rateBurst(), System::nanoTime), config.security().openHealth(), config.metricsOpen());
         HttpVerticle.Handlers handlers = new HttpVerticle.Handlers(inference, new MetadataHandler(repository, router),
@@ -209,6 +210,7 @@ public final class GantryServer {
                 new DeploymentsHandler(repository, deployments, auditor, workers),
                 new GovernanceHandler(governance, catalog, archive, artifacts, repository, deployments, workers,
                         lastServed, Duration.ofDays(30)),
+                new dev.gantry.http.inference.SharedMemoryHandler(sharedMemory),
                 access, accessLog, draining::get,
                 lastRequestNanos);
         HttpVerticle[] first = new HttpVerticle[1];

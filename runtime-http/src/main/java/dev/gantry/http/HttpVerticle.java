@@ -29,7 +29,7 @@ final class HttpVerticle extends VerticleBase {
     /** What every verticle instance shares; built once by {@link GantryServer}. */
     record Handlers(InferenceHandler inference, MetadataHandler metadata, HealthHandler health,
                     Handler<RoutingContext> metrics, KeysHandler keys, DeploymentsHandler deployments,
-                    GovernanceHandler governance,
+                    GovernanceHandler governance, dev.gantry.http.inference.SharedMemoryHandler sharedMemory,
                     AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
     }
@@ -94,6 +94,15 @@ final class HttpVerticle extends VerticleBase {
         router.get("/v2/models/:model/ready").handler(metadata).handler(h.metadata()::ready);
         router.get("/v2/models/:model/versions/:version/ready").handler(metadata).handler(h.metadata()::ready);
         router.post("/v2/models/:model/infer").handler(inference).handler(h.inference());
+        if (h.sharedMemory() != null) {
+            var shm = h.sharedMemory();
+            router.post("/v2/systemsharedmemory/region/:region/register").handler(inference).handler(shm::register);
+            router.get("/v2/systemsharedmemory/status").handler(inference).handler(shm::status);
+            router.get("/v2/systemsharedmemory/region/:region/status").handler(inference).handler(shm::status);
+            router.post("/v2/systemsharedmemory/unregister").handler(inference).handler(shm::unregister);
+            router.post("/v2/systemsharedmemory/region/:region/unregister").handler(inference).handler(shm::unregister);
+            router.route("/v2/cudasharedmemory/*").handler(inference).handler(shm::cuda);
+        }
         router.post("/v2/models/:model/versions/:version/infer").handler(inference).handler(h.inference());
         router.get("/metrics").handler(h.access().guard(RouteGroup.METRICS)).handler(h.metrics());
     }

@@ -10,7 +10,8 @@ public final class Extensions {
             "classification",
             "model_configuration",
             "model_repository",
-            "statistics");
+            "statistics",
+            "system_shared_memory");
 
     private Extensions() {
     }

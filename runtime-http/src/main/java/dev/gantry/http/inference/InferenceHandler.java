@@ -27,6 +27,11 @@ public final class InferenceHandler implements Handler<RoutingContext> {
      * OFFLOAD_BYTES (a few microseconds of work); larger ones (a 600 KB tensor is ~1 ms of JSON) go to the
      * named worker pool so one big request cannot stall every connection on the loop. Inference runs on the
      * model's scheduler threads; its result comes back to this request's context.
+     *
+     * Content codings (ContentCoding). A gzip/deflate body is inflated before decoding, under --max-body-bytes;
+     * one over INLINE_INFLATE_BYTES compressed inflates on the worker pool (deflate expands up to ~1000x). The
+     * response is compressed where it is encoded, when the client accepts it and it is worth it. The
+     * classification extension rewrites the chosen outputs after inference, before encoding.
      */
     static final int OFFLOAD_BYTES = 256 * 1024;
     /** Compressed bodies up to this size inflate on the event loop (at most ~1 MB of output, deflate's limit). */
@@ -40,6 +45,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private final BooleanSupplier admitting;
     private final AtomicInteger inflight;
     private final java.util.function.Function<dev.gantry.core.model.ModelId, java.util.Map<String, String>> servedBy;
+    private final dev.gantry.core.sharedmemory.SharedMemoryRegistry sharedMemory;
 
     /**
      * @param admitting false once the server drains: requests are then refused before admission
@@ -48,6 +54,15 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     public InferenceHandler(ModelRouter router, OipCodec codec, ServerConfig.Limits limits, WorkerExecutor workers,
                             BooleanSupplier admitting, AtomicInteger inflight,
                             java.util.function.Function<dev.gantry.core.model.ModelId, java.util.Map<String, String>> servedBy) {
+        this(router, codec, limits, workers, admitting, inflight, servedBy, null);
+    }
+
+    /** As above, serving inputs and outputs in the system shared memory regions of {@code sharedMemory}. */
+    public InferenceHandler(ModelRouter router, OipCodec codec, ServerConfig.Limits limits, WorkerExecutor workers,
+                            BooleanSupplier admitting, AtomicInteger inflight,
+                            java.util.function.Function<dev.gantry.core.model.ModelId, java.util.Map<String, String>> servedBy,
+                            dev.gantry.core.sharedmemory.SharedMemoryRegistry sharedMemory) {
+        this.sharedMemory = sharedMemory;
         this.servedBy = servedBy;
         this.router = router;
         this.codec = codec;
@@ -79,10 +94,12 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         }
         inflight.incrementAndGet();
         ctx.addEndHandler(ar -> inflight.decrementAndGet());
+        SharedMemoryRef.Access regions = sharedMemory == null ? SharedMemoryRef.Access.NONE
+                : (region, offset, size) -> sharedMemory.view(SharedMemoryHandler.owner(ctx), region, offset, size);
         java.util.Optional<ContentCoding.Coding> answerCoding =
                 ContentCoding.forResponse(ctx.request().getHeader("Accept-Encoding"));
         BodyReader.read(ctx.request(), limits.maxBodyBytes(), ctx.vertx(), limits.bodyTimeout().toMillis())
-                .compose(body -> decode(body, headerLength, coding))
+                .compose(body -> decode(body, headerLength, coding, regions))
                 .compose(decoded -> Future.fromCompletionStage(router.infer(model, version,
                                 routingKey(ctx, decoded), decoded.request()), ctx.vertx().getOrCreateContext())
                         .compose(routed -> {
@@ -94,7 +111,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
                             } catch (GantryException e) {
                                 return Future.failedFuture(e);
                             }
-                            return encode(response, decoded.outputEncoding(), answerCoding);
+                            return encode(response, decoded, answerCoding, regions);
                         }))
                 .onSuccess(encoded -> write(ctx, encoded))
                 .onFailure(e -> ErrorMapper.send(ctx, e));
@@ -110,39 +127,42 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         return p == null ? Optional.empty() : Optional.of(p.toString());
     }
 
-    private Future<DecodedRequest> decode(Buffer body, OptionalLong headerLength, ContentCoding.Coding coding) {
+    private Future<DecodedRequest> decode(Buffer body, OptionalLong headerLength, ContentCoding.Coding coding,
+                                          SharedMemoryRef.Access regions) {
         // A compressed body may inflate up to --max-body-bytes: only a small one is inflated on the event loop.
         boolean inline = coding == ContentCoding.Coding.IDENTITY ? body.length() <= OFFLOAD_BYTES
                 : body.length() <= INLINE_INFLATE_BYTES;
         if (inline) {
             try {
                 return Future.succeededFuture(codec.decodeRequest(
-                        ContentCoding.decode(coding, body, limits.maxBodyBytes()), headerLength));
+                        ContentCoding.decode(coding, body, limits.maxBodyBytes()), headerLength, regions));
             } catch (GantryException e) {
                 return Future.failedFuture(e);
             }
         }
         return workers.executeBlocking(() -> codec.decodeRequest(
-                ContentCoding.decode(coding, body, limits.maxBodyBytes()), headerLength), /* ordered= */ false);
+                ContentCoding.decode(coding, body, limits.maxBodyBytes()), headerLength, regions),
+                /* ordered= */ false);
     }
 
     /** Encodes a response and, when the client accepts it and the body is large enough, compresses it. */
-    private Future<Encoded> encode(dev.gantry.core.inference.InferenceResponse response, OutputEncoding encoding,
-                                   java.util.Optional<ContentCoding.Coding> coding) {
+    private Future<Encoded> encode(dev.gantry.core.inference.InferenceResponse response, DecodedRequest request,
+                                   java.util.Optional<ContentCoding.Coding> coding, SharedMemoryRef.Access regions) {
         long bytes = response.outputs().stream().mapToLong(t -> t.byteSize()).sum();
         if (bytes <= OFFLOAD_BYTES / 4) {
             try {
-                return Future.succeededFuture(encodeNow(response, encoding, coding));
+                return Future.succeededFuture(encodeNow(response, request, coding, regions));
             } catch (RuntimeException e) {
                 return Future.failedFuture(e);
             }
         }
-        return workers.executeBlocking(() -> encodeNow(response, encoding, coding), /* ordered= */ false);
+        return workers.executeBlocking(() -> encodeNow(response, request, coding, regions), /* ordered= */ false);
     }
 
-    private Encoded encodeNow(dev.gantry.core.inference.InferenceResponse response, OutputEncoding encoding,
-                              java.util.Optional<ContentCoding.Coding> coding) {
-        EncodedResponse encoded = codec.encodeResponse(response, encoding);
+    private Encoded encodeNow(dev.gantry.core.inference.InferenceResponse response, DecodedRequest request,
+                              java.util.Optional<ContentCoding.Coding> coding, SharedMemoryRef.Access regions) {
+        EncodedResponse encoded = codec.encodeResponse(response, request.outputEncoding(),
+                request.sharedMemoryOutputs(), regions);
         if (coding.isPresent() && ContentCoding.worthCompressing(encoded.body().length())) {
             return new Encoded(new EncodedResponse(ContentCoding.encode(coding.get(), encoded.body()),
                     encoded.headerLength()), coding);

@@ -30,15 +30,20 @@ final class OipRequestReader {
      */
     private static final String DATATYPES = Arrays.toString(DataType.values());
 
-    /** One input as declared in the header: either decoded from JSON, or a binary blob still to be read. */
-    record Input(String name, DataType type, long[] shape, int count, Tensor tensor, long binarySize) {
+    /**
+     * One input as declared in the header: decoded from JSON, a binary blob still to be read, or a window of a
+     * registered shared-memory region.
+     */
+    record Input(String name, DataType type, long[] shape, int count, Tensor tensor, long binarySize,
+                 SharedMemoryRef sharedMemory) {
         boolean isBinary() {
-            return tensor == null;
+            return tensor == null && sharedMemory == null;
         }
     }
 
     record Header(String id, List<Input> inputs, Set<String> requestedOutputs, Optional<Long> timeoutMicros,
-                  Map<String, Object> parameters, OutputEncoding outputEncoding, Map<String, Integer> classification) {
+                  Map<String, Object> parameters, OutputEncoding outputEncoding, Map<String, Integer> classification,
+                  Map<String, SharedMemoryRef> sharedMemoryOutputs) {
     }
 
     private final JsonParser p;
@@ -52,6 +57,7 @@ final class OipRequestReader {
     private final Set<String> outputs = new LinkedHashSet<>();
     private final Map<String, Boolean> perOutputBinary = new HashMap<>();
     private final Map<String, Integer> classification = new LinkedHashMap<>();
+    private final Map<String, SharedMemoryRef> sharedMemoryOutputs = new LinkedHashMap<>();
     private final Map<String, Object> parameters = new LinkedHashMap<>();
     private Optional<Long> timeoutMicros = Optional.empty();
     private boolean binaryByDefault;
@@ -95,7 +101,7 @@ final class OipRequestReader {
             throw GantryException.invalid("request 'inputs' is empty; send at least one input tensor");
         }
         return new Header(id, inputs, outputs, timeoutMicros, parameters,
-                new OutputEncoding(binaryByDefault, perOutputBinary), classification);
+                new OutputEncoding(binaryByDefault, perOutputBinary), classification, sharedMemoryOutputs);
     }
 
     private void readRequestParameters() throws IOException {
@@ -142,22 +148,29 @@ final class OipRequestReader {
             if (parameters.classCount() != null) {
                 classification.put(name, parameters.classCount());
             }
+            if (parameters.sharedMemory().isPresent()) {
+                sharedMemoryOutputs.put(name, parameters.sharedMemory().forTensor("output '" + name + "'"));
+            }
             position++;
         }
     }
 
     /** An output's parameters: binary_data, and the classification extension's class count. */
-    private record OutputParameters(Boolean binary, Integer classCount) {
-        static final OutputParameters NONE = new OutputParameters(null, null);
+    private record OutputParameters(Boolean binary, Integer classCount, SharedMemoryRef.Builder sharedMemory) {
+        static final OutputParameters NONE = new OutputParameters(null, null, new SharedMemoryRef.Builder());
     }
 
     private OutputParameters readOutputParameters(String field) throws IOException {
         JsonValues.expect(p, JsonToken.START_OBJECT, field + ".parameters", "an object");
         Boolean binary = null;
         Integer classCount = null;
+        SharedMemoryRef.Builder shm = new SharedMemoryRef.Builder();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
             p.nextToken();
+            if (shm.read(p, key, field)) {
+                continue;
+            }
             switch (key) {
                 case "binary_data" -> binary = JsonValues.bool(p, field + " parameter 'binary_data'");
                 // Triton's name, and the older KServe/Triton one
@@ -165,7 +178,7 @@ final class OipRequestReader {
                 default -> JsonValues.scalar(p, field + " parameter '" + key + "'");
             }
         }
-        return new OutputParameters(binary, classCount);
+        return new OutputParameters(binary, classCount, shm);
     }
 
     private int classCount(String field) throws IOException {
@@ -197,6 +210,7 @@ final class OipRequestReader {
         DataType type = null;
         long[] shape = null;
         Long binarySize = null;
+        SharedMemoryRef.Builder shm = new SharedMemoryRef.Builder();
         boolean hasData = false;
         Tensor tensor = null;
         TokenBuffer deferred = null;
@@ -208,7 +222,7 @@ final class OipRequestReader {
                 case "name" -> name = JsonValues.string(p, field + ".name");
                 case "datatype" -> type = datatype(label);
                 case "shape" -> shape = shape(label);
-                case "parameters" -> binarySize = readInputParameters(label);
+                case "parameters" -> binarySize = readInputParameters(label, shm);
                 case "data" -> {
                     hasData = true;
                     if (name != null && type != null && shape != null) {
@@ -230,13 +244,14 @@ final class OipRequestReader {
         if (shape == null) {
             throw GantryException.invalid("input '" + name + "' is missing 'shape'");
         }
-        if (hasData && binarySize != null) {
-            throw GantryException.invalid("input '" + name
-                    + "' has both 'data' and parameters.binary_data_size; send exactly one");
+        int sources = (hasData ? 1 : 0) + (binarySize != null ? 1 : 0) + (shm.isPresent() ? 1 : 0);
+        if (sources > 1) {
+            throw GantryException.invalid("input '" + name + "' has more than one of 'data',"
+                    + " parameters.binary_data_size and parameters.shared_memory_region; send exactly one");
         }
-        if (!hasData && binarySize == null) {
+        if (sources == 0) {
             throw GantryException.invalid("input '" + name
-                    + "' has neither 'data' nor parameters.binary_data_size");
+                    + "' has neither 'data' nor parameters.binary_data_size (nor shared_memory_region)");
         }
         if (deferred != null) {
             try (JsonParser buffered = deferred.asParser()) {
@@ -245,7 +260,10 @@ final class OipRequestReader {
             }
         }
         if (tensor != null) {
-            return new Input(name, type, shape, (int) tensor.elementCount(), tensor, -1);
+            return new Input(name, type, shape, (int) tensor.elementCount(), tensor, -1, null);
+        }
+        if (shm.isPresent()) {
+            return sharedMemoryInput(name, type, shape, shm.forTensor("input '" + name + "'"));
         }
         return binaryInput(name, type, shape, binarySize);
     }
@@ -275,7 +293,22 @@ final class OipRequestReader {
             throw GantryException.invalid("input '" + name + "' binary_data_size is " + binarySize + " but "
                     + count + " BYTES elements need at least " + 4L * count + " bytes of length prefixes");
         }
-        return new Input(name, type, shape, count, null, binarySize);
+        return new Input(name, type, shape, count, null, binarySize, null);
+    }
+
+    private Input sharedMemoryInput(String name, DataType type, long[] shape, SharedMemoryRef ref) {
+        int count = admit(name, type, shape);
+        if (type.isFixedSize()) {
+            long expected = (long) count * type.byteSize();
+            if (ref.byteSize() != expected) {
+                throw GantryException.invalid("input '" + name + "' shared_memory_byte_size is " + ref.byteSize()
+                        + " but " + type + Arrays.toString(shape) + " needs exactly " + expected + " bytes");
+            }
+        } else if (ref.byteSize() < 4L * count) {
+            throw GantryException.invalid("input '" + name + "' shared_memory_byte_size is " + ref.byteSize()
+                    + " but " + count + " BYTES elements need at least " + 4L * count + " bytes of length prefixes");
+        }
+        return new Input(name, type, shape, count, null, -1, ref);
     }
 
     /** Checks the element count of a declared shape against the limits; returns it. */
@@ -330,12 +363,15 @@ final class OipRequestReader {
         return Arrays.copyOf(dims, rank);
     }
 
-    private Long readInputParameters(String label) throws IOException {
+    private Long readInputParameters(String label, SharedMemoryRef.Builder shm) throws IOException {
         JsonValues.expect(p, JsonToken.START_OBJECT, label + " parameters", "an object");
         Long binarySize = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
             p.nextToken();
+            if (shm.read(p, key, label)) {
+                continue;
+            }
             if (key.equals("binary_data_size")) {
                 binarySize = JsonValues.nonNegativeLong(p, label + " parameter 'binary_data_size'");
             } else {

@@ -114,6 +114,6 @@ class ModelConfigRouteTest {
         List<String> extensions = Bodies.JSON.convertValue(body.get("extensions"),
                 Bodies.JSON.getTypeFactory().constructCollectionType(List.class, String.class));
         assertEquals(List.of("binary_tensor_data", "classification", "model_configuration", "model_repository",
-                "statistics"), extensions);
+                "statistics", "system_shared_memory"), extensions);
     }
 }
