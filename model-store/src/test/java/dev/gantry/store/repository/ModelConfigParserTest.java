@@ -308,4 +308,31 @@ class ModelConfigParserTest {
 
         assertEquals("config.json: the file is empty", e.getMessage());
     }
+
+    @Test
+    void parse_outputLabelFilename_isRead_andOtherOutputFieldsAreReportedIgnoredOnce() throws Exception {
+        ModelConfig config = ModelConfigParser.parseJson("""
+                {"output": [{"name": "scores", "data_type": "TYPE_FP32", "dims": [4], "label_filename": "l.txt"},
+                            {"name": "other", "data_type": "TYPE_FP32", "label_filename": ""}]}
+                """, "m");
+
+        assertEquals(List.of(new OutputConfig("scores", Optional.of("l.txt")), new OutputConfig("other",
+                Optional.empty())), config.outputs());
+        assertEquals(List.of("ignored: output"), config.warnings());
+    }
+
+    @Test
+    void parse_labelFilenameOutsideTheModelDirectory_isRefusedNamingTheField() {
+        ModelConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ModelConfigException.class,
+                () -> ModelConfigParser.parseJson("{\"output\": [{\"name\": \"s\", \"label_filename\": \"../x\"}]}",
+                        "m"));
+        assertTrue(e.getMessage().contains("output[0].label_filename must be a file in the model directory"),
+                e.getMessage());
+    }
+
+    @Test
+    void parse_outputWithoutName_isRefused() {
+        org.junit.jupiter.api.Assertions.assertThrows(ModelConfigException.class,
+                () -> ModelConfigParser.parseJson("{\"output\": [{\"label_filename\": \"l.txt\"}]}", "m"));
+    }
 }
