@@ -185,44 +185,13 @@ public final class ModelLifecycle implements AutoCloseable {
                 return ModelVersionState.unavailable(id, problem.get(), Optional.of(signature), notes);
             }
             Map<String, List<String>> labels = Labels.read(entry.directory(), config, signature);
-            ConfigCompletion.Proposal proposal = ConfigCompletion.propose(config, signature,
-                    settings.strictModelConfig());
-            List<String> filled = proposal.filled();
-            BatchPolicy policy = null;
-            if (!filled.isEmpty()) {
-                List<String> trial = new ArrayList<>(notes);
-                String refused;
-                try {
-                    policy = batchPolicy(proposal.config(), signature, executor, trial);
-                    refused = policy.batchAcrossRequests() || !settings.batchingEnabled() ? null
-                            : trial.get(trial.size() - 1).replaceFirst("^not batched across requests: ", "");
-                } catch (RuntimeException e) {
-                    refused = "batching rows along dimension 0 failed: " + e.getMessage();
-                }
-                if (refused == null) {
-                    notes.clear();
-                    notes.addAll(trial);
-                    if (!policy.batchAcrossRequests()) {
-                        filled = List.of(ConfigCompletion.MAX_BATCH_SIZE);
-                        config = proposal.config().withBatching(proposal.config().maxBatchSize(), Optional.empty());
-                    } else {
-                        config = proposal.config();
-                    }
-                    notes.add("configuration auto-completed from the model: " + String.join(", ", filled)
-                            + " (max_batch_size " + config.maxBatchSize() + "; --strict-model-config turns this off)");
-                } else {
-                    notes.add("configuration not auto-completed: " + refused);
-                    filled = List.of();
-                    policy = null;
-                }
-            }
-            if (policy == null) {
-                policy = batchPolicy(config, signature, executor, notes);
-            }
+            Planned planned = plan(config, signature, executor, notes);
+            BatchPolicy policy = planned.policy();
             InferenceMetrics metrics = InferenceMetrics.register(registry, id);
             DynamicBatchScheduler scheduler = DynamicBatchScheduler.start(id, executor, policy, metrics, timers,
                     Ticker.system());
-            loaded.put(id, new Loaded(executor, scheduler, metrics, new ServedConfig(config, filled, labels)));
+            loaded.put(id, new Loaded(executor, scheduler, metrics, new ServedConfig(planned.config(),
+                    planned.autocompleted(), labels)));
             return new ModelVersionState(id, ModelReadyState.READY, Optional.empty(), Optional.of(signature),
                     Optional.of(policy), Optional.of(scheduler), notes);
         } catch (GantryException e) {
@@ -232,6 +201,48 @@ public final class ModelLifecycle implements AutoCloseable {
             executor.close();
             return ModelVersionState.unavailable(id, "load failed: " + e, Optional.empty(), notes);
         }
+    }
+
+    /** The configuration a version is served with, what auto-completion filled in, and its batch policy. */
+    private record Planned(ModelConfig config, List<String> autocompleted, BatchPolicy policy) {
+    }
+
+    /**
+     * Auto-completes a model without a configuration file (ConfigCompletion) and decides the batch policy. The
+     * completion is kept only when batching its rows passes the batch-invariance check (or batching is off
+     * server-wide: then only max_batch_size is filled); otherwise the configuration stays as read and a note
+     * says why. {@code notes} receives the notes of the outcome kept.
+     */
+    private Planned plan(ModelConfig config, ModelSignature signature, ModelExecutor executor, List<String> notes) {
+        ConfigCompletion.Proposal proposal = ConfigCompletion.propose(config, signature, settings.strictModelConfig());
+        if (proposal.filled().isEmpty()) {
+            return new Planned(config, List.of(), batchPolicy(config, signature, executor, notes));
+        }
+        List<String> trial = new ArrayList<>(notes);
+        BatchPolicy policy = null;
+        String refused;
+        try {
+            policy = batchPolicy(proposal.config(), signature, executor, trial);
+            refused = policy.batchAcrossRequests() || !settings.batchingEnabled() ? null
+                    : trial.get(trial.size() - 1).replaceFirst("^not batched across requests: ", "");
+        } catch (RuntimeException e) {
+            refused = "batching rows along dimension 0 failed: " + e.getMessage();
+        }
+        if (refused != null) {
+            notes.add("configuration not auto-completed: " + refused);
+            return new Planned(config, List.of(), batchPolicy(config, signature, executor, notes));
+        }
+        notes.clear();
+        notes.addAll(trial);
+        ModelConfig completed = proposal.config();
+        List<String> filled = proposal.filled();
+        if (!policy.batchAcrossRequests()) {
+            completed = completed.withBatching(completed.maxBatchSize(), Optional.empty());
+            filled = List.of(ConfigCompletion.MAX_BATCH_SIZE);
+        }
+        notes.add("configuration auto-completed from the model: " + String.join(", ", filled) + " (max_batch_size "
+                + completed.maxBatchSize() + "; --strict-model-config turns this off)");
+        return new Planned(completed, filled, policy);
     }
 
     private ExecutionSettings executionSettings(ModelConfig config) {

@@ -244,12 +244,15 @@ final class OipRequestReader {
         if (shape == null) {
             throw GantryException.invalid("input '" + name + "' is missing 'shape'");
         }
-        int sources = (hasData ? 1 : 0) + (binarySize != null ? 1 : 0) + (shm.isPresent() ? 1 : 0);
-        if (sources > 1) {
-            throw GantryException.invalid("input '" + name + "' has more than one of 'data',"
-                    + " parameters.binary_data_size and parameters.shared_memory_region; send exactly one");
+        if (hasData && binarySize != null) {
+            throw GantryException.invalid("input '" + name
+                    + "' has both 'data' and parameters.binary_data_size; send exactly one");
         }
-        if (sources == 0) {
+        if (shm.isPresent() && (hasData || binarySize != null)) {
+            throw GantryException.invalid("input '" + name + "' has both parameters.shared_memory_region and "
+                    + (hasData ? "'data'" : "parameters.binary_data_size") + "; send exactly one");
+        }
+        if (!hasData && binarySize == null && !shm.isPresent()) {
             throw GantryException.invalid("input '" + name
                     + "' has neither 'data' nor parameters.binary_data_size (nor shared_memory_region)");
         }
