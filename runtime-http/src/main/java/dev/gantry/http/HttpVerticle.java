@@ -94,6 +94,7 @@ final class HttpVerticle extends VerticleBase {
         router.get("/v2/models/:model/ready").handler(metadata).handler(h.metadata()::ready);
         router.get("/v2/models/:model/versions/:version/ready").handler(metadata).handler(h.metadata()::ready);
         router.post("/v2/models/:model/infer").handler(inference).handler(h.inference());
+        router.post("/v2/models/:model/versions/:version/infer").handler(inference).handler(h.inference());
         if (h.sharedMemory() != null) {
             var shm = h.sharedMemory();
             router.post("/v2/systemsharedmemory/region/:region/register").handler(inference).handler(shm::register);
@@ -103,7 +104,6 @@ final class HttpVerticle extends VerticleBase {
             router.post("/v2/systemsharedmemory/region/:region/unregister").handler(inference).handler(shm::unregister);
             router.route("/v2/cudasharedmemory/*").handler(inference).handler(shm::cuda);
         }
-        router.post("/v2/models/:model/versions/:version/infer").handler(inference).handler(h.inference());
         router.get("/metrics").handler(h.access().guard(RouteGroup.METRICS)).handler(h.metrics());
     }
 
