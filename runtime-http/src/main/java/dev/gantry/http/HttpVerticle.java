@@ -11,6 +11,7 @@ import dev.gantry.http.auth.RateLimiter;
 import dev.gantry.http.inference.BodyLimits;
 import dev.gantry.http.inference.DeprecationHeaders;
 import dev.gantry.http.inference.OipCodec;
+import dev.gantry.http.inference.SharedMemoryHandler;
 import dev.gantry.http.metrics.ScrapeHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.WorkerExecutor;
@@ -52,16 +53,18 @@ final class HttpVerticle extends VerticleBase {
                     RepositoryHandler repository, UploadHandler uploads, ReleaseHandler releases, AuditHandler audit,
                     CatalogHandler catalog, BrowserGuard browsers, AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos, Handler<RoutingContext> tracing,
-                    UsageHandler usage) {
+                    UsageHandler usage, SharedMemoryHandler sharedMemory) {
 
         /** The handlers of a server over {@code core}, sharing its drain state and worker pool. */
         static Handlers of(ServerConfig config, ServingRuntime core, KeyStore keys, PrometheusMeterRegistry registry,
                            AccessLog accessLog, WorkerExecutor workers, Drain drain, BooleanSupplier ready,
                            Optional<Tracing> tracing, UsageService usage) {
             var releases = core.releases();
+            var sharedMemory = dev.gantry.core.sharedmemory.SharedMemoryRegistry.system();
             var inference = new InferenceHandler(core.router(), new OipCodec(config.limits().codec()),
                     new BodyLimits(config.limits().maxBodyBytes(), config.limits().bodyTimeout()), workers,
-                    () -> !drain.draining.get(), drain.inflight, new DeprecationHeaders(releases), usage.recorder());
+                    () -> !drain.draining.get(), drain.inflight, new DeprecationHeaders(releases), usage.recorder(),
+                    sharedMemory);
             var access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
                     config.security().rateBurst(), System::nanoTime), config.security().openHealth(),
                     config.metricsOpen());
@@ -76,7 +79,8 @@ final class HttpVerticle extends VerticleBase {
                             keys::isEmpty),
                     access, accessLog, drain.draining::get, drain.lastRequestNanos,
                     tracing.map(Tracing::handler).orElse(null),
-                    new UsageHandler(usage.recorder(), keys, workers, config.observability().clock()));
+                    new UsageHandler(usage.recorder(), keys, workers, config.observability().clock()),
+                    new SharedMemoryHandler(sharedMemory));
         }
     }
 
@@ -132,6 +136,13 @@ final class HttpVerticle extends VerticleBase {
         router.get("/v2").handler(health).handler(h.health()::serverMetadata);
         router.get("/v2/health/live").handler(health).handler(h.health()::live);
         router.get("/v2/health/ready").handler(health).handler(h.health()::ready);
+        // Before /v2/models/:model: "stats" here is the statistics extension, never a model name (a model named
+        // "stats" is reached by its versioned routes).
+        router.get("/v2/models/stats").handler(metadata).handler(h.metadata()::statistics);
+        router.get("/v2/models/:model/stats").handler(metadata).handler(h.metadata()::statistics);
+        router.get("/v2/models/:model/versions/:version/stats").handler(metadata).handler(h.metadata()::statistics);
+        router.get("/v2/models/:model/config").handler(metadata).handler(h.metadata()::config);
+        router.get("/v2/models/:model/versions/:version/config").handler(metadata).handler(h.metadata()::config);
         router.get("/v2/models/:model").handler(metadata).handler(h.metadata()::metadata);
         router.get("/v2/models/:model/versions/:version").handler(metadata).handler(h.metadata()::metadata);
         router.get("/v2/models/:model/ready").handler(metadata).handler(h.metadata()::ready);
@@ -139,6 +150,13 @@ final class HttpVerticle extends VerticleBase {
         router.post("/v2/models/:model/infer").handler(inference).handler(h.inference());
         router.post("/v2/models/:model/versions/:version/infer").handler(inference).handler(h.inference());
         router.get("/metrics").handler(h.access().guard(RouteGroup.METRICS)).handler(h.metrics());
+        SharedMemoryHandler shm = h.sharedMemory();
+        router.post("/v2/systemsharedmemory/region/:region/register").handler(inference).handler(shm::register);
+        router.get("/v2/systemsharedmemory/status").handler(inference).handler(shm::status);
+        router.get("/v2/systemsharedmemory/region/:region/status").handler(inference).handler(shm::status);
+        router.post("/v2/systemsharedmemory/unregister").handler(inference).handler(shm::unregister);
+        router.post("/v2/systemsharedmemory/region/:region/unregister").handler(inference).handler(shm::unregister);
+        router.route("/v2/cudasharedmemory/*").handler(inference).handler(shm::cuda);
     }
 
     private void mountAdmin(Router router) {

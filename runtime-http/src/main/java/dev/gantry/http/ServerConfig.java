@@ -33,11 +33,12 @@ import java.util.OptionalInt;
  * @param crossSite what web pages of other origins may do
  * @param observability traces and usage accounting
  * @param grpcPort port of the KServe v2 / Triton gRPC endpoint; 0 picks a free one, -1 turns it off
+ * @param strictModelConfig no config auto-completion: a model directory without a config keeps Triton's defaults
  */
 public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, int eventLoops, int workerThreads,
                            ExecutionSettings execution, boolean batching, int defaultQueueSize, Duration drainTimeout,
                            int standbyCount, int shadowQueueSize, Limits limits, Security security,
-                           CrossSite crossSite, Observability observability, int grpcPort) {
+                           CrossSite crossSite, Observability observability, int grpcPort, boolean strictModelConfig) {
     public ServerConfig {
         Objects.requireNonNull(crossSite, "crossSite");
         Objects.requireNonNull(observability, "observability");
@@ -162,34 +163,39 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withObservability(Observability o) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, o, grpcPort);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, o, grpcPort, strictModelConfig);
     }
 
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, Path.of("models"), Path.of("data"), 1, 2,
                 ExecutionSettings.cpuDefaults(), true, 1024, Duration.ofSeconds(30), 1, 256, Limits.defaults(),
-                Security.defaults(), CrossSite.defaults(), Observability.defaults(), 8001);
+                Security.defaults(), CrossSite.defaults(), Observability.defaults(), 8001, false);
     }
 
     /** The same configuration with the gRPC endpoint on {@code p} (0: a free one; -1: off). */
     public ServerConfig withGrpcPort(int p) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
                 defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability,
-                p);
+                p, strictModelConfig);
+    }
+
+    public ServerConfig withStrictModelConfig(boolean v) {
+        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, v);
     }
 
     public ServerConfig withShadowQueueSize(int n) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, n, limits, security, crossSite, observability, grpcPort);
+                defaultQueueSize, drainTimeout, standbyCount, n, limits, security, crossSite, observability, grpcPort, strictModelConfig);
     }
 
     public ServerConfig withCrossSite(CrossSite c) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, c, observability, grpcPort);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, c, observability, grpcPort, strictModelConfig);
     }
 
     public LifecycleSettings lifecycleSettings() {
-        return new LifecycleSettings(execution, defaultQueueSize, drainTimeout, batching, limits.requestTimeout());
+        return new LifecycleSettings(execution, defaultQueueSize, drainTimeout, batching, limits.requestTimeout(),
+                strictModelConfig);
     }
 
     /** Whether {@link #host} is a loopback address (127.0.0.0/8, ::1, localhost). */
@@ -212,32 +218,32 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig);
     }
 
     public ServerConfig withModels(Path dir) {
         return new ServerConfig(host, port, dir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig);
     }
 
     public ServerConfig withDataDir(Path dir) {
         return new ServerConfig(host, port, modelsDir, dir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig);
     }
 
     public ServerConfig withBatching(boolean on) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, on,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig);
     }
 
     public ServerConfig withDrainTimeout(Duration d) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort);
+                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig);
     }
 
     public ServerConfig withMaxBodyBytes(long max) {
@@ -246,12 +252,12 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withLimits(Limits l) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, crossSite, observability, grpcPort);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, crossSite, observability, grpcPort, strictModelConfig);
     }
 
     public ServerConfig withSecurity(Security s) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, crossSite, observability, grpcPort);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, crossSite, observability, grpcPort, strictModelConfig);
     }
 
     static ExecutionSettings cpu(int intra, int inter, boolean spinning) {

@@ -41,6 +41,8 @@ public final class ServerConfigParser {
             new Setting("--max-json-depth", "GANTRY_MAX_JSON_DEPTH", "64", "deepest JSON nesting accepted"),
             new Setting("--batching", "GANTRY_BATCHING", "true",
                     "dynamic batching for models that configure it (false: one request per execution)"),
+            new Setting("--strict-model-config", "GANTRY_STRICT_MODEL_CONFIG", "false",
+                    "no config auto-completion: a model without a config gets no batch dimension and no batching"),
             new Setting("--intra-op-threads", "GANTRY_INTRA_OP_THREADS", "1",
                     "ONNX Runtime intra-op threads per model (a model's config may override)"),
             new Setting("--inter-op-threads", "GANTRY_INTER_OP_THREADS", "1",
@@ -124,6 +126,12 @@ public final class ServerConfigParser {
                 source.put("--batching", "--no-batching");
                 continue;
             }
+            if (flag.equals("--strict-model-config") && value == null
+                    && (i + 1 >= rest.size() || rest.get(i + 1).startsWith("--"))) {
+                values.put("--strict-model-config", "true");
+                source.put("--strict-model-config", "--strict-model-config");
+                continue;
+            }
             if (flag.equals("--insecure") && value == null
                     && (i + 1 >= rest.size() || rest.get(i + 1).startsWith("--"))) {
                 values.put("--insecure", "true");
@@ -200,7 +208,8 @@ public final class ServerConfigParser {
                         values.get("--otlp-endpoint").isBlank() ? Optional.empty()
                                 : Optional.of(r.string("--otlp-endpoint")),
                         otelVariables(env), Optional.empty(), Duration.ofSeconds(5), java.time.Clock.systemUTC()),
-                r.integer("--grpc-port", -1, 65535));
+                r.integer("--grpc-port", -1, 65535),
+                r.bool("--strict-model-config"));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");

@@ -27,12 +27,14 @@ final class ConfigMapper {
     private static final String ONNX_BACKEND = "onnxruntime";
 
     private static final Set<String> IGNORED_TOP_LEVEL = Set.of(
-            "runtime", "input", "output", "batch_input", "batch_output", "optimization", "model_warmup",
+            "runtime", "input", "batch_input", "batch_output", "optimization", "model_warmup",
             "sequence_batching", "ensemble_scheduling", "response_cache", "model_transaction_policy",
             "model_repository_agents", "model_operations", "cc_model_filenames", "metric_tags", "model_metrics");
     private static final Set<String> IGNORED_DYNAMIC_BATCHING = Set.of(
             "preserve_ordering", "priority_levels", "default_priority_level", "priority_queue_policy");
     private static final Set<String> IGNORED_QUEUE_POLICY = Set.of("timeout_action", "allow_timeout_override");
+    private static final Set<String> IGNORED_OUTPUT = Set.of(
+            "data_type", "dims", "reshape", "is_shape_tensor", "is_non_linear_format_io");
     private static final Set<String> IGNORED_INSTANCE_GROUP = Set.of(
             "name", "rate_limiter", "host_policy", "profile", "passive", "secondary_devices");
 
@@ -60,6 +62,7 @@ final class ConfigMapper {
         VersionPolicy versionPolicy = VersionPolicy.defaults();
         String defaultModelFilename = ModelConfig.DEFAULT_MODEL_FILENAME;
         OptionsBuilder options = new OptionsBuilder();
+        List<OutputConfig> outputs = List.of();
         for (Map.Entry<String, JsonNode> field : fields(root)) {
             String key = field.getKey();
             JsonNode value = field.getValue();
@@ -74,6 +77,7 @@ final class ConfigMapper {
                 case "default_model_filename" -> defaultModelFilename = string(value, key);
                 case "parameters" -> parameters(value, key, options);
                 case "gantry" -> gantryBlock(value, key, options);
+                case "output" -> outputs = outputs(value, key);
                 default -> reportUnused(key, IGNORED_TOP_LEVEL.contains(key));
             }
         }
@@ -87,8 +91,9 @@ final class ConfigMapper {
         VersionPolicy finalPolicy = versionPolicy;
         String finalFilename = defaultModelFilename;
         GantryOptions gantry = build("gantry.", options::build);
+        List<OutputConfig> finalOutputs = outputs;
         return build("", () -> new ModelConfig(finalName, finalMaxBatchSize, finalBatching, finalGroups,
-                finalPolicy, finalFilename, gantry, warnings));
+                finalPolicy, finalFilename, gantry, warnings, finalOutputs, /* fromFile= */ true));
     }
 
     private void requireOnnx(JsonNode value, String path, String expected) throws ModelConfigException {
@@ -167,6 +172,46 @@ final class ConfigMapper {
             groups.add(build(groupPath + ".", () -> new InstanceGroup(groupCount, groupKind, gpus)));
         }
         return groups;
+    }
+
+    /**
+     * Triton's {@code output} entries: Gantry reads {@code name} and {@code label_filename} (the classification
+     * extension's labels); the types and shapes come from the model file itself, so the rest is reported ignored.
+     */
+    private List<OutputConfig> outputs(JsonNode node, String path) throws ModelConfigException {
+        List<OutputConfig> outputs = new ArrayList<>();
+        List<JsonNode> entries = repeated(node);
+        boolean reportedIgnored = false;
+        for (int i = 0; i < entries.size(); i++) {
+            String outputPath = path + "[" + i + "]";
+            String name = null;
+            Optional<String> labels = Optional.empty();
+            for (Map.Entry<String, JsonNode> field : fields(object(entries.get(i), outputPath))) {
+                String key = field.getKey();
+                String fieldPath = outputPath + "." + key;
+                switch (key) {
+                    case "name" -> name = string(field.getValue(), fieldPath);
+                    case "label_filename" -> {
+                        String file = string(field.getValue(), fieldPath);
+                        labels = file.isEmpty() ? Optional.empty() : Optional.of(file);
+                    }
+                    default -> {
+                        boolean known = IGNORED_OUTPUT.contains(key);
+                        if (!known || !reportedIgnored) {
+                            reportUnused(known ? path : fieldPath, known);
+                            reportedIgnored |= known;
+                        }
+                    }
+                }
+            }
+            if (name == null) {
+                throw error(outputPath + " must have a name");
+            }
+            String outputName = name;
+            Optional<String> labelFile = labels;
+            outputs.add(build(outputPath + ".", () -> new OutputConfig(outputName, labelFile)));
+        }
+        return outputs;
     }
 
     private InstanceGroup.Kind kind(JsonNode value, String path) throws ModelConfigException {

@@ -16,10 +16,14 @@ import java.util.Optional;
  * @param defaultModelFilename {@code default_model_filename}; the file name inside each version directory
  * @param gantry               Gantry's extensions
  * @param warnings             what was read but not used: unknown keys with their path, ignored Triton keys
+ * @param outputs              the {@code output} entries Gantry reads (name and {@code label_filename})
+ * @param fromFile             whether it was read from a configuration file; false when the model directory has
+ *                             none (the configuration is then Triton's defaults, and may be auto-completed at load)
  */
 public record ModelConfig(Optional<String> name, int maxBatchSize, Optional<DynamicBatching> dynamicBatching,
                           List<InstanceGroup> instanceGroups, VersionPolicy versionPolicy,
-                          String defaultModelFilename, GantryOptions gantry, List<String> warnings) {
+                          String defaultModelFilename, GantryOptions gantry, List<String> warnings,
+                          List<OutputConfig> outputs, boolean fromFile) {
 
     public static final String DEFAULT_MODEL_FILENAME = "model.onnx";
 
@@ -43,12 +47,20 @@ public record ModelConfig(Optional<String> name, int maxBatchSize, Optional<Dyna
         }
         Objects.requireNonNull(gantry, "gantry");
         warnings = List.copyOf(warnings);
+        outputs = List.copyOf(outputs);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (OutputConfig output : outputs) {
+            if (!seen.add(output.name())) {
+                throw new IllegalArgumentException("output '" + output.name() + "' appears more than once");
+            }
+        }
     }
 
     /** What Triton assumes for a model directory without a configuration file. */
     public static ModelConfig defaults() {
         return new ModelConfig(Optional.empty(), 0, Optional.empty(), List.of(InstanceGroup.defaults()),
-                VersionPolicy.defaults(), DEFAULT_MODEL_FILENAME, GantryOptions.defaults(), List.of());
+                VersionPolicy.defaults(), DEFAULT_MODEL_FILENAME, GantryOptions.defaults(), List.of(), List.of(),
+                false);
     }
 
     /** This configuration with {@code warning} appended to its warnings. */
@@ -56,7 +68,18 @@ public record ModelConfig(Optional<String> name, int maxBatchSize, Optional<Dyna
         List<String> all = new ArrayList<>(warnings);
         all.add(warning);
         return new ModelConfig(name, maxBatchSize, dynamicBatching, instanceGroups, versionPolicy,
-                defaultModelFilename, gantry, all);
+                defaultModelFilename, gantry, all, outputs, fromFile);
+    }
+
+    /** This configuration with another {@code max_batch_size} and {@code dynamic_batching} (auto-completion). */
+    public ModelConfig withBatching(int newMaxBatchSize, Optional<DynamicBatching> newDynamicBatching) {
+        return new ModelConfig(name, newMaxBatchSize, newDynamicBatching, instanceGroups, versionPolicy,
+                defaultModelFilename, gantry, warnings, outputs, fromFile);
+    }
+
+    /** The {@code output} entry for {@code outputName}, if the configuration has one. */
+    public Optional<OutputConfig> output(String outputName) {
+        return outputs.stream().filter(o -> o.name().equals(outputName)).findFirst();
     }
 
     private static boolean isPlainFileName(String fileName) {

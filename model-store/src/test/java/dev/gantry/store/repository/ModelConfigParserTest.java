@@ -88,7 +88,9 @@ class ModelConfigParserTest {
     void parse_emptyConfig_givesTritonDefaults() throws Exception {
         ModelConfig config = ModelConfigParser.parseJson("{}", "m");
 
-        assertEquals(ModelConfig.defaults(), config);
+        assertEquals(0, config.maxBatchSize());
+        assertEquals(List.of(), config.warnings());
+        assertEquals(true, config.fromFile(), "an empty file is still a configuration: it is not auto-completed");
         assertEquals(List.of(new InstanceGroup(1, InstanceGroup.Kind.KIND_CPU, List.of())), config.instanceGroups());
         assertEquals(new VersionPolicy.Latest(1), config.versionPolicy());
         assertEquals("model.onnx", config.defaultModelFilename());
@@ -164,6 +166,8 @@ class ModelConfigParserTest {
         assertEquals(Optional.of(new DynamicBatching(100, List.of(4, 8), 0, 0)), config.dynamicBatching());
         assertEquals(List.of(new InstanceGroup(2, InstanceGroup.Kind.KIND_GPU, List.of(0))), config.instanceGroups());
         assertEquals(new VersionPolicy.Specific(List.of(1L, 3L)), config.versionPolicy());
+        assertEquals(List.of(new OutputConfig("fc6_1", Optional.of("densenet_labels.txt"))), config.outputs());
+        assertEquals(true, config.fromFile());
         assertEquals(List.of("ignored: input", "ignored: output", "ignored: instance_group[0].name",
                 "ignored: dynamic_batching.preserve_ordering", "ignored: optimization",
                 "ignored: parameters.intra_op_thread_count", "ignored: model_warmup"), config.warnings());
@@ -197,7 +201,7 @@ class ModelConfigParserTest {
                  "parameters": {"foo": {"string_value": "1"}}}
                 """, "m");
 
-        assertEquals(List.of("ignored: input", "ignored: output", "ignored: sequence_batching",
+        assertEquals(List.of("ignored: input", "ignored: sequence_batching",
                 "ignored: response_cache", "ignored: parameters.foo"), config.warnings());
     }
 
@@ -303,5 +307,32 @@ class ModelConfigParserTest {
                 () -> ModelConfigParser.parseJson("  ", "m"));
 
         assertEquals("config.json: the file is empty", e.getMessage());
+    }
+
+    @Test
+    void parse_outputLabelFilename_isRead_andOtherOutputFieldsAreReportedIgnoredOnce() throws Exception {
+        ModelConfig config = ModelConfigParser.parseJson("""
+                {"output": [{"name": "scores", "data_type": "TYPE_FP32", "dims": [4], "label_filename": "l.txt"},
+                            {"name": "other", "data_type": "TYPE_FP32", "label_filename": ""}]}
+                """, "m");
+
+        assertEquals(List.of(new OutputConfig("scores", Optional.of("l.txt")), new OutputConfig("other",
+                Optional.empty())), config.outputs());
+        assertEquals(List.of("ignored: output"), config.warnings());
+    }
+
+    @Test
+    void parse_labelFilenameOutsideTheModelDirectory_isRefusedNamingTheField() {
+        ModelConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ModelConfigException.class,
+                () -> ModelConfigParser.parseJson("{\"output\": [{\"name\": \"s\", \"label_filename\": \"../x\"}]}",
+                        "m"));
+        assertTrue(e.getMessage().contains("output[0].label_filename must be a file in the model directory"),
+                e.getMessage());
+    }
+
+    @Test
+    void parse_outputWithoutName_isRefused() {
+        org.junit.jupiter.api.Assertions.assertThrows(ModelConfigException.class,
+                () -> ModelConfigParser.parseJson("{\"output\": [{\"label_filename\": \"l.txt\"}]}", "m"));
     }
 }

@@ -8,6 +8,7 @@ import dev.gantry.core.model.TensorSpec;
 
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /** Checks a request against a model's signature before it is admitted, so the engine only sees valid input. */
@@ -37,6 +38,9 @@ public final class InputValidator {
             DataType expected = spec.datatype().orElseThrow();
             if (t.datatype() != expected) {
                 throw GantryException.invalid("input '" + t.name() + "' expects " + expected + ", got " + t.datatype());
+            }
+            if (expected == DataType.BYTES) {
+                checkUtf8(t);
             }
             long[] want = spec.shape();
             long[] got = t.shape();
@@ -74,6 +78,41 @@ public final class InputValidator {
                         + signature.outputs().stream().map(TensorSpec::name).toList());
             }
         }
+    }
+
+    /*
+     * ONNX Runtime's Java API creates string tensors only from java.lang.String (OnnxTensor.createTensor(env,
+     * String[], shape)) and reads them back as String, so an element must be text: UTF-8 of any width
+     * (embedded NULs and 4-byte sequences included) comes back byte for byte, other bytes cannot be carried.
+     * Refused here, before the request is queued, rather than in the batch that would carry it.
+     */
+    private static void checkUtf8(Tensor t) {
+        java.nio.charset.CharsetDecoder decoder = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        List<byte[]> elements = t.strings();
+        for (int i = 0; i < elements.size(); i++) {
+            byte[] e = elements.get(i);
+            if (isAscii(e)) {
+                continue;
+            }
+            try {
+                decoder.reset().decode(java.nio.ByteBuffer.wrap(e));
+            } catch (java.nio.charset.CharacterCodingException bad) {
+                throw GantryException.invalid("input '" + t.name() + "' element " + i + " is not valid UTF-8;"
+                        + " ONNX Runtime's Java API carries BYTES (string) tensors as text, so only UTF-8 reaches"
+                        + " the model");
+            }
+        }
+    }
+
+    private static boolean isAscii(byte[] e) {
+        for (byte b : e) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String names(ModelSignature s) {

@@ -14,9 +14,11 @@ import java.util.Objects;
  * @param batchingEnabled false turns dynamic batching off for every model (the "batching off" benchmark arm)
  * @param requestTimeout queue timeout for requests when neither they nor their model set one, and the longest
  *     one execution may take; zero for no limit
+ * @param strictModelConfig true turns config auto-completion off: a model directory without a configuration
+ *     file is served with Triton's defaults (no batch dimension, no batching), as it was read
  */
 public record LifecycleSettings(ExecutionSettings execution, int defaultMaxQueueSize, Duration drainTimeout,
-                                boolean batchingEnabled, Duration requestTimeout) {
+                                boolean batchingEnabled, Duration requestTimeout, boolean strictModelConfig) {
     public LifecycleSettings {
         Objects.requireNonNull(execution, "execution");
         if (defaultMaxQueueSize < 1) {
@@ -25,6 +27,12 @@ public record LifecycleSettings(ExecutionSettings execution, int defaultMaxQueue
         if (drainTimeout.isNegative()) {
             throw new IllegalArgumentException("drain timeout must be >= 0, was " + drainTimeout);
         }
+    }
+
+    /** Settings with config auto-completion on. */
+    public LifecycleSettings(ExecutionSettings execution, int defaultMaxQueueSize, Duration drainTimeout,
+                             boolean batchingEnabled, Duration requestTimeout) {
+        this(execution, defaultMaxQueueSize, drainTimeout, batchingEnabled, requestTimeout, false);
     }
 
     public static LifecycleSettings defaults() {

@@ -60,7 +60,8 @@ public final class ModelLifecycle implements AutoCloseable {
     private final Map<ModelId, Loaded> loaded = new ConcurrentHashMap<>();
     private volatile ArtifactCheck artifactCheck = ArtifactCheck.NONE;
 
-    private record Loaded(ModelExecutor executor, DynamicBatchScheduler scheduler, InferenceMetrics metrics) {
+    private record Loaded(ModelExecutor executor, DynamicBatchScheduler scheduler, InferenceMetrics metrics,
+                          ServedConfig config) {
     }
 
     public ModelLifecycle(LifecycleSettings settings, MeterRegistry registry, ExecutorFactory factory,
@@ -95,6 +96,33 @@ public final class ModelLifecycle implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The configuration a loaded (READY or UNLOADING) version is served with. */
+    public Optional<ServedConfig> servedConfig(ModelId id) {
+        Loaded l = loaded.get(id);
+        return l == null ? Optional.empty() : Optional.of(l.config());
+    }
+
+    /**
+     * Applies the classification extension to a response: the outputs named in {@code classCounts} become their
+     * top-k classes, per row when the serving version has a batch dimension, with its outputs' labels.
+     */
+    public dev.gantry.core.inference.InferenceResponse classify(dev.gantry.core.inference.InferenceResponse response,
+                                                                Map<String, Integer> classCounts) {
+        if (classCounts.isEmpty()) {
+            return response;
+        }
+        Optional<ServedConfig> served = servedConfig(response.model());
+        boolean batched = served.map(c -> c.config().maxBatchSize() > 0).orElse(false);
+        return dev.gantry.core.inference.Classification.apply(response, classCounts, batched,
+                served.map(ServedConfig::labels).orElse(Map.of()));
+    }
+
+    /** A loaded version's counters in the shape of Triton's statistics extension. */
+    public Optional<dev.gantry.core.metrics.ModelStatistics> statistics(ModelId id) {
+        Loaded l = loaded.get(id);
+        return l == null ? Optional.empty() : Optional.of(l.metrics().statistics());
     }
 
     /** True when no version is LOADING or UNLOADING. */
@@ -166,11 +194,14 @@ public final class ModelLifecycle implements AutoCloseable {
                 executor.close();
                 return ModelVersionState.unavailable(id, problem.get(), Optional.of(signature), notes);
             }
-            BatchPolicy policy = batchPolicy(config, signature, executor, notes);
+            Map<String, List<String>> labels = Labels.read(entry.directory(), config, signature);
+            Planned planned = plan(config, signature, executor, notes);
+            BatchPolicy policy = planned.policy();
             InferenceMetrics metrics = InferenceMetrics.register(registry, id);
             DynamicBatchScheduler scheduler = DynamicBatchScheduler.start(id, executor, policy, metrics, timers,
                     Ticker.system());
-            loaded.put(id, new Loaded(executor, scheduler, metrics));
+            loaded.put(id, new Loaded(executor, scheduler, metrics, new ServedConfig(planned.config(),
+                    planned.autocompleted(), labels)));
             return new ModelVersionState(id, ModelReadyState.READY, Optional.empty(), Optional.of(signature),
                     Optional.of(policy), Optional.of(scheduler), notes);
         } catch (GantryException e) {
@@ -180,6 +211,48 @@ public final class ModelLifecycle implements AutoCloseable {
             executor.close();
             return ModelVersionState.unavailable(id, "load failed: " + e, Optional.empty(), notes);
         }
+    }
+
+    /** The configuration a version is served with, what auto-completion filled in, and its batch policy. */
+    private record Planned(ModelConfig config, List<String> autocompleted, BatchPolicy policy) {
+    }
+
+    /**
+     * Auto-completes a model without a configuration file (ConfigCompletion) and decides the batch policy. The
+     * completion is kept only when batching its rows passes the batch-invariance check (or batching is off
+     * server-wide: then only max_batch_size is filled); otherwise the configuration stays as read and a note
+     * says why. {@code notes} receives the notes of the outcome kept.
+     */
+    private Planned plan(ModelConfig config, ModelSignature signature, ModelExecutor executor, List<String> notes) {
+        ConfigCompletion.Proposal proposal = ConfigCompletion.propose(config, signature, settings.strictModelConfig());
+        if (proposal.filled().isEmpty()) {
+            return new Planned(config, List.of(), batchPolicy(config, signature, executor, notes));
+        }
+        List<String> trial = new ArrayList<>(notes);
+        BatchPolicy policy = null;
+        String refused;
+        try {
+            policy = batchPolicy(proposal.config(), signature, executor, trial);
+            refused = policy.batchAcrossRequests() || !settings.batchingEnabled() ? null
+                    : trial.get(trial.size() - 1).replaceFirst("^not batched across requests: ", "");
+        } catch (RuntimeException e) {
+            refused = "batching rows along dimension 0 failed: " + e.getMessage();
+        }
+        if (refused != null) {
+            notes.add("configuration not auto-completed: " + refused);
+            return new Planned(config, List.of(), batchPolicy(config, signature, executor, notes));
+        }
+        notes.clear();
+        notes.addAll(trial);
+        ModelConfig completed = proposal.config();
+        List<String> filled = proposal.filled();
+        if (!policy.batchAcrossRequests()) {
+            completed = completed.withBatching(completed.maxBatchSize(), Optional.empty());
+            filled = List.of(ConfigCompletion.MAX_BATCH_SIZE);
+        }
+        notes.add("configuration auto-completed from the model: " + String.join(", ", filled) + " (max_batch_size "
+                + completed.maxBatchSize() + "; --strict-model-config turns this off)");
+        return new Planned(completed, filled, policy);
     }
 
     private ExecutionSettings executionSettings(ModelConfig config) {

@@ -23,9 +23,20 @@ public final class InferenceMetrics {
     private final Timer compute;
     private final DistributionSummary batchRows;
     private final DistributionSummary batchRequests;
+    private final ModelId model;
+    private final java.time.Clock clock;
+    /* What no meter above keeps: rows of successful requests, per-request compute time, executions per batch
+     * size, the time of the last answer. Guarded by `this`; updated once per execution and once per request. */
+    private long inferenceCount;
+    private long computeRequests;
+    private long computeRequestNanos;
+    private long lastInferenceMillis;
+    private final java.util.TreeMap<Integer, long[]> perBatchSize = new java.util.TreeMap<>();
 
-    private InferenceMetrics(MeterRegistry registry, ModelId model) {
+    private InferenceMetrics(MeterRegistry registry, ModelId model, java.time.Clock clock) {
         this.registry = registry;
+        this.model = model;
+        this.clock = clock;
         this.tags = Tags.of("model", model.name(), "version", Long.toString(model.version()));
         this.success = Timer.builder(MetricNames.INFERENCE_REQUEST_DURATION.meterName())
                 .description("Inference requests from admission to answer")
@@ -41,12 +52,18 @@ public final class InferenceMetrics {
     }
 
     public static InferenceMetrics register(MeterRegistry registry, ModelId model) {
-        return new InferenceMetrics(registry, model);
+        return new InferenceMetrics(registry, model, java.time.Clock.systemUTC());
+    }
+
+    /** As {@link #register(MeterRegistry, ModelId)}, reading wall-clock time for last_inference from {@code clock}. */
+    public static InferenceMetrics register(MeterRegistry registry, ModelId model, java.time.Clock clock) {
+        return new InferenceMetrics(registry, model, clock);
     }
 
     /** Meters into a registry nobody reads: for tests and benchmarks. */
     public static InferenceMetrics noop(ModelId model) {
-        return new InferenceMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), model);
+        return new InferenceMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), model,
+                java.time.Clock.systemUTC());
     }
 
     public void pendingGauge(Supplier<Number> pending) {
@@ -55,7 +72,17 @@ public final class InferenceMetrics {
     }
 
     public void requestSucceeded(long totalNanos) {
+        requestSucceeded(totalNanos, 1);
+    }
+
+    /** A request of {@code rows} rows (inferences) answered successfully {@code totalNanos} after admission. */
+    public void requestSucceeded(long totalNanos, int rows) {
         success.record(totalNanos, TimeUnit.NANOSECONDS);
+        long now = clock.millis();
+        synchronized (this) {
+            inferenceCount += rows;
+            lastInferenceMillis = now;
+        }
     }
 
     public void requestFailed(ErrorCode code, long totalNanos) {
@@ -66,6 +93,10 @@ public final class InferenceMetrics {
                     .tags(tags).tag("outcome", "error").tag("error", c.name()).register(registry));
         }
         t.record(totalNanos, TimeUnit.NANOSECONDS);
+        long now = clock.millis();
+        synchronized (this) {
+            lastInferenceMillis = now;
+        }
     }
 
     public void queued(long queueNanos) {
@@ -76,6 +107,42 @@ public final class InferenceMetrics {
         compute.record(computeNanos, TimeUnit.NANOSECONDS);
         batchRows.record(rows);
         batchRequests.record(requests);
+        synchronized (this) {
+            computeRequests += requests;
+            computeRequestNanos += computeNanos * requests;
+            long[] sizeStats = perBatchSize.computeIfAbsent(rows, r -> new long[2]);
+            sizeStats[0]++;
+            sizeStats[1] += computeNanos;
+        }
+    }
+
+    /** This version's counters in the shape of Triton's statistics extension. */
+    public ModelStatistics statistics() {
+        long failCount = 0;
+        double failNanos = 0;
+        synchronized (failures) {
+            for (Timer t : failures.values()) {
+                failCount += t.count();
+                failNanos += t.totalTime(TimeUnit.NANOSECONDS);
+            }
+        }
+        ModelStatistics.Duration ok = duration(success);
+        ModelStatistics.Duration failed = new ModelStatistics.Duration(failCount, Math.round(failNanos));
+        ModelStatistics.Duration queued = duration(queue);
+        synchronized (this) {
+            java.util.List<ModelStatistics.BatchSize> batches = new java.util.ArrayList<>();
+            perBatchSize.forEach((size, s) -> batches.add(new ModelStatistics.BatchSize(size,
+                    new ModelStatistics.Duration(s[0], 0), new ModelStatistics.Duration(s[0], s[1]),
+                    new ModelStatistics.Duration(s[0], 0))));
+            return new ModelStatistics(model, lastInferenceMillis, inferenceCount, compute.count(), ok, failed,
+                    queued, new ModelStatistics.Duration(computeRequests, 0),
+                    new ModelStatistics.Duration(computeRequests, computeRequestNanos),
+                    new ModelStatistics.Duration(computeRequests, 0), batches);
+        }
+    }
+
+    private static ModelStatistics.Duration duration(Timer t) {
+        return new ModelStatistics.Duration(t.count(), Math.round(t.totalTime(TimeUnit.NANOSECONDS)));
     }
 
     /** Removes this version's meters, when the version is unloaded. */

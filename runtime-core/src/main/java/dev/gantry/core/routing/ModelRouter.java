@@ -114,6 +114,11 @@ public final class ModelRouter {
                 beforeAdmission);
     }
 
+    /** The lifecycle whose versions this router routes to. */
+    public ModelLifecycle lifecycle() {
+        return lifecycle;
+    }
+
     /**
      * The version that would serve a request for {@code model} (and {@code version}, if given); for an
      * unversioned request, the READY route with the largest weight.

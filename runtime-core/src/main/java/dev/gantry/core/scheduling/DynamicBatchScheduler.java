@@ -453,7 +453,7 @@ public final class DynamicBatchScheduler implements Scheduler {
             // Metrics first, so that whoever waits on the future sees them; a request the watchdog already
             // answered is not counted twice.
             if (!p.future.isDone()) {
-                metrics.requestSucceeded(end - p.admitted);
+                metrics.requestSucceeded(end - p.admitted, p.rows);
                 p.future.complete(new InferenceResponse(model, p.request.id(), outs));
             }
         }

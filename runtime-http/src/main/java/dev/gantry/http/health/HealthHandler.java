@@ -20,7 +20,8 @@ public final class HealthHandler {
         ObjectNode root = Json.object();
         root.put("name", "gantry");
         root.put("version", version);
-        root.putArray("extensions").add("binary_tensor_data");
+        var extensions = root.putArray("extensions");
+        Extensions.SERVED.forEach(extensions::add);
         Json.send(ctx.response(), 200, root);
     }
 

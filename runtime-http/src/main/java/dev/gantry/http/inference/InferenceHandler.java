@@ -31,8 +31,15 @@ public final class InferenceHandler implements Handler<RoutingContext> {
      * OFFLOAD_BYTES (a few microseconds of work); larger ones (a 600 KB tensor is ~1 ms of JSON) go to the
      * named worker pool so one big request cannot stall every connection on the loop. Inference runs on the
      * model's scheduler threads; its result comes back to this request's context.
+     *
+     * Content codings (ContentCoding). A gzip/deflate body is inflated before decoding, under --max-body-bytes;
+     * one over INLINE_INFLATE_BYTES compressed inflates on the worker pool (deflate expands up to ~1000x). The
+     * response is compressed where it is encoded, when the client accepts it and it is worth it. The
+     * classification extension rewrites the chosen outputs after inference, before encoding.
      */
     static final int OFFLOAD_BYTES = 256 * 1024;
+    /** Compressed bodies up to this size inflate on the event loop (at most ~1 MB of output, deflate's limit). */
+    static final int INLINE_INFLATE_BYTES = 1024;
     public static final String ROUTE_KEY_HEADER = "Gantry-Route-Key";
 
     private final ModelRouter router;
@@ -43,6 +50,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private final AtomicInteger inflight;
     private final DeprecationHeaders deprecation;
     private final UsageRecorder usage;
+    private final dev.gantry.core.sharedmemory.SharedMemoryRegistry sharedMemory;
 
     /**
      * @param admitting false once the server drains: requests are then refused before admission
@@ -50,9 +58,10 @@ public final class InferenceHandler implements Handler<RoutingContext> {
      */
     public InferenceHandler(ModelRouter router, OipCodec codec, BodyLimits limits, WorkerExecutor workers,
                             BooleanSupplier admitting, AtomicInteger inflight, DeprecationHeaders deprecation,
-                            UsageRecorder usage) {
+                            UsageRecorder usage, dev.gantry.core.sharedmemory.SharedMemoryRegistry sharedMemory) {
         this.deprecation = deprecation;
         this.usage = usage;
+        this.sharedMemory = sharedMemory;
         this.router = router;
         this.codec = codec;
         this.limits = limits;
@@ -66,10 +75,12 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         String model = ctx.pathParam("model");
         OptionalLong version;
         OptionalLong headerLength;
+        ContentCoding.Coding coding;
         try {
             version = PathParams.version(ctx.pathParam("version"));
             headerLength = OipCodec.headerLength(ctx.request().getHeader(OipCodec.HEADER_LENGTH_HEADER));
             checkContentType(ctx.request().getHeader("Content-Type"), headerLength.isPresent());
+            coding = ContentCoding.ofRequest(ctx.request().getHeader("Content-Encoding"));
             if (!admitting.getAsBoolean()) {
                 throw new GantryException(ErrorCode.UNAVAILABLE, "server is shutting down and admits no new requests");
             }
@@ -87,10 +98,14 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         ctx.addEndHandler(ar -> inflight.decrementAndGet());
         RequestContext context = new RequestContext(Tracing.span(ctx));
         Used used = new Used();
+        SharedMemoryRef.Access regions = sharedMemory == null ? SharedMemoryRef.Access.NONE
+                : (region, offset, size) -> sharedMemory.view(SharedMemoryHandler.owner(ctx), region, offset, size);
+        java.util.Optional<ContentCoding.Coding> answerCoding =
+                ContentCoding.forResponse(ctx.request().getHeader("Accept-Encoding"));
         BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis())
                 .compose(body -> {
                     used.bytesIn = body.length();
-                    return decode(body, headerLength);
+                    return decode(body, headerLength, coding, regions);
                 })
                 .compose(decoded -> Future.fromCompletionStage(router.infer(model, version,
                                 routingKey(ctx, decoded), decoded.request(), Caller.from(ctx).pinnedAccess(), context),
@@ -101,11 +116,17 @@ public final class InferenceHandler implements Handler<RoutingContext> {
                             Tracing.routed(ctx, routed.response().model(), routed.kind());
                             used.served = routed.response().model();
                             used.rows = rows(decoded.request());
-                            return encode(routed.response(), decoded.outputEncoding());
+                            dev.gantry.core.inference.InferenceResponse response;
+                            try {
+                                response = router.lifecycle().classify(routed.response(), decoded.classification());
+                            } catch (GantryException e) {
+                                return Future.failedFuture(e);
+                            }
+                            return encode(response, decoded, answerCoding, regions);
                         }))
                 .onSuccess(encoded -> {
                     write(ctx, encoded);
-                    usage.completed(ctx, used.served, used.rows, used.bytesIn, encoded.body().length(),
+                    usage.completed(ctx, used.served, used.rows, used.bytesIn, encoded.response().body().length(),
                             /* tokens= */ 0, context.computeNanos());
                 })
                 .onFailure(e -> {
@@ -139,32 +160,58 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         return p == null ? Optional.empty() : Optional.of(p.toString());
     }
 
-    private Future<DecodedRequest> decode(Buffer body, OptionalLong headerLength) {
-        if (body.length() <= OFFLOAD_BYTES) {
+    private Future<DecodedRequest> decode(Buffer body, OptionalLong headerLength, ContentCoding.Coding coding,
+                                          SharedMemoryRef.Access regions) {
+        // A compressed body may inflate up to --max-body-bytes: only a small one is inflated on the event loop.
+        boolean inline = coding == ContentCoding.Coding.IDENTITY ? body.length() <= OFFLOAD_BYTES
+                : body.length() <= INLINE_INFLATE_BYTES;
+        if (inline) {
             try {
-                return Future.succeededFuture(codec.decodeRequest(body, headerLength));
+                return Future.succeededFuture(codec.decodeRequest(
+                        ContentCoding.decode(coding, body, limits.maxBytes()), headerLength, regions));
             } catch (GantryException e) {
                 return Future.failedFuture(e);
             }
         }
-        return workers.executeBlocking(() -> codec.decodeRequest(body, headerLength), /* ordered= */ false);
+        return workers.executeBlocking(() -> codec.decodeRequest(
+                ContentCoding.decode(coding, body, limits.maxBytes()), headerLength, regions),
+                /* ordered= */ false);
     }
 
-    private Future<EncodedResponse> encode(dev.gantry.core.inference.InferenceResponse response,
-                                           OutputEncoding encoding) {
+    /** Encodes a response and, when the client accepts it and the body is large enough, compresses it. */
+    private Future<Encoded> encode(dev.gantry.core.inference.InferenceResponse response, DecodedRequest request,
+                                   java.util.Optional<ContentCoding.Coding> coding, SharedMemoryRef.Access regions) {
         long bytes = response.outputs().stream().mapToLong(t -> t.byteSize()).sum();
         if (bytes <= OFFLOAD_BYTES / 4) {
             try {
-                return Future.succeededFuture(codec.encodeResponse(response, encoding));
+                return Future.succeededFuture(encodeNow(response, request, coding, regions));
             } catch (RuntimeException e) {
                 return Future.failedFuture(e);
             }
         }
-        return workers.executeBlocking(() -> codec.encodeResponse(response, encoding), /* ordered= */ false);
+        return workers.executeBlocking(() -> encodeNow(response, request, coding, regions), /* ordered= */ false);
     }
 
-    private static void write(RoutingContext ctx, EncodedResponse encoded) {
+    private Encoded encodeNow(dev.gantry.core.inference.InferenceResponse response, DecodedRequest request,
+                              java.util.Optional<ContentCoding.Coding> coding, SharedMemoryRef.Access regions) {
+        EncodedResponse encoded = codec.encodeResponse(response, request.outputEncoding(),
+                request.sharedMemoryOutputs(), regions);
+        if (coding.isPresent() && ContentCoding.worthCompressing(encoded.body().length())) {
+            return new Encoded(new EncodedResponse(ContentCoding.encode(coding.get(), encoded.body()),
+                    encoded.headerLength()), coding);
+        }
+        return new Encoded(encoded, java.util.Optional.empty());
+    }
+
+    /** An encoded response and the content coding its body is in (empty: as encoded). */
+    private record Encoded(EncodedResponse response, java.util.Optional<ContentCoding.Coding> coding) {
+    }
+
+    private static void write(RoutingContext ctx, Encoded answer) {
+        EncodedResponse encoded = answer.response();
         HttpServerResponse response = ctx.response();
+        answer.coding().ifPresent(c -> response.putHeader("Content-Encoding", c.token()));
+        response.putHeader("Vary", "Accept-Encoding");
         if (response.closed() || response.ended()) {
             return;
         }

@@ -108,6 +108,79 @@ public final class MetadataHandler {
         }
     }
 
+    /** {@code GET /v2/models/{m}[/versions/{v}]/config}: the effective configuration, in Triton's JSON form. */
+    public void config(RoutingContext ctx) {
+        try {
+            String model = ctx.pathParam("model");
+            OptionalLong version = PathParams.version(ctx.pathParam("version"));
+            Optional<ModelEntry> entry = repository.model(model);
+            List<ModelVersionState> versions = lifecycle.versions(model);
+            if (entry.isEmpty() && versions.isEmpty()) {
+                throw GantryException.notFound("unknown model '" + model + "'");
+            }
+            ModelVersionState shown = pick(model, version, versions);
+            Optional<dev.gantry.core.lifecycle.ServedConfig> served = shown == null ? Optional.empty()
+                    : lifecycle.servedConfig(shown.id());
+            dev.gantry.store.repository.ModelConfig config = served.map(dev.gantry.core.lifecycle.ServedConfig::config)
+                    .or(() -> entry.map(ModelEntry::config))
+                    .orElseGet(dev.gantry.store.repository.ModelConfig::defaults);
+            Json.send(ctx.response(), 200, TritonConfigJson.render(model, config,
+                    shown == null ? Optional.empty() : shown.signature(),
+                    served.isPresent() ? shown.batchPolicy() : Optional.empty(),
+                    served.map(dev.gantry.core.lifecycle.ServedConfig::autocompleted).orElse(List.of())));
+        } catch (GantryException e) {
+            ErrorMapper.send(ctx.response(), e);
+        }
+    }
+
+    /**
+     * {@code GET /v2/models[/{m}[/versions/{v}]]/stats}: the statistics extension, for every loaded version of
+     * every model (the models a model-limited key may use), of one model, or of one version.
+     */
+    public void statistics(RoutingContext ctx) {
+        try {
+            String model = ctx.pathParam("model");
+            OptionalLong version = PathParams.version(ctx.pathParam("version"));
+            List<dev.gantry.core.metrics.ModelStatistics> stats = new java.util.ArrayList<>();
+            if (model == null) {
+                for (ModelVersionState v : lifecycle.snapshot().values()) {
+                    if (visibleTo(ctx, v.id().name())) {
+                        lifecycle.statistics(v.id()).ifPresent(stats::add);
+                    }
+                }
+            } else {
+                List<ModelVersionState> versions = lifecycle.versions(model);
+                if (repository.model(model).isEmpty() && versions.isEmpty()) {
+                    throw GantryException.notFound("unknown model '" + model + "'");
+                }
+                if (version.isPresent()) {
+                    ModelId id = new ModelId(model, version.getAsLong());
+                    ModelVersionState state = pick(model, version, versions);
+                    stats.add(lifecycle.statistics(id).orElseThrow(() -> GantryException.unavailable("model '"
+                            + model + "' version " + id.version() + " is not loaded (" + state.state() + ")")));
+                } else {
+                    for (ModelVersionState v : versions) {
+                        lifecycle.statistics(v.id()).ifPresent(stats::add);
+                    }
+                }
+            }
+            Json.send(ctx.response(), 200, StatisticsJson.render(stats));
+        } catch (GantryException e) {
+            ErrorMapper.send(ctx.response(), e);
+        }
+    }
+
+    /** Whether the caller's key covers {@code model} (an invoke key limited to other models does not). */
+    private static boolean visibleTo(RoutingContext ctx, String model) {
+        dev.gantry.http.auth.Caller caller = ctx.get(dev.gantry.http.auth.Caller.CONTEXT_KEY);
+        if (caller == null || caller.key().isEmpty()) {
+            return true;
+        }
+        var key = caller.key().get();
+        boolean wider = key.roles().stream().anyMatch(r -> r != dev.gantry.core.access.Role.INVOKE);
+        return wider || key.mayInvoke(model);
+    }
+
     public void ready(RoutingContext ctx) {
         try {
             String model = ctx.pathParam("model");

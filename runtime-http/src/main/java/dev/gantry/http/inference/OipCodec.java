@@ -78,10 +78,18 @@ public final class OipCodec {
      * @throws GantryException INVALID_ARG, naming what is wrong, for any malformed body; nothing else
      */
     public DecodedRequest decodeRequest(Buffer body, OptionalLong headerLength) {
+        return decodeRequest(body, headerLength, SharedMemoryRef.Access.NONE);
+    }
+
+    /**
+     * As {@link #decodeRequest(Buffer, OptionalLong)}, reading inputs that name a shared-memory region through
+     * {@code sharedMemory} (no copy for fixed-size types: the tensor views the region).
+     */
+    public DecodedRequest decodeRequest(Buffer body, OptionalLong headerLength, SharedMemoryRef.Access sharedMemory) {
         Objects.requireNonNull(body, "body");
         Objects.requireNonNull(headerLength, "headerLength");
         try {
-            return decode(body.getBytes(), headerLength);
+            return decode(body.getBytes(), headerLength, sharedMemory);
         } catch (GantryException e) {
             throw e;
         } catch (StreamConstraintsException e) {
@@ -99,7 +107,8 @@ public final class OipCodec {
         }
     }
 
-    private DecodedRequest decode(byte[] body, OptionalLong headerLength) throws IOException {
+    private DecodedRequest decode(byte[] body, OptionalLong headerLength, SharedMemoryRef.Access sharedMemory)
+            throws IOException {
         int jsonLength = body.length;
         if (headerLength.isPresent()) {
             long declared = headerLength.getAsLong();
@@ -121,13 +130,15 @@ public final class OipCodec {
         try (JsonParser parser = json.createParser(body, 0, jsonLength)) {
             header = OipRequestReader.read(parser, limits, jsonLength, headerLength.isPresent());
         }
-        List<Tensor> inputs = readBinaryInputs(header.inputs(), body, jsonLength);
+        List<Tensor> inputs = readBinaryInputs(header.inputs(), body, jsonLength, sharedMemory);
         InferenceRequest request = new InferenceRequest(header.id(), inputs, header.requestedOutputs(),
                 header.timeoutMicros(), header.parameters());
-        return new DecodedRequest(request, header.outputEncoding());
+        return new DecodedRequest(request, header.outputEncoding(), header.classification(),
+                header.sharedMemoryOutputs());
     }
 
-    private static List<Tensor> readBinaryInputs(List<OipRequestReader.Input> declared, byte[] body, int offset) {
+    private static List<Tensor> readBinaryInputs(List<OipRequestReader.Input> declared, byte[] body, int offset,
+                                                 SharedMemoryRef.Access sharedMemory) {
         long carried = body.length - offset;
         long total = 0;
         for (OipRequestReader.Input input : declared) {
@@ -151,6 +162,8 @@ public final class OipCodec {
                 tensors.add(BinaryTensors.read(input.name(), input.type(), input.shape(), input.count(), body,
                         position, size));
                 position += size;
+            } else if (input.sharedMemory() != null) {
+                tensors.add(fromSharedMemory(input, sharedMemory));
             } else {
                 tensors.add(input.tensor());
             }
@@ -158,10 +171,44 @@ public final class OipCodec {
         return tensors;
     }
 
+    private static Tensor fromSharedMemory(OipRequestReader.Input input, SharedMemoryRef.Access sharedMemory) {
+        SharedMemoryRef ref = input.sharedMemory();
+        ByteBuffer view = sharedMemory.view(ref.region(), ref.offset(), ref.byteSize());
+        if (input.type().isFixedSize()) {
+            return Tensor.of(input.name(), input.type(), input.shape(), view);
+        }
+        byte[] bytes = new byte[view.remaining()];
+        view.get(bytes);
+        return BinaryTensors.read(input.name(), input.type(), input.shape(), input.count(), bytes, 0, bytes.length);
+    }
+
     /** Encodes a response, sending as raw bytes the outputs {@code encoding} asks for and any non-UTF-8 BYTES. */
     public EncodedResponse encodeResponse(InferenceResponse response, OutputEncoding encoding) {
+        return encodeResponse(response, encoding, java.util.Map.of(), SharedMemoryRef.Access.NONE);
+    }
+
+    /**
+     * As {@link #encodeResponse(InferenceResponse, OutputEncoding)}, writing the outputs named in
+     * {@code sharedMemoryOutputs} into their regions (in the binary layout) instead of the body.
+     *
+     * @throws GantryException INVALID_ARG when an output does not fit its region window
+     */
+    public EncodedResponse encodeResponse(InferenceResponse response, OutputEncoding encoding,
+                                          java.util.Map<String, SharedMemoryRef> sharedMemoryOutputs,
+                                          SharedMemoryRef.Access sharedMemory) {
         Objects.requireNonNull(response, "response");
         Objects.requireNonNull(encoding, "encoding");
+        for (Tensor t : response.outputs()) {
+            SharedMemoryRef ref = sharedMemoryOutputs.get(t.name());
+            if (ref != null) {
+                long needed = BinaryTensors.encodedSize(t);
+                if (needed > ref.byteSize()) {
+                    throw GantryException.invalid("output '" + t.name() + "' needs " + needed + " bytes but its"
+                            + " shared_memory_byte_size is " + ref.byteSize());
+                }
+                BinaryTensors.write(t, sharedMemory.view(ref.region(), ref.offset(), needed));
+            }
+        }
         List<Tensor> outputs = response.outputs();
         List<Tensor> binary = new ArrayList<>();
         ByteArrayOutputStream header = new ByteArrayOutputStream(256);
@@ -174,6 +221,26 @@ public final class OipCodec {
             }
             g.writeArrayFieldStart("outputs");
             for (Tensor t : outputs) {
+                SharedMemoryRef inRegion = sharedMemoryOutputs.get(t.name());
+                if (inRegion != null) {
+                    g.writeStartObject();
+                    g.writeStringField("name", t.name());
+                    g.writeStringField("datatype", t.datatype().name());
+                    g.writeArrayFieldStart("shape");
+                    for (long d : t.shape()) {
+                        g.writeNumber(d);
+                    }
+                    g.writeEndArray();
+                    g.writeObjectFieldStart("parameters");
+                    g.writeStringField("shared_memory_region", inRegion.region());
+                    g.writeNumberField("shared_memory_byte_size", BinaryTensors.encodedSize(t));
+                    if (inRegion.offset() != 0) {
+                        g.writeNumberField("shared_memory_offset", inRegion.offset());
+                    }
+                    g.writeEndObject();
+                    g.writeEndObject();
+                    continue;
+                }
                 String[] strings = t.datatype().isFixedSize() ? null : JsonTensorWriter.utf8(t.strings());
                 boolean asBinary = encoding.isBinary(t.name()) || (!t.datatype().isFixedSize() && strings == null);
                 g.writeStartObject();

@@ -27,15 +27,21 @@ final class OipRequestReader {
      * "data" usually follows "name", "datatype" and "shape"; when it comes first its tokens are buffered
      * until the object ends and the type is known.
      */
-    /** One input as declared in the header: either decoded from JSON, or a binary blob still to be read. */
-    record Input(String name, DataType type, long[] shape, int count, Tensor tensor, long binarySize) {
+
+    /**
+     * One input as declared in the header: decoded from JSON, a binary blob still to be read, or a window of a
+     * registered shared-memory region.
+     */
+    record Input(String name, DataType type, long[] shape, int count, Tensor tensor, long binarySize,
+                 SharedMemoryRef sharedMemory) {
         boolean isBinary() {
-            return tensor == null;
+            return tensor == null && sharedMemory == null;
         }
     }
 
     record Header(String id, List<Input> inputs, Set<String> requestedOutputs, Optional<Long> timeoutMicros,
-                  Map<String, Object> parameters, OutputEncoding outputEncoding) {
+                  Map<String, Object> parameters, OutputEncoding outputEncoding, Map<String, Integer> classification,
+                  Map<String, SharedMemoryRef> sharedMemoryOutputs) {
     }
 
     private final JsonParser p;
@@ -48,6 +54,8 @@ final class OipRequestReader {
     private List<Input> inputs;
     private final Set<String> outputs = new LinkedHashSet<>();
     private final Map<String, Boolean> perOutputBinary = new HashMap<>();
+    private final Map<String, Integer> classification = new LinkedHashMap<>();
+    private final Map<String, SharedMemoryRef> sharedMemoryOutputs = new LinkedHashMap<>();
     private final Map<String, Object> parameters = new LinkedHashMap<>();
     private Optional<Long> timeoutMicros = Optional.empty();
     private boolean binaryByDefault;
@@ -92,7 +100,7 @@ final class OipRequestReader {
             throw GantryException.invalid("request 'inputs' is empty; send at least one input tensor");
         }
         return new Header(id, inputs, outputs, timeoutMicros, parameters,
-                new OutputEncoding(binaryByDefault, perOutputBinary));
+                new OutputEncoding(binaryByDefault, perOutputBinary), classification, sharedMemoryOutputs);
     }
 
     private void readRequestParameters() throws IOException {
@@ -116,16 +124,17 @@ final class OipRequestReader {
             String field = "outputs[" + position + "]";
             JsonValues.expect(p, JsonToken.START_OBJECT, field, "an object");
             String name = null;
-            Boolean binary = null;
+            OutputParameters parameters = OutputParameters.NONE;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String key = p.currentName();
                 p.nextToken();
                 switch (key) {
                     case "name" -> name = JsonValues.string(p, field + ".name");
-                    case "parameters" -> binary = readOutputParameters(field);
+                    case "parameters" -> parameters = readOutputParameters(field);
                     default -> p.skipChildren();
                 }
             }
+            Boolean binary = parameters.binary();
             if (name == null) {
                 throw GantryException.invalid(field + " is missing 'name'");
             }
@@ -133,23 +142,49 @@ final class OipRequestReader {
             if (binary != null) {
                 perOutputBinary.put(name, binary);
             }
+            if (parameters.classCount() != null) {
+                classification.put(name, parameters.classCount());
+            }
+            if (parameters.sharedMemory().isPresent()) {
+                sharedMemoryOutputs.put(name, parameters.sharedMemory().forTensor("output '" + name + "'"));
+            }
             position++;
         }
     }
 
-    private Boolean readOutputParameters(String field) throws IOException {
+    /** An output's parameters: binary_data, and the classification extension's class count. */
+    private record OutputParameters(Boolean binary, Integer classCount, SharedMemoryRef.Builder sharedMemory) {
+        static final OutputParameters NONE = new OutputParameters(null, null, new SharedMemoryRef.Builder());
+    }
+
+    private OutputParameters readOutputParameters(String field) throws IOException {
         JsonValues.expect(p, JsonToken.START_OBJECT, field + ".parameters", "an object");
         Boolean binary = null;
+        Integer classCount = null;
+        SharedMemoryRef.Builder shm = new SharedMemoryRef.Builder();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
             p.nextToken();
-            if (key.equals("binary_data")) {
-                binary = JsonValues.bool(p, field + " parameter 'binary_data'");
-            } else {
-                JsonValues.scalar(p, field + " parameter '" + key + "'");
+            if (shm.read(p, key, field)) {
+                continue;
+            }
+            switch (key) {
+                case "binary_data" -> binary = JsonValues.bool(p, field + " parameter 'binary_data'");
+                // Triton's name, and the older KServe/Triton one
+                case "classification", "class_count" -> classCount = classCount(field + " parameter '" + key + "'");
+                default -> JsonValues.scalar(p, field + " parameter '" + key + "'");
             }
         }
-        return binary;
+        return new OutputParameters(binary, classCount, shm);
+    }
+
+    private int classCount(String field) throws IOException {
+        if (p.currentToken() != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                || p.getLongValue() < 1 || p.getLongValue() > Integer.MAX_VALUE) {
+            throw GantryException.invalid(field + " must be a positive integer (the number of classes to return), got "
+                    + JsonValues.describe(p));
+        }
+        return p.getIntValue();
     }
 
     private void readInputs() throws IOException {
@@ -169,6 +204,7 @@ final class OipRequestReader {
         DataType type = null;
         long[] shape = null;
         Long binarySize = null;
+        SharedMemoryRef.Builder shm = new SharedMemoryRef.Builder();
         boolean hasData = false;
         Tensor tensor = null;
         TokenBuffer deferred = null;
@@ -180,7 +216,7 @@ final class OipRequestReader {
                 case "name" -> name = JsonValues.string(p, field + ".name");
                 case "datatype" -> type = datatype(label);
                 case "shape" -> shape = shape(label);
-                case "parameters" -> binarySize = readInputParameters(label);
+                case "parameters" -> binarySize = readInputParameters(label, shm);
                 case "data" -> {
                     hasData = true;
                     if (name != null && type != null && shape != null) {
@@ -206,9 +242,13 @@ final class OipRequestReader {
             throw GantryException.invalid("input '" + name
                     + "' has both 'data' and parameters.binary_data_size; send exactly one");
         }
-        if (!hasData && binarySize == null) {
+        if (shm.isPresent() && (hasData || binarySize != null)) {
+            throw GantryException.invalid("input '" + name + "' has both parameters.shared_memory_region and "
+                    + (hasData ? "'data'" : "parameters.binary_data_size") + "; send exactly one");
+        }
+        if (!hasData && binarySize == null && !shm.isPresent()) {
             throw GantryException.invalid("input '" + name
-                    + "' has neither 'data' nor parameters.binary_data_size");
+                    + "' has neither 'data' nor parameters.binary_data_size (nor shared_memory_region)");
         }
         if (deferred != null) {
             try (JsonParser buffered = deferred.asParser()) {
@@ -217,7 +257,10 @@ final class OipRequestReader {
             }
         }
         if (tensor != null) {
-            return new Input(name, type, shape, (int) tensor.elementCount(), tensor, -1);
+            return new Input(name, type, shape, (int) tensor.elementCount(), tensor, -1, null);
+        }
+        if (shm.isPresent()) {
+            return sharedMemoryInput(name, type, shape, shm.forTensor("input '" + name + "'"));
         }
         return binaryInput(name, type, shape, binarySize);
     }
@@ -238,7 +281,13 @@ final class OipRequestReader {
         }
         int count = admission.admit(name, type, shape);
         TensorAdmission.checkRawSize(name, type, shape, count, binarySize, "binary_data_size");
-        return new Input(name, type, shape, count, null, binarySize);
+        return new Input(name, type, shape, count, null, binarySize, null);
+    }
+
+    private Input sharedMemoryInput(String name, DataType type, long[] shape, SharedMemoryRef ref) {
+        int count = admission.admit(name, type, shape);
+        TensorAdmission.checkRawSize(name, type, shape, count, ref.byteSize(), "shared_memory_byte_size");
+        return new Input(name, type, shape, count, null, -1, ref);
     }
 
     private DataType datatype(String label) throws IOException {
@@ -264,12 +313,15 @@ final class OipRequestReader {
         return Arrays.copyOf(dims, rank);
     }
 
-    private Long readInputParameters(String label) throws IOException {
+    private Long readInputParameters(String label, SharedMemoryRef.Builder shm) throws IOException {
         JsonValues.expect(p, JsonToken.START_OBJECT, label + " parameters", "an object");
         Long binarySize = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
             p.nextToken();
+            if (shm.read(p, key, label)) {
+                continue;
+            }
             if (key.equals("binary_data_size")) {
                 binarySize = JsonValues.nonNegativeLong(p, label + " parameter 'binary_data_size'");
             } else {

@@ -36,7 +36,8 @@ class ArchitectureTest {
             "dev.gantry.store.repository.ModelConfig", "dev.gantry.store.digest.Sha256",
             "dev.gantry.store.usage.UsageQuery", "dev.gantry.store.usage.UsageGroup", "dev.gantry.store.usage.UsageRow",
             "dev.gantry.store.usage.UsageCounts", "dev.gantry.store.repository.VersionPolicy",
-            "dev.gantry.store.repository.DynamicBatching", "dev.gantry.store.repository.InstanceGroup");
+            "dev.gantry.store.repository.DynamicBatching", "dev.gantry.store.repository.InstanceGroup",
+            "dev.gantry.store.repository.GantryOptions", "dev.gantry.store.repository.OutputConfig");
 
     private static JavaClasses classes;
 

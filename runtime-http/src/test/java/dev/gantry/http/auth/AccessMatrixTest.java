@@ -77,7 +77,8 @@ class AccessMatrixTest {
     static HttpRequest request(String route, String column) {
         String[] parts = route.split(" ", 2);
         String method = parts[0];
-        String path = parts[1].replace("{m}", MODEL).replace("{v}", "1").replace("{id}", "000000000000");
+        String path = parts[1].replace("{m}", MODEL).replace("{v}", "1").replace("{id}", "000000000000")
+                .replace("{r}", "matrix");
         if (path.endsWith("/traffic/at")) {
             path += "?time=" + Instant.now();
         }
