@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Picks the version that serves a request and hands the request to its scheduler. Unversioned requests follow
@@ -192,28 +194,60 @@ public final class ModelRouter {
      */
     public CompletableFuture<RoutedResponse> infer(String model, OptionalLong version, Optional<String> routingKey,
                                                    InferenceRequest request) {
+        return inferAll(model, version, routingKey, target -> List.of(request))
+                .thenApply(r -> new RoutedResponse(r.responses().get(0), r.kind()));
+    }
+
+    /** The answers to the requests of one {@link #inferAll} call, in order, all from one version. */
+    public record RoutedResponses(ModelId model, List<InferenceResponse> responses, RouteKind kind) {
+        public RoutedResponses {
+            responses = List.copyOf(responses);
+        }
+    }
+
+    /**
+     * Routes once and admits every request {@code requestsFor} builds for the chosen version to that version's
+     * scheduler: for a caller whose input depends on the version (a text model's tokenizer) or that splits
+     * one call into several executions which must all be served by the same version. {@code requestsFor} may
+     * throw a {@link GantryException}, which fails the call. Never throws.
+     */
+    public CompletableFuture<RoutedResponses> inferAll(String model, OptionalLong version,
+                                                       Optional<String> routingKey,
+                                                       Function<ModelVersionState, List<InferenceRequest>> requestsFor) {
         for (int attempt = 1; ; attempt++) {
             Routed routed;
-            CompletableFuture<InferenceResponse> answer;
+            List<InferenceRequest> requests;
+            List<CompletableFuture<InferenceResponse>> answers = new ArrayList<>();
             try {
                 routed = route(model, version, routingKey);
                 ModelVersionState target = routed.target();
-                InputValidator.validate(request, target.signature().orElseThrow(),
-                        target.batchPolicy().orElseThrow().maxBatchSize());
+                requests = requestsFor.apply(target);
+                for (InferenceRequest request : requests) {
+                    InputValidator.validate(request, target.signature().orElseThrow(),
+                            target.batchPolicy().orElseThrow().maxBatchSize());
+                }
                 beforeAdmission.accept(target.id());
-                answer = target.scheduler().orElseThrow().enqueue(request);
+                for (InferenceRequest request : requests) {
+                    answers.add(target.scheduler().orElseThrow().enqueue(request));
+                }
             } catch (GantryException e) {
                 return CompletableFuture.failedFuture(e);
             }
-            if (version.isEmpty() && attempt < MAX_ATTEMPTS && refusedAtAdmission(answer)) {
+            if (version.isEmpty() && attempt < MAX_ATTEMPTS && answers.stream().anyMatch(ModelRouter::refusedAtAdmission)) {
                 continue;
             }
             count(routed.target().id(), routed.kind());
             RouteKind kind = routed.kind();
+            ModelId served = routed.target().id();
             Optional<DeploymentSnapshot> snap = routed.snapshot();
-            return answer.thenApply(r -> {
-                snap.ifPresent(s -> shadow(model, s, request, r));
-                return new RoutedResponse(r, kind);
+            return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                List<InferenceResponse> responses = answers.stream().map(CompletableFuture::join).toList();
+                snap.ifPresent(s -> {
+                    for (int i = 0; i < requests.size(); i++) {
+                        shadow(model, s, requests.get(i), responses.get(i));
+                    }
+                });
+                return new RoutedResponses(served, responses, kind);
             });
         }
     }
