@@ -7,6 +7,7 @@ import dev.gantry.core.repository.ModelRepositoryManager;
 import dev.gantry.core.routing.DeploymentManager;
 import dev.gantry.core.routing.DeploymentSettings;
 import dev.gantry.core.routing.ModelRouter;
+import dev.gantry.core.text.TextEmbedder;
 import dev.gantry.core.routing.RandomSource;
 import dev.gantry.core.routing.ShadowRunner;
 import dev.gantry.http.admin.DeploymentsHandler;
@@ -36,6 +37,8 @@ import dev.gantry.http.auth.KeyStore;
 import dev.gantry.http.auth.RateLimiter;
 import dev.gantry.http.health.HealthHandler;
 import dev.gantry.http.inference.InferenceHandler;
+import dev.gantry.http.openai.EmbeddingsHandler;
+import dev.gantry.http.openai.ModelsHandler;
 import dev.gantry.http.inference.MetadataHandler;
 import dev.gantry.http.inference.OipCodec;
 import dev.gantry.http.logging.AccessLog;
@@ -199,6 +202,7 @@ public final class GantryServer {
         shadows = ShadowRunner.start(lifecycle, registry, config.shadowQueueSize(), config.limits().requestTimeout());
         ModelRouter router = ModelRouter.create(repository, deployments, shadows, registry, RandomSource.threadLocal(),
                 governance.trafficGate());
+        TextEmbedder embedder = new TextEmbedder(repository, router);
         OipCodec codec = new OipCodec(config.limits().codec());
         InferenceHandler inference = new InferenceHandler(router, codec, config.limits(), workers,
                 () -> !draining.get(), inflight, this::servedBy);
@@ -210,7 +214,8 @@ public final class GantryServer {
                 new GovernanceHandler(governance, catalog, archive, artifacts, repository, deployments, workers,
                         lastServed, Duration.ofDays(30)),
                 access, accessLog, draining::get,
-                lastRequestNanos);
+                lastRequestNanos, new EmbeddingsHandler(embedder, access, config.limits(), workers,
+                        () -> !draining.get(), inflight, this::servedBy), new ModelsHandler(embedder, access));
         HttpVerticle[] first = new HttpVerticle[1];
         return vertx.deployVerticle(() -> {
                     HttpVerticle v = new HttpVerticle(config, handlers);

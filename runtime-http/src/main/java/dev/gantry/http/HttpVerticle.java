@@ -11,6 +11,8 @@ import dev.gantry.http.health.HealthHandler;
 import dev.gantry.http.inference.InferenceHandler;
 import dev.gantry.http.inference.MetadataHandler;
 import dev.gantry.http.logging.AccessLog;
+import dev.gantry.http.openai.EmbeddingsHandler;
+import dev.gantry.http.openai.ModelsHandler;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -31,7 +33,8 @@ final class HttpVerticle extends VerticleBase {
                     Handler<RoutingContext> metrics, KeysHandler keys, DeploymentsHandler deployments,
                     GovernanceHandler governance,
                     AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
-                    java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
+                    java.util.concurrent.atomic.AtomicLong lastRequestNanos,
+                    EmbeddingsHandler embeddings, ModelsHandler openAiModels) {
     }
 
     private final ServerConfig config;
@@ -89,6 +92,11 @@ final class HttpVerticle extends VerticleBase {
         router.post("/v2/models/:model/infer").handler(inference).handler(h.inference());
         router.post("/v2/models/:model/versions/:version/infer").handler(inference).handler(h.inference());
         router.get("/metrics").handler(h.access().guard(RouteGroup.METRICS)).handler(h.metrics());
+        // OpenAI-compatible routes check access themselves (the model is named in the body) and answer in
+        // OpenAI's error shape.
+        router.post("/v1/embeddings").handler(h.embeddings());
+        router.get("/v1/models").handler(h.openAiModels()::list);
+        router.get("/v1/models/:model").handler(h.openAiModels()::get);
     }
 
     private void mountAdmin(Router router) {
