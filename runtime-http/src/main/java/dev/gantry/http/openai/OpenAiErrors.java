@@ -17,8 +17,9 @@ import java.util.regex.Pattern;
  * other route.
  */
 final class OpenAiErrors {
-    /** A message that starts with a request field's name blames that field. */
-    private static final Pattern PARAM = Pattern.compile("^(model|input|encoding_format|dimensions|truncate|user)\\b");
+    /** A message that starts with a request field's name (or "unknown model") blames that field. */
+    private static final Pattern PARAM = Pattern.compile(
+            "^(?:unknown )?(model|input|encoding_format|dimensions|truncate|user)\\b");
 
     private OpenAiErrors() {
     }
