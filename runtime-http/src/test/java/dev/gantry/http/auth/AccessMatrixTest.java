@@ -74,6 +74,10 @@ class AccessMatrixTest {
             case "inference" -> HttpRequest.newBuilder(server.uri("/v2/models/add_fp32/infer"))
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(BODY));
             case "metadata" -> HttpRequest.newBuilder(server.uri("/v2/models/add_fp32")).GET();
+            case "embeddings" -> HttpRequest.newBuilder(server.uri("/v1/embeddings"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"minilm\",\"input\":\"hi\"}"));
+            case "openai models" -> HttpRequest.newBuilder(server.uri("/v1/models/minilm")).GET();
             case "health" -> HttpRequest.newBuilder(server.uri("/v2/health/ready")).GET();
             case "metrics" -> HttpRequest.newBuilder(server.uri("/metrics")).GET();
             case "keys" -> HttpRequest.newBuilder(server.uri("/admin/v1/keys")).GET();
