@@ -233,15 +233,20 @@ public final class ModelRouter {
             } catch (GantryException e) {
                 return CompletableFuture.failedFuture(e);
             }
-            if (version.isEmpty() && attempt < MAX_ATTEMPTS && answers.stream().anyMatch(ModelRouter::refusedAtAdmission)) {
+            if (version.isEmpty() && attempt < MAX_ATTEMPTS
+                    && answers.stream().anyMatch(ModelRouter::refusedAtAdmission)) {
                 continue;
             }
             count(routed.target().id(), routed.kind());
             RouteKind kind = routed.kind();
             ModelId served = routed.target().id();
             Optional<DeploymentSnapshot> snap = routed.snapshot();
-            return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(v -> {
-                List<InferenceResponse> responses = answers.stream().map(CompletableFuture::join).toList();
+            // One request (every OIP call) needs no allOf stage on the hot path.
+            CompletableFuture<List<InferenceResponse>> all = answers.size() == 1
+                    ? answers.get(0).thenApply(List::of)
+                    : CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+                            .thenApply(v -> answers.stream().map(CompletableFuture::join).toList());
+            return all.thenApply(responses -> {
                 snap.ifPresent(s -> {
                     for (int i = 0; i < requests.size(); i++) {
                         shadow(model, s, requests.get(i), responses.get(i));
