@@ -97,13 +97,17 @@ public final class EmbeddingsHandler implements Handler<RoutingContext> {
                             });
                     return new Started(parsed, embedder.embed(parsed.request()));
                 }, /* ordered= */ false))
-                .compose(started -> Future.fromCompletionStage(started.result(), ctx.vertx().getOrCreateContext())
-                        .compose(result -> {
-                            ctx.put(AccessLog.VERSION_KEY, result.model().version());
-                            servedBy.apply(result.model()).forEach(ctx.response()::putHeader);
-                            ctx.response().putHeader("Gantry-Model-Version", Long.toString(result.model().version()));
-                            return encode(started.parsed(), result);
-                        }))
+                .compose(started -> {
+                    ctx.put(AccessLog.MODEL_KEY, started.parsed().request().model());
+                    return Future.fromCompletionStage(started.result(), ctx.vertx().getOrCreateContext())
+                            .compose(result -> {
+                                ctx.put(AccessLog.VERSION_KEY, result.model().version());
+                                servedBy.apply(result.model()).forEach(ctx.response()::putHeader);
+                                ctx.response().putHeader("Gantry-Model-Version",
+                                        Long.toString(result.model().version()));
+                                return encode(started.parsed(), result);
+                            });
+                })
                 .onSuccess(body -> {
                     if (!ctx.response().ended() && !ctx.response().closed()) {
                         ctx.response().putHeader("Content-Type", "application/json").end(body);

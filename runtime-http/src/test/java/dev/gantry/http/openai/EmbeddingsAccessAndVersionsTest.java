@@ -154,4 +154,23 @@ class EmbeddingsAccessAndVersionsTest {
     void pinnedVersion_withKeyScopedToAnotherModel_is403() {
         Embeddings.error(Embeddings.post(server, Embeddings.body("text:1", "hi"), invokeMlpOnly), 403);
     }
+
+    @Test
+    void accessLog_namesTheCallerTheModelAndTheVersionOfAnEmbeddingsCall(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("access.jsonl");
+        dev.gantry.http.ServerConfig c = ServerFixture.config(root.resolve("models"), dir.resolve("data"));
+        c = c.withSecurity(c.security().withAccessLog(log.toString()));
+        try (ServerFixture own = ServerFixture.start(c, dev.gantry.core.lifecycle.ExecutorFactory.onnxRuntime())) {
+            String token = own.server().keys().create("search-svc", Set.of(Role.INVOKE), Set.of(), Optional.empty(),
+                    Optional.empty()).token();
+            assertEquals(200, Embeddings.post(own, Embeddings.body("text:1", "hi"), token).statusCode());
+        }
+
+        JsonNode line = Bodies.parse(Files.readAllLines(log).stream().filter(l -> l.contains("/v1/embeddings"))
+                .findFirst().orElseThrow());
+        assertEquals("search-svc", line.get("caller").asText());
+        assertEquals("text", line.get("model").asText());
+        assertEquals("1", line.get("version").asText());
+        assertEquals(200, line.get("status").asInt());
+    }
 }
