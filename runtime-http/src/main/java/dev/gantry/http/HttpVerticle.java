@@ -11,6 +11,9 @@ import dev.gantry.http.auth.RateLimiter;
 import dev.gantry.http.inference.BodyLimits;
 import dev.gantry.http.inference.DeprecationHeaders;
 import dev.gantry.http.inference.OipCodec;
+import dev.gantry.http.openai.EmbeddingsHandler;
+import dev.gantry.http.openai.ModelsHandler;
+import dev.gantry.core.text.TextEmbedder;
 import dev.gantry.http.inference.SharedMemoryHandler;
 import dev.gantry.http.metrics.ScrapeHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -53,7 +56,8 @@ final class HttpVerticle extends VerticleBase {
                     RepositoryHandler repository, UploadHandler uploads, ReleaseHandler releases, AuditHandler audit,
                     CatalogHandler catalog, BrowserGuard browsers, AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos, Handler<RoutingContext> tracing,
-                    UsageHandler usage, SharedMemoryHandler sharedMemory) {
+                    UsageHandler usage, SharedMemoryHandler sharedMemory, EmbeddingsHandler embeddings,
+                    ModelsHandler openAiModels) {
 
         /** The handlers of a server over {@code core}, sharing its drain state and worker pool. */
         static Handlers of(ServerConfig config, ServingRuntime core, KeyStore keys, PrometheusMeterRegistry registry,
@@ -61,10 +65,11 @@ final class HttpVerticle extends VerticleBase {
                            Optional<Tracing> tracing, UsageService usage) {
             var releases = core.releases();
             var sharedMemory = dev.gantry.core.sharedmemory.SharedMemoryRegistry.system();
-            var inference = new InferenceHandler(core.router(), new OipCodec(config.limits().codec()),
-                    new BodyLimits(config.limits().maxBodyBytes(), config.limits().bodyTimeout()), workers,
-                    () -> !drain.draining.get(), drain.inflight, new DeprecationHeaders(releases), usage.recorder(),
-                    sharedMemory);
+            var bodyLimits = new BodyLimits(config.limits().maxBodyBytes(), config.limits().bodyTimeout());
+            var deprecation = new DeprecationHeaders(releases);
+            var embedder = new TextEmbedder(core.repository(), core.router());
+            var inference = new InferenceHandler(core.router(), new OipCodec(config.limits().codec()), bodyLimits, workers,
+                    () -> !drain.draining.get(), drain.inflight, deprecation, usage.recorder(), sharedMemory);
             var access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
                     config.security().rateBurst(), System::nanoTime), config.security().openHealth(),
                     config.metricsOpen());
@@ -80,7 +85,10 @@ final class HttpVerticle extends VerticleBase {
                     access, accessLog, drain.draining::get, drain.lastRequestNanos,
                     tracing.map(Tracing::handler).orElse(null),
                     new UsageHandler(usage.recorder(), keys, workers, config.observability().clock()),
-                    new SharedMemoryHandler(sharedMemory));
+                    new SharedMemoryHandler(sharedMemory),
+                    new EmbeddingsHandler(embedder, access, bodyLimits, workers, () -> !drain.draining.get(),
+                            drain.inflight, deprecation::headers),
+                    new ModelsHandler(embedder, access));
         }
     }
 
@@ -150,6 +158,11 @@ final class HttpVerticle extends VerticleBase {
         router.post("/v2/models/:model/infer").handler(inference).handler(h.inference());
         router.post("/v2/models/:model/versions/:version/infer").handler(inference).handler(h.inference());
         router.get("/metrics").handler(h.access().guard(RouteGroup.METRICS)).handler(h.metrics());
+        // OpenAI-compatible routes check access themselves (the model is named in the body) and answer in
+        // OpenAI's error shape.
+        router.post("/v1/embeddings").handler(h.embeddings());
+        router.get("/v1/models").handler(h.openAiModels()::list);
+        router.get("/v1/models/:model").handler(h.openAiModels()::get);
         SharedMemoryHandler shm = h.sharedMemory();
         router.post("/v2/systemsharedmemory/region/:region/register").handler(inference).handler(shm::register);
         router.get("/v2/systemsharedmemory/status").handler(inference).handler(shm::status);

@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The ceiling: ONNX Runtime called in-process, no HTTP, one thread, on pre-built batches of each size in turn.
- * Reports items per second per batch size; the best is what the hardware can do for the model. Started by
+ * Reports items per second per batch size; the best is what the hardware can do for the model. For the
+ * {@code minilm-embeddings} workload each call also tokenizes and pools, as Gantry's {@code /v1/embeddings}
+ * does, so its items are sentences per second with the same tokenizer. Started by
  * {@link LoadBenchmark} as a child JVM pinned like the servers.
  *
  * <p>Run alone: {@code java -cp benchmarks/target/benchmarks.jar dev.gantry.bench.load.InProcessOrtArm
@@ -43,32 +45,57 @@ public final class InProcessOrtArm {
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
             }
         }
-        try (RawOrt ort = RawOrt.open(models.resolve(workload.model()).resolve("1").resolve("model.onnx"), 1)) {
-            int biggest = batches.stream().max(Integer::compare).orElseThrow();
-            loop(ort, workload.inputs(biggest), warmup, null);
-            for (int batch : batches) {
-                List<Tensor> inputs = workload.inputs(batch);
-                loop(ort, inputs, Math.min(warmup, 2), null);
-                Histogram calls = new Histogram(TimeUnit.MINUTES.toMicros(5), 3);
-                long start = System.nanoTime();
-                long n = loop(ort, inputs, seconds, calls);
-                double elapsed = (System.nanoTime() - start) / 1e9;
-                ByteBuffer buf = ByteBuffer.allocate(calls.getNeededByteBufferCapacity());
-                int len = calls.encodeIntoCompressedByteBuffer(buf);
-                byte[] bytes = new byte[len];
-                buf.flip().get(bytes);
-                System.out.printf("%sbatch=%d calls=%d elapsed=%.6f histogram=%s%n", RESULT, batch, n, elapsed,
-                        Base64.getEncoder().encodeToString(bytes));
+        if (workload == Workload.EMBEDDINGS) {
+            try (dev.gantry.bench.text.InProcessEmbedder embedder = new dev.gantry.bench.text.InProcessEmbedder(
+                    models.resolve(workload.model()).resolve("1"), 256)) {
+                measure(batches, warmup, seconds, batch -> {
+                    List<String> texts = java.util.Collections.nCopies(batch,
+                            dev.gantry.bench.text.InProcessEmbedder.SENTENCE);
+                    return () -> embedder.embed(texts);
+                });
             }
+            return;
+        }
+        try (RawOrt ort = RawOrt.open(models.resolve(workload.model()).resolve("1").resolve("model.onnx"), 1)) {
+            Workload w = workload;
+            measure(batches, warmup, seconds, batch -> {
+                List<Tensor> inputs = w.inputs(batch);
+                return () -> ort.run(inputs);
+            });
         }
     }
 
-    private static long loop(RawOrt ort, List<Tensor> inputs, double seconds, Histogram calls) throws Exception {
+    /** One call of a batch: ORT alone, or (embeddings) tokenizer, ORT and pooling. */
+    private interface Call {
+        void run() throws Exception;
+    }
+
+    private static void measure(List<Integer> batches, double warmup, double seconds,
+                                java.util.function.IntFunction<Call> callOf) throws Exception {
+        int biggest = batches.stream().max(Integer::compare).orElseThrow();
+        loop(callOf.apply(biggest), warmup, null);
+        for (int batch : batches) {
+            Call call = callOf.apply(batch);
+            loop(call, Math.min(warmup, 2), null);
+            Histogram calls = new Histogram(TimeUnit.MINUTES.toMicros(5), 3);
+            long start = System.nanoTime();
+            long n = loop(call, seconds, calls);
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            ByteBuffer buf = ByteBuffer.allocate(calls.getNeededByteBufferCapacity());
+            int len = calls.encodeIntoCompressedByteBuffer(buf);
+            byte[] bytes = new byte[len];
+            buf.flip().get(bytes);
+            System.out.printf("%sbatch=%d calls=%d elapsed=%.6f histogram=%s%n", RESULT, batch, n, elapsed,
+                    Base64.getEncoder().encodeToString(bytes));
+        }
+    }
+
+    private static long loop(Call call, double seconds, Histogram calls) throws Exception {
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
         long n = 0;
         long now = System.nanoTime();
         while (now < deadline) {
-            ort.run(inputs);
+            call.run();
             long end = System.nanoTime();
             if (calls != null) {
                 calls.recordValue(Math.min(calls.getHighestTrackableValue(), TimeUnit.NANOSECONDS.toMicros(end - now)));

@@ -32,7 +32,7 @@ import java.util.stream.Stream;
  * </pre>
  * Options: {@code --standard} (the default), {@code --quick}, {@code --full}, {@code --arms direct,
  * gantry-batching,gantry-tracing,gantry-no-batching,gantry-hotswap,inproc}, {@code --workloads mlp,mlp-binary,mlp-grpc,
- * minilm-s16,minilm-s128,minilm-q-s16,fp32-600k-json,fp32-600k-binary,classifier} (mlp, mlp-binary and
+ * minilm-s16,minilm-s128,minilm-q-s16,fp32-600k-json,fp32-600k-binary,classifier,minilm-embeddings} (mlp, mlp-binary and
  * mlp-grpc are the same MLP request as HTTP JSON, HTTP binary and gRPC, for the transport comparison),
  * {@code --models DIR} (default {@code models}),
  * {@code --out DIR} (default {@code benchmarks/results}), {@code --server-cpus 1} / {@code --client-cpus 0}
@@ -72,7 +72,7 @@ public final class LoadBenchmark {
                 List<Integer> inprocBatches, Duration inprocWarmup, List<Workload> inprocWorkloads,
                 Duration steadyWindow, Duration swapInterval) {
         private static final List<Workload> INPROC_WORKLOADS = List.of(Workload.MLP, Workload.MINILM_16,
-                Workload.MINILM_128);
+                Workload.MINILM_128, Workload.EMBEDDINGS);
 
         static Plan quick() {
             return new Plan("quick", Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(3),
@@ -91,7 +91,8 @@ public final class LoadBenchmark {
             return new Plan("full", Duration.ofSeconds(50), Duration.ofSeconds(50), Duration.ofSeconds(15),
                     Duration.ofSeconds(20), List.of(1, 8, 32, 64), List.of(0.25, 0.5, 0.75, 0.9, 1.0, 1.2),
                     List.of(0.5, 0.9), List.of(1, 4, 8, 16, 32, 64), Duration.ofSeconds(50),
-                    List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128, Workload.MINILM_Q_16),
+                    List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128, Workload.MINILM_Q_16,
+                            Workload.EMBEDDINGS),
                     Duration.ofSeconds(30), Duration.ofSeconds(2));
         }
 

@@ -33,6 +33,13 @@ public record LoadRequest(String path, Buffer body, OptionalLong headerLength, b
         this(path, body, headerLength, false);
     }
 
+    /** An OpenAI-style {@code POST /v1/embeddings} of one sentence. */
+    public static LoadRequest embeddings(String model, String sentence) {
+        com.fasterxml.jackson.databind.node.ObjectNode body = new com.fasterxml.jackson.databind.ObjectMapper()
+                .createObjectNode().put("model", model).put("input", sentence);
+        return new LoadRequest("/v1/embeddings", Buffer.buffer(body.toString()), OptionalLong.empty());
+    }
+
     /** An OIP inference request for {@code model}. */
     public static LoadRequest infer(String model, OipBodies.Body body) {
         return new LoadRequest("/v2/models/" + model + "/infer", Buffer.buffer(body.bytes()), body.headerLength());

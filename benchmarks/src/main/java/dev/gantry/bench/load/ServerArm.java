@@ -55,7 +55,8 @@ public record ServerArm(String name, String description, String mainClass, List<
                 new ServerArm("gantry-batching", "Gantry, dynamic batching as configured per model",
                         GANTRY_MAIN, concat(GANTRY_FLAGS, SERVER_FLAGS),
                         List.of(Workload.MLP, Workload.MLP_BINARY, Workload.MLP_GRPC, Workload.MINILM_16,
-                                Workload.MINILM_128, Workload.MINILM_Q_16, Workload.LARGE_JSON, Workload.LARGE_BINARY),
+                                Workload.MINILM_128, Workload.MINILM_Q_16, Workload.LARGE_JSON, Workload.LARGE_BINARY,
+                                Workload.EMBEDDINGS),
                         Pattern.compile("Gantry ready on http://"), Scenario.SWEEP),
                 new ServerArm("gantry-tracing", "Gantry, dynamic batching, every request traced (server, queue, "
                         + "batch and run spans) and exported over OTLP/HTTP to a sink in the harness",
@@ -66,7 +67,7 @@ public record ServerArm(String name, String description, String mainClass, List<
                 new ServerArm("gantry-no-batching", "Gantry --no-batching: one request per execution",
                         GANTRY_MAIN, concat(concat(GANTRY_FLAGS, SERVER_FLAGS),
                                 List.of("--no-batching")),
-                        List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128),
+                        List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128, Workload.EMBEDDINGS),
                         Pattern.compile("Gantry ready on http://"), Scenario.SWEEP),
                 new ServerArm("gantry-hotswap", "Gantry, batching on: traffic shifted between versions 2 and 1 "
                         + "and rolled back under open-loop load", GANTRY_MAIN,

@@ -27,6 +27,11 @@ public enum Workload {
     /** The same tensor with the binary tensor extension, request and response. */
     LARGE_BINARY("fp32-600k-binary", "identity_fp32", Transport.BINARY,
             rows -> List.of(Payloads.fp32("input", rows, Payloads.LARGE_FP32_ELEMENTS))),
+    /**
+     * The same fp32 MiniLM as a text model: one sentence per {@code POST /v1/embeddings} request (tokenized,
+     * run and pooled by Gantry); in process, the same tokenizer, ORT and pooling without a server.
+     */
+    EMBEDDINGS("minilm-embeddings", "minilm", Transport.JSON, rows -> Payloads.minilm(rows, 16)),
     /** The two-version classifier (input {@code features} FP32 [-1,16]), one row per request, JSON: hot swap. */
     CLASSIFIER("classifier", "classifier", Transport.JSON, rows -> List.of(Payloads.fp32("features", rows, 16)));
 
@@ -71,6 +76,9 @@ public enum Workload {
 
     /** The request: one row. */
     public LoadRequest request() {
+        if (this == EMBEDDINGS) {
+            return LoadRequest.embeddings(model, dev.gantry.bench.text.InProcessEmbedder.SENTENCE);
+        }
         List<Tensor> one = inputs(1);
         return switch (transport) {
             case JSON -> LoadRequest.infer(model, OipBodies.json(one));

@@ -331,6 +331,7 @@ final class ConfigMapper {
         private Optional<Integer> intraOpThreads = Optional.empty();
         private Optional<Integer> interOpThreads = Optional.empty();
         private Optional<Boolean> allowSpinning = Optional.empty();
+        private Optional<TextOptions> text = Optional.empty();
 
         /** Sets the named option and answers true, or answers false if there is no option by that name. */
         boolean set(String option, JsonNode value, String path) throws ModelConfigException {
@@ -339,6 +340,7 @@ final class ConfigMapper {
                 case "intra_op_threads" -> intraOpThreads = Optional.of(integer(value, path));
                 case "inter_op_threads" -> interOpThreads = Optional.of(integer(value, path));
                 case "allow_spinning" -> allowSpinning = Optional.of(bool(value, path));
+                case "text" -> text = Optional.of(text(value, path));
                 default -> {
                     return false;
                 }
@@ -347,8 +349,54 @@ final class ConfigMapper {
         }
 
         GantryOptions build() {
-            return new GantryOptions(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning);
+            return new GantryOptions(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning,
+                    text);
         }
+    }
+
+    /** The {@code gantry.text} block; in Triton's parameters, {@code gantry.text} holds the same JSON as a string. */
+    private TextOptions text(JsonNode node, String path) throws ModelConfigException {
+        JsonNode block = node;
+        if (node.isTextual()) {
+            try {
+                block = new com.fasterxml.jackson.databind.ObjectMapper().readTree(node.textValue());
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw error(path + " must be a JSON object, was " + node);
+            }
+        }
+        String task = TextOptions.EMBEDDING;
+        String tokenizer = TextOptions.DEFAULT_TOKENIZER;
+        TextOptions.Pooling pooling = TextOptions.Pooling.MEAN;
+        boolean normalize = true;
+        int maxTokens = TextOptions.DEFAULT_MAX_TOKENS;
+        for (Map.Entry<String, JsonNode> field : fields(object(block, path))) {
+            String fieldPath = path + "." + field.getKey();
+            JsonNode value = field.getValue();
+            switch (field.getKey()) {
+                case "task" -> task = string(value, fieldPath);
+                case "tokenizer" -> tokenizer = string(value, fieldPath);
+                case "pooling" -> pooling = pooling(value, fieldPath);
+                case "normalize" -> normalize = bool(value, fieldPath);
+                case "max_tokens" -> maxTokens = integer(value, fieldPath);
+                default -> reportUnused(fieldPath, false);
+            }
+        }
+        String t = task;
+        String file = tokenizer;
+        TextOptions.Pooling p = pooling;
+        boolean n = normalize;
+        int max = maxTokens;
+        return build(path + ".", () -> new TextOptions(t, file, p, n, max));
+    }
+
+    private TextOptions.Pooling pooling(JsonNode value, String path) throws ModelConfigException {
+        String text = string(value, path);
+        for (TextOptions.Pooling p : TextOptions.Pooling.values()) {
+            if (p.wireName().equals(text)) {
+                return p;
+            }
+        }
+        throw error(path + " must be 'mean' or 'cls', was '" + text + "'");
     }
 
     private void reportUnused(String path, boolean knownToTriton) {

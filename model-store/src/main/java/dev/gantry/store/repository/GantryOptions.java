@@ -12,14 +12,23 @@ import java.util.Optional;
  * @param intraOpThreads            ONNX Runtime intra-op thread count; empty leaves the runtime default
  * @param interOpThreads            ONNX Runtime inter-op thread count; empty leaves the runtime default
  * @param allowSpinning             whether ONNX Runtime threads may spin while waiting; empty leaves the default
+ * @param text                      present when the model is a text encoder served on {@code /v1/embeddings}
  */
 public record GantryOptions(boolean allowNonInvariantBatching, Optional<Integer> intraOpThreads,
-                            Optional<Integer> interOpThreads, Optional<Boolean> allowSpinning) {
+                            Optional<Integer> interOpThreads, Optional<Boolean> allowSpinning,
+                            Optional<TextOptions> text) {
 
     public GantryOptions {
         intraOpThreads.ifPresent(n -> Checks.atLeast("intra_op_threads", n, 1));
         interOpThreads.ifPresent(n -> Checks.atLeast("inter_op_threads", n, 1));
         Objects.requireNonNull(allowSpinning, "allowSpinning");
+        Objects.requireNonNull(text, "text");
+    }
+
+    /** Options of a model that is not a text encoder. */
+    public GantryOptions(boolean allowNonInvariantBatching, Optional<Integer> intraOpThreads,
+                         Optional<Integer> interOpThreads, Optional<Boolean> allowSpinning) {
+        this(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning, Optional.empty());
     }
 
     public static GantryOptions defaults() {

@@ -113,6 +113,49 @@ class ModelConfigParserTest {
     }
 
     @Test
+    void parse_gantryTextBlock_readsTheEmbeddingSettings() throws Exception {
+        ModelConfig config = ModelConfigParser.parseJson("""
+                {"gantry": {"text": {"task": "embedding", "tokenizer": "tok.json", "pooling": "cls",
+                                     "normalize": false, "max_tokens": 128}}}""", "m");
+
+        assertEquals(Optional.of(new TextOptions("embedding", "tok.json", TextOptions.Pooling.CLS, false, 128)),
+                config.gantry().text());
+    }
+
+    @Test
+    void parse_gantryTextBlockEmpty_takesTheDefaults() throws Exception {
+        ModelConfig config = ModelConfigParser.parseJson("{\"gantry\": {\"text\": {}}}", "m");
+
+        assertEquals(Optional.of(new TextOptions("embedding", "tokenizer.json", TextOptions.Pooling.MEAN, true, 512)),
+                config.gantry().text());
+    }
+
+    @Test
+    void parse_gantryTextAsTritonParameter_readsTheJsonString() throws Exception {
+        ModelConfig config = ModelConfigParser.parsePbtxt("""
+                parameters { key: "gantry.text" value { string_value: "{\\"pooling\\": \\"cls\\"}" } }
+                """, "m");
+
+        assertEquals(TextOptions.Pooling.CLS, config.gantry().text().orElseThrow().pooling());
+    }
+
+    @Test
+    void parse_gantryTextWithUnknownPooling_failsNamingTheField() {
+        ModelConfigException e = assertThrows(ModelConfigException.class, () -> ModelConfigParser.parseJson(
+                "{\"gantry\": {\"text\": {\"pooling\": \"max\"}}}", "m"));
+
+        assertTrue(e.getMessage().contains("gantry.text.pooling must be 'mean' or 'cls', was 'max'"), e.getMessage());
+    }
+
+    @Test
+    void parse_gantryTextWithTokenizerInAnotherDirectory_isRefused() {
+        ModelConfigException e = assertThrows(ModelConfigException.class, () -> ModelConfigParser.parseJson(
+                "{\"gantry\": {\"text\": {\"tokenizer\": \"../x.json\"}}}", "m"));
+
+        assertTrue(e.getMessage().contains("gantry.text.tokenizer must be a file name"), e.getMessage());
+    }
+
+    @Test
     void parse_tritonOnnxConfigPbtxt_readsTheFieldsGantryUses() throws Exception {
         String pbtxt = """
                 # A config as Triton's model analyzer writes it

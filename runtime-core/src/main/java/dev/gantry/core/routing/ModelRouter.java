@@ -22,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Picks the version that serves a request and hands the request to its scheduler. Unversioned requests follow
@@ -217,28 +219,74 @@ public final class ModelRouter {
     public CompletableFuture<RoutedResponse> infer(String model, OptionalLong version, Optional<String> routingKey,
                                                    InferenceRequest request, PinnedAccess access,
                                                    RequestContext context) {
+        return inferAll(model, version, routingKey, target -> List.of(request), access, context)
+                .thenApply(r -> new RoutedResponse(r.responses().get(0), r.kind()));
+    }
+
+    /** As the six-argument inferAll, for a caller that may reach released versions only, untraced. */
+    public CompletableFuture<RoutedResponses> inferAll(String model, OptionalLong version,
+                                                       Optional<String> routingKey,
+                                                       Function<ModelVersionState, List<InferenceRequest>> requestsFor) {
+        return inferAll(model, version, routingKey, requestsFor, PinnedAccess.RELEASED_ONLY, RequestContext.untraced());
+    }
+
+    /** The answers to the requests of one {@link #inferAll} call, in order, all from one version. */
+    public record RoutedResponses(ModelId model, List<InferenceResponse> responses, RouteKind kind) {
+        public RoutedResponses {
+            responses = List.copyOf(responses);
+        }
+    }
+
+    /**
+     * Routes once and admits every request {@code requestsFor} builds for the chosen version to that version's
+     * scheduler: for a caller whose input depends on the version (a text model's tokenizer) or that splits
+     * one call into several executions which must all be served by the same version. {@code requestsFor} may
+     * throw a {@link GantryException}, which fails the call. Pinned requests reach what {@code access} allows; the
+     * requests share {@code context}'s trace span. Never throws.
+     */
+    public CompletableFuture<RoutedResponses> inferAll(String model, OptionalLong version,
+                                                       Optional<String> routingKey,
+                                                       Function<ModelVersionState, List<InferenceRequest>> requestsFor,
+                                                       PinnedAccess access, RequestContext context) {
         for (int attempt = 1; ; attempt++) {
             Routed routed;
-            CompletableFuture<InferenceResponse> answer;
+            List<InferenceRequest> requests;
+            List<CompletableFuture<InferenceResponse>> answers = new ArrayList<>();
             try {
                 routed = route(model, version, routingKey, access);
                 ModelVersionState target = routed.target();
-                InputValidator.validate(request, target.signature().orElseThrow(),
-                        target.batchPolicy().orElseThrow().maxBatchSize());
+                requests = requestsFor.apply(target);
+                for (InferenceRequest request : requests) {
+                    InputValidator.validate(request, target.signature().orElseThrow(),
+                            target.batchPolicy().orElseThrow().maxBatchSize());
+                }
                 beforeAdmission.accept(target.id());
-                answer = target.scheduler().orElseThrow().enqueue(request, context);
+                for (InferenceRequest request : requests) {
+                    answers.add(target.scheduler().orElseThrow().enqueue(request, context));
+                }
             } catch (GantryException e) {
                 return CompletableFuture.failedFuture(e);
             }
-            if (version.isEmpty() && attempt < MAX_ATTEMPTS && refusedAtAdmission(answer)) {
+            if (version.isEmpty() && attempt < MAX_ATTEMPTS
+                    && answers.stream().anyMatch(ModelRouter::refusedAtAdmission)) {
                 continue;
             }
             count(routed.target().id(), routed.kind());
             RouteKind kind = routed.kind();
+            ModelId served = routed.target().id();
             Optional<DeploymentSnapshot> snap = routed.snapshot();
-            return answer.thenApply(r -> {
-                snap.ifPresent(s -> shadow(model, s, request, r, context.span()));
-                return new RoutedResponse(r, kind);
+            // One request (every OIP call) needs no allOf stage on the hot path.
+            CompletableFuture<List<InferenceResponse>> all = answers.size() == 1
+                    ? answers.get(0).thenApply(List::of)
+                    : CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+                            .thenApply(v -> answers.stream().map(CompletableFuture::join).toList());
+            return all.thenApply(responses -> {
+                snap.ifPresent(s -> {
+                    for (int i = 0; i < requests.size(); i++) {
+                        shadow(model, s, requests.get(i), responses.get(i), context.span());
+                    }
+                });
+                return new RoutedResponses(served, responses, kind);
             });
         }
     }

@@ -93,6 +93,50 @@ class ModelRouterTest {
     }
 
     @Test
+    void inferAll_underAFiftyFiftySplit_servesEveryRequestOfTheCallFromOneVersionAndCountsOnce() {
+        try (ServingFixture f = new ServingFixture(dir, 1, 1, 2).start();
+             ShadowRunner shadows = ShadowRunner.start(f.lifecycle, f.registry, 4, Duration.ofSeconds(5))) {
+            f.deployments.loadVersion(MODEL, 1, Actors.as("ops", "deploy")).join();
+            f.deployments.applyPolicy(MODEL, new TrafficPolicy(List.of(new Route(1, 50), new Route(2, 50)), List.of()),
+                    OptionalLong.empty(), Actors.as("a", "deploy"), "");
+            ModelRouter router = router(f, shadows, id -> { });
+            List<Long> builtFor = new ArrayList<>();
+
+            for (int call = 0; call < 10; call++) {
+                ModelRouter.RoutedResponses r = router.inferAll(MODEL, OptionalLong.empty(), Optional.empty(),
+                        target -> {
+                            builtFor.add(target.id().version());
+                            return List.of(request(0), request(1), request(2));
+                        }).join();
+
+                assertEquals(3, r.responses().size());
+                for (var response : r.responses()) {
+                    assertEquals(r.model(), response.model());
+                }
+                assertEquals(r.model().version(), builtFor.get(builtFor.size() - 1));
+            }
+            assertEquals(10.0, count(f, "routing.requests", "model", MODEL, "version", "1", "kind", "weighted")
+                    + count(f, "routing.requests", "model", MODEL, "version", "2", "kind", "weighted"));
+        }
+    }
+
+    @Test
+    void inferAll_whenBuildingTheRequestsFails_completesWithThatFailure() {
+        try (ServingFixture f = new ServingFixture(dir, 1, 1).start();
+             ShadowRunner shadows = ShadowRunner.start(f.lifecycle, f.registry, 4, Duration.ofSeconds(5))) {
+            ModelRouter router = router(f, shadows, id -> { });
+
+            CompletableFuture<ModelRouter.RoutedResponses> r = router.inferAll(MODEL, OptionalLong.empty(),
+                    Optional.empty(), target -> {
+                        throw GantryException.invalid("input is too long");
+                    });
+
+            CompletionException e = assertThrows(CompletionException.class, r::join);
+            assertEquals(ErrorCode.INVALID_ARG, ((GantryException) e.getCause()).code());
+        }
+    }
+
+    @Test
     void routingKey_picksStickyVersion() {
         try (ServingFixture f = new ServingFixture(dir, 1, 1, 2).start();
              ShadowRunner shadows = ShadowRunner.start(f.lifecycle, f.registry, 4, Duration.ofSeconds(5))) {

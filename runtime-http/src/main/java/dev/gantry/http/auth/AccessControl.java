@@ -95,6 +95,14 @@ public final class AccessControl {
         return Decision.allow(caller);
     }
 
+    /**
+     * Whether {@code caller}, already let through {@link #decide} for {@code group}, may use {@code model}: for
+     * routes that name the model in the body ({@code /v1/embeddings}), checked once the body is read.
+     */
+    public static java.util.Optional<GantryException> modelRefusal(RouteGroup group, Caller caller, String model) {
+        return caller.key().map(key -> authorize(group, key, model));
+    }
+
     private static GantryException authorize(RouteGroup group, ApiKey key, String model) {
         if (key.roles().contains(Role.ADMIN)) {
             return null;

@@ -35,6 +35,8 @@ import java.util.concurrent.TimeUnit;
 public final class AccessLog implements AutoCloseable {
     /** Routing-context key under which the inference handler records the version that served. */
     public static final String VERSION_KEY = "gantry.version";
+    /** The model a request named in its body (the OpenAI routes), when no path parameter names it. */
+    public static final String MODEL_KEY = "gantry.model";
     static final int CAPACITY = 65_536;
     private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
     private static final JsonFactory JSON = new JsonFactory();
@@ -92,7 +94,7 @@ public final class AccessLog implements AutoCloseable {
             g.writeStringField("caller", caller == null ? "anonymous" : caller.name());
             g.writeStringField("method", req.method().name());
             g.writeStringField("path", req.path());
-            String model = ctx.pathParam("model");
+            String model = ctx.pathParam("model") != null ? ctx.pathParam("model") : ctx.get(MODEL_KEY);
             if (model != null) {
                 g.writeStringField("model", model);
             }

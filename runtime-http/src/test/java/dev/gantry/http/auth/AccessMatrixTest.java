@@ -85,6 +85,7 @@ class AccessMatrixTest {
         HttpRequest.BodyPublisher body = switch (method) {
             case "GET", "DELETE" -> HttpRequest.BodyPublishers.noBody();
             default -> HttpRequest.BodyPublishers.ofString(path.endsWith("/infer") ? BODY
+                    : path.equals("/v1/embeddings") ? "{\"model\":\"" + MODEL + "\",\"input\":\"hi\"}"
                     : path.endsWith("/versions/1") ? "not an onnx file" : "{\"reason\":\"access matrix\"}");
         };
         HttpRequest.Builder b = HttpRequest.newBuilder(server.uri(path)).method(method, body)
