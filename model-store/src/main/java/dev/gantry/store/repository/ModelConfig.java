@@ -15,11 +15,14 @@ import java.util.Optional;
  * @param versionPolicy        {@code version_policy}; the newest version by default
  * @param defaultModelFilename {@code default_model_filename}; the file name inside each version directory
  * @param gantry               Gantry's extensions
+ * @param warmup               Triton's {@code model_warmup}: the requests to warm up with and to check batching
+ *                             with, instead of inputs guessed from the signature; empty when not given
  * @param warnings             what was read but not used: unknown keys with their path, ignored Triton keys
  */
 public record ModelConfig(Optional<String> name, int maxBatchSize, Optional<DynamicBatching> dynamicBatching,
                           List<InstanceGroup> instanceGroups, VersionPolicy versionPolicy,
-                          String defaultModelFilename, GantryOptions gantry, List<String> warnings) {
+                          String defaultModelFilename, GantryOptions gantry, List<WarmupSample> warmup,
+                          List<String> warnings) {
 
     public static final String DEFAULT_MODEL_FILENAME = "model.onnx";
 
@@ -42,13 +45,14 @@ public record ModelConfig(Optional<String> name, int maxBatchSize, Optional<Dyna
                     "default_model_filename must be a file name without a directory, was '" + defaultModelFilename + "'");
         }
         Objects.requireNonNull(gantry, "gantry");
+        warmup = List.copyOf(warmup);
         warnings = List.copyOf(warnings);
     }
 
     /** What Triton assumes for a model directory without a configuration file. */
     public static ModelConfig defaults() {
         return new ModelConfig(Optional.empty(), 0, Optional.empty(), List.of(InstanceGroup.defaults()),
-                VersionPolicy.defaults(), DEFAULT_MODEL_FILENAME, GantryOptions.defaults(), List.of());
+                VersionPolicy.defaults(), DEFAULT_MODEL_FILENAME, GantryOptions.defaults(), List.of(), List.of());
     }
 
     /** This configuration with {@code warning} appended to its warnings. */
@@ -56,7 +60,7 @@ public record ModelConfig(Optional<String> name, int maxBatchSize, Optional<Dyna
         List<String> all = new ArrayList<>(warnings);
         all.add(warning);
         return new ModelConfig(name, maxBatchSize, dynamicBatching, instanceGroups, versionPolicy,
-                defaultModelFilename, gantry, all);
+                defaultModelFilename, gantry, warmup, all);
     }
 
     private static boolean isPlainFileName(String fileName) {
