@@ -1,5 +1,6 @@
 package dev.gantry.http;
 
+import dev.gantry.core.journal.CrashJournal;
 import dev.gantry.core.lifecycle.ExecutorFactory;
 import dev.gantry.core.lifecycle.ModelLifecycle;
 import dev.gantry.core.metrics.MetricNames;
@@ -90,6 +91,7 @@ public final class GantryServer {
     private ExecutorService loaderPool;
     private ScheduledExecutorService timers;
     private ModelLifecycle lifecycle;
+    private CrashJournal journal;
     private ModelRepositoryManager repository;
     private PrometheusMeterRegistry registry;
     private KeyStore keys;
@@ -131,6 +133,7 @@ public final class GantryServer {
                 return Future.failedFuture("data directory " + config.dataDir() + " is not writable");
             }
             keys = KeyStore.open(config.dataDir(), Clock.systemUTC());
+            journal = CrashJournal.open(config.dataDir());
             String bootstrap = System.getenv("GANTRY_BOOTSTRAP_ADMIN_TOKEN");
             if (bootstrap != null && !bootstrap.isBlank()) {
                 keys.bootstrapFrom(bootstrap.trim(), "admin").ifPresent(k -> log.info(
@@ -167,7 +170,8 @@ public final class GantryServer {
         timers = Executors.newScheduledThreadPool(1, r -> Thread.ofPlatform().daemon(true)
                 .name("gantry-timers").unstarted(r));
         timers.scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, TimeUnit.MILLISECONDS);
-        lifecycle = new ModelLifecycle(config.lifecycleSettings(), registry, executorFactory, loaderPool, timers);
+        lifecycle = new ModelLifecycle(config.lifecycleSettings(), registry, executorFactory, loaderPool, timers,
+                FaultContainment.sandbox(config, registry), journal);
         repository = new ModelRepositoryManager(repo, lifecycle);
         try {
             catalog = CatalogStore.h2(config.dataDir());
@@ -190,6 +194,14 @@ public final class GantryServer {
             return Future.failedFuture(e.getMessage());
         }
         governance = Governance.create(catalog, cardPolicy, Clock.systemUTC());
+        for (CrashJournal.ExecutingAtExit c : FaultContainment.crashesFound(journal, config, registry)) {
+            try {
+                governance.suspend(c.version().name(), c.version().version(), "system", "system", c.describe());
+            } catch (RuntimeException e) {
+                log.error("could not suspend {} after it crashed the server: {}", c.version(), e.getMessage());
+            }
+        }
+        lifecycle.guardLoads(journal.guard(governance.trafficGate()));
         Auditor auditor = new Auditor(catalog);
         keys.onFileChange((before, after) -> auditKeyFileChanges(auditor, before, after));
         archive = DeploymentArchive.h2(catalog);

@@ -29,16 +29,31 @@ import java.util.OptionalInt;
  * @param shadowQueueSize shadow requests that may wait; more are dropped (and counted)
  * @param limits request size and time limits
  * @param security keys, TLS, access log, rate limits
+ * @param faults how native faults in models are contained
  */
 public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, int eventLoops, int workerThreads,
                            ExecutionSettings execution, boolean batching, int defaultQueueSize, Duration drainTimeout,
-                           int standbyCount, int shadowQueueSize, Limits limits, Security security) {
+                           int standbyCount, int shadowQueueSize, Limits limits, Security security,
+                           Faults faults) {
     public ServerConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(modelsDir, "modelsDir");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(security, "security");
+        Objects.requireNonNull(faults, "faults");
+    }
+
+    /**
+     * Fault containment.
+     *
+     * @param sandbox run each ONNX artifact's first execution in a sandbox process (on unless turned off)
+     * @param sandboxVerdicts where the sandbox remembers its verdicts; empty for {@code <data>/sandbox}
+     */
+    public record Faults(boolean sandbox, Optional<Path> sandboxVerdicts) {
+        public static Faults defaults() {
+            return new Faults(true, Optional.empty());
+        }
     }
 
     /**
@@ -119,7 +134,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, Path.of("models"), Path.of("data"), 1, 2,
                 ExecutionSettings.cpuDefaults(), true, 1024, Duration.ofSeconds(30), 1, 256, Limits.defaults(),
-                Security.defaults());
+                Security.defaults(), Faults.defaults());
     }
 
     public LifecycleSettings lifecycleSettings() {
@@ -146,32 +161,32 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, faults);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, faults);
     }
 
     public ServerConfig withModels(Path dir) {
         return new ServerConfig(host, port, dir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, faults);
     }
 
     public ServerConfig withDataDir(Path dir) {
         return new ServerConfig(host, port, modelsDir, dir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, faults);
     }
 
     public ServerConfig withBatching(boolean on) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, on,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, faults);
     }
 
     public ServerConfig withDrainTimeout(Duration d) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, faults);
     }
 
     public ServerConfig withMaxBodyBytes(long max) {
@@ -180,12 +195,17 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withLimits(Limits l) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, faults);
     }
 
     public ServerConfig withSecurity(Security s) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, faults);
+    }
+
+    public ServerConfig withFaults(Faults f) {
+        return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, f);
     }
 
     static ExecutionSettings cpu(int intra, int inter, boolean spinning) {

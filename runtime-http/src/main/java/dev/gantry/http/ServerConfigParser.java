@@ -38,6 +38,9 @@ public final class ServerConfigParser {
             new Setting("--max-json-depth", "GANTRY_MAX_JSON_DEPTH", "64", "deepest JSON nesting accepted"),
             new Setting("--batching", "GANTRY_BATCHING", "true",
                     "dynamic batching for models that configure it (false: one request per execution)"),
+            new Setting("--sandbox", "GANTRY_SANDBOX", "true",
+                    "run each ONNX artifact's first execution in a sandbox process (a native crash there marks"
+                            + " it UNAVAILABLE instead of killing the server)"),
             new Setting("--intra-op-threads", "GANTRY_INTRA_OP_THREADS", "1",
                     "ONNX Runtime intra-op threads per model (a model's config may override)"),
             new Setting("--inter-op-threads", "GANTRY_INTER_OP_THREADS", "1",
@@ -180,7 +183,8 @@ public final class ServerConfigParser {
                 r.integer("--standby-versions", 0, 100),
                 r.integer("--shadow-queue-size", 1, 1_000_000),
                 limits,
-                security);
+                security,
+                new ServerConfig.Faults(r.bool("--sandbox"), Optional.empty()));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");

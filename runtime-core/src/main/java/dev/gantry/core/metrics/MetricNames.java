@@ -28,6 +28,10 @@ public enum MetricNames {
     SHADOW_MAX_ABS_DIFF("shadow.max_abs_diff"),
     /** Counter: shadow requests dropped because the shadow queue was full, tagged model, version. */
     SHADOW_DROPPED("shadow.dropped"),
+    /** Counter: first runs of artifacts in the sandbox process, tagged outcome=passed|crashed|remembered. */
+    SANDBOX_RUNS("model.sandbox.runs"),
+    /** Counter: versions the crash journal found executing when the previous server process crashed. */
+    CRASHES_FOUND("server.crashes.found"),
     /** Counter: times Vert.x's checker saw an event loop blocked past its limit (should stay 0). */
     EVENT_LOOP_BLOCKED("eventloop.blocked");
 
