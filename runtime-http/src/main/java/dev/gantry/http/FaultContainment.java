@@ -1,5 +1,7 @@
 package dev.gantry.http;
 
+import dev.gantry.core.governance.Governance;
+import dev.gantry.core.isolation.Isolation;
 import dev.gantry.core.journal.CrashJournal;
 import dev.gantry.core.journal.CrashReports;
 import dev.gantry.core.metrics.MetricNames;
@@ -10,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /** The server's side of fault containment: its sandbox, and what the crash journal found at start. */
 final class FaultContainment {
@@ -27,6 +30,21 @@ final class FaultContainment {
         }
         return Sandbox.childProcess(config.dataDir(), config.faults().sandboxVerdicts()
                 .orElse(config.dataDir().resolve("sandbox")), config.lifecycleSettings(), registry);
+    }
+
+    /**
+     * Worker processes for models with {@code gantry.isolation: "process"}; a version whose worker keeps crashing
+     * is suspended through {@code governance} (read when it happens: it is created after the lifecycle).
+     */
+    static Isolation isolation(ServerConfig config, Supplier<Governance> governance) {
+        return Isolation.workers(config.dataDir(), (id, reason) -> {
+            log.error("{}: {}; suspending it", id, reason);
+            try {
+                governance.get().suspend(id.name(), id.version(), "system", "system", reason);
+            } catch (RuntimeException e) {
+                log.error("could not suspend {}: {}", id, e.getMessage());
+            }
+        });
     }
 
     /**

@@ -41,6 +41,9 @@ public final class ServerConfigParser {
             new Setting("--sandbox", "GANTRY_SANDBOX", "true",
                     "run each ONNX artifact's first execution in a sandbox process (a native crash there marks"
                             + " it UNAVAILABLE instead of killing the server)"),
+            new Setting("--sandbox-verdicts", "GANTRY_SANDBOX_VERDICTS", "",
+                    "where sandbox verdicts are remembered by artifact SHA-256 (default <data>/sandbox; servers"
+                            + " of one host may share it)"),
             new Setting("--intra-op-threads", "GANTRY_INTRA_OP_THREADS", "1",
                     "ONNX Runtime intra-op threads per model (a model's config may override)"),
             new Setting("--inter-op-threads", "GANTRY_INTER_OP_THREADS", "1",
@@ -184,7 +187,8 @@ public final class ServerConfigParser {
                 r.integer("--shadow-queue-size", 1, 1_000_000),
                 limits,
                 security,
-                new ServerConfig.Faults(r.bool("--sandbox"), Optional.empty()));
+                new ServerConfig.Faults(r.bool("--sandbox"), values.get("--sandbox-verdicts").isBlank()
+                        ? Optional.empty() : Optional.of(r.path("--sandbox-verdicts"))));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");

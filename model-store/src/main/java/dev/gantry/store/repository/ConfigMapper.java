@@ -385,6 +385,7 @@ final class ConfigMapper {
         private Optional<Integer> intraOpThreads = Optional.empty();
         private Optional<Integer> interOpThreads = Optional.empty();
         private Optional<Boolean> allowSpinning = Optional.empty();
+        private boolean processIsolation;
 
         /** Sets the named option and answers true, or answers false if there is no option by that name. */
         boolean set(String option, JsonNode value, String path) throws ModelConfigException {
@@ -393,6 +394,13 @@ final class ConfigMapper {
                 case "intra_op_threads" -> intraOpThreads = Optional.of(integer(value, path));
                 case "inter_op_threads" -> interOpThreads = Optional.of(integer(value, path));
                 case "allow_spinning" -> allowSpinning = Optional.of(bool(value, path));
+                case "isolation" -> {
+                    String mode = string(value, path);
+                    if (!mode.equals("process") && !mode.equals("in_process")) {
+                        throw error(path + " must be 'process' or 'in_process', was '" + mode + "'");
+                    }
+                    processIsolation = mode.equals("process");
+                }
                 default -> {
                     return false;
                 }
@@ -401,7 +409,8 @@ final class ConfigMapper {
         }
 
         GantryOptions build() {
-            return new GantryOptions(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning);
+            return new GantryOptions(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning,
+                    processIsolation);
         }
     }
 

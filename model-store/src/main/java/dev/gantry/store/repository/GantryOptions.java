@@ -12,9 +12,12 @@ import java.util.Optional;
  * @param intraOpThreads            ONNX Runtime intra-op thread count; empty leaves the runtime default
  * @param interOpThreads            ONNX Runtime inter-op thread count; empty leaves the runtime default
  * @param allowSpinning             whether ONNX Runtime threads may spin while waiting; empty leaves the default
+ * @param processIsolation          {@code "isolation": "process"}: the model executes in a worker process of its
+ *                                  own, so a native crash fails only its requests
  */
 public record GantryOptions(boolean allowNonInvariantBatching, Optional<Integer> intraOpThreads,
-                            Optional<Integer> interOpThreads, Optional<Boolean> allowSpinning) {
+                            Optional<Integer> interOpThreads, Optional<Boolean> allowSpinning,
+                            boolean processIsolation) {
 
     public GantryOptions {
         intraOpThreads.ifPresent(n -> Checks.atLeast("intra_op_threads", n, 1));
@@ -23,6 +26,6 @@ public record GantryOptions(boolean allowNonInvariantBatching, Optional<Integer>
     }
 
     public static GantryOptions defaults() {
-        return new GantryOptions(false, Optional.empty(), Optional.empty(), Optional.empty());
+        return new GantryOptions(false, Optional.empty(), Optional.empty(), Optional.empty(), false);
     }
 }

@@ -107,7 +107,7 @@ class ModelConfigParserTest {
         ModelConfig config = ModelConfigParser.parseJson(
                 "{\"gantry\": {\"allow_non_invariant_batching\": true, \"intra_op_threads\": \"4\"}}", "m");
 
-        assertEquals(new GantryOptions(true, Optional.of(4), Optional.empty(), Optional.empty()), config.gantry());
+        assertEquals(new GantryOptions(true, Optional.of(4), Optional.empty(), Optional.empty(), false), config.gantry());
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.gantry.core.lifecycle;
 
 import dev.gantry.core.engine.ExecutionSettings;
 import dev.gantry.core.error.GantryException;
+import dev.gantry.core.isolation.Isolation;
 import dev.gantry.core.journal.CrashJournal;
 import dev.gantry.core.metrics.InferenceMetrics;
 import dev.gantry.core.metrics.MetricNames;
@@ -70,6 +71,7 @@ public final class ModelLifecycle implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final Sandbox sandbox;
     private final CrashJournal journal;
+    private final Isolation isolation;
     private volatile LoadGuard guard = id -> Optional.empty();
     private final AtomicReference<Map<ModelId, ModelVersionState>> states =
             new AtomicReference<>(Collections.emptyMap());
@@ -81,16 +83,18 @@ public final class ModelLifecycle implements AutoCloseable {
     /** A lifecycle without a sandbox or crash journal (tests, benchmarks, the sandbox process itself). */
     public ModelLifecycle(LifecycleSettings settings, MeterRegistry registry, ExecutorFactory factory,
                           Executor loaderExecutor, ScheduledExecutorService timers) {
-        this(settings, registry, factory, loaderExecutor, timers, Sandbox.off(), CrashJournal.none());
+        this(settings, registry, factory, loaderExecutor, timers, Sandbox.off(), CrashJournal.none(),
+                Isolation.none());
     }
 
     /**
      * @param sandbox runs each artifact's first execution in a child process when {@code factory} needs it
      * @param journal records every execution of the versions loaded here
+     * @param isolation runs versions whose config asks for it in worker processes of their own
      */
     public ModelLifecycle(LifecycleSettings settings, MeterRegistry registry, ExecutorFactory factory,
                           Executor loaderExecutor, ScheduledExecutorService timers, Sandbox sandbox,
-                          CrashJournal journal) {
+                          CrashJournal journal, Isolation isolation) {
         this.settings = settings;
         this.registry = registry;
         this.factory = factory;
@@ -98,6 +102,7 @@ public final class ModelLifecycle implements AutoCloseable {
         this.timers = timers;
         this.sandbox = sandbox;
         this.journal = journal;
+        this.isolation = isolation;
     }
 
     /** Says why a version must not be loaded now, if it must not (a version that crashed the last run). */
@@ -205,8 +210,19 @@ public final class ModelLifecycle implements AutoCloseable {
         ModelExecutor executor;
         try {
             phases.accept("load");
-            executor = journal.watch(id, factory.load(version.directory(), config.defaultModelFilename(),
-                    executionSettings(config)));
+            executor = factory.load(version.directory(), config.defaultModelFilename(), executionSettings(config));
+            if (config.gantry().processIsolation()) {
+                if (isolation.available() && factory.needsSandbox()) {
+                    ModelSignature read = executor.signature();
+                    executor.close();
+                    executor = isolation.start(id, version.directory(), config.defaultModelFilename(),
+                            executionSettings(config), read);
+                    notes.add("executes in a worker process of its own (gantry.isolation: process)");
+                } else {
+                    notes.add("executes in the server's process: process isolation is not available here");
+                }
+            }
+            executor = journal.watch(id, executor);
         } catch (GantryException e) {
             return ModelVersionState.unavailable(id, e.getMessage(), Optional.empty(), notes);
         } catch (RuntimeException e) {
