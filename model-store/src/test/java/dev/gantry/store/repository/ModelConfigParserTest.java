@@ -172,6 +172,22 @@ class ModelConfigParserTest {
     }
 
     @Test
+    void parse_isolationProcess_asksForAWorkerProcess() throws Exception {
+        ModelConfig config = ModelConfigParser.parseJson("{\"gantry\": {\"isolation\": \"process\"}}", "m");
+
+        assertTrue(config.gantry().processIsolation());
+    }
+
+    @Test
+    void parse_unknownIsolation_isRefusedNamingTheValue() {
+        ModelConfigException e = assertThrows(ModelConfigException.class,
+                () -> ModelConfigParser.parseJson("{\"gantry\": {\"isolation\": \"vm\"}}", "m"));
+
+        assertTrue(e.getMessage().contains("gantry.isolation must be 'process' or 'in_process', was 'vm'"),
+                e.getMessage());
+    }
+
+    @Test
     void parse_modelWarmupInJson_readsEachInputBySource() throws Exception {
         ModelConfig config = ModelConfigParser.parseJson("""
                 {"max_batch_size": 8, "model_warmup": [{"name": "s", "batch_size": 2, "inputs": {
