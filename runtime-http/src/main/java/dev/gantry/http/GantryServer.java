@@ -171,7 +171,8 @@ public final class GantryServer {
                 .name("gantry-timers").unstarted(r));
         timers.scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, TimeUnit.MILLISECONDS);
         lifecycle = new ModelLifecycle(config.lifecycleSettings(), registry, executorFactory, loaderPool, timers,
-                FaultContainment.sandbox(config, registry), journal, FaultContainment.isolation(config, () -> governance));
+                FaultContainment.sandbox(config, registry), journal,
+                FaultContainment.isolation(config, () -> governance));
         repository = new ModelRepositoryManager(repo, lifecycle);
         try {
             catalog = CatalogStore.h2(config.dataDir());
