@@ -80,7 +80,7 @@ public final class GantryServer {
             core = ServingRuntime.open(new RuntimeSettings(config.modelsDir(), config.dataDir(),
                     config.lifecycleSettings(), config.standbyCount(), config.shadowQueueSize(),
                     CardPolicyFile.read(config.dataDir().resolve("card-policy.json")), Duration.ofDays(30),
-                    config.security().auditKeyFile()),
+                    config.security().auditKeyFile(), config.faults().sandbox(), config.faults().sandboxVerdicts()),
                     executorFactory, registry, Clock.systemUTC(), keys.lineage());
             usage = UsageService.start(config.dataDir(), config.observability(), core, registry);
             tracing = Tracing.create(config.observability());

@@ -34,11 +34,12 @@ import java.util.OptionalInt;
  * @param observability traces and usage accounting
  * @param grpcPort port of the KServe v2 / Triton gRPC endpoint; 0 picks a free one, -1 turns it off
  * @param strictModelConfig no config auto-completion: a model directory without a config keeps Triton's defaults
+ * @param faults how native faults in models are contained
  */
 public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, int eventLoops, int workerThreads,
                            ExecutionSettings execution, boolean batching, int defaultQueueSize, Duration drainTimeout,
                            int standbyCount, int shadowQueueSize, Limits limits, Security security,
-                           CrossSite crossSite, Observability observability, int grpcPort, boolean strictModelConfig) {
+                           CrossSite crossSite, Observability observability, int grpcPort, boolean strictModelConfig, Faults faults) {
     public ServerConfig {
         Objects.requireNonNull(crossSite, "crossSite");
         Objects.requireNonNull(observability, "observability");
@@ -163,34 +164,50 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withObservability(Observability o) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, o, grpcPort, strictModelConfig);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, o, grpcPort, strictModelConfig, faults);
+    }
+
+    /**
+     * Fault containment.
+     *
+     * @param sandbox run each ONNX artifact's first execution in a sandbox process (on unless turned off)
+     * @param sandboxVerdicts where the sandbox remembers its verdicts; empty for {@code <data>/sandbox}
+     */
+    public record Faults(boolean sandbox, Optional<Path> sandboxVerdicts) {
+        public static Faults defaults() {
+            return new Faults(true, Optional.empty());
+        }
     }
 
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, Path.of("models"), Path.of("data"), 1, 2,
                 ExecutionSettings.cpuDefaults(), true, 1024, Duration.ofSeconds(30), 1, 256, Limits.defaults(),
-                Security.defaults(), CrossSite.defaults(), Observability.defaults(), 8001, false);
+                Security.defaults(), CrossSite.defaults(), Observability.defaults(), 8001, false, Faults.defaults());
     }
 
     /** The same configuration with the gRPC endpoint on {@code p} (0: a free one; -1: off). */
     public ServerConfig withGrpcPort(int p) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
                 defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability,
-                p, strictModelConfig);
+                p, strictModelConfig, faults);
     }
 
     public ServerConfig withStrictModelConfig(boolean v) {
-        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, v);
+        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, v, faults);
+    }
+
+    public ServerConfig withFaults(Faults v) {
+        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, v);
     }
 
     public ServerConfig withShadowQueueSize(int n) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, n, limits, security, crossSite, observability, grpcPort, strictModelConfig);
+                defaultQueueSize, drainTimeout, standbyCount, n, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults);
     }
 
     public ServerConfig withCrossSite(CrossSite c) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, c, observability, grpcPort, strictModelConfig);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, c, observability, grpcPort, strictModelConfig, faults);
     }
 
     public LifecycleSettings lifecycleSettings() {
@@ -218,32 +235,32 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults);
     }
 
     public ServerConfig withModels(Path dir) {
         return new ServerConfig(host, port, dir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults);
     }
 
     public ServerConfig withDataDir(Path dir) {
         return new ServerConfig(host, port, modelsDir, dir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults);
     }
 
     public ServerConfig withBatching(boolean on) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, on,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults);
     }
 
     public ServerConfig withDrainTimeout(Duration d) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig);
+                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults);
     }
 
     public ServerConfig withMaxBodyBytes(long max) {
@@ -252,12 +269,12 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withLimits(Limits l) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, crossSite, observability, grpcPort, strictModelConfig);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, crossSite, observability, grpcPort, strictModelConfig, faults);
     }
 
     public ServerConfig withSecurity(Security s) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, crossSite, observability, grpcPort, strictModelConfig);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, crossSite, observability, grpcPort, strictModelConfig, faults);
     }
 
     static ExecutionSettings cpu(int intra, int inter, boolean spinning) {

@@ -43,6 +43,12 @@ public final class ServerConfigParser {
                     "dynamic batching for models that configure it (false: one request per execution)"),
             new Setting("--strict-model-config", "GANTRY_STRICT_MODEL_CONFIG", "false",
                     "no config auto-completion: a model without a config gets no batch dimension and no batching"),
+            new Setting("--sandbox", "GANTRY_SANDBOX", "true",
+                    "run each ONNX artifact's first execution in a sandbox process (a native crash there marks"
+                            + " it UNAVAILABLE instead of killing the server)"),
+            new Setting("--sandbox-verdicts", "GANTRY_SANDBOX_VERDICTS", "",
+                    "where sandbox verdicts are remembered by artifact SHA-256 (default <data>/sandbox; servers"
+                            + " of one host may share it)"),
             new Setting("--intra-op-threads", "GANTRY_INTRA_OP_THREADS", "1",
                     "ONNX Runtime intra-op threads per model (a model's config may override)"),
             new Setting("--inter-op-threads", "GANTRY_INTER_OP_THREADS", "1",
@@ -209,7 +215,9 @@ public final class ServerConfigParser {
                                 : Optional.of(r.string("--otlp-endpoint")),
                         otelVariables(env), Optional.empty(), Duration.ofSeconds(5), java.time.Clock.systemUTC()),
                 r.integer("--grpc-port", -1, 65535),
-                r.bool("--strict-model-config"));
+                r.bool("--strict-model-config"),
+                new ServerConfig.Faults(r.bool("--sandbox"), values.get("--sandbox-verdicts").isBlank()
+                        ? Optional.empty() : Optional.of(r.path("--sandbox-verdicts"))));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");

@@ -177,6 +177,28 @@ public final class SampleModels {
                 .build();
     }
 
+    /**
+     * {@code quotient = a / b} elementwise on integers: a kernel that traps (SIGFPE) inside ONNX Runtime when
+     * {@code b} holds a zero. Not in the sample repository; the fault-containment tests build it.
+     */
+    public static OnnxGraph integerDiv(String name, ElemType type) {
+        return binary(name, "Div", type, "quotient");
+    }
+
+    /** {@code remainder = a mod b} elementwise on integers ({@code fmod=0}); traps like {@link #integerDiv}. */
+    public static OnnxGraph integerMod(String name, ElemType type) {
+        return binary(name, "Mod", type, "remainder");
+    }
+
+    private static OnnxGraph binary(String name, String op, ElemType type, String output) {
+        return OnnxGraph.builder(name)
+                .input("a", type, -1, 4)
+                .input("b", type, -1, 4)
+                .node(op, List.of("a", "b"), output)
+                .output(output, type, -1, 4)
+                .build();
+    }
+
     static OnnxGraph identity(String name, ElemType type, long width) {
         return OnnxGraph.builder(name)
                 .input("input", type, -1, width)

@@ -27,7 +27,7 @@ final class ConfigMapper {
     private static final String ONNX_BACKEND = "onnxruntime";
 
     private static final Set<String> IGNORED_TOP_LEVEL = Set.of(
-            "runtime", "input", "batch_input", "batch_output", "optimization", "model_warmup",
+            "runtime", "input", "batch_input", "batch_output", "optimization",
             "sequence_batching", "ensemble_scheduling", "response_cache", "model_transaction_policy",
             "model_repository_agents", "model_operations", "cc_model_filenames", "metric_tags", "model_metrics");
     private static final Set<String> IGNORED_DYNAMIC_BATCHING = Set.of(
@@ -63,6 +63,7 @@ final class ConfigMapper {
         String defaultModelFilename = ModelConfig.DEFAULT_MODEL_FILENAME;
         OptionsBuilder options = new OptionsBuilder();
         List<OutputConfig> outputs = List.of();
+        List<WarmupSample> warmup = List.of();
         for (Map.Entry<String, JsonNode> field : fields(root)) {
             String key = field.getKey();
             JsonNode value = field.getValue();
@@ -78,6 +79,7 @@ final class ConfigMapper {
                 case "parameters" -> parameters(value, key, options);
                 case "gantry" -> gantryBlock(value, key, options);
                 case "output" -> outputs = outputs(value, key);
+                case "model_warmup" -> warmup = warmup(value, key);
                 default -> reportUnused(key, IGNORED_TOP_LEVEL.contains(key));
             }
         }
@@ -92,8 +94,9 @@ final class ConfigMapper {
         String finalFilename = defaultModelFilename;
         GantryOptions gantry = build("gantry.", options::build);
         List<OutputConfig> finalOutputs = outputs;
+        List<WarmupSample> finalWarmup = warmup;
         return build("", () -> new ModelConfig(finalName, finalMaxBatchSize, finalBatching, finalGroups,
-                finalPolicy, finalFilename, gantry, warnings, finalOutputs, /* fromFile= */ true));
+                finalPolicy, finalFilename, gantry, finalWarmup, warnings, finalOutputs, /* fromFile= */ true));
     }
 
     private void requireOnnx(JsonNode value, String path, String expected) throws ModelConfigException {
@@ -143,6 +146,102 @@ final class ConfigMapper {
         int queueSize = maxQueueSize;
         long timeout = defaultTimeout;
         return build(path + ".", () -> new DynamicBatching(delay, preferred, queueSize, timeout));
+    }
+
+    /**
+     * Triton's {@code model_warmup}: repeated samples, each with {@code name}, {@code batch_size} and
+     * {@code inputs}, a map in JSON and repeated {@code {key, value}} entries in pbtxt.
+     */
+    private List<WarmupSample> warmup(JsonNode node, String path) throws ModelConfigException {
+        List<WarmupSample> samples = new ArrayList<>();
+        List<JsonNode> entries = repeated(node);
+        for (int i = 0; i < entries.size(); i++) {
+            String samplePath = path + "[" + i + "]";
+            String name = "sample " + i;
+            int batchSize = 1;
+            List<WarmupSample.Input> inputs = new ArrayList<>();
+            for (Map.Entry<String, JsonNode> field : fields(object(entries.get(i), samplePath))) {
+                String key = field.getKey();
+                String fieldPath = samplePath + "." + key;
+                switch (key) {
+                    case "name" -> name = string(field.getValue(), fieldPath);
+                    case "batch_size" -> batchSize = integer(field.getValue(), fieldPath);
+                    case "inputs" -> {
+                        JsonNode value = field.getValue();
+                        if (value.isObject() && !value.path("key").isTextual()) {
+                            for (Map.Entry<String, JsonNode> input : fields(value)) {
+                                inputs.add(warmupInput(input.getKey(), input.getValue(), fieldPath));
+                            }
+                        } else {
+                            for (JsonNode entry : repeated(value)) {
+                                object(entry, fieldPath);
+                                JsonNode inputName = entry.get("key");
+                                if (inputName == null || entry.get("value") == null) {
+                                    throw error(fieldPath + " entry must have a key and a value, was " + entry);
+                                }
+                                inputs.add(warmupInput(string(inputName, fieldPath + ".key"), entry.get("value"),
+                                        fieldPath));
+                            }
+                        }
+                    }
+                    case "count" -> reportUnused(fieldPath, true);
+                    default -> reportUnused(fieldPath, false);
+                }
+            }
+            String sampleName = name;
+            int rows = batchSize;
+            samples.add(build(samplePath + ".", () -> new WarmupSample(sampleName, rows, inputs)));
+        }
+        return samples;
+    }
+
+    private WarmupSample.Input warmupInput(String name, JsonNode node, String path) throws ModelConfigException {
+        String inputPath = path + "." + name;
+        String dataType = null;
+        List<Long> dims = new ArrayList<>();
+        WarmupSample.Source source = null;
+        String file = null;
+        for (Map.Entry<String, JsonNode> field : fields(object(node, inputPath))) {
+            String key = field.getKey();
+            String fieldPath = inputPath + "." + key;
+            JsonNode value = field.getValue();
+            switch (key) {
+                case "data_type" -> {
+                    String type = string(value, fieldPath);
+                    if (!type.startsWith("TYPE_")) {
+                        throw error(fieldPath + " must be a Triton data type such as TYPE_FP32, was '" + type + "'");
+                    }
+                    dataType = type.substring("TYPE_".length());
+                }
+                case "dims" -> {
+                    for (JsonNode d : repeated(value)) {
+                        dims.add(longInteger(d, fieldPath));
+                    }
+                }
+                case "zero_data", "random_data", "input_data_file" -> {
+                    if (source != null) {
+                        throw error(inputPath + " must have one of zero_data, random_data or input_data_file");
+                    }
+                    if (key.equals("input_data_file")) {
+                        source = WarmupSample.Source.FILE;
+                        file = string(value, fieldPath);
+                    } else if (bool(value, fieldPath)) {
+                        source = key.equals("zero_data") ? WarmupSample.Source.ZERO : WarmupSample.Source.RANDOM;
+                    }
+                }
+                default -> reportUnused(fieldPath, false);
+            }
+        }
+        if (dataType == null) {
+            throw error(inputPath + " must have a data_type");
+        }
+        if (source == null) {
+            throw error(inputPath + " must have one of zero_data, random_data or input_data_file");
+        }
+        String type = dataType;
+        WarmupSample.Source from = source;
+        String fileName = file;
+        return build(inputPath + ".", () -> new WarmupSample.Input(name, type, dims, from, fileName));
     }
 
     private List<InstanceGroup> instanceGroups(JsonNode node, String path) throws ModelConfigException {
@@ -332,6 +431,7 @@ final class ConfigMapper {
         private Optional<Integer> interOpThreads = Optional.empty();
         private Optional<Boolean> allowSpinning = Optional.empty();
         private Optional<TextOptions> text = Optional.empty();
+        private boolean processIsolation;
 
         /** Sets the named option and answers true, or answers false if there is no option by that name. */
         boolean set(String option, JsonNode value, String path) throws ModelConfigException {
@@ -341,6 +441,13 @@ final class ConfigMapper {
                 case "inter_op_threads" -> interOpThreads = Optional.of(integer(value, path));
                 case "allow_spinning" -> allowSpinning = Optional.of(bool(value, path));
                 case "text" -> text = Optional.of(text(value, path));
+                case "isolation" -> {
+                    String mode = string(value, path);
+                    if (!mode.equals("process") && !mode.equals("in_process")) {
+                        throw error(path + " must be 'process' or 'in_process', was '" + mode + "'");
+                    }
+                    processIsolation = mode.equals("process");
+                }
                 default -> {
                     return false;
                 }
@@ -350,7 +457,7 @@ final class ConfigMapper {
 
         GantryOptions build() {
             return new GantryOptions(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning,
-                    text);
+                    text, processIsolation);
         }
     }
 

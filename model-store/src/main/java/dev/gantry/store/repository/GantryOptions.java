@@ -13,10 +13,12 @@ import java.util.Optional;
  * @param interOpThreads            ONNX Runtime inter-op thread count; empty leaves the runtime default
  * @param allowSpinning             whether ONNX Runtime threads may spin while waiting; empty leaves the default
  * @param text                      present when the model is a text encoder served on {@code /v1/embeddings}
+ * @param processIsolation          {@code "isolation": "process"}: the model executes in a worker process of its
+ *                                  own, so a native crash fails only its requests
  */
 public record GantryOptions(boolean allowNonInvariantBatching, Optional<Integer> intraOpThreads,
                             Optional<Integer> interOpThreads, Optional<Boolean> allowSpinning,
-                            Optional<TextOptions> text) {
+                            Optional<TextOptions> text, boolean processIsolation) {
 
     public GantryOptions {
         intraOpThreads.ifPresent(n -> Checks.atLeast("intra_op_threads", n, 1));
@@ -28,10 +30,10 @@ public record GantryOptions(boolean allowNonInvariantBatching, Optional<Integer>
     /** Options of a model that is not a text encoder. */
     public GantryOptions(boolean allowNonInvariantBatching, Optional<Integer> intraOpThreads,
                          Optional<Integer> interOpThreads, Optional<Boolean> allowSpinning) {
-        this(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning, Optional.empty());
+        this(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning, Optional.empty(), false);
     }
 
     public static GantryOptions defaults() {
-        return new GantryOptions(false, Optional.empty(), Optional.empty(), Optional.empty());
+        return new GantryOptions(false, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false);
     }
 }

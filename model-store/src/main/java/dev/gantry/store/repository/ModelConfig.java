@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param versionPolicy        {@code version_policy}; the newest version by default
  * @param defaultModelFilename {@code default_model_filename}; the file name inside each version directory
  * @param gantry               Gantry's extensions
+ * @param warmup               Triton's {@code model_warmup}: the requests to warm up with and to check batching
+ *                             with, instead of inputs guessed from the signature; empty when not given
  * @param warnings             what was read but not used: unknown keys with their path, ignored Triton keys
  * @param outputs              the {@code output} entries Gantry reads (name and {@code label_filename})
  * @param fromFile             whether it was read from a configuration file; false when the model directory has
@@ -22,8 +24,8 @@ import java.util.Optional;
  */
 public record ModelConfig(Optional<String> name, int maxBatchSize, Optional<DynamicBatching> dynamicBatching,
                           List<InstanceGroup> instanceGroups, VersionPolicy versionPolicy,
-                          String defaultModelFilename, GantryOptions gantry, List<String> warnings,
-                          List<OutputConfig> outputs, boolean fromFile) {
+                          String defaultModelFilename, GantryOptions gantry, List<WarmupSample> warmup,
+                          List<String> warnings, List<OutputConfig> outputs, boolean fromFile) {
 
     public static final String DEFAULT_MODEL_FILENAME = "model.onnx";
 
@@ -46,6 +48,7 @@ public record ModelConfig(Optional<String> name, int maxBatchSize, Optional<Dyna
                     "default_model_filename must be a file name without a directory, was '" + defaultModelFilename + "'");
         }
         Objects.requireNonNull(gantry, "gantry");
+        warmup = List.copyOf(warmup);
         warnings = List.copyOf(warnings);
         outputs = List.copyOf(outputs);
         java.util.Set<String> seen = new java.util.HashSet<>();
@@ -60,7 +63,7 @@ public record ModelConfig(Optional<String> name, int maxBatchSize, Optional<Dyna
     public static ModelConfig defaults() {
         return new ModelConfig(Optional.empty(), 0, Optional.empty(), List.of(InstanceGroup.defaults()),
                 VersionPolicy.defaults(), DEFAULT_MODEL_FILENAME, GantryOptions.defaults(), List.of(), List.of(),
-                false);
+                List.of(), false);
     }
 
     /** This configuration with {@code warning} appended to its warnings. */
@@ -68,13 +71,13 @@ public record ModelConfig(Optional<String> name, int maxBatchSize, Optional<Dyna
         List<String> all = new ArrayList<>(warnings);
         all.add(warning);
         return new ModelConfig(name, maxBatchSize, dynamicBatching, instanceGroups, versionPolicy,
-                defaultModelFilename, gantry, all, outputs, fromFile);
+                defaultModelFilename, gantry, warmup, all, outputs, fromFile);
     }
 
     /** This configuration with another {@code max_batch_size} and {@code dynamic_batching} (auto-completion). */
     public ModelConfig withBatching(int newMaxBatchSize, Optional<DynamicBatching> newDynamicBatching) {
         return new ModelConfig(name, newMaxBatchSize, newDynamicBatching, instanceGroups, versionPolicy,
-                defaultModelFilename, gantry, warnings, outputs, fromFile);
+                defaultModelFilename, gantry, warmup, warnings, outputs, fromFile);
     }
 
     /** The {@code output} entry for {@code outputName}, if the configuration has one. */

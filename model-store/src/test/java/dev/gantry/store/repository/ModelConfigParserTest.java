@@ -109,7 +109,8 @@ class ModelConfigParserTest {
         ModelConfig config = ModelConfigParser.parseJson(
                 "{\"gantry\": {\"allow_non_invariant_batching\": true, \"intra_op_threads\": \"4\"}}", "m");
 
-        assertEquals(new GantryOptions(true, Optional.of(4), Optional.empty(), Optional.empty()), config.gantry());
+        assertEquals(new GantryOptions(true, Optional.of(4), Optional.empty(), Optional.empty(), Optional.empty(), false),
+                config.gantry());
     }
 
     @Test
@@ -213,7 +214,50 @@ class ModelConfigParserTest {
         assertEquals(true, config.fromFile());
         assertEquals(List.of("ignored: input", "ignored: output", "ignored: instance_group[0].name",
                 "ignored: dynamic_batching.preserve_ordering", "ignored: optimization",
-                "ignored: parameters.intra_op_thread_count", "ignored: model_warmup"), config.warnings());
+                "ignored: parameters.intra_op_thread_count"), config.warnings());
+        assertEquals(List.of(new WarmupSample("zeros", 1, List.of(new WarmupSample.Input("data_0", "FP32",
+                List.of(3L, 224L, 224L), WarmupSample.Source.ZERO, null)))), config.warmup());
+    }
+
+    @Test
+    void parse_isolationProcess_asksForAWorkerProcess() throws Exception {
+        ModelConfig config = ModelConfigParser.parseJson("{\"gantry\": {\"isolation\": \"process\"}}", "m");
+
+        assertTrue(config.gantry().processIsolation());
+    }
+
+    @Test
+    void parse_unknownIsolation_isRefusedNamingTheValue() {
+        ModelConfigException e = assertThrows(ModelConfigException.class,
+                () -> ModelConfigParser.parseJson("{\"gantry\": {\"isolation\": \"vm\"}}", "m"));
+
+        assertTrue(e.getMessage().contains("gantry.isolation must be 'process' or 'in_process', was 'vm'"),
+                e.getMessage());
+    }
+
+    @Test
+    void parse_modelWarmupInJson_readsEachInputBySource() throws Exception {
+        ModelConfig config = ModelConfigParser.parseJson("""
+                {"max_batch_size": 8, "model_warmup": [{"name": "s", "batch_size": 2, "inputs": {
+                  "a": {"data_type": "TYPE_INT64", "dims": [4], "random_data": true},
+                  "b": {"data_type": "TYPE_INT64", "dims": ["4"], "input_data_file": "b.raw"}}}]}
+                """, "div");
+
+        assertEquals(List.of(new WarmupSample("s", 2, List.of(
+                new WarmupSample.Input("a", "INT64", List.of(4L), WarmupSample.Source.RANDOM, null),
+                new WarmupSample.Input("b", "INT64", List.of(4L), WarmupSample.Source.FILE, "b.raw")))),
+                config.warmup());
+    }
+
+    @Test
+    void parse_modelWarmupFileOutsideWarmupDirectory_isRefusedNamingTheField() {
+        ModelConfigException e = assertThrows(ModelConfigException.class, () -> ModelConfigParser.parseJson("""
+                {"model_warmup": [{"inputs": {"a": {"data_type": "TYPE_FP32", "dims": [1],
+                  "input_data_file": "../secret"}}}]}
+                """, "m"));
+
+        assertTrue(e.getMessage().contains("model_warmup[0].inputs.a.input_data_file must be a file name"),
+                e.getMessage());
     }
 
     @Test

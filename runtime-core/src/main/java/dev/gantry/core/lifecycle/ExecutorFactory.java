@@ -12,7 +12,30 @@ public interface ExecutorFactory {
     /** @throws dev.gantry.core.error.GantryException with the reason the model cannot be loaded */
     ModelExecutor load(Path versionDir, String fileName, ExecutionSettings settings);
 
+    /**
+     * True when the executors run native code that can take the process down (a signal in a kernel): each
+     * artifact's first execution then happens in a sandbox process. Fakes in tests answer false.
+     */
+    default boolean needsSandbox() {
+        return false;
+    }
+
     static ExecutorFactory onnxRuntime() {
-        return OrtModelLoader::load;
+        return OnnxRuntime.INSTANCE;
+    }
+
+    /** The factory of {@link #onnxRuntime()}. */
+    enum OnnxRuntime implements ExecutorFactory {
+        INSTANCE;
+
+        @Override
+        public ModelExecutor load(Path versionDir, String fileName, ExecutionSettings settings) {
+            return OrtModelLoader.load(versionDir, fileName, settings);
+        }
+
+        @Override
+        public boolean needsSandbox() {
+            return true;
+        }
     }
 }

@@ -2,6 +2,8 @@ package dev.gantry.core.lifecycle;
 
 import dev.gantry.core.engine.ExecutionSettings;
 import dev.gantry.core.error.GantryException;
+import dev.gantry.core.isolation.Isolation;
+import dev.gantry.core.journal.CrashJournal;
 import dev.gantry.core.metrics.InferenceMetrics;
 import dev.gantry.core.metrics.MetricNames;
 import dev.gantry.core.model.ModelId;
@@ -12,11 +14,13 @@ import dev.gantry.core.scheduling.BatchPolicy;
 import dev.gantry.core.scheduling.DynamicBatchScheduler;
 import dev.gantry.core.scheduling.ModelExecutor;
 import dev.gantry.core.scheduling.Ticker;
+import dev.gantry.core.sandbox.Sandbox;
 import dev.gantry.store.repository.DynamicBatching;
 import dev.gantry.store.repository.InstanceGroup;
 import dev.gantry.store.repository.ModelConfig;
 import dev.gantry.store.repository.ModelEntry;
 import dev.gantry.store.repository.ModelVersionEntry;
+import dev.gantry.store.repository.WarmupSample;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
@@ -27,6 +31,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +39,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * Loads and unloads model versions and publishes their states. Readers take the current snapshot without
@@ -46,6 +52,14 @@ public final class ModelLifecycle implements AutoCloseable {
      * becomes routable only when READY, so a request never meets a half-loaded model. Unloading: UNLOADING
      * (no longer routable), its scheduler stops admitting and answers everything it admitted, then the ORT
      * session closes and the version is UNAVAILABLE("unloaded").
+     *
+     * Native faults. Before an ORT factory (ExecutorFactory.needsSandbox) runs an artifact in this process for
+     * the first time, the whole load above runs once in a sandbox process; an artifact that crashed it stays
+     * UNAVAILABLE with the signal and the phase, and is never executed here. Every execution of a loaded
+     * version is recorded in the crash journal, so that a crash at request time names its version at the next
+     * start. Warm-up inputs are guessed from the signature unless the config gives model_warmup samples; a
+     * guess that does not fit the model (a Reshape that needs one particular size, say) says nothing about
+     * the model, so it costs the version its warm-up and its batching (with a note), not its availability.
      */
     private static final Logger log = LoggerFactory.getLogger(ModelLifecycle.class);
     private static final int INVARIANCE_ROWS = 4;
@@ -55,6 +69,10 @@ public final class ModelLifecycle implements AutoCloseable {
     private final ExecutorFactory factory;
     private final Executor loaderExecutor;
     private final ScheduledExecutorService timers;
+    private final Sandbox sandbox;
+    private final CrashJournal journal;
+    private final Isolation isolation;
+    private volatile LoadGuard guard = id -> Optional.empty();
     private final AtomicReference<Map<ModelId, ModelVersionState>> states =
             new AtomicReference<>(Collections.emptyMap());
     private final Map<ModelId, Loaded> loaded = new ConcurrentHashMap<>();
@@ -64,13 +82,40 @@ public final class ModelLifecycle implements AutoCloseable {
                           ServedConfig config) {
     }
 
+    /** A lifecycle without a sandbox or crash journal (tests, benchmarks, the sandbox process itself). */
     public ModelLifecycle(LifecycleSettings settings, MeterRegistry registry, ExecutorFactory factory,
                           Executor loaderExecutor, ScheduledExecutorService timers) {
+        this(settings, registry, factory, loaderExecutor, timers, Sandbox.off(), CrashJournal.none(),
+                Isolation.none());
+    }
+
+    /**
+     * @param sandbox runs each artifact's first execution in a child process when {@code factory} needs it
+     * @param journal records every execution of the versions loaded here
+     * @param isolation runs versions whose config asks for it in worker processes of their own
+     */
+    public ModelLifecycle(LifecycleSettings settings, MeterRegistry registry, ExecutorFactory factory,
+                          Executor loaderExecutor, ScheduledExecutorService timers, Sandbox sandbox,
+                          CrashJournal journal, Isolation isolation) {
         this.settings = settings;
         this.registry = registry;
         this.factory = factory;
         this.loaderExecutor = loaderExecutor;
         this.timers = timers;
+        this.sandbox = sandbox;
+        this.journal = journal;
+        this.isolation = isolation;
+    }
+
+    /** Says why a version must not be loaded now, if it must not (a version that crashed the last run). */
+    @FunctionalInterface
+    public interface LoadGuard {
+        Optional<String> refuse(ModelId id);
+    }
+
+    /** From now on, loads of a version the guard refuses end UNAVAILABLE with its reason, without executing. */
+    public void guardLoads(LoadGuard guard) {
+        this.guard = guard;
     }
 
     /** Sets the check every version passes before it is loaded (none by default). */
@@ -133,6 +178,15 @@ public final class ModelLifecycle implements AutoCloseable {
 
     /** Loads a version in the background; completes with its final state (READY or UNAVAILABLE), never fails. */
     public CompletableFuture<ModelVersionState> load(ModelEntry entry, ModelVersionEntry version) {
+        return load(entry, version, phase -> { });
+    }
+
+    /**
+     * As {@link #load(ModelEntry, ModelVersionEntry)}, telling {@code phases} each phase as it begins: "load",
+     * "warm-up", "batch-invariance check" (the sandbox process reports them, so a crash names its phase).
+     */
+    public CompletableFuture<ModelVersionState> load(ModelEntry entry, ModelVersionEntry version,
+                                                     Consumer<String> phases) {
         ModelId id = new ModelId(entry.name(), version.version());
         ModelVersionState current = states.get().get(id);
         if (current != null && (current.state() == ModelReadyState.READY
@@ -140,7 +194,7 @@ public final class ModelLifecycle implements AutoCloseable {
             return CompletableFuture.completedFuture(current);
         }
         publish(ModelVersionState.loading(id));
-        return CompletableFuture.supplyAsync(() -> doLoad(entry, version, id), loaderExecutor)
+        return CompletableFuture.supplyAsync(() -> doLoad(entry, version, id, phases), loaderExecutor)
                 .exceptionally(e -> {
                     log.error("{}: load failed", id, e);
                     ModelVersionState failed = ModelVersionState.unavailable(id, "load failed: " + e, Optional.empty(),
@@ -150,9 +204,10 @@ public final class ModelLifecycle implements AutoCloseable {
                 });
     }
 
-    private ModelVersionState doLoad(ModelEntry entry, ModelVersionEntry version, ModelId id) {
+    private ModelVersionState doLoad(ModelEntry entry, ModelVersionEntry version, ModelId id,
+                                     Consumer<String> phases) {
         long start = System.nanoTime();
-        ModelVersionState result = loadVersion(entry, version, id);
+        ModelVersionState result = loadVersion(entry, version, id, phases);
         Timer.builder(MetricNames.MODEL_LOAD_DURATION.meterName())
                 .description("Load and warm-up of a model version")
                 .tags("model", id.name(), "version", Long.toString(id.version()),
@@ -168,20 +223,45 @@ public final class ModelLifecycle implements AutoCloseable {
         return result;
     }
 
-    private ModelVersionState loadVersion(ModelEntry entry, ModelVersionEntry version, ModelId id) {
+    private ModelVersionState loadVersion(ModelEntry entry, ModelVersionEntry version, ModelId id,
+                                          Consumer<String> phases) {
         List<String> notes = new ArrayList<>(entry.config().warnings());
         Optional<String> configFailure = entry.configFailure();
         if (configFailure.isPresent()) {
             return ModelVersionState.unavailable(id, configFailure.get(), Optional.empty(), notes);
         }
-        ModelConfig config = entry.config();
-        Optional<String> refused = artifactCheck.refusal(id, version.modelFile());
+        Optional<String> refused = guard.refuse(id);
         if (refused.isPresent()) {
             return ModelVersionState.unavailable(id, refused.get(), Optional.empty(), notes);
         }
+        // The digest first: an artifact changed on disk is run nowhere, not even in the sandbox.
+        Optional<String> changed = artifactCheck.refusal(id, version.modelFile());
+        if (changed.isPresent()) {
+            return ModelVersionState.unavailable(id, changed.get(), Optional.empty(), notes);
+        }
+        if (factory.needsSandbox()) {
+            Optional<String> crashed = sandbox.firstRun(entry, version);
+            if (crashed.isPresent()) {
+                return ModelVersionState.unavailable(id, crashed.get(), Optional.empty(), notes);
+            }
+        }
+        ModelConfig config = entry.config();
         ModelExecutor executor;
         try {
+            phases.accept("load");
             executor = factory.load(version.directory(), config.defaultModelFilename(), executionSettings(config));
+            if (config.gantry().processIsolation()) {
+                if (isolation.available() && factory.needsSandbox()) {
+                    ModelSignature read = executor.signature();
+                    executor.close();
+                    executor = isolation.start(id, version.directory(), config.defaultModelFilename(),
+                            executionSettings(config), read);
+                    notes.add("executes in a worker process of its own (gantry.isolation: process)");
+                } else {
+                    notes.add("executes in the server's process: process isolation is not available here");
+                }
+            }
+            executor = journal.watch(id, executor);
         } catch (GantryException e) {
             return ModelVersionState.unavailable(id, e.getMessage(), Optional.empty(), notes);
         } catch (RuntimeException e) {
@@ -195,7 +275,7 @@ public final class ModelLifecycle implements AutoCloseable {
                 return ModelVersionState.unavailable(id, problem.get(), Optional.of(signature), notes);
             }
             Map<String, List<String>> labels = Labels.read(entry.directory(), config, signature);
-            Planned planned = plan(config, signature, executor, notes);
+            Planned planned = plan(entry, config, signature, executor, notes, phases);
             BatchPolicy policy = planned.policy();
             InferenceMetrics metrics = InferenceMetrics.register(registry, id);
             DynamicBatchScheduler scheduler = DynamicBatchScheduler.start(id, executor, policy, metrics, timers,
@@ -223,16 +303,17 @@ public final class ModelLifecycle implements AutoCloseable {
      * server-wide: then only max_batch_size is filled); otherwise the configuration stays as read and a note
      * says why. {@code notes} receives the notes of the outcome kept.
      */
-    private Planned plan(ModelConfig config, ModelSignature signature, ModelExecutor executor, List<String> notes) {
+    private Planned plan(ModelEntry entry, ModelConfig config, ModelSignature signature, ModelExecutor executor,
+                         List<String> notes, Consumer<String> phases) {
         ConfigCompletion.Proposal proposal = ConfigCompletion.propose(config, signature, settings.strictModelConfig());
         if (proposal.filled().isEmpty()) {
-            return new Planned(config, List.of(), batchPolicy(config, signature, executor, notes));
+            return new Planned(config, List.of(), batchPolicy(entry, config, signature, executor, notes, phases));
         }
         List<String> trial = new ArrayList<>(notes);
         BatchPolicy policy = null;
         String refused;
         try {
-            policy = batchPolicy(proposal.config(), signature, executor, trial);
+            policy = batchPolicy(entry, proposal.config(), signature, executor, trial, phases);
             refused = policy.batchAcrossRequests() || !settings.batchingEnabled() ? null
                     : trial.get(trial.size() - 1).replaceFirst("^not batched across requests: ", "");
         } catch (RuntimeException e) {
@@ -240,7 +321,7 @@ public final class ModelLifecycle implements AutoCloseable {
         }
         if (refused != null) {
             notes.add("configuration not auto-completed: " + refused);
-            return new Planned(config, List.of(), batchPolicy(config, signature, executor, notes));
+            return new Planned(config, List.of(), batchPolicy(entry, config, signature, executor, notes, phases));
         }
         notes.clear();
         notes.addAll(trial);
@@ -282,17 +363,36 @@ public final class ModelLifecycle implements AutoCloseable {
         return Optional.empty();
     }
 
-    private BatchPolicy batchPolicy(ModelConfig config, ModelSignature signature, ModelExecutor executor,
-                                    List<String> notes) {
+    private BatchPolicy batchPolicy(ModelEntry entry, ModelConfig config, ModelSignature signature,
+                                    ModelExecutor executor, List<String> notes, Consumer<String> phases) {
         DynamicBatching db = config.dynamicBatching().orElse(DynamicBatching.defaults());
         int queueSize = db.maxQueueSize() > 0 ? db.maxQueueSize() : settings.defaultMaxQueueSize();
         int instances = config.instanceGroups().stream().mapToInt(InstanceGroup::count).sum();
-        boolean supported = signature.inputs().stream().allMatch(TensorSpec::isSupported);
+        boolean samples = !config.warmup().isEmpty();
+        boolean supported = samples || signature.inputs().stream().allMatch(TensorSpec::isSupported);
+        Optional<String> guessMisfit = Optional.empty();
         if (!supported) {
             notes.add("not warmed up: " + signature.inputs().stream().filter(t -> !t.isSupported())
                     .map(t -> t.unsupportedReason().orElseThrow()).findFirst().orElseThrow());
+        } else if (samples) {
+            phases.accept("warm-up");
+            for (WarmupSample sample : config.warmup()) {
+                try {
+                    executor.run(WarmupInputs.of(entry.directory(), config, sample, sample.batchSize(), 1), Set.of());
+                } catch (GantryException e) {
+                    throw new GantryException(e.code(), "model_warmup sample '" + sample.name() + "' failed: "
+                            + e.getMessage());
+                }
+            }
         } else {
-            BatchInvariance.warmUp(executor, signature, 1);
+            phases.accept("warm-up");
+            try {
+                BatchInvariance.warmUp(executor, signature, 1);
+            } catch (RuntimeException e) {
+                guessMisfit = Optional.of(e.getMessage());
+                notes.add("not warmed up: the inputs Gantry guessed from the signature do not fit this model ("
+                        + e.getMessage() + "); give model_warmup samples in the config to warm it up");
+            }
         }
         boolean batching = config.dynamicBatching().isPresent() && config.maxBatchSize() > 1 && supported;
         if (batching && !settings.batchingEnabled()) {
@@ -303,9 +403,27 @@ public final class ModelLifecycle implements AutoCloseable {
             notes.add("not batched across requests: not every output has a dynamic first dimension");
             batching = false;
         }
+        if (batching && guessMisfit.isPresent()) {
+            notes.add("not batched across requests: the batch-invariance check could not run on inputs guessed"
+                    + " from the signature; give model_warmup samples in the config to check it");
+            batching = false;
+        }
         if (batching) {
-            Optional<String> variance = BatchInvariance.check(executor, signature,
-                    Math.min(config.maxBatchSize(), INVARIANCE_ROWS), 7);
+            phases.accept("batch-invariance check");
+            int rows = Math.min(config.maxBatchSize(), INVARIANCE_ROWS);
+            Optional<String> variance;
+            try {
+                variance = samples
+                        ? BatchInvariance.compare(executor, WarmupInputs.of(entry.directory(), config,
+                                config.warmup().get(0), rows, 7), rows)
+                        : BatchInvariance.check(executor, signature, rows, 7);
+            } catch (RuntimeException e) {
+                variance = Optional.empty();
+                notes.add("not batched across requests: the batch-invariance check could not run on "
+                        + (samples ? "model_warmup sample '" + config.warmup().get(0).name() + "'"
+                                : "inputs guessed from the signature") + " (" + e.getMessage() + ")");
+                batching = false;
+            }
             if (variance.isPresent()) {
                 if (config.gantry().allowNonInvariantBatching()) {
                     notes.add("batched although not batch-invariant (gantry.allow_non_invariant_batching): "

@@ -19,9 +19,10 @@ final class SyntheticInputs {
 
     /**
      * Inputs of {@code rows} rows (when the first dimension is dynamic), other dynamic dimensions set to
-     * {@code dynamicDim}; integers drawn from [0, intBound), floats from [-1, 1).
+     * {@code dynamicDim}; integers drawn from [intMin, intBound), floats from [-1, 1).
      */
-    static List<Tensor> generate(ModelSignature signature, long rows, long dynamicDim, long intBound, long seed) {
+    static List<Tensor> generate(ModelSignature signature, long rows, long dynamicDim, long intMin, long intBound,
+                                 long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         List<Tensor> inputs = new ArrayList<>();
         for (TensorSpec spec : signature.inputs()) {
@@ -31,12 +32,13 @@ final class SyntheticInputs {
                     shape[i] = i == 0 ? rows : dynamicDim;
                 }
             }
-            inputs.add(tensor(spec.name(), spec.datatype().orElseThrow(), shape, intBound, random));
+            inputs.add(tensor(spec.name(), spec.datatype().orElseThrow(), shape, intMin, intBound, random));
         }
         return inputs;
     }
 
-    private static Tensor tensor(String name, DataType type, long[] shape, long intBound, SplittableRandom r) {
+    /** One tensor of random values: integers from [intMin, intBound), floats from [-1, 1). */
+    static Tensor tensor(String name, DataType type, long[] shape, long intMin, long intBound, SplittableRandom r) {
         int n = Math.toIntExact(Tensor.elementCount(shape));
         if (type == DataType.BYTES) {
             List<byte[]> s = new ArrayList<>(n);
@@ -49,10 +51,10 @@ final class SyntheticInputs {
         for (int i = 0; i < n; i++) {
             switch (type) {
                 case BOOL -> b.put((byte) r.nextInt(2));
-                case UINT8, INT8 -> b.put((byte) r.nextLong(Math.min(intBound, 100)));
-                case UINT16, INT16 -> b.putShort((short) r.nextLong(Math.min(intBound, 30000)));
-                case UINT32, INT32 -> b.putInt((int) r.nextLong(intBound));
-                case UINT64, INT64 -> b.putLong(r.nextLong(intBound));
+                case UINT8, INT8 -> b.put((byte) r.nextLong(intMin, Math.min(intBound, 100)));
+                case UINT16, INT16 -> b.putShort((short) r.nextLong(intMin, Math.min(intBound, 30000)));
+                case UINT32, INT32 -> b.putInt((int) r.nextLong(intMin, intBound));
+                case UINT64, INT64 -> b.putLong(r.nextLong(intMin, intBound));
                 case FP16 -> b.putShort(Float.floatToFloat16((float) (r.nextDouble() * 2 - 1)));
                 case FP32 -> b.putFloat((float) (r.nextDouble() * 2 - 1));
                 case FP64 -> b.putDouble(r.nextDouble() * 2 - 1);

@@ -42,6 +42,10 @@ public enum MetricNames {
     USAGE_COST("usage.cost"),
     /** Counter: requests refused because a key was over a quota, tagged quota (e.g. requests_per_day). */
     QUOTA_REFUSALS("quota.refusals"),
+    /** Counter: first runs of artifacts in the sandbox process, tagged outcome=passed|crashed|remembered. */
+    SANDBOX_RUNS("model.sandbox.runs"),
+    /** Counter: versions the crash journal found executing when the previous server process crashed. */
+    CRASHES_FOUND("server.crashes.found"),
     /** Counter: times Vert.x's checker saw an event loop blocked past its limit (should stay 0). */
     EVENT_LOOP_BLOCKED("eventloop.blocked");
 

@@ -18,17 +18,21 @@ import java.util.Optional;
  * @param cardPolicy the model card fields each risk tier requires
  * @param unusedAfter how long an approved version may take no traffic before the catalogue flags it
  * @param auditKeyFile the key of the audit chain; empty for {@code <dataDir>/audit.key} (created when absent)
+ * @param sandbox run each ONNX artifact's first execution in a sandbox process (native crashes stay there)
+ * @param sandboxVerdicts where the sandbox remembers its verdicts; empty for {@code <dataDir>/sandbox}
  */
 public record RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
                               int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter,
-                              Optional<Path> auditKeyFile) {
+                              Optional<Path> auditKeyFile, boolean sandbox, Optional<Path> sandboxVerdicts) {
     public RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
                            int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter) {
-        this(modelsDir, dataDir, lifecycle, standbyCount, shadowQueueSize, cardPolicy, unusedAfter, Optional.empty());
+        this(modelsDir, dataDir, lifecycle, standbyCount, shadowQueueSize, cardPolicy, unusedAfter, Optional.empty(),
+                false, Optional.empty());
     }
 
     public RuntimeSettings {
         Objects.requireNonNull(auditKeyFile, "auditKeyFile");
+        Objects.requireNonNull(sandboxVerdicts, "sandboxVerdicts");
         Objects.requireNonNull(modelsDir, "modelsDir");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(lifecycle, "lifecycle");

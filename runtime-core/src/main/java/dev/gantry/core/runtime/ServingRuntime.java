@@ -2,6 +2,7 @@ package dev.gantry.core.runtime;
 
 import dev.gantry.core.access.KeyLineage;
 import dev.gantry.core.audit.AuditTrail;
+import dev.gantry.core.journal.CrashJournal;
 import dev.gantry.core.governance.Governance;
 import dev.gantry.core.lifecycle.ExecutorFactory;
 import dev.gantry.core.lifecycle.ModelLifecycle;
@@ -61,14 +62,18 @@ public final class ServingRuntime implements AutoCloseable {
     private final ModelRouter router;
     private final Releases releases;
     private final boolean firstStart;
+    private final CrashJournal journal;
 
     private ServingRuntime(RuntimeSettings settings, ExecutorFactory factory, MeterRegistry registry, Clock clock,
                            KeyLineage lineage, ScheduledExecutorService timers, ExecutorService loaders,
-                           CatalogStore catalog, ArtifactStore artifacts) {
+                           CatalogStore catalog, ArtifactStore artifacts, CrashJournal journal) {
         this.timers = timers;
         this.loaders = loaders;
         this.catalog = catalog;
-        this.lifecycle = new ModelLifecycle(settings.lifecycle(), registry, factory, loaders, timers);
+        this.journal = journal;
+        this.lifecycle = new ModelLifecycle(settings.lifecycle(), registry, factory, loaders, timers,
+                Containment.sandbox(settings, registry), journal,
+                Containment.isolation(settings.dataDir(), (id, reason) -> suspendCrashing(id, reason)));
         this.repository = new ModelRepositoryManager(ModelRepository.onDisk(settings.modelsDir()), lifecycle);
         this.audit = new AuditTrail(catalog);
         this.firstStart = catalog.versions().isEmpty() && catalog.audit(AuditQuery.all().limit(1)).isEmpty();
@@ -83,6 +88,20 @@ public final class ServingRuntime implements AutoCloseable {
                 governance.trafficGate());
         this.releases = Releases.create(governance, catalog, archive, artifacts, repository, deployments, audit,
                 clock, settings.unusedAfter());
+        for (CrashJournal.ExecutingAtExit c : Containment.crashesFound(journal, settings.dataDir(), registry)) {
+            suspendCrashing(c.version(), c.describe());
+        }
+        lifecycle.guardLoads(Containment.guard(journal, governance.trafficGate()));
+    }
+
+    /** A version that crashed the server, or whose isolated worker keeps crashing, takes no more traffic. */
+    private void suspendCrashing(dev.gantry.core.model.ModelId id, String reason) {
+        log.error("{}: {}; suspending it", id, reason);
+        try {
+            governance.suspend(id.name(), id.version(), dev.gantry.core.access.Actor.SYSTEM, reason);
+        } catch (RuntimeException e) {
+            log.error("could not suspend {}: {}", id, e.getMessage());
+        }
     }
 
     /**
@@ -106,7 +125,8 @@ public final class ServingRuntime implements AutoCloseable {
             if (!leftovers.isEmpty()) {
                 log.warn("removed {} leftovers of interrupted uploads: {}", leftovers.size(), leftovers);
             }
-            return new ServingRuntime(settings, factory, registry, clock, lineage, timers, loaders, catalog, artifacts);
+            return new ServingRuntime(settings, factory, registry, clock, lineage, timers, loaders, catalog, artifacts,
+                    CrashJournal.open(settings.dataDir()));
         } catch (RuntimeException e) {
             loaders.shutdownNow();
             timers.shutdownNow();
@@ -184,6 +204,11 @@ public final class ServingRuntime implements AutoCloseable {
     /** Stops background work and closes the catalogue; call after the models are unloaded. */
     @Override
     public void close() {
+        try {
+            journal.close();
+        } catch (Exception e) {
+            log.warn("closing the crash journal: {}", e.toString());
+        }
         loaders.shutdownNow();
         timers.shutdownNow();
         shadows.close();

@@ -78,6 +78,7 @@ class RestartTest {
             System.out.printf("restarted server answered not-ready %d times before it was ready%n",
                     notReadyObservations);
             assertTrue(readyTooEarly.isEmpty(), "ready before both versions were READY: " + readyTooEarly);
+            second.awaitOutput("Gantry ready"); // the output is read by another thread; it may lag the HTTP answer
             String readyLine = second.output().lines().filter(l -> l.contains("Gantry ready")).findFirst()
                     .orElseThrow();
             assertTrue(readyLine.contains("2 of 2 model versions READY"), readyLine);

@@ -2,6 +2,7 @@ package dev.gantry.http.hardening;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gantry.http.testing.Bodies;
+import dev.gantry.http.testing.ServerFixture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -78,7 +79,8 @@ class GracefulShutdownTest {
         process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
                 "-cp", System.getProperty("java.class.path"), "dev.gantry.http.Main", "serve",
                 "--port", Integer.toString(port), "--models", "../models", "--data", data.toString(),
-                "--access-log", "off", "--grpc-port", "0", "--drain-timeout-ms", Integer.toString(DRAIN_TIMEOUT_MS))
+                "--access-log", "off", "--grpc-port", "0", "--drain-timeout-ms", Integer.toString(DRAIN_TIMEOUT_MS),
+                "--sandbox-verdicts", ServerFixture.SANDBOX_VERDICTS.toAbsolutePath().toString())
                 .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
         long readyBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (!log().contains("Gantry ready") && process.isAlive() && System.nanoTime() < readyBy) {

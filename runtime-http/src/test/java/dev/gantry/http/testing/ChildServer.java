@@ -37,6 +37,9 @@ public final class ChildServer implements AutoCloseable {
         int port = freePort();
         ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
                 "-cp", System.getProperty("java.class.path"), "--enable-native-access=ALL-UNNAMED",
+                // as ./gantry serve does: a JVM crash report goes to the data directory
+                "-XX:ErrorFile=" + data.toAbsolutePath().resolve("crash").resolve("hs_err_pid%p.log"),
+                "-XX:-CreateCoredumpOnCrash",
                 "dev.gantry.http.Main", "serve", "--port", Integer.toString(port),
                 "--models", models.toString(), "--data", data.toString(), "--access-log", "off", "--grpc-port", "0");
         pb.redirectErrorStream(true);

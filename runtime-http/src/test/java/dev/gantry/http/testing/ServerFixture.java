@@ -36,9 +36,16 @@ public final class ServerFixture implements AutoCloseable {
         return shared;
     }
 
+    /**
+     * Where test servers remember sandbox verdicts: shared by every server of the build, so each sample
+     * artifact's first run happens in a sandbox process once per build rather than once per test server.
+     */
+    public static final Path SANDBOX_VERDICTS = Path.of("target", "test-data", "sandbox-verdicts");
+
     public static ServerConfig config(Path models, Path data) {
         return ServerConfig.defaults().withPort(0).withGrpcPort(0).withModels(models).withDataDir(data)
-                .withSecurity(ServerConfig.Security.defaults().withAccessLog("off"));
+                .withSecurity(ServerConfig.Security.defaults().withAccessLog("off"))
+                .withFaults(new ServerConfig.Faults(true, java.util.Optional.of(SANDBOX_VERDICTS.toAbsolutePath())));
     }
 
     /** Starts a server and waits until every model has settled. */
