@@ -14,7 +14,6 @@ import dev.gantry.core.scheduling.BatchPolicy;
 import dev.gantry.core.scheduling.DynamicBatchScheduler;
 import dev.gantry.core.scheduling.ModelExecutor;
 import dev.gantry.core.scheduling.Ticker;
-import dev.gantry.core.sandbox.Sandbox;
 import dev.gantry.store.repository.DynamicBatching;
 import dev.gantry.store.repository.InstanceGroup;
 import dev.gantry.store.repository.ModelConfig;

@@ -5,7 +5,7 @@ import dev.gantry.core.journal.CrashJournal;
 import dev.gantry.core.journal.CrashReports;
 import dev.gantry.core.metrics.MetricNames;
 import dev.gantry.core.model.ModelId;
-import dev.gantry.core.sandbox.Sandbox;
+import dev.gantry.core.lifecycle.Sandbox;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -29,7 +29,7 @@ final class Containment {
                     + " this server down with it");
             return Sandbox.off();
         }
-        return Sandbox.childProcess(settings.dataDir(), settings.sandboxVerdicts()
+        return dev.gantry.core.sandbox.Sandboxes.childProcess(settings.dataDir(), settings.sandboxVerdicts()
                 .orElse(settings.dataDir().resolve("sandbox")), settings.lifecycle(), registry);
     }
 

@@ -1,5 +1,6 @@
 package dev.gantry.core.sandbox;
 
+import dev.gantry.core.lifecycle.Sandbox;
 import dev.gantry.core.journal.CrashReports;
 import dev.gantry.core.lifecycle.LifecycleSettings;
 import dev.gantry.store.repository.ModelEntry;
