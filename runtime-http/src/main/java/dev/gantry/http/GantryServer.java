@@ -164,8 +164,7 @@ public final class GantryServer {
         AtomicInteger n = new AtomicInteger();
         loaderPool = Executors.newFixedThreadPool(2, r -> Thread.ofPlatform().daemon(true)
                 .name("gantry-model-loader-" + n.incrementAndGet()).unstarted(r));
-        timers = Executors.newScheduledThreadPool(1, r -> Thread.ofPlatform().daemon(true)
-                .name("gantry-timers").unstarted(r));
+        timers = dev.gantry.core.scheduling.Timers.create("gantry-timers");
         timers.scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, TimeUnit.MILLISECONDS);
         lifecycle = new ModelLifecycle(config.lifecycleSettings(), registry, executorFactory, loaderPool, timers);
         repository = new ModelRepositoryManager(repo, lifecycle);

@@ -1,6 +1,7 @@
 package dev.gantry.http;
 
 import dev.gantry.core.error.GantryException;
+import dev.gantry.http.admin.AdminBodies;
 import dev.gantry.http.admin.DeploymentsHandler;
 import dev.gantry.http.admin.GovernanceHandler;
 import dev.gantry.http.admin.KeysHandler;
@@ -92,6 +93,9 @@ final class HttpVerticle extends VerticleBase {
     }
 
     private void mountAdmin(Router router) {
+        Handler<RoutingContext> bodyTimeout = AdminBodies.bodyTimeout(config.limits().bodyTimeout());
+        router.route("/admin/*").handler(bodyTimeout);
+        router.route("/v2/repository/*").handler(bodyTimeout);
         Handler<RoutingContext> keys = h.access().guard(RouteGroup.KEYS);
         router.get("/admin/v1/keys").handler(keys).handler(h.keys()::list);
         router.post("/admin/v1/keys").handler(keys).handler(h.keys()::create);
