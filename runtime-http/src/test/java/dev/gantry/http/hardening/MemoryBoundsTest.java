@@ -63,7 +63,8 @@ class MemoryBoundsTest {
 
     @Test
     void completedRequestsWithAnHourTimeout_leaveTheLiveHeapNearIdle() throws Exception {
-        // 64 x 64 floats per request: 16 KiB in, 64 x 16 floats out; 2,000 of them retained would be ~40 MiB.
+        // 64 x 64 floats per request: 16 KiB in. Were completed requests kept reachable (by their timeout task or
+        // anything else), 2,000 of them would hold ~40 MiB.
         float[] data = Bodies.randomFloats(64 * 64, 7);
         String body = Bodies.fp32Request("features", new long[] {64, 64}, data,
                 "\"parameters\":{\"timeout\":" + ONE_HOUR_MICROS + "}");
