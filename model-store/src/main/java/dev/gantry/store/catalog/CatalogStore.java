@@ -1,5 +1,7 @@
 package dev.gantry.store.catalog;
 
+import dev.gantry.store.files.PrivateFiles;
+
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -22,10 +24,15 @@ public interface CatalogStore extends AutoCloseable {
         return h2(dataDir, Clock.systemUTC());
     }
 
-    /** As {@link #h2(Path)}, with audit entries timed by {@code clock}. */
+    /**
+     * As {@link #h2(Path)}, with audit entries timed by {@code clock}. Durable on commit: no write delay (H2's
+     * default holds commits in memory for up to 500 ms), and each write transaction is forced to disk before
+     * it returns (see {@link H2CatalogStore#write}). The directory is created owner-only (0700).
+     */
     static CatalogStore h2(Path dataDir, Clock clock) {
-        return H2CatalogStore.open("jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("catalog").resolve("gantry"),
-                clock);
+        Path dir = dataDir.toAbsolutePath().resolve("catalog");
+        PrivateFiles.createDirectories(dir);
+        return H2CatalogStore.open("jdbc:h2:file:" + dir.resolve("gantry") + ";WRITE_DELAY=0", clock);
     }
 
     /** A private in-memory H2 database, gone when closed; for tests and throw-away servers. */

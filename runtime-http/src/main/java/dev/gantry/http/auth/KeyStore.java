@@ -283,8 +283,10 @@ public final class KeyStore {
 
     private void writeAtomically(String content) throws IOException {
         Path tmp = file.resolveSibling("keys.json.tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        // Created fresh, owner-only (0600): a leftover tmp file would keep whatever mode it had.
+        Files.deleteIfExists(tmp);
+        try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE), dev.gantry.store.files.PrivateFiles.ownerOnlyFile())) {
             ch.write(java.nio.ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
             ch.force(true);
         }
