@@ -76,7 +76,6 @@ final class H2CatalogStore implements CatalogStore {
             try {
                 T result = work.run(c);
                 c.commit();
-                forceToDisk(c);
                 return result;
             } catch (SQLException | RuntimeException | Error e) {
                 try {
@@ -92,22 +91,6 @@ final class H2CatalogStore implements CatalogStore {
             throw new CatalogStoreException("catalogue transaction failed: " + e.getMessage(), e);
         } finally {
             writeLock.unlock();
-        }
-    }
-
-    /*
-     * Durability. With WRITE_DELAY=0 a commit makes H2's MVStore write its chunk at once, so it survives the
-     * process being killed; but MVStore does not fsync on commit (only on close and compaction), so a power
-     * loss could still drop it. CHECKPOINT SYNC forces the file to disk (FileChannel.force); it runs only
-     * after write transactions, which are rare (admin actions), so the fsync is affordable. In-memory
-     * databases have no file to force.
-     */
-    private void forceToDisk(Connection c) throws SQLException {
-        if (url.startsWith("jdbc:h2:mem:")) {
-            return;
-        }
-        try (Statement s = c.createStatement()) {
-            s.execute("CHECKPOINT SYNC");
         }
     }
 
