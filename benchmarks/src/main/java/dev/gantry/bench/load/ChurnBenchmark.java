@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Memory across model churn: one Gantry server (child JVM, fixed 512 MiB heap) serving the MiniLM and the MLP
+ * Memory across model churn: one Gantry server (child JVM, fixed 512 MiB heap, pre-touched) serving the MiniLM and the MLP
  * goes through N cycles of unloading and reloading both models through the admin API
  * ({@code POST /v2/repository/models/{m}/unload}, then {@code .../load}), answering one inference request
  * per model per cycle; after each cycle the server's resident memory ({@code VmRSS} of
@@ -36,7 +36,11 @@ import java.util.stream.Stream;
  */
 public final class ChurnBenchmark {
     private static final List<String> MODELS = List.of("minilm", "mlp");
-    private static final List<String> SERVER_JVM = List.of("-Xms512m", "-Xmx512m",
+    /**
+     * A fixed heap, touched in full at start: otherwise RSS grows for minutes as G1 first touches regions of
+     * the heap it already reserved, which would hide (or fake) native growth.
+     */
+    private static final List<String> SERVER_JVM = List.of("-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch",
             "--enable-native-access=ALL-UNNAMED");
     private static final double TOLERANCE = 0.05;
 
@@ -121,7 +125,8 @@ public final class ChurnBenchmark {
         StringBuilder md = new StringBuilder("# Memory across model churn (" + stamp + ")\n\n")
                 .append("Command: `java -cp benchmarks/target/benchmarks-load.jar dev.gantry.bench.load.ChurnBenchmark")
                 .append(" --cycles ").append(cycles).append(" --settle ").append(settle).append("`\n\n")
-                .append("One Gantry server (-Xms512m -Xmx512m, --intra-op-threads 1) serving ").append(MODELS)
+                .append("One Gantry server (").append(String.join(" ", SERVER_JVM))
+                .append(", --intra-op-threads 1) serving ").append(MODELS)
                 .append("; each cycle unloads both through `POST /v2/repository/models/{m}/unload`, loads them")
                 .append(" again through `.../load` and sends one inference request to each; RSS is VmRSS of")
                 .append(" /proc/<pid>/status after the cycle.\n\n")
