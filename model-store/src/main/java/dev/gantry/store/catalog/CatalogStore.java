@@ -30,9 +30,11 @@ public interface CatalogStore extends AutoCloseable {
      * <p>Durability: WRITE_DELAY=0, so a commit writes H2's MVStore chunk to the file before it returns (H2's
      * default holds commits in memory for up to 500 ms, and a killed process lost them). The chunk is then in
      * the operating system's page cache: it survives the process being killed or crashing, not a power loss or
-     * kernel crash, because MVStore does not fsync on commit (only on close and compaction). Forcing it after
-     * each transaction with CHECKPOINT SYNC was tried and rejected: with H2 2.5.252 it made the SIGKILL crash
-     * test lose acknowledged commits on restart.
+     * kernel crash, because MVStore does not fsync on commit (only on close and compaction); forcing each
+     * transaction with CHECKPOINT SYNC is possible but was not kept (an fsync per change, and it was tried only
+     * before the recovery problem below was understood). Each open first closes the database cleanly once
+     * after H2's crash recovery (see H2CatalogStore): without it, commits made after a recovery were lost by
+     * the next kill.
      */
     static CatalogStore h2(Path dataDir, Clock clock) {
         Path dir = dataDir.toAbsolutePath().resolve("catalog");

@@ -82,7 +82,10 @@ class CrashAfterAcknowledgementTest {
                         kept = true;
                     }
                 }
-                assertTrue(kept, "acknowledged traffic revision " + revision + " (" + reason + ") is lost: " + history);
+                assertTrue(kept, "acknowledged traffic revision " + revision + " (" + reason + ") is lost: " + history
+                        + "\naudited policy revisions: " + audit.stream()
+                        .filter(e -> e.path("action").asText().startsWith("policy."))
+                        .map(e -> e.path("after").asText()).toList());
                 assertTrue(audit.stream().anyMatch(e -> e.path("action").asText().equals("policy.apply")
                                 && e.path("target").asText().equals(MODEL)
                                 && Bodies.parse(e.path("after").asText()).path("revision").asLong() == revision),
