@@ -19,6 +19,7 @@ import dev.gantry.http.metrics.ScrapeHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.WorkerExecutor;
 import java.util.function.BooleanSupplier;
+import dev.gantry.http.admin.AdminBodies;
 import dev.gantry.http.admin.AuditHandler;
 import dev.gantry.http.admin.CatalogHandler;
 import dev.gantry.http.admin.DeploymentsHandler;
@@ -173,6 +174,9 @@ final class HttpVerticle extends VerticleBase {
     }
 
     private void mountAdmin(Router router) {
+        Handler<RoutingContext> bodyTimeout = AdminBodies.bodyTimeout(config.limits().bodyTimeout());
+        router.route("/admin/*").handler(bodyTimeout);
+        router.route("/v2/repository/*").handler(bodyTimeout);
         Handler<RoutingContext> keys = h.access().guard(RouteGroup.KEYS);
         router.get("/admin/v1/keys").handler(keys).handler(h.keys()::list);
         router.post("/admin/v1/keys").handler(keys).handler(h.keys()::create);

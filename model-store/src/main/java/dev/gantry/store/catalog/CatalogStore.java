@@ -1,5 +1,7 @@
 package dev.gantry.store.catalog;
 
+import dev.gantry.store.files.PrivateFiles;
+
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -22,7 +24,18 @@ public interface CatalogStore extends AutoCloseable {
         return h2(dataDir, Clock.systemUTC());
     }
 
-    /** As {@link #h2(Path)}, with audit entries timed by {@code clock}. */
+    /**
+     * As {@link #h2(Path)}, with audit entries timed by {@code clock}. The directory is created owner-only (0700).
+     *
+     * <p>Durability: WRITE_DELAY=0, so a commit writes H2's MVStore chunk to the file before it returns (H2's
+     * default holds commits in memory for up to 500 ms, and a killed process lost them). The chunk is then in
+     * the operating system's page cache: it survives the process being killed or crashing, not a power loss or
+     * kernel crash, because MVStore does not fsync on commit (only on close and compaction); forcing each
+     * transaction with CHECKPOINT SYNC is possible but was not kept (an fsync per change, and it was tried only
+     * before the recovery problem below was understood). Each open first closes the database cleanly once
+     * after H2's crash recovery (see H2CatalogStore): without it, commits made after a recovery were lost by
+     * the next kill.
+     */
     static CatalogStore h2(Path dataDir, Clock clock) {
         return h2(dataDir, clock, Optional.empty());
     }
@@ -36,8 +49,8 @@ public interface CatalogStore extends AutoCloseable {
      */
     static CatalogStore h2(Path dataDir, Clock clock, Optional<Path> auditKeyFile) {
         Path dir = dataDir.toAbsolutePath().resolve("catalog");
-        PrivateFiles.directory(dir);
-        CatalogStore store = H2CatalogStore.open("jdbc:h2:file:" + dir.resolve("gantry"), clock,
+        PrivateFiles.createDirectories(dir);
+        CatalogStore store = H2CatalogStore.open("jdbc:h2:file:" + dir.resolve("gantry") + ";WRITE_DELAY=0", clock,
                 Optional.of(auditKeyFile.orElse(dataDir.resolve("audit.key"))));
         PrivateFiles.filesIn(dir);
         return store;

@@ -22,5 +22,7 @@ public enum ErrorCode {
     /** The request body is in a format the endpoint does not take. */
     UNSUPPORTED_MEDIA_TYPE,
     /** The version asked for was retired; the message names its successor when it has one. */
-    GONE
+    GONE,
+    /** The server's disk cannot take what the request would write (an upload) and keep its free-space floor. */
+    INSUFFICIENT_STORAGE
 }

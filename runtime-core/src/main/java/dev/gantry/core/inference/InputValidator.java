@@ -6,7 +6,6 @@ import dev.gantry.core.model.DataType;
 import dev.gantry.core.model.ModelSignature;
 import dev.gantry.core.model.TensorSpec;
 
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -46,12 +45,12 @@ public final class InputValidator {
             long[] got = t.shape();
             if (want.length != got.length) {
                 throw GantryException.invalid("input '" + t.name() + "' expects rank " + want.length + " shape "
-                        + shapeText(want) + ", got " + Arrays.toString(got));
+                        + shapeText(want) + ", got " + Shapes.describe(got));
             }
             for (int i = 0; i < want.length; i++) {
                 if (want[i] >= 0 && want[i] != got[i]) {
                     throw GantryException.invalid("input '" + t.name() + "' expects shape " + shapeText(want)
-                            + ", got " + Arrays.toString(got) + " (dimension " + i + ")");
+                            + ", got " + Shapes.describe(got) + " (dimension " + i + ")");
                 }
             }
             if (maxBatchSize > 0 && got.length > 0) {
@@ -120,6 +119,6 @@ public final class InputValidator {
     }
 
     private static String shapeText(long[] shape) {
-        return Arrays.toString(shape).replace("-1", "*");
+        return Shapes.describe(shape).replace("-1", "*");
     }
 }

@@ -40,7 +40,7 @@ public final class Tensor {
         }
         long expected = Math.multiplyExact(elementCount(shape), datatype.byteSize());
         if (data.remaining() != expected) {
-            throw new IllegalArgumentException("tensor '" + name + "' " + datatype + Arrays.toString(shape)
+            throw new IllegalArgumentException("tensor '" + name + "' " + datatype + Shapes.describe(shape)
                     + " needs " + expected + " bytes, got " + data.remaining());
         }
         ByteBuffer view = data.slice().order(ByteOrder.LITTLE_ENDIAN).asReadOnlyBuffer();
@@ -50,7 +50,7 @@ public final class Tensor {
     /** A BYTES tensor with one byte string per element. */
     public static Tensor ofStrings(String name, long[] shape, List<byte[]> elements) {
         if (elementCount(shape) != elements.size()) {
-            throw new IllegalArgumentException("tensor '" + name + "' BYTES" + Arrays.toString(shape)
+            throw new IllegalArgumentException("tensor '" + name + "' BYTES" + Shapes.describe(shape)
                     + " needs " + elementCount(shape) + " elements, got " + elements.size());
         }
         return new Tensor(name, DataType.BYTES, shape, null, List.copyOf(elements));
@@ -61,7 +61,7 @@ public final class Tensor {
         long n = 1;
         for (long d : shape) {
             if (d < 0) {
-                throw new IllegalArgumentException("negative dimension " + d + " in " + Arrays.toString(shape));
+                throw new IllegalArgumentException("negative dimension " + d + " in " + Shapes.describe(shape));
             }
             n = Math.multiplyExact(n, d);
         }
@@ -146,6 +146,6 @@ public final class Tensor {
 
     @Override
     public String toString() {
-        return name + ":" + datatype + Arrays.toString(shape);
+        return name + ":" + datatype + Shapes.describe(shape);
     }
 }

@@ -115,8 +115,7 @@ public final class ServingRuntime implements AutoCloseable {
         AtomicInteger n = new AtomicInteger();
         ExecutorService loaders = Executors.newFixedThreadPool(2, r -> Thread.ofPlatform().daemon(true)
                 .name("gantry-model-loader-" + n.incrementAndGet()).unstarted(r));
-        ScheduledExecutorService timers = Executors.newScheduledThreadPool(1, r -> Thread.ofPlatform().daemon(true)
-                .name("gantry-timers").unstarted(r));
+        ScheduledExecutorService timers = dev.gantry.core.scheduling.Timers.create("gantry-timers");
         CatalogStore catalog = null;
         try {
             catalog = CatalogStore.h2(settings.dataDir(), clock, settings.auditKeyFile());

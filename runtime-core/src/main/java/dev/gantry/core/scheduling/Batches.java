@@ -55,7 +55,7 @@ public final class Batches {
         long total = Arrays.stream(rows).asLongStream().sum();
         if (t.rank() == 0 || t.dim(0) != total) {
             throw new GantryException(ErrorCode.INTERNAL, "output '" + t.name() + "' has shape "
-                    + Arrays.toString(t.shape()) + " but the batch had " + total
+                    + dev.gantry.core.inference.Shapes.describe(t.shape()) + " but the batch had " + total
                     + " rows: this model's outputs are not batched along dimension 0, so it cannot be batched");
         }
         if (rows.length == 1) {

@@ -7,16 +7,36 @@ import dev.gantry.core.error.GantryException;
 import dev.gantry.http.inference.BodyReader;
 import dev.gantry.http.json.Json;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
+
+import java.time.Duration;
 
 /** Reads the small JSON bodies of admin requests. */
 public final class AdminBodies {
     static final long MAX_ADMIN_BODY = 1 << 20;
+    /** Routing-context key of the body timeout in milliseconds; see {@link #bodyTimeout(Duration)}. */
+    static final String BODY_TIMEOUT_KEY = "gantry.admin.bodyTimeoutMs";
+    /** The body timeout when the route did not set one (the default of --body-timeout-ms). */
+    static final long DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
     private AdminBodies() {
     }
 
-    /** The body as a JSON object; an empty body is an empty object. */
+    /** A route handler that makes admin bodies read further down the route time out after {@code timeout}. */
+    public static Handler<RoutingContext> bodyTimeout(Duration timeout) {
+        long ms = timeout.toMillis();
+        return ctx -> {
+            ctx.put(BODY_TIMEOUT_KEY, ms);
+            ctx.next();
+        };
+    }
+
+    /**
+     * The body as a JSON object; an empty body is an empty object. Like inference bodies, it is refused past
+     * {@link #MAX_ADMIN_BODY} bytes (413) and when it has not arrived within the body timeout (408, connection
+     * closed).
+     */
     public static Future<JsonNode> json(RoutingContext ctx) {
         String type = ctx.request().getHeader("Content-Type");
         if (type != null && !isJson(type)) {
@@ -25,7 +45,9 @@ public final class AdminBodies {
             return Future.failedFuture(new GantryException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type '" + type
                     + "' is not accepted here; send application/json"));
         }
-        return BodyReader.read(ctx.request(), MAX_ADMIN_BODY).compose(buf -> {
+        Long timeoutMs = ctx.get(BODY_TIMEOUT_KEY);
+        return BodyReader.read(ctx.request(), MAX_ADMIN_BODY, ctx.vertx(),
+                timeoutMs == null ? DEFAULT_BODY_TIMEOUT_MS : timeoutMs).compose(buf -> {
             if (buf.length() == 0) {
                 return Future.succeededFuture(Json.object());
             }

@@ -39,6 +39,7 @@ public final class ErrorMapper {
             case UNAVAILABLE -> 503;
             case INTERNAL -> 500;
             case MODEL_TIMEOUT -> 504;
+            case INSUFFICIENT_STORAGE -> 507;
         };
     }
 

@@ -26,7 +26,7 @@ public final class GrpcStatusMapper {
             case UNAUTHENTICATED -> GrpcStatus.UNAUTHENTICATED;
             case FORBIDDEN -> GrpcStatus.PERMISSION_DENIED;
             // a message over the size limit is RESOURCE_EXHAUSTED in gRPC, as a full queue or a rate limit is
-            case RESOURCE_EXHAUSTED, PAYLOAD_TOO_LARGE -> GrpcStatus.RESOURCE_EXHAUSTED;
+            case RESOURCE_EXHAUSTED, PAYLOAD_TOO_LARGE, INSUFFICIENT_STORAGE -> GrpcStatus.RESOURCE_EXHAUSTED;
             case FAILED_PRECONDITION -> GrpcStatus.FAILED_PRECONDITION;
             case DEADLINE_EXCEEDED, MODEL_TIMEOUT -> GrpcStatus.DEADLINE_EXCEEDED;
         };

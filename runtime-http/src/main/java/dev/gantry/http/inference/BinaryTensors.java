@@ -1,13 +1,13 @@
 package dev.gantry.http.inference;
 
 import dev.gantry.core.error.GantryException;
+import dev.gantry.core.inference.Shapes;
 import dev.gantry.core.inference.Tensor;
 import dev.gantry.core.model.DataType;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -29,7 +29,7 @@ public final class BinaryTensors {
             int index = elements.size();
             if (index == count) {
                 throw GantryException.invalid("input '" + name + "' binary data holds more than the " + count
-                        + " BYTES elements shape " + Arrays.toString(shape) + " declares");
+                        + " BYTES elements shape " + Shapes.describe(shape) + " declares");
             }
             if (blob.remaining() < Integer.BYTES) {
                 throw GantryException.invalid("input '" + name + "' BYTES element " + index + " has a truncated "
@@ -46,7 +46,7 @@ public final class BinaryTensors {
         }
         if (elements.size() != count) {
             throw GantryException.invalid("input '" + name + "' binary data holds " + elements.size()
-                    + " BYTES elements but shape " + Arrays.toString(shape) + " needs " + count);
+                    + " BYTES elements but shape " + Shapes.describe(shape) + " needs " + count);
         }
         return Tensor.ofStrings(name, shape, elements);
     }

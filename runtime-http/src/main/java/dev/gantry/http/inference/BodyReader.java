@@ -9,6 +9,15 @@ import io.vertx.core.http.HttpServerRequest;
 
 /** Reads a request body into memory up to a limit, refusing larger ones as early as it can tell. */
 public final class BodyReader {
+    /*
+     * Memory follows the bytes that arrived, never the Content-Length a client declared: the buffer starts at
+     * INITIAL_BYTES (or the declared length, when smaller) and grows as chunks are appended. A connection that
+     * declares 64 MiB and sends nothing holds a few KiB until the body timeout closes it. Growth doubles (capped
+     * at the declared length, when there is one), so a large body is copied about once more in total rather
+     * than once per 4 MiB step as Netty's own growth above 4 MiB would.
+     */
+    static final int INITIAL_BYTES = 16 * 1024;
+
     private BodyReader() {
     }
 
@@ -52,7 +61,8 @@ public final class BodyReader {
 
     private static Future<Buffer> readBody(HttpServerRequest request, long maxBytes) {
         String declared = request.getHeader("Content-Length");
-        int initialCapacity = 1024;
+        int initialCapacity = INITIAL_BYTES;
+        long ceiling = maxBytes;
         if (declared != null) {
             long n;
             try {
@@ -68,10 +78,11 @@ public final class BodyReader {
                 request.response().putHeader("Connection", "close");
                 return Future.failedFuture(tooLarge(n, maxBytes));
             }
-            initialCapacity = (int) n;
+            initialCapacity = (int) Math.min(n, INITIAL_BYTES);
+            ceiling = n;
         }
         Promise<Buffer> promise = Promise.promise();
-        Buffer body = Buffer.buffer(initialCapacity);
+        Growing body = new Growing(initialCapacity, ceiling);
         request.handler(chunk -> {
             if (promise.future().isComplete()) {
                 return;
@@ -81,12 +92,44 @@ public final class BodyReader {
                 promise.tryFail(tooLarge((long) body.length() + chunk.length(), maxBytes));
                 return;
             }
-            body.appendBuffer(chunk);
+            body.append(chunk);
         });
-        request.endHandler(v -> promise.tryComplete(body));
+        request.endHandler(v -> promise.tryComplete(body.buffer()));
         request.exceptionHandler(e -> promise.tryFail(new GantryException(ErrorCode.INVALID_ARG,
                 "could not read the request body: " + e.getMessage())));
         return promise.future();
+    }
+
+    /** A body buffer that doubles when full, up to a ceiling past which it grows only by what arrives. */
+    private static final class Growing {
+        private final long ceiling;
+        private Buffer buffer;
+        private long capacity;
+
+        Growing(int initial, long ceiling) {
+            this.buffer = Buffer.buffer(initial);
+            this.capacity = initial;
+            this.ceiling = ceiling;
+        }
+
+        int length() {
+            return buffer.length();
+        }
+
+        void append(Buffer chunk) {
+            long needed = (long) buffer.length() + chunk.length();
+            if (needed > capacity) {
+                capacity = Math.max(needed, Math.min(2 * capacity, ceiling));
+                Buffer grown = Buffer.buffer((int) capacity);
+                grown.appendBuffer(buffer);
+                buffer = grown;
+            }
+            buffer.appendBuffer(chunk);
+        }
+
+        Buffer buffer() {
+            return buffer;
+        }
     }
 
     private static GantryException tooLarge(long size, long max) {

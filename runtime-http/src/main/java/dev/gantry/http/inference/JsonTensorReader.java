@@ -3,6 +3,7 @@ package dev.gantry.http.inference;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.gantry.core.error.GantryException;
+import dev.gantry.core.inference.Shapes;
 import dev.gantry.core.inference.Tensor;
 import dev.gantry.core.model.DataType;
 
@@ -12,14 +13,14 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /** Reads one input's JSON {@code data} array, flat or nested, straight into the tensor's little-endian bytes. */
 final class JsonTensorReader {
     /*
-     * The caller has already checked the element count against the limits and the size of the body, so the
-     * buffer allocated here is bounded by what the caller could have sent. Nested data is accepted only when
+     * The caller has already checked the element count against the limits and the size of the body. The buffer
+     * still starts small and doubles as values arrive, up to the declared count: a declared FP64[16777216] with
+     * one value in a padded body costs a few KiB, not 128 MiB. Nested data is accepted only when
      * it matches the shape exactly; the first child of the outer array decides between flat and nested.
      * Every element is checked against the declared type as it streams past; nothing is boxed.
      */
@@ -30,7 +31,10 @@ final class JsonTensorReader {
     private final DataType type;
     private final long[] shape;
     private final int count;
-    private final ByteBuffer bytes;
+    /** First allocation of a fixed-size tensor's buffer; it doubles from there as values arrive. */
+    static final int INITIAL_BYTES = 4096;
+
+    private ByteBuffer bytes;
     private final List<byte[]> strings;
     private int index;
 
@@ -41,11 +45,12 @@ final class JsonTensorReader {
         this.shape = shape;
         this.count = count;
         if (type.isFixedSize()) {
-            this.bytes = ByteBuffer.allocate(count * type.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+            this.bytes = ByteBuffer.allocate(Math.min(count * type.byteSize(), INITIAL_BYTES))
+                    .order(ByteOrder.LITTLE_ENDIAN);
             this.strings = null;
         } else {
             this.bytes = null;
-            this.strings = new ArrayList<>(count);
+            this.strings = new ArrayList<>(Math.min(count, INITIAL_BYTES / 8));
         }
     }
 
@@ -75,11 +80,11 @@ final class JsonTensorReader {
         for (JsonToken t = first; t != JsonToken.END_ARRAY; t = parser.nextToken()) {
             if (index == count) {
                 throw GantryException.invalid("input '" + name + "' data has more than " + count
-                        + " elements; shape " + Arrays.toString(shape) + " needs exactly " + count);
+                        + " elements; shape " + Shapes.describe(shape) + " needs exactly " + count);
             }
             if (t == JsonToken.START_ARRAY) {
                 throw GantryException.invalid("input '" + name + "' data mixes nested arrays and values at element "
-                        + index + "; send it flat or nested to match shape " + Arrays.toString(shape));
+                        + index + "; send it flat or nested to match shape " + Shapes.describe(shape));
             }
             element(t);
         }
@@ -116,11 +121,22 @@ final class JsonTensorReader {
 
     private GantryException nestingMismatch(int level, String found) {
         return GantryException.invalid("input '" + name + "' nested data does not match shape "
-                + Arrays.toString(shape) + ": at depth " + level + " (dimension " + shape[level] + ") found "
+                + Shapes.describe(shape) + ": at depth " + level + " (dimension " + shape[level] + ") found "
                 + found);
     }
 
+    /** Room for one more element; only reached while fewer than {@code count} elements were read. */
+    private void ensureRoom() {
+        if (bytes != null && bytes.remaining() < type.byteSize()) {
+            int needed = count * type.byteSize();
+            ByteBuffer grown = ByteBuffer.allocate((int) Math.min(needed, 2L * bytes.capacity()))
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            bytes = grown.put(bytes.flip());
+        }
+    }
+
     private void element(JsonToken t) throws IOException {
+        ensureRoom();
         switch (type) {
             case BOOL -> {
                 if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
 import dev.gantry.core.error.GantryException;
+import dev.gantry.core.inference.Shapes;
 import dev.gantry.core.inference.Tensor;
 import dev.gantry.core.model.DataType;
 
@@ -23,7 +24,9 @@ final class OipRequestReader {
     /*
      * Each input's element count is admitted (overflow, per-tensor and per-request limits, and whether the body
      * is even large enough to hold that many values) before any buffer is allocated for it. A JSON value needs
-     * at least one byte plus a separator, so a header of n bytes holds at most (n + 1) / 2 values.
+     * at least one byte plus a separator, so a header of n bytes holds at most (n + 1) / 2 values. Even then the
+     * tensor's buffer is not sized from the shape: it grows with the values that actually arrive
+     * (JsonTensorReader). A shape is refused as soon as it passes maxRank dimensions, while it streams.
      * "data" usually follows "name", "datatype" and "shape"; when it comes first its tokens are buffered
      * until the object ends and the type is known.
      */
@@ -109,12 +112,22 @@ final class OipRequestReader {
             String key = p.currentName();
             p.nextToken();
             switch (key) {
-                case "timeout" -> timeoutMicros = Optional.of(
-                        JsonValues.nonNegativeLong(p, "parameter 'timeout' (queue timeout in microseconds)"));
+                case "timeout" -> timeoutMicros = Optional.of(timeout());
                 case "binary_data_output" -> binaryByDefault = JsonValues.bool(p, "parameter 'binary_data_output'");
                 default -> parameters.put(key, JsonValues.scalar(p, "parameter '" + key + "'"));
             }
         }
+    }
+
+    /** The client's queue timeout, refused when above the server's cap rather than silently shortened. */
+    private long timeout() throws IOException {
+        long micros = JsonValues.nonNegativeLong(p, "parameter 'timeout' (queue timeout in microseconds)");
+        if (micros > limits.maxTimeoutMicros()) {
+            throw GantryException.invalid("parameter 'timeout' is " + micros + " us; this server allows at most "
+                    + limits.maxTimeoutMicros() + " us (--max-request-timeout-ms " + limits.maxTimeout().toMillis()
+                    + ")");
+        }
+        return micros;
     }
 
     private void readOutputs() throws IOException {
@@ -268,7 +281,7 @@ final class OipRequestReader {
     private Tensor readData(JsonParser source, String name, DataType type, long[] shape) throws IOException {
         int count = admission.admit(name, type, shape);
         if (count > (headerBytes + 1) / 2) {
-            throw GantryException.invalid("input '" + name + "' shape " + Arrays.toString(shape) + " declares "
+            throw GantryException.invalid("input '" + name + "' shape " + Shapes.describe(shape) + " declares "
                     + count + " elements, more than a " + headerBytes + "-byte JSON body can hold");
         }
         return JsonTensorReader.read(source, name, type, shape, count);
@@ -296,7 +309,7 @@ final class OipRequestReader {
 
     private long[] shape(String label) throws IOException {
         JsonValues.expect(p, JsonToken.START_ARRAY, label + " shape", "an array of non-negative integers");
-        long[] dims = new long[8];
+        long[] dims = new long[Math.min(8, limits.maxRank())];
         int rank = 0;
         while (p.nextToken() != JsonToken.END_ARRAY) {
             if (p.currentToken() != JsonToken.VALUE_NUMBER_INT
@@ -305,8 +318,12 @@ final class OipRequestReader {
                 throw GantryException.invalid(label + " shape must be an array of non-negative integers, got "
                         + JsonValues.describe(p) + " at position " + rank);
             }
+            if (rank == limits.maxRank()) {
+                throw GantryException.invalid(label + " shape has more than " + limits.maxRank()
+                        + " dimensions; the limit is " + limits.maxRank());
+            }
             if (rank == dims.length) {
-                dims = Arrays.copyOf(dims, rank * 2);
+                dims = Arrays.copyOf(dims, Math.min(rank * 2, limits.maxRank()));
             }
             dims[rank++] = p.getLongValue();
         }

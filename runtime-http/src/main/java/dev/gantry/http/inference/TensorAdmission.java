@@ -51,14 +51,14 @@ public final class TensorAdmission {
         try {
             count = Tensor.elementCount(shape);
         } catch (ArithmeticException e) {
-            throw GantryException.invalid("input '" + name + "' shape " + Arrays.toString(shape)
+            throw GantryException.invalid("input '" + name + "' shape " + dev.gantry.core.inference.Shapes.describe(shape)
                     + " has more elements than fit in a 64-bit count");
         } catch (IllegalArgumentException e) {
-            throw GantryException.invalid("input '" + name + "' shape " + Arrays.toString(shape)
+            throw GantryException.invalid("input '" + name + "' shape " + dev.gantry.core.inference.Shapes.describe(shape)
                     + " must hold non-negative integers");
         }
         if (count > limits.maxElementsPerTensor()) {
-            throw GantryException.invalid("input '" + name + "' shape " + Arrays.toString(shape) + " has " + count
+            throw GantryException.invalid("input '" + name + "' shape " + dev.gantry.core.inference.Shapes.describe(shape) + " has " + count
                     + " elements; the limit is " + limits.maxElementsPerTensor() + " per tensor");
         }
         requestElements += count;
@@ -69,7 +69,7 @@ public final class TensorAdmission {
         }
         long bytes = type.isFixedSize() ? count * type.byteSize() : count;
         if (bytes > Integer.MAX_VALUE - 16) {
-            throw GantryException.invalid("input '" + name + "' " + type + Arrays.toString(shape)
+            throw GantryException.invalid("input '" + name + "' " + type + dev.gantry.core.inference.Shapes.describe(shape)
                     + " needs " + bytes + " bytes, more than one tensor can hold");
         }
         return (int) count;
@@ -84,7 +84,7 @@ public final class TensorAdmission {
             long expected = (long) count * type.byteSize();
             if (size != expected) {
                 throw GantryException.invalid("input '" + name + "' " + what + " is " + size + " but "
-                        + type + Arrays.toString(shape) + " needs exactly " + expected + " bytes");
+                        + type + dev.gantry.core.inference.Shapes.describe(shape) + " needs exactly " + expected + " bytes");
             }
         } else if (size < 4L * count) {
             throw GantryException.invalid("input '" + name + "' " + what + " is " + size + " but "
@@ -95,7 +95,7 @@ public final class TensorAdmission {
     /** The message for a tensor whose element list does not match its shape. */
     public static GantryException countMismatch(String name, int got, long[] shape, int count) {
         return GantryException.invalid("input '" + name + "' data has " + got + " elements but shape "
-                + Arrays.toString(shape) + " needs " + count);
+                + dev.gantry.core.inference.Shapes.describe(shape) + " needs " + count);
     }
 
     /** The message for an element outside its datatype's range. */

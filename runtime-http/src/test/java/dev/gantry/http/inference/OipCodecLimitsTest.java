@@ -87,6 +87,78 @@ class OipCodecLimitsTest {
         assertEquals("maxElementsPerTensor must be positive, was 0", e.getMessage());
     }
 
+    @Test
+    void shapeWithAMillionDimensions_isRefusedWithAShortMessage() {
+        String shape = "[" + "1,".repeat(999_999) + "1]";
+
+        String m = message(new OipCodec(CodecLimits.defaults()), fp32(shape, "[1]"));
+
+        assertEquals("input 'x' shape has more than 16 dimensions; the limit is 16", m);
+    }
+
+    @Test
+    void shapeAtTheRankLimit_isAccepted() {
+        String shape = "[" + "1,".repeat(15) + "1]";
+
+        long[] decoded = new OipCodec(CodecLimits.defaults()).decodeRequest(Buffer.buffer(fp32(shape, "[1]")),
+                OptionalLong.empty()).request().inputs().getFirst().shape();
+
+        assertEquals(16, decoded.length);
+    }
+
+    @Test
+    void messagesAboutALongShape_printAtMostEightDimensions() {
+        String shape = "[" + "2,".repeat(15) + "2]";
+
+        String m = message(new OipCodec(CodecLimits.defaults()), fp32(shape, "[1]"));
+
+        assertTrue(m.contains("shape [2, 2, 2, 2, 2, 2, 2, 2, ... (16 dims)]"), m);
+    }
+
+    @Test
+    void declaredShapeWithOneValue_allocatesForTheValuesThatArrived_notForTheShape() {
+        // FP64[16777216] would be 128 MiB; the body is padded just enough to pass the "can the body hold that
+        // many values" check, so only the tensor buffer's sizing decides what is allocated.
+        String head = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP64\",\"shape\":[16777216],\"data\":[1.0]}]}";
+        Buffer body = Buffer.buffer(head + " ".repeat(33_554_432 - head.length() + 16));
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+
+        OipCodec codec = new OipCodec(CodecLimits.defaults());
+        long before = threads.getCurrentThreadAllocatedBytes();
+
+        String m = assertThrows(GantryException.class,
+                () -> codec.decodeRequest(body, OptionalLong.empty())).getMessage();
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+        assertTrue(m.contains("data has 1 elements but shape [16777216] needs 16777216"), m);
+        // The codec copies the body once (32 MiB); the 128 MiB tensor buffer must not be among the allocations.
+        assertTrue(allocated < 48L << 20, "allocated " + (allocated >> 20) + " MiB");
+    }
+
+    @Test
+    void timeoutAboveTheCap_isRefusedNamingTheCap() {
+        OipCodec codec = new OipCodec(CodecLimits.defaults().withMaxTimeout(java.time.Duration.ofSeconds(600)));
+
+        String m = message(codec, timed(3_600_000_000L));
+
+        assertEquals("parameter 'timeout' is 3600000000 us; this server allows at most 600000000 us"
+                + " (--max-request-timeout-ms 600000)", m);
+    }
+
+    @Test
+    void timeoutAtTheCap_isAccepted() {
+        OipCodec codec = new OipCodec(CodecLimits.defaults().withMaxTimeout(java.time.Duration.ofSeconds(600)));
+
+        assertEquals(java.util.Optional.of(600_000_000L), codec.decodeRequest(Buffer.buffer(timed(600_000_000L)),
+                OptionalLong.empty()).request().timeoutMicros());
+    }
+
+    private static String timed(long micros) {
+        return "{\"parameters\":{\"timeout\":" + micros + "},\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\","
+                + "\"shape\":[1],\"data\":[1]}]}";
+    }
+
     private static long usedHeap() {
         Runtime r = Runtime.getRuntime();
         return r.totalMemory() - r.freeMemory();
