@@ -32,7 +32,7 @@ final class Migrations {
      * new file here and a new line in SCRIPTS, numbered one higher.
      */
     static final String DIR = "db/migration/";
-    static final List<String> SCRIPTS = List.of("V1__catalog.sql", "V2__deployments.sql");
+    static final List<String> SCRIPTS = List.of("V1__catalog.sql", "V2__deployments.sql", "V3__rollouts.sql");
     private static final Pattern NAME = Pattern.compile("V(\\d+)__([A-Za-z0-9_]+)\\.sql");
 
     private Migrations() {

@@ -28,6 +28,16 @@ public enum MetricNames {
     SHADOW_MAX_ABS_DIFF("shadow.max_abs_diff"),
     /** Counter: shadow requests dropped because the shadow queue was full, tagged model, version. */
     SHADOW_DROPPED("shadow.dropped"),
+    /** Gauge: the step (1-based) of the model's active rollout, 0 when none, tagged model. */
+    ROLLOUT_STEP("rollout.step"),
+    /** Gauge: a gate's value in the current rollout step, tagged model, gate=error_rate|latency|agreement. */
+    ROLLOUT_GATE("rollout.gate"),
+    /** Counter: requests answered by a fallback version, tagged model, from (version), reason. */
+    FALLBACK_REQUESTS("routing.fallback.requests"),
+    /** Counter: fallbacks refused because the retry budget was spent, tagged model. */
+    FALLBACK_BUDGET_EXHAUSTED("routing.fallback.budget_exhausted"),
+    /** Gauge: a version's circuit breaker, 0 closed, 1 half-open, 2 open, tagged model, version. */
+    CIRCUIT_STATE("routing.circuit.state"),
     /** Counter: times Vert.x's checker saw an event loop blocked past its limit (should stay 0). */
     EVENT_LOOP_BLOCKED("eventloop.blocked");
 

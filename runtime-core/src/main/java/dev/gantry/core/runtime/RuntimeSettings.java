@@ -16,10 +16,20 @@ import java.util.Objects;
  * @param shadowQueueSize shadow requests that may wait; more are dropped (and counted)
  * @param cardPolicy the model card fields each risk tier requires
  * @param unusedAfter how long an approved version may take no traffic before the catalogue flags it
+ * @param fallback per-request fallback and circuit breaking (off unless asked for)
  */
 public record RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
-                              int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter) {
+                              int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter,
+                              dev.gantry.core.routing.FallbackSettings fallback) {
+    /** Without per-request fallback. */
+    public RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
+                           int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter) {
+        this(modelsDir, dataDir, lifecycle, standbyCount, shadowQueueSize, cardPolicy, unusedAfter,
+                dev.gantry.core.routing.FallbackSettings.OFF);
+    }
+
     public RuntimeSettings {
+        Objects.requireNonNull(fallback, "fallback");
         Objects.requireNonNull(modelsDir, "modelsDir");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(lifecycle, "lifecycle");
