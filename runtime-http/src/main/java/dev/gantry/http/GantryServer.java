@@ -1,6 +1,7 @@
 package dev.gantry.http;
 
 import dev.gantry.core.lifecycle.ExecutorFactory;
+import dev.gantry.core.routing.FallbackSettings;
 import dev.gantry.core.runtime.RuntimeSettings;
 import dev.gantry.core.runtime.ServingRuntime;
 import dev.gantry.http.auth.KeyFileAuditor;
@@ -70,7 +71,8 @@ public final class GantryServer {
             accessLog = AccessLog.open(config.security().accessLog(), registry);
             core = ServingRuntime.open(new RuntimeSettings(config.modelsDir(), config.dataDir(),
                     config.lifecycleSettings(), config.standbyCount(), config.shadowQueueSize(),
-                    CardPolicyFile.read(config.dataDir().resolve("card-policy.json")), Duration.ofDays(30)),
+                    CardPolicyFile.read(config.dataDir().resolve("card-policy.json")), Duration.ofDays(30),
+                    config.fallback() ? FallbackSettings.DEFAULTS : FallbackSettings.OFF),
                     executorFactory, registry, Clock.systemUTC());
         } catch (Exception e) {
             close();

@@ -17,6 +17,7 @@ import dev.gantry.http.admin.DeploymentsHandler;
 import dev.gantry.http.admin.KeysHandler;
 import dev.gantry.http.admin.ReleaseHandler;
 import dev.gantry.http.admin.RepositoryHandler;
+import dev.gantry.http.admin.RolloutsHandler;
 import dev.gantry.http.admin.UploadHandler;
 import dev.gantry.http.auth.AccessControl;
 import dev.gantry.http.auth.RouteGroup;
@@ -45,7 +46,7 @@ final class HttpVerticle extends VerticleBase {
                     Handler<RoutingContext> metrics, KeysHandler keys, DeploymentsHandler deployments,
                     RepositoryHandler repository, UploadHandler uploads, ReleaseHandler releases, AuditHandler audit,
                     CatalogHandler catalog, AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
-                    java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
+                    java.util.concurrent.atomic.AtomicLong lastRequestNanos, RolloutsHandler rollouts) {
 
         /** The handlers of a server over {@code core}, sharing its drain state and worker pool. */
         static Handlers of(ServerConfig config, ServingRuntime core, KeyStore keys, PrometheusMeterRegistry registry,
@@ -64,7 +65,8 @@ final class HttpVerticle extends VerticleBase {
                     new RepositoryHandler(core.repository(), core.deployments(), workers),
                     new UploadHandler(releases, workers), new ReleaseHandler(releases, workers),
                     new AuditHandler(core.audit(), releases, workers), new CatalogHandler(releases, workers),
-                    access, accessLog, drain.draining::get, drain.lastRequestNanos);
+                    access, accessLog, drain.draining::get, drain.lastRequestNanos,
+                    new RolloutsHandler(core.repository(), core.rollouts(), workers));
         }
     }
 
@@ -161,6 +163,14 @@ final class HttpVerticle extends VerticleBase {
         router.get("/admin/v1/catalog").handler(read).handler(h.catalog()::catalog);
         router.get("/admin/v1/audit").handler(read).handler(h.audit()::audit);
         router.get("/admin/v1/audit/verify").handler(read).handler(h.audit()::verify);
+        RolloutsHandler ro = h.rollouts();
+        router.post("/admin/v1/models/:model/rollouts").handler(deploy).handler(ro::start);
+        router.get("/admin/v1/models/:model/rollouts").handler(read).handler(ro::list);
+        router.get("/admin/v1/models/:model/rollouts/:id").handler(read).handler(ro::get);
+        for (String action : List.of("pause", "resume", "promote", "abort")) {
+            router.post("/admin/v1/models/:model/rollouts/:id/" + action).handler(deploy)
+                    .handler(ctx -> ro.act(ctx, action));
+        }
         RepositoryHandler repo = h.repository();
         router.post("/v2/repository/index").handler(read).handler(repo::index);
         router.post("/v2/repository/models/:model/load").handler(deploy).handler(repo::load);

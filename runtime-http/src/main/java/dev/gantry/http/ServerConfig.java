@@ -29,10 +29,11 @@ import java.util.OptionalInt;
  * @param shadowQueueSize shadow requests that may wait; more are dropped (and counted)
  * @param limits request size and time limits
  * @param security keys, TLS, access log, rate limits
+ * @param fallback retry a failed unversioned request once on a fallback version, with circuit breakers
  */
 public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, int eventLoops, int workerThreads,
                            ExecutionSettings execution, boolean batching, int defaultQueueSize, Duration drainTimeout,
-                           int standbyCount, int shadowQueueSize, Limits limits, Security security) {
+                           int standbyCount, int shadowQueueSize, Limits limits, Security security, boolean fallback) {
     public ServerConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(modelsDir, "modelsDir");
@@ -119,7 +120,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, Path.of("models"), Path.of("data"), 1, 2,
                 ExecutionSettings.cpuDefaults(), true, 1024, Duration.ofSeconds(30), 1, 256, Limits.defaults(),
-                Security.defaults());
+                Security.defaults(), false);
     }
 
     public LifecycleSettings lifecycleSettings() {
@@ -146,32 +147,32 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, fallback);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, fallback);
     }
 
     public ServerConfig withModels(Path dir) {
         return new ServerConfig(host, port, dir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, fallback);
     }
 
     public ServerConfig withDataDir(Path dir) {
         return new ServerConfig(host, port, modelsDir, dir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, fallback);
     }
 
     public ServerConfig withBatching(boolean on) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, on,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, fallback);
     }
 
     public ServerConfig withDrainTimeout(Duration d) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security);
+                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, fallback);
     }
 
     public ServerConfig withMaxBodyBytes(long max) {
@@ -180,12 +181,17 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withLimits(Limits l) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, fallback);
+    }
+
+    public ServerConfig withFallback(boolean on) {
+        return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, on);
     }
 
     public ServerConfig withSecurity(Security s) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, fallback);
     }
 
     static ExecutionSettings cpu(int intra, int inter, boolean spinning) {

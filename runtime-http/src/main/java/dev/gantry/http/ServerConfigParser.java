@@ -49,6 +49,8 @@ public final class ServerConfigParser {
                     "previous primary versions kept loaded per model, so rollback loads nothing"),
             new Setting("--shadow-queue-size", "GANTRY_SHADOW_QUEUE_SIZE", "256",
                     "shadow requests that may wait; more are dropped and counted"),
+            new Setting("--fallback", "GANTRY_FALLBACK", "false",
+                    "retry a failed unversioned request once on a fallback version (retry budget, circuit breakers)"),
             new Setting("--drain-timeout-ms", "GANTRY_DRAIN_TIMEOUT_MS", "30000",
                     "how long shutdown and unloads wait for admitted requests"),
             new Setting("--idle-timeout-ms", "GANTRY_IDLE_TIMEOUT_MS", "60000",
@@ -180,7 +182,8 @@ public final class ServerConfigParser {
                 r.integer("--standby-versions", 0, 100),
                 r.integer("--shadow-queue-size", 1, 1_000_000),
                 limits,
-                security);
+                security,
+                r.bool("--fallback"));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");

@@ -30,6 +30,8 @@ public final class InferenceHandler implements Handler<RoutingContext> {
      */
     static final int OFFLOAD_BYTES = 256 * 1024;
     public static final String ROUTE_KEY_HEADER = "Gantry-Route-Key";
+    /** Set when a fallback version answered: {@code from=2; reason=timeout}. */
+    public static final String FALLBACK_HEADER = "Gantry-Fallback";
 
     private final ModelRouter router;
     private final OipCodec codec;
@@ -80,6 +82,10 @@ public final class InferenceHandler implements Handler<RoutingContext> {
                                 routingKey(ctx, decoded), decoded.request()), ctx.vertx().getOrCreateContext())
                         .compose(routed -> {
                             ctx.put(AccessLog.VERSION_KEY, routed.response().model().version());
+                            routed.fallback().ifPresent(f -> {
+                                ctx.put(AccessLog.FALLBACK_KEY, f.headerValue());
+                                ctx.response().putHeader(FALLBACK_HEADER, f.headerValue());
+                            });
                             deprecation.addTo(ctx.response(), routed.response().model());
                             return encode(routed.response(), decoded.outputEncoding());
                         }))

@@ -50,7 +50,7 @@ class ShadowTrafficTest {
         ServerConfig c = ServerFixture.config(repo.root(), dir.resolve("data"));
         c = new ServerConfig(c.host(), c.port(), c.modelsDir(), c.dataDir(), c.eventLoops(), c.workerThreads(),
                 c.execution(), c.batching(), c.defaultQueueSize(), c.drainTimeout(), c.standbyCount(),
-                /* shadowQueueSize= */ SHADOW_QUEUE, c.limits(), c.security());
+                /* shadowQueueSize= */ SHADOW_QUEUE, c.limits(), c.security(), c.fallback());
         server = ServerFixture.start(c, executors);
         api = DeployApi.of(server);
         for (String model : List.of("failing", "blocking", "healthy")) {
