@@ -213,6 +213,12 @@ class RolloutHttpTest {
         String base = "/admin/v1/models/manual/rollouts/" + id;
         JsonNode paused = ok(api.post(base + "/pause", ""));
         assertEquals("PAUSED", paused.path("state").asText());
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int exit = dev.gantry.http.cli.RolloutCommand.run(List.of("status", "manual", "--url",
+                server.uri("").toString()), Map.of(), new java.io.PrintStream(out, true), System.err);
+        assertEquals(0, exit);
+        assertTrue(out.toString().contains("rollout " + id + " of manual: version 2 against 1, PAUSED"), out.toString());
+        assertTrue(out.toString().contains("step 1/1: weight 10% (baseline 90%)"), out.toString());
         assertEquals(409, api.post(base + "/pause", "").statusCode());
         assertEquals("RUNNING", ok(api.post(base + "/resume", "")).path("state").asText());
         assertEquals("ABORTED", ok(api.post(base + "/abort", "")).path("state").asText());
