@@ -35,11 +35,11 @@ class CatalogStoreTest {
     @Test
     void open_appliesMigrations_andReopenAppliesNothingTwice() throws Exception {
         try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
-            assertEquals(2, store.schemaVersion());
+            assertEquals(3, store.schemaVersion());
             store.insertVersion(v("m", 1));
         }
         try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
-            assertEquals(2, store.schemaVersion());
+            assertEquals(3, store.schemaVersion());
             assertTrue(store.version("m", 1).isPresent());
         }
         try (Connection c = CatalogFixtures.raw(dataDir); Statement s = c.createStatement();
@@ -48,6 +48,8 @@ class CatalogStoreTest {
             assertEquals("V1__catalog.sql", rs.getString(2));
             assertTrue(rs.next());
             assertEquals("V2__deployments.sql", rs.getString(2));
+            assertTrue(rs.next());
+            assertEquals("V3__rollouts.sql", rs.getString(2));
             assertFalse(rs.next());
         }
     }
@@ -71,7 +73,7 @@ class CatalogStoreTest {
                     + "', CURRENT_TIMESTAMP)");
         }
         CatalogStoreException e = assertThrows(CatalogStoreException.class, () -> CatalogStore.h2(dataDir, clock));
-        assertTrue(e.getMessage().contains("schema version 9, newer than this Gantry knows (2)"), e.getMessage());
+        assertTrue(e.getMessage().contains("schema version 9, newer than this Gantry knows (3)"), e.getMessage());
     }
 
     @Test

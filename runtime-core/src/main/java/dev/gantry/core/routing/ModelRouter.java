@@ -268,7 +268,9 @@ public final class ModelRouter {
             long took = System.nanoTime() - admitted;
             if (e == null) {
                 stats.record(chosen, false, took);
-                breaker(chosen).success();
+                if (fallback.enabled()) {
+                    breaker(chosen).success();
+                }
                 budget.request();
                 snap.ifPresent(s -> shadow(model, s, request, r));
                 out.complete(new RoutedResponse(r, kind));
@@ -278,9 +280,13 @@ public final class ModelRouter {
             Optional<String> reason = cause instanceof GantryException g ? serverReason(g.code()) : Optional.empty();
             if (reason.isPresent()) {
                 stats.record(chosen, true, took);
-                breaker(chosen).failure();
-            } else {
-                breaker(chosen).neutral();
+            }
+            if (fallback.enabled()) {
+                if (reason.isPresent()) {
+                    breaker(chosen).failure();
+                } else {
+                    breaker(chosen).neutral();
+                }
             }
             if (reason.isEmpty() || !fallback.enabled() || version.isPresent() || snap.isEmpty()
                     || reason.get().equals("deadline")) {
