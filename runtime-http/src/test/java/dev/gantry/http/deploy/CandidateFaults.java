@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * from the real model's. Arm after loading (loading warms the model up by running it).
  */
 final class CandidateFaults implements ExecutorFactory {
-    enum Fault { NONE, FAIL_20_PERCENT, SLOW, WRONG_OUTPUTS }
+    enum Fault { NONE, FAIL_20_PERCENT, FAIL_ALL, SLOW, WRONG_OUTPUTS }
 
     static final long SLOW_MILLIS = 20;
 
@@ -62,7 +62,7 @@ final class CandidateFaults implements ExecutorFactory {
                 Fault f = faults.getOrDefault(key, Fault.NONE);
                 boolean fail;
                 synchronized (random) {
-                    fail = f == Fault.FAIL_20_PERCENT && random.nextDouble() < 0.2;
+                    fail = f == Fault.FAIL_ALL || (f == Fault.FAIL_20_PERCENT && random.nextDouble() < 0.2);
                 }
                 if (fail) {
                     throw new IllegalStateException("injected failure in " + key);

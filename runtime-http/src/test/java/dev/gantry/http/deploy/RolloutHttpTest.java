@@ -40,13 +40,13 @@ class RolloutHttpTest {
     @BeforeAll
     static void start() throws Exception {
         TempRepository repo = new TempRepository(dir.resolve("models"));
-        for (String model : List.of("fails", "slow", "wrong", "good", "manual")) {
+        for (String model : List.of("fails", "slow", "wrong", "good", "manual", "fb")) {
             repo.copy("mlp", model, 1, ONLY_VERSION_1).copy("mlp", model, 2, null);
         }
         server = ServerFixture.start(ServerFixture.config(repo.root(), dir.resolve("data")).withFallback(true),
                 faults);
         api = DeployApi.of(server);
-        for (String model : List.of("fails", "slow", "wrong", "good", "manual")) {
+        for (String model : List.of("fails", "slow", "wrong", "good", "manual", "fb")) {
             api.load(model, 2);
         }
     }
@@ -225,6 +225,37 @@ class RolloutHttpTest {
         assertEquals(Map.of(1L, 100), DeployApi.weights(api.model("manual").path("policy")));
         assertEquals("anonymous", audit("manual", "rollout.abort").get(0).path("actor").asText());
         assertEquals(409, api.post(base + "/resume", "").statusCode());
+    }
+
+    @Test
+    void failingVersion_isAnsweredByTheFallbackWithAHeader_thenItsBreakerOpens_andClientErrorsAreNotRetried() {
+        ok(api.traffic("fb", "{\"routes\":[{\"version\":1,\"weight\":50},{\"version\":2,\"weight\":50}]}"));
+        faults.arm("fb", 2, CandidateFaults.Fault.FAIL_ALL);
+        int fellBack = 0;
+        for (int i = 0; i < 200; i++) {
+            HttpResponse<String> r = api.infer("fb", DeployApi.mlpBody(i, null), Map.of());
+            assertEquals(200, r.statusCode(), r.body());
+            java.util.Optional<String> h = r.headers().firstValue("Gantry-Fallback");
+            if (h.isPresent()) {
+                assertEquals("from=2; reason=model_error", h.get());
+                assertEquals("1", r.headers().firstValue("Gantry-Model-Version").orElseThrow());
+                fellBack++;
+            }
+        }
+        assertTrue(fellBack >= 20, "answers from the fallback: " + fellBack);
+        var breaker = server.server().registry().find("routing.circuit.state").tags("model", "fb", "version", "2")
+                .gauge();
+        assertEquals(2.0, breaker.value(), "breaker of the failing version is OPEN");
+        long runs = faults.runs("fb", 2);
+        for (int i = 0; i < 20; i++) {
+            assertEquals(200, api.infer("fb", DeployApi.mlpBody(i, null), Map.of()).statusCode());
+        }
+        assertEquals(runs, faults.runs("fb", 2), "an open breaker sends nothing to the version");
+
+        HttpResponse<String> bad = api.infer("fb", "{\"inputs\":[{\"name\":\"features\",\"shape\":[1,3],"
+                + "\"datatype\":\"FP32\",\"data\":[1,2,3]}]}", Map.of());
+        assertEquals(400, bad.statusCode(), bad.body());
+        assertTrue(bad.headers().firstValue("Gantry-Fallback").isEmpty());
     }
 
     @Test
