@@ -1,6 +1,7 @@
 package dev.gantry.http;
 
 import dev.gantry.core.lifecycle.ExecutorFactory;
+import dev.gantry.core.routing.FallbackSettings;
 import dev.gantry.core.runtime.RuntimeSettings;
 import dev.gantry.core.runtime.ServingRuntime;
 import dev.gantry.http.auth.KeyFileAuditor;
@@ -80,7 +81,8 @@ public final class GantryServer {
             core = ServingRuntime.open(new RuntimeSettings(config.modelsDir(), config.dataDir(),
                     config.lifecycleSettings(), config.standbyCount(), config.shadowQueueSize(),
                     CardPolicyFile.read(config.dataDir().resolve("card-policy.json")), Duration.ofDays(30),
-                    config.security().auditKeyFile(), config.faults().sandbox(), config.faults().sandboxVerdicts()),
+                    config.security().auditKeyFile(), config.faults().sandbox(), config.faults().sandboxVerdicts(),
+                    config.fallback() ? FallbackSettings.DEFAULTS : FallbackSettings.OFF),
                     executorFactory, registry, Clock.systemUTC(), keys.lineage());
             usage = UsageService.start(config.dataDir(), config.observability(), core, registry);
             tracing = Tracing.create(config.observability());

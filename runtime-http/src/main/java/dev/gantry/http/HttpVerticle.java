@@ -27,6 +27,7 @@ import dev.gantry.http.admin.KeysHandler;
 import dev.gantry.http.admin.ReleaseHandler;
 import dev.gantry.http.admin.RepositoryActions;
 import dev.gantry.http.admin.RepositoryHandler;
+import dev.gantry.http.admin.RolloutsHandler;
 import dev.gantry.http.admin.UploadHandler;
 import dev.gantry.http.auth.AccessControl;
 import dev.gantry.http.auth.BrowserGuard;
@@ -58,7 +59,7 @@ final class HttpVerticle extends VerticleBase {
                     CatalogHandler catalog, BrowserGuard browsers, AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos, Handler<RoutingContext> tracing,
                     UsageHandler usage, SharedMemoryHandler sharedMemory, EmbeddingsHandler embeddings,
-                    ModelsHandler openAiModels) {
+                    ModelsHandler openAiModels, RolloutsHandler rollouts) {
 
         /** The handlers of a server over {@code core}, sharing its drain state and worker pool. */
         static Handlers of(ServerConfig config, ServingRuntime core, KeyStore keys, PrometheusMeterRegistry registry,
@@ -89,7 +90,8 @@ final class HttpVerticle extends VerticleBase {
                     new SharedMemoryHandler(sharedMemory),
                     new EmbeddingsHandler(embedder, access, bodyLimits, workers, () -> !drain.draining.get(),
                             drain.inflight, deprecation::headers),
-                    new ModelsHandler(embedder, access));
+                    new ModelsHandler(embedder, access),
+                    new RolloutsHandler(core.repository(), core.rollouts(), workers));
         }
     }
 
@@ -194,6 +196,14 @@ final class HttpVerticle extends VerticleBase {
         router.post("/admin/v1/models/:model/versions/:version/unload").handler(deploy).handler(d::unload);
         router.put("/admin/v1/models/:model/traffic").handler(deploy).handler(d::traffic);
         router.post("/admin/v1/models/:model/rollback").handler(deploy).handler(d::rollback);
+        RolloutsHandler ro = h.rollouts();
+        router.post("/admin/v1/models/:model/rollouts").handler(deploy).handler(ro::start);
+        router.get("/admin/v1/models/:model/rollouts").handler(read).handler(ro::list);
+        router.get("/admin/v1/models/:model/rollouts/:id").handler(read).handler(ro::get);
+        for (String action : List.of("pause", "resume", "promote", "abort")) {
+            router.post("/admin/v1/models/:model/rollouts/:id/" + action).handler(deploy)
+                    .handler(ctx -> ro.act(ctx, action));
+        }
         Handler<RoutingContext> approval = h.access().guard(RouteGroup.APPROVAL);
         ReleaseHandler g = h.releases();
         router.put("/admin/v1/models/:model/versions/:version").handler(deploy).handler(h.uploads()::upload);

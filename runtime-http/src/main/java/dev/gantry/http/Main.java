@@ -1,6 +1,7 @@
 package dev.gantry.http;
 
 import dev.gantry.http.cli.AdminCommand;
+import dev.gantry.http.cli.RolloutCommand;
 import dev.gantry.http.cli.KeysCommand;
 import dev.gantry.http.cli.PushCommand;
 
@@ -25,13 +26,14 @@ public final class Main {
             case "serve" -> serve(rest);
             case "keys" -> System.exit(KeysCommand.run(rest, System.getenv(), System.out, System.err));
             case "push" -> System.exit(PushCommand.run(rest, System.getenv(), System.out, System.err));
+            case "rollout" -> System.exit(RolloutCommand.run(rest, System.getenv(), System.out, System.err));
             case "models", "load", "unload", "traffic", "history", "rollback", "version", "card", "request-approval",
                  "approve", "reject", "suspend", "resume", "deprecate", "catalog", "audit" ->
                     System.exit(AdminCommand.run(command, rest, System.getenv(), System.out, System.err));
             default -> {
                 System.err.println("gantry: unknown command '" + command + "'; commands are serve, keys, push, models, load, unload, traffic,"
                         + " history, rollback, version, card, request-approval, approve, reject, suspend, resume,"
-                        + " deprecate, catalog, audit");
+                        + " deprecate, catalog, audit, rollout");
                 System.exit(2);
             }
         }

@@ -60,6 +60,8 @@ public final class ServerConfigParser {
                     "previous primary versions kept loaded per model, so rollback loads nothing"),
             new Setting("--shadow-queue-size", "GANTRY_SHADOW_QUEUE_SIZE", "256",
                     "shadow requests that may wait; more are dropped and counted"),
+            new Setting("--fallback", "GANTRY_FALLBACK", "false",
+                    "retry a failed unversioned request once on a fallback version (retry budget, circuit breakers)"),
             new Setting("--drain-timeout-ms", "GANTRY_DRAIN_TIMEOUT_MS", "30000",
                     "how long shutdown and unloads wait for admitted requests"),
             new Setting("--idle-timeout-ms", "GANTRY_IDLE_TIMEOUT_MS", "60000",
@@ -220,7 +222,8 @@ public final class ServerConfigParser {
                 r.integer("--grpc-port", -1, 65535),
                 r.bool("--strict-model-config"),
                 new ServerConfig.Faults(r.bool("--sandbox"), values.get("--sandbox-verdicts").isBlank()
-                        ? Optional.empty() : Optional.of(r.path("--sandbox-verdicts"))));
+                        ? Optional.empty() : Optional.of(r.path("--sandbox-verdicts"))),
+                r.bool("--fallback"));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");

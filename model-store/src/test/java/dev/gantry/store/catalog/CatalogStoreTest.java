@@ -52,6 +52,8 @@ class CatalogStoreTest {
             assertEquals("V3__usage.sql", rs.getString(2));
             assertTrue(rs.next());
             assertEquals("V4__model_file_digest.sql", rs.getString(2));
+            assertTrue(rs.next());
+            assertEquals("V5__rollouts.sql", rs.getString(2));
             assertFalse(rs.next());
         }
     }

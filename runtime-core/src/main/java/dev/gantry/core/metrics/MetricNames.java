@@ -46,6 +46,16 @@ public enum MetricNames {
     SANDBOX_RUNS("model.sandbox.runs"),
     /** Counter: versions the crash journal found executing when the previous server process crashed. */
     CRASHES_FOUND("server.crashes.found"),
+    /** Gauge: the step (1-based) of the model's active rollout, 0 when none, tagged model. */
+    ROLLOUT_STEP("rollout.step"),
+    /** Gauge: a gate's value in the current rollout step, tagged model, gate=error_rate|latency|agreement. */
+    ROLLOUT_GATE("rollout.gate"),
+    /** Counter: requests answered by a fallback version, tagged model, from (version), reason. */
+    FALLBACK_REQUESTS("routing.fallback.requests"),
+    /** Counter: fallbacks refused because the retry budget was spent, tagged model. */
+    FALLBACK_BUDGET_EXHAUSTED("routing.fallback.budget_exhausted"),
+    /** Gauge: a version's circuit breaker, 0 closed, 1 half-open, 2 open, tagged model, version. */
+    CIRCUIT_STATE("routing.circuit.state"),
     /** Counter: times Vert.x's checker saw an event loop blocked past its limit (should stay 0). */
     EVENT_LOOP_BLOCKED("eventloop.blocked");
 

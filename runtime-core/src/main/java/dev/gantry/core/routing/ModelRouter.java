@@ -16,6 +16,8 @@ import dev.gantry.core.model.ModelId;
 import dev.gantry.core.model.ModelReadyState;
 import dev.gantry.core.repository.ModelRepositoryManager;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import dev.gantry.core.metrics.VersionStats;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
@@ -59,6 +61,11 @@ public final class ModelRouter {
     private final TrafficGate gate;
     private final Consumer<ModelId> beforeAdmission;
     private final Map<String, Counter> routeCounters = new ConcurrentHashMap<>();
+    private final VersionStats stats;
+    private final FallbackSettings fallback;
+    private final RetryBudget budget;
+    private final Map<ModelId, CircuitBreaker> breakers = new ConcurrentHashMap<>();
+    private static final java.util.function.LongSupplier MILLIS = () -> System.nanoTime() / 1_000_000;
 
     /** The version a request was routed to and how it was chosen. */
     public record Routed(ModelVersionState target, RouteKind kind, Optional<DeploymentSnapshot> snapshot) {
@@ -67,12 +74,17 @@ public final class ModelRouter {
     private ModelRouter(ModelRepositoryManager repository, Optional<DeploymentManager> deployments,
                         Optional<ShadowRunner> shadows, MeterRegistry registry, RandomSource random,
                         Consumer<ModelId> beforeAdmission) {
-        this(repository, deployments, shadows, registry, random, beforeAdmission, TrafficGate.allowAll());
+        this(repository, deployments, shadows, registry, random, beforeAdmission, TrafficGate.allowAll(),
+                new VersionStats(), FallbackSettings.OFF);
     }
 
     private ModelRouter(ModelRepositoryManager repository, Optional<DeploymentManager> deployments,
                         Optional<ShadowRunner> shadows, MeterRegistry registry, RandomSource random,
-                        Consumer<ModelId> beforeAdmission, TrafficGate gate) {
+                        Consumer<ModelId> beforeAdmission, TrafficGate gate, VersionStats stats,
+                        FallbackSettings fallback) {
+        this.stats = stats;
+        this.fallback = fallback;
+        this.budget = new RetryBudget(fallback, MILLIS);
         this.gate = gate;
         this.beforeAdmission = beforeAdmission;
         this.repository = repository;
@@ -105,7 +117,19 @@ public final class ModelRouter {
                                      ShadowRunner shadows, MeterRegistry registry, RandomSource random,
                                      TrafficGate gate) {
         return new ModelRouter(repository, Optional.of(deployments), Optional.of(shadows), registry, random,
-                id -> { }, gate);
+                id -> { }, gate, new VersionStats(), FallbackSettings.OFF);
+    }
+
+    /**
+     * As {@link #create(ModelRepositoryManager, DeploymentManager, ShadowRunner, MeterRegistry, RandomSource,
+     * TrafficGate)}, recording every answer in {@code stats} and, when {@code fallback} is enabled, retrying a
+     * failed unversioned request once on a fallback version, with a retry budget and a circuit breaker per version.
+     */
+    public static ModelRouter create(ModelRepositoryManager repository, DeploymentManager deployments,
+                                     ShadowRunner shadows, MeterRegistry registry, RandomSource random,
+                                     TrafficGate gate, VersionStats stats, FallbackSettings fallback) {
+        return new ModelRouter(repository, Optional.of(deployments), Optional.of(shadows), registry, random,
+                id -> { }, gate, stats, fallback);
     }
 
     /** As {@link #create}, calling {@code beforeAdmission} between choosing a version and enqueueing: for tests. */
@@ -169,12 +193,23 @@ public final class ModelRouter {
             RouteKind kind = routingKey.isPresent() ? RouteKind.STICKY : RouteKind.WEIGHTED;
             long picked = routingKey.isPresent() ? splitter.pickSticky(routingKey.get()) : splitter.pick(random);
             Optional<ModelVersionState> s = lifecycle.state(new ModelId(model, picked))
-                    .filter(ModelVersionState::isReady).filter(this::mayServe);
+                    .filter(ModelVersionState::isReady).filter(this::mayServe).filter(this::breakerAllows);
             if (s.isEmpty() && attempt < MAX_ATTEMPTS
                     && deployments.flatMap(d -> d.snapshot(model)).orElse(null) != snap.get()) {
                 continue;
             }
             if (s.isEmpty()) {
+                s = splitter.weightedVersions().stream().map(v -> lifecycle.state(new ModelId(model, v)))
+                        .flatMap(Optional::stream).filter(ModelVersionState::isReady).filter(this::mayServe)
+                        .filter(this::breakerAllows).findFirst();
+            }
+            if (s.isEmpty()) {
+                s = snap.get().standby().stream().map(v -> lifecycle.state(new ModelId(model, v)))
+                        .flatMap(Optional::stream).filter(ModelVersionState::isReady).filter(this::mayServe)
+                        .filter(this::breakerAllows).findFirst();
+            }
+            if (s.isEmpty()) {
+                // Every breaker is open: serving from a failing version beats refusing everything.
                 s = splitter.weightedVersions().stream().map(v -> lifecycle.state(new ModelId(model, v)))
                         .flatMap(Optional::stream).filter(ModelVersionState::isReady).filter(this::mayServe)
                         .findFirst();
@@ -219,8 +254,25 @@ public final class ModelRouter {
     public CompletableFuture<RoutedResponse> infer(String model, OptionalLong version, Optional<String> routingKey,
                                                    InferenceRequest request, PinnedAccess access,
                                                    RequestContext context) {
-        return inferAll(model, version, routingKey, target -> List.of(request), access, context)
-                .thenApply(r -> new RoutedResponse(r.responses().get(0), r.kind()));
+        for (int attempt = 1; ; attempt++) {
+            Routed routed;
+            CompletableFuture<InferenceResponse> answer;
+            try {
+                routed = route(model, version, routingKey, access);
+                ModelVersionState target = routed.target();
+                InputValidator.validate(request, target.signature().orElseThrow(),
+                        target.batchPolicy().orElseThrow().maxBatchSize());
+                beforeAdmission.accept(target.id());
+                answer = target.scheduler().orElseThrow().enqueue(request, context);
+            } catch (GantryException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+            if (version.isEmpty() && attempt < MAX_ATTEMPTS && refusedAtAdmission(answer)) {
+                continue;
+            }
+            count(routed.target().id(), routed.kind());
+            return answered(model, version, request, routed, answer, System.nanoTime(), context);
+        }
     }
 
     /** As the six-argument inferAll, for a caller that may reach released versions only, untraced. */
@@ -289,6 +341,155 @@ public final class ModelRouter {
                 return new RoutedResponses(served, responses, kind);
             });
         }
+    }
+
+    /*
+     * Fallback. A failed attempt on an unversioned request is retried once on the fallback version when the
+     * failure is the server's (model error, execution timeout, full queue, not READY: never a client error),
+     * the retry budget allows it and time is left before the request's deadline (its queue timeout, else the
+     * version's default, counted from the first admission; a request with neither has no deadline). The
+     * fallback is the other primary route with the largest weight, else the first standby version. A request
+     * that timed out in the queue has used its deadline and is not retried. Every answer and server-side
+     * failure feeds the version's stats and circuit breaker.
+     */
+    private CompletableFuture<RoutedResponse> answered(String model, OptionalLong version, InferenceRequest request,
+                                                       Routed routed, CompletableFuture<InferenceResponse> answer,
+                                                       long admitted, RequestContext context) {
+        ModelId chosen = routed.target().id();
+        RouteKind kind = routed.kind();
+        Optional<DeploymentSnapshot> snap = routed.snapshot();
+        CompletableFuture<RoutedResponse> out = new CompletableFuture<>();
+        answer.whenComplete((r, e) -> {
+            long took = System.nanoTime() - admitted;
+            if (e == null) {
+                stats.record(chosen, false, took);
+                if (fallback.enabled()) {
+                    breaker(chosen).success();
+                }
+                budget.request();
+                snap.ifPresent(s -> shadow(model, s, request, r, context.span()));
+                out.complete(new RoutedResponse(r, kind));
+                return;
+            }
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            Optional<String> reason = cause instanceof GantryException g ? serverReason(g.code()) : Optional.empty();
+            if (reason.isPresent()) {
+                stats.record(chosen, true, took);
+            }
+            if (fallback.enabled()) {
+                if (reason.isPresent()) {
+                    breaker(chosen).failure();
+                } else {
+                    breaker(chosen).neutral();
+                }
+            }
+            if (reason.isEmpty() || !fallback.enabled() || version.isPresent() || snap.isEmpty()
+                    || reason.get().equals("deadline")) {
+                budget.request();
+                out.completeExceptionally(cause);
+                return;
+            }
+            Optional<Long> left = timeLeftMicros(request, routed.target(), admitted);
+            Optional<ModelVersionState> to = fallbackFor(model, snap.get(), chosen.version());
+            if (to.isEmpty() || left.map(l -> l <= 0).orElse(false)) {
+                budget.request();
+                out.completeExceptionally(cause);
+                return;
+            }
+            if (!budget.tryRetry()) {
+                Counter.builder(MetricNames.FALLBACK_BUDGET_EXHAUSTED.meterName())
+                        .description("Fallbacks refused because the retry budget was spent")
+                        .tag("model", model).register(registry).increment();
+                out.completeExceptionally(cause);
+                return;
+            }
+            retry(model, request, to.get(), left, kind, snap.get(), new RoutedResponse.Fallback(chosen.version(),
+                    reason.get()), cause, out, context);
+        });
+        return out;
+    }
+
+    private void retry(String model, InferenceRequest request, ModelVersionState to, Optional<Long> leftMicros,
+                       RouteKind kind, DeploymentSnapshot snap, RoutedResponse.Fallback why, Throwable first,
+                       CompletableFuture<RoutedResponse> out, RequestContext context) {
+        InferenceRequest again = leftMicros.isEmpty() ? request : new InferenceRequest(request.id(), request.inputs(),
+                request.requestedOutputs(), Optional.of(Math.max(1, leftMicros.get())), request.parameters());
+        long start = System.nanoTime();
+        CompletableFuture<InferenceResponse> second;
+        try {
+            InputValidator.validate(again, to.signature().orElseThrow(), to.batchPolicy().orElseThrow().maxBatchSize());
+            second = to.scheduler().orElseThrow().enqueue(again, context);
+        } catch (RuntimeException x) {
+            out.completeExceptionally(first);
+            return;
+        }
+        second.whenComplete((r, e) -> {
+            long took = System.nanoTime() - start;
+            if (e == null) {
+                stats.record(to.id(), false, took);
+                breaker(to.id()).success();
+                Counter.builder(MetricNames.FALLBACK_REQUESTS.meterName())
+                        .description("Requests answered by a fallback version after the chosen one failed")
+                        .tags("model", model, "from", Long.toString(why.fromVersion()), "reason", why.reason())
+                        .register(registry).increment();
+                shadow(model, snap, request, r, context.span());
+                out.complete(new RoutedResponse(r, kind, Optional.of(why)));
+                return;
+            }
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof GantryException g && serverReason(g.code()).isPresent()) {
+                stats.record(to.id(), true, took);
+                breaker(to.id()).failure();
+            }
+            out.completeExceptionally(first);
+        });
+    }
+
+    /** The reason a failure is the server's (and may be retried elsewhere), empty for client errors. */
+    private static Optional<String> serverReason(ErrorCode code) {
+        return switch (code) {
+            case INTERNAL -> Optional.of("model_error");
+            case MODEL_TIMEOUT -> Optional.of("timeout");
+            case DEADLINE_EXCEEDED -> Optional.of("deadline");
+            case RESOURCE_EXHAUSTED -> Optional.of("queue_full");
+            case UNAVAILABLE -> Optional.of("unavailable");
+            default -> Optional.empty();
+        };
+    }
+
+    /** Microseconds left before the request's deadline; empty when it has none. */
+    private static Optional<Long> timeLeftMicros(InferenceRequest request, ModelVersionState target, long admitted) {
+        long timeout = request.timeoutMicros().orElse(target.batchPolicy().map(p -> p.defaultTimeoutMicros()).orElse(0L));
+        if (timeout <= 0) {
+            return Optional.empty();
+        }
+        return Optional.of(timeout - (System.nanoTime() - admitted) / 1000);
+    }
+
+    /** The other primary route with the largest weight, else the first standby; READY, allowed, breaker closed. */
+    private Optional<ModelVersionState> fallbackFor(String model, DeploymentSnapshot snap, long failed) {
+        List<Long> candidates = new java.util.ArrayList<>();
+        snap.policy().routes().stream().filter(r -> r.weight() > 0 && r.version() != failed)
+                .sorted((a, b) -> Integer.compare(b.weight(), a.weight())).forEach(r -> candidates.add(r.version()));
+        snap.standby().stream().filter(v -> v != failed).forEach(candidates::add);
+        return candidates.stream().map(v -> lifecycle.state(new ModelId(model, v))).flatMap(Optional::stream)
+                .filter(ModelVersionState::isReady).filter(this::mayServe).filter(this::breakerAllows).findFirst();
+    }
+
+    /** The version's circuit breaker, created (and its state gauge registered) on first use. */
+    public CircuitBreaker breaker(ModelId id) {
+        return breakers.computeIfAbsent(id, k -> {
+            CircuitBreaker b = new CircuitBreaker(fallback, MILLIS);
+            Gauge.builder(MetricNames.CIRCUIT_STATE.meterName(), b, CircuitBreaker::gaugeValue)
+                    .description("A version's circuit breaker: 0 closed, 1 half-open, 2 open")
+                    .tags("model", k.name(), "version", Long.toString(k.version())).strongReference(true)
+                    .register(registry);
+            return b;
+        });
+    }
+
+    private boolean breakerAllows(ModelVersionState s) {
+        return !fallback.enabled() || breaker(s.id()).allow();
     }
 
     private static boolean refusedAtAdmission(CompletableFuture<InferenceResponse> answer) {

@@ -43,12 +43,15 @@ public final class ShadowRunner implements AutoCloseable {
     private final Duration timeout;
     private final BlockingQueue<Task> queue;
     private final Thread worker;
+    private final dev.gantry.core.metrics.VersionStats stats;
     private volatile boolean running = true;
 
     private record Task(ModelId shadow, InferenceRequest request, InferenceResponse primary, TraceSpan parent) {
     }
 
-    private ShadowRunner(ModelLifecycle lifecycle, MeterRegistry registry, int capacity, Duration timeout) {
+    private ShadowRunner(ModelLifecycle lifecycle, MeterRegistry registry, int capacity, Duration timeout,
+                         dev.gantry.core.metrics.VersionStats stats) {
+        this.stats = stats;
         this.lifecycle = lifecycle;
         this.registry = registry;
         this.timeout = timeout;
@@ -64,13 +67,19 @@ public final class ShadowRunner implements AutoCloseable {
      */
     public static ShadowRunner start(ModelLifecycle lifecycle, MeterRegistry registry, int capacity,
                                      Duration timeout) {
+        return start(lifecycle, registry, capacity, timeout, new dev.gantry.core.metrics.VersionStats());
+    }
+
+    /** As {@link #start(ModelLifecycle, MeterRegistry, int, Duration)}, recording answers and agreement in stats. */
+    public static ShadowRunner start(ModelLifecycle lifecycle, MeterRegistry registry, int capacity,
+                                     Duration timeout, dev.gantry.core.metrics.VersionStats stats) {
         if (capacity < 1) {
             throw new IllegalArgumentException("shadow queue capacity must be >= 1, was " + capacity);
         }
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("shadow timeout must be > 0, was " + timeout);
         }
-        ShadowRunner r = new ShadowRunner(lifecycle, registry, capacity, timeout);
+        ShadowRunner r = new ShadowRunner(lifecycle, registry, capacity, timeout, stats);
         r.worker.start();
         return r;
     }
@@ -126,6 +135,7 @@ public final class ShadowRunner implements AutoCloseable {
                         .tags("model", t.shadow().name(), "version", Long.toString(t.shadow().version()))
                         .register(registry).record(c.maxAbsDiff());
                 outcome = c.agree() ? "agree" : "disagree";
+                stats.recordComparison(t.shadow(), c.agree());
             }
         } catch (RuntimeException e) {
             log.debug("shadow {} failed", t.shadow(), e);
@@ -150,9 +160,18 @@ public final class ShadowRunner implements AutoCloseable {
         try {
             InputValidator.validate(t.request(), s.get().signature().orElseThrow(),
                     s.get().batchPolicy().orElseThrow().maxBatchSize());
-            return Optional.of(s.get().scheduler().orElseThrow().enqueue(t.request(), new RequestContext(span))
-                    .get(timeout.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (GantryException e) {
+            log.debug("shadow {}: {}", t.shadow(), e.toString());
+            return Optional.empty();
+        }
+        long start = System.nanoTime();
+        try {
+            InferenceResponse r = s.get().scheduler().orElseThrow().enqueue(t.request(), new RequestContext(span))
+                    .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            stats.record(t.shadow(), false, System.nanoTime() - start);
+            return Optional.of(r);
         } catch (GantryException | ExecutionException | TimeoutException e) {
+            stats.record(t.shadow(), true, System.nanoTime() - start);
             log.debug("shadow {}: {}", t.shadow(), e.toString());
             return Optional.empty();
         } catch (InterruptedException e) {

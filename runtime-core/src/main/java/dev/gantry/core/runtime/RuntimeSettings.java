@@ -20,19 +20,22 @@ import java.util.Optional;
  * @param auditKeyFile the key of the audit chain; empty for {@code <dataDir>/audit.key} (created when absent)
  * @param sandbox run each ONNX artifact's first execution in a sandbox process (native crashes stay there)
  * @param sandboxVerdicts where the sandbox remembers its verdicts; empty for {@code <dataDir>/sandbox}
+ * @param fallback per-request fallback and circuit breaking (off unless asked for)
  */
 public record RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
                               int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter,
-                              Optional<Path> auditKeyFile, boolean sandbox, Optional<Path> sandboxVerdicts) {
+                              Optional<Path> auditKeyFile, boolean sandbox, Optional<Path> sandboxVerdicts,
+                              dev.gantry.core.routing.FallbackSettings fallback) {
     public RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
                            int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter) {
         this(modelsDir, dataDir, lifecycle, standbyCount, shadowQueueSize, cardPolicy, unusedAfter, Optional.empty(),
-                false, Optional.empty());
+                false, Optional.empty(), dev.gantry.core.routing.FallbackSettings.OFF);
     }
 
     public RuntimeSettings {
         Objects.requireNonNull(auditKeyFile, "auditKeyFile");
         Objects.requireNonNull(sandboxVerdicts, "sandboxVerdicts");
+        Objects.requireNonNull(fallback, "fallback");
         Objects.requireNonNull(modelsDir, "modelsDir");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(lifecycle, "lifecycle");

@@ -24,9 +24,13 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.gantry.core.metrics.VersionStats;
+import dev.gantry.core.rollout.Rollouts;
+import dev.gantry.store.catalog.H2RolloutStore;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -49,6 +53,8 @@ public final class ServingRuntime implements AutoCloseable {
      * sunset sweep runs every second. Close order is the reverse, the catalogue last.
      */
     private static final Logger log = LoggerFactory.getLogger(ServingRuntime.class);
+    /** How often running rollouts are analysed. */
+    static final long ROLLOUT_TICK_MS = 200;
 
     private final ExecutorService loaders;
     private final ScheduledExecutorService timers;
@@ -63,6 +69,8 @@ public final class ServingRuntime implements AutoCloseable {
     private final Releases releases;
     private final boolean firstStart;
     private final CrashJournal journal;
+    private final VersionStats stats = new VersionStats();
+    private final Rollouts rollouts;
 
     private ServingRuntime(RuntimeSettings settings, ExecutorFactory factory, MeterRegistry registry, Clock clock,
                            KeyLineage lineage, ScheduledExecutorService timers, ExecutorService loaders,
@@ -83,9 +91,11 @@ public final class ServingRuntime implements AutoCloseable {
         this.deployments = DeploymentManager.create(repository, archive,
                 new DeploymentSettings(settings.standbyCount(), 1000), clock, registry, governance.trafficGate(), audit);
         this.shadows = ShadowRunner.start(lifecycle, registry, settings.shadowQueueSize(),
-                settings.lifecycle().requestTimeout());
+                settings.lifecycle().requestTimeout(), stats);
         this.router = ModelRouter.create(repository, deployments, shadows, registry, RandomSource.threadLocal(),
-                governance.trafficGate());
+                governance.trafficGate(), stats, settings.fallback());
+        this.rollouts = Rollouts.create(deployments, governance.trafficGate(), stats, H2RolloutStore.of(catalog),
+                Optional.of(audit), registry, clock);
         this.releases = Releases.create(governance, catalog, archive, artifacts, repository, deployments, audit,
                 clock, settings.unusedAfter());
         for (CrashJournal.ExecutingAtExit c : Containment.crashesFound(journal, settings.dataDir(), registry)) {
@@ -147,6 +157,13 @@ public final class ServingRuntime implements AutoCloseable {
                 .thenCompose(v -> deployments.restore())
                 .whenComplete((v, e) -> {
                     timers.scheduleWithFixedDelay(this::retireDue, 1, 1, TimeUnit.SECONDS);
+                    try {
+                        rollouts.resumeAll();
+                    } catch (RuntimeException r) {
+                        log.error("resuming rollouts failed", r);
+                    }
+                    timers.scheduleWithFixedDelay(rollouts::tick, ROLLOUT_TICK_MS, ROLLOUT_TICK_MS,
+                            TimeUnit.MILLISECONDS);
                     if (e != null) {
                         log.error("restoring deployments failed; models without a restored policy serve their"
                                 + " highest version", e);
@@ -186,6 +203,16 @@ public final class ServingRuntime implements AutoCloseable {
 
     public Releases releases() {
         return releases;
+    }
+
+    /** Progressive rollouts: plans, analysis gates, automatic promotion and rollback. */
+    public Rollouts rollouts() {
+        return rollouts;
+    }
+
+    /** Per-version request, error, latency and agreement counters (what rollout gates analyse). */
+    public VersionStats stats() {
+        return stats;
     }
 
     public AuditTrail audit() {

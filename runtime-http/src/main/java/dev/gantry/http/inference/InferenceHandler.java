@@ -41,6 +41,8 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     /** Compressed bodies up to this size inflate on the event loop (at most ~1 MB of output, deflate's limit). */
     static final int INLINE_INFLATE_BYTES = 1024;
     public static final String ROUTE_KEY_HEADER = "Gantry-Route-Key";
+    /** Set when a fallback version answered: {@code from=2; reason=timeout}. */
+    public static final String FALLBACK_HEADER = "Gantry-Fallback";
 
     private final ModelRouter router;
     private final OipCodec codec;
@@ -112,6 +114,10 @@ public final class InferenceHandler implements Handler<RoutingContext> {
                                 ctx.vertx().getOrCreateContext())
                         .compose(routed -> {
                             ctx.put(AccessLog.VERSION_KEY, routed.response().model().version());
+                            routed.fallback().ifPresent(f -> {
+                                ctx.put(AccessLog.FALLBACK_KEY, f.headerValue());
+                                ctx.response().putHeader(FALLBACK_HEADER, f.headerValue());
+                            });
                             deprecation.addTo(ctx.response(), routed.response().model());
                             Tracing.routed(ctx, routed.response().model(), routed.kind());
                             used.served = routed.response().model();

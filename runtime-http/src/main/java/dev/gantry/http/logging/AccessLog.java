@@ -37,6 +37,8 @@ public final class AccessLog implements AutoCloseable {
     public static final String VERSION_KEY = "gantry.version";
     /** The model a request named in its body (the OpenAI routes), when no path parameter names it. */
     public static final String MODEL_KEY = "gantry.model";
+    /** Routing-context key of the fallback that answered ("from=2; reason=timeout"), when one did. */
+    public static final String FALLBACK_KEY = "gantry.fallback";
     static final int CAPACITY = 65_536;
     private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
     private static final JsonFactory JSON = new JsonFactory();
@@ -102,6 +104,10 @@ public final class AccessLog implements AutoCloseable {
                 g.writeStringField("version", version.toString());
             } else if (ctx.pathParam("version") != null) {
                 g.writeStringField("version", ctx.pathParam("version"));
+            }
+            Object fallback = ctx.get(FALLBACK_KEY);
+            if (fallback != null) {
+                g.writeStringField("fallback", fallback.toString());
             }
             g.writeNumberField("status", ctx.response().getStatusCode());
             g.writeNumberField("duration_ms", (System.nanoTime() - start) / 1e6);

@@ -1,0 +1,116 @@
+package dev.gantry.core.metrics;
+
+import dev.gantry.core.model.ModelId;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Gantry's own per-version measurements for analysis (rollout gates, fallback decisions): requests, server-side
+ * errors, a latency histogram and shadow output agreement, as monotonic counters. A window is the difference of
+ * two {@link Counts} taken at its ends; nothing here reads Micrometer.
+ */
+public final class VersionStats {
+    /*
+     * Hot path: one map lookup, two LongAdder increments and one AtomicLongArray increment per request. The
+     * latency histogram has 64 buckets growing by 25% from 50 µs (bucket i holds latencies up to
+     * 50 µs * 1.25^(i+1)); the last one holds everything above ~60 s. Percentiles read from it are the upper
+     * edge of the bucket, so they are at most 25% high. Counters only grow: a caller that wants "since T" keeps
+     * the Counts it took at T and subtracts (Counts.minus), which makes windows exact and free of any clock.
+     */
+    static final int BUCKETS = 64;
+    private static final double BASE_NANOS = 50_000;
+    private static final double GROWTH = 1.25;
+    private static final double LOG_GROWTH = Math.log(GROWTH);
+
+    private final ConcurrentHashMap<ModelId, Cells> cells = new ConcurrentHashMap<>();
+
+    private static final class Cells {
+        final LongAdder requests = new LongAdder();
+        final LongAdder errors = new LongAdder();
+        final LongAdder compared = new LongAdder();
+        final LongAdder agreed = new LongAdder();
+        final AtomicLongArray latency = new AtomicLongArray(BUCKETS);
+    }
+
+    /** One request answered by {@code id} (or failed by it, when {@code serverError}) after {@code nanos}. */
+    public void record(ModelId id, boolean serverError, long nanos) {
+        Cells c = cells.computeIfAbsent(id, k -> new Cells());
+        c.requests.increment();
+        if (serverError) {
+            c.errors.increment();
+        }
+        c.latency.incrementAndGet(bucket(nanos));
+    }
+
+    /** One shadow answer of {@code shadow} compared with its primary's. */
+    public void recordComparison(ModelId shadow, boolean agree) {
+        Cells c = cells.computeIfAbsent(shadow, k -> new Cells());
+        c.compared.increment();
+        if (agree) {
+            c.agreed.increment();
+        }
+    }
+
+    /** The counters of {@code id} now (all zero for a version never seen). */
+    public Counts counts(ModelId id) {
+        Cells c = cells.get(id);
+        if (c == null) {
+            return Counts.ZERO;
+        }
+        long[] h = new long[BUCKETS];
+        for (int i = 0; i < BUCKETS; i++) {
+            h[i] = c.latency.get(i);
+        }
+        return new Counts(c.requests.sum(), c.errors.sum(), c.compared.sum(), c.agreed.sum(), h);
+    }
+
+    static int bucket(long nanos) {
+        if (nanos <= BASE_NANOS) {
+            return 0;
+        }
+        int i = (int) (Math.log(nanos / BASE_NANOS) / LOG_GROWTH);
+        return Math.min(i, BUCKETS - 1);
+    }
+
+    /** The upper edge of bucket {@code i}, in nanoseconds. */
+    static double upperEdgeNanos(int i) {
+        return BASE_NANOS * Math.pow(GROWTH, i + 1);
+    }
+
+    /** A version's counters at one moment, or the difference of two such moments (a window). */
+    public record Counts(long requests, long errors, long compared, long agreed, long[] latency) {
+        public static final Counts ZERO = new Counts(0, 0, 0, 0, new long[BUCKETS]);
+
+        /** What happened between {@code earlier} and this. */
+        public Counts minus(Counts earlier) {
+            long[] h = new long[BUCKETS];
+            for (int i = 0; i < BUCKETS; i++) {
+                h[i] = latency[i] - earlier.latency[i];
+            }
+            return new Counts(requests - earlier.requests, errors - earlier.errors, compared - earlier.compared,
+                    agreed - earlier.agreed, h);
+        }
+
+        /** The {@code q} quantile of the latencies (0 < q <= 1), in milliseconds; 0 without requests. */
+        public double percentileMillis(double q) {
+            long total = 0;
+            for (long v : latency) {
+                total += v;
+            }
+            if (total == 0) {
+                return 0;
+            }
+            long rank = (long) Math.ceil(q * total);
+            long seen = 0;
+            for (int i = 0; i < BUCKETS; i++) {
+                seen += latency[i];
+                if (seen >= rank) {
+                    return upperEdgeNanos(i) / 1e6;
+                }
+            }
+            return upperEdgeNanos(BUCKETS - 1) / 1e6;
+        }
+    }
+}

@@ -1,0 +1,460 @@
+package dev.gantry.core.rollout;
+
+import dev.gantry.core.access.Actor;
+import dev.gantry.core.audit.AuditTrail;
+import dev.gantry.core.error.ErrorCode;
+import dev.gantry.core.error.GantryException;
+import dev.gantry.core.governance.ReleaseStatus;
+import dev.gantry.core.governance.TrafficGate;
+import dev.gantry.core.metrics.MetricNames;
+import dev.gantry.core.metrics.VersionStats;
+import dev.gantry.core.model.ModelId;
+import dev.gantry.core.routing.DeploymentManager;
+import dev.gantry.core.routing.DeploymentSnapshot;
+import dev.gantry.store.catalog.ReleaseStage;
+import dev.gantry.store.deployment.PolicyRevision;
+import dev.gantry.store.deployment.Route;
+import dev.gantry.store.deployment.ShadowRoute;
+import dev.gantry.store.deployment.TrafficPolicy;
+import dev.gantry.store.rollout.RolloutRecord;
+import dev.gantry.store.rollout.RolloutStore;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Progressive delivery: runs rollout plans step by step, analyses the candidate against the baseline on every
+ * {@link #tick()}, rolls back at once when a gate fails and promotes when every step has passed. Every traffic
+ * change goes through {@link DeploymentManager#applyPolicy} (so the traffic gate and the policy audit apply);
+ * every decision is an audit entry with the numbers that decided it.
+ */
+public final class Rollouts {
+    /*
+     * State lives in the rollout store (one row per rollout) and, for active rollouts, in `active` (guarded by
+     * this), which adds what only memory can hold: the counters at the start of the step's window and the last
+     * analysis. Time comes from the injected clock only, so tests drive steps with a fake clock and tick().
+     *
+     * Restart: the analysis window (counters in memory) is lost. A RUNNING rollout resumes its step with the time
+     * it had left at its last checkpoint (the row is checkpointed at most once a second while running), and its
+     * window restarts: the step can pass only on min_requests candidate requests seen after the restart, so it
+     * never passes on evidence it no longer has. A PAUSED one stays paused. The traffic policy itself is
+     * restored by the DeploymentManager, so the split in force is the step's.
+     *
+     * Rolling back and aborting apply "all traffic to the baseline"; promoting applies "all traffic to the
+     * candidate", which leaves the baseline loaded as the first standby version (warm).
+     */
+    private static final Logger log = LoggerFactory.getLogger(Rollouts.class);
+    private static final List<String> ACTIVE = List.of(RolloutState.PENDING.name(), RolloutState.RUNNING.name(),
+            RolloutState.PAUSED.name());
+    private static final Duration CHECKPOINT_EVERY = Duration.ofSeconds(1);
+
+    private final DeploymentManager deployments;
+    private final TrafficGate gate;
+    private final VersionStats stats;
+    private final RolloutStore store;
+    private final Optional<AuditTrail> audit;
+    private final MeterRegistry registry;
+    private final Clock clock;
+    private final Map<String, Active> active = new LinkedHashMap<>();
+    private final Map<String, AtomicReference<Double>> gauges = new ConcurrentHashMap<>();
+
+    private static final class Active {
+        RolloutRecord rec;
+        final RolloutPlan plan;
+        VersionStats.Counts candidateStart = VersionStats.Counts.ZERO;
+        VersionStats.Counts baselineStart = VersionStats.Counts.ZERO;
+        Optional<Analysis> last = Optional.empty();
+
+        Active(RolloutRecord rec, RolloutPlan plan) {
+            this.rec = rec;
+            this.plan = plan;
+        }
+    }
+
+    /** What a rollout looks like from outside: its record, plan, time left in its step and live analysis. */
+    public record View(String id, String model, long candidate, long baseline, RolloutState state, int stepIndex,
+                       RolloutPlan plan, Duration timeLeft, Optional<Analysis> analysis, String reason,
+                       Instant createdAt, String createdBy, Instant updatedAt) {
+        /** The step in force (PENDING, RUNNING, PAUSED) or where it ended. */
+        public Step step() {
+            List<Step> s = plan.analysed();
+            return s.get(Math.min(stepIndex, s.size() - 1));
+        }
+    }
+
+    private Rollouts(DeploymentManager deployments, TrafficGate gate, VersionStats stats, RolloutStore store,
+                     Optional<AuditTrail> audit, MeterRegistry registry, Clock clock) {
+        this.deployments = deployments;
+        this.gate = gate;
+        this.stats = stats;
+        this.store = store;
+        this.audit = audit;
+        this.registry = registry;
+        this.clock = clock;
+    }
+
+    /** The rollout service; call {@link #resumeAll()} once deployments are restored, then {@link #tick()} often. */
+    public static Rollouts create(DeploymentManager deployments, TrafficGate gate, VersionStats stats,
+                                  RolloutStore store, Optional<AuditTrail> audit, MeterRegistry registry, Clock clock) {
+        return new Rollouts(deployments, gate, stats, store, audit, registry, clock);
+    }
+
+    /**
+     * Starts a rollout: checks the plan against the model, records it and applies its first step.
+     *
+     * @throws GantryException NOT_FOUND for an unknown model; FAILED_PRECONDITION when the candidate is not
+     *     APPROVED or not READY, the model has another active rollout, or the baseline takes no traffic
+     */
+    public synchronized View start(String model, RolloutPlan plan, Actor actor) {
+        DeploymentSnapshot snap = deployments.snapshot(model).orElseThrow(() -> new GantryException(
+                ErrorCode.FAILED_PRECONDITION, "model '" + model + "' has no traffic policy yet; load a version first"));
+        for (Active a : active.values()) {
+            if (a.rec.model().equals(model)) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, "model '" + model + "' already has rollout "
+                        + a.rec.id() + " (" + a.rec.state() + "); pause, promote or abort it first");
+            }
+        }
+        long candidate = plan.candidate();
+        if (gate != TrafficGate.allowAll()) {
+            Optional<ReleaseStage> stage = gate.status(model, candidate).map(ReleaseStatus::stage);
+            if (stage.isEmpty()) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + candidate + " of model '" + model
+                        + "' is not catalogued; a rollout needs an APPROVED candidate");
+            }
+            if (stage.get() != ReleaseStage.APPROVED) {
+                throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + candidate + " of model '" + model
+                        + "' is " + stage.get() + "; a rollout needs an APPROVED candidate");
+            }
+        }
+        long baseline = plan.baseline().orElseGet(() -> snap.policy().routes().stream()
+                .filter(r -> r.weight() > 0 && r.version() != candidate)
+                .max(Comparator.comparingInt(Route::weight)).map(Route::version)
+                .orElseThrow(() -> new GantryException(ErrorCode.FAILED_PRECONDITION, "model '" + model
+                        + "' has no primary version other than the candidate " + candidate + " to compare with; "
+                        + "name a baseline")));
+        if (baseline == candidate) {
+            throw new GantryException(ErrorCode.INVALID_ARG, "baseline must differ from candidate, both were "
+                    + candidate);
+        }
+        Instant now = clock.instant();
+        String id = "ro-" + UUID.randomUUID().toString().substring(0, 8);
+        RolloutRecord rec = new RolloutRecord(id, model, candidate, baseline, RolloutState.PENDING.name(), 0, now, 0,
+                PlanCodec.encode(plan), "", now, actor.name(), now);
+        Active a = new Active(rec, plan);
+        enter(a, 0, actor, "rollout " + id + " of version " + candidate + " against " + baseline + " started by "
+                + actor.name());
+        active.put(id, a);
+        log.info("model '{}': rollout {} of version {} against {} started: {}", model, id, candidate, baseline,
+                plan.steps());
+        return view(a);
+    }
+
+    /** Every rollout of {@code model}, oldest first. */
+    public synchronized List<View> list(String model) {
+        return store.forModel(model).stream().map(this::view).toList();
+    }
+
+    /** @throws GantryException NOT_FOUND when {@code model} has no rollout {@code id} */
+    public synchronized View get(String model, String id) {
+        return view(record(model, id));
+    }
+
+    /** Holds the current step: its split stays, its clock stops. */
+    public synchronized View pause(String model, String id, Actor actor) {
+        Active a = requireActive(model, id, RolloutState.RUNNING, "pause");
+        Instant now = clock.instant();
+        long left = timeLeft(a, now).toMillis();
+        a.rec = with(a.rec, RolloutState.PAUSED, a.rec.stepIndex(), a.rec.stepStartedAt(), left, "paused by "
+                + actor.name(), now);
+        save(a, actor, "rollout.pause", "RUNNING step " + (a.rec.stepIndex() + 1), "PAUSED with " + left
+                + " ms left in the step; " + summary(a));
+        return view(a);
+    }
+
+    /** Lets a paused step run again for the time it had left. */
+    public synchronized View resume(String model, String id, Actor actor) {
+        Active a = requireActive(model, id, RolloutState.PAUSED, "resume");
+        Instant now = clock.instant();
+        Step s = a.plan.analysed().get(a.rec.stepIndex());
+        Instant started = now.minus(s.duration()).plusMillis(a.rec.pausedLeftMillis());
+        a.rec = with(a.rec, RolloutState.RUNNING, a.rec.stepIndex(), started, 0, "resumed by " + actor.name(), now);
+        save(a, actor, "rollout.resume", "PAUSED", "RUNNING step " + (a.rec.stepIndex() + 1) + " with "
+                + timeLeft(a, now).toMillis() + " ms left");
+        return view(a);
+    }
+
+    /** Gives the candidate all traffic now, whatever the analysis says. */
+    public synchronized View promote(String model, String id, Actor actor) {
+        Active a = requireActive(model, id, null, "promote");
+        finish(a, actor, RolloutState.PROMOTED, "promoted by " + actor.name() + " at step "
+                + (a.rec.stepIndex() + 1) + "; " + summary(a));
+        return view(a);
+    }
+
+    /** Gives the baseline all traffic back and ends the rollout. */
+    public synchronized View abort(String model, String id, Actor actor) {
+        Active a = requireActive(model, id, null, "abort");
+        finish(a, actor, RolloutState.ABORTED, "aborted by " + actor.name() + " at step " + (a.rec.stepIndex() + 1)
+                + "; " + summary(a));
+        return view(a);
+    }
+
+    /**
+     * Picks up the rollouts a previous run left active (see the class comment for what resuming means). Call
+     * after deployments are restored.
+     */
+    public synchronized void resumeAll() {
+        Instant now = clock.instant();
+        for (RolloutRecord rec : store.inStates(ACTIVE)) {
+            RolloutPlan plan;
+            try {
+                plan = PlanCodec.decode(rec.plan());
+            } catch (RuntimeException e) {
+                log.error("rollout {} of model '{}' has an unreadable plan; left as it is: {}", rec.id(), rec.model(),
+                        e.toString());
+                continue;
+            }
+            Active a = new Active(rec, plan);
+            active.put(rec.id(), a);
+            if (rec.state().equals(RolloutState.RUNNING.name())) {
+                long elapsed = Math.max(0, Duration.between(rec.stepStartedAt(), rec.updatedAt()).toMillis());
+                Instant started = now.minusMillis(elapsed);
+                a.rec = with(rec, RolloutState.RUNNING, rec.stepIndex(), started, 0, rec.reason(), now);
+                startWindow(a);
+                save(a, Actor.SYSTEM, "rollout.resume", "RUNNING step " + (rec.stepIndex() + 1) + " before restart",
+                        "RUNNING step " + (rec.stepIndex() + 1) + " resumed after restart with "
+                                + timeLeft(a, now).toMillis() + " ms left; analysis window restarted (the counts"
+                                + " before the restart were lost), the step needs "
+                                + plan.analysed().get(rec.stepIndex()).minRequests()
+                                + " candidate requests seen from now");
+            } else if (rec.state().equals(RolloutState.PENDING.name())) {
+                finish(a, Actor.SYSTEM, RolloutState.ABORTED, "the server stopped before the first step applied");
+            }
+            log.info("model '{}': rollout {} resumed in state {}", rec.model(), rec.id(), a.rec.state());
+        }
+    }
+
+    /** Analyses every running rollout and takes the decisions that are due. */
+    public synchronized void tick() {
+        Instant now = clock.instant();
+        for (Active a : List.copyOf(active.values())) {
+            try {
+                if (a.rec.state().equals(RolloutState.RUNNING.name())) {
+                    decide(a, now);
+                }
+            } catch (RuntimeException e) {
+                log.error("rollout {} of model '{}': tick failed", a.rec.id(), a.rec.model(), e);
+            }
+        }
+    }
+
+    private void decide(Active a, Instant now) {
+        int i = a.rec.stepIndex();
+        Step s = a.plan.analysed().get(i);
+        VersionStats.Counts c = stats.counts(new ModelId(a.rec.model(), a.rec.candidate())).minus(a.candidateStart);
+        VersionStats.Counts b = stats.counts(new ModelId(a.rec.model(), a.rec.baseline())).minus(a.baselineStart);
+        boolean timeUp = !now.isBefore(a.rec.stepStartedAt().plus(s.duration()));
+        boolean finalLook = timeUp && c.requests() >= s.minRequests();
+        Analysis an = Analysis.of(c, b, s.kind() == Step.Kind.SHADOW, a.plan.gates(), finalLook);
+        a.last = Optional.of(an);
+        publishGauges(a, an);
+        Optional<Analysis.Gate> failed = an.failed();
+        if (failed.isPresent()) {
+            finish(a, Actor.SYSTEM, RolloutState.ROLLED_BACK, "gate " + failed.get().name() + " failed at step "
+                    + (i + 1) + " (" + s + "): " + an.summary());
+            return;
+        }
+        if (finalLook && an.allPass()) {
+            record(Actor.SYSTEM, "rollout.pass", a, "step " + (i + 1) + " (" + s + ")", "passed: " + an.summary());
+            if (i + 1 < a.plan.analysed().size()) {
+                enter(a, i + 1, Actor.SYSTEM, "rollout " + a.rec.id() + " step " + (i + 2) + " after step " + (i + 1)
+                        + " passed");
+            } else {
+                finish(a, Actor.SYSTEM, RolloutState.PROMOTED, "every step passed; last: " + an.summary());
+            }
+            return;
+        }
+        if (Duration.between(a.rec.updatedAt(), now).compareTo(CHECKPOINT_EVERY) >= 0) {
+            a.rec = with(a.rec, RolloutState.RUNNING, i, a.rec.stepStartedAt(), 0, a.rec.reason(), now);
+            store.save(a.rec);
+        }
+    }
+
+    /** Applies step {@code i}'s split, then records it; on failure the rollout ends with the baseline. */
+    private void enter(Active a, int i, Actor actor, String reason) {
+        Step s = a.plan.analysed().get(i);
+        String model = a.rec.model();
+        long cand = a.rec.candidate();
+        long base = a.rec.baseline();
+        TrafficPolicy policy = s.kind() == Step.Kind.SHADOW
+                ? new TrafficPolicy(List.of(new Route(base, 100)), List.of(new ShadowRoute(cand, s.percent())))
+                : new TrafficPolicy(List.of(new Route(base, 100 - s.percent()), new Route(cand, s.percent())),
+                List.of());
+        Instant now = clock.instant();
+        PolicyRevision r;
+        try {
+            r = deployments.applyPolicy(model, policy, OptionalLong.empty(), actor, reason);
+        } catch (RuntimeException e) {
+            if (i == 0) {
+                throw e;
+            }
+            finish(a, Actor.SYSTEM, RolloutState.ROLLED_BACK, "step " + (i + 1) + " could not be applied: "
+                    + e.getMessage());
+            return;
+        }
+        String before = a.rec.state() + (a.rec.state().equals("PENDING") ? "" : " step " + (a.rec.stepIndex() + 1));
+        a.rec = with(a.rec, RolloutState.RUNNING, i, now, 0, reason, now);
+        startWindow(a);
+        save(a, actor, "rollout.step", before, "RUNNING step " + (i + 1) + "/" + a.plan.analysed().size() + ": " + s
+                + "; policy revision " + r.revision() + " (" + describe(policy) + ")");
+        gauge("rollout.step|" + model, MetricNames.ROLLOUT_STEP, model, null).set((double) (i + 1));
+    }
+
+    /** Ends the rollout: the baseline takes all traffic back, or the candidate takes it all (PROMOTED). */
+    private void finish(Active a, Actor actor, RolloutState end, String reason) {
+        String model = a.rec.model();
+        long to = end == RolloutState.PROMOTED ? a.rec.candidate() : a.rec.baseline();
+        String applied;
+        try {
+            PolicyRevision r = deployments.applyPolicy(model, TrafficPolicy.single(to), OptionalLong.empty(), actor,
+                    "rollout " + a.rec.id() + " " + end.name().toLowerCase(java.util.Locale.ROOT) + ": " + reason);
+            applied = "policy revision " + r.revision() + ": all traffic to version " + to;
+        } catch (RuntimeException e) {
+            log.error("rollout {} of model '{}': could not send all traffic to version {}", a.rec.id(), model, to, e);
+            applied = "all traffic to version " + to + " FAILED: " + e.getMessage();
+        }
+        Instant now = clock.instant();
+        String before = a.rec.state() + " step " + (a.rec.stepIndex() + 1);
+        a.rec = with(a.rec, end, a.rec.stepIndex(), a.rec.stepStartedAt(), 0, reason, now);
+        String action = switch (end) {
+            case PROMOTED -> "rollout.promote";
+            case ABORTED -> "rollout.abort";
+            default -> "rollout.rollback";
+        };
+        save(a, actor, action, before, end + ": " + reason + "; " + applied);
+        active.remove(a.rec.id());
+        gauge("rollout.step|" + model, MetricNames.ROLLOUT_STEP, model, null).set(0.0);
+        log.info("model '{}': rollout {} {}: {}", model, a.rec.id(), end, reason);
+    }
+
+    private void startWindow(Active a) {
+        a.candidateStart = stats.counts(new ModelId(a.rec.model(), a.rec.candidate()));
+        a.baselineStart = stats.counts(new ModelId(a.rec.model(), a.rec.baseline()));
+        a.last = Optional.empty();
+    }
+
+    private void save(Active a, Actor actor, String action, String before, String after) {
+        store.save(a.rec);
+        record(actor, action, a, before, after);
+    }
+
+    private void record(Actor actor, String action, Active a, String before, String after) {
+        audit.ifPresent(t -> t.record(actor, new AuditTrail.Entry(action, a.rec.model() + "/" + a.rec.candidate(),
+                "rollout " + a.rec.id() + ": " + before, after)));
+    }
+
+    private Active requireActive(String model, String id, RolloutState required, String what) {
+        RolloutRecord rec = record(model, id);
+        Active a = active.get(id);
+        if (a == null) {
+            throw new GantryException(ErrorCode.FAILED_PRECONDITION, "rollout " + id + " of model '" + model + "' is "
+                    + rec.state() + "; only an active rollout can " + what);
+        }
+        if (required != null && !a.rec.state().equals(required.name())) {
+            throw new GantryException(ErrorCode.FAILED_PRECONDITION, "rollout " + id + " of model '" + model + "' is "
+                    + a.rec.state() + "; only a " + required + " rollout can " + what);
+        }
+        return a;
+    }
+
+    private RolloutRecord record(String model, String id) {
+        Active a = active.get(id);
+        if (a != null && a.rec.model().equals(model)) {
+            return a.rec;
+        }
+        return store.load(id).filter(r -> r.model().equals(model)).orElseThrow(() ->
+                GantryException.notFound("model '" + model + "' has no rollout '" + id + "'"));
+    }
+
+    private View view(RolloutRecord rec) {
+        Active a = active.get(rec.id());
+        return a != null ? view(a) : new View(rec.id(), rec.model(), rec.candidate(), rec.baseline(),
+                RolloutState.valueOf(rec.state()), rec.stepIndex(), PlanCodec.decode(rec.plan()), Duration.ZERO,
+                Optional.empty(), rec.reason(), rec.createdAt(), rec.createdBy(), rec.updatedAt());
+    }
+
+    private View view(Active a) {
+        RolloutRecord rec = a.rec;
+        return new View(rec.id(), rec.model(), rec.candidate(), rec.baseline(), RolloutState.valueOf(rec.state()),
+                rec.stepIndex(), a.plan, timeLeft(a, clock.instant()), a.last, rec.reason(), rec.createdAt(),
+                rec.createdBy(), rec.updatedAt());
+    }
+
+    private Duration timeLeft(Active a, Instant now) {
+        return switch (RolloutState.valueOf(a.rec.state())) {
+            case RUNNING -> {
+                Duration d = Duration.between(now, a.rec.stepStartedAt().plus(a.plan.analysed()
+                        .get(a.rec.stepIndex()).duration()));
+                yield d.isNegative() ? Duration.ZERO : d;
+            }
+            case PAUSED -> Duration.ofMillis(a.rec.pausedLeftMillis());
+            default -> Duration.ZERO;
+        };
+    }
+
+    private static String summary(Active a) {
+        return a.last.map(Analysis::summary).orElse("no analysis yet");
+    }
+
+    private static RolloutRecord with(RolloutRecord r, RolloutState state, int step, Instant stepStarted,
+                                      long pausedLeft, String reason, Instant now) {
+        return new RolloutRecord(r.id(), r.model(), r.candidate(), r.baseline(), state.name(), step, stepStarted,
+                pausedLeft, r.plan(), reason, r.createdAt(), r.createdBy(), now);
+    }
+
+    private static String describe(TrafficPolicy p) {
+        StringBuilder b = new StringBuilder();
+        p.routes().forEach(r -> b.append(b.isEmpty() ? "" : ", ").append("v").append(r.version()).append(" weight ")
+                .append(r.weight()));
+        p.shadow().forEach(s -> b.append(", v").append(s.version()).append(" shadow ").append(s.percent())
+                .append('%'));
+        return b.toString();
+    }
+
+    private void publishGauges(Active a, Analysis an) {
+        for (Analysis.Gate g : an.gates()) {
+            gauge("rollout.gate|" + a.rec.model() + "|" + g.name(), MetricNames.ROLLOUT_GATE, a.rec.model(), g.name())
+                    .set(g.value());
+        }
+    }
+
+    private AtomicReference<Double> gauge(String key, MetricNames name, String model, String gateName) {
+        return gauges.computeIfAbsent(key, k -> {
+            AtomicReference<Double> ref = new AtomicReference<>(0.0);
+            Gauge.Builder<AtomicReference<Double>> b = Gauge.builder(name.meterName(), ref, x -> x.get())
+                    .tag("model", model).strongReference(true);
+            if (gateName != null) {
+                b.tag("gate", gateName).description("The value of a rollout gate in the current step: error z, "
+                        + "p99 ratio, agreement");
+            } else {
+                b.description("The step (1-based) of the model's active rollout; 0 when none is active");
+            }
+            b.register(registry);
+            return ref;
+        });
+    }
+}
