@@ -1,8 +1,6 @@
 package dev.gantry.http;
 
 import dev.gantry.core.lifecycle.ExecutorFactory;
-import dev.gantry.core.routing.FallbackSettings;
-import dev.gantry.core.runtime.RuntimeSettings;
 import dev.gantry.core.runtime.ServingRuntime;
 import dev.gantry.http.auth.KeyFileAuditor;
 import dev.gantry.http.auth.KeyStore;
@@ -24,7 +22,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.Optional;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -35,7 +32,7 @@ public final class GantryServer {
      * start the core, which loads the repository in the background; readiness turns true once every load has
      * settled (READY or UNAVAILABLE: one broken model does not keep the others from serving).
      * Stop (SIGTERM): readiness false and new inference refused with 503 at once; every admitted request is
-     * answered (bounded by the drain timeout) and its response written; then the HTTP server and core close.
+     * answered (bounded by the drain timeout) and its response written; then HTTP, usage, the core close.
      */
     public static final String VERSION = "0.1.0";
     private static final Logger log = LoggerFactory.getLogger(GantryServer.class);
@@ -78,12 +75,9 @@ public final class GantryServer {
             keys = ServerPosture.openKeys(config);
             registry = MetricsSetup.prometheus();
             accessLog = AccessLog.open(config.security().accessLog(), registry);
-            core = ServingRuntime.open(new RuntimeSettings(config.modelsDir(), config.dataDir(),
-                    config.lifecycleSettings(), config.standbyCount(), config.shadowQueueSize(),
-                    CardPolicyFile.read(config.dataDir().resolve("card-policy.json")), Duration.ofDays(30),
-                    config.security().auditKeyFile(), config.faults().sandbox(), config.faults().sandboxVerdicts(),
-                    config.fallback() ? FallbackSettings.DEFAULTS : FallbackSettings.OFF),
-                    executorFactory, registry, Clock.systemUTC(), keys.lineage());
+            core = ServingRuntime.open(config.runtimeSettings(CardPolicyFile.read(
+                    config.dataDir().resolve("card-policy.json"))), executorFactory, registry, Clock.systemUTC(),
+                    keys.lineage());
             usage = UsageService.start(config.dataDir(), config.observability(), core, registry);
             tracing = Tracing.create(config.observability());
         } catch (Exception e) {
@@ -96,7 +90,6 @@ public final class GantryServer {
         workers = vertx.createSharedWorkerExecutor("gantry-worker", config.workerThreads());
         drain = new Drain(core.timers());
         KeyFileAuditor.watch(keys, core.audit(), config.dataDir(), core.timers());
-        core.timers().scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, TimeUnit.MILLISECONDS);
         HttpVerticle.Handlers handlers = HttpVerticle.Handlers.of(config, core, keys, registry, accessLog,
                 workers, drain, this::isReady, tracing, usage);
         GrpcInferenceService grpcService = GrpcWiring.service(config.limits().codec(), core, handlers.metadata(),
@@ -107,27 +100,17 @@ public final class GantryServer {
                     first = first == null ? v : first;
                     return v;
                 }, new DeploymentOptions().setInstances(config.eventLoops()))
-                .compose(id -> config.grpcPort() == GrpcEndpoint.DISABLED ? Future.succeededFuture(id)
-                        : GrpcEndpoint.start(vertx, new GrpcEndpoint.Settings(config.host(), config.eventLoops(),
-                                config.limits().maxBodyBytes(), config.limits().idleTimeout(),
-                                config.limits().maxHeaderBytes(), config.security().tlsCert(),
-                                config.security().tlsKey()), config.grpcPort(), grpcService)
-                        .recover(e -> Future.failedFuture("gRPC port " + config.grpcPort() + ": " + e.getMessage()))
+                .compose(id -> GrpcWiring.start(vertx, config.grpcSettings(), config.grpcPort(), grpcService)
                         .map(g -> {
-                            grpc = g;
+                            grpc = g.orElse(null);
                             return id;
                         }))
                 .map(id -> {
                     deploymentId = id;
-                    ServerPosture.logListening(config, VERSION, scheme(), port(), adminPort(), keys);
-                    if (grpc != null) {
-                        log.info("gRPC (inference.GRPCInferenceService) listening on {}:{}", config.host(), grpc.port());
-                    }
+                    ServerPosture.logListening(config, VERSION, config.scheme(), port(), adminPort(), keys);
                     settled = core.start().whenComplete((v, e) -> {
                         loaded = true;
-                        long ready = core.lifecycle().snapshot().values().stream().filter(x -> x.isReady()).count();
-                        log.info("Gantry ready on {}://{}:{} ({} of {} model versions READY)", scheme(),
-                                config.host(), port(), ready, core.lifecycle().snapshot().size());
+                        ServerPosture.logReady(config, config.scheme(), port(), core.lifecycle().snapshot().values());
                     });
                     return this;
                 })
@@ -136,10 +119,6 @@ public final class GantryServer {
                     return Future.failedFuture("cannot listen on " + config.host() + ":" + config.port() + ": "
                             + e.getMessage());
                 });
-    }
-
-    private String scheme() {
-        return config.security().tlsCert().isPresent() ? "https" : "http";
     }
 
     public boolean isReady() {
@@ -203,18 +182,15 @@ public final class GantryServer {
     }
 
     private void close() {
-        if (usage != null) {
-            usage.close();
-        }
-        tracing.ifPresent(Tracing::close);
-        if (core != null) {
-            core.close();
-        }
-        if (accessLog != null) {
-            accessLog.close();
-        }
-        if (registry != null) {
-            registry.close();
+        for (AutoCloseable c : new AutoCloseable[] {usage, tracing.orElse(null), core, accessLog,
+                registry == null ? null : registry::close}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                log.warn("closing {}: {}", c.getClass().getSimpleName(), e.toString());
+            }
         }
         if (vertx != null && stopped == null) {
             vertx.close();

@@ -80,7 +80,7 @@ final class HttpVerticle extends VerticleBase {
                     new KeysHandler(keys, workers, core.audit()),
                     new DeploymentsHandler(core.repository(), core.deployments(), workers),
                     new RepositoryHandler(new RepositoryActions(core.repository(), core.deployments()), workers),
-                    new UploadHandler(releases, workers), new ReleaseHandler(releases, workers),
+                    new UploadHandler(releases), new ReleaseHandler(releases, workers),
                     new AuditHandler(core.audit(), releases, workers), new CatalogHandler(releases, workers),
                     new BrowserGuard(config.crossSite().allowedOrigins(), config.crossSite().allowedHosts(),
                             keys::isEmpty),
@@ -89,7 +89,7 @@ final class HttpVerticle extends VerticleBase {
                     new UsageHandler(usage.recorder(), keys, workers, config.observability().clock()),
                     new SharedMemoryHandler(sharedMemory),
                     new EmbeddingsHandler(embedder, access, bodyLimits, workers, () -> !drain.draining.get(),
-                            drain.inflight, deprecation::headers),
+                            drain.inflight, deprecation::headers, usage.recorder()),
                     new ModelsHandler(embedder, access),
                     new RolloutsHandler(core.repository(), core.rollouts(), workers));
         }

@@ -215,6 +215,25 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
                 defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, c, observability, grpcPort, strictModelConfig, faults, fallback);
     }
 
+    /** What the core runtime is built from, with the card policy read from the data directory. */
+    public dev.gantry.core.runtime.RuntimeSettings runtimeSettings(dev.gantry.core.governance.CardPolicy cardPolicy) {
+        return new dev.gantry.core.runtime.RuntimeSettings(modelsDir, dataDir, lifecycleSettings(), standbyCount,
+                shadowQueueSize, cardPolicy, Duration.ofDays(30), security.auditKeyFile(), faults.sandbox(),
+                faults.sandboxVerdicts(), fallback ? dev.gantry.core.routing.FallbackSettings.DEFAULTS
+                : dev.gantry.core.routing.FallbackSettings.OFF);
+    }
+
+    /** https with --tls-cert, else http. */
+    public String scheme() {
+        return security.tlsCert().isPresent() ? "https" : "http";
+    }
+
+    /** What the gRPC endpoint listens with: the same host, event loops, limits and TLS as HTTP. */
+    public dev.gantry.http.grpc.GrpcEndpoint.Settings grpcSettings() {
+        return new dev.gantry.http.grpc.GrpcEndpoint.Settings(host, eventLoops, limits.maxBodyBytes(),
+                limits.idleTimeout(), limits.maxHeaderBytes(), security.tlsCert(), security.tlsKey());
+    }
+
     public LifecycleSettings lifecycleSettings() {
         return new LifecycleSettings(execution, defaultQueueSize, drainTimeout, batching, limits.requestTimeout(),
                 strictModelConfig);

@@ -50,6 +50,14 @@ final class ServerPosture {
         return keys;
     }
 
+    /** Says that every version selected at start has settled, and how many are READY. */
+    static void logReady(ServerConfig config, String scheme, int port,
+                         java.util.Collection<dev.gantry.core.lifecycle.ModelVersionState> versions) {
+        long ready = versions.stream().filter(v -> v.isReady()).count();
+        log.info("Gantry ready on {}://{}:{} ({} of {} model versions READY)", scheme, config.host(), port, ready,
+                versions.size());
+    }
+
     /** Says at start where the server listens and who may call it. */
     static void logListening(ServerConfig config, String version, String scheme, int port, int adminPort,
                              KeyStore keys) {

@@ -126,6 +126,20 @@ public final class Releases {
         return artifacts.stagingDirectory().resolve("upload-" + UUID.randomUUID() + ".part");
     }
 
+    /** How many uploads may run at once, how long one may stall, and how much disk must stay free. */
+    public dev.gantry.store.artifact.UploadLimits uploadLimits() {
+        return dev.gantry.store.artifact.UploadLimits.defaults();
+    }
+
+    /**
+     * Empty when the staging file system can take {@code incomingBytes} more and keep the free-disk floor; else a
+     * message for the client (507).
+     */
+    public Optional<String> uploadShortfall(long incomingBytes) {
+        return dev.gantry.store.artifact.DiskSpace.system().shortfall(artifacts.stagingDirectory(), incomingBytes,
+                uploadLimits().minFreeBytes());
+    }
+
     /** The largest artifact an upload may carry, in bytes. */
     public long maxUploadBytes() {
         return artifacts.limits().maxUploadBytes();

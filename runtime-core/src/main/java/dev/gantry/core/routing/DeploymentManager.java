@@ -271,18 +271,46 @@ public final class DeploymentManager {
      * @throws GantryException NOT_FOUND when the model is not in the repository
      */
     public CompletableFuture<List<ModelVersionState>> loadModel(String model, Actor actor) {
-        Optional<ModelEntry> entry = repository.refresh(model);
-        if (entry.isEmpty()) {
+        return loadModel(model, actor, Optional.empty());
+    }
+
+    /**
+     * As {@link #loadModel(String, Actor)}, with Triton's {@code config} override: the versions are (re)loaded with
+     * {@code configJson} (a whole model configuration, JSON) instead of the repository's, until the next load
+     * without one. Versions already loaded drain and load again under the override.
+     *
+     * @throws GantryException (through the future) INVALID_ARG naming what is wrong with the override
+     */
+    public CompletableFuture<List<ModelVersionState>> loadModel(String model, Actor actor,
+                                                                Optional<String> configJson) {
+        Optional<ModelEntry> found = repository.refresh(model);
+        if (found.isEmpty()) {
             return CompletableFuture.failedFuture(GantryException.notFound("no model '" + model
                     + "' in the repository"));
         }
+        ModelEntry entry = found.get();
+        if (configJson.isPresent()) {
+            try {
+                dev.gantry.store.repository.ModelConfig override =
+                        dev.gantry.store.repository.ModelConfigParser.parseJson(configJson.get(), model);
+                entry = new ModelEntry(entry.name(), entry.directory(), override, entry.versions(),
+                        entry.problems().stream().filter(p -> !p.startsWith(ModelEntry.CONFIG_FAILED)).toList());
+            } catch (dev.gantry.store.repository.ModelConfigException e) {
+                return CompletableFuture.failedFuture(GantryException.invalid("the 'config' override is not a valid"
+                        + " model configuration: " + e.getMessage()));
+            }
+        }
+        ModelEntry loadWith = entry;
         java.util.TreeSet<Long> wanted = new java.util.TreeSet<>();
-        entry.get().versionsToLoad().forEach(v -> wanted.add(v.version()));
+        entry.versionsToLoad().forEach(v -> wanted.add(v.version()));
         snapshot(model).ifPresent(s -> wanted.addAll(s.policy().routedVersions()));
-        return audited(actor, "model.load", model, "", "versions " + wanted, () -> {
+        return audited(actor, "model.load", model, "", "versions " + wanted
+                + (configJson.isPresent() ? " with a config override" : ""), () -> {
             List<CompletableFuture<ModelVersionState>> loads = new ArrayList<>();
             for (long v : wanted) {
-                loads.add(load(model, v).thenApply(s -> {
+                CompletableFuture<ModelVersionState> loaded = configJson.isEmpty() ? load(model, v)
+                        : reload(loadWith, v);
+                loads.add(loaded.thenApply(s -> {
                     if (s.isReady()) {
                         ensureDeployment(model);
                     }
@@ -334,6 +362,18 @@ public final class DeploymentManager {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /** Drains and unloads the version when it is loaded, then loads it from {@code entry}. */
+    private CompletableFuture<ModelVersionState> reload(ModelEntry entry, long version) {
+        Optional<ModelVersionEntry> v = entry.versions().stream().filter(e -> e.version() == version).findFirst();
+        if (v.isEmpty()) {
+            return CompletableFuture.failedFuture(GantryException.notFound("model '" + entry.name()
+                    + "' has no version " + version + " on disk"));
+        }
+        ModelId id = new ModelId(entry.name(), version);
+        CompletableFuture<Void> gone = lifecycle.state(id).isPresent() ? drain(id) : CompletableFuture.completedFuture(null);
+        return gone.thenCompose(x -> lifecycle.load(entry, v.get()));
     }
 
     /** Completes when every unload started so far has finished draining. */

@@ -19,7 +19,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import dev.gantry.core.metrics.VersionStats;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,12 +92,6 @@ public final class ModelRouter {
         this.shadows = shadows;
         this.registry = registry;
         this.random = random;
-    }
-
-    /** A router without traffic policies: unversioned requests go to the highest READY version. */
-    public ModelRouter(ModelRepositoryManager repository) {
-        this(repository, Optional.empty(), Optional.empty(), new SimpleMeterRegistry(), RandomSource.threadLocal(),
-                id -> { });
     }
 
     /** A router that follows {@code deployments}' policies and sends shadow copies through {@code shadows}. */

@@ -54,7 +54,29 @@ public final class RepositoryActions {
      * @return the versions loaded; FAILED_PRECONDITION naming the versions that did not load
      */
     public CompletableFuture<List<Long>> load(String model, Caller caller) {
-        return deployments.loadModel(model, caller.actor(RouteGroup.DEPLOY)).thenApply(states -> {
+        return load(model, caller, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #load(String, Caller)} with Triton's load parameters: {@code config} (a whole model configuration
+     * as JSON text) applies to this load; {@code file:} overrides and any other parameter are refused with a 400
+     * naming them.
+     */
+    public CompletableFuture<List<Long>> load(String model, Caller caller, java.util.Map<String, String> parameters) {
+        Optional<String> config = Optional.empty();
+        for (var p : parameters.entrySet()) {
+            if (p.getKey().equals("config")) {
+                config = Optional.of(p.getValue());
+            } else if (p.getKey().startsWith("file:")) {
+                return CompletableFuture.failedFuture(GantryException.invalid("load parameter '" + p.getKey()
+                        + "': file overrides are not supported; upload the artifact with PUT /admin/v1/models/"
+                        + model + "/versions/{v}"));
+            } else {
+                return CompletableFuture.failedFuture(GantryException.invalid("unknown load parameter '" + p.getKey()
+                        + "'; only 'config' (a model configuration as JSON) is accepted"));
+            }
+        }
+        return deployments.loadModel(model, caller.actor(RouteGroup.DEPLOY), config).thenApply(states -> {
             List<ModelVersionState> failed = states.stream().filter(s -> !s.isReady()).toList();
             if (!failed.isEmpty()) {
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, "failed to load " + failed.stream()

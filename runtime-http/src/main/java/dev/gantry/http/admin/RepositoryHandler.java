@@ -30,11 +30,28 @@ public final class RepositoryHandler {
         Json.send(ctx.response(), 200, index);
     }
 
-    /** Loads (again) what the model's version policy and its traffic policy need. */
+    /**
+     * Loads (again) what the model's version policy and its traffic policy need; a body
+     * {@code {"parameters": {"config": "<model configuration JSON>"}}} loads them with that configuration.
+     */
     public void load(RoutingContext ctx) {
         String model = ctx.pathParam("model");
         Caller caller = Caller.from(ctx);
-        Replies.async(ctx, workers, 200, () -> actions.load(model, caller).thenApply(x -> Json.object()));
+        AdminBodies.json(ctx).onSuccess(body -> {
+            java.util.Map<String, String> parameters = new java.util.LinkedHashMap<>();
+            try {
+                com.fasterxml.jackson.databind.JsonNode p = body.path("parameters");
+                if (!p.isMissingNode() && !p.isObject()) {
+                    throw dev.gantry.core.error.GantryException.invalid("'parameters' must be an object");
+                }
+                p.fields().forEachRemaining(e -> parameters.put(e.getKey(), e.getValue().isTextual()
+                        ? e.getValue().asText() : e.getValue().toString()));
+            } catch (dev.gantry.core.error.GantryException e) {
+                dev.gantry.http.error.ErrorMapper.send(ctx.response(), e);
+                return;
+            }
+            Replies.async(ctx, workers, 200, () -> actions.load(model, caller, parameters).thenApply(x -> Json.object()));
+        }).onFailure(e -> dev.gantry.http.error.ErrorMapper.send(ctx, e));
     }
 
     /** Takes the whole model out of service: every version drains and unloads; its traffic policy is kept. */

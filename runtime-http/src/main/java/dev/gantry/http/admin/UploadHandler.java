@@ -10,11 +10,13 @@ import dev.gantry.http.auth.RouteGroup;
 import dev.gantry.http.error.ErrorMapper;
 import dev.gantry.http.json.Json;
 import dev.gantry.http.params.PathParams;
+import dev.gantry.http.upload.UploadSlots;
+import dev.gantry.http.upload.UploadStream;
+import dev.gantry.store.artifact.UploadLimits;
 import dev.gantry.store.digest.Sha256;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
@@ -27,34 +29,58 @@ import java.util.HexFormat;
 
 /**
  * {@code PUT /admin/v1/models/{m}/versions/{v}}: streams the artifact to a staging file, hashing it on the way,
- * then hands it to the release workflow, which installs, registers and starts validating it.
+ * then hands it to the release workflow, which installs, registers and starts validating it. Uploads have their own
+ * executor and a bounded number of slots (503 past it), an idle timeout (408 when the client stops sending) and a
+ * free-disk floor (507); the body is never pre-sized from what the client declares.
  */
 public final class UploadHandler {
     private final Releases releases;
-    private final WorkerExecutor workers;
+    private final UploadLimits limits;
+    private final UploadSlots slots;
+    private volatile WorkerExecutor uploads;
 
-    public UploadHandler(Releases releases, WorkerExecutor workers) {
+    public UploadHandler(Releases releases) {
         this.releases = releases;
-        this.workers = workers;
+        this.limits = releases.uploadLimits();
+        this.slots = new UploadSlots(limits.maxConcurrent());
     }
 
     public void upload(RoutingContext ctx) {
         String model = ctx.pathParam("model");
         long version;
+        long declared;
+        UploadSlots.Slot slot;
         try {
             version = PathParams.requiredVersion(ctx.pathParam("version"));
             releases.checkUploadTarget(model, version);
+            declared = declaredLength(ctx.request().getHeader("Content-Length"), releases.maxUploadBytes());
+            slot = slots.acquire();
         } catch (GantryException e) {
             ctx.request().pause();
             ctx.response().putHeader("Connection", "close");
+            if (e.code() == ErrorCode.UNAVAILABLE) {
+                ctx.response().putHeader("Retry-After", "5");
+            }
             ErrorMapper.send(ctx.response(), e);
             return;
         }
+        ctx.addEndHandler(x -> slot.close());
         Actor actor = Caller.from(ctx).actor(RouteGroup.DEPLOY);
         Path staging = releases.newUploadFile();
-        stream(ctx, staging, releases.maxUploadBytes())
-                .compose(digest -> workers.executeBlocking(() -> releases.install(model, version, staging, digest,
-                        actor), /* ordered= */ false))
+        MessageDigest sha = Sha256.newDigest();
+        HttpServerRequest req = ctx.request();
+        req.pause();
+        ctx.vertx().fileSystem().open(staging.toString(), new OpenOptions().setCreateNew(true).setWrite(true))
+                .compose(file -> UploadStream.pipe(req, file, ctx.vertx(), new UploadStream.Options(
+                                releases.maxUploadBytes(), limits.idleTimeout(),
+                                got -> releases.uploadShortfall(Math.max(declared - got, 0))),
+                                chunk -> sha.update(chunk.getBytes()))
+                        .transform(ar -> file.close().transform(c -> ar.succeeded() ? Future.succeededFuture(ar.result())
+                                : Future.<Long>failedFuture(ar.cause()))))
+                .compose(received -> received == 0 ? Future.failedFuture(GantryException.invalid("the upload is empty"))
+                        : Future.succeededFuture(HexFormat.of().formatHex(sha.digest())))
+                .compose(digest -> uploads(ctx.vertx()).executeBlocking(() -> releases.install(model, version, staging,
+                        digest, actor), /* ordered= */ false))
                 .onSuccess((Installed out) -> Json.send(ctx.response(), out.created() ? 201 : 200,
                         ReleaseJson.installed(out)))
                 .onFailure(e -> {
@@ -67,60 +93,35 @@ public final class UploadHandler {
                 });
     }
 
-    /** Streams the request body into {@code file}, computing its SHA-256; fails PAYLOAD_TOO_LARGE past the limit. */
-    private static Future<String> stream(RoutingContext ctx, Path file, long maxBytes) {
-        HttpServerRequest req = ctx.request();
-        String declared = req.getHeader("Content-Length");
-        if (declared != null) {
-            try {
-                if (Long.parseLong(declared.trim()) > maxBytes) {
-                    req.response().putHeader("Connection", "close");
-                    return Future.failedFuture(new GantryException(ErrorCode.PAYLOAD_TOO_LARGE, "artifact of "
-                            + declared + " bytes exceeds the upload limit of " + maxBytes + " bytes"));
+    /** The declared Content-Length (0 when absent), refused early when it is over the limit or not a number. */
+    private static long declaredLength(String header, long maxBytes) {
+        if (header == null) {
+            return 0;
+        }
+        long declared;
+        try {
+            declared = Long.parseLong(header.trim());
+        } catch (NumberFormatException e) {
+            throw GantryException.invalid("Content-Length '" + header + "' is not a number");
+        }
+        if (declared > maxBytes) {
+            throw new GantryException(ErrorCode.PAYLOAD_TOO_LARGE, "artifact of " + declared
+                    + " bytes exceeds the upload limit of " + maxBytes + " bytes");
+        }
+        return declared;
+    }
+
+    /** The uploads' own executor: installing copies and fsyncs, and must not hold up the shared worker pool. */
+    private WorkerExecutor uploads(Vertx vertx) {
+        WorkerExecutor e = uploads;
+        if (e == null) {
+            synchronized (this) {
+                if (uploads == null) {
+                    uploads = vertx.createSharedWorkerExecutor("gantry-upload", limits.maxConcurrent());
                 }
-            } catch (NumberFormatException e) {
-                return Future.failedFuture(GantryException.invalid("Content-Length '" + declared + "' is not a number"));
+                e = uploads;
             }
         }
-        MessageDigest sha = Sha256.newDigest();
-        req.pause();
-        Promise<String> done = Promise.promise();
-        long[] received = {0};
-        ctx.vertx().fileSystem().open(file.toString(), new OpenOptions().setCreateNew(true).setWrite(true))
-                .onFailure(done::tryFail)
-                .onSuccess((AsyncFile out) -> {
-                    req.handler(chunk -> {
-                        received[0] += chunk.length();
-                        if (received[0] > maxBytes) {
-                            req.response().putHeader("Connection", "close");
-                            req.pause();
-                            out.close();
-                            done.tryFail(new GantryException(ErrorCode.PAYLOAD_TOO_LARGE, "artifact exceeds the upload"
-                                    + " limit of " + maxBytes + " bytes"));
-                            return;
-                        }
-                        sha.update(chunk.getBytes());
-                        out.write(chunk);
-                        if (out.writeQueueFull()) {
-                            req.pause();
-                            out.drainHandler(v -> req.resume());
-                        }
-                    });
-                    req.exceptionHandler(e -> {
-                        out.close();
-                        done.tryFail(GantryException.invalid("upload interrupted: " + e.getMessage()));
-                    });
-                    req.endHandler(v -> out.flush().compose(x -> out.close()).onComplete(ar -> {
-                        if (ar.failed()) {
-                            done.tryFail(ar.cause());
-                        } else if (received[0] == 0) {
-                            done.tryFail(GantryException.invalid("the upload is empty"));
-                        } else {
-                            done.tryComplete(HexFormat.of().formatHex(sha.digest()));
-                        }
-                    }));
-                    req.resume();
-                });
-        return done.future();
+        return e;
     }
 }

@@ -54,10 +54,12 @@ public final class KeyFileAuditor {
 
     /**
      * Audits the changes made to the key file since the server last audited it (while it was stopped), then
-     * every change read from the file from now on, and keeps {@code <dataDir>/keys.audited.json} current.
+     * every change read from the file (reread every 250 ms) from now on, and keeps {@code <dataDir>/keys.audited.json}
+     * current.
      * Call before serving.
      */
     public static void watch(KeyStore keys, AuditTrail audit, Path dataDir, ScheduledExecutorService timers) {
+        timers.scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, java.util.concurrent.TimeUnit.MILLISECONDS);
         Map<String, Known> last;
         boolean existed;
         try {

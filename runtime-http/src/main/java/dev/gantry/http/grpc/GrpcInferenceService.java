@@ -150,8 +150,10 @@ public final class GrpcInferenceService {
         unary(server, "RepositoryModelLoad", RepositoryModelLoadRequest.parser(), RouteGroup.DEPLOY,
                 r -> null, true, (r, call) -> {
                     String model = model(r.getModelName());
-                    refuseParameters("RepositoryModelLoad", r.getParametersMap().keySet());
-                    return blocking(call, () -> d.repositoryActions().load(model, call.caller))
+                    java.util.Map<String, String> parameters = new java.util.LinkedHashMap<>();
+                    r.getParametersMap().forEach((k, v) -> parameters.put(k, v.hasStringParam() ? v.getStringParam()
+                            : v.toString()));
+                    return blocking(call, () -> d.repositoryActions().load(model, call.caller, parameters))
                             .map(v -> RepositoryModelLoadResponse.getDefaultInstance());
                 });
         unary(server, "RepositoryModelUnload", RepositoryModelUnloadRequest.parser(), RouteGroup.DEPLOY,

@@ -17,6 +17,22 @@ public final class GrpcWiring {
     private GrpcWiring() {
     }
 
+    /** Starts the endpoint on {@code port} unless it is {@link GrpcEndpoint#DISABLED}; logs where it listens. */
+    public static io.vertx.core.Future<java.util.Optional<GrpcEndpoint>> start(io.vertx.core.Vertx vertx,
+                                                                            GrpcEndpoint.Settings settings, int port,
+                                                                            GrpcInferenceService service) {
+        if (port == GrpcEndpoint.DISABLED) {
+            return io.vertx.core.Future.succeededFuture(java.util.Optional.empty());
+        }
+        return GrpcEndpoint.start(vertx, settings, port, service)
+                .recover(e -> io.vertx.core.Future.failedFuture("gRPC port " + port + ": " + e.getMessage()))
+                .map(g -> {
+                    org.slf4j.LoggerFactory.getLogger(GrpcWiring.class).info(
+                            "gRPC (inference.GRPCInferenceService) listening on {}:{}", settings.host(), g.port());
+                    return java.util.Optional.of(g);
+                });
+    }
+
     public static GrpcInferenceService service(CodecLimits codec, ServingRuntime core, MetadataHandler metadata,
                                                dev.gantry.http.auth.AccessControl access, BooleanSupplier admitting,
                                                AtomicInteger inflight, AtomicLong lastRequestNanos,

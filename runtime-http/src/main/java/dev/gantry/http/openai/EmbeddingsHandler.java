@@ -53,10 +53,13 @@ public final class EmbeddingsHandler implements Handler<RoutingContext> {
     private final BooleanSupplier admitting;
     private final AtomicInteger inflight;
     private final Function<ModelId, Map<String, String>> servedBy;
+    private final dev.gantry.http.usage.UsageRecorder usage;
 
     public EmbeddingsHandler(TextEmbedder embedder, AccessControl access, dev.gantry.http.inference.BodyLimits limits,
                              WorkerExecutor workers, BooleanSupplier admitting, AtomicInteger inflight,
-                             Function<ModelId, Map<String, String>> servedBy) {
+                             Function<ModelId, Map<String, String>> servedBy,
+                             dev.gantry.http.usage.UsageRecorder usage) {
+        this.usage = usage;
         this.embedder = embedder;
         this.access = access;
         this.limits = limits;
@@ -83,12 +86,20 @@ public final class EmbeddingsHandler implements Handler<RoutingContext> {
             OpenAiErrors.send(ctx.response(), e);
             return;
         }
+        Optional<dev.gantry.core.error.GantryException> overQuota = usage.admit(ctx);
+        if (overQuota.isPresent()) {
+            ctx.request().pause();
+            OpenAiErrors.send(ctx.response(), overQuota.get());
+            return;
+        }
         inflight.incrementAndGet();
         ctx.addEndHandler(ar -> inflight.decrementAndGet());
+        long[] bytesIn = {0};
         Optional<String> routingKey = Optional.ofNullable(ctx.request().getHeader(InferenceHandler.ROUTE_KEY_HEADER))
                 .filter(h -> !h.isBlank());
         BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis())
                 .compose(body -> workers.executeBlocking(() -> {
+                    bytesIn[0] = body.length();
                     EmbeddingsBody.Parsed parsed = EmbeddingsBody.parse(body, routingKey);
                     AccessControl.modelRefusal(RouteGroup.INFERENCE, caller.get(), parsed.request().model())
                             .ifPresent(refusal -> {
@@ -104,7 +115,11 @@ public final class EmbeddingsHandler implements Handler<RoutingContext> {
                                 servedBy.apply(result.model()).forEach(ctx.response()::putHeader);
                                 ctx.response().putHeader("Gantry-Model-Version",
                                         Long.toString(result.model().version()));
-                                return encode(started.parsed(), result);
+                                return encode(started.parsed(), result).map(encoded -> {
+                                    usage.completed(ctx, result.model(), result.vectors().size(), bytesIn[0],
+                                            encoded.length(), result.promptTokens(), /* computeNanos= */ 0);
+                                    return encoded;
+                                });
                             });
                 })
                 .onSuccess(body -> {
@@ -112,7 +127,10 @@ public final class EmbeddingsHandler implements Handler<RoutingContext> {
                         ctx.response().putHeader("Content-Type", "application/json").end(body);
                     }
                 })
-                .onFailure(e -> OpenAiErrors.send(ctx.response(), e));
+                .onFailure(e -> {
+                    usage.failed(ctx);
+                    OpenAiErrors.send(ctx.response(), e);
+                });
     }
 
     private record Started(EmbeddingsBody.Parsed parsed,

@@ -37,7 +37,8 @@ class ArchitectureTest {
             "dev.gantry.store.usage.UsageQuery", "dev.gantry.store.usage.UsageGroup", "dev.gantry.store.usage.UsageRow",
             "dev.gantry.store.usage.UsageCounts", "dev.gantry.store.repository.VersionPolicy",
             "dev.gantry.store.repository.DynamicBatching", "dev.gantry.store.repository.InstanceGroup",
-            "dev.gantry.store.repository.GantryOptions", "dev.gantry.store.repository.OutputConfig");
+            "dev.gantry.store.repository.GantryOptions", "dev.gantry.store.repository.OutputConfig",
+            "dev.gantry.store.artifact.UploadLimits");
 
     private static JavaClasses classes;
 

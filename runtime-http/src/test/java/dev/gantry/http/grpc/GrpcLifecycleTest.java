@@ -177,13 +177,20 @@ class GrpcLifecycleTest {
     }
 
     @Test
-    void repositoryModelLoad_withParameters_isRefusedNotIgnored() {
-        Status s = GrpcClient.failure(() -> client.stub().repositoryModelLoad(
+    void repositoryModelLoad_withAFileOverrideOrAnInvalidConfig_isRefusedNotIgnored() {
+        Status file = GrpcClient.failure(() -> client.stub().repositoryModelLoad(
+                RepositoryModelLoadRequest.newBuilder().setModelName("add").putParameters("file:1/model.onnx",
+                        dev.gantry.http.grpc.proto.ModelRepositoryParameter.newBuilder()
+                                .setStringParam("AAAA").build()).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, file.getCode());
+        assertTrue(file.getDescription().startsWith("load parameter 'file:1/model.onnx': file overrides are not"
+                + " supported"), file.getDescription());
+        Status config = GrpcClient.failure(() -> client.stub().repositoryModelLoad(
                 RepositoryModelLoadRequest.newBuilder().setModelName("add").putParameters("config",
                         dev.gantry.http.grpc.proto.ModelRepositoryParameter.newBuilder()
-                                .setStringParam("{\"max_batch_size\": 8}").build()).build()));
-        assertEquals(Status.Code.INVALID_ARGUMENT, s.getCode());
-        assertTrue(s.getDescription().startsWith("RepositoryModelLoad parameters are not supported over gRPC; got"
-                + " [config]"), s.getDescription());
+                                .setStringParam("{\"max_batch_size\": \"eight\"}").build()).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, config.getCode());
+        assertTrue(config.getDescription().startsWith("the 'config' override is not a valid model configuration"),
+                config.getDescription());
     }
 }

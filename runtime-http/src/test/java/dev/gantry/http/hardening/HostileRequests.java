@@ -26,7 +26,14 @@ import java.util.zip.GZIPOutputStream;
  */
 final class HostileRequests {
     /** One generated request: what it is, its bytes, and whether it is malformed at the HTTP/1.1 level. */
-    record Hostile(int index, String category, String summary, byte[] bytes, boolean httpMalformed) {
+    /**
+     * One generated request.
+     *
+     * @param expect the status class its answer must have when the test can know it: "401" (no usable credential),
+     *     "403" (a key that may not use the route or model), "authorized" (neither 401 nor 403); empty when the
+     *     outcome depends on what the mutation did to the request
+     */
+    record Hostile(int index, String category, String summary, byte[] bytes, boolean httpMalformed, String expect) {
         @Override
         public String toString() {
             return "#" + index + " [" + category + "] " + summary;
@@ -54,9 +61,11 @@ final class HostileRequests {
 
     private final String invokeToken;
     private final String adminToken;
+    private final String scopedToken;
     private final List<MalformedRequests.MalformedRequest> corpus = MalformedRequests.corpus();
 
-    HostileRequests(String invokeToken, String adminToken) {
+    HostileRequests(String invokeToken, String adminToken, String scopedToken) {
+        this.scopedToken = scopedToken;
         this.invokeToken = invokeToken;
         this.adminToken = adminToken;
     }
@@ -80,7 +89,7 @@ final class HostileRequests {
             case "auth" -> auth(r);
             default -> raw(r);
         };
-        return new Hostile(index, CATEGORIES[c], q.summary, q.bytes(), q.httpMalformed);
+        return new Hostile(index, CATEGORIES[c], q.summary, q.bytes(), q.httpMalformed, q.expect);
     }
 
     // ---------------------------------------------------------------- request bytes
@@ -96,6 +105,7 @@ final class HostileRequests {
         byte[] raw;
         String summary;
         boolean httpMalformed;
+        String expect = "";
 
         Req(String target, String summary) {
             this.target = target;
@@ -570,7 +580,30 @@ final class HostileRequests {
         q.summary += " " + q.method + " " + q.target + " Authorization " + (v == null ? "missing"
                 : "'" + RawHttp.printable(v.replace(invokeToken, "<invoke key>").replace(adminToken, "<admin key>")) + "'")
                 + (q.headers.stream().filter(h -> h[0].equals("Authorization")).count() > 1 ? " twice" : "");
-        q.httpMalformed = v != null && (v.length() > 15_000 || v.indexOf('\u0000') >= 0);
+        // Control characters in a header value make the request malformed HTTP (the codec refuses it with 400).
+        q.httpMalformed = v != null && (v.length() > 15_000
+                || v.chars().anyMatch(ch -> (ch < 0x20 && ch != '\t') || ch == 0x7f));
+        String first = v != null ? v : q.headers.stream().filter(h -> h[0].equals("Authorization")).map(h -> h[1])
+                .findFirst().orElse(null);
+        boolean open = q.target.equals("/v2/health/ready") || q.target.equals("/metrics") || q.target.equals("/v2");
+        boolean credential = first != null && first.matches("(?i)bearer\\s+" + java.util.regex.Pattern.quote(token));
+        if (open) {
+            q.expect = "authorized";
+        } else if (!credential) {
+            q.expect = "401";
+        } else if (q.target.equals("/admin/v1/keys") && token.equals(invokeToken)) {
+            q.expect = "403";
+        } else {
+            q.expect = "authorized";
+        }
+        if (!q.httpMalformed && r.nextInt(4) == 0 && !open && !q.target.equals("/admin/v1/keys")
+                && !q.target.contains("/add_fp32")) {
+            // A valid key limited to another model: 403 naming the model, whatever the body.
+            q.remove("Authorization");
+            q.header("Authorization", "Bearer " + scopedToken);
+            q.summary += " (key limited to add_fp32)";
+            q.expect = "403";
+        }
         return q;
     }
 

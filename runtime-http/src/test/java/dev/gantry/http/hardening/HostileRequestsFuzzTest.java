@@ -54,6 +54,7 @@ class HostileRequestsFuzzTest {
     private static float[] mlpScoresBefore;
     private static final List<String> serverErrors = Collections.synchronizedList(new ArrayList<>());
     private static final List<String> unanswered = Collections.synchronizedList(new ArrayList<>());
+    private static final List<String> wrongStatus = Collections.synchronizedList(new ArrayList<>());
     private static final Map<String, LongAdder> outcomes = new ConcurrentHashMap<>();
     private static final Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
     private static final Map<String, LongAdder> categories = new ConcurrentHashMap<>();
@@ -74,7 +75,9 @@ class HostileRequestsFuzzTest {
         mlpInput = Bodies.randomFloats(64, 7);
         mlpScoresBefore = mlpScores(mlpInput);
 
-        HostileRequests generator = new HostileRequests(invokeToken, adminToken);
+        String scopedToken = keys.create("fuzz-scoped", Set.of(Role.INVOKE), Set.of("add_fp32"), Optional.empty(),
+                Optional.empty()).token();
+        HostileRequests generator = new HostileRequests(invokeToken, adminToken, scopedToken);
         AtomicInteger next = new AtomicInteger();
         long start = System.nanoTime();
         ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
@@ -112,6 +115,16 @@ class HostileRequestsFuzzTest {
         String line = "seed " + SEED + " " + h + " -> " + reply;
         if (reply.outcome() == RawHttp.Outcome.RESPONSE) {
             statuses.computeIfAbsent(reply.status(), k -> new LongAdder()).increment();
+            boolean denied = reply.status() == 401 || reply.status() == 403;
+            boolean asExpected = switch (h.expect()) {
+                case "401" -> reply.status() == 401 || (h.httpMalformed() && reply.status() >= 400 && reply.status() < 500);
+                case "403" -> reply.status() == 403;
+                case "authorized" -> !denied;
+                default -> true;
+            };
+            if (!asExpected) {
+                wrongStatus.add(line + " (expected " + h.expect() + ")");
+            }
             if (reply.status() >= 500 && !((http2Preface(h.bytes()) || unsupportedVersion(h.bytes()))
                     && reply.status() == 501)) {
                 serverErrors.add(line);
@@ -161,6 +174,16 @@ class HostileRequestsFuzzTest {
         assertEquals(REQUESTS, sent.get());
         assertTrue(serverErrors.isEmpty(), () -> "responses with status >= 500 (replay with -Dgantry.fuzz.seed="
                 + SEED + "): " + sample(serverErrors));
+    }
+
+    @Test
+    void hostileRequests_withKnownCredentials_getTheirExpectedStatus() {
+        // No credential, a malformed or unknown one: 401; a key that may not use the route or the model: 403;
+        // a usable key on its route: neither, whatever else is wrong with the request.
+        long checked = categories.getOrDefault("auth", new LongAdder()).sum();
+        assertTrue(checked > 100, "auth requests generated: " + checked);
+        assertTrue(wrongStatus.isEmpty(), () -> "requests answered with the wrong status class (replay with"
+                + " -Dgantry.fuzz.seed=" + SEED + "): " + sample(wrongStatus));
     }
 
     @Test
