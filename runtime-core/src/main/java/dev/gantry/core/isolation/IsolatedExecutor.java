@@ -184,15 +184,7 @@ final class IsolatedExecutor implements ModelExecutor {
     }
 
     private List<String> command(Path socket) {
-        List<String> c = new ArrayList<>();
-        c.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString()));
-        c.add("-cp");
-        c.add(System.getProperty("java.class.path"));
-        c.add("--enable-native-access=ALL-UNNAMED");
-        c.add(CrashReports.errorFileOption(dataDir));
-        c.add("-XX:-CreateCoredumpOnCrash");
-        c.add("-XX:+UseSerialGC");
+        List<String> c = CrashReports.childJvm(dataDir);
         c.add(WorkerMain.class.getName());
         c.add(socket.toString());
         c.add(versionDir.toAbsolutePath().toString());

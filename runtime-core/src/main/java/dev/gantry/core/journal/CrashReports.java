@@ -83,4 +83,23 @@ public final class CrashReports {
         }
         return new Fatal(signal, library, report);
     }
+
+    /**
+     * The start of a command for a child JVM of this server (the sandbox, an isolation worker): the same java
+     * binary and class path, native access, crash reports into {@code <dataDir>/crash} and no core dumps, the
+     * serial collector (children are small), then {@code extraJvmOptions}.
+     */
+    public static java.util.List<String> childJvm(Path dataDir, String... extraJvmOptions) {
+        java.util.List<String> c = new java.util.ArrayList<>();
+        c.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString()));
+        c.add("-cp");
+        c.add(System.getProperty("java.class.path"));
+        c.add("--enable-native-access=ALL-UNNAMED");
+        c.add(errorFileOption(dataDir));
+        c.add("-XX:-CreateCoredumpOnCrash");
+        c.add("-XX:+UseSerialGC");
+        c.addAll(java.util.List.of(extraJvmOptions));
+        return c;
+    }
 }

@@ -151,16 +151,7 @@ final class ChildProcessSandbox implements Sandbox {
     }
 
     private List<String> command(ModelEntry entry, ModelVersionEntry version, Path result) {
-        List<String> c = new ArrayList<>();
-        c.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString()));
-        c.add("-cp");
-        c.add(System.getProperty("java.class.path"));
-        c.add("--enable-native-access=ALL-UNNAMED");
-        c.add(CrashReports.errorFileOption(dataDir));
-        c.add("-XX:-CreateCoredumpOnCrash");
-        c.add("-XX:+UseSerialGC");
-        c.add("-XX:TieredStopAtLevel=1");
+        List<String> c = CrashReports.childJvm(dataDir, "-XX:TieredStopAtLevel=1");
         c.add(SandboxMain.class.getName());
         c.add(result.toString());
         c.add(entry.directory().toAbsolutePath().getParent().toString());

@@ -223,7 +223,8 @@ public final class AdminCommand {
         return rest.get(0);
     }
 
-    private static String take(List<String> args, String flag, String fallback) {
+    /** Removes {@code flag VALUE} (or {@code flag=VALUE}) from {@code args} and returns VALUE, else {@code fallback}. */
+    static String take(List<String> args, String flag, String fallback) {
         for (int i = 0; i < args.size(); i++) {
             if (args.get(i).equals(flag)) {
                 if (i + 1 >= args.size()) {

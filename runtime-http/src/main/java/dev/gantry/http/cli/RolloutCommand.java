@@ -43,10 +43,10 @@ public final class RolloutCommand {
         }
         String sub = rest.remove(0);
         try {
-            String url = take(rest, "--url", env.getOrDefault("GANTRY_URL", "http://127.0.0.1:8080"));
-            String key = take(rest, "--key", env.get("GANTRY_KEY"));
+            String url = AdminCommand.take(rest, "--url", env.getOrDefault("GANTRY_URL", "http://127.0.0.1:8080"));
+            String key = AdminCommand.take(rest, "--key", env.get("GANTRY_KEY"));
             boolean watch = rest.remove("--watch");
-            long every = parseMillis(take(rest, "--every", "1s"));
+            long every = parseMillis(AdminCommand.take(rest, "--every", "1s"));
             Client c = new Client(url, key);
             switch (sub) {
                 case "start" -> {
@@ -152,21 +152,6 @@ public final class RolloutCommand {
         if (rest.size() != n) {
             throw new IllegalArgumentException(message);
         }
-    }
-
-    private static String take(List<String> args, String flag, String fallback) {
-        for (int i = 0; i < args.size(); i++) {
-            if (args.get(i).equals(flag)) {
-                if (i + 1 >= args.size()) {
-                    throw new IllegalArgumentException(flag + " needs a value");
-                }
-                String v = args.get(i + 1);
-                args.remove(i);
-                args.remove(i);
-                return v;
-            }
-        }
-        return fallback;
     }
 
     private static final class Failed extends RuntimeException {
