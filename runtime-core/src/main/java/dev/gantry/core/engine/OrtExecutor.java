@@ -11,6 +11,7 @@ import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.inference.Tensor;
 import dev.gantry.core.model.ModelSignature;
+import dev.gantry.core.scheduling.ExecutionPhases;
 import dev.gantry.core.scheduling.ModelExecutor;
 
 import java.util.ArrayList;
@@ -46,12 +47,20 @@ final class OrtExecutor implements ModelExecutor {
 
     @Override
     public List<Tensor> run(List<Tensor> inputs, Set<String> outputs) {
+        return run(inputs, outputs, new ExecutionPhases());
+    }
+
+    @Override
+    public List<Tensor> run(List<Tensor> inputs, Set<String> outputs, ExecutionPhases phases) {
         Map<String, OnnxTensor> feed = new LinkedHashMap<>();
         try {
+            long start = System.nanoTime();
             for (Tensor t : inputs) {
                 feed.put(t.name(), OrtTensors.toOrt(env, t));
             }
+            phases.addInput(System.nanoTime() - start);
             try (OrtSession.Result result = outputs.isEmpty() ? session.run(feed) : session.run(feed, outputs)) {
+                long converting = System.nanoTime();
                 List<Tensor> out = new ArrayList<>(result.size());
                 for (Map.Entry<String, OnnxValue> e : result) {
                     if (!(e.getValue() instanceof OnnxTensor tensor)) {
@@ -60,6 +69,7 @@ final class OrtExecutor implements ModelExecutor {
                     }
                     out.add(OrtTensors.fromOrt(e.getKey(), tensor));
                 }
+                phases.addOutput(System.nanoTime() - converting);
                 return out;
             }
         } catch (OrtException e) {

@@ -3,6 +3,7 @@ package dev.gantry.core.journal;
 import dev.gantry.core.inference.Tensor;
 import dev.gantry.core.model.ModelId;
 import dev.gantry.core.model.ModelSignature;
+import dev.gantry.core.scheduling.ExecutionPhases;
 import dev.gantry.core.scheduling.ModelExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,13 +131,18 @@ final class MappedCrashJournal implements CrashJournal {
 
             @Override
             public List<Tensor> run(List<Tensor> inputs, Set<String> outputs) {
+                return run(inputs, outputs, new ExecutionPhases());
+            }
+
+            @Override
+            public List<Tensor> run(List<Tensor> inputs, Set<String> outputs, ExecutionPhases phases) {
                 int s = slot();
                 if (value <= 0 || s < 0) {
-                    return executor.run(inputs, outputs);
+                    return executor.run(inputs, outputs, phases);
                 }
                 map.putLong(SLOTS_AT + s * 8, value);
                 try {
-                    return executor.run(inputs, outputs);
+                    return executor.run(inputs, outputs, phases);
                 } finally {
                     map.putLong(SLOTS_AT + s * 8, 0);
                 }

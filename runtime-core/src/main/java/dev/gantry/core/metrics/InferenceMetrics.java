@@ -30,6 +30,8 @@ public final class InferenceMetrics {
     private long inferenceCount;
     private long computeRequests;
     private long computeRequestNanos;
+    private long inputRequestNanos;
+    private long outputRequestNanos;
     private long lastInferenceMillis;
     private final java.util.TreeMap<Integer, long[]> perBatchSize = new java.util.TreeMap<>();
 
@@ -103,16 +105,31 @@ public final class InferenceMetrics {
         queue.record(queueNanos, TimeUnit.NANOSECONDS);
     }
 
+    /** One execution that failed: its whole time counts as the model's. */
     public void executed(int rows, int requests, long computeNanos) {
+        executed(rows, requests, computeNanos, 0, 0);
+    }
+
+    /**
+     * One execution of {@code rows} rows serving {@code requests} requests, {@code computeNanos} in all, of which
+     * {@code inputNanos} went into preparing the inputs and {@code outputNanos} into handing out the outputs (the
+     * rest is the model's run: Triton's compute_infer).
+     */
+    public void executed(int rows, int requests, long computeNanos, long inputNanos, long outputNanos) {
         compute.record(computeNanos, TimeUnit.NANOSECONDS);
         batchRows.record(rows);
         batchRequests.record(requests);
+        long inferNanos = Math.max(0, computeNanos - inputNanos - outputNanos);
         synchronized (this) {
             computeRequests += requests;
-            computeRequestNanos += computeNanos * requests;
-            long[] sizeStats = perBatchSize.computeIfAbsent(rows, r -> new long[2]);
+            computeRequestNanos += inferNanos * requests;
+            inputRequestNanos += inputNanos * requests;
+            outputRequestNanos += outputNanos * requests;
+            long[] sizeStats = perBatchSize.computeIfAbsent(rows, r -> new long[4]);
             sizeStats[0]++;
-            sizeStats[1] += computeNanos;
+            sizeStats[1] += inferNanos;
+            sizeStats[2] += inputNanos;
+            sizeStats[3] += outputNanos;
         }
     }
 
@@ -132,12 +149,12 @@ public final class InferenceMetrics {
         synchronized (this) {
             java.util.List<ModelStatistics.BatchSize> batches = new java.util.ArrayList<>();
             perBatchSize.forEach((size, s) -> batches.add(new ModelStatistics.BatchSize(size,
-                    new ModelStatistics.Duration(s[0], 0), new ModelStatistics.Duration(s[0], s[1]),
-                    new ModelStatistics.Duration(s[0], 0))));
+                    new ModelStatistics.Duration(s[0], s[2]), new ModelStatistics.Duration(s[0], s[1]),
+                    new ModelStatistics.Duration(s[0], s[3]))));
             return new ModelStatistics(model, lastInferenceMillis, inferenceCount, compute.count(), ok, failed,
-                    queued, new ModelStatistics.Duration(computeRequests, 0),
+                    queued, new ModelStatistics.Duration(computeRequests, inputRequestNanos),
                     new ModelStatistics.Duration(computeRequests, computeRequestNanos),
-                    new ModelStatistics.Duration(computeRequests, 0), batches);
+                    new ModelStatistics.Duration(computeRequests, outputRequestNanos), batches);
         }
     }
 

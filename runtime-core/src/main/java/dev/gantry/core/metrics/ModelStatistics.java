@@ -16,10 +16,11 @@ import java.util.Objects;
  * @param success successful requests, and their total time from admission to answer
  * @param fail failed requests, and their total time from admission to answer
  * @param queue requests that waited in the queue, and their total wait until their execution started
- * @param computeInput requests executed, and the time spent preparing their inputs (Gantry does not time it
- *     apart from the execution: always 0 ns)
- * @param computeInfer requests executed, and the time of the execution each one was part of
- * @param computeOutput requests executed, and the time spent on their outputs (inside the execution: 0 ns)
+ * @param computeInput requests executed, and the time of their executions spent preparing inputs (stacking the
+ *     batch, converting it into ONNX Runtime tensors)
+ * @param computeInfer requests executed, and the time of the model run of the executions each one was part of
+ * @param computeOutput requests executed, and the time of their executions spent on outputs (converting them out of
+ *     ONNX Runtime, splitting them per request)
  * @param batches per batch size (rows in one execution), the executions of that size, ascending
  */
 public record ModelStatistics(ModelId model, long lastInferenceMillis, long inferenceCount, long executionCount,

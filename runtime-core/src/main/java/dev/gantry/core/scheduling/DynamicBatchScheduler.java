@@ -405,6 +405,7 @@ public final class DynamicBatchScheduler implements Scheduler {
         TraceSpan runSpan = batchSpan.child("gantry.model.run").set(TraceSpan.MODEL, model.name())
                 .set(TraceSpan.VERSION, model.version()).set(TraceSpan.BATCH_SIZE, totalRows);
         List<List<Tensor>> perRequest;
+        ExecutionPhases phases = new ExecutionPhases();
         ScheduledFuture<?> watchdog = policy.executionTimeoutMicros() <= 0 ? null : timers.schedule(
                 () -> failAll(batch, new GantryException(ErrorCode.MODEL_TIMEOUT, "model '" + model.name()
                         + "' version " + model.version() + " did not finish within "
@@ -413,9 +414,16 @@ public final class DynamicBatchScheduler implements Scheduler {
                 policy.executionTimeoutMicros(), TimeUnit.MICROSECONDS);
         try {
             List<Tensor> inputs = batch.size() == 1 ? batch.get(0).request.inputs() : stack(batch);
-            List<Tensor> outputs = executor.run(inputs, outputUnion(batch));
+            phases.addInput(ticker.read() - start);
+            List<Tensor> outputs = executor.run(inputs, outputUnion(batch), phases);
             runSpan.end();
-            perRequest = batch.size() == 1 ? List.of(outputs) : unstack(outputs, rows);
+            long splitting = ticker.read();
+            List<List<Tensor>> all = batch.size() == 1 ? List.of(outputs) : unstack(outputs, rows);
+            perRequest = new ArrayList<>(all.size());
+            for (int i = 0; i < all.size(); i++) {
+                perRequest.add(select(all.get(i), batch.get(i).request.requestedOutputs()));
+            }
+            phases.addOutput(ticker.read() - splitting);
         } catch (RuntimeException | Error e) {
             long failedAfter = ticker.read() - start;
             metrics.executed(totalRows, batch.size(), failedAfter);
@@ -444,12 +452,12 @@ public final class DynamicBatchScheduler implements Scheduler {
             }
         }
         long end = ticker.read();
-        metrics.executed(totalRows, batch.size(), end - start);
+        metrics.executed(totalRows, batch.size(), end - start, phases.inputNanos(), phases.outputNanos());
         batchSpan.end();
         shareCompute(batch, rows, totalRows, end - start);
         for (int i = 0; i < batch.size(); i++) {
             Pending p = batch.get(i);
-            List<Tensor> outs = select(perRequest.get(i), p.request.requestedOutputs());
+            List<Tensor> outs = perRequest.get(i);
             // Metrics first, so that whoever waits on the future sees them; a request the watchdog already
             // answered is not counted twice.
             if (!p.future.isDone()) {

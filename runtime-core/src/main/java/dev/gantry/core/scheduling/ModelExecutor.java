@@ -21,6 +21,15 @@ public interface ModelExecutor extends AutoCloseable {
      */
     List<Tensor> run(List<Tensor> inputs, Set<String> outputs);
 
+    /**
+     * As {@link #run(List, Set)}, adding to {@code phases} the time spent converting inputs into the engine's form
+     * and outputs out of it, where the executor can tell them apart from the execution (by default it cannot, and
+     * adds nothing).
+     */
+    default List<Tensor> run(List<Tensor> inputs, Set<String> outputs, ExecutionPhases phases) {
+        return run(inputs, outputs);
+    }
+
     @Override
     void close();
 }

@@ -45,7 +45,8 @@ import dev.gantry.http.grpc.proto.ServerReadyResponse;
 import dev.gantry.http.grpc.proto.StatisticDuration;
 import dev.gantry.http.inference.MetadataHandler;
 import dev.gantry.http.params.PathParams;
-import dev.gantry.http.metrics.ModelStatistics;
+import dev.gantry.core.metrics.ModelStatistics;
+import dev.gantry.http.grpc.proto.InferBatchStatistics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -523,20 +524,37 @@ public final class GrpcInferenceService {
         }
         ModelStatisticsResponse.Builder b = ModelStatisticsResponse.newBuilder();
         for (ModelVersionState v : versions) {
-            ModelStatistics s = ModelStatistics.read(d.registry(), v.id(), d.lastServed().apply(v.id()));
-            b.addModelStatsBuilder()
+            Optional<ModelStatistics> read = lifecycle.statistics(v.id());
+            if (read.isEmpty()) {
+                if (!r.getVersion().isEmpty()) {
+                    throw GantryException.unavailable("model '" + v.id().name() + "' version " + v.id().version()
+                            + " is not loaded (" + v.state() + ")");
+                }
+                continue;
+            }
+            ModelStatistics s = read.get();
+            dev.gantry.http.grpc.proto.ModelStatistics.Builder m = b.addModelStatsBuilder()
                     .setName(v.id().name())
                     .setVersion(Long.toString(v.id().version()))
-                    .setLastInference(s.lastInference().map(Instant::toEpochMilli).orElse(0L))
+                    .setLastInference(s.lastInferenceMillis())
                     .setInferenceCount(s.inferenceCount())
                     .setExecutionCount(s.executionCount())
                     .setInferenceStats(InferStatistics.newBuilder()
                             .setSuccess(duration(s.success()))
                             .setFail(duration(s.fail()))
                             .setQueue(duration(s.queue()))
-                            .setComputeInput(StatisticDuration.getDefaultInstance())
+                            .setComputeInput(duration(s.computeInput()))
                             .setComputeInfer(duration(s.computeInfer()))
-                            .setComputeOutput(StatisticDuration.getDefaultInstance()));
+                            .setComputeOutput(duration(s.computeOutput()))
+                            .setCacheHit(duration(ModelStatistics.Duration.ZERO))
+                            .setCacheMiss(duration(ModelStatistics.Duration.ZERO)));
+            for (ModelStatistics.BatchSize batch : s.batches()) {
+                m.addBatchStats(InferBatchStatistics.newBuilder()
+                        .setBatchSize(batch.batchSize())
+                        .setComputeInput(duration(batch.computeInput()))
+                        .setComputeInfer(duration(batch.computeInfer()))
+                        .setComputeOutput(duration(batch.computeOutput())));
+            }
         }
         return Future.succeededFuture(b.build());
     }
@@ -546,7 +564,7 @@ public final class GrpcInferenceService {
     }
 
     private static StatisticDuration duration(ModelStatistics.Duration d) {
-        return StatisticDuration.newBuilder().setCount(d.count()).setNs(d.nanos()).build();
+        return StatisticDuration.newBuilder().setCount(d.count()).setNs(d.ns()).build();
     }
 
     private RepositoryIndexResponse index(RepositoryIndexRequest r, Caller caller) {

@@ -372,6 +372,46 @@ class GrpcProtocolTest {
     }
 
     @Test
+    void modelStatistics_areTheNumbersHttpShows_batchStatsAndInputOutputTimesIncluded() {
+        for (int i = 0; i < 2; i++) {
+            grpc.modelInfer(GrpcClient.raw("add_fp32", inputsFor("add_fp32")));
+        }
+        ModelStatistics g = grpc.modelStatistics(ModelStatisticsRequest.newBuilder().setName("add_fp32")
+                .setVersion("1").build()).getModelStats(0);
+        JsonNode h = Bodies.parse(server.get("/v2/models/add_fp32/versions/1/stats").body()).get("model_stats").get(0);
+        assertEquals(h.get("inference_count").longValue(), g.getInferenceCount());
+        assertEquals(h.get("execution_count").longValue(), g.getExecutionCount());
+        assertEquals(h.get("last_inference").longValue(), g.getLastInference());
+        JsonNode hs = h.get("inference_stats");
+        var gs = g.getInferenceStats();
+        List<dev.gantry.http.grpc.proto.StatisticDuration> grpcDurations = List.of(gs.getSuccess(), gs.getFail(),
+                gs.getQueue(), gs.getComputeInput(), gs.getComputeInfer(), gs.getComputeOutput());
+        List<String> names = List.of("success", "fail", "queue", "compute_input", "compute_infer", "compute_output");
+        for (int i = 0; i < names.size(); i++) {
+            assertEquals(hs.get(names.get(i)).get("count").longValue(), grpcDurations.get(i).getCount(), names.get(i));
+            assertEquals(hs.get(names.get(i)).get("ns").longValue(), grpcDurations.get(i).getNs(), names.get(i));
+        }
+        assertTrue(gs.getComputeInput().getNs() > 0, gs.toString());
+        assertTrue(gs.getComputeOutput().getNs() > 0, gs.toString());
+        assertEquals(h.get("batch_stats").size(), g.getBatchStatsCount());
+        assertTrue(g.getBatchStatsCount() > 0);
+        for (int i = 0; i < g.getBatchStatsCount(); i++) {
+            JsonNode hb = h.get("batch_stats").get(i);
+            assertEquals(hb.get("batch_size").longValue(), g.getBatchStats(i).getBatchSize());
+            assertEquals(hb.get("compute_infer").get("count").longValue(),
+                    g.getBatchStats(i).getComputeInfer().getCount());
+            assertEquals(hb.get("compute_input").get("ns").longValue(), g.getBatchStats(i).getComputeInput().getNs());
+        }
+    }
+
+    @Test
+    void modelStatistics_ofAnUnknownModel_isNotFound() {
+        Status s = GrpcClient.failure(() -> grpc.modelStatistics(ModelStatisticsRequest.newBuilder().setName("nope")
+                .build()));
+        assertEquals(Status.Code.NOT_FOUND, s.getCode());
+    }
+
+    @Test
     void modelStatistics_withoutAName_coversEveryLoadedVersion() {
         List<ModelStatistics> all = grpc.modelStatistics(ModelStatisticsRequest.getDefaultInstance())
                 .getModelStatsList();

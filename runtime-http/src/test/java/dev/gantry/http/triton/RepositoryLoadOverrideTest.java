@@ -1,10 +1,15 @@
 package dev.gantry.http.triton;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.ByteString;
 import dev.gantry.core.lifecycle.ExecutorFactory;
+import dev.gantry.http.grpc.proto.ModelRepositoryParameter;
+import dev.gantry.http.grpc.proto.RepositoryModelLoadRequest;
 import dev.gantry.http.testing.Bodies;
+import dev.gantry.http.testing.GrpcClient;
 import dev.gantry.http.testing.ServerFixture;
 import dev.gantry.http.testing.TempRepository;
+import io.grpc.Status;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,6 +52,36 @@ class RepositoryLoadOverrideTest {
             assertEquals(400, unknown.statusCode(), unknown.body());
             assertTrue(unknown.body().contains("unknown load parameter 'colour'"), unknown.body());
             assertEquals(4, config(server).path("max_batch_size").asInt(), "refused loads changed nothing");
+
+            HttpResponse<String> audit = server.send(HttpRequest.newBuilder(
+                    server.uri("/admin/v1/audit?model=over&limit=50")).GET().build());
+            assertEquals(200, audit.statusCode(), audit.body());
+            assertTrue(audit.body().contains("with a config override"), "the override load is audited: "
+                    + audit.body());
+
+            // The same over gRPC, as Triton's gRPC client sends it: a string parameter named config.
+            try (GrpcClient client = new GrpcClient(server.server().grpcPort())) {
+                client.stub().repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName("over")
+                        .putParameters("config", ModelRepositoryParameter.newBuilder()
+                                .setStringParam("{\"max_batch_size\": 2, \"dynamic_batching\": {}}").build())
+                        .build());
+                assertEquals(2, config(server).path("max_batch_size").asInt());
+                Status invalid = GrpcClient.failure(() -> client.stub().repositoryModelLoad(
+                        RepositoryModelLoadRequest.newBuilder().setModelName("over").putParameters("config",
+                                ModelRepositoryParameter.newBuilder().setStringParam("{\"max_batch_size\": \"x\"}")
+                                        .build()).build()));
+                assertEquals(Status.Code.INVALID_ARGUMENT, invalid.getCode());
+                assertTrue(invalid.getDescription().contains("the 'config' override is not a valid model configuration"),
+                        invalid.getDescription());
+                Status fileOverride = GrpcClient.failure(() -> client.stub().repositoryModelLoad(
+                        RepositoryModelLoadRequest.newBuilder().setModelName("over").putParameters("file:1/model.onnx",
+                                ModelRepositoryParameter.newBuilder().setBytesParam(ByteString.copyFromUtf8("x"))
+                                        .build()).build()));
+                assertEquals(Status.Code.INVALID_ARGUMENT, fileOverride.getCode());
+                assertTrue(fileOverride.getDescription().contains("file overrides are not supported"),
+                        fileOverride.getDescription());
+                assertEquals(2, config(server).path("max_batch_size").asInt(), "refused loads changed nothing");
+            }
         }
     }
 

@@ -81,6 +81,9 @@ class StatisticsRouteTest {
         }
         assertTrue(s.get("success").get("ns").longValue() > 0);
         assertTrue(s.get("compute_infer").get("ns").longValue() > 0);
+        // Converting into and out of ONNX Runtime's tensors takes time of its own, apart from the model's run.
+        assertTrue(s.get("compute_input").get("ns").longValue() > 0, s.toString());
+        assertTrue(s.get("compute_output").get("ns").longValue() > 0, s.toString());
         assertEquals(0, s.get("fail").get("count").longValue());
         assertEquals(0, s.get("cache_hit").get("count").longValue());
         assertEquals(0, s.get("cache_miss").get("count").longValue());
@@ -91,6 +94,12 @@ class StatisticsRouteTest {
         assertEquals(2, batches.get(1).get("batch_size").intValue());
         assertEquals(1, batches.get(1).get("compute_infer").get("count").longValue());
         assertTrue(batches.get(0).get("compute_infer").get("ns").longValue() > 0);
+        assertTrue(batches.get(0).get("compute_input").get("ns").longValue() > 0);
+        assertTrue(batches.get(1).get("compute_output").get("ns").longValue() > 0);
+        long inputs = batches.get(0).get("compute_input").get("ns").longValue()
+                + batches.get(1).get("compute_input").get("ns").longValue();
+        assertEquals(s.get("compute_input").get("ns").longValue(), inputs,
+                "sequential requests: each request's input time is its execution's");
     }
 
     @Test
