@@ -63,20 +63,35 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
      * @param requestTimeout a request admitted for inference is answered within this long: it is the queue
      *     timeout when neither the request nor the model sets one, and the limit on one execution
      * @param idleTimeout a connection with no traffic at all for this long is closed
+     * @param uploads artifact uploads: how many at once (503 above), how long one may stall (408), how much disk
+     *     stays free (507)
      */
     public record Limits(long maxBodyBytes, CodecLimits codec, int maxHeaderBytes, Duration headerTimeout,
-                         Duration bodyTimeout, Duration requestTimeout, Duration idleTimeout) {
+                         Duration bodyTimeout, Duration requestTimeout, Duration idleTimeout,
+                         dev.gantry.store.artifact.UploadLimits uploads) {
+        public Limits(long maxBodyBytes, CodecLimits codec, int maxHeaderBytes, Duration headerTimeout,
+                      Duration bodyTimeout, Duration requestTimeout, Duration idleTimeout) {
+            this(maxBodyBytes, codec, maxHeaderBytes, headerTimeout, bodyTimeout, requestTimeout, idleTimeout,
+                    dev.gantry.store.artifact.UploadLimits.defaults());
+        }
+
         public static Limits defaults() {
             return new Limits(64L << 20, CodecLimits.defaults(), 16 * 1024, Duration.ofSeconds(10),
                     Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(60));
         }
 
         public Limits withMaxBodyBytes(long n) {
-            return new Limits(n, codec, maxHeaderBytes, headerTimeout, bodyTimeout, requestTimeout, idleTimeout);
+            return new Limits(n, codec, maxHeaderBytes, headerTimeout, bodyTimeout, requestTimeout, idleTimeout,
+                    uploads);
         }
 
         public Limits withTimeouts(Duration header, Duration body, Duration request) {
-            return new Limits(maxBodyBytes, codec, maxHeaderBytes, header, body, request, idleTimeout);
+            return new Limits(maxBodyBytes, codec, maxHeaderBytes, header, body, request, idleTimeout, uploads);
+        }
+
+        public Limits withUploads(dev.gantry.store.artifact.UploadLimits u) {
+            return new Limits(maxBodyBytes, codec, maxHeaderBytes, headerTimeout, bodyTimeout, requestTimeout,
+                    idleTimeout, u);
         }
     }
 
@@ -220,7 +235,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
         return new dev.gantry.core.runtime.RuntimeSettings(modelsDir, dataDir, lifecycleSettings(), standbyCount,
                 shadowQueueSize, cardPolicy, Duration.ofDays(30), security.auditKeyFile(), faults.sandbox(),
                 faults.sandboxVerdicts(), fallback ? dev.gantry.core.routing.FallbackSettings.DEFAULTS
-                : dev.gantry.core.routing.FallbackSettings.OFF);
+                : dev.gantry.core.routing.FallbackSettings.OFF, limits.uploads());
     }
 
     /** https with --tls-cert, else http. */

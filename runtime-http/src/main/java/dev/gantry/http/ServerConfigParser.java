@@ -76,6 +76,12 @@ public final class ServerConfigParser {
                     "default queue timeout, and the longest one execution may take"),
             new Setting("--max-request-timeout-ms", "GANTRY_MAX_REQUEST_TIMEOUT_MS", "600000",
                     "longest queue timeout a client may ask for with parameters.timeout (400 above)"),
+            new Setting("--upload-concurrency", "GANTRY_UPLOAD_CONCURRENCY", "2",
+                    "artifact uploads that may run at once; one more gets 503 with Retry-After"),
+            new Setting("--upload-idle-timeout-ms", "GANTRY_UPLOAD_IDLE_TIMEOUT_MS", "30000",
+                    "an upload that sends nothing for this long is dropped (408) and its partial file deleted"),
+            new Setting("--upload-min-free-bytes", "GANTRY_UPLOAD_MIN_FREE_BYTES", "1073741824",
+                    "free disk an upload must leave in the repository's file system (507 otherwise)"),
             new Setting("--insecure", "GANTRY_INSECURE", "false",
                     "allow a non-loopback --host while no API key exists"),
             new Setting("--health-access", "GANTRY_HEALTH_ACCESS", "open",
@@ -172,7 +178,10 @@ public final class ServerConfigParser {
                 Duration.ofMillis(r.longValue("--header-timeout-ms", 100, 3_600_000L)),
                 Duration.ofMillis(r.longValue("--body-timeout-ms", 100, 3_600_000L)),
                 Duration.ofMillis(r.longValue("--request-timeout-ms", 1, 86_400_000L)),
-                Duration.ofMillis(r.longValue("--idle-timeout-ms", 100, 86_400_000L)));
+                Duration.ofMillis(r.longValue("--idle-timeout-ms", 100, 86_400_000L)),
+                new dev.gantry.store.artifact.UploadLimits(r.integer("--upload-concurrency", 1, 64),
+                        Duration.ofMillis(r.longValue("--upload-idle-timeout-ms", 100, 3_600_000L)),
+                        r.longValue("--upload-min-free-bytes", 0, Long.MAX_VALUE)));
         String metrics = r.choice("--metrics-access", "open", "key", "auto");
         Optional<Path> cert = r.optionalPath("--tls-cert");
         Optional<Path> key = r.optionalPath("--tls-key");

@@ -73,12 +73,15 @@ public final class Releases {
     private final dev.gantry.core.audit.AuditTrail audit;
     private final Clock clock;
     private final Duration unusedAfter;
+    private final dev.gantry.store.artifact.UploadLimits uploadLimits;
     private final Map<ModelId, Instant> lastServed = new ConcurrentHashMap<>();
 
     private Releases(Governance governance, CatalogStore catalog, DeploymentArchive archive, ArtifactStore artifacts,
                      ModelRepositoryManager repository, DeploymentManager deployments,
-                     dev.gantry.core.audit.AuditTrail audit, Clock clock, Duration unusedAfter) {
+                     dev.gantry.core.audit.AuditTrail audit, Clock clock, Duration unusedAfter,
+                     dev.gantry.store.artifact.UploadLimits uploadLimits) {
         this.audit = audit;
+        this.uploadLimits = uploadLimits;
         this.governance = governance;
         this.catalog = catalog;
         this.archive = archive;
@@ -98,10 +101,20 @@ public final class Releases {
                                   ArtifactStore artifacts, ModelRepositoryManager repository,
                                   DeploymentManager deployments, dev.gantry.core.audit.AuditTrail audit, Clock clock,
                                   Duration unusedAfter) {
+        return create(governance, catalog, archive, artifacts, repository, deployments, audit, clock, unusedAfter,
+                dev.gantry.store.artifact.UploadLimits.defaults());
+    }
+
+    /** As the other {@code create}, with how uploads share the server ({@link #uploadLimits()}). */
+    public static Releases create(Governance governance, CatalogStore catalog, DeploymentArchive archive,
+                                  ArtifactStore artifacts, ModelRepositoryManager repository,
+                                  DeploymentManager deployments, dev.gantry.core.audit.AuditTrail audit, Clock clock,
+                                  Duration unusedAfter, dev.gantry.store.artifact.UploadLimits uploadLimits) {
         return new Releases(Objects.requireNonNull(governance, "governance"), Objects.requireNonNull(catalog, "catalog"),
                 Objects.requireNonNull(archive, "archive"), Objects.requireNonNull(artifacts, "artifacts"),
                 Objects.requireNonNull(repository, "repository"), Objects.requireNonNull(deployments, "deployments"),
-                Objects.requireNonNull(audit, "audit"), Objects.requireNonNull(clock, "clock"), Objects.requireNonNull(unusedAfter, "unusedAfter"));
+                Objects.requireNonNull(audit, "audit"), Objects.requireNonNull(clock, "clock"), Objects.requireNonNull(unusedAfter, "unusedAfter"),
+                Objects.requireNonNull(uploadLimits, "uploadLimits"));
     }
 
     // ---- upload and validation
@@ -128,7 +141,7 @@ public final class Releases {
 
     /** How many uploads may run at once, how long one may stall, and how much disk must stay free. */
     public dev.gantry.store.artifact.UploadLimits uploadLimits() {
-        return dev.gantry.store.artifact.UploadLimits.defaults();
+        return uploadLimits;
     }
 
     /**

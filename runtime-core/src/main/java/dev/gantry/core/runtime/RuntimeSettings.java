@@ -21,21 +21,25 @@ import java.util.Optional;
  * @param sandbox run each ONNX artifact's first execution in a sandbox process (native crashes stay there)
  * @param sandboxVerdicts where the sandbox remembers its verdicts; empty for {@code <dataDir>/sandbox}
  * @param fallback per-request fallback and circuit breaking (off unless asked for)
+ * @param uploads how many artifact uploads run at once, how long one may stall, how much disk stays free
  */
 public record RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
                               int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter,
                               Optional<Path> auditKeyFile, boolean sandbox, Optional<Path> sandboxVerdicts,
-                              dev.gantry.core.routing.FallbackSettings fallback) {
+                              dev.gantry.core.routing.FallbackSettings fallback,
+                              dev.gantry.store.artifact.UploadLimits uploads) {
     public RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
                            int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter) {
         this(modelsDir, dataDir, lifecycle, standbyCount, shadowQueueSize, cardPolicy, unusedAfter, Optional.empty(),
-                false, Optional.empty(), dev.gantry.core.routing.FallbackSettings.OFF);
+                false, Optional.empty(), dev.gantry.core.routing.FallbackSettings.OFF,
+                dev.gantry.store.artifact.UploadLimits.defaults());
     }
 
     public RuntimeSettings {
         Objects.requireNonNull(auditKeyFile, "auditKeyFile");
         Objects.requireNonNull(sandboxVerdicts, "sandboxVerdicts");
         Objects.requireNonNull(fallback, "fallback");
+        Objects.requireNonNull(uploads, "uploads");
         Objects.requireNonNull(modelsDir, "modelsDir");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(lifecycle, "lifecycle");

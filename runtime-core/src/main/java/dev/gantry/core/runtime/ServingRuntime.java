@@ -97,7 +97,7 @@ public final class ServingRuntime implements AutoCloseable {
         this.rollouts = Rollouts.create(deployments, governance.trafficGate(), stats, H2RolloutStore.of(catalog),
                 Optional.of(audit), registry, clock);
         this.releases = Releases.create(governance, catalog, archive, artifacts, repository, deployments, audit,
-                clock, settings.unusedAfter());
+                clock, settings.unusedAfter(), settings.uploads());
         for (CrashJournal.ExecutingAtExit c : Containment.crashesFound(journal, settings.dataDir(), registry)) {
             suspendCrashing(c.version(), c.describe());
         }
