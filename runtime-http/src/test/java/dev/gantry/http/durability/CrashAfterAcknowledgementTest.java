@@ -3,6 +3,7 @@ package dev.gantry.http.durability;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gantry.http.testing.Bodies;
 import dev.gantry.http.testing.ChildServer;
+import dev.gantry.http.testing.ServerFixture;
 import dev.gantry.http.testing.TempRepository;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -12,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * audit trail that verifies and records each of them. The servers are child JVMs of the test's classpath; each
  * restarted server is the one the next trial kills, so N trials cost N + 1 starts.
  *
- * <p>The kinds of change are a table ({@link #ACTIONS}): to cover another one (an upload, an approval), add an
+ * <p>The kinds of change are a table ({@link #ACTIONS}): to cover another one (an approval), add an
  * {@link Action} that performs it and checks, after the restart, that it is still there and audited.
  */
 @Timeout(300)
@@ -109,7 +111,46 @@ class CrashAfterAcknowledgementTest {
         }
     };
 
-    static final List<Action> ACTIONS = List.of(TRAFFIC, KEY);
+    /**
+     * PUT /admin/v1/models/{m}/versions/{v} with an ONNX file: the version is registered with the artifact's digest,
+     * its file is in the repository, it was never approved, and the registration is audited.
+     */
+    static final Action UPLOAD = new Action() {
+        @Override
+        public String name() {
+            return "upload";
+        }
+
+        @Override
+        public Acknowledged perform(Api api, int trial) {
+            long version = 3 + trial;
+            byte[] artifact;
+            try {
+                artifact = Files.readAllBytes(ServerFixture.MODELS.resolve("mlp").resolve("1").resolve("model.onnx"));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            String digest = dev.gantry.store.digest.Sha256.hex(artifact);
+            api.ok(201, api.upload("/admin/v1/models/" + MODEL + "/versions/" + version, artifact));
+            return (after, audit) -> {
+                HttpResponse<String> record = after.send("GET", "/admin/v1/models/" + MODEL + "/versions/" + version,
+                        null);
+                assertEquals(200, record.statusCode(), "acknowledged upload of version " + version + " is lost: "
+                        + record.body());
+                JsonNode r = Bodies.parse(record.body());
+                assertTrue(r.path("digest").asText().endsWith(digest), "version " + version + " lost its digest: " + r);
+                assertTrue(!r.path("stage").asText().equals("APPROVED") && r.path("approvals").isEmpty(),
+                        "an upload nobody approved is approved: " + r);
+                assertTrue(Files.isRegularFile(after.models().resolve(MODEL).resolve(Long.toString(version))
+                        .resolve("model.onnx")), "the acknowledged artifact of version " + version + " is gone");
+                assertTrue(audit.stream().anyMatch(e -> e.path("action").asText().equals("version.register")
+                                && e.path("target").asText().equals(MODEL + "/" + version)),
+                        "no audit entry for the acknowledged upload of version " + version);
+            };
+        }
+    };
+
+    static final List<Action> ACTIONS = List.of(TRAFFIC, KEY, UPLOAD);
 
     @TempDir
     Path dir;
@@ -129,7 +170,7 @@ class CrashAfterAcknowledgementTest {
                 for (int t = 0; t < TRIALS; t++, trial++) {
                     try (ChildServer server = ChildServer.start(models, data)) {
                         server.awaitOutput("Gantry ready");
-                        api = api == null ? Api.bootstrap(server.port, acknowledged) : api.on(server.port);
+                        api = api == null ? Api.bootstrap(server.port, acknowledged, models) : api.on(server.port);
                         checkAll(api, acknowledged, server);
                         acknowledged.add(action.perform(api, trial));
                         if (delay > 0) {
@@ -177,19 +218,19 @@ class CrashAfterAcknowledgementTest {
     }
 
     /** The admin API of one server process, as the holder of an admin key. */
-    record Api(int port, Optional<String> token, HttpClient client) {
+    record Api(int port, Optional<String> token, HttpClient client, Path models) {
         /** The first server: makes the admin key every later call uses (itself an acknowledged change). */
-        static Api bootstrap(int port, List<Acknowledged> acknowledged) {
+        static Api bootstrap(int port, List<Acknowledged> acknowledged, Path models) {
             Api open = new Api(port, Optional.empty(), HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(5)).build());
+                    .connectTimeout(Duration.ofSeconds(5)).build(), models);
             JsonNode admin = open.ok(201, open.send("POST", "/admin/v1/keys",
                     "{\"name\":\"durability-admin\",\"roles\":[\"admin\"]}"));
             acknowledged.add(keyCheck(admin.path("id").asText()));
-            return new Api(port, Optional.of(admin.path("token").asText()), open.client);
+            return new Api(port, Optional.of(admin.path("token").asText()), open.client, models);
         }
 
         Api on(int newPort) {
-            return new Api(newPort, token, client);
+            return new Api(newPort, token, client, models);
         }
 
         HttpResponse<String> send(String method, String path, String json) {
@@ -208,7 +249,19 @@ class CrashAfterAcknowledgementTest {
             }
         }
 
-        JsonNode ok(int status, HttpResponse<String> r) {
+        HttpResponse<String> upload(String path, byte[] artifact) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                    .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/octet-stream")
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(artifact));
+            token.ifPresent(t -> b.header("Authorization", "Bearer " + t));
+            try {
+                return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new IllegalStateException("PUT " + path + " failed: " + e, e);
+            }
+        }
+
+                JsonNode ok(int status, HttpResponse<String> r) {
             assertEquals(status, r.statusCode(), r.request().method() + " " + r.uri() + ": " + r.body());
             return Bodies.parse(r.body());
         }
