@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * audit trail that verifies and records each of them. The servers are child JVMs of the test's classpath; each
  * restarted server is the one the next trial kills, so N trials cost N + 1 starts.
  *
- * <p>The kinds of change are a table ({@link #ACTIONS}): to cover another one (an approval), add an
+ * <p>The kinds of change are a table ({@link #ACTIONS}): to cover another one, add an
  * {@link Action} that performs it and checks, after the restart, that it is still there and audited.
  */
 @Timeout(300)
@@ -124,12 +124,7 @@ class CrashAfterAcknowledgementTest {
         @Override
         public Acknowledged perform(Api api, int trial) {
             long version = 3 + trial;
-            byte[] artifact;
-            try {
-                artifact = Files.readAllBytes(ServerFixture.MODELS.resolve("mlp").resolve("1").resolve("model.onnx"));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            byte[] artifact = mlpArtifact();
             String digest = dev.gantry.store.digest.Sha256.hex(artifact);
             api.ok(201, api.upload("/admin/v1/models/" + MODEL + "/versions/" + version, artifact));
             return (after, audit) -> {
@@ -150,7 +145,71 @@ class CrashAfterAcknowledgementTest {
         }
     };
 
-    static final List<Action> ACTIONS = List.of(TRAFFIC, KEY, UPLOAD);
+    /**
+     * POST .../versions/{v}/approve by an approver who neither uploaded nor requested: the version is APPROVED with
+     * that approval after the restart, and the approval is audited. Each trial makes its own uploader and approver
+     * (sibling keys of the admin, so separation of duties lets the one approve the other's upload), uploads, waits for
+     * validation, completes the card and requests approval before the acknowledged step.
+     */
+    static final Action APPROVAL = new Action() {
+        @Override
+        public String name() {
+            return "approval";
+        }
+
+        @Override
+        public Acknowledged perform(Api api, int trial) {
+            long version = 100 + trial;
+            String approverName = "approver-" + trial;
+            Api uploader = api.as(api.ok(201, api.send("POST", "/admin/v1/keys",
+                    "{\"name\":\"uploader-" + trial + "\",\"roles\":[\"deploy\"]}")).path("token").asText());
+            Api approver = api.as(api.ok(201, api.send("POST", "/admin/v1/keys",
+                    "{\"name\":\"" + approverName + "\",\"roles\":[\"approve\"]}")).path("token").asText());
+            String path = "/admin/v1/models/" + MODEL + "/versions/" + version;
+            uploader.ok(201, uploader.upload(path, mlpArtifact()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            String stage;
+            while (!(stage = api.ok(200, api.send("GET", path, null)).path("stage").asText()).equals("VALIDATED")) {
+                assertTrue(!stage.equals("FAILED") && System.nanoTime() < deadline, "version " + version
+                        + " did not validate: " + stage);
+                sleep(50);
+            }
+            uploader.ok(200, uploader.send("PATCH", path + "/card", "{\"owner\":\"team-durability\","
+                    + "\"description\":\"mlp\",\"intended_use\":\"crash tests\",\"risk_tier\":\"low\"}"));
+            uploader.ok(200, uploader.send("POST", path + "/request-approval", "{\"reason\":\"trial " + trial + "\"}"));
+            JsonNode approved = approver.ok(200, approver.send("POST", path + "/approve", "{\"reason\":\"ok\"}"));
+            assertEquals("APPROVED", approved.path("stage").asText(), approved.toString());
+            return (after, audit) -> {
+                JsonNode r = after.ok(200, after.send("GET", path, null));
+                assertEquals("APPROVED", r.path("stage").asText(), "acknowledged approval of version " + version
+                        + " is lost: " + r);
+                assertEquals(approverName, r.path("approvals").path(0).path("approver").asText(), r.toString());
+                assertTrue(audit.stream().anyMatch(e -> e.path("action").asText().equals("approval.approve")
+                                && e.path("target").asText().equals(MODEL + "/" + version)
+                                && e.path("actor").asText().equals(approverName)),
+                        "no audit entry for the acknowledged approval of version " + version);
+            };
+        }
+    };
+
+    static final List<Action> ACTIONS = List.of(TRAFFIC, KEY, UPLOAD, APPROVAL);
+
+    private static byte[] mlpArtifact() {
+        try {
+            return Files.readAllBytes(ServerFixture.MODELS.resolve("mlp").resolve("1").resolve("model.onnx"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
 
     @TempDir
     Path dir;
@@ -229,7 +288,12 @@ class CrashAfterAcknowledgementTest {
             return new Api(port, Optional.of(admin.path("token").asText()), open.client, models);
         }
 
-        Api on(int newPort) {
+        /** The same server, called with another key. */
+        Api as(String otherToken) {
+            return new Api(port, Optional.of(otherToken), client, models);
+        }
+
+                Api on(int newPort) {
             return new Api(newPort, token, client, models);
         }
 
