@@ -82,6 +82,8 @@ final class H2CatalogStore implements CatalogStore {
      * standalone harness (open, commit, SIGKILL 0-250 ms later, repeat) lost the last commit of every life
      * after the first few, with or without WRITE_DELAY=0 and CHECKPOINT. A clean close right after recovery
      * (SHUTDOWN, then open again) stopped the loss in that harness, so every start does it once.
+     * It does not stop all of it: CrashAfterAcknowledgementTest with -Dgantry.crashTrials=3 still loses one
+     * acknowledged approval transaction, reproducibly (see that test); open, not yet understood.
      */
     private static void closeCleanlyOnce(String url) {
         JdbcConnectionPool pool = JdbcConnectionPool.create(url, "gantry", "");

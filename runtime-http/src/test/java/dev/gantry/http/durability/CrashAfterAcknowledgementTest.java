@@ -42,6 +42,12 @@ class CrashAfterAcknowledgementTest {
     /**
      * Trials per (action, delay). Each costs a server start (seconds on a busy machine), so the default run
      * makes one; {@code -Dgantry.crashTrials=5} runs more.
+     *
+     * <p>Known failure, not fixed: with {@code -Dgantry.crashTrials=3} the approval of version 143 (the eighth
+     * approval trial, killed 100 ms after its 200) is lost in every run so far, the approval row, the stage change
+     * and the {@code approval.approve} audit entry together (one whole transaction), also with CHECKPOINT SYNC
+     * after every commit. The same sequence of writes reproduces it, which points at H2's recovery after repeated
+     * kills rather than at flush timing; see the note in H2CatalogStore.
      */
     private static final int TRIALS = Integer.getInteger("gantry.crashTrials", 1);
 
@@ -182,7 +188,9 @@ class CrashAfterAcknowledgementTest {
             return (after, audit) -> {
                 JsonNode r = after.ok(200, after.send("GET", path, null));
                 assertEquals("APPROVED", r.path("stage").asText(), "acknowledged approval of version " + version
-                        + " is lost: " + r);
+                        + " is lost: " + r + "\naudit entries of the version: " + audit.stream()
+                        .filter(e -> e.path("target").asText().equals(MODEL + "/" + version))
+                        .map(e -> e.path("seq").asText() + " " + e.path("action").asText()).toList());
                 assertEquals(approverName, r.path("approvals").path(0).path("approver").asText(), r.toString());
                 assertTrue(audit.stream().anyMatch(e -> e.path("action").asText().equals("approval.approve")
                                 && e.path("target").asText().equals(MODEL + "/" + version)
