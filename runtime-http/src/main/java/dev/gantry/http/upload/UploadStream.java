@@ -59,11 +59,17 @@ public final class UploadStream {
         long[] lastChunkNanos = {System.nanoTime()};
         long[] timer = {0};
         Consumer<GantryException> abort = e -> {
-            if (done.tryFail(e)) {
-                vertx.cancelTimer(timer[0]);
-                request.response().putHeader("Connection", "close");
-                request.pause();
+            if (done.future().isComplete()) {
+                return;
             }
+            // Header and pause first: failing the promise may run the caller's answer at once (CI once saw a 408
+            // without Connection: close when the file closed synchronously).
+            vertx.cancelTimer(timer[0]);
+            if (!request.response().headWritten()) {
+                request.response().putHeader("Connection", "close");
+            }
+            request.pause();
+            done.tryFail(e);
         };
         timer[0] = vertx.setTimer(idleMs, new io.vertx.core.Handler<Long>() {
             @Override
