@@ -313,27 +313,25 @@ class CrashAfterAcknowledgementTest {
             if (json != null) {
                 b.header("Content-Type", "application/json");
             }
-            token.ifPresent(t -> b.header("Authorization", "Bearer " + t));
-            try {
-                return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            } catch (Exception e) {
-                throw new IllegalStateException(method + " " + path + " failed: " + e, e);
-            }
+            return exchange(b, method + " " + path);
         }
 
         HttpResponse<String> upload(String path, byte[] artifact) {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            return exchange(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                     .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/octet-stream")
-                    .PUT(HttpRequest.BodyPublishers.ofByteArray(artifact));
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(artifact)), "PUT " + path);
+        }
+
+        private HttpResponse<String> exchange(HttpRequest.Builder b, String what) {
             token.ifPresent(t -> b.header("Authorization", "Bearer " + t));
             try {
                 return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
             } catch (Exception e) {
-                throw new IllegalStateException("PUT " + path + " failed: " + e, e);
+                throw new IllegalStateException(what + " failed: " + e, e);
             }
         }
 
-                JsonNode ok(int status, HttpResponse<String> r) {
+        JsonNode ok(int status, HttpResponse<String> r) {
             assertEquals(status, r.statusCode(), r.request().method() + " " + r.uri() + ": " + r.body());
             return Bodies.parse(r.body());
         }
