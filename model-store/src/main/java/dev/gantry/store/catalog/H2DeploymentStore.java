@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -31,7 +32,7 @@ final class H2DeploymentStore implements DeploymentArchive {
      * Each new revision is audited here, in the same transaction that stores it: the actor is the revision's,
      * the role the one the caller acted in.
      */
-    private static final String REVISION_COLUMNS = "revision, applied_at, actor, reason, rollback_of, routes, shadow";
+    private static final String REVISION_COLUMNS = "revision, applied_at, actor, reason, rollback_of, routes, shadow, fallback";
 
     private final H2CatalogStore catalog;
 
@@ -162,7 +163,7 @@ final class H2DeploymentStore implements DeploymentArchive {
                 continue;
             }
             try (PreparedStatement p = c.prepareStatement("INSERT INTO policy_revision (model, " + REVISION_COLUMNS
-                    + ", in_history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE)")) {
+                    + ", in_history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE)")) {
                 p.setString(1, model);
                 p.setLong(2, r.revision());
                 p.setObject(3, JdbcCatalog.ts(r.time()));
@@ -175,6 +176,11 @@ final class H2DeploymentStore implements DeploymentArchive {
                 }
                 p.setString(7, routes(r.policy()));
                 p.setString(8, shadow(r.policy()));
+                if (r.policy().fallback().isPresent()) {
+                    p.setLong(9, r.policy().fallback().getAsLong());
+                } else {
+                    p.setNull(9, Types.BIGINT);
+                }
                 p.executeUpdate();
             }
             if (r.revision() > latestStored) {
@@ -193,8 +199,10 @@ final class H2DeploymentStore implements DeploymentArchive {
 
 
     private static String auditState(PolicyRevision r) {
+        Optional<Long> fallback = r.policy().fallback().isPresent() ? Optional.of(r.policy().fallback().getAsLong())
+                : Optional.empty();
         return AuditJson.object("revision", r.revision(), "routes", routes(r.policy()), "shadow", shadow(r.policy()),
-                "rollback_of", r.rollbackOf(), "reason", r.reason());
+                "fallback", fallback, "rollback_of", r.rollbackOf(), "reason", r.reason());
     }
 
     static String routes(TrafficPolicy p) {
@@ -215,7 +223,10 @@ final class H2DeploymentStore implements DeploymentArchive {
                 while (rs.next()) {
                     long rollbackOf = rs.getLong(5);
                     Optional<Long> rb = rs.wasNull() ? Optional.empty() : Optional.of(rollbackOf);
-                    TrafficPolicy policy = new TrafficPolicy(parseRoutes(rs.getString(6)), parseShadow(rs.getString(7)));
+                    long fallback = rs.getLong(8);
+                    OptionalLong fb = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(fallback);
+                    TrafficPolicy policy = new TrafficPolicy(parseRoutes(rs.getString(6)), parseShadow(rs.getString(7)),
+                            fb);
                     out.add(new PolicyRevision(rs.getLong(1), JdbcCatalog.instant(rs, 2), rs.getString(3), policy, rb,
                             rs.getString(4)));
                 }

@@ -5,16 +5,23 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
- * How a model's unversioned requests are split between its versions: weighted primary routes and optional
- * shadow routes. Validated when built.
+ * How a model's unversioned requests are split between its versions: weighted primary routes, optional shadow
+ * routes and an optional named fallback (the version that retries a request the chosen version failed; without
+ * one the router picks the other primary route with the largest weight, else the first standby). Validated when
+ * built.
  */
-public record TrafficPolicy(List<Route> routes, List<ShadowRoute> shadow) {
+public record TrafficPolicy(List<Route> routes, List<ShadowRoute> shadow, OptionalLong fallback) {
     public TrafficPolicy {
         Objects.requireNonNull(routes, "routes");
         Objects.requireNonNull(shadow, "shadow");
+        Objects.requireNonNull(fallback, "fallback");
+        if (fallback.isPresent() && fallback.getAsLong() < 1) {
+            throw new IllegalArgumentException("fallback must be a version >= 1, was " + fallback.getAsLong());
+        }
         if (routes.isEmpty()) {
             throw new IllegalArgumentException("routes must hold at least one route, was []");
         }
@@ -48,8 +55,17 @@ public record TrafficPolicy(List<Route> routes, List<ShadowRoute> shadow) {
                         + " appears more than once");
             }
         }
+        if (fallback.isPresent() && shadows.contains(fallback.getAsLong())) {
+            throw new IllegalArgumentException("fallback " + fallback.getAsLong() + " is a shadow route; a fallback"
+                    + " answers clients, so it must be a version that may take primary traffic");
+        }
         routes = List.copyOf(routes);
         shadow = List.copyOf(shadow);
+    }
+
+    /** A policy without a named fallback. */
+    public TrafficPolicy(List<Route> routes, List<ShadowRoute> shadow) {
+        this(routes, shadow, OptionalLong.empty());
     }
 
     /**
@@ -84,6 +100,26 @@ public record TrafficPolicy(List<Route> routes, List<ShadowRoute> shadow) {
             throw new IllegalArgumentException("shadow[" + index + "].percent must be in 1..100, was " + percent);
         }
         return new ShadowRoute(version, (int) percent);
+    }
+
+    /** As {@link #of(List, List)}, naming the fallback version. */
+    public static TrafficPolicy of(List<Route> routes, List<ShadowRoute> shadow, OptionalLong fallback) {
+        return new TrafficPolicy(routes, shadow, fallback);
+    }
+
+    /** This policy with {@code version} as its named fallback (none when empty). */
+    public TrafficPolicy withFallback(OptionalLong version) {
+        return new TrafficPolicy(routes, shadow, version);
+    }
+
+    /**
+     * Versions that must stay loaded while this policy is in force: those it routes ({@link #routedVersions()})
+     * and its named fallback.
+     */
+    public Set<Long> servedVersions() {
+        Set<Long> out = routedVersions();
+        fallback.ifPresent(out::add);
+        return out;
     }
 
     /** All traffic to one version. */

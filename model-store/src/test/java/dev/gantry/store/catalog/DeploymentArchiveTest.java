@@ -30,7 +30,7 @@ class DeploymentArchiveTest {
     }
 
     private static final TrafficPolicy CANARY = new TrafficPolicy(List.of(new Route(1, 90), new Route(2, 10)),
-            List.of(new ShadowRoute(3, 25)));
+            List.of(new ShadowRoute(3, 25)), java.util.OptionalLong.of(4));
 
     @Test
     void save_thenLoad_returnsEqualRecord_acrossReopen() {

@@ -53,6 +53,7 @@ final class DeploymentJson {
             for (ShadowRoute s : r.policy().shadow()) {
                 shadow.addObject().put("version", s.version()).put("percent", s.percent());
             }
+            r.policy().fallback().ifPresent(f -> n.put("fallback", f));
         }
         try {
             return MAPPER.writeValueAsBytes(root);
@@ -104,7 +105,9 @@ final class DeploymentJson {
             Optional<Long> rollbackOf = rb == null || rb.isNull() ? Optional.empty() : Optional.of(number(n, "rollbackOf"));
             try {
                 history.add(new PolicyRevision(number(n, "revision"), time, text(n, "actor"),
-                        new TrafficPolicy(routes, shadow), rollbackOf, n.path("reason").asText("")));
+                        new TrafficPolicy(routes, shadow, n.hasNonNull("fallback")
+                                ? java.util.OptionalLong.of(number(n, "fallback")) : java.util.OptionalLong.empty()),
+                        rollbackOf, n.path("reason").asText("")));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(at + ": " + e.getMessage());
             }

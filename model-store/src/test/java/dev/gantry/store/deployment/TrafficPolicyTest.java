@@ -53,4 +53,18 @@ class TrafficPolicyTest {
         TrafficPolicy p = new TrafficPolicy(List.of(new Route(1, 0), new Route(2, 10)), List.of(new ShadowRoute(3, 5)));
         assertEquals(List.of(2L, 3L), List.copyOf(p.routedVersions()));
     }
+
+    @Test
+    void fallback_thatIsAShadowRoute_isRefused() {
+        assertEquals("fallback 3 is a shadow route; a fallback answers clients, so it must be a version that may take"
+                + " primary traffic", refusal(() -> new TrafficPolicy(List.of(new Route(2, 10)),
+                List.of(new ShadowRoute(3, 5)), java.util.OptionalLong.of(3))));
+    }
+
+    @Test
+    void servedVersions_addTheNamedFallbackToTheRoutedOnes() {
+        TrafficPolicy p = new TrafficPolicy(List.of(new Route(2, 10)), List.of(), java.util.OptionalLong.of(1));
+        assertEquals(List.of(2L), List.copyOf(p.routedVersions()));
+        assertEquals(List.of(2L, 1L), List.copyOf(p.servedVersions()));
+    }
 }

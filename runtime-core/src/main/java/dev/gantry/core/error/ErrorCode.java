@@ -13,6 +13,11 @@ public enum ErrorCode {
     FORBIDDEN,
     RESOURCE_EXHAUSTED,
     FAILED_PRECONDITION,
+    /**
+     * The version's isolated worker process died while running the request (503, like UNAVAILABLE); the worker
+     * restarts for the next one.
+     */
+    WORKER_CRASHED,
     /** The request waited in the queue past its timeout; it was not executed. */
     DEADLINE_EXCEEDED,
     /** The model's execution did not finish within the server's request timeout (a hung model). */

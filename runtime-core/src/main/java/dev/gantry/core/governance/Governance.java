@@ -558,6 +558,9 @@ public final class Governance {
             for (ShadowRoute s : p.shadow()) {
                 refusal(model, s.version(), now, false, "shadow " + s.percent() + "%").ifPresent(problems::add);
             }
+            if (p.fallback().isPresent() && p.weightOf(p.fallback().getAsLong()).orElse(0) == 0) {
+                refusal(model, p.fallback().getAsLong(), now, true, "fallback").ifPresent(problems::add);
+            }
             if (!problems.isEmpty()) {
                 // Only unknown versions: the policy names something that does not exist (404), not a rule.
                 boolean allUnknown = problems.stream().allMatch(x -> x.contains("is not in the catalogue"));

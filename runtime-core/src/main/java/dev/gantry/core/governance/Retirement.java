@@ -19,7 +19,8 @@ public record Retirement(String model, long version, Optional<Long> successor) {
     /**
      * {@code policy} without the retired version: its weight goes to the successor (added to the successor's
      * route, or as a new route), or, without one, is left to the remaining routes in their proportions. Its
-     * shadow route is dropped. Empty when no route with a weight above zero would remain.
+     * shadow route is dropped, and so is its naming as the fallback. Empty when no route with a weight above zero
+     * would remain.
      */
     public Optional<TrafficPolicy> rewrite(TrafficPolicy policy) {
         int share = policy.weightOf(version).orElse(0);
@@ -48,6 +49,7 @@ public record Retirement(String model, long version, Optional<Long> successor) {
         if (routes.stream().mapToLong(Route::weight).sum() == 0) {
             return Optional.empty();
         }
-        return Optional.of(new TrafficPolicy(routes, shadow));
+        return Optional.of(new TrafficPolicy(routes, shadow, policy.fallback().equals(java.util.OptionalLong.of(version))
+                ? java.util.OptionalLong.empty() : policy.fallback()));
     }
 }

@@ -36,7 +36,7 @@ final class IsolatedExecutor implements ModelExecutor {
     /*
      * One worker process and one connection per version; runs are serialized on it (the worker runs one request
      * at a time), so instance_group counts above one add queue threads, not parallelism. When the connection
-     * breaks mid-run the worker has died: the run fails UNAVAILABLE (503) with the worker's signal from its JVM
+     * breaks mid-run the worker has died: the run fails WORKER_CRASHED (503) with the worker's signal from its JVM
      * report, and the next run starts a fresh worker. CRASH_LIMIT crashes within CRASH_WINDOW are reported once
      * to onRepeatedCrashes, which suspends the version. Socket files live in the temporary directory, because a
      * Unix socket path must be short (108 bytes on Linux) and data directories need not be.
@@ -129,7 +129,7 @@ final class IsolatedExecutor implements ModelExecutor {
             onRepeatedCrashes.accept(id, "its worker process crashed " + crashes.size() + " times within "
                     + CRASH_WINDOW.toSeconds() + " s, last with " + how);
         }
-        return new GantryException(ErrorCode.UNAVAILABLE, reason);
+        return new GantryException(ErrorCode.WORKER_CRASHED, reason);
     }
 
     private void ensureWorker() {

@@ -459,7 +459,8 @@ public final class Releases {
     private Optional<String> retire(Retirement r, Instant now) {
         Optional<DeploymentSnapshot> snap = deployments.snapshot(r.model());
         if (snap.isPresent() && (snap.get().policy().routes(r.version())
-                || snap.get().policy().weightOf(r.version()).isPresent())) {
+                || snap.get().policy().weightOf(r.version()).isPresent()
+                || snap.get().policy().fallback().equals(OptionalLong.of(r.version())))) {
             Optional<dev.gantry.store.deployment.TrafficPolicy> next = r.rewrite(snap.get().policy());
             if (next.isEmpty()) {
                 return Optional.of("no other version can take its share: it is the model's only route and has no"

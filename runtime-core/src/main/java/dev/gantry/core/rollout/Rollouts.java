@@ -301,9 +301,10 @@ public final class Rollouts {
         long cand = a.rec.candidate();
         long base = a.rec.baseline();
         TrafficPolicy policy = s.kind() == Step.Kind.SHADOW
-                ? new TrafficPolicy(List.of(new Route(base, 100)), List.of(new ShadowRoute(cand, s.percent())))
+                ? new TrafficPolicy(List.of(new Route(base, 100)), List.of(new ShadowRoute(cand, s.percent())),
+                namedFallback(model, cand))
                 : new TrafficPolicy(List.of(new Route(base, 100 - s.percent()), new Route(cand, s.percent())),
-                List.of());
+                List.of(), namedFallback(model, cand));
         Instant now = clock.instant();
         PolicyRevision r;
         try {
@@ -330,7 +331,8 @@ public final class Rollouts {
         long to = end == RolloutState.PROMOTED ? a.rec.candidate() : a.rec.baseline();
         String applied;
         try {
-            PolicyRevision r = deployments.applyPolicy(model, TrafficPolicy.single(to), OptionalLong.empty(), actor,
+            PolicyRevision r = deployments.applyPolicy(model, TrafficPolicy.single(to)
+                            .withFallback(namedFallback(model, to)), OptionalLong.empty(), actor,
                     "rollout " + a.rec.id() + " " + end.name().toLowerCase(java.util.Locale.ROOT) + ": " + reason);
             applied = "policy revision " + r.revision() + ": all traffic to version " + to;
         } catch (RuntimeException e) {
@@ -349,6 +351,15 @@ public final class Rollouts {
         active.remove(a.rec.id());
         gauge("rollout.step|" + model, MetricNames.ROLLOUT_STEP, model, null).set(0.0);
         log.info("model '{}': rollout {} {}: {}", model, a.rec.id(), end, reason);
+    }
+
+    /**
+     * The fallback the policy in force names, kept through the rollout's policies unless it is {@code version}
+     * (a version is not its own fallback).
+     */
+    private OptionalLong namedFallback(String model, long version) {
+        OptionalLong f = deployments.snapshot(model).map(x -> x.policy().fallback()).orElse(OptionalLong.empty());
+        return f.isPresent() && f.getAsLong() == version ? OptionalLong.empty() : f;
     }
 
     private void startWindow(Active a) {
@@ -432,6 +443,7 @@ public final class Rollouts {
                 .append(r.weight()));
         p.shadow().forEach(s -> b.append(", v").append(s.version()).append(" shadow ").append(s.percent())
                 .append('%'));
+        p.fallback().ifPresent(f -> b.append(", fallback v").append(f));
         return b.toString();
     }
 

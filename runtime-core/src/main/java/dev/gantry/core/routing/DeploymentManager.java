@@ -117,7 +117,7 @@ public final class DeploymentManager {
         }
         List<CompletableFuture<?>> all = new ArrayList<>();
         for (DeploymentRecord record : records) {
-            Set<Long> wanted = new LinkedHashSet<>(record.current().policy().routedVersions());
+            Set<Long> wanted = new LinkedHashSet<>(record.current().policy().servedVersions());
             wanted.addAll(record.standby());
             List<CompletableFuture<ModelVersionState>> loads = new ArrayList<>();
             for (long v : wanted) {
@@ -197,7 +197,7 @@ public final class DeploymentManager {
             return CompletableFuture.failedFuture(e);
         }
         List<CompletableFuture<ModelVersionState>> loads = new ArrayList<>();
-        for (long v : target.policy().routedVersions()) {
+        for (long v : target.policy().servedVersions()) {
             if (!lifecycle.state(new ModelId(model, v)).map(ModelVersionState::isReady).orElse(false)) {
                 loads.add(load(model, v));
             }
@@ -256,6 +256,11 @@ public final class DeploymentManager {
                 return CompletableFuture.failedFuture(new GantryException(ErrorCode.FAILED_PRECONDITION, "version "
                         + version + " still takes traffic (" + how + " in revision " + s.revision() + ")"));
             }
+            if (s.policy().fallback().equals(OptionalLong.of(version))) {
+                return CompletableFuture.failedFuture(new GantryException(ErrorCode.FAILED_PRECONDITION, "version "
+                        + version + " is the named fallback of revision " + s.revision() + "; apply a policy that"
+                        + " names another fallback (or none) before unloading it"));
+            }
             return audited(actor, "version.unload", model + "/" + version, state(model, version), "unload requested",
                     () -> {
                 d.removeStandby(version, actor);
@@ -303,7 +308,7 @@ public final class DeploymentManager {
         ModelEntry loadWith = entry;
         java.util.TreeSet<Long> wanted = new java.util.TreeSet<>();
         entry.versionsToLoad().forEach(v -> wanted.add(v.version()));
-        snapshot(model).ifPresent(s -> wanted.addAll(s.policy().routedVersions()));
+        snapshot(model).ifPresent(s -> wanted.addAll(s.policy().servedVersions()));
         return audited(actor, "model.load", model, "", "versions " + wanted
                 + (configJson.isPresent() ? " with a config override" : ""), () -> {
             List<CompletableFuture<ModelVersionState>> loads = new ArrayList<>();
@@ -447,7 +452,8 @@ public final class DeploymentManager {
     }
 
     private void checkReady(String model, TrafficPolicy policy) {
-        for (long v : policy.routedVersions()) {
+        for (long v : policy.servedVersions()) {
+            String use = policy.routes(v) ? "routed to" : "named the fallback";
             Optional<ModelVersionState> s = lifecycle.state(new ModelId(model, v));
             if (s.isEmpty()) {
                 boolean onDisk = repository.refresh(model).map(e -> e.versions().stream()
@@ -456,21 +462,21 @@ public final class DeploymentManager {
                     throw GantryException.notFound("model '" + model + "' has no version " + v + " on disk");
                 }
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + v + " of model '" + model
-                        + "' is not loaded; load it and wait until it is READY before routing to it");
+                        + "' is not loaded; load it and wait until it is READY before it is " + use);
             }
             if (!s.get().isReady()) {
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + v + " of model '" + model
                         + "' is " + s.get().state() + s.get().reason().map(r -> " (" + r + ")").orElse("")
-                        + "; it must be READY before it is routed to");
+                        + "; it must be READY before it is " + use);
             }
         }
     }
 
     /** Unloads what was routed or standby before the change and is neither now. Called holding the lock. */
     private void drainUnrouted(String model, Deployment.Transition t) {
-        Set<Long> keep = new LinkedHashSet<>(t.after().policy().routedVersions());
+        Set<Long> keep = new LinkedHashSet<>(t.after().policy().servedVersions());
         keep.addAll(t.after().standby());
-        Set<Long> had = new LinkedHashSet<>(t.before().policy().routedVersions());
+        Set<Long> had = new LinkedHashSet<>(t.before().policy().servedVersions());
         had.addAll(t.before().standby());
         had.removeAll(keep);
         for (long v : had) {

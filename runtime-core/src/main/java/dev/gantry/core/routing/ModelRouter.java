@@ -341,7 +341,10 @@ public final class ModelRouter {
      * failure is the server's (model error, execution timeout, full queue, not READY: never a client error),
      * the retry budget allows it and time is left before the request's deadline (its queue timeout, else the
      * version's default, counted from the first admission; a request with neither has no deadline). The
-     * fallback is the other primary route with the largest weight, else the first standby version. A request
+     * fallback is the version the policy names, else the other primary route with the largest weight, else the
+     * first standby version (each skipped when it is the failed one, not READY, not allowed or its breaker is
+     * open). A worker process that crashed (isolation) failed the request without the version being at fault
+     * for the next one: it is retried like a model error, with its own reason. A request
      * that timed out in the queue has used its deadline and is not retried. Every answer and server-side
      * failure feeds the version's stats and circuit breaker.
      */
@@ -446,6 +449,7 @@ public final class ModelRouter {
             case DEADLINE_EXCEEDED -> Optional.of("deadline");
             case RESOURCE_EXHAUSTED -> Optional.of("queue_full");
             case UNAVAILABLE -> Optional.of("unavailable");
+            case WORKER_CRASHED -> Optional.of("worker_crash");
             default -> Optional.empty();
         };
     }
@@ -459,9 +463,13 @@ public final class ModelRouter {
         return Optional.of(timeout - (System.nanoTime() - admitted) / 1000);
     }
 
-    /** The other primary route with the largest weight, else the first standby; READY, allowed, breaker closed. */
+    /**
+     * The named fallback, else the other primary route with the largest weight, else the first standby; READY,
+     * allowed, breaker closed.
+     */
     private Optional<ModelVersionState> fallbackFor(String model, DeploymentSnapshot snap, long failed) {
         List<Long> candidates = new java.util.ArrayList<>();
+        snap.policy().fallback().stream().filter(v -> v != failed).forEach(candidates::add);
         snap.policy().routes().stream().filter(r -> r.weight() > 0 && r.version() != failed)
                 .sorted((a, b) -> Integer.compare(b.weight(), a.weight())).forEach(r -> candidates.add(r.version()));
         snap.standby().stream().filter(v -> v != failed).forEach(candidates::add);

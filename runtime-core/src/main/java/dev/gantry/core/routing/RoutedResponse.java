@@ -20,7 +20,7 @@ public record RoutedResponse(InferenceResponse response, RouteKind kind, Optiona
 
     /**
      * The version that failed first and why: {@code model_error}, {@code timeout}, {@code queue_full},
-     * {@code unavailable}.
+     * {@code unavailable}, {@code worker_crash}.
      */
     public record Fallback(long fromVersion, String reason) {
         /** The Gantry-Fallback header's value: {@code from=2; reason=timeout}. */

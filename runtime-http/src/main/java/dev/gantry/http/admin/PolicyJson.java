@@ -33,6 +33,7 @@ final class PolicyJson {
             so.put("version", Long.toString(r.version()));
             so.put("percent", r.percent());
         }
+        p.fallback().ifPresent(f -> o.put("fallback", Long.toString(f)));
         return o;
     }
 
@@ -56,7 +57,10 @@ final class PolicyJson {
         return o;
     }
 
-    /** {"routes": [{"version", "weight"}...], "shadow": [{"version", "percent"}...]}; 400 naming the bad field. */
+    /**
+     * {"routes": [{"version", "weight"}...], "shadow": [{"version", "percent"}...], "fallback": version}
+     * (fallback optional, null for none); 400 naming the bad field.
+     */
     static TrafficPolicy read(JsonNode body) {
         try {
             return readPolicy(body);
@@ -94,6 +98,15 @@ final class PolicyJson {
                         AdminBodies.integer(r.get("percent"), "shadow[" + i + "].percent")));
             }
         }
-        return TrafficPolicy.of(rs, ss);
+        JsonNode fallback = body.get("fallback");
+        java.util.OptionalLong fb = java.util.OptionalLong.empty();
+        if (fallback != null && !fallback.isNull()) {
+            long v = AdminBodies.integer(fallback, "fallback");
+            if (v < 1) {
+                throw GantryException.invalid("'fallback' must be a version >= 1, was " + v);
+            }
+            fb = java.util.OptionalLong.of(v);
+        }
+        return TrafficPolicy.of(rs, ss, fb);
     }
 }

@@ -36,7 +36,7 @@ public final class ErrorMapper {
             case UNSUPPORTED_MEDIA_TYPE -> 415;
             case RESOURCE_EXHAUSTED -> 429;
             case CANCELLED -> 499;
-            case UNAVAILABLE -> 503;
+            case UNAVAILABLE, WORKER_CRASHED -> 503;
             case INTERNAL -> 500;
             case MODEL_TIMEOUT -> 504;
             case INSUFFICIENT_STORAGE -> 507;
@@ -72,7 +72,8 @@ public final class ErrorMapper {
         }
         int status = status(e.code());
         response.setStatusCode(status).putHeader("Content-Type", "application/json");
-        if ((status == 429 || (status == 503 && e.code() == ErrorCode.UNAVAILABLE))
+        if ((status == 429 || (status == 503 && (e.code() == ErrorCode.UNAVAILABLE
+                || e.code() == ErrorCode.WORKER_CRASHED)))
                 && !response.headers().contains("Retry-After")) {
             response.putHeader("Retry-After", "1");
         }

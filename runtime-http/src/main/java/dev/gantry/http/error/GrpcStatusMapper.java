@@ -19,7 +19,7 @@ public final class GrpcStatusMapper {
             case NOT_FOUND -> GrpcStatus.NOT_FOUND;
             // gRPC has no "gone": the retired version is not there to call, and the message names its successor
             case GONE -> GrpcStatus.NOT_FOUND;
-            case UNAVAILABLE -> GrpcStatus.UNAVAILABLE;
+            case UNAVAILABLE, WORKER_CRASHED -> GrpcStatus.UNAVAILABLE;
             case ALREADY_EXISTS -> GrpcStatus.ALREADY_EXISTS;
             case INTERNAL -> GrpcStatus.INTERNAL;
             case CANCELLED -> GrpcStatus.CANCELLED;
