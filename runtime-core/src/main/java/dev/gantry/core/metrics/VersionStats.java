@@ -7,8 +7,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Gantry's own per-version measurements for analysis (rollout gates, fallback decisions): requests, server-side
- * errors, a latency histogram and shadow output agreement, as monotonic counters. A window is the difference of
+ * Gantry's own per-version measurements for analysis (rollout gates, fallback decisions): requests offered to the
+ * version, requests it finished (answered or failed) and their server-side errors, a latency histogram and
+ * shadow output agreement, as monotonic counters. A window is the difference of
  * two {@link Counts} taken at its ends; nothing here reads Micrometer.
  */
 public final class VersionStats {
@@ -27,6 +28,7 @@ public final class VersionStats {
     private final ConcurrentHashMap<ModelId, Cells> cells = new ConcurrentHashMap<>();
 
     private static final class Cells {
+        final LongAdder offered = new LongAdder();
         final LongAdder requests = new LongAdder();
         final LongAdder errors = new LongAdder();
         final LongAdder compared = new LongAdder();
@@ -42,6 +44,14 @@ public final class VersionStats {
             c.errors.increment();
         }
         c.latency.incrementAndGet(bucket(nanos));
+    }
+
+    /**
+     * One request handed to {@code id}'s queue (admitted or refused there) by the router: its {@link #record} comes
+     * when it finishes, or never while the version does not answer. Shadow copies are not offered requests.
+     */
+    public void offer(ModelId id) {
+        cells.computeIfAbsent(id, k -> new Cells()).offered.increment();
     }
 
     /** One shadow answer of {@code shadow} compared with its primary's. */
@@ -63,7 +73,7 @@ public final class VersionStats {
         for (int i = 0; i < BUCKETS; i++) {
             h[i] = c.latency.get(i);
         }
-        return new Counts(c.requests.sum(), c.errors.sum(), c.compared.sum(), c.agreed.sum(), h);
+        return new Counts(c.offered.sum(), c.requests.sum(), c.errors.sum(), c.compared.sum(), c.agreed.sum(), h);
     }
 
     static int bucket(long nanos) {
@@ -79,9 +89,15 @@ public final class VersionStats {
         return BASE_NANOS * Math.pow(GROWTH, i + 1);
     }
 
-    /** A version's counters at one moment, or the difference of two such moments (a window). */
-    public record Counts(long requests, long errors, long compared, long agreed, long[] latency) {
-        public static final Counts ZERO = new Counts(0, 0, 0, 0, new long[BUCKETS]);
+    /**
+     * A version's counters at one moment, or the difference of two such moments (a window).
+     *
+     * @param offered requests the router handed to the version (see {@link #offer})
+     * @param requests requests the version finished, answered or failed
+     * @param errors of those, the server-side failures
+     */
+    public record Counts(long offered, long requests, long errors, long compared, long agreed, long[] latency) {
+        public static final Counts ZERO = new Counts(0, 0, 0, 0, 0, new long[BUCKETS]);
 
         /** What happened between {@code earlier} and this. */
         public Counts minus(Counts earlier) {
@@ -89,8 +105,13 @@ public final class VersionStats {
             for (int i = 0; i < BUCKETS; i++) {
                 h[i] = latency[i] - earlier.latency[i];
             }
-            return new Counts(requests - earlier.requests, errors - earlier.errors, compared - earlier.compared,
-                    agreed - earlier.agreed, h);
+            return new Counts(offered - earlier.offered, requests - earlier.requests, errors - earlier.errors,
+                    compared - earlier.compared, agreed - earlier.agreed, h);
+        }
+
+        /** Requests answered without a server-side error. */
+        public long answered() {
+            return requests - errors;
         }
 
         /** The {@code q} quantile of the latencies (0 < q <= 1), in milliseconds; 0 without requests. */

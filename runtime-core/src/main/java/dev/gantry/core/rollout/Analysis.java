@@ -10,7 +10,8 @@ import java.util.Locale;
  * The live analysis of one step: the candidate's and baseline's numbers over the step's window and each gate's
  * verdict on them.
  */
-public record Analysis(long candidateRequests, long candidateErrors, long baselineRequests, long baselineErrors,
+public record Analysis(long candidateOffered, long candidateRequests, long candidateErrors, long baselineOffered,
+                       long baselineRequests, long baselineErrors,
                        double errorZ, double candidateP50Ms, double candidateP99Ms, double baselineP50Ms,
                        double baselineP99Ms, long compared, long agreed, List<Gate> gates) {
 
@@ -60,6 +61,10 @@ public record Analysis(long candidateRequests, long candidateErrors, long baseli
                 c50, b50, g.maxP50Ratio(), slack, c99, b99, g.maxP99Ratio(), slack,
                 tailSampled ? "" : ", not judged below " + P99_MIN_SAMPLE + " requests each side")));
 
+        if (!shadowStep) {
+            gates.add(throughput(candidate, baseline, g, zBound));
+        }
+
         if (shadowStep) {
             long n = candidate.compared();
             long k = candidate.agreed();
@@ -69,8 +74,37 @@ public record Analysis(long candidateRequests, long candidateErrors, long baseli
                     String.format(Locale.ROOT, "%d/%d shadow answers agree, upper bound %.4f vs %.4f", k, n, upper,
                             g.minAgreement())));
         }
-        return new Analysis(nc, candidate.errors(), nb, baseline.errors(), round(z), c50, c99, b50, b99,
+        return new Analysis(candidate.offered(), nc, candidate.errors(), baseline.offered(), nb, baseline.errors(),
+                round(z), c50, c99, b50, b99,
                 candidate.compared(), candidate.agreed(), List.copyOf(gates));
+    }
+
+    /*
+     * Throughput sanity (weight steps only; a shadow copy is not an offered request). Each side's served share is
+     * answered / offered over the window: requests the router handed to the version against those it answered
+     * without a server-side error. A candidate that stops answering or cannot keep up with its share leaves its
+     * requests queued or hung, so its served share falls while its errors and latencies (counted only when a
+     * request finishes) may show nothing. It fails when its share is below min_throughput_ratio x the baseline's
+     * AND the shortfall is significant by the same one-sided two-proportion z and boundary as the error gate,
+     * with "offered and not answered" as the failure count: the ratio says the drop matters, the z that it is not
+     * the few requests in flight when the window is read.
+     */
+    private static Gate throughput(VersionStats.Counts candidate, VersionStats.Counts baseline, GateSettings g,
+                                   double zBound) {
+        long oc = candidate.offered();
+        long ob = baseline.offered();
+        long ac = Math.min(oc, Math.max(0, candidate.answered()));
+        long ab = Math.min(ob, Math.max(0, baseline.answered()));
+        double sc = oc == 0 ? 1 : (double) ac / oc;
+        double sb = ob == 0 ? 1 : (double) ab / ob;
+        double ratio = sb > 0 ? sc / sb : 1;
+        double z = ErrorRule.z(oc - ac, oc, ob - ab, ob);
+        Verdict v = oc < g.minSample() || ob < g.minSample() ? Verdict.WAITING
+                : ratio < g.minThroughputRatio() && z >= zBound ? Verdict.FAIL : Verdict.PASS;
+        return new Gate("throughput", v, round(ratio), g.minThroughputRatio(), String.format(Locale.ROOT,
+                "candidate answered %d of %d offered (%.1f%%), baseline %d of %d (%.1f%%): ratio %.2f vs min %.2f,"
+                        + " z=%.2f vs %.2f", ac, oc, 100 * sc, ab, ob, 100 * sb, ratio, g.minThroughputRatio(), z,
+                zBound));
     }
 
     /** The first failing gate, if any. */

@@ -12,11 +12,13 @@ import java.time.Duration;
  * @param maxP50Ratio the latency gate fails when candidate p50 > ratio * baseline p50 + slack
  * @param latencySlack absolute latency allowed on top of the ratio (histogram resolution, scheduling noise)
  * @param minAgreement the agreement gate fails when the Wilson upper bound of shadow agreement is below this
+ * @param minThroughputRatio the throughput gate fails when the candidate's answered/offered ratio is below this
+ *     times the baseline's (and the shortfall is significant at the look's z)
  */
 public record GateSettings(long minSample, double interimZ, double finalZ, double maxP99Ratio, double maxP50Ratio,
-                           Duration latencySlack, double minAgreement) {
+                           Duration latencySlack, double minAgreement, double minThroughputRatio) {
     public static final GateSettings DEFAULTS = new GateSettings(100, 3.0, 1.96, 2.0, 1.5, Duration.ofMillis(10),
-            0.99);
+            0.99, 0.5);
 
     public GateSettings {
         if (minSample < 1 || minSample > 100_000_000) {
@@ -39,6 +41,10 @@ public record GateSettings(long minSample, double interimZ, double finalZ, doubl
         }
         if (!(minAgreement >= 0 && minAgreement <= 1)) {
             throw new IllegalArgumentException("gates.min_agreement must be in 0..1, was " + minAgreement);
+        }
+        if (!(minThroughputRatio >= 0 && minThroughputRatio <= 1)) {
+            throw new IllegalArgumentException("gates.min_throughput_ratio must be in 0..1, was "
+                    + minThroughputRatio);
         }
     }
 }

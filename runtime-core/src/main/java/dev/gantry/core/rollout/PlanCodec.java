@@ -22,7 +22,8 @@ final class PlanCodec {
         GateSettings g = p.gates();
         b.append(";gates=").append(g.minSample()).append(':').append(g.interimZ()).append(':').append(g.finalZ())
                 .append(':').append(g.maxP99Ratio()).append(':').append(g.maxP50Ratio()).append(':')
-                .append(g.latencySlack().toMillis()).append(':').append(g.minAgreement());
+                .append(g.latencySlack().toMillis()).append(':').append(g.minAgreement()).append(':')
+                .append(g.minThroughputRatio());
         return b.toString();
     }
 
@@ -44,7 +45,9 @@ final class PlanCodec {
         String[] g = value(parts[4], "gates").split(":");
         GateSettings gates = new GateSettings(Long.parseLong(g[0]), Double.parseDouble(g[1]),
                 Double.parseDouble(g[2]), Double.parseDouble(g[3]), Double.parseDouble(g[4]),
-                Duration.ofMillis(Long.parseLong(g[5])), Double.parseDouble(g[6]));
+                Duration.ofMillis(Long.parseLong(g[5])), Double.parseDouble(g[6]),
+                // plans stored before the throughput gate have seven fields: they get its default
+                g.length > 7 ? Double.parseDouble(g[7]) : GateSettings.DEFAULTS.minThroughputRatio());
         return new RolloutPlan(candidate, base.isEmpty() ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(base)),
                 steps, gates);
     }

@@ -461,7 +461,7 @@ public final class Rollouts {
                     .tag("model", model).strongReference(true);
             if (gateName != null) {
                 b.tag("gate", gateName).description("The value of a rollout gate in the current step: error z, "
-                        + "p99 ratio, agreement");
+                        + "p99 ratio, throughput ratio, agreement");
             } else {
                 b.description("The step (1-based) of the model's active rollout; 0 when none is active");
             }

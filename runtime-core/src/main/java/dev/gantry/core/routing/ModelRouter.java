@@ -355,6 +355,7 @@ public final class ModelRouter {
         RouteKind kind = routed.kind();
         Optional<DeploymentSnapshot> snap = routed.snapshot();
         CompletableFuture<RoutedResponse> out = new CompletableFuture<>();
+        stats.offer(chosen);
         answer.whenComplete((r, e) -> {
             long took = System.nanoTime() - admitted;
             if (e == null) {
@@ -419,6 +420,7 @@ public final class ModelRouter {
             out.completeExceptionally(first);
             return;
         }
+        stats.offer(to.id());
         second.whenComplete((r, e) -> {
             long took = System.nanoTime() - start;
             if (e == null) {

@@ -98,10 +98,19 @@ class RolloutsTest {
 
     void feed(ModelId id, int ok, int errors) {
         for (int i = 0; i < ok; i++) {
+            stats.offer(id);
             stats.record(id, false, 1_000_000);
         }
         for (int i = 0; i < errors; i++) {
+            stats.offer(id);
             stats.record(id, true, 1_000_000);
+        }
+    }
+
+    /** Requests handed to the version that it has not answered (queued, hung). */
+    void unanswered(ModelId id, int n) {
+        for (int i = 0; i < n; i++) {
+            stats.offer(id);
         }
     }
 
@@ -180,5 +189,40 @@ class RolloutsTest {
         after.tick();
         assertEquals(RolloutState.RUNNING, after.get(ServingFixture.MODEL, id).state(),
                 "requests from before the restart do not count");
+    }
+
+    @Test
+    void candidateThatStopsAnswering_isRolledBackByTheThroughputGate_whileErrorAndLatencyGatesWait() {
+        String id = rollouts.start(ServingFixture.MODEL, plan(
+                Step.of(0, Step.Kind.WEIGHT, 20, Duration.ofMinutes(10), 1000)), Actor.ANONYMOUS).id();
+        feed(CANDIDATE, 10, 0);
+        unanswered(CANDIDATE, 190);
+        feed(BASELINE, 800, 0);
+        clock.advance(Duration.ofSeconds(1));
+        rollouts.tick();
+        Rollouts.View v = rollouts.get(ServingFixture.MODEL, id);
+        assertEquals(RolloutState.ROLLED_BACK, v.state());
+        org.junit.jupiter.api.Assertions.assertTrue(v.reason().startsWith("gate throughput failed at step 1"),
+                v.reason());
+        org.junit.jupiter.api.Assertions.assertTrue(v.reason().contains(
+                "candidate answered 10 of 200 offered (5.0%), baseline 800 of 800 (100.0%): ratio 0.05 vs min 0.50"),
+                v.reason());
+        org.junit.jupiter.api.Assertions.assertTrue(v.reason().contains("error_rate WAITING"), v.reason());
+        assertEquals(Map.of(2L, 100), weights());
+    }
+
+    @Test
+    void candidateAnsweringItsShare_withAFewRequestsInFlight_passesTheThroughputGate() {
+        String id = rollouts.start(ServingFixture.MODEL, plan(
+                Step.of(0, Step.Kind.WEIGHT, 20, Duration.ofMinutes(1), 150)), Actor.ANONYMOUS).id();
+        feed(CANDIDATE, 200, 0);
+        unanswered(CANDIDATE, 8);
+        feed(BASELINE, 800, 0);
+        unanswered(BASELINE, 2);
+        clock.advance(Duration.ofSeconds(61));
+        rollouts.tick();
+        Rollouts.View v = rollouts.get(ServingFixture.MODEL, id);
+        assertEquals(RolloutState.PROMOTED, v.state(), v.reason());
+        org.junit.jupiter.api.Assertions.assertTrue(v.reason().contains("throughput PASS"), v.reason());
     }
 }

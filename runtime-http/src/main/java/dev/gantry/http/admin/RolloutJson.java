@@ -24,7 +24,7 @@ final class RolloutJson {
     private static final Set<String> TOP = Set.of("candidate", "baseline", "steps", "gates");
     private static final Set<String> STEP = Set.of("shadow_percent", "weight", "duration", "min_requests");
     private static final Set<String> GATES = Set.of("min_sample", "interim_z", "final_z", "max_p99_ratio",
-            "max_p50_ratio", "latency_slack", "min_agreement");
+            "max_p50_ratio", "latency_slack", "min_agreement", "min_throughput_ratio");
 
     private RolloutJson() {
     }
@@ -87,7 +87,8 @@ final class RolloutJson {
                 number(n, "interim_z", d.interimZ()), number(n, "final_z", d.finalZ()),
                 number(n, "max_p99_ratio", d.maxP99Ratio()), number(n, "max_p50_ratio", d.maxP50Ratio()),
                 n.has("latency_slack") ? duration(n.get("latency_slack"), "gates.latency_slack") : d.latencySlack(),
-                number(n, "min_agreement", d.minAgreement()));
+                number(n, "min_agreement", d.minAgreement()),
+                number(n, "min_throughput_ratio", d.minThroughputRatio()));
     }
 
     private static double number(JsonNode n, String field, double dflt) {
@@ -158,8 +159,10 @@ final class RolloutJson {
         if (v.analysis().isPresent()) {
             Analysis a = v.analysis().get();
             ObjectNode an = o.putObject("analysis");
+            an.put("candidate_offered", a.candidateOffered());
             an.put("candidate_requests", a.candidateRequests());
             an.put("candidate_errors", a.candidateErrors());
+            an.put("baseline_offered", a.baselineOffered());
             an.put("baseline_requests", a.baselineRequests());
             an.put("baseline_errors", a.baselineErrors());
             an.put("error_z", a.errorZ());
