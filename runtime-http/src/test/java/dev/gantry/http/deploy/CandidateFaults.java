@@ -21,10 +21,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Real ONNX Runtime models with bad candidates made by fault injection, per model directory and version
  * directory, once armed: one that fails a share of its executions, one that is slower, one whose outputs differ
- * from the real model's. Arm after loading (loading warms the model up by running it).
+ * from the real model's, one that stops answering (its executions block until {@link #release}). Arm after
+ * loading (loading warms the model up by running it).
  */
 final class CandidateFaults implements ExecutorFactory {
-    enum Fault { NONE, FAIL_20_PERCENT, FAIL_ALL, SLOW, WRONG_OUTPUTS }
+    enum Fault { NONE, FAIL_20_PERCENT, FAIL_ALL, SLOW, WRONG_OUTPUTS, STALL }
 
     static final long SLOW_MILLIS = 20;
 
@@ -32,9 +33,22 @@ final class CandidateFaults implements ExecutorFactory {
     private final Map<String, Fault> faults = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> runs = new ConcurrentHashMap<>();
     private final SplittableRandom seeds = new SplittableRandom(7);
+    private final Map<String, java.util.concurrent.CountDownLatch> stalls = new ConcurrentHashMap<>();
 
     void arm(String model, long version, Fault fault) {
+        if (fault == Fault.STALL) {
+            stalls.put(model + "/" + version, new java.util.concurrent.CountDownLatch(1));
+        }
         faults.put(model + "/" + version, fault);
+    }
+
+    /** Disarms {@code model} version {@code version} and lets its stalled executions go on. */
+    void release(String model, long version) {
+        faults.put(model + "/" + version, Fault.NONE);
+        java.util.concurrent.CountDownLatch l = stalls.remove(model + "/" + version);
+        if (l != null) {
+            l.countDown();
+        }
     }
 
     /** Executions of {@code model} version {@code version} so far. */
@@ -66,6 +80,15 @@ final class CandidateFaults implements ExecutorFactory {
                 }
                 if (fail) {
                     throw new IllegalStateException("injected failure in " + key);
+                }
+                java.util.concurrent.CountDownLatch stall = stalls.get(key);
+                if (f == Fault.STALL && stall != null) {
+                    try {
+                        stall.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException(e);
+                    }
                 }
                 if (f == Fault.SLOW) {
                     try {

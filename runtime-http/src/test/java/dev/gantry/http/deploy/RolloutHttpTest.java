@@ -2,6 +2,7 @@ package dev.gantry.http.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gantry.http.testing.Bodies;
+import dev.gantry.http.testing.OpenLoopLoad;
 import dev.gantry.http.testing.ServerFixture;
 import dev.gantry.http.testing.TempRepository;
 import org.junit.jupiter.api.AfterAll;
@@ -13,9 +14,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.gantry.http.deploy.DeployApi.ONLY_VERSION_1;
 import static dev.gantry.http.deploy.DeployApi.ok;
@@ -23,30 +21,34 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Progressive delivery over HTTP, on a real server with fallback on: bad candidates made by fault injection are
- * rolled back by their gate within the step in which they show, a good one is promoted by itself, clients see
- * no error throughout, and every decision is in the audit trail with its numbers. Each test owns one model.
+ * Progressive delivery over HTTP, on a real server with fallback on, under open-loop load (RATE requests a
+ * second sent on schedule whatever the answers, a few thousand per test): bad candidates made by fault
+ * injection are rolled back by their gate within the step in which they show, a good one is promoted by itself,
+ * clients see no error throughout, and every decision is in the audit trail with its numbers. Each test owns
+ * one model.
  */
 class RolloutHttpTest {
-    static final int CLIENTS = 4;
-    static final int MAX_REQUESTS = 6000;
+    static final double RATE = 400;
+    static final int MAX_IN_FLIGHT = 512;
+    static final long MAX_REQUESTS = 12_000;
 
     @TempDir
     static Path dir;
     static ServerFixture server;
     static DeployApi api;
+    static final List<String> MODELS = List.of("fails", "slow", "wrong", "stall", "good", "manual", "fb");
     static CandidateFaults faults = new CandidateFaults();
 
     @BeforeAll
     static void start() throws Exception {
         TempRepository repo = new TempRepository(dir.resolve("models"));
-        for (String model : List.of("fails", "slow", "wrong", "good", "manual", "fb")) {
+        for (String model : MODELS) {
             repo.copy("mlp", model, 1, ONLY_VERSION_1).copy("mlp", model, 2, null);
         }
         server = ServerFixture.start(ServerFixture.config(repo.root(), dir.resolve("data")).withFallback(true),
                 faults);
         api = DeployApi.of(server);
-        for (String model : List.of("fails", "slow", "wrong", "good", "manual", "fb")) {
+        for (String model : MODELS) {
             api.load(model, 2);
         }
     }
@@ -58,39 +60,10 @@ class RolloutHttpTest {
         }
     }
 
-    /** Load from a few client threads until the rollout ends; the statuses the clients saw. */
-    static final class Load implements AutoCloseable {
-        final Map<Integer, AtomicLong> statuses = new ConcurrentHashMap<>();
-        final AtomicLong fallbacks = new AtomicLong();
-        final AtomicLong sent = new AtomicLong();
-        final AtomicBoolean stop = new AtomicBoolean();
-        final List<Thread> threads;
-
-        Load(String model) {
-            threads = java.util.stream.IntStream.range(0, CLIENTS).mapToObj(c -> Thread.ofPlatform().start(() -> {
-                DeployApi own = api.withClient(DeployApi.newClient());
-                for (long i = c; !stop.get() && sent.incrementAndGet() <= MAX_REQUESTS; i += CLIENTS) {
-                    HttpResponse<String> r = own.infer(model, DeployApi.mlpBody(i, null), Map.of());
-                    statuses.computeIfAbsent(r.statusCode(), k -> new AtomicLong()).incrementAndGet();
-                    if (r.headers().firstValue("Gantry-Fallback").isPresent()) {
-                        fallbacks.incrementAndGet();
-                    }
-                }
-            })).toList();
-        }
-
-        long notOk() {
-            return statuses.entrySet().stream().filter(e -> e.getKey() != 200).mapToLong(e -> e.getValue().get())
-                    .sum();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            stop.set(true);
-            for (Thread t : threads) {
-                t.join();
-            }
-        }
+    /** Open-loop load on {@code model}'s unversioned endpoint until closed: RATE requests a second. */
+    static OpenLoopLoad load(String model) {
+        return OpenLoopLoad.start(server.uri("/v2/models/" + model + "/infer"), RATE, MAX_IN_FLIGHT, MAX_REQUESTS,
+                Map.of(), i -> DeployApi.mlpBody(i, null));
     }
 
     static JsonNode startRollout(String model, String plan) {
@@ -130,14 +103,15 @@ class RolloutHttpTest {
     void candidateFailingOneRequestInFive_isRolledBackInItsFirstStep_andNoClientSeesAnError() throws Exception {
         String id;
         JsonNode end;
-        try (Load load = new Load("fails")) {
+        try (OpenLoopLoad load = load("fails")) {
             Thread.sleep(300);
             faults.arm("fails", 2, CandidateFaults.Fault.FAIL_20_PERCENT);
             id = startRollout("fails", WEIGHT_PLAN).path("id").asText();
             end = awaitEnd("fails", id);
             load.close();
-            assertEquals(0, load.notOk(), "client statuses " + load.statuses);
-            assertTrue(load.fallbacks.get() > 0, "some answers came from the fallback");
+            assertEquals(0, load.notOk(), load.describe());
+            assertEquals(0, load.skipped(), load.describe());
+            assertTrue(load.fallbacks() > 0, "some answers came from the fallback: " + load.describe());
         }
         assertEquals("ROLLED_BACK", end.path("state").asText(), end.toString());
         assertEquals(1, end.path("step").asInt(), end.toString());
@@ -153,12 +127,12 @@ class RolloutHttpTest {
     void candidateFiveTimesSlower_isRolledBackByTheLatencyGate() throws Exception {
         faults.arm("slow", 2, CandidateFaults.Fault.SLOW);
         JsonNode end;
-        try (Load load = new Load("slow")) {
+        try (OpenLoopLoad load = load("slow")) {
             Thread.sleep(300);
             String id = startRollout("slow", WEIGHT_PLAN).path("id").asText();
             end = awaitEnd("slow", id);
             load.close();
-            assertEquals(0, load.notOk(), "client statuses " + load.statuses);
+            assertEquals(0, load.notOk(), load.describe());
         }
         assertEquals("ROLLED_BACK", end.path("state").asText(), end.toString());
         assertEquals(1, end.path("step").asInt(), end.toString());
@@ -170,14 +144,14 @@ class RolloutHttpTest {
     void candidateWhoseOutputsDisagree_isRolledBackInItsShadowStep() throws Exception {
         faults.arm("wrong", 2, CandidateFaults.Fault.WRONG_OUTPUTS);
         JsonNode end;
-        try (Load load = new Load("wrong")) {
+        try (OpenLoopLoad load = load("wrong")) {
             Thread.sleep(300);
             String id = startRollout("wrong", "{\"candidate\": \"2\", \"steps\": ["
                     + "{\"shadow_percent\": 100, \"duration\": \"2s\", \"min_requests\": 150},"
                     + "{\"weight\": 20, \"duration\": \"2s\", \"min_requests\": 150}]}").path("id").asText();
             end = awaitEnd("wrong", id);
             load.close();
-            assertEquals(0, load.notOk(), "client statuses " + load.statuses);
+            assertEquals(0, load.notOk(), load.describe());
         }
         assertEquals("ROLLED_BACK", end.path("state").asText(), end.toString());
         assertEquals(1, end.path("step").asInt(), end.toString());
@@ -187,22 +161,52 @@ class RolloutHttpTest {
     }
 
     @Test
+    void candidateThatStopsAnswering_isRolledBackByTheThroughputGate_andItsQueuedRequestsAreAnsweredAfterwards()
+            throws Exception {
+        JsonNode end;
+        try (OpenLoopLoad load = load("stall")) {
+            Thread.sleep(300);
+            faults.arm("stall", 2, CandidateFaults.Fault.STALL);
+            String id = startRollout("stall", WEIGHT_PLAN).path("id").asText();
+            end = awaitEnd("stall", id);
+            faults.release("stall", 2);
+            load.close();
+            assertEquals(0, load.notOk(), load.describe());
+        }
+        assertEquals("ROLLED_BACK", end.path("state").asText(), end.toString());
+        assertEquals(1, end.path("step").asInt(), end.toString());
+        String reason = end.path("reason").asText();
+        assertTrue(reason.contains("gate throughput failed at step 1"), reason);
+        assertTrue(reason.contains("error_rate WAITING") && reason.contains("latency WAITING"),
+                "no answer, so only the throughput gate could see it: " + reason);
+        assertEquals(Map.of(1L, 100), DeployApi.weights(api.model("stall").path("policy")));
+        assertTrue(audit("stall", "rollout.rollback").get(0).path("after").asText()
+                .matches("(?s).*throughput FAIL \\(candidate answered \\d+ of \\d+ offered .*ratio 0\\.\\d\\d vs min 0\\.50.*"));
+    }
+
+    @Test
     void goodCandidate_isPromotedToAllTrafficByItself_withTheBaselineOnStandby() throws Exception {
         JsonNode end;
-        try (Load load = new Load("good")) {
+        long sent;
+        try (OpenLoopLoad load = load("good")) {
             Thread.sleep(300);
             String id = startRollout("good", WEIGHT_PLAN).path("id").asText();
             end = awaitEnd("good", id);
             load.close();
-            assertEquals(0, load.notOk(), "client statuses " + load.statuses);
+            assertEquals(0, load.notOk(), load.describe());
+            assertEquals(0, load.fallbacks(), load.describe());
+            sent = load.sent();
         }
+        assertTrue(sent >= 1000, "thousands of requests, sent " + sent);
         assertEquals("PROMOTED", end.path("state").asText(), end.toString());
         JsonNode m = api.model("good");
         assertEquals(Map.of(2L, 100), DeployApi.weights(m.path("policy")));
         assertEquals("[\"1\"]", m.path("standby").toString());
         assertEquals(2, audit("good", "rollout.step").size());
         assertEquals(2, audit("good", "rollout.pass").size());
-        assertTrue(audit("good", "rollout.pass").get(0).path("after").asText().contains("error_rate PASS"));
+        String passed = audit("good", "rollout.pass").get(0).path("after").asText();
+        assertTrue(passed.contains("error_rate PASS"), passed);
+        assertTrue(passed.contains("throughput PASS (candidate answered "), passed);
         assertEquals(1, audit("good", "rollout.promote").size());
     }
 

@@ -57,7 +57,7 @@ class BoundariesTest {
     @BeforeAll
     static void start() throws IOException {
         TempRepository repo = new TempRepository(dir.resolve("models"));
-        for (String m : List.of("listed", "other", "gate", "retire", "duties")) {
+        for (String m : List.of("listed", "other", "gate", "retire", "duties", "unapproved_fallback")) {
             repo.copy("classifier", m, 1, GovernanceApi.CLASSIFIER_ALL_VERSIONS);
         }
         server = ServerFixture.start(ServerFixture.config(repo.root(), dir.resolve("data")),
@@ -130,6 +130,16 @@ class BoundariesTest {
         assertEquals(200, api.infer(reviewer, "gate", 2, 1).statusCode(), "reviewing before approval");
         assertEquals(200, api.infer(admin, "gate", 2, 1).statusCode());
         assertEquals(200, api.infer(invoker, "gate", 1, 1).statusCode(), "the approved version answers anyone");
+    }
+
+    @Test
+    void unapprovedVersion_namedAsFallback_is409NamingItsStage() throws Exception {
+        uploadValidated("unapproved_fallback", 2);
+        HttpResponse<String> r = api.traffic(deployer, "unapproved_fallback",
+                "{\"routes\":[{\"version\":1,\"weight\":100}],\"fallback\":2}");
+        assertEquals(409, r.statusCode(), r.body());
+        assertTrue(error(r).contains("version 2 of model 'unapproved_fallback' is VALIDATED: only APPROVED versions"
+                + " (and DEPRECATED ones before their sunset) may take primary traffic (fallback)"), r.body());
     }
 
     @Test
