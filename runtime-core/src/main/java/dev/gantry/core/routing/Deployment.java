@@ -198,6 +198,12 @@ public final class Deployment {
         Set<Long> ordered = new LinkedHashSet<>();
         left.forEach(r -> ordered.add(r.version()));
         ordered.addAll(before.standby());
+        // a version that stops being the named fallback is warm too: standby after the former routes
+        old.fallback().ifPresent(f -> {
+            if (!next.fallback().equals(old.fallback())) {
+                ordered.add(f);
+            }
+        });
         ordered.removeAll(routedNow);
         return ordered.stream().limit(settings.standbyCount()).toList();
     }

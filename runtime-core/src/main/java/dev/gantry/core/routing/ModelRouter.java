@@ -197,7 +197,7 @@ public final class ModelRouter {
                         .filter(this::breakerAllows).findFirst();
             }
             if (s.isEmpty()) {
-                s = snap.get().standby().stream().map(v -> lifecycle.state(new ModelId(model, v)))
+                s = reserve(snap.get()).stream().map(v -> lifecycle.state(new ModelId(model, v)))
                         .flatMap(Optional::stream).filter(ModelVersionState::isReady).filter(this::mayServe)
                         .filter(this::breakerAllows).findFirst();
             }
@@ -208,7 +208,7 @@ public final class ModelRouter {
                         .findFirst();
             }
             if (s.isEmpty()) {
-                s = snap.get().standby().stream().map(v -> lifecycle.state(new ModelId(model, v)))
+                s = reserve(snap.get()).stream().map(v -> lifecycle.state(new ModelId(model, v)))
                         .flatMap(Optional::stream).filter(ModelVersionState::isReady).filter(this::mayServe)
                         .findFirst();
             }
@@ -218,6 +218,17 @@ public final class ModelRouter {
             }
             return new Routed(s.get(), kind, snap);
         }
+    }
+
+    /** Where requests go when no weighted route can take them: the named fallback, then the standby versions. */
+    private static List<Long> reserve(DeploymentSnapshot snap) {
+        if (snap.policy().fallback().isEmpty()) {
+            return snap.standby();
+        }
+        List<Long> out = new ArrayList<>();
+        out.add(snap.policy().fallback().getAsLong());
+        snap.standby().stream().filter(v -> v != out.get(0)).forEach(out::add);
+        return out;
     }
 
     /**
