@@ -225,4 +225,19 @@ class RolloutsTest {
         assertEquals(RolloutState.PROMOTED, v.state(), v.reason());
         org.junit.jupiter.api.Assertions.assertTrue(v.reason().contains("throughput PASS"), v.reason());
     }
+
+    @Test
+    void fallbackNamedByThePolicy_isKeptThroughTheStepsAndAfterTheEnd() {
+        f.addVersion(3);
+        f.deployments.loadVersion(ServingFixture.MODEL, 3, Actor.SYSTEM).join();
+        f.deployments.applyPolicy(ServingFixture.MODEL, dev.gantry.store.deployment.TrafficPolicy.single(2)
+                .withFallback(OptionalLong.of(3)), OptionalLong.empty(), Actor.SYSTEM, "3 catches failures");
+        String id = rollouts.start(ServingFixture.MODEL, plan(
+                Step.of(0, Step.Kind.WEIGHT, 20, Duration.ofMinutes(1), 0)), Actor.ANONYMOUS).id();
+        assertEquals(Map.of(2L, 80, 1L, 20), weights());
+        assertEquals(OptionalLong.of(3), f.deployments.snapshot(ServingFixture.MODEL).orElseThrow().policy().fallback());
+        rollouts.abort(ServingFixture.MODEL, id, Actor.ANONYMOUS);
+        assertEquals(Map.of(2L, 100), weights());
+        assertEquals(OptionalLong.of(3), f.deployments.snapshot(ServingFixture.MODEL).orElseThrow().policy().fallback());
+    }
 }
