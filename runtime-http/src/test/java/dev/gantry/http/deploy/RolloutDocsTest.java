@@ -47,7 +47,8 @@ class RolloutDocsTest {
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(p.waitFor(60, TimeUnit.SECONDS));
             assertEquals(0, p.exitValue(), "script:\n" + script + "\noutput:\n" + output);
-            for (String expected : List.of("PAUSED", "RUNNING", "ABORTED", "rollout.step anonymous", "rollout.abort")) {
+            for (String expected : List.of("PAUSED", "RUNNING", "ABORTED", ": fallback 2", "rollout.step anonymous",
+                    "rollout.abort")) {
                 assertTrue(output.contains(expected), "output should contain " + expected + ":\n" + output);
             }
         }
