@@ -27,7 +27,7 @@ public final class AdminCommand {
               gantry models [MODEL]                                   versions, states, policy, standby
               gantry load MODEL VERSION                               load a version (waits until READY)
               gantry unload MODEL VERSION                             drain and unload a version that takes no traffic
-              gantry traffic MODEL VERSION=WEIGHT... [--shadow VERSION=PERCENT]... [--expect REVISION] [--reason TEXT]
+              gantry traffic MODEL VERSION=WEIGHT... [--shadow VERSION=PERCENT]... [--fallback VERSION] [--expect REVISION] [--reason TEXT]
               gantry history MODEL                                    every traffic revision, with time and key name
               gantry rollback MODEL [--to REVISION]                   back to the previous (or a named) revision
               gantry version MODEL VERSION                            a version's release record (stage, digest, approvals)
@@ -174,6 +174,7 @@ public final class AdminCommand {
         }
         String expect = take(rest, "--expect", null);
         String reason = take(rest, "--reason", null);
+        String fallback = take(rest, "--fallback", null);
         if (rest.size() < 2) {
             throw new IllegalArgumentException("traffic takes MODEL and at least one VERSION=WEIGHT");
         }
@@ -187,6 +188,9 @@ public final class AdminCommand {
         for (String pair : shadows) {
             String[] kv = split(pair);
             shadow.addObject().put("version", kv[0]).put("percent", Long.parseLong(kv[1]));
+        }
+        if (fallback != null) {
+            body.put("fallback", fallback);
         }
         if (expect != null) {
             body.put("expected_revision", Long.parseLong(expect));

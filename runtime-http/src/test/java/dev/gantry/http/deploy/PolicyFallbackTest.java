@@ -124,6 +124,15 @@ class PolicyFallbackTest {
     }
 
     @Test
+    void cliTraffic_withFallback_namesIt() {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int exit = dev.gantry.http.cli.AdminCommand.run("traffic", List.of("checks", "1=100", "--fallback", "2",
+                "--url", server.uri("").toString()), Map.of(), new java.io.PrintStream(out, true), System.err);
+        assertEquals(0, exit, out.toString());
+        assertEquals("2", api.model("checks").path("policy").path("fallback").asText());
+    }
+
+    @Test
     void namedFallback_isRestoredAfterARestart_andItsVersionLoaded(@TempDir Path own) throws java.io.IOException {
         TempRepository repo = new TempRepository(own.resolve("models"));
         repo.copy("mlp", "restored", 1, ONLY_VERSION_1).copy("mlp", "restored", 2, null);
