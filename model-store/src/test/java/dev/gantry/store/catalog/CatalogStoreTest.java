@@ -54,6 +54,8 @@ class CatalogStoreTest {
             assertEquals("V4__model_file_digest.sql", rs.getString(2));
             assertTrue(rs.next());
             assertEquals("V5__rollouts.sql", rs.getString(2));
+            assertTrue(rs.next());
+            assertEquals("V6__policy_fallback.sql", rs.getString(2));
             assertFalse(rs.next());
         }
     }
