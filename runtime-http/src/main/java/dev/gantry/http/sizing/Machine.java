@@ -82,7 +82,8 @@ public record Machine(int cores, long memoryBytes, Optional<Double> cpuQuota) {
 
     /** "2 cores (cgroup CPU quota: none), 23.5 GiB memory". */
     public String describe() {
-        return String.format(Locale.ROOT, "%d cores (cgroup CPU quota: %s), %.1f GiB memory", cores,
+        return String.format(Locale.ROOT, "%d %s (cgroup CPU quota: %s), %.1f GiB memory", cores,
+                cores == 1 ? "core" : "cores",
                 cpuQuota.map(q -> String.format(Locale.ROOT, "%.2f CPUs", q)).orElse("none"),
                 memoryBytes / (double) (1L << 30));
     }
