@@ -39,8 +39,8 @@ import java.util.stream.Stream;
  * (taskset lists), {@code --no-pin}, {@code --warmup-seconds S} (each server JVM's first warm-up),
  * {@code --workload-warmup-seconds S} (the warm-up of each further workload on the same JVM),
  * {@code --run-seconds S} (every closed- and open-loop window), {@code --server-heap -Xmx1g} (every server's
- * heap instead of Gantry's default for the server CPUs; {@code jvm-default} passes none), {@code --dry-run} (print the plan and its
- * estimated duration, run nothing).
+ * heap instead of Gantry's default for the server CPUs; {@code jvm-default} passes none), {@code --dry-run}
+ * (print the plan and its estimated duration, run nothing).
  */
 public final class LoadBenchmark {
     /*
@@ -60,6 +60,8 @@ public final class LoadBenchmark {
      * a server on the server CPUs ({@code MachineDefaults}), so resident memory is compared at Gantry's default.
      */
     private final List<String> serverJvm;
+    /** Where the servers' heap came from, for the report. */
+    private final String heapSource;
     /** Each server's resident memory after its JVM warm-up and after its run. */
     private final ResidentMemory memory = new ResidentMemory();
     private ServerProcess current;
@@ -193,6 +195,8 @@ public final class LoadBenchmark {
         int serverCores = serverCpus.isEmpty() ? cpus : cpuCount(serverCpus);
         String heap = serverHeap != null ? serverHeap : dev.gantry.http.sizing.MachineDefaults.derive(serverCores,
                 dev.gantry.http.sizing.Machine.current().memoryBytes()).heapOption();
+        this.heapSource = serverHeap != null ? "heap set by --server-heap"
+                : "Gantry's default heap for the server CPUs";
         this.serverJvm = heap.equals("jvm-default") ? List.of("--enable-native-access=ALL-UNNAMED")
                 : List.of(heap, "--enable-native-access=ALL-UNNAMED");
         this.workloads = workloads;
@@ -349,8 +353,8 @@ public final class LoadBenchmark {
                         + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", JDK "
                         + Runtime.version(),
                 "pinning: " + pinning,
-                "servers: one event loop, one ORT intra-op thread, two worker threads, JVM " + serverJvm + " (Gantry's "
-                        + "default heap for the server CPUs, the same for every arm; resident memory is VmRSS of the "
+                "servers: one event loop, one ORT intra-op thread, two worker threads, JVM " + serverJvm + " ("
+                        + heapSource + ", the same for every arm; resident memory is VmRSS of the "
                         + "server process); clients on loopback over "
                         + "HTTP/1.1 keep-alive, idle connections closed by the client after "
                         + HttpLoadGenerator.IDLE_LIMIT.toSeconds() + " s (or the server's shorter Keep-Alive timeout)",
