@@ -84,6 +84,7 @@ public final class GantryServer {
             close();
             return Future.failedFuture(e.getMessage());
         }
+        log.info("{}", config.sizing().describe());
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops())
                 .setWorkerPoolSize(config.workerThreads()));
         MetricsSetup.countBlockedThreads(vertx, registry);

@@ -189,6 +189,7 @@ final class HttpVerticle extends VerticleBase {
         Handler<RoutingContext> read = h.access().guard(RouteGroup.ADMIN_READ);
         Handler<RoutingContext> deploy = h.access().guard(RouteGroup.DEPLOY);
         DeploymentsHandler d = h.deployments();
+        router.get("/admin/v1/server").handler(read).handler(config.sizing()::send);
         router.get("/admin/v1/models").handler(read).handler(d::list);
         router.get("/admin/v1/models/:model").handler(read).handler(d::get);
         router.get("/admin/v1/models/:model/traffic/history").handler(read).handler(d::history);

@@ -129,7 +129,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
         }
 
         public static Security defaults() {
-            return new Security(false, true, Optional.empty(), "stdout", Optional.empty(), Optional.empty(),
+            return new Security(false, true, Optional.empty(), "off", Optional.empty(), Optional.empty(),
                     OptionalInt.empty(), 0, 50);
         }
 
@@ -236,6 +236,12 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
                 shadowQueueSize, cardPolicy, Duration.ofDays(30), security.auditKeyFile(), faults.sandbox(),
                 faults.sandboxVerdicts(), fallback ? dev.gantry.core.routing.FallbackSettings.DEFAULTS
                 : dev.gantry.core.routing.FallbackSettings.OFF, limits.uploads());
+    }
+
+    /** The pools in use next to the values derived for this machine (start-up log, GET /admin/v1/server). */
+    public dev.gantry.http.sizing.ServerSizing sizing() {
+        return dev.gantry.http.sizing.ServerSizing.of(eventLoops, workerThreads, execution.intraOpThreads(),
+                execution.interOpThreads());
     }
 
     /** https with --tls-cert, else http. */

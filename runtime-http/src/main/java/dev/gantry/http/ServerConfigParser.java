@@ -2,6 +2,8 @@ package dev.gantry.http;
 
 import dev.gantry.http.tracing.Observability;
 import dev.gantry.http.inference.CodecLimits;
+import dev.gantry.http.sizing.Machine;
+import dev.gantry.http.sizing.MachineDefaults;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,9 +32,10 @@ public final class ServerConfigParser {
                     "port of the KServe v2 / Triton gRPC endpoint (0 picks a free port, -1 turns it off)"),
             new Setting("--models", "GANTRY_MODELS", "models", "model repository directory"),
             new Setting("--data", "GANTRY_DATA", "data", "directory for server state (created if missing)"),
-            new Setting("--event-loops", "GANTRY_EVENT_LOOPS", "1", "Vert.x event loops serving HTTP"),
-            new Setting("--worker-threads", "GANTRY_WORKER_THREADS", "2",
-                    "threads for blocking work (metrics scrape, large bodies)"),
+            new Setting("--event-loops", "GANTRY_EVENT_LOOPS", "auto",
+                    "Vert.x event loops serving HTTP (auto: half the cores, at least 1)"),
+            new Setting("--worker-threads", "GANTRY_WORKER_THREADS", "auto",
+                    "threads for blocking work: metrics scrape, large bodies (auto: half the cores, at least 2)"),
             new Setting("--max-body-bytes", "GANTRY_MAX_BODY_BYTES", "67108864", "largest request body (413 above)"),
             new Setting("--max-elements-per-tensor", "GANTRY_MAX_ELEMENTS_PER_TENSOR", "16777216",
                     "most elements in one input tensor"),
@@ -49,10 +52,11 @@ public final class ServerConfigParser {
             new Setting("--sandbox-verdicts", "GANTRY_SANDBOX_VERDICTS", "",
                     "where sandbox verdicts are remembered by artifact SHA-256 (default <data>/sandbox; servers"
                             + " of one host may share it)"),
-            new Setting("--intra-op-threads", "GANTRY_INTRA_OP_THREADS", "1",
-                    "ONNX Runtime intra-op threads per model (a model's config may override)"),
-            new Setting("--inter-op-threads", "GANTRY_INTER_OP_THREADS", "1",
-                    "ONNX Runtime inter-op threads per model (1 = sequential graph execution)"),
+            new Setting("--intra-op-threads", "GANTRY_INTRA_OP_THREADS", "auto",
+                    "ONNX Runtime intra-op threads per model (auto: a quarter of the cores, 1 to 8; a model's config"
+                            + " may override)"),
+            new Setting("--inter-op-threads", "GANTRY_INTER_OP_THREADS", "auto",
+                    "ONNX Runtime inter-op threads per model (auto: 1, sequential graph execution)"),
             new Setting("--ort-spinning", "GANTRY_ORT_SPINNING", "false", "let idle ORT threads spin-wait"),
             new Setting("--queue-size", "GANTRY_QUEUE_SIZE", "1024",
                     "queue bound per model version without max_queue_size (429 when full)"),
@@ -88,7 +92,8 @@ public final class ServerConfigParser {
                     "open: health and readiness need no key; key: they need one"),
             new Setting("--metrics-access", "GANTRY_METRICS_ACCESS", "auto",
                     "open, key, or auto (open when bound to loopback, else key)"),
-            new Setting("--access-log", "GANTRY_ACCESS_LOG", "stdout", "stdout, off, or a file to append JSON lines to"),
+            new Setting("--access-log", "GANTRY_ACCESS_LOG", "off",
+                    "off, stdout, or a file to append JSON lines to (off by default: see README, Performance)"),
             new Setting("--tls-cert", "GANTRY_TLS_CERT", "", "PEM certificate chain: serve HTTPS"),
             new Setting("--tls-key", "GANTRY_TLS_KEY", "", "PEM private key for --tls-cert"),
             new Setting("--admin-port", "GANTRY_ADMIN_PORT", "", "serve /admin routes on this port only"),
@@ -116,6 +121,12 @@ public final class ServerConfigParser {
     }
 
     public static ServerConfig parse(List<String> args, Map<String, String> env) throws ConfigException {
+        return parse(args, env, MachineDefaults.of(Machine.current()));
+    }
+
+    /** As {@link #parse(List, Map)}, with "auto" settings taken from {@code machine}. */
+    public static ServerConfig parse(List<String> args, Map<String, String> env, MachineDefaults machine)
+            throws ConfigException {
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, String> source = new LinkedHashMap<>();
         for (Setting s : SETTINGS) {
@@ -211,9 +222,10 @@ public final class ServerConfigParser {
                 r.integer("--port", 0, 65535),
                 r.path("--models"),
                 r.path("--data"),
-                r.integer("--event-loops", 1, 64),
-                r.integer("--worker-threads", 1, 256),
-                ServerConfig.cpu(r.integer("--intra-op-threads", 1, 256), r.integer("--inter-op-threads", 1, 256),
+                r.sized("--event-loops", 1, 256, machine.eventLoops()),
+                r.sized("--worker-threads", 1, 256, machine.workerThreads()),
+                ServerConfig.cpu(r.sized("--intra-op-threads", 1, 256, machine.intraOpThreads()),
+                        r.sized("--inter-op-threads", 1, 256, machine.interOpThreads()),
                         r.bool("--ort-spinning")),
                 r.bool("--batching"),
                 r.integer("--queue-size", 1, 10_000_000),
@@ -317,6 +329,11 @@ public final class ServerConfigParser {
             } catch (java.nio.file.InvalidPathException e) {
                 throw new ConfigException(describe(flag) + " is not a valid path: '" + values.get(flag) + "'");
             }
+        }
+
+        /** A whole number, or {@code derived} when the setting is "auto" (its default). */
+        int sized(String flag, int min, int max, int derived) throws ConfigException {
+            return values.get(flag).trim().equalsIgnoreCase("auto") ? derived : integer(flag, min, max);
         }
 
         int integer(String flag, int min, int max) throws ConfigException {

@@ -1,5 +1,7 @@
 package dev.gantry.http;
 
+import dev.gantry.http.sizing.Machine;
+import dev.gantry.http.sizing.MachineDefaults;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -20,8 +22,29 @@ class ServerConfigParserTest {
         assertEquals(8080, c.port());
         assertEquals(Path.of("models"), c.modelsDir());
         assertEquals(Path.of("data"), c.dataDir());
-        assertEquals(1, c.execution().intraOpThreads());
+        assertEquals(MachineDefaults.of(Machine.current()).intraOpThreads(), c.execution().intraOpThreads());
+        assertEquals("off", c.security().accessLog());
         assertEquals(8001, c.grpcPort());
+    }
+
+    @Test
+    void noSizingFlags_takeThePoolsDerivedForTheMachine() throws Exception {
+        MachineDefaults eightCores = MachineDefaults.derive(8, 32L << 30);
+        ServerConfig c = ServerConfigParser.parse(List.of(), Map.of(), eightCores);
+        assertEquals(4, c.eventLoops());
+        assertEquals(4, c.workerThreads());
+        assertEquals(2, c.execution().intraOpThreads());
+        assertEquals(1, c.execution().interOpThreads());
+    }
+
+    @Test
+    void sizingFlags_overrideTheDerivedValue_andAutoKeepsIt() throws Exception {
+        MachineDefaults eightCores = MachineDefaults.derive(8, 32L << 30);
+        ServerConfig c = ServerConfigParser.parse(List.of("--event-loops", "3", "--intra-op-threads", "auto"),
+                Map.of("GANTRY_WORKER_THREADS", "7"), eightCores);
+        assertEquals(3, c.eventLoops());
+        assertEquals(7, c.workerThreads());
+        assertEquals(2, c.execution().intraOpThreads());
     }
 
     @Test

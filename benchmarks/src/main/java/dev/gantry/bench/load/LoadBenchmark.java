@@ -38,8 +38,9 @@ import java.util.stream.Stream;
  * {@code --out DIR} (default {@code benchmarks/results}), {@code --server-cpus 1} / {@code --client-cpus 0}
  * (taskset lists), {@code --no-pin}, {@code --warmup-seconds S} (each server JVM's first warm-up),
  * {@code --workload-warmup-seconds S} (the warm-up of each further workload on the same JVM),
- * {@code --run-seconds S} (every closed- and open-loop window), {@code --dry-run} (print the plan and its
- * estimated duration, run nothing).
+ * {@code --run-seconds S} (every closed- and open-loop window), {@code --server-heap -Xmx1g} (every server's
+ * heap instead of Gantry's default for the server CPUs; {@code jvm-default} passes none), {@code --dry-run}
+ * (print the plan and its estimated duration, run nothing).
  */
 public final class LoadBenchmark {
     /*
@@ -54,8 +55,16 @@ public final class LoadBenchmark {
     private static final String HOST = "127.0.0.1";
     private static final String INPROC = "inproc";
     private static final String DIRECT = "direct";
-    /** JVM flags of every server and of the in-process arm: the same heap for all. */
-    private static final List<String> SERVER_JVM = List.of("-Xms2g", "-Xmx2g", "--enable-native-access=ALL-UNNAMED");
+    /**
+     * JVM flags of every server and of the in-process arm: the same heap for all, the one Gantry's launcher gives
+     * a server on the server CPUs ({@code MachineDefaults}), so resident memory is compared at Gantry's default.
+     */
+    private final List<String> serverJvm;
+    /** Where the servers' heap came from, for the report. */
+    private final String heapSource;
+    /** Each server's resident memory after its JVM warm-up and after its run. */
+    private final ResidentMemory memory = new ResidentMemory();
+    private ServerProcess current;
 
     /**
      * How long and at what loads each arm runs.
@@ -176,13 +185,20 @@ public final class LoadBenchmark {
     private final int cpus;
 
     private LoadBenchmark(Plan plan, Path models, Path out, String serverCpus, Set<String> arms,
-                          Set<Workload> workloads, int cpus) {
+                          Set<Workload> workloads, int cpus, String serverHeap) {
         this.cpus = cpus;
         this.plan = plan;
         this.models = models;
         this.out = out;
         this.serverCpus = serverCpus;
         this.arms = arms;
+        int serverCores = serverCpus.isEmpty() ? cpus : cpuCount(serverCpus);
+        String heap = serverHeap != null ? serverHeap : dev.gantry.http.sizing.MachineDefaults.derive(serverCores,
+                dev.gantry.http.sizing.Machine.current().memoryBytes()).heapOption();
+        this.heapSource = serverHeap != null ? "heap set by --server-heap"
+                : "Gantry's default heap for the server CPUs";
+        this.serverJvm = heap.equals("jvm-default") ? List.of("--enable-native-access=ALL-UNNAMED")
+                : List.of(heap, "--enable-native-access=ALL-UNNAMED");
         this.workloads = workloads;
         this.stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     }
@@ -199,6 +215,7 @@ public final class LoadBenchmark {
         Duration workloadWarmup = null;
         Duration runs = null;
         boolean dryRun = false;
+        String serverHeap = null;
         Set<String> arms = new TreeSet<>(Stream.concat(ServerArm.all().stream().map(ServerArm::name),
                 Stream.of(INPROC)).toList());
         Set<Workload> workloads = new TreeSet<>(Arrays.asList(Workload.values()));
@@ -215,6 +232,7 @@ public final class LoadBenchmark {
                 case "--warmup-seconds" -> warmup = seconds("--warmup-seconds", args[++i]);
                 case "--workload-warmup-seconds" -> workloadWarmup = seconds("--workload-warmup-seconds", args[++i]);
                 case "--dry-run" -> dryRun = true;
+                case "--server-heap" -> serverHeap = args[++i];
                 case "--run-seconds" -> runs = seconds("--run-seconds", args[++i]);
                 case "--arms" -> arms = new TreeSet<>(Arrays.asList(args[++i].split(",")));
                 case "--workloads" -> workloads = new TreeSet<>(Arrays.stream(args[++i].split(","))
@@ -252,7 +270,7 @@ public final class LoadBenchmark {
             serverCpus = "";
             pinning = "not pinned (" + (pin ? "taskset missing or fewer than 2 CPUs" : "--no-pin") + ")";
         }
-        LoadBenchmark bench = new LoadBenchmark(plan, models, out, serverCpus, arms, workloads, cpus);
+        LoadBenchmark bench = new LoadBenchmark(plan, models, out, serverCpus, arms, workloads, cpus, serverHeap);
         System.out.println("load benchmark, " + plan.name() + " mode; " + pinning);
         System.out.println(bench.describePlan());
         if (dryRun) {
@@ -335,7 +353,9 @@ public final class LoadBenchmark {
                         + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", JDK "
                         + Runtime.version(),
                 "pinning: " + pinning,
-                "servers: one event loop, one ORT intra-op thread, two worker threads, JVM " + SERVER_JVM + "; clients on loopback over "
+                "servers: one event loop, one ORT intra-op thread, two worker threads, JVM " + serverJvm + " ("
+                        + heapSource + ", the same for every arm; resident memory is VmRSS of the "
+                        + "server process); clients on loopback over "
                         + "HTTP/1.1 keep-alive, idle connections closed by the client after "
                         + HttpLoadGenerator.IDLE_LIMIT.toSeconds() + " s (or the server's shorter Keep-Alive timeout)",
                 "open loop: latency from each request's intended send time (coordinated omission corrected); "
@@ -345,7 +365,7 @@ public final class LoadBenchmark {
                 "load average (1, 5, 15 min) before the run: " + loadBefore + "; after: " + loadAverage()
                         + "; above " + cpus + " means other processes competed for the CPUs and the figures are "
                         + "suspect"));
-        return new Report(stamp, header, results, referenceRates, hotSwaps, notes).write(out);
+        return new Report(stamp, header, results, referenceRates, hotSwaps, notes, memory).write(out);
     }
 
     private void runArm(ServerArm arm) throws Exception {
@@ -370,7 +390,7 @@ public final class LoadBenchmark {
         Path data = Files.createTempDirectory("gantry-bench-data");
         ServerProcess server;
         try {
-            server = ServerProcess.start(serverCpus, SERVER_JVM, arm.mainClass(),
+            server = ServerProcess.start(serverCpus, serverJvm, arm.mainClass(),
                     arm.argsFor(HOST, port, grpcPort, repo.toString(), data.toString()), log, arm.ready(),
                     Duration.ofMinutes(5));
         } catch (IllegalStateException e) {
@@ -380,6 +400,7 @@ public final class LoadBenchmark {
             deleteTree(repo);
             return;
         }
+        current = server;
         try (HttpLoadGenerator gen = new HttpLoadGenerator(HOST, port, 256, Duration.ofSeconds(30), 20_000,
                 HttpLoadGenerator.IDLE_LIMIT, grpcPort)) {
             boolean first = true;
@@ -402,6 +423,8 @@ public final class LoadBenchmark {
                 }
             }
         } finally {
+            memory.afterRun(arm.name(), server.pid());
+            current = null;
             server.close();
             deleteTree(data);
             deleteTree(repo);
@@ -414,6 +437,9 @@ public final class LoadBenchmark {
         LoadRequest request = w.request();
         System.out.printf("%s warm-up %d s (load average %s)%n", tag, warmup.toSeconds(), loadAverage());
         Measurement warm = gen.closedLoop(request, 16, warmup);
+        if (current != null) {
+            memory.afterWarmup(arm.name(), current.pid());
+        }
         if (warm.ok() == 0) {
             notes.add(arm.name() + " / " + w.label() + ": no request succeeded during warm-up (" + warm.errorKinds()
                     + "); skipped");
@@ -504,7 +530,7 @@ public final class LoadBenchmark {
             command.addAll(List.of("taskset", "-c", serverCpus));
         }
         command.add(ServerProcess.javaExecutable());
-        command.addAll(SERVER_JVM);
+        command.addAll(serverJvm);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), InProcessOrtArm.class.getName()));
         command.addAll(args);
         Files.createDirectories(log.getParent());
@@ -585,6 +611,16 @@ public final class LoadBenchmark {
         if (p.waitFor() != 0) {
             System.out.println("warning: taskset could not pin the load generator to CPU " + cpus);
         }
+    }
+
+    /** How many CPUs a taskset list like "1", "0-3" or "1,3" names. */
+    static int cpuCount(String list) {
+        int n = 0;
+        for (String part : list.split(",")) {
+            String[] range = part.trim().split("-");
+            n += range.length == 2 ? Integer.parseInt(range[1].trim()) - Integer.parseInt(range[0].trim()) + 1 : 1;
+        }
+        return Math.max(1, n);
     }
 
     private static String minutes(Duration d) {

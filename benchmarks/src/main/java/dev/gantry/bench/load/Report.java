@@ -28,6 +28,7 @@ final class Report {
     private final Map<Workload, List<Double>> referenceRates;
     private final List<HotSwap.Result> hotSwaps;
     private final List<String> notes;
+    private final ResidentMemory memory;
 
     /**
      * @param header lines describing the run (mode, machine, pinning), printed first
@@ -37,6 +38,13 @@ final class Report {
      */
     Report(String stamp, List<String> header, List<ArmResult> results, Map<Workload, List<Double>> referenceRates,
            List<HotSwap.Result> hotSwaps, List<String> notes) {
+        this(stamp, header, results, referenceRates, hotSwaps, notes, new ResidentMemory());
+    }
+
+    /** As above, with each server's resident memory after warm-up and after its run. */
+    Report(String stamp, List<String> header, List<ArmResult> results, Map<Workload, List<Double>> referenceRates,
+           List<HotSwap.Result> hotSwaps, List<String> notes, ResidentMemory memory) {
+        this.memory = memory;
         this.stamp = stamp;
         this.header = header;
         this.results = results;
@@ -67,6 +75,7 @@ final class Report {
         StringBuilder sb = new StringBuilder();
         sb.append("# Gantry load benchmark ").append(stamp).append("\n\n");
         sb.append(new Targets(results, referenceRates, hotSwaps).markdown());
+        sb.append(new Issue16Targets(results, referenceRates, memory).markdown());
         header.forEach(h -> sb.append("- ").append(h).append('\n'));
         sb.append("\n![throughput vs p99](").append(pngName).append(")\n\n");
         summary(sb);
@@ -119,9 +128,10 @@ final class Report {
         for (int i = 0; i < refs; i++) {
             sb.append(" p99 ms @ ref ").append(i + 1).append(" | x direct |");
         }
+        sb.append(" x ceiling | RSS MB after warm-up | RSS MB after run |");
         sb.append("\n|---|---|---:|---:|");
         sb.append("---:|---:|".repeat(refs));
-        sb.append('\n');
+        sb.append("---:|---:|---:|\n");
         for (Workload w : workloads()) {
             Map<String, Double> max = new LinkedHashMap<>();
             for (ArmResult r : results) {
@@ -130,6 +140,7 @@ final class Report {
                 }
             }
             Double direct = max.get("direct");
+            Double ceiling = max.get(Issue16Arms.CEILING);
             List<Double> rates = referenceRates.getOrDefault(w, List.of());
             for (Map.Entry<String, Double> e : max.entrySet()) {
                 sb.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %s |", w.label(), e.getKey(), e.getValue(),
@@ -144,6 +155,10 @@ final class Report {
                     sb.append(String.format(Locale.ROOT, " %s (%.1f/s) | %s |", ms(p99), rates.get(i),
                             Double.isNaN(p99) || Double.isNaN(base) ? "" : String.format(Locale.ROOT, "%.2f", p99 / base)));
                 }
+                sb.append(String.format(Locale.ROOT, " %s | %s | %s |", ceiling == null || ceiling == 0
+                                || e.getKey().equals("inproc") ? ""
+                                : String.format(Locale.ROOT, "%.2f", e.getValue() / ceiling),
+                        memory.afterWarmupMb(e.getKey()), memory.afterRunMb(e.getKey())));
                 sb.append('\n');
             }
         }

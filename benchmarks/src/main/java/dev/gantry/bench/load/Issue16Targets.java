@@ -1,0 +1,161 @@
+package dev.gantry.bench.load;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Issue 16's targets ("the request path close to the HTTP ceiling"), each computed from one run's own
+ * measurements with its goal and a status: MLP JSON throughput against the ceiling and the direct-call arm, the
+ * tails at one client and at 16 connections, resident memory, open-loop p99 at 90% of the direct arm's max,
+ * MiniLM seq 16 against in-process ORT, and the access log's cost (measured, no goal).
+ */
+final class Issue16Targets {
+    /*
+     * As in Targets: arms of the same run only, "not measured" whenever an input is missing, and open-loop or
+     * closed-loop tails of runs with errors never count as met.
+     */
+    private static final String DIRECT = "direct";
+    private static final String BATCHING = "gantry-batching";
+    private static final String INPROC = "inproc";
+
+    private final List<ArmResult> results;
+    private final Map<Workload, List<Double>> referenceRates;
+    private final ResidentMemory memory;
+
+    Issue16Targets(List<ArmResult> results, Map<Workload, List<Double>> referenceRates, ResidentMemory memory) {
+        this.results = results;
+        this.referenceRates = referenceRates;
+        this.memory = memory;
+    }
+
+    List<Targets.Target> evaluate() {
+        List<Targets.Target> t = new ArrayList<>();
+        double gantry = maxClosed(BATCHING, Workload.MLP);
+        t.add(atLeast("16.1a", "MLP JSON, closed loop, max throughput: gantry-batching / ceiling", 0.5, gantry,
+                maxClosed(Issue16Arms.CEILING, Workload.MLP), "req/s"));
+        t.add(atLeast("16.1b", "MLP JSON, closed loop, max throughput: gantry-batching / direct", 2.0, gantry,
+                maxClosed(DIRECT, Workload.MLP), "req/s"));
+        t.add(closedTail("16.2", "MLP JSON at one client: p50, gantry-batching vs direct", 1, 50));
+        t.add(closedTail("16.3", "MLP JSON, closed loop at 16 connections: p99, gantry-batching vs direct", 16, 99));
+        t.add(memory());
+        t.add(openTail());
+        t.add(atLeast("16.6", "MiniLM seq 16: gantry-batching max items/s / in-process best batch", 0.9,
+                maxClosed(BATCHING, Workload.MINILM_16), bestInproc(Workload.MINILM_16), "items/s"));
+        t.add(accessLog());
+        return t;
+    }
+
+    String markdown() {
+        StringBuilder sb = new StringBuilder("## Issue 16 targets\n\n");
+        sb.append("The request path against the HTTP ceiling (`ceiling`: canned body, no parsing, no model) and the "
+                + "direct-call yardstick, from this run's own measurements.\n\n");
+        sb.append("| # | target | goal | measured | status |\n|---|---|---|---|---|\n");
+        for (Targets.Target t : evaluate()) {
+            sb.append("| ").append(t.id()).append(" | ").append(t.what()).append(" | ").append(t.goal()).append(" | ")
+                    .append(t.measured()).append(" | ").append(t.status().equals(Targets.MET) ? "**met**"
+                            : t.status().equals(Targets.MISSED) ? "**missed**" : t.status()).append(" |\n");
+        }
+        return sb.append('\n').toString();
+    }
+
+    private static Targets.Target atLeast(String id, String what, double goal, double numerator, double denominator,
+                                          String unit) {
+        String goalText = String.format(Locale.ROOT, ">= %.1fx", goal);
+        if (!(numerator > 0) || !(denominator > 0)) {
+            return new Targets.Target(id, what, goalText, "-", Targets.NOT_MEASURED);
+        }
+        double r = numerator / denominator;
+        return new Targets.Target(id, what, goalText, String.format(Locale.ROOT, "%.2fx (%.1f vs %.1f %s)", r,
+                numerator, denominator, unit), r >= goal ? Targets.MET : Targets.MISSED);
+    }
+
+    private Targets.Target closedTail(String id, String what, int concurrency, double percentile) {
+        Optional<Measurement> g = closed(BATCHING, Workload.MLP, concurrency);
+        Optional<Measurement> d = closed(DIRECT, Workload.MLP, concurrency);
+        if (g.isEmpty() || d.isEmpty() || g.get().ok() == 0 || d.get().ok() == 0) {
+            return new Targets.Target(id, what, "gantry <= direct", "-", Targets.NOT_MEASURED);
+        }
+        double gv = g.get().percentileMillis(percentile);
+        double dv = d.get().percentileMillis(percentile);
+        boolean met = g.get().errors() == 0 && gv <= dv;
+        return new Targets.Target(id, what, "gantry <= direct", String.format(Locale.ROOT, "%.3f vs %.3f ms "
+                + "(%.2fx)%s", gv, dv, gv / dv, g.get().errors() > 0 ? ", " + g.get().errors() + " errors" : ""),
+                met ? Targets.MET : Targets.MISSED);
+    }
+
+    private Targets.Target memory() {
+        String what = "resident memory (VmRSS) of the server after its run: gantry-batching / direct";
+        OptionalLong g = memory.afterRunKib(BATCHING);
+        OptionalLong d = memory.afterRunKib(DIRECT);
+        if (g.isEmpty() || d.isEmpty()) {
+            return new Targets.Target("16.4", what, "<= 1.5x", "-", Targets.NOT_MEASURED);
+        }
+        double r = (double) g.getAsLong() / d.getAsLong();
+        return new Targets.Target("16.4", what, "<= 1.5x", String.format(Locale.ROOT, "%.2fx (%d vs %d MB)", r,
+                g.getAsLong() / 1024, d.getAsLong() / 1024), r <= 1.5 ? Targets.MET : Targets.MISSED);
+    }
+
+    /** Open loop at the highest reference rate (0.9x the direct arm's max in every plan). */
+    private Targets.Target openTail() {
+        String what = "MLP JSON, open loop at 90% of direct's max: p99, gantry-batching vs direct";
+        List<Double> rates = referenceRates.getOrDefault(Workload.MLP, List.of());
+        if (rates.isEmpty()) {
+            return new Targets.Target("16.5", what, "gantry <= direct", "-", Targets.NOT_MEASURED);
+        }
+        double rate = rates.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        Optional<Measurement> g = open(BATCHING, rate);
+        Optional<Measurement> d = open(DIRECT, rate);
+        if (g.isEmpty() || d.isEmpty()) {
+            return new Targets.Target("16.5", what, "gantry <= direct", "-", Targets.NOT_MEASURED);
+        }
+        double gv = g.get().percentileMillis(99);
+        double dv = d.get().percentileMillis(99);
+        boolean met = g.get().errors() == 0 && gv <= dv;
+        return new Targets.Target("16.5", what, "gantry <= direct", String.format(Locale.ROOT, "%.0f/s: %.2f vs "
+                + "%.2f ms (%.2fx)%s", rate, gv, dv, gv / dv, g.get().errors() > 0 ? ", " + g.get().errors()
+                + " errors" : ""), met ? Targets.MET : Targets.MISSED);
+    }
+
+    /** The access log's cost: gantry-access-log (on) against gantry-batching (the default, off), both at 16. */
+    private Targets.Target accessLog() {
+        String what = "access log cost: MLP JSON closed loop at 16 connections, log on (gantry-access-log) / off "
+                + "(gantry-batching)";
+        Optional<Measurement> on = closed(Issue16Arms.ACCESS_LOG, Workload.MLP, 16);
+        Optional<Measurement> off = closed(BATCHING, Workload.MLP, 16);
+        if (on.isEmpty() || off.isEmpty() || off.get().throughput() <= 0) {
+            return new Targets.Target("16.7", what, "measured", "-", Targets.NOT_MEASURED);
+        }
+        return new Targets.Target("16.7", what, "measured", String.format(Locale.ROOT, "throughput %.2fx (%.1f vs "
+                        + "%.1f req/s), p99 %.2f vs %.2f ms", on.get().throughput() / off.get().throughput(),
+                on.get().throughput(), off.get().throughput(), on.get().percentileMillis(99),
+                off.get().percentileMillis(99)), "measured");
+    }
+
+    private Optional<Measurement> closed(String arm, Workload w, int concurrency) {
+        return results.stream().filter(r -> r.arm().equals(arm) && r.workload() == w
+                        && r.measurement().mode().equals("closed") && r.measurement().concurrency() == concurrency)
+                .map(ArmResult::measurement).findFirst();
+    }
+
+    private Optional<Measurement> open(String arm, double rate) {
+        return results.stream().filter(r -> r.arm().equals(arm) && r.workload() == Workload.MLP
+                        && r.phase().isEmpty() && r.measurement().mode().equals("open")
+                        && r.measurement().targetRate() == rate)
+                .map(ArmResult::measurement).findFirst();
+    }
+
+    private double maxClosed(String arm, Workload w) {
+        return results.stream().filter(r -> r.arm().equals(arm) && r.workload() == w
+                        && r.measurement().mode().equals("closed"))
+                .mapToDouble(r -> r.measurement().throughput()).max().orElse(0);
+    }
+
+    private double bestInproc(Workload w) {
+        return results.stream().filter(r -> r.arm().equals(INPROC) && r.workload() == w)
+                .mapToDouble(r -> r.measurement().throughput()).max().orElse(0);
+    }
+}

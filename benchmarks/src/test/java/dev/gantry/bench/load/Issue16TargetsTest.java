@@ -1,0 +1,89 @@
+package dev.gantry.bench.load;
+
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Issue 16's targets and the report's ceiling and memory columns, from a run's own numbers. */
+class Issue16TargetsTest {
+    private static Measurement closed(int concurrency, double throughput, long micros) {
+        Histogram h = new Histogram(3);
+        h.recordValueWithCount(micros, 100);
+        return new Measurement("closed", 0, concurrency, 1.0, (long) throughput, (long) throughput, 0, Map.of(), h, h,
+                0);
+    }
+
+    private static Measurement open(double rate, long micros) {
+        Histogram h = new Histogram(3);
+        h.recordValueWithCount(micros, 100);
+        return new Measurement("open", rate, 0, 1.0, 100, 100, 0, Map.of(), h, h, 0);
+    }
+
+    private static Measurement inproc(int batch, double itemsPerSecond) {
+        Histogram h = new Histogram(3);
+        h.recordValue(1000);
+        return new Measurement("inproc", 0, batch, 1.0, (long) itemsPerSecond, (long) itemsPerSecond, 0, Map.of(), h,
+                h, 0);
+    }
+
+    private static String row(String markdown, String id) {
+        return markdown.lines().filter(l -> l.startsWith("| " + id + " |")).findFirst()
+                .orElseThrow(() -> new AssertionError("no target " + id + " in\n" + markdown));
+    }
+
+    private static final List<ArmResult> RUN = List.of(
+            new ArmResult("direct", Workload.MLP, closed(1, 2000, 400)),
+            new ArmResult("direct", Workload.MLP, closed(16, 10_000, 5000)),
+            new ArmResult("direct", Workload.MLP, open(9000, 3000)),
+            new ArmResult("ceiling", Workload.MLP, closed(16, 50_000, 300)),
+            new ArmResult("gantry-batching", Workload.MLP, closed(1, 1500, 600)),
+            new ArmResult("gantry-batching", Workload.MLP, closed(16, 30_000, 4000)),
+            new ArmResult("gantry-batching", Workload.MLP, open(9000, 6000)),
+            new ArmResult("gantry-access-log", Workload.MLP, closed(16, 27_000, 4500)),
+            new ArmResult("gantry-batching", Workload.MINILM_16, closed(16, 95, 80_000)),
+            new ArmResult("inproc", Workload.MINILM_16, inproc(8, 100)));
+
+    private static ResidentMemory memory() {
+        ResidentMemory m = new ResidentMemory();
+        m.record("direct", 300 * 1024, 400 * 1024);
+        m.record("gantry-batching", 450 * 1024, 700 * 1024);
+        return m;
+    }
+
+    @Test
+    void targets_compareGantryWithTheCeilingDirectAndInProcess_andMarkEachMetOrMissed() {
+        String md = new Issue16Targets(RUN, Map.of(Workload.MLP, List.of(5000.0, 9000.0)), memory()).markdown();
+
+        assertTrue(row(md, "16.1a").contains("0.60x") && row(md, "16.1a").endsWith("**met** |"), md);
+        assertTrue(row(md, "16.1b").contains("3.00x") && row(md, "16.1b").endsWith("**met** |"), md);
+        assertTrue(row(md, "16.2").contains("1.50x") && row(md, "16.2").endsWith("**missed** |"), md);
+        assertTrue(row(md, "16.3").contains("0.80x") && row(md, "16.3").endsWith("**met** |"), md);
+        assertTrue(row(md, "16.4").contains("1.75x (700 vs 400 MB)") && row(md, "16.4").endsWith("**missed** |"), md);
+        assertTrue(row(md, "16.5").contains("9000/s") && row(md, "16.5").endsWith("**missed** |"), md);
+        assertTrue(row(md, "16.6").contains("0.95x") && row(md, "16.6").endsWith("**met** |"), md);
+        assertTrue(row(md, "16.7").contains("throughput 0.90x") && row(md, "16.7").endsWith("| measured |"), md);
+    }
+
+    @Test
+    void targets_withoutTheirArms_areNotMeasured_neverMet() {
+        String md = new Issue16Targets(List.of(new ArmResult("direct", Workload.MLP, closed(16, 1000, 100))),
+                Map.of(), new ResidentMemory()).markdown();
+
+        for (String id : List.of("16.1a", "16.1b", "16.2", "16.3", "16.4", "16.5", "16.6", "16.7")) {
+            assertTrue(row(md, id).endsWith("| not measured |"), md);
+        }
+    }
+
+    @Test
+    void summary_showsEachArmsShareOfTheCeiling_andItsResidentMemory() {
+        String md = new Report("test", List.of("mode: test"), RUN, Map.of(), List.of(), List.of(), memory())
+                .markdown("test.png");
+
+        assertTrue(md.contains("| mlp | gantry-batching | 30000.0 | 3.00 | 0.60 | 450 | 700 |"), md);
+        assertTrue(md.contains("| mlp | ceiling | 50000.0 | 5.00 | 1.00 |  |  |"), md);
+    }
+}

@@ -1,0 +1,91 @@
+package dev.gantry.http.sizing;
+
+import java.util.Locale;
+
+/**
+ * The thread pools and heap Gantry derives from the machine when no flag sets them: one pure function from the
+ * core count and memory, so the README's table for other machines is computed by the same code (a test checks it).
+ *
+ * @param cores the cores the values were derived for
+ * @param memoryBytes the memory the values were derived for
+ * @param eventLoops Vert.x event loops serving HTTP and gRPC ({@code --event-loops})
+ * @param workerThreads the named worker pool for blocking work: large bodies, metrics scrape, admin writes
+ *     ({@code --worker-threads})
+ * @param intraOpThreads ORT intra-op threads per model instance ({@code --intra-op-threads})
+ * @param interOpThreads ORT inter-op threads per model instance ({@code --inter-op-threads})
+ * @param heapBytes the maximum heap the launcher and the Docker image give the JVM ({@code -Xmx})
+ */
+public record MachineDefaults(int cores, long memoryBytes, int eventLoops, int workerThreads, int intraOpThreads,
+                              int interOpThreads, long heapBytes) {
+    /*
+     * Why these shares (measured on the 2-core development machine; README "Performance", tuning notes):
+     * - Event loops: half the cores. Each request costs the event loop far more than a small model's execution
+     *   (JFR: 90% event loop, under 9% ORT on the MLP), but the other half must stay free for the scheduler
+     *   threads and ORT. One on 1-3 cores, where the second core belongs to the model.
+     * - Worker threads: half the cores, at least 2. Bodies over 256 KB are parsed there, so on a large host they
+     *   scale with the event loops that hand them over.
+     * - Intra-op threads: a quarter of the cores, 1 to 8. They are per model instance: several models (or
+     *   instances) each get a pool, and with dynamic batching one execution at a time per instance keeps them
+     *   busy. On 2 cores more threads fought the event loop and made the batched MLP slower; above 8, ORT's
+     *   parallel speed-up on typical serving models flattens while every thread adds to the oversubscription.
+     * - Inter-op threads: 1 on every machine. They only run independent graph nodes in parallel, which needs
+     *   ORT's parallel execution mode; Gantry runs graphs sequentially, where a second inter-op pool adds nothing.
+     * - Heap: 256 MB plus 128 MB per core, never more than 4 GB or a quarter of the memory, never less than 256 MB.
+     *   The live set is small (model weights live in ORT's native memory, not the heap); what grows with load is
+     *   garbage from request bodies, which scales with the cores serving them. Left to itself, G1 grows the heap
+     *   toward a quarter of the machine under load (1.7-1.9 GB resident on the development machine against
+     *   0.8 GB for the direct-call yardstick).
+     */
+    static final long MB = 1L << 20;
+    static final long HEAP_BASE = 256 * MB;
+    static final long HEAP_PER_CORE = 128 * MB;
+    static final long HEAP_CEILING = 4096 * MB;
+    static final long HEAP_FLOOR = 256 * MB;
+
+    public MachineDefaults {
+        if (cores < 1) {
+            throw new IllegalArgumentException("cores must be >= 1, was " + cores);
+        }
+    }
+
+    /** The defaults for a machine with {@code cores} cores and {@code memoryBytes} of memory. */
+    public static MachineDefaults derive(int cores, long memoryBytes) {
+        if (cores < 1) {
+            throw new IllegalArgumentException("cores must be >= 1, was " + cores);
+        }
+        int eventLoops = Math.max(1, cores / 2);
+        int workers = Math.max(2, cores / 2);
+        int intraOp = Math.clamp(cores / 4, 1, 8);
+        long heap = Math.max(HEAP_FLOOR, Math.min(Math.min(HEAP_BASE + HEAP_PER_CORE * cores, HEAP_CEILING),
+                memoryBytes / 4));
+        return new MachineDefaults(cores, memoryBytes, eventLoops, workers, intraOp, 1, heap);
+    }
+
+    /** The defaults for {@code machine}. */
+    public static MachineDefaults of(Machine machine) {
+        return derive(machine.cores(), machine.memoryBytes());
+    }
+
+    public long heapMegabytes() {
+        return heapBytes / MB;
+    }
+
+    /** The JVM option that sets the derived heap, e.g. {@code -Xmx512m}. */
+    public String heapOption() {
+        return "-Xmx" + heapMegabytes() + "m";
+    }
+
+    /**
+     * Prints the derived heap option for this machine ({@code -Xmx512m}), for the launcher and the Docker image
+     * to pass to the server's JVM. Needs nothing but the JDK.
+     */
+    public static void main(String[] args) {
+        System.out.println(of(Machine.current()).heapOption());
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "event loops %d, worker threads %d, ORT intra-op threads %d, inter-op "
+                + "threads %d, heap %d MB", eventLoops, workerThreads, intraOpThreads, interOpThreads, heapMegabytes());
+    }
+}
