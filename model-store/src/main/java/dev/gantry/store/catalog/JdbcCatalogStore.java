@@ -1,7 +1,6 @@
 package dev.gantry.store.catalog;
 
-import org.h2.jdbcx.JdbcConnectionPool;
-
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -11,17 +10,26 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
-/** A {@link CatalogStore} in an embedded H2 database (a file, or memory for tests). */
-final class H2CatalogStore implements CatalogStore {
+/** A {@link CatalogStore} over JDBC: an embedded H2 database (a file, or memory for tests) or a PostgreSQL server. */
+final class JdbcCatalogStore implements CatalogStore {
     /*
-     * Transactions are serialized by one lock: the audit chain needs each entry to see the one before it, and
-     * an embedded database has one process writing anyway. The audit table's primary key on seq is the
-     * second line of defence: two writers that computed the same next seq cannot both commit. Reads take a
-     * pooled connection of their own and do not wait for writers (MVCC).
+     * One implementation for both databases; what differs (opening, pooling, closing, the migration lock) is in
+     * CatalogDialect. The SQL is the same.
+     *
+     * Write transactions are serialized twice. In this process by writeLock (no nesting, and a waiting writer
+     * holds no pooled connection). Across processes -- replicas sharing one PostgreSQL -- by the database: every
+     * write transaction first locks the one row of catalog_lock (SELECT ... FOR UPDATE, migration V6), so a
+     * second writer waits until the first commits and then reads what it committed (READ COMMITTED takes a new
+     * snapshot per statement). That is what keeps the audit chain a chain (each entry sees the one before it)
+     * and lets the stores check their preconditions (a policy's latest revision) against committed state. The
+     * audit table's primary key on seq stays the last line of defence. Reads take a pooled connection of their
+     * own and do not wait for writers (MVCC).
      */
-    private final JdbcConnectionPool pool;
+    static final int WRITE_LOCK_ROW = 1;
+    static final int USAGE_LOCK_ROW = 2;
+
+    private final CatalogDialect.Database db;
     private final Clock clock;
-    private final String url;
     private final int schemaVersion;
     private final AuditKey auditKey;
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -32,33 +40,35 @@ final class H2CatalogStore implements CatalogStore {
         T run(Connection c) throws SQLException;
     }
 
-    private H2CatalogStore(JdbcConnectionPool pool, Clock clock, String url, int schemaVersion, AuditKey auditKey) {
+    private JdbcCatalogStore(CatalogDialect.Database db, Clock clock, int schemaVersion, AuditKey auditKey) {
+        this.db = db;
         this.auditKey = auditKey;
-        this.pool = pool;
         this.clock = clock;
-        this.url = url;
         this.schemaVersion = schemaVersion;
     }
 
     /**
+     * Opens {@code db} (closing it again when anything fails), migrates its schema and reads or creates the
+     * audit key.
+     *
      * @param auditKey the key file of the audit chain (created when absent), or empty for a random key held in
      *     memory (in-memory catalogues)
      */
-    static H2CatalogStore open(String url, Clock clock, java.util.Optional<java.nio.file.Path> auditKey) {
-        if (!url.startsWith("jdbc:h2:mem:")) {
-            closeCleanlyOnce(url);
-        }
-        JdbcConnectionPool pool = JdbcConnectionPool.create(url, "gantry", "");
-        try (Connection c = pool.getConnection()) {
-            int schema = Migrations.migrate(c);
+    static JdbcCatalogStore open(CatalogDialect.Database db, Clock clock, Optional<Path> auditKey) {
+        try (Connection c = db.connection()) {
+            int schema = db.dialect().migrate(c);
             AuditKey key = auditKey.isEmpty() ? AuditKey.random() : AuditKey.openOrCreate(auditKey.get(), nextSeq(c));
-            return new H2CatalogStore(pool, clock, url, schema, key);
+            if (db.dialect().shared()) {
+                AuditKeyCheck.verify(c, key, auditKey);
+            }
+            return new JdbcCatalogStore(db, clock, schema, key);
         } catch (SQLException | RuntimeException e) {
-            pool.dispose();
+            db.close();
             if (e instanceof CatalogStoreException c) {
                 throw c;
             }
-            throw new CatalogStoreException("cannot open the catalogue database " + url + ": " + e.getMessage(), e);
+            throw new CatalogStoreException("cannot open the catalogue database " + db.describe() + ": "
+                    + e.getMessage(), e);
         }
     }
 
@@ -75,25 +85,8 @@ final class H2CatalogStore implements CatalogStore {
         return new JdbcCatalog(c, clock, auditKey);
     }
 
-    /*
-     * Crash recovery. H2 2.5.252's MVStore, opened after an unclean exit (SIGKILL, a JVM crash), loses the
-     * commits of that session if the process dies again before the store is closed cleanly: the
-     * CrashAfterAcknowledgementTest lost acknowledged traffic revisions (with their audit entries), and a
-     * standalone harness (open, commit, SIGKILL 0-250 ms later, repeat) lost the last commit of every life
-     * after the first few, with or without WRITE_DELAY=0 and CHECKPOINT. A clean close right after recovery
-     * (SHUTDOWN, then open again) stopped the loss in that harness, so every start does it once.
-     * It does not stop all of it: CrashAfterAcknowledgementTest with -Dgantry.crashTrials=3 still loses one
-     * acknowledged approval transaction, reproducibly (see that test); open, not yet understood.
-     */
-    private static void closeCleanlyOnce(String url) {
-        JdbcConnectionPool pool = JdbcConnectionPool.create(url, "gantry", "");
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
-            s.execute("SHUTDOWN");
-        } catch (SQLException e) {
-            throw new CatalogStoreException("cannot open the catalogue database " + url + ": " + e.getMessage(), e);
-        } finally {
-            pool.dispose();
-        }
+    CatalogDialect dialect() {
+        return db.dialect();
     }
 
     Clock clock() {
@@ -102,23 +95,27 @@ final class H2CatalogStore implements CatalogStore {
 
     /** Runs {@code work} on a pooled connection in auto-commit mode. */
     <T> T read(SqlWork<T> work) {
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = db.connection()) {
             return work.run(c);
         } catch (SQLException e) {
             throw new CatalogStoreException("catalogue read failed: " + e.getMessage(), e);
         }
     }
 
-    /** Runs {@code work} in one transaction under the write lock; commits on return, rolls back on a throw. */
+    /**
+     * Runs {@code work} in one transaction under the write lock (this process's, and the database's row lock for
+     * every process sharing the database); commits on return, rolls back on a throw.
+     */
     <T> T write(SqlWork<T> work) {
         if (writeLock.isHeldByCurrentThread()) {
             throw new IllegalStateException("a catalogue transaction is already open on this thread; "
                     + "transactions do not nest");
         }
         writeLock.lock();
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = db.connection()) {
             c.setAutoCommit(false);
             try {
+                lockRow(c, WRITE_LOCK_ROW);
                 T result = work.run(c);
                 c.commit();
                 return result;
@@ -136,6 +133,18 @@ final class H2CatalogStore implements CatalogStore {
             throw new CatalogStoreException("catalogue transaction failed: " + e.getMessage(), e);
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    /** Locks row {@code id} of catalog_lock until the transaction ends: waits for any other holder to commit. */
+    static void lockRow(Connection c, int id) throws SQLException {
+        try (java.sql.PreparedStatement p = c.prepareStatement("SELECT id FROM catalog_lock WHERE id = ? FOR UPDATE")) {
+            p.setInt(1, id);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("catalog_lock has no row " + id + " (migration V6 not applied?)");
+                }
+            }
         }
     }
 
@@ -166,13 +175,7 @@ final class H2CatalogStore implements CatalogStore {
 
     @Override
     public void close() {
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
-            s.execute("SHUTDOWN");
-        } catch (SQLException e) {
-            throw new CatalogStoreException("cannot close the catalogue database " + url + ": " + e.getMessage(), e);
-        } finally {
-            pool.dispose();
-        }
+        db.close();
     }
 
     private final class PooledReads implements Reads {
