@@ -34,6 +34,7 @@ final class JdbcCatalogStore implements CatalogStore {
     private final AuditKey auditKey;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Reads reads = new PooledReads();
+    private final java.util.List<Runnable> commitListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @FunctionalInterface
     interface SqlWork<T> {
@@ -117,7 +118,11 @@ final class JdbcCatalogStore implements CatalogStore {
             try {
                 lockRow(c, WRITE_LOCK_ROW);
                 T result = work.run(c);
+                if (db.dialect() == CatalogDialect.POSTGRESQL) {
+                    notifyOnCommit(c);
+                }
                 c.commit();
+                commitListeners.forEach(Runnable::run);
                 return result;
             } catch (SQLException | RuntimeException | Error e) {
                 try {
@@ -134,6 +139,28 @@ final class JdbcCatalogStore implements CatalogStore {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /** Wakes every server's change feed when this transaction commits (PostgreSQL sends NOTIFY on commit). */
+    private static void notifyOnCommit(Connection c) throws SQLException {
+        try (java.sql.PreparedStatement p = c.prepareStatement("SELECT pg_notify(?, '')")) {
+            p.setString(1, JdbcChangeFeed.CHANNEL);
+            p.executeQuery().close();
+        }
+    }
+
+    /** Runs {@code r} after each write transaction of this store commits (on the committing thread). */
+    void onCommit(Runnable r) {
+        commitListeners.add(r);
+    }
+
+    void removeOnCommit(Runnable r) {
+        commitListeners.remove(r);
+    }
+
+    /** A pooled connection, for work that holds one (the change feed's LISTEN); the caller closes it. */
+    Connection connection() throws SQLException {
+        return db.connection();
     }
 
     /** Locks row {@code id} of catalog_lock until the transaction ends: waits for any other holder to commit. */

@@ -23,6 +23,9 @@ enum CatalogBackend {
         @Override
         Database fresh(Path dir) {
             return new Database() {
+                /** Set by openTwo: the named in-memory database both stores use. */
+                private String shared;
+
                 @Override
                 public CatalogStore open(Clock clock, Optional<Path> auditKey) {
                     return CatalogStore.h2(dir, clock, auditKey);
@@ -32,15 +35,15 @@ enum CatalogBackend {
                 public CatalogStore[] openTwo(Clock clock) {
                     // Two stores on one database in one JVM: a named in-memory database (a file database is
                     // shut down and reopened by each open), one key file.
-                    String url = "jdbc:h2:mem:shared-" + SCHEMAS.incrementAndGet() + ";DB_CLOSE_DELAY=-1";
+                    shared = "jdbc:h2:mem:shared-" + SCHEMAS.incrementAndGet() + ";DB_CLOSE_DELAY=-1";
                     Optional<Path> key = Optional.of(dir.resolve("audit.key"));
-                    JdbcCatalogStore a = JdbcCatalogStore.open(CatalogDialect.h2(url), clock, key);
-                    return new CatalogStore[] {a, JdbcCatalogStore.open(CatalogDialect.h2(url), clock, key)};
+                    JdbcCatalogStore a = JdbcCatalogStore.open(CatalogDialect.h2(shared), clock, key);
+                    return new CatalogStore[] {a, JdbcCatalogStore.open(CatalogDialect.h2(shared), clock, key)};
                 }
 
                 @Override
                 public Connection raw() throws SQLException {
-                    return CatalogFixtures.raw(dir);
+                    return shared != null ? DriverManager.getConnection(shared, "gantry", "") : CatalogFixtures.raw(dir);
                 }
             };
         }
