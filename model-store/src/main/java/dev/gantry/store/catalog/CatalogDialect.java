@@ -140,8 +140,9 @@ enum CatalogDialect {
     }
 
     /**
-     * A PostgreSQL database reached through a pool of {@link #POOL_SIZE} connections. The first connection is
-     * made here, so a wrong address or password fails now, with the driver's reason.
+     * A PostgreSQL database reached through a pool of {@link #POOL_SIZE} connections (one of them held by a
+     * {@link CatalogChangeFeed} when one runs). The first connection is made here, once, so a wrong address or
+     * password fails now, with the driver's reason.
      *
      * @throws CatalogStoreException when no connection can be made
      */
@@ -154,7 +155,9 @@ enum CatalogDialect {
         config.setMaximumPoolSize(POOL_SIZE);
         config.setMinimumIdle(1);
         config.setConnectionTimeout(CONNECT_TIMEOUT.toMillis());
-        config.setInitializationFailTimeout(CONNECT_TIMEOUT.toMillis());
+        // One attempt at start: a wrong address or password stops the server now with the driver's reason (a
+        // supervisor or Kubernetes restarts it), instead of retrying silently.
+        config.setInitializationFailTimeout(1);
         HikariDataSource pool;
         try {
             pool = new HikariDataSource(config);

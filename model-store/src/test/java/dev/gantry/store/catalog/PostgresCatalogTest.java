@@ -45,6 +45,32 @@ class PostgresCatalogTest {
     }
 
     @Test
+    void serversStartingTogetherOnAnEmptyDatabase_migrateItOnce_andBothOpen() throws Exception {
+        CatalogLocation shared = CatalogBackend.TestPostgres.freshSchema();
+        Path key = dir.resolve("audit.key");
+        AuditKey.openOrCreate(key, 1); // provisioned beforehand, as a shared secret is
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.List<java.util.concurrent.Future<CatalogStore>> opened = new java.util.ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                opened.add(two.submit(() -> {
+                    go.await();
+                    return CatalogStore.postgres(shared, Clock.systemUTC(), key);
+                }));
+            }
+            go.countDown();
+            for (java.util.concurrent.Future<CatalogStore> f : opened) {
+                try (CatalogStore s = f.get(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                    assertEquals(Migrations.SCRIPTS.size(), s.schemaVersion());
+                }
+            }
+        } finally {
+            two.shutdownNow();
+        }
+    }
+
+    @Test
     void wrongPassword_failsOnOpen_withTheDatabasesReason() {
         CatalogLocation good = CatalogBackend.TestPostgres.freshSchema();
         String url = good.url().replace("user=postgres", "user=nobody");
