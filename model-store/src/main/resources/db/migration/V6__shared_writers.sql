@@ -1,5 +1,6 @@
 -- Writers that share one database (several replicas on one PostgreSQL) are serialized by the database: each
--- write transaction first locks its row here (SELECT ... FOR UPDATE) and holds it until it commits.
+-- write transaction first locks its row here (SELECT ... FOR UPDATE) and holds it until it commits. (An
+-- embedded H2 database has one process and does not use it.)
 -- Row 1: catalogue writes (versions, approvals, policies, rollouts, the audit chain); row 2: usage flushes.
 CREATE TABLE IF NOT EXISTS catalog_lock (
     id   INT         NOT NULL PRIMARY KEY,

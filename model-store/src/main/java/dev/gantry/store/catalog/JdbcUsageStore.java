@@ -23,7 +23,7 @@ public final class JdbcUsageStore implements UsageStore {
      * Writes take their own pooled connection and transaction rather than the catalogue's write lock: usage
      * rows are not part of the audit chain, and a flush must not wait behind (or hold up) a governance change.
      * In one process the caller serializes flushes; servers sharing the database (replicas flushing the same
-     * key, model and minute) are serialized by the usage row of catalog_lock, so update-then-insert never races
+     * key, model and minute on PostgreSQL) are serialized by the usage row of catalog_lock, so update-then-insert never races
      * and every count is added exactly once.
      */
     private static final String COUNTS = "SUM(requests), SUM(row_count), SUM(bytes_in), SUM(bytes_out), SUM(tokens), "
@@ -62,7 +62,7 @@ public final class JdbcUsageStore implements UsageStore {
                  PreparedStatement insert = c.prepareStatement("INSERT INTO usage_minute (requests, row_count, "
                          + "bytes_in, bytes_out, tokens, compute_nanos, cost, epoch_minute, key_id, model, version) "
                          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                JdbcCatalogStore.lockRow(c, JdbcCatalogStore.USAGE_LOCK_ROW);
+                catalog.lockShared(c, JdbcCatalogStore.USAGE_LOCK_ROW);
                 for (UsageRow r : rows) {
                     bind(update, r);
                     if (update.executeUpdate() == 0) {
