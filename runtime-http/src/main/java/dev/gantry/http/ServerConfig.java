@@ -4,6 +4,7 @@ import dev.gantry.core.engine.ExecutionSettings;
 import dev.gantry.core.lifecycle.LifecycleSettings;
 import dev.gantry.http.inference.CodecLimits;
 import dev.gantry.http.tracing.Observability;
+import dev.gantry.store.catalog.CatalogLocation;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -108,24 +109,32 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
      * @param rateLimit requests per second per key by default; 0 for none
      * @param rateBurst how many requests a key may send at once above its rate
      * @param auditKeyFile the HMAC key of the audit chain; empty for {@code <data>/audit.key}
+     * @param catalog the catalogue database: embedded H2 under the data directory, or a shared PostgreSQL (with
+     *     its credentials, which is why it is here)
      */
     public record Security(boolean insecure, boolean openHealth, Optional<Boolean> openMetrics, String accessLog,
                            Optional<Path> tlsCert, Optional<Path> tlsKey, OptionalInt adminPort, double rateLimit,
-                           double rateBurst, Optional<Path> auditKeyFile) {
+                           double rateBurst, Optional<Path> auditKeyFile, CatalogLocation catalog) {
         public Security(boolean insecure, boolean openHealth, Optional<Boolean> openMetrics, String accessLog,
                         Optional<Path> tlsCert, Optional<Path> tlsKey, OptionalInt adminPort, double rateLimit,
                         double rateBurst) {
             this(insecure, openHealth, openMetrics, accessLog, tlsCert, tlsKey, adminPort, rateLimit, rateBurst,
-                    Optional.empty());
+                    Optional.empty(), CatalogLocation.embedded());
         }
 
         public Security {
             Objects.requireNonNull(auditKeyFile, "auditKeyFile");
+            Objects.requireNonNull(catalog, "catalog");
         }
 
         public Security withAuditKeyFile(Path file) {
             return new Security(insecure, openHealth, openMetrics, accessLog, tlsCert, tlsKey, adminPort, rateLimit,
-                    rateBurst, Optional.of(file));
+                    rateBurst, Optional.of(file), catalog);
+        }
+
+        public Security withCatalog(CatalogLocation location) {
+            return new Security(insecure, openHealth, openMetrics, accessLog, tlsCert, tlsKey, adminPort, rateLimit,
+                    rateBurst, auditKeyFile, location);
         }
 
         public static Security defaults() {
@@ -135,27 +144,27 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
         public Security withAccessLog(String destination) {
             return new Security(insecure, openHealth, openMetrics, destination, tlsCert, tlsKey, adminPort, rateLimit,
-                    rateBurst, auditKeyFile);
+                    rateBurst, auditKeyFile, catalog);
         }
 
         public Security withTls(Path cert, Path key) {
             return new Security(insecure, openHealth, openMetrics, accessLog, Optional.of(cert), Optional.of(key),
-                    adminPort, rateLimit, rateBurst, auditKeyFile);
+                    adminPort, rateLimit, rateBurst, auditKeyFile, catalog);
         }
 
         public Security withAdminPort(int port) {
             return new Security(insecure, openHealth, openMetrics, accessLog, tlsCert, tlsKey, OptionalInt.of(port),
-                    rateLimit, rateBurst, auditKeyFile);
+                    rateLimit, rateBurst, auditKeyFile, catalog);
         }
 
         public Security withRateLimit(double rate, double burst) {
             return new Security(insecure, openHealth, openMetrics, accessLog, tlsCert, tlsKey, adminPort, rate, burst,
-                    auditKeyFile);
+                    auditKeyFile, catalog);
         }
 
         public Security withOpenMetrics(boolean open) {
             return new Security(insecure, openHealth, Optional.of(open), accessLog, tlsCert, tlsKey, adminPort,
-                    rateLimit, rateBurst, auditKeyFile);
+                    rateLimit, rateBurst, auditKeyFile, catalog);
         }
     }
 
@@ -235,7 +244,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
         return new dev.gantry.core.runtime.RuntimeSettings(modelsDir, dataDir, lifecycleSettings(), standbyCount,
                 shadowQueueSize, cardPolicy, Duration.ofDays(30), security.auditKeyFile(), faults.sandbox(),
                 faults.sandboxVerdicts(), fallback ? dev.gantry.core.routing.FallbackSettings.DEFAULTS
-                : dev.gantry.core.routing.FallbackSettings.OFF, limits.uploads());
+                : dev.gantry.core.routing.FallbackSettings.OFF, limits.uploads(), security.catalog());
     }
 
     /** The pools in use next to the values derived for this machine (start-up log, GET /admin/v1/server). */

@@ -108,7 +108,12 @@ public final class ServerConfigParser {
                     "export traces over OTLP/HTTP to this collector (e.g. http://localhost:4318); the OTEL_* "
                             + "variables also turn traces on. Off by default"),
             new Setting("--audit-key-file", "GANTRY_AUDIT_KEY_FILE", "",
-                    "HMAC key of the audit chain (default <data>/audit.key, created 0600 when absent)"));
+                    "HMAC key of the audit chain (default <data>/audit.key, created 0600 when absent)"),
+            new Setting("--catalog", "GANTRY_CATALOG", "",
+                    "catalogue database shared by replicas: jdbc:postgresql://host:port/db (default: embedded H2 "
+                            + "in <data>/catalog); user from GANTRY_CATALOG_USER, never a password in the URL"),
+            new Setting("--catalog-password-file", "GANTRY_CATALOG_PASSWORD_FILE", "",
+                    "file whose first line is the PostgreSQL password (else GANTRY_CATALOG_PASSWORD)"));
 
     private ServerConfigParser() {
     }
@@ -216,7 +221,8 @@ public final class ServerConfigParser {
                         : OptionalInt.of(r.integer("--admin-port", 0, 65535)),
                 rate,
                 r.decimal("--rate-burst", 1, 1e9),
-                r.optionalPath("--audit-key-file"));
+                r.optionalPath("--audit-key-file"), CatalogFlags.location(values.get("--catalog"),
+                        r.optionalPath("--catalog-password-file"), env));
         ServerConfig config = new ServerConfig(
                 r.string("--host"),
                 r.integer("--port", 0, 65535),

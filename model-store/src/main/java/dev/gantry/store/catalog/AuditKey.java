@@ -62,6 +62,21 @@ public final class AuditKey {
         return hmacFromSeq;
     }
 
+    /**
+     * An HMAC under the key of a fixed text, with the first keyed seq: equal for equal keys, and it does not
+     * reveal the key. Servers sharing one database compare it (see AuditKeyCheck).
+     */
+    String fingerprint() {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            byte[] h = mac.doFinal("gantry audit key fingerprint".getBytes(StandardCharsets.UTF_8));
+            return "hmac-sha256:" + HexFormat.of().formatHex(h, 0, 16) + ";" + FROM + "=" + hmacFromSeq;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available in this JVM", e);
+        }
+    }
+
     boolean keyed(long seq) {
         return seq >= hmacFromSeq;
     }

@@ -33,7 +33,7 @@ public interface CatalogStore extends AutoCloseable {
      * kernel crash, because MVStore does not fsync on commit (only on close and compaction); forcing each
      * transaction with CHECKPOINT SYNC is possible but was not kept (an fsync per change, and it was tried only
      * before the recovery problem below was understood). Each open first closes the database cleanly once
-     * after H2's crash recovery (see H2CatalogStore): without it, commits made after a recovery were lost by
+     * after H2's crash recovery (see CatalogDialect): without it, commits made after a recovery were lost by
      * the next kill.
      */
     static CatalogStore h2(Path dataDir, Clock clock) {
@@ -50,7 +50,8 @@ public interface CatalogStore extends AutoCloseable {
     static CatalogStore h2(Path dataDir, Clock clock, Optional<Path> auditKeyFile) {
         Path dir = dataDir.toAbsolutePath().resolve("catalog");
         PrivateFiles.createDirectories(dir);
-        CatalogStore store = H2CatalogStore.open("jdbc:h2:file:" + dir.resolve("gantry") + ";WRITE_DELAY=0", clock,
+        CatalogStore store = JdbcCatalogStore.open(
+                CatalogDialect.h2("jdbc:h2:file:" + dir.resolve("gantry") + ";WRITE_DELAY=0"), clock,
                 Optional.of(auditKeyFile.orElse(dataDir.resolve("audit.key"))));
         PrivateFiles.filesIn(dir);
         return store;
@@ -58,8 +59,36 @@ public interface CatalogStore extends AutoCloseable {
 
     /** A private in-memory H2 database, gone when closed; for tests and throw-away servers. */
     static CatalogStore inMemory(Clock clock) {
-        return H2CatalogStore.open("jdbc:h2:mem:catalog-" + java.util.UUID.randomUUID() + ";DB_CLOSE_DELAY=-1",
-                clock, Optional.empty());
+        return JdbcCatalogStore.open(CatalogDialect.h2("jdbc:h2:mem:catalog-" + java.util.UUID.randomUUID()
+                + ";DB_CLOSE_DELAY=-1"), clock, Optional.empty());
+    }
+
+    /**
+     * A PostgreSQL database that several servers (replicas) may share, schema migrations applied on open (one
+     * server at a time). Writers in different processes are serialized by the database, so concurrent changes
+     * keep the audit chain whole and a stale change is refused rather than lost. Every server sharing the
+     * database must use the same audit key file: one with another key refuses to open.
+     *
+     * @param auditKeyFile the key of the audit chain, created 0600 when absent
+     * @throws CatalogStoreException when the database cannot be reached or migrated, or the audit key differs
+     *     from the one the database's other servers use
+     */
+    static CatalogStore postgres(CatalogLocation location, Clock clock, Path auditKeyFile) {
+        if (location.isEmbedded()) {
+            throw new IllegalArgumentException("location must be a PostgreSQL database, was " + location);
+        }
+        return JdbcCatalogStore.open(CatalogDialect.postgres(location), clock, Optional.of(auditKeyFile));
+    }
+
+    /**
+     * The catalogue at {@code location}: {@link #h2(Path, Clock, Optional)} under {@code dataDir} when it is the
+     * embedded one, else {@link #postgres}, the audit key by default {@code <dataDir>/audit.key}.
+     */
+    static CatalogStore open(CatalogLocation location, Path dataDir, Clock clock, Optional<Path> auditKeyFile) {
+        if (location.isEmbedded()) {
+            return h2(dataDir, clock, auditKeyFile);
+        }
+        return postgres(location, clock, auditKeyFile.orElse(dataDir.resolve("audit.key")));
     }
 
     /** The reads, inside and outside a transaction. */
@@ -155,7 +184,8 @@ public interface CatalogStore extends AutoCloseable {
 
     /**
      * Runs {@code work} in one transaction, committed when it returns and rolled back when it throws (the
-     * exception propagates unchanged). Transactions are serialized; do not start one inside another.
+     * exception propagates unchanged). Transactions are serialized, across every server sharing the database;
+     * do not start one inside another.
      *
      * @throws CatalogStoreException when the database fails
      */

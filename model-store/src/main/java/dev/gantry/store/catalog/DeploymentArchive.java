@@ -16,16 +16,18 @@ public interface DeploymentArchive extends DeploymentStore {
     /**
      * Traffic policies in the catalogue's database, so policies, versions, approvals and the audit chain live in
      * one place. Each new revision saved is also appended to the audit chain (action {@code policy.apply} or
-     * {@code policy.rollback}, target the model) in the same transaction.
+     * {@code policy.rollback}, target the model) in the same transaction. A record that does not extend what is
+     * stored (another server saved a revision since this one was read) is refused with
+     * {@link dev.gantry.store.deployment.RevisionConflictException}.
      *
-     * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s H2 stores
+     * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s own stores
      */
-    static DeploymentArchive h2(CatalogStore catalog) {
-        if (!(catalog instanceof H2CatalogStore h2)) {
-            throw new IllegalArgumentException("catalog must be a CatalogStore.h2 or CatalogStore.inMemory store, was "
-                    + catalog.getClass().getName());
+    static DeploymentArchive in(CatalogStore catalog) {
+        if (!(catalog instanceof JdbcCatalogStore jdbc)) {
+            throw new IllegalArgumentException("catalog must be one of CatalogStore's own stores (h2, inMemory, "
+                    + "postgres), was " + catalog.getClass().getName());
         }
-        return new H2DeploymentStore(h2);
+        return new JdbcDeploymentStore(jdbc);
     }
 
     /** The revision in force for {@code model} at {@code time}: the last one applied at or before it. */

@@ -354,8 +354,9 @@ final class JdbcCatalog implements CatalogStore.Tx {
         }
     }
 
+    /** Times are kept to the microsecond on every database (PostgreSQL keeps no finer). */
     static OffsetDateTime ts(Instant i) {
-        return i.atOffset(ZoneOffset.UTC);
+        return i.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
     }
 
     static Instant instant(ResultSet rs, int column) throws SQLException {

@@ -1,7 +1,7 @@
 package dev.gantry.store.deployment;
 
 /** A deployment record could not be read or written; the message names the file and what went wrong. */
-public final class DeploymentStoreException extends RuntimeException {
+public class DeploymentStoreException extends RuntimeException {
     public DeploymentStoreException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -5,7 +5,7 @@ import java.util.Optional;
 
 /**
  * Where rollouts are kept, so a restart finds the ones still running. The catalogue's database holds them
- * ({@code H2RolloutStore.of(catalog)}).
+ * ({@code JdbcRolloutStore.of(catalog)}).
  */
 public interface RolloutStore {
 

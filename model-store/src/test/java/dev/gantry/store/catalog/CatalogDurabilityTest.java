@@ -19,7 +19,7 @@ class CatalogDurabilityTest {
 
     @Test
     void onDiskCatalogue_runsWithNoWriteDelay() {
-        try (H2CatalogStore store = (H2CatalogStore) CatalogStore.h2(data, Clock.systemUTC())) {
+        try (JdbcCatalogStore store = (JdbcCatalogStore) CatalogStore.h2(data, Clock.systemUTC())) {
             String delay = store.read(c -> {
                 try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(
                         "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'WRITE_DELAY'")) {

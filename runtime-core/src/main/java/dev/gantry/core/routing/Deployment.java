@@ -6,6 +6,7 @@ import dev.gantry.core.error.GantryException;
 import dev.gantry.store.deployment.DeploymentRecord;
 import dev.gantry.store.deployment.DeploymentStore;
 import dev.gantry.store.deployment.PolicyRevision;
+import dev.gantry.store.deployment.RevisionConflictException;
 import dev.gantry.store.deployment.Route;
 import dev.gantry.store.deployment.TrafficPolicy;
 
@@ -165,7 +166,13 @@ public final class Deployment {
             nextHistory.remove(0);
         }
         List<Long> standby = nextStandby(before, policy);
-        store.save(new DeploymentRecord(model, nextHistory, next, standby), actor.auditRole());
+        try {
+            store.save(new DeploymentRecord(model, nextHistory, next, standby), actor.auditRole());
+        } catch (RevisionConflictException e) {
+            // Another server sharing the catalogue changed the policy since this one read it.
+            throw new GantryException(ErrorCode.FAILED_PRECONDITION, "expected revision " + before.revision()
+                    + ", current is " + e.storedRevision() + " (changed through another server)");
+        }
         history = List.copyOf(nextHistory);
         DeploymentSnapshot after = new DeploymentSnapshot(next, policy, TrafficSplitter.of(policy), standby);
         current.set(after);

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.gantry.core.metrics.VersionStats;
 import dev.gantry.core.rollout.Rollouts;
-import dev.gantry.store.catalog.H2RolloutStore;
+import dev.gantry.store.catalog.JdbcRolloutStore;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -87,14 +87,14 @@ public final class ServingRuntime implements AutoCloseable {
         this.firstStart = catalog.versions().isEmpty() && catalog.audit(AuditQuery.all().limit(1)).isEmpty();
         lifecycle.setArtifactCheck(ArtifactVerifier.create(catalog, artifacts, audit));
         this.governance = Governance.create(catalog, settings.cardPolicy(), clock, lineage);
-        DeploymentArchive archive = DeploymentArchive.h2(catalog);
+        DeploymentArchive archive = DeploymentArchive.in(catalog);
         this.deployments = DeploymentManager.create(repository, archive,
                 new DeploymentSettings(settings.standbyCount(), 1000), clock, registry, governance.trafficGate(), audit);
         this.shadows = ShadowRunner.start(lifecycle, registry, settings.shadowQueueSize(),
                 settings.lifecycle().requestTimeout(), stats);
         this.router = ModelRouter.create(repository, deployments, shadows, registry, RandomSource.threadLocal(),
                 governance.trafficGate(), stats, settings.fallback());
-        this.rollouts = Rollouts.create(deployments, governance.trafficGate(), stats, H2RolloutStore.of(catalog),
+        this.rollouts = Rollouts.create(deployments, governance.trafficGate(), stats, JdbcRolloutStore.of(catalog),
                 Optional.of(audit), registry, clock);
         this.releases = Releases.create(governance, catalog, archive, artifacts, repository, deployments, audit,
                 clock, settings.unusedAfter(), settings.uploads());
@@ -128,7 +128,7 @@ public final class ServingRuntime implements AutoCloseable {
         ScheduledExecutorService timers = dev.gantry.core.scheduling.Timers.create("gantry-timers");
         CatalogStore catalog = null;
         try {
-            catalog = CatalogStore.h2(settings.dataDir(), clock, settings.auditKeyFile());
+            catalog = CatalogStore.open(settings.catalog(), settings.dataDir(), clock, settings.auditKeyFile());
             ArtifactStore artifacts = ArtifactStore.inRepository(settings.modelsDir(), ArtifactLimits.defaults());
             List<Path> leftovers = artifacts.cleanStaging();
             if (!leftovers.isEmpty()) {
@@ -142,8 +142,8 @@ public final class ServingRuntime implements AutoCloseable {
             if (catalog != null) {
                 catalog.close();
             }
-            throw new IllegalStateException("cannot open the catalogue in " + settings.dataDir() + ": "
-                    + e.getMessage(), e);
+            throw new IllegalStateException("cannot open the catalogue in " + (settings.catalog().isEmbedded()
+                    ? settings.dataDir() : settings.catalog()) + ": " + e.getMessage(), e);
         }
     }
 
@@ -223,7 +223,7 @@ public final class ServingRuntime implements AutoCloseable {
     public dev.gantry.core.usage.UsageMeter usageMeter(dev.gantry.core.usage.Prices prices,
                                                        dev.gantry.core.usage.Quotas quotas, Clock clock,
                                                        MeterRegistry registry) {
-        return dev.gantry.core.usage.UsageMeter.create(dev.gantry.store.catalog.H2UsageStore.in(catalog), prices,
+        return dev.gantry.core.usage.UsageMeter.create(dev.gantry.store.catalog.JdbcUsageStore.in(catalog), prices,
                 quotas, clock, registry);
     }
 

@@ -79,7 +79,7 @@ class UploadOrderingTest {
                     (versionDir, file, settings) -> new RecordingExecutor(), Runnable::run, timers);
             ModelRepositoryManager repository = new ModelRepositoryManager(
                     ModelRepository.onDisk(dir.resolve("models")), lifecycle);
-            DeploymentArchive archive = DeploymentArchive.h2(catalog);
+            DeploymentArchive archive = DeploymentArchive.in(catalog);
             DeploymentManager deployments = DeploymentManager.create(repository, archive,
                     new DeploymentSettings(1, 100), Clock.systemUTC(), new SimpleMeterRegistry(),
                     governance.trafficGate(), new dev.gantry.core.audit.AuditTrail(catalog));

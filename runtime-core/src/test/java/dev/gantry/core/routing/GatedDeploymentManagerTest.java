@@ -44,7 +44,7 @@ class GatedDeploymentManagerTest {
             f = new ServingFixture(dir, 1, versions);
             catalog = CatalogStore.inMemory(f.clock);
             gov = Governance.create(catalog, CardPolicy.defaults(), f.clock);
-            deployments = DeploymentManager.create(f.repository, dev.gantry.store.catalog.DeploymentArchive.h2(catalog),
+            deployments = DeploymentManager.create(f.repository, dev.gantry.store.catalog.DeploymentArchive.in(catalog),
                     new DeploymentSettings(1, 100), f.clock, f.registry, gov.trafficGate(),
                     new dev.gantry.core.audit.AuditTrail(catalog));
         }

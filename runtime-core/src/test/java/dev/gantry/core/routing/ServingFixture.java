@@ -66,7 +66,7 @@ final class ServingFixture implements AutoCloseable {
                 false, Duration.ZERO), registry, factory, Runnable::run, timers);
         repository = new ModelRepositoryManager(ModelRepository.onDisk(models), lifecycle);
         catalog = dev.gantry.store.catalog.CatalogStore.h2(data, clock);
-        deployments = DeploymentManager.create(repository, dev.gantry.store.catalog.DeploymentArchive.h2(catalog),
+        deployments = DeploymentManager.create(repository, dev.gantry.store.catalog.DeploymentArchive.in(catalog),
                 new DeploymentSettings(standbyCount, 100), clock, registry);
     }
 

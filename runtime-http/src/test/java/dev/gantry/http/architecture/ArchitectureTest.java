@@ -38,7 +38,7 @@ class ArchitectureTest {
             "dev.gantry.store.usage.UsageCounts", "dev.gantry.store.repository.VersionPolicy",
             "dev.gantry.store.repository.DynamicBatching", "dev.gantry.store.repository.InstanceGroup",
             "dev.gantry.store.repository.GantryOptions", "dev.gantry.store.repository.OutputConfig",
-            "dev.gantry.store.artifact.UploadLimits");
+            "dev.gantry.store.artifact.UploadLimits", "dev.gantry.store.catalog.CatalogLocation");
 
     private static JavaClasses classes;
 

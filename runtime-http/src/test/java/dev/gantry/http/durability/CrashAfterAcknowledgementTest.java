@@ -47,7 +47,7 @@ class CrashAfterAcknowledgementTest {
      * approval trial, killed 100 ms after its 200) is lost in every run so far, the approval row, the stage change
      * and the {@code approval.approve} audit entry together (one whole transaction), also with CHECKPOINT SYNC
      * after every commit. The same sequence of writes reproduces it, which points at H2's recovery after repeated
-     * kills rather than at flush timing; see the note in H2CatalogStore.
+     * kills rather than at flush timing; see the note in CatalogDialect.
      */
     private static final int TRIALS = Integer.getInteger("gantry.crashTrials", 1);
 

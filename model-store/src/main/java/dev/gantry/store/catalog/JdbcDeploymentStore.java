@@ -3,6 +3,7 @@ package dev.gantry.store.catalog;
 import dev.gantry.store.deployment.DeploymentRecord;
 import dev.gantry.store.deployment.DeploymentStoreException;
 import dev.gantry.store.deployment.PolicyRevision;
+import dev.gantry.store.deployment.RevisionConflictException;
 import dev.gantry.store.deployment.Route;
 import dev.gantry.store.deployment.ShadowRoute;
 import dev.gantry.store.deployment.TrafficPolicy;
@@ -21,8 +22,8 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-/** Deployment records in the catalogue's H2 database; revisions are never deleted, only marked out of history. */
-final class H2DeploymentStore implements DeploymentArchive {
+/** Deployment records in the catalogue's database; revisions are never deleted, only marked out of history. */
+final class JdbcDeploymentStore implements DeploymentArchive {
     /*
      * deployment: one row per model (current revision, standby list). policy_revision: one row per revision
      * ever saved; in_history is true for those in the record's kept history (the history only ever drops its
@@ -31,12 +32,19 @@ final class H2DeploymentStore implements DeploymentArchive {
      *
      * Each new revision is audited here, in the same transaction that stores it: the actor is the revision's,
      * the role the one the caller acted in.
+     *
+     * Several servers may save the same model (replicas sharing the database), each from the record it read.
+     * Saves run under the catalogue write lock, so each sees what the others committed, and a record is refused
+     * (RevisionConflictException, nothing written) unless it extends what is stored: its latest revision is at
+     * least the stored latest, and every revision it holds up to the stored latest is the stored one. Two
+     * servers that both turn revision N into N+1 therefore end with one N+1: the second is refused. Times are
+     * compared to the microsecond, the precision both databases keep.
      */
     private static final String REVISION_COLUMNS = "revision, applied_at, actor, reason, rollback_of, routes, shadow, fallback";
 
-    private final H2CatalogStore catalog;
+    private final JdbcCatalogStore catalog;
 
-    H2DeploymentStore(H2CatalogStore catalog) {
+    JdbcDeploymentStore(JdbcCatalogStore catalog) {
         this.catalog = catalog;
     }
 
@@ -80,6 +88,8 @@ final class H2DeploymentStore implements DeploymentArchive {
                 save(c, record, actorRole);
                 return null;
             });
+        } catch (RevisionConflictException e) {
+            throw e;
         } catch (RuntimeException e) {
             throw new DeploymentStoreException("cannot save the deployment of model '" + record.model() + "': "
                     + e.getMessage(), e);
@@ -127,6 +137,7 @@ final class H2DeploymentStore implements DeploymentArchive {
 
     private void save(Connection c, DeploymentRecord record, String actorRole) throws SQLException {
         String model = record.model();
+        checkExtendsStored(c, record);
         String standby = record.standby().stream().map(String::valueOf).collect(Collectors.joining(","));
         try (PreparedStatement u = c.prepareStatement(
                 "UPDATE deployment SET current_revision = ?, standby = ? WHERE model = ?")) {
@@ -185,7 +196,7 @@ final class H2DeploymentStore implements DeploymentArchive {
             }
             if (r.revision() > latestStored) {
                 audit.audit(r.actor(), actorRole, r.rollbackOf().isPresent() ? "policy.rollback" : "policy.apply",
-                        model, previous.map(H2DeploymentStore::auditState).orElse(""), auditState(r));
+                        model, previous.map(JdbcDeploymentStore::auditState).orElse(""), auditState(r));
                 previous = Optional.of(r);
             }
         }
@@ -197,6 +208,54 @@ final class H2DeploymentStore implements DeploymentArchive {
         }
     }
 
+
+    /** @throws RevisionConflictException when {@code record} was not built on the latest stored revision */
+    private static void checkExtendsStored(Connection c, DeploymentRecord record) throws SQLException {
+        String model = record.model();
+        java.util.Map<Long, PolicyRevision> stored = new java.util.HashMap<>();
+        long latest = 0;
+        for (PolicyRevision r : revisions(c, "SELECT " + REVISION_COLUMNS + " FROM policy_revision WHERE model = ? "
+                + "AND revision >= ?", model, record.history().get(0).revision())) {
+            stored.put(r.revision(), r);
+        }
+        try (PreparedStatement p = c.prepareStatement(
+                "SELECT COALESCE(MAX(revision), 0) FROM policy_revision WHERE model = ?")) {
+            p.setString(1, model);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                latest = rs.getLong(1);
+            }
+        }
+        if (record.latestRevision() < latest) {
+            throw conflict(model, record, latest);
+        }
+        for (PolicyRevision r : record.history()) {
+            if (r.revision() > latest) {
+                break;
+            }
+            PolicyRevision s = stored.get(r.revision());
+            if (s == null || !sameRevision(s, r)) {
+                throw conflict(model, record, latest);
+            }
+        }
+    }
+
+    private static RevisionConflictException conflict(String model, DeploymentRecord record, long latest) {
+        return new RevisionConflictException("the traffic policy of model '" + model + "' was changed by another "
+                + "server: revision " + latest + " is stored, and this change was made from revision "
+                + (record.latestRevision() > latest ? record.latestRevision() - 1 : record.latestRevision())
+                + "; reload and try again", latest);
+    }
+
+    private static boolean sameRevision(PolicyRevision a, PolicyRevision b) {
+        return a.revision() == b.revision() && micros(a.time()).equals(micros(b.time())) && a.actor().equals(b.actor())
+                && a.reason().equals(b.reason()) && a.rollbackOf().equals(b.rollbackOf())
+                && routes(a.policy()).equals(routes(b.policy())) && shadow(a.policy()).equals(shadow(b.policy()));
+    }
+
+    private static Instant micros(Instant t) {
+        return t.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+    }
 
     private static String auditState(PolicyRevision r) {
         Optional<Long> fallback = r.policy().fallback().isPresent() ? Optional.of(r.policy().fallback().getAsLong())

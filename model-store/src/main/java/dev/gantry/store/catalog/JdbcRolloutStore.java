@@ -11,28 +11,28 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Rollouts in the catalogue's H2 database (table {@code rollout}, migration V3). */
-public final class H2RolloutStore implements RolloutStore {
+/** Rollouts in the catalogue's database (table {@code rollout}, migration V5). */
+public final class JdbcRolloutStore implements RolloutStore {
     private static final String COLUMNS = "id, model, candidate, baseline, state, step_index, step_started_at, "
             + "paused_left_ms, plan, reason, created_at, created_by, updated_at";
 
-    private final H2CatalogStore catalog;
+    private final JdbcCatalogStore catalog;
 
-    private H2RolloutStore(H2CatalogStore catalog) {
+    private JdbcRolloutStore(JdbcCatalogStore catalog) {
         this.catalog = catalog;
     }
 
     /**
      * The rollout store of {@code catalog}'s database.
      *
-     * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s H2 stores
+     * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s own stores
      */
     public static RolloutStore of(CatalogStore catalog) {
-        if (!(catalog instanceof H2CatalogStore h2)) {
-            throw new IllegalArgumentException("catalog must be a CatalogStore.h2 or CatalogStore.inMemory store, was "
-                    + catalog.getClass().getName());
+        if (!(catalog instanceof JdbcCatalogStore jdbc)) {
+            throw new IllegalArgumentException("catalog must be one of CatalogStore's own stores (h2, inMemory, "
+                    + "postgres), was " + catalog.getClass().getName());
         }
-        return new H2RolloutStore(h2);
+        return new JdbcRolloutStore(jdbc);
     }
 
     @Override

@@ -18,33 +18,34 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /** Usage aggregates in the catalogue's database (table usage_minute, migration V3). Portable SQL only. */
-public final class H2UsageStore implements UsageStore {
+public final class JdbcUsageStore implements UsageStore {
     /*
      * Writes take their own pooled connection and transaction rather than the catalogue's write lock: usage
      * rows are not part of the audit chain, and a flush must not wait behind (or hold up) a governance change.
-     * One flusher writes at a time (the caller serializes flushes), so update-then-insert cannot race with
-     * itself.
+     * In one process the caller serializes flushes; servers sharing the database (replicas flushing the same
+     * key, model and minute on PostgreSQL) are serialized by the usage row of catalog_lock, so update-then-insert never races
+     * and every count is added exactly once.
      */
     private static final String COUNTS = "SUM(requests), SUM(row_count), SUM(bytes_in), SUM(bytes_out), SUM(tokens), "
             + "SUM(compute_nanos), SUM(cost)";
 
-    private final H2CatalogStore catalog;
+    private final JdbcCatalogStore catalog;
 
-    private H2UsageStore(H2CatalogStore catalog) {
+    private JdbcUsageStore(JdbcCatalogStore catalog) {
         this.catalog = catalog;
     }
 
     /**
      * Usage kept in {@code catalog}'s database.
      *
-     * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s H2 stores
+     * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s own stores
      */
     public static UsageStore in(CatalogStore catalog) {
-        if (!(catalog instanceof H2CatalogStore h2)) {
-            throw new IllegalArgumentException("catalog must be a CatalogStore.h2 or CatalogStore.inMemory store, was "
-                    + catalog.getClass().getName());
+        if (!(catalog instanceof JdbcCatalogStore jdbc)) {
+            throw new IllegalArgumentException("catalog must be one of CatalogStore's own stores (h2, inMemory, "
+                    + "postgres), was " + catalog.getClass().getName());
         }
-        return new H2UsageStore(h2);
+        return new JdbcUsageStore(jdbc);
     }
 
     @Override
@@ -61,6 +62,7 @@ public final class H2UsageStore implements UsageStore {
                  PreparedStatement insert = c.prepareStatement("INSERT INTO usage_minute (requests, row_count, "
                          + "bytes_in, bytes_out, tokens, compute_nanos, cost, epoch_minute, key_id, model, version) "
                          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                catalog.lockShared(c, JdbcCatalogStore.USAGE_LOCK_ROW);
                 for (UsageRow r : rows) {
                     bind(update, r);
                     if (update.executeUpdate() == 0) {

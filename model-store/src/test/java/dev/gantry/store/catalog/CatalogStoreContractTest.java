@@ -1,6 +1,10 @@
 package dev.gantry.store.catalog;
 
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -18,9 +22,22 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class CatalogStoreTest {
+/** The catalogue's contract, on every database it runs on. */
+@ParameterizedClass(name = "{0}")
+@EnumSource(CatalogBackend.class)
+class CatalogStoreContractTest {
+    @Parameter
+    CatalogBackend backend;
+
     @TempDir
     Path dataDir;
+
+    CatalogBackend.Database db;
+
+    @BeforeEach
+    void freshDatabase() {
+        db = backend.fresh(dataDir);
+    }
 
     private final CatalogFixtures.MutableClock clock = new CatalogFixtures.MutableClock(T0);
 
@@ -34,15 +51,15 @@ class CatalogStoreTest {
 
     @Test
     void open_appliesMigrations_andReopenAppliesNothingTwice() throws Exception {
-        try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
+        try (CatalogStore store = db.open(clock)) {
             assertEquals(Migrations.SCRIPTS.size(), store.schemaVersion());
             store.insertVersion(v("m", 1));
         }
-        try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
+        try (CatalogStore store = db.open(clock)) {
             assertEquals(Migrations.SCRIPTS.size(), store.schemaVersion());
             assertTrue(store.version("m", 1).isPresent());
         }
-        try (Connection c = CatalogFixtures.raw(dataDir); Statement s = c.createStatement();
+        try (Connection c = db.raw(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT version, script FROM schema_version ORDER BY version")) {
             assertTrue(rs.next());
             assertEquals("V1__catalog.sql", rs.getString(2));
@@ -56,29 +73,31 @@ class CatalogStoreTest {
             assertEquals("V5__rollouts.sql", rs.getString(2));
             assertTrue(rs.next());
             assertEquals("V6__policy_fallback.sql", rs.getString(2));
+            assertTrue(rs.next());
+            assertEquals("V7__shared_writers.sql", rs.getString(2));
             assertFalse(rs.next());
         }
     }
 
     @Test
     void open_whenAnAppliedMigrationChanged_isRefusedNamingIt() throws Exception {
-        CatalogStore.h2(dataDir, clock).close();
-        try (Connection c = CatalogFixtures.raw(dataDir); Statement s = c.createStatement()) {
+        db.open(clock).close();
+        try (Connection c = db.raw(); Statement s = c.createStatement()) {
             s.executeUpdate("UPDATE schema_version SET checksum = '" + "0".repeat(64) + "' WHERE version = 1");
         }
-        CatalogStoreException e = assertThrows(CatalogStoreException.class, () -> CatalogStore.h2(dataDir, clock));
+        CatalogStoreException e = assertThrows(CatalogStoreException.class, () -> db.open(clock));
         assertTrue(e.getMessage().startsWith("migration V1__catalog.sql was changed after it was applied"),
                 e.getMessage());
     }
 
     @Test
     void open_whenDatabaseIsNewerThanThisBuild_isRefused() throws Exception {
-        CatalogStore.h2(dataDir, clock).close();
-        try (Connection c = CatalogFixtures.raw(dataDir); Statement s = c.createStatement()) {
+        db.open(clock).close();
+        try (Connection c = db.raw(); Statement s = c.createStatement()) {
             s.executeUpdate("INSERT INTO schema_version VALUES (9, 'V9__future.sql', '" + "0".repeat(64)
                     + "', CURRENT_TIMESTAMP)");
         }
-        CatalogStoreException e = assertThrows(CatalogStoreException.class, () -> CatalogStore.h2(dataDir, clock));
+        CatalogStoreException e = assertThrows(CatalogStoreException.class, () -> db.open(clock));
         assertTrue(e.getMessage().contains("schema version 9, newer than this Gantry knows ("
                 + Migrations.SCRIPTS.size() + ")"), e.getMessage());
     }
@@ -86,10 +105,10 @@ class CatalogStoreTest {
     @Test
     void version_roundTripsEveryField() {
         ReleaseRecord r = new ReleaseRecord("m", 3, ReleaseStage.SUSPENDED, digest('b'), 99, "up",
-                Instant.parse("2025-01-01T00:00:00.123456789Z"), Optional.of("why"), Optional.of("req"),
+                Instant.parse("2025-01-01T00:00:00.123456Z"), Optional.of("why"), Optional.of("req"),
                 Optional.of(T0.plusSeconds(60)), Optional.of(4L), Optional.of(ReleaseStage.DEPRECATED),
-                T0.plusNanos(5));
-        try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
+                T0.plusNanos(5000));
+        try (CatalogStore store = db.open(clock)) {
             store.insertVersion(r);
             assertEquals(Optional.of(r), store.version("m", 3));
             ReleaseRecord back = r.toBuilder().stage(ReleaseStage.DEPRECATED).suspendedFrom(Optional.empty())
@@ -100,8 +119,17 @@ class CatalogStoreTest {
     }
 
     @Test
+    void times_areKeptToTheMicrosecond() {
+        try (CatalogStore store = db.open(clock)) {
+            store.insertVersion(ReleaseRecord.registered("m", 1, digest('a'), 1, "up",
+                    Instant.parse("2025-01-01T00:00:00.123456789Z")));
+            assertEquals(Instant.parse("2025-01-01T00:00:00.123456Z"), store.version("m", 1).orElseThrow().uploadedAt());
+        }
+    }
+
+    @Test
     void versions_areListedByModelThenVersion() {
-        try (CatalogStore store = CatalogStore.inMemory(clock)) {
+        try (CatalogStore store = db.open(clock)) {
             store.insertVersion(v("b", 1));
             store.insertVersion(v("a", 2));
             store.insertVersion(v("a", 1));
@@ -113,7 +141,7 @@ class CatalogStoreTest {
 
     @Test
     void insertVersion_twice_isRefused() {
-        try (CatalogStore store = CatalogStore.inMemory(clock)) {
+        try (CatalogStore store = db.open(clock)) {
             store.insertVersion(v("m", 1));
             CatalogStoreException e = assertThrows(CatalogStoreException.class, () -> store.insertVersion(v("m", 1)));
             assertEquals("version 1 of model 'm' is already in the catalogue", e.getMessage());
@@ -122,7 +150,7 @@ class CatalogStoreTest {
 
     @Test
     void updateVersion_ofUnknownVersion_isRefused() {
-        try (CatalogStore store = CatalogStore.inMemory(clock)) {
+        try (CatalogStore store = db.open(clock)) {
             assertThrows(CatalogStoreException.class, () -> store.updateVersion(v("m", 1)));
         }
     }
@@ -132,7 +160,7 @@ class CatalogStoreTest {
         ModelCard card = ModelCard.fromJson("{\"owner\":\"team\",\"risk_tier\":\"high\",\"metrics\":{\"auc\":0.91}}");
         Approval a = new Approval("m", 1, "alice", "approve", T0, digest('a'), "c".repeat(64),
                 Approval.Decision.APPROVE, "looks good", false);
-        try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
+        try (CatalogStore store = db.open(clock)) {
             store.insertVersion(v("m", 1));
             store.putCard("m", 1, card);
             store.addApproval(a);
@@ -150,7 +178,7 @@ class CatalogStoreTest {
 
     @Test
     void transaction_thatThrows_leavesNothing_notEvenItsAuditEntry() {
-        try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
+        try (CatalogStore store = db.open(clock)) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> store.transaction(tx -> {
                 tx.insertVersion(v("m", 1));
                 tx.putCard("m", 1, ModelCard.EMPTY);
@@ -167,7 +195,7 @@ class CatalogStoreTest {
 
     @Test
     void transaction_insideAnother_isRefused() {
-        try (CatalogStore store = CatalogStore.inMemory(clock)) {
+        try (CatalogStore store = db.open(clock)) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> store.transaction(tx ->
                     store.transaction(inner -> null)));
             assertTrue(e.getMessage().contains("do not nest"), e.getMessage());
@@ -176,7 +204,7 @@ class CatalogStoreTest {
 
     @Test
     void audit_chainsEachEntryToThePrevious_andVerifies() {
-        try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
+        try (CatalogStore store = db.open(clock)) {
             AuditEntry first = auditChange(store, "alice", "m/1");
             AuditEntry second = auditChange(store, "bob", "m/2");
             assertEquals(AuditChain.GENESIS, first.prevHash());
@@ -190,22 +218,22 @@ class CatalogStoreTest {
 
     @Test
     void verifyAudit_onEmptyTrail_isIntact() {
-        try (CatalogStore store = CatalogStore.inMemory(clock)) {
+        try (CatalogStore store = db.open(clock)) {
             assertEquals(AuditVerification.intact(0), store.verifyAudit());
         }
     }
 
     @Test
     void verifyAudit_afterRowEditedThroughJdbc_reportsThatEntry() throws Exception {
-        try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
+        try (CatalogStore store = db.open(clock)) {
             for (int i = 0; i < 4; i++) {
                 auditChange(store, "alice", "m/" + (i + 1));
             }
         }
-        try (Connection c = CatalogFixtures.raw(dataDir); Statement s = c.createStatement()) {
+        try (Connection c = db.raw(); Statement s = c.createStatement()) {
             assertEquals(1, s.executeUpdate("UPDATE audit SET after = '{\"x\":2}' WHERE seq = 3"));
         }
-        try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
+        try (CatalogStore store = db.open(clock)) {
             AuditVerification v = store.verifyAudit();
             assertFalse(v.ok());
             assertEquals(3, v.firstBroken().getAsLong());
@@ -216,30 +244,30 @@ class CatalogStoreTest {
 
     @Test
     void verifyAudit_afterRowRehashedThroughJdbc_reportsTheNextEntry() throws Exception {
-        try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
+        try (CatalogStore store = db.open(clock)) {
             for (int i = 0; i < 3; i++) {
                 auditChange(store, "alice", "m/1");
             }
         }
-        try (Connection c = CatalogFixtures.raw(dataDir); Statement s = c.createStatement()) {
+        try (Connection c = db.raw(); Statement s = c.createStatement()) {
             s.executeUpdate("UPDATE audit SET hash = '" + "f".repeat(64) + "' WHERE seq = 2");
         }
-        try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
+        try (CatalogStore store = db.open(clock)) {
             assertEquals(2, store.verifyAudit().firstBroken().getAsLong());
         }
     }
 
     @Test
     void verifyAudit_afterRowDeleted_reportsTheGap() throws Exception {
-        try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
+        try (CatalogStore store = db.open(clock)) {
             for (int i = 0; i < 3; i++) {
                 auditChange(store, "alice", "m/1");
             }
         }
-        try (Connection c = CatalogFixtures.raw(dataDir); Statement s = c.createStatement()) {
+        try (Connection c = db.raw(); Statement s = c.createStatement()) {
             s.executeUpdate("DELETE FROM audit WHERE seq = 2");
         }
-        try (CatalogStore store = CatalogStore.h2(dataDir, clock)) {
+        try (CatalogStore store = db.open(clock)) {
             AuditVerification v = store.verifyAudit();
             assertEquals(2, v.firstBroken().getAsLong());
             assertTrue(v.problem().orElseThrow().startsWith("entry 2 is missing"), v.problem().orElseThrow());
@@ -248,7 +276,7 @@ class CatalogStoreTest {
 
     @Test
     void audit_isQueriedByModelVersionActorAndTime() {
-        try (CatalogStore store = CatalogStore.inMemory(clock)) {
+        try (CatalogStore store = db.open(clock)) {
             AuditEntry a = auditChange(store, "alice", "m/1");
             clock.advanceSeconds(10);
             AuditEntry b = auditChange(store, "bob", "m/2");

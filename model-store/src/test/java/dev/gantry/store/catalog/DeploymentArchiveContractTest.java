@@ -6,7 +6,11 @@ import dev.gantry.store.deployment.PolicyRevision;
 import dev.gantry.store.deployment.Route;
 import dev.gantry.store.deployment.ShadowRoute;
 import dev.gantry.store.deployment.TrafficPolicy;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -19,9 +23,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class DeploymentArchiveTest {
+@ParameterizedClass(name = "{0}")
+@EnumSource(CatalogBackend.class)
+class DeploymentArchiveContractTest {
+    @Parameter
+    CatalogBackend backend;
+
     @TempDir
     Path dataDir;
+
+    CatalogBackend.Database db;
+
+    @BeforeEach
+    void freshDatabase() {
+        db = backend.fresh(dataDir);
+    }
 
     private final CatalogFixtures.MutableClock clock = new CatalogFixtures.MutableClock(T0);
 
@@ -35,23 +51,23 @@ class DeploymentArchiveTest {
     @Test
     void save_thenLoad_returnsEqualRecord_acrossReopen() {
         DeploymentRecord record = new DeploymentRecord("m", List.of(
-                rev(1, Instant.parse("2025-01-01T00:00:00.123456789Z"), TrafficPolicy.single(1)),
+                rev(1, Instant.parse("2025-01-01T00:00:00.123456Z"), TrafficPolicy.single(1)),
                 new PolicyRevision(2, T0, "bob", CANARY, Optional.of(1L), "canary \"v2\"")), 2, List.of(4L, 5L));
-        try (CatalogStore catalog = CatalogStore.h2(dataDir, clock)) {
-            DeploymentStore store = DeploymentArchive.h2(catalog);
+        try (CatalogStore catalog = db.open(clock)) {
+            DeploymentStore store = DeploymentArchive.in(catalog);
             store.save(record, "deploy");
             assertEquals(Optional.of(record), store.load("m"));
         }
-        try (CatalogStore catalog = CatalogStore.h2(dataDir, clock)) {
-            assertEquals(List.of(record), DeploymentArchive.h2(catalog).loadAll());
-            assertEquals(Optional.empty(), DeploymentArchive.h2(catalog).load("other"));
+        try (CatalogStore catalog = db.open(clock)) {
+            assertEquals(List.of(record), DeploymentArchive.in(catalog).loadAll());
+            assertEquals(Optional.empty(), DeploymentArchive.in(catalog).load("other"));
         }
     }
 
     @Test
     void inForceAt_answersWhichVersionsTookTrafficAtAPastTime_evenAfterHistoryWasTrimmed() {
-        try (CatalogStore catalog = CatalogStore.inMemory(clock)) {
-            DeploymentArchive store = DeploymentArchive.h2(catalog);
+        try (CatalogStore catalog = db.open(clock)) {
+            DeploymentArchive store = DeploymentArchive.in(catalog);
             PolicyRevision r1 = rev(1, T0, TrafficPolicy.single(1));
             PolicyRevision r2 = rev(2, T0.plusSeconds(100), CANARY);
             PolicyRevision r3 = rev(3, T0.plusSeconds(200), TrafficPolicy.single(2));
@@ -70,8 +86,8 @@ class DeploymentArchiveTest {
 
     @Test
     void save_ofNewRevisions_appendsOneAuditEntryEach() {
-        try (CatalogStore catalog = CatalogStore.inMemory(clock)) {
-            DeploymentArchive store = DeploymentArchive.h2(catalog);
+        try (CatalogStore catalog = db.open(clock)) {
+            DeploymentArchive store = DeploymentArchive.in(catalog);
             PolicyRevision r1 = rev(1, T0, TrafficPolicy.single(1));
             PolicyRevision r2 = new PolicyRevision(2, T0, "bob", TrafficPolicy.single(2), Optional.of(1L), "back");
             store.save(new DeploymentRecord("m", List.of(r1), 1, List.of()), "deploy");
@@ -88,8 +104,8 @@ class DeploymentArchiveTest {
     }
 
     @Test
-    void h2_ofForeignCatalogStore_isRejected() {
-        assertThrows(IllegalArgumentException.class, () -> DeploymentArchive.h2(new CatalogStore() {
+    void in_ofForeignCatalogStore_isRejected() {
+        assertThrows(IllegalArgumentException.class, () -> DeploymentArchive.in(new CatalogStore() {
             public Reads reads() { return null; }
             public <T> T transaction(java.util.function.Function<Tx, T> work) { return null; }
             public List<AuditEntry> audit(AuditQuery query) { return List.of(); }
