@@ -41,6 +41,12 @@ public final class DynamicBatchScheduler implements Scheduler {
      * dispatched at once when it is full or reaches a preferred size; otherwise the thread waits for more
      * until the oldest request has waited max_queue_delay (0: take what is queued, never wait).
      *
+     * Adaptive delay. The delay is only spent under load. A request admitted while the scheduler is idle (its
+     * queue empty and fewer instances busy than instance_group.count) opens a batch with whatever is queued
+     * when a thread takes it and is dispatched without waiting: at light load a lone request pays no delay. A
+     * request admitted under load (others queued before it, or every instance busy) opens a batch that waits
+     * up to max_queue_delay for more, so batches grow when requests arrive faster than executions finish.
+     *
      * Timeouts. A request with a timeout has a deadline. One sweep task per scheduler is armed for the earliest
      * deadline of the queue (re-armed earlier when a request with an earlier deadline arrives); when it runs it
      * removes every queued request whose deadline has passed, answers it DEADLINE_EXCEEDED without running, and
@@ -80,6 +86,8 @@ public final class DynamicBatchScheduler implements Scheduler {
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     /** Requests taken off the queue and not yet answered: in a batch being gathered or executing. */
     private final AtomicInteger executing = new AtomicInteger();
+    /** Threads gathering or executing a batch; with the queue, what tells an idle scheduler from a loaded one. */
+    private final AtomicInteger busyWorkers = new AtomicInteger();
     private final List<Thread> workers = new ArrayList<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private boolean accepting = true;
@@ -143,6 +151,7 @@ public final class DynamicBatchScheduler implements Scheduler {
                         + "' version " + model.version() + " has " + queue.size()
                         + " requests queued, its max_queue_size; retry later"));
             }
+            p.underLoad = !queue.isEmpty() || busyWorkers.get() >= policy.instanceCount();
             queue.addLast(p);
             if (timeoutMicros > 0) {
                 p.deadline = now + TimeUnit.MICROSECONDS.toNanos(timeoutMicros);
@@ -298,6 +307,7 @@ public final class DynamicBatchScheduler implements Scheduler {
                     execute(batch, watchdog);
                 } finally {
                     executing.addAndGet(-batch.size());
+                    busyWorkers.decrementAndGet();
                     checkDrained();
                 }
             }
@@ -333,11 +343,13 @@ public final class DynamicBatchScheduler implements Scheduler {
                     continue;
                 }
                 executing.incrementAndGet();
+                busyWorkers.incrementAndGet();
                 List<Pending> batch = new ArrayList<>();
                 batch.add(first);
                 int rows = first.rows;
                 if (policy.batchAcrossRequests()) {
-                    long waitUntil = first.admitted + TimeUnit.MICROSECONDS.toNanos(policy.maxQueueDelayMicros());
+                    long waitUntil = first.admitted
+                            + (first.underLoad ? TimeUnit.MICROSECONDS.toNanos(policy.maxQueueDelayMicros()) : 0);
                     while (true) {
                         rows = gather(first, batch, rows);
                         if (rows >= policy.maxBatchSize() || policy.preferredBatchSizes().contains(rows)) {
@@ -376,6 +388,7 @@ public final class DynamicBatchScheduler implements Scheduler {
                     }
                 }
                 if (batch.isEmpty()) {
+                    busyWorkers.decrementAndGet();
                     continue;
                 }
                 return batch;
@@ -652,6 +665,8 @@ public final class DynamicBatchScheduler implements Scheduler {
         /** Admission to the start of execution; NONE for an untraced request. */
         final TraceSpan queueSpan;
         long deadline;
+        /** Admitted while others were queued or every instance was busy: its batch may wait to grow. */
+        boolean underLoad;
 
         Pending(InferenceRequest request, int rows, long admitted, RequestContext context) {
             this.request = request;
