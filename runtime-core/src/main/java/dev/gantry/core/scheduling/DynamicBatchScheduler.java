@@ -41,9 +41,23 @@ public final class DynamicBatchScheduler implements Scheduler {
      * dispatched at once when it is full or reaches a preferred size; otherwise the thread waits for more
      * until the oldest request has waited max_queue_delay (0: take what is queued, never wait).
      *
-     * Timeouts. A request with a timeout gets a timer; if it fires while the request is still queued the
-     * request is removed and answered DEADLINE_EXCEEDED without running. A thread that dequeues an already
-     * expired request (a late timer) answers it the same way. Once an execution has started, it finishes.
+     * Adaptive delay. The delay is only spent under load. A request admitted while the scheduler is idle (its
+     * queue empty and fewer instances busy than instance_group.count) opens a batch with whatever is queued
+     * when a thread takes it and is dispatched without waiting: at light load a lone request pays no delay. A
+     * request admitted under load (others queued before it, or every instance busy) opens a batch that waits
+     * up to max_queue_delay for more, so batches grow when requests arrive faster than executions finish.
+     *
+     * Timeouts. A request with a timeout has a deadline. One sweep task per scheduler is armed for the earliest
+     * deadline of the queue (re-armed earlier when a request with an earlier deadline arrives); when it runs it
+     * removes every queued request whose deadline has passed, answers it DEADLINE_EXCEEDED without running, and
+     * re-arms for the earliest deadline left. A thread that dequeues an already expired request answers it the
+     * same way. Once an execution has started, it finishes. There is no timer task per request: scheduling and
+     * cancelling one for every request cost two wake-ups of the timer thread per request (profile-before-
+     * hotpath.md); the sweep runs about once per timeout period under steady traffic.
+     *
+     * Execution timeouts. Each worker has one watchdog task, armed when an execution starts and none is armed.
+     * When it runs it fails the execution in progress if that execution has run past the timeout, otherwise it
+     * re-arms for the current execution's own limit, or stays unarmed when the worker is idle.
      *
      * Locking. One lock guards the queue and the counters; it is never held during model execution.
      *
@@ -72,10 +86,15 @@ public final class DynamicBatchScheduler implements Scheduler {
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     /** Requests taken off the queue and not yet answered: in a batch being gathered or executing. */
     private final AtomicInteger executing = new AtomicInteger();
+    /** Threads gathering or executing a batch; with the queue, what tells an idle scheduler from a loaded one. */
+    private final AtomicInteger busyWorkers = new AtomicInteger();
     private final List<Thread> workers = new ArrayList<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private boolean accepting = true;
     private int liveWorkers;
+    /** The armed deadline sweep and the deadline it is armed for; guarded by lock. */
+    private ScheduledFuture<?> sweep;
+    private long sweepAt;
 
     private DynamicBatchScheduler(ModelId model, ModelExecutor executor, BatchPolicy policy, InferenceMetrics metrics,
                                   ScheduledExecutorService timers, Ticker ticker) {
@@ -132,10 +151,13 @@ public final class DynamicBatchScheduler implements Scheduler {
                         + "' version " + model.version() + " has " + queue.size()
                         + " requests queued, its max_queue_size; retry later"));
             }
+            p.underLoad = !queue.isEmpty() || busyWorkers.get() >= policy.instanceCount();
             queue.addLast(p);
             if (timeoutMicros > 0) {
                 p.deadline = now + TimeUnit.MICROSECONDS.toNanos(timeoutMicros);
-                p.timer = timers.schedule(() -> expire(p), timeoutMicros, TimeUnit.MICROSECONDS);
+                if (sweep == null || p.deadline - sweepAt < 0) {
+                    armSweep(p.deadline, now);
+                }
             }
             changed.signalAll();
         } finally {
@@ -151,20 +173,47 @@ public final class DynamicBatchScheduler implements Scheduler {
         return p.future;
     }
 
-    private void expire(Pending p) {
-        boolean removed;
+    /** Arms the deadline sweep for {@code deadline}, replacing a later one; the caller holds the lock. */
+    private void armSweep(long deadline, long now) {
+        if (sweep != null) {
+            sweep.cancel(/* mayInterruptIfRunning= */ false);
+        }
+        sweepAt = deadline;
+        sweep = timers.schedule(this::sweepExpired, Math.max(0, deadline - now), TimeUnit.NANOSECONDS);
+    }
+
+    /** Answers every queued request whose deadline has passed and re-arms for the earliest one left. */
+    private void sweepExpired() {
+        List<Pending> expired = new ArrayList<>(0);
         lock.lock();
         try {
-            removed = queue.remove(p);
-            if (removed) {
+            sweep = null;
+            long now = ticker.read();
+            long earliest = 0;
+            boolean any = false;
+            for (Iterator<Pending> it = queue.iterator(); it.hasNext(); ) {
+                Pending p = it.next();
+                if (p.deadline == 0) {
+                    continue;
+                }
+                if (now - p.deadline >= 0) {
+                    it.remove();
+                    expired.add(p);
+                } else if (!any || p.deadline - earliest < 0) {
+                    earliest = p.deadline;
+                    any = true;
+                }
+            }
+            if (any) {
+                armSweep(earliest, now);
+            }
+            if (!expired.isEmpty()) {
                 changed.signalAll();
             }
         } finally {
             lock.unlock();
         }
-        if (removed) {
-            answerExpired(p);
-        }
+        expired.forEach(this::answerExpired);
     }
 
     private void answerExpired(Pending p) {
@@ -217,7 +266,6 @@ public final class DynamicBatchScheduler implements Scheduler {
             lock.unlock();
         }
         for (Pending p : left) {
-            cancelTimer(p);
             p.endQueueSpan("unloaded before it ran");
             metrics.requestFailed(ErrorCode.UNAVAILABLE, ticker.read() - p.admitted);
             p.future.completeExceptionally(new GantryException(ErrorCode.UNAVAILABLE, "model '" + model.name()
@@ -235,6 +283,10 @@ public final class DynamicBatchScheduler implements Scheduler {
         lock.lock();
         try {
             done = !accepting && queue.isEmpty() && executing.get() == 0;
+            if (done && sweep != null) {
+                sweep.cancel(/* mayInterruptIfRunning= */ false);
+                sweep = null;
+            }
         } finally {
             lock.unlock();
         }
@@ -244,6 +296,7 @@ public final class DynamicBatchScheduler implements Scheduler {
     }
 
     private void workLoop() {
+        Watchdog watchdog = new Watchdog();
         try {
             while (true) {
                 List<Pending> batch = nextBatch();
@@ -251,9 +304,10 @@ public final class DynamicBatchScheduler implements Scheduler {
                     return;
                 }
                 try {
-                    execute(batch);
+                    execute(batch, watchdog);
                 } finally {
                     executing.addAndGet(-batch.size());
+                    busyWorkers.decrementAndGet();
                     checkDrained();
                 }
             }
@@ -280,7 +334,6 @@ public final class DynamicBatchScheduler implements Scheduler {
                 }
                 Pending first = queue.pollFirst();
                 if (first.deadline != 0 && ticker.read() - first.deadline >= 0) {
-                    cancelTimer(first);
                     lock.unlock();
                     try {
                         answerExpired(first);
@@ -290,11 +343,13 @@ public final class DynamicBatchScheduler implements Scheduler {
                     continue;
                 }
                 executing.incrementAndGet();
+                busyWorkers.incrementAndGet();
                 List<Pending> batch = new ArrayList<>();
                 batch.add(first);
                 int rows = first.rows;
                 if (policy.batchAcrossRequests()) {
-                    long waitUntil = first.admitted + TimeUnit.MICROSECONDS.toNanos(policy.maxQueueDelayMicros());
+                    long waitUntil = first.admitted
+                            + (first.underLoad ? TimeUnit.MICROSECONDS.toNanos(policy.maxQueueDelayMicros()) : 0);
                     while (true) {
                         rows = gather(first, batch, rows);
                         if (rows >= policy.maxBatchSize() || policy.preferredBatchSizes().contains(rows)) {
@@ -318,7 +373,6 @@ public final class DynamicBatchScheduler implements Scheduler {
                 long now = ticker.read();
                 for (Iterator<Pending> it = batch.iterator(); it.hasNext(); ) {
                     Pending p = it.next();
-                    cancelTimer(p);
                     if (p.deadline != 0 && now - p.deadline >= 0) {
                         it.remove();
                         executing.decrementAndGet();
@@ -334,6 +388,7 @@ public final class DynamicBatchScheduler implements Scheduler {
                     }
                 }
                 if (batch.isEmpty()) {
+                    busyWorkers.decrementAndGet();
                     continue;
                 }
                 return batch;
@@ -378,23 +433,16 @@ public final class DynamicBatchScheduler implements Scheduler {
         return true;
     }
 
-    private void cancelTimer(Pending p) {
-        ScheduledFuture<?> t = p.timer;
-        if (t != null) {
-            t.cancel(/* mayInterruptIfRunning= */ false);
-        }
-    }
-
-    private void execute(List<Pending> batch) {
+    private void execute(List<Pending> batch, Watchdog watchdog) {
         long start = ticker.read();
         for (Pending p : batch) {
             metrics.queued(start - p.admitted);
             p.endQueueSpan(null);
         }
-        run(batch, start);
+        run(batch, start, watchdog);
     }
 
-    private void run(List<Pending> batch, long start) {
+    private void run(List<Pending> batch, long start, Watchdog watchdog) {
         int[] rows = new int[batch.size()];
         int totalRows = 0;
         for (int i = 0; i < rows.length; i++) {
@@ -406,12 +454,7 @@ public final class DynamicBatchScheduler implements Scheduler {
                 .set(TraceSpan.VERSION, model.version()).set(TraceSpan.BATCH_SIZE, totalRows);
         List<List<Tensor>> perRequest;
         ExecutionPhases phases = new ExecutionPhases();
-        ScheduledFuture<?> watchdog = policy.executionTimeoutMicros() <= 0 ? null : timers.schedule(
-                () -> failAll(batch, new GantryException(ErrorCode.MODEL_TIMEOUT, "model '" + model.name()
-                        + "' version " + model.version() + " did not finish within "
-                        + TimeUnit.MICROSECONDS.toMillis(policy.executionTimeoutMicros())
-                        + " ms; the request was abandoned")),
-                policy.executionTimeoutMicros(), TimeUnit.MICROSECONDS);
+        watchdog.started(batch, start);
         try {
             List<Tensor> inputs = batch.size() == 1 ? batch.get(0).request.inputs() : stack(batch);
             phases.addInput(ticker.read() - start);
@@ -435,11 +478,9 @@ public final class DynamicBatchScheduler implements Scheduler {
             if (batch.size() > 1) {
                 // One request's inputs may be what made the batch fail: run each alone so that only the
                 // request at fault gets the error.
-                if (watchdog != null) {
-                    watchdog.cancel(/* mayInterruptIfRunning= */ false);
-                }
+                watchdog.finished();
                 for (Pending p : batch) {
-                    run(List.of(p), ticker.read());
+                    run(List.of(p), ticker.read(), watchdog);
                 }
                 return;
             }
@@ -447,9 +488,7 @@ public final class DynamicBatchScheduler implements Scheduler {
             failAll(batch, failure);
             return;
         } finally {
-            if (watchdog != null) {
-                watchdog.cancel(/* mayInterruptIfRunning= */ false);
-            }
+            watchdog.finished();
         }
         long end = ticker.read();
         metrics.executed(totalRows, batch.size(), end - start, phases.inputNanos(), phases.outputNanos());
@@ -571,6 +610,52 @@ public final class DynamicBatchScheduler implements Scheduler {
         return (int) Math.max(1, r.inputs().get(0).dim(0));
     }
 
+    /** One worker's execution watchdog: at most one armed task, re-armed lazily (see the class comment). */
+    private final class Watchdog implements Runnable {
+        private List<Pending> running;
+        private long started;
+        private boolean armed;
+
+        synchronized void started(List<Pending> batch, long now) {
+            if (policy.executionTimeoutMicros() <= 0) {
+                return;
+            }
+            running = batch;
+            started = now;
+            if (!armed) {
+                armed = true;
+                timers.schedule(this, policy.executionTimeoutMicros(), TimeUnit.MICROSECONDS);
+            }
+        }
+
+        synchronized void finished() {
+            running = null;
+        }
+
+        @Override
+        public void run() {
+            List<Pending> late;
+            synchronized (this) {
+                if (running == null) {
+                    armed = false;
+                    return;
+                }
+                long due = started + TimeUnit.MICROSECONDS.toNanos(policy.executionTimeoutMicros()) - ticker.read();
+                if (due > 0) {
+                    timers.schedule(this, due, TimeUnit.NANOSECONDS);
+                    return;
+                }
+                late = running;
+                running = null;
+                armed = false;
+            }
+            failAll(late, new GantryException(ErrorCode.MODEL_TIMEOUT, "model '" + model.name() + "' version "
+                    + model.version() + " did not finish within "
+                    + TimeUnit.MICROSECONDS.toMillis(policy.executionTimeoutMicros())
+                    + " ms; the request was abandoned"));
+        }
+    }
+
     private static final class Pending {
         final InferenceRequest request;
         final int rows;
@@ -580,7 +665,8 @@ public final class DynamicBatchScheduler implements Scheduler {
         /** Admission to the start of execution; NONE for an untraced request. */
         final TraceSpan queueSpan;
         long deadline;
-        ScheduledFuture<?> timer;
+        /** Admitted while others were queued or every instance was busy: its batch may wait to grow. */
+        boolean underLoad;
 
         Pending(InferenceRequest request, int rows, long admitted, RequestContext context) {
             this.request = request;

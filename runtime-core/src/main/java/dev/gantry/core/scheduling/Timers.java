@@ -6,8 +6,9 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 /** Creates the executor that runs request timeouts, execution watchdogs and other short timers. */
 public final class Timers {
     /*
-     * Every admitted request schedules a timeout task (and every execution a watchdog) that is cancelled when
-     * the request leaves the queue. A plain ScheduledThreadPoolExecutor keeps a cancelled task in its queue
+     * Schedulers no longer schedule a task per request (DynamicBatchScheduler keeps one deadline sweep and one
+     * watchdog per worker), but a sweep is cancelled whenever a request with an earlier deadline re-arms it, and
+     * other users schedule and cancel short timers. A plain ScheduledThreadPoolExecutor keeps a cancelled task in its queue
      * until its delay passes. The JDK's FutureTask drops its callable on cancel, so a dead task no longer holds
      * the request's tensors, but the task itself (~100 bytes) and its heap slot stay: at tens of thousands of
      * requests per second with a one-minute timeout that is millions of dead tasks (150 MB measured), every

@@ -182,14 +182,40 @@ class DynamicBatchSchedulerTest {
     // ---- max_queue_delay and preferred sizes ----
 
     @Test
-    void enqueue_withQueueDelay_waitsForMoreRequestsToJoinTheBatch() throws Exception {
+    void enqueue_withQueueDelay_underLoad_waitsForMoreRequestsToJoinTheBatch() throws Exception {
         start(batching(2, LONG_DELAY_MICROS), new ManualTicker());
+        CompletableFuture<InferenceResponse> gathering = takenWhileUnderLoad();
 
-        CompletableFuture<InferenceResponse> a = enqueue(rows(1, 3));
+        CompletableFuture<InferenceResponse> joining = enqueue(rows(1, 3));
+
+        awaitAll(gathering, List.of(joining));
+        assertEquals(List.of(1, 2), rowsPerRun());
+    }
+
+    @Test
+    void enqueue_withQueueDelay_onAnIdleScheduler_runsAtOnceWithoutWaitingTheDelay() throws Exception {
+        // The ticker never moves: a request that waited for the delay would never run.
+        start(batching(8, LONG_DELAY_MICROS), new ManualTicker());
+
+        CompletableFuture<InferenceResponse> lone = enqueue(rows(1, 3));
+
+        await(lone);
+        assertEquals(List.of(1), rowsPerRun());
+        assertEquals(1L, registry.get("inference.batch.size").summary().count());
+    }
+
+    @Test
+    void enqueue_withQueueDelay_whileEveryInstanceIsBusy_waitsAndJoinsTheNextBatch() throws Exception {
+        start(batching(8, LONG_DELAY_MICROS), new ManualTicker());
+        CompletableFuture<InferenceResponse> running = holdFirstRun();
         CompletableFuture<InferenceResponse> b = enqueue(rows(1, 3));
+        CompletableFuture<InferenceResponse> c = enqueue(rows(2, 3));
+        CompletableFuture<InferenceResponse> d = enqueue(rows(5, 3));
 
-        awaitAll(a, List.of(b));
-        assertEquals(List.of(2), rowsPerRun());
+        executor.releaseRuns();
+
+        awaitAll(running, List.of(b, c, d));
+        assertEquals(List.of(1, 8), rowsPerRun());
     }
 
     @Test
@@ -206,13 +232,12 @@ class DynamicBatchSchedulerTest {
     void enqueue_withQueueDelay_dispatchesAPartialBatchOnceTheOldestHasWaitedTheDelay() throws Exception {
         ManualTicker ticker = new ManualTicker();
         start(batching(8, 1_000), ticker);
-        CompletableFuture<InferenceResponse> a = enqueue(rows(1, 3));
-        waitUntil(() -> scheduler.queuedCount() == 0, "the worker to take the request");
+        CompletableFuture<InferenceResponse> a = takenWhileUnderLoad();
 
         ticker.advance(Duration.ofMillis(1));
 
         await(a);
-        assertEquals(List.of(1), rowsPerRun());
+        assertEquals(List.of(1, 1), rowsPerRun());
     }
 
     @Test
@@ -362,12 +387,13 @@ class DynamicBatchSchedulerTest {
         start(new BatchPolicy(8, true, LONG_DELAY_MICROS, List.of(), 16, 0, 2, 0), new ManualTicker());
         executor.holdRuns();
         CompletableFuture<InferenceResponse> full = enqueue(rows(8, 3));
-        executor.awaitRunsStarted(1);
+        CompletableFuture<InferenceResponse> alsoFull = enqueue(rows(8, 3));
+        executor.awaitRunsStarted(2);
         CompletableFuture<InferenceResponse> gathering = enqueue(rows(1, 3));
-        waitUntil(() -> scheduler.queuedCount() == 0, "the second instance to take the request");
         executor.releaseRuns();
-        await(full);
-        waitUntil(() -> idleWorkers() == 1, "the first instance to finish its run and wait for work");
+        awaitAll(full, List.of(alsoFull));
+        waitUntil(() -> scheduler.queuedCount() == 0 && idleWorkers() == 1,
+                "one instance to take the request and the other to wait for work");
 
         CompletableFuture<InferenceResponse> incompatible = enqueue(rows(8, 4));
 
@@ -430,9 +456,8 @@ class DynamicBatchSchedulerTest {
     @Test
     void stop_whileABatchIsWaitingForMoreRequests_completesOnlyAfterItIsAnswered() throws Exception {
         start(batching(8, LONG_DELAY_MICROS), new ManualTicker());
+        CompletableFuture<InferenceResponse> gathering = takenWhileUnderLoad();
         executor.holdRuns();
-        CompletableFuture<InferenceResponse> gathering = enqueue(rows(1, 3));
-        waitUntil(() -> scheduler.queuedCount() == 0, "the worker to take the request");
 
         CompletableFuture<Void> drained = scheduler.stop(Duration.ofSeconds(30));
 
@@ -446,8 +471,7 @@ class DynamicBatchSchedulerTest {
     @Test
     void inflightCount_includesARequestWaitingForItsBatchToFill() throws Exception {
         start(batching(8, LONG_DELAY_MICROS), new ManualTicker());
-        enqueue(rows(1, 3));
-        waitUntil(() -> scheduler.queuedCount() == 0, "the worker to take the request");
+        takenWhileUnderLoad();
 
         assertEquals(1, scheduler.inflightCount());
     }
@@ -551,6 +575,19 @@ class DynamicBatchSchedulerTest {
     private void start(BatchPolicy policy, Ticker ticker) {
         scheduler = DynamicBatchScheduler.start(MODEL, executor, policy, InferenceMetrics.register(registry, MODEL),
                 timers, ticker);
+    }
+
+    /**
+     * Admits one request while a first one runs (so it is under load), lets the first finish, and returns once a
+     * worker has taken the second off the queue to gather its batch. Two runs are then started or recorded.
+     */
+    private CompletableFuture<InferenceResponse> takenWhileUnderLoad() throws Exception {
+        CompletableFuture<InferenceResponse> running = holdFirstRun();
+        CompletableFuture<InferenceResponse> waiting = enqueue(rows(1, 3));
+        executor.releaseRuns();
+        await(running);
+        waitUntil(() -> scheduler.queuedCount() == 0, "the worker to take the request");
+        return waiting;
     }
 
     /** Enqueues one request and returns once its run has started and is held, so later requests pile up. */

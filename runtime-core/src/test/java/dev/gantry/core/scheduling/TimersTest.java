@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import static dev.gantry.core.testing.RecordingExecutor.INPUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** A completed request leaves nothing behind in the timer queue, whatever timeout it asked for. */
+/** Request timeouts cost no timer task per request, and a completed request leaves nothing in the timer queue. */
 @Timeout(30)
 class TimersTest {
     private static final long ONE_HOUR_MICROS = TimeUnit.HOURS.toMicros(1);
@@ -43,15 +43,29 @@ class TimersTest {
     }
 
     @Test
-    void completedRequests_withPlainScheduledExecutor_leaveEveryTimeoutTaskQueued() throws Exception {
-        // Why Timers.create exists: without remove-on-cancel each cancelled task (and the request it holds)
-        // stays queued until its delay passes.
+    void queuedRequests_withTimeouts_armOneDeadlineSweep_notOneTimerPerRequest() throws Exception {
+        // Even on a plain executor (no remove-on-cancel) the queue of timers does not grow with the requests:
+        // the scheduler keeps one sweep armed for the earliest deadline instead of a task per request.
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1);
+        ModelId model = new ModelId("adder", 1);
+        RecordingExecutor executor = new RecordingExecutor();
+        executor.holdRuns();
+        DynamicBatchScheduler scheduler = DynamicBatchScheduler.start(model, executor,
+                BatchPolicy.unbatched(8, REQUESTS, 1), InferenceMetrics.register(new SimpleMeterRegistry(), model),
+                timers, Ticker.system());
         try {
-            runRequestsWithHourTimeout(timers);
+            List<CompletableFuture<InferenceResponse>> answers = new ArrayList<>();
+            for (int i = 0; i < REQUESTS; i++) {
+                answers.add(scheduler.enqueue(new InferenceRequest("r" + i,
+                        List.of(Tensors.fp32Rows(INPUT, 1, 3, i)), Set.of(), Optional.of(ONE_HOUR_MICROS), Map.of())));
+            }
 
-            assertEquals(REQUESTS, timers.getQueue().size());
+            assertEquals(1, timers.getQueue().size(), "timer tasks for " + REQUESTS + " queued requests");
+            executor.releaseRuns();
+            CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
         } finally {
+            executor.releaseRuns();
+            scheduler.stop(Duration.ZERO).get(10, TimeUnit.SECONDS);
             timers.shutdownNow();
         }
     }

@@ -44,6 +44,15 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     /** Set when a fallback version answered: {@code from=2; reason=timeout}. */
     public static final String FALLBACK_HEADER = "Gantry-Fallback";
 
+    /* Constant header names and values, encoded once: Netty writes them without re-encoding or re-hashing. */
+    private static final CharSequence VARY = io.vertx.core.http.HttpHeaders.createOptimized("Vary");
+    private static final CharSequence ACCEPT_ENCODING = io.vertx.core.http.HttpHeaders.createOptimized("Accept-Encoding");
+    private static final CharSequence MODEL_VERSION = io.vertx.core.http.HttpHeaders.createOptimized("Gantry-Model-Version");
+    private static final CharSequence CONTENT_TYPE = io.vertx.core.http.HttpHeaders.CONTENT_TYPE;
+    private static final CharSequence JSON = io.vertx.core.http.HttpHeaders.createOptimized("application/json");
+    private static final CharSequence OCTET_STREAM = io.vertx.core.http.HttpHeaders.createOptimized("application/octet-stream");
+    private static final CharSequence HEADER_LENGTH = io.vertx.core.http.HttpHeaders.createOptimized(OipCodec.HEADER_LENGTH_HEADER);
+
     private final ModelRouter router;
     private final OipCodec codec;
     private final BodyLimits limits;
@@ -217,19 +226,19 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         EncodedResponse encoded = answer.response();
         HttpServerResponse response = ctx.response();
         answer.coding().ifPresent(c -> response.putHeader("Content-Encoding", c.token()));
-        response.putHeader("Vary", "Accept-Encoding");
+        response.putHeader(VARY, ACCEPT_ENCODING);
         if (response.closed() || response.ended()) {
             return;
         }
         Object version = ctx.get(AccessLog.VERSION_KEY);
         if (version != null) {
-            response.putHeader("Gantry-Model-Version", version.toString());
+            response.putHeader(MODEL_VERSION, version.toString());
         }
         if (encoded.headerLength().isPresent()) {
-            response.putHeader("Content-Type", "application/octet-stream")
-                    .putHeader(OipCodec.HEADER_LENGTH_HEADER, Long.toString(encoded.headerLength().getAsLong()));
+            response.putHeader(CONTENT_TYPE, OCTET_STREAM)
+                    .putHeader(HEADER_LENGTH, Long.toString(encoded.headerLength().getAsLong()));
         } else {
-            response.putHeader("Content-Type", "application/json");
+            response.putHeader(CONTENT_TYPE, JSON);
         }
         response.end(encoded.body());
     }

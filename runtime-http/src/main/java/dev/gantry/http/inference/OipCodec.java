@@ -15,7 +15,6 @@ import dev.gantry.core.inference.InferenceResponse;
 import dev.gantry.core.inference.Tensor;
 import io.vertx.core.buffer.Buffer;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -89,7 +88,7 @@ public final class OipCodec {
         Objects.requireNonNull(body, "body");
         Objects.requireNonNull(headerLength, "headerLength");
         try {
-            return decode(body.getBytes(), headerLength, sharedMemory);
+            return decode(BodyBytes.of(body), headerLength, sharedMemory);
         } catch (GantryException e) {
             throw e;
         } catch (StreamConstraintsException e) {
@@ -107,39 +106,42 @@ public final class OipCodec {
         }
     }
 
-    private DecodedRequest decode(byte[] body, OptionalLong headerLength, SharedMemoryRef.Access sharedMemory)
+    private DecodedRequest decode(BodyBytes bytes, OptionalLong headerLength, SharedMemoryRef.Access sharedMemory)
             throws IOException {
-        int jsonLength = body.length;
+        byte[] body = bytes.array();
+        int base = bytes.offset();
+        int length = bytes.length();
+        int jsonLength = length;
         if (headerLength.isPresent()) {
             long declared = headerLength.getAsLong();
             if (declared < 0) {
                 throw GantryException.invalid(HEADER_LENGTH_HEADER + " must be non-negative, got " + declared);
             }
-            if (declared > body.length) {
+            if (declared > length) {
                 throw GantryException.invalid(HEADER_LENGTH_HEADER + " is " + declared + " but the body has "
-                        + body.length + " bytes");
+                        + length + " bytes");
             }
             jsonLength = (int) declared;
         }
-        int invalid = Utf8Check.firstInvalid(body, 0, jsonLength);
+        int invalid = Utf8Check.firstInvalid(body, base, base + jsonLength);
         if (invalid >= 0) {
             throw GantryException.invalid("request JSON is not valid UTF-8: ill-formed byte sequence at offset "
-                    + invalid);
+                    + (invalid - base));
         }
         OipRequestReader.Header header;
-        try (JsonParser parser = json.createParser(body, 0, jsonLength)) {
+        try (JsonParser parser = json.createParser(body, base, jsonLength)) {
             header = OipRequestReader.read(parser, limits, jsonLength, headerLength.isPresent());
         }
-        List<Tensor> inputs = readBinaryInputs(header.inputs(), body, jsonLength, sharedMemory);
+        List<Tensor> inputs = readBinaryInputs(header.inputs(), body, base, length, jsonLength, sharedMemory);
         InferenceRequest request = new InferenceRequest(header.id(), inputs, header.requestedOutputs(),
                 header.timeoutMicros(), header.parameters());
         return new DecodedRequest(request, header.outputEncoding(), header.classification(),
                 header.sharedMemoryOutputs());
     }
 
-    private static List<Tensor> readBinaryInputs(List<OipRequestReader.Input> declared, byte[] body, int offset,
-                                                 SharedMemoryRef.Access sharedMemory) {
-        long carried = body.length - offset;
+    private static List<Tensor> readBinaryInputs(List<OipRequestReader.Input> declared, byte[] body, int base,
+                                                 int length, int offset, SharedMemoryRef.Access sharedMemory) {
+        long carried = length - offset;
         long total = 0;
         for (OipRequestReader.Input input : declared) {
             if (input.isBinary()) {
@@ -155,7 +157,7 @@ public final class OipCodec {
                     + " bytes but the body carries " + carried + " bytes after its " + offset + "-byte JSON header");
         }
         List<Tensor> tensors = new ArrayList<>(declared.size());
-        int position = offset;
+        int position = base + offset;
         for (OipRequestReader.Input input : declared) {
             if (input.isBinary()) {
                 int size = (int) input.binarySize();
@@ -211,8 +213,8 @@ public final class OipCodec {
         }
         List<Tensor> outputs = response.outputs();
         List<Tensor> binary = new ArrayList<>();
-        ByteArrayOutputStream header = new ByteArrayOutputStream(256);
-        try (JsonGenerator g = json.createGenerator(header)) {
+        Buffer header = Buffer.buffer(256);
+        try (JsonGenerator g = json.createGenerator(new BufferOutputStream(header))) {
             g.writeStartObject();
             g.writeStringField("model_name", response.model().name());
             g.writeStringField("model_version", Long.toString(response.model().version()));
@@ -268,9 +270,9 @@ public final class OipCodec {
             throw new GantryException(ErrorCode.INTERNAL, "could not encode the response: " + e.getMessage());
         }
         if (binary.isEmpty()) {
-            return new EncodedResponse(Buffer.buffer(header.toByteArray()), OptionalLong.empty());
+            return new EncodedResponse(header, OptionalLong.empty());
         }
-        long total = header.size();
+        long total = header.length();
         for (Tensor t : binary) {
             total += BinaryTensors.encodedSize(t);
         }
@@ -279,10 +281,10 @@ public final class OipCodec {
                     + " bytes is too large to send in one body");
         }
         ByteBuffer out = ByteBuffer.allocate((int) total);
-        out.put(header.toByteArray());
+        out.put(header.getBytes());
         for (Tensor t : binary) {
             BinaryTensors.write(t, out);
         }
-        return new EncodedResponse(Buffer.buffer(out.array()), OptionalLong.of(header.size()));
+        return new EncodedResponse(Buffer.buffer(out.array()), OptionalLong.of(header.length()));
     }
 }

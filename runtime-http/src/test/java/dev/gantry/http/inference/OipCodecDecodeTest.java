@@ -174,6 +174,22 @@ class OipCodecDecodeTest {
     }
 
     @Test
+    void body_thatIsASliceOfALargerBuffer_isReadFromItsOwnBytesOnly() {
+        // The decoder reads the array behind the buffer in place: offsets must be the slice's, not the array's.
+        String header = "{\"inputs\":[{\"name\":\"a\",\"shape\":[2],\"datatype\":\"INT32\","
+                + "\"parameters\":{\"binary_data_size\":8}}]}";
+        ByteBuffer raw = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(7).putInt(-9);
+        Buffer around = Buffer.buffer("garbage{").appendString(header).appendBytes(raw.array()).appendString("}]x");
+        Buffer body = around.slice(8, 8 + header.length() + 8);
+
+        Tensor t = codec.decodeRequest(body, OptionalLong.of(header.length())).request().inputs().getFirst();
+
+        assertEquals(8, t.data().remaining());
+        assertEquals(7, t.data().getInt(0));
+        assertEquals(-9, t.data().getInt(4));
+    }
+
+    @Test
     void fp32TensorOf600KB_inBinary_decodesExactly() {
         int n = 150_000;
         ByteBuffer raw = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
