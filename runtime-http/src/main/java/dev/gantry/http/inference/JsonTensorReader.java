@@ -206,10 +206,7 @@ final class JsonTensorReader {
         if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
             throw mismatch("a number or \"NaN\", \"Infinity\", \"-Infinity\"");
         }
-        float v = DecimalFloats.parse(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
-        if (Float.isNaN(v)) {
-            v = parser.getFloatValue();
-        }
+        float v = parser.getFloatValue();
         boolean overflows = type == DataType.FP16
                 ? Float.isInfinite(Float.float16ToFloat(Float.floatToFloat16(v)))
                 : Float.isInfinite(v);
