@@ -52,12 +52,16 @@ public final class ChurnBenchmark {
         int settle = 10;
         Path models = Path.of("models");
         Path out = Path.of("benchmarks", "results");
+        List<String> extraJvm = new ArrayList<>();
+        boolean diagnose = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cycles" -> cycles = Integer.parseInt(args[++i]);
                 case "--settle" -> settle = Integer.parseInt(args[++i]);
                 case "--models" -> models = Path.of(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
+                case "--jvm-opt" -> extraJvm.add(args[++i]);
+                case "--diagnose" -> diagnose = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + "; options: --cycles N --settle N --models DIR --out DIR");
             }
@@ -77,9 +81,12 @@ public final class ChurnBenchmark {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Files.createDirectories(out);
         List<Long> rss = new ArrayList<>();
+        StringBuilder diagnosis = new StringBuilder();
         long started = System.nanoTime();
         long idleRss;
-        try (ServerProcess server = ServerProcess.start("", SERVER_JVM, ServerArm.GANTRY_MAIN,
+        List<String> jvm = new ArrayList<>(SERVER_JVM);
+        jvm.addAll(extraJvm);
+        try (ServerProcess server = ServerProcess.start("", jvm, ServerArm.GANTRY_MAIN,
                 List.of("serve", "--host", "127.0.0.1", "--port", Integer.toString(port), "--models", repo.toString(),
                         "--data", data.toString(), "--access-log", "off", "--intra-op-threads", "1"),
                 out.resolve("churn-" + stamp + "-server.log"), Pattern.compile("Gantry ready on http://"),
@@ -104,6 +111,12 @@ public final class ChurnBenchmark {
                 long kib = vmRssKib(server.pid());
                 rss.add(kib);
                 System.out.printf(Locale.ROOT, "cycle %3d: RSS %d MiB%n", c, kib / 1024);
+                if (diagnose && (c == settle || c == cycles)) {
+                    diagnosis.append(ChurnDiagnosis.snapshot(server.pid(), "after cycle " + c));
+                }
+            }
+            if (diagnose) {
+                diagnosis.append(ChurnDiagnosis.trim(server.pid()));
             }
         } finally {
             deleteTree(repo);
@@ -122,6 +135,9 @@ public final class ChurnBenchmark {
             csv.append(i + 1).append(',').append(rss.get(i)).append('\n');
         }
         Files.writeString(out.resolve("churn-" + stamp + ".csv"), csv);
+        if (diagnose) {
+            Files.writeString(out.resolve("churn-" + stamp + "-diagnosis.txt"), diagnosis);
+        }
         StringBuilder md = new StringBuilder("# Memory across model churn (" + stamp + ")\n\n")
                 .append("Command: `java -cp benchmarks/target/benchmarks-load.jar dev.gantry.bench.load.ChurnBenchmark")
                 .append(" --cycles ").append(cycles).append(" --settle ").append(settle).append("`\n\n")
