@@ -32,7 +32,10 @@ import java.util.stream.Stream;
  * java -cp benchmarks/target/benchmarks-load.jar dev.gantry.bench.load.ChurnBenchmark --cycles 20
  * </pre>
  * Options: {@code --cycles N} (100), {@code --settle N} (10), {@code --models DIR} ({@code models}),
- * {@code --out DIR} ({@code benchmarks/results}): writes {@code churn-<timestamp>.md} and {@code .csv}.
+ * {@code --out DIR} ({@code benchmarks/results}): writes {@code churn-<timestamp>.md} and {@code .csv};
+ * {@code --jvm-opt OPT} (repeatable) adds a server JVM option, e.g. {@code -XX:NativeMemoryTracking=summary};
+ * {@code --diagnose} also writes {@code churn-<timestamp>-diagnosis.txt} ({@link ChurnDiagnosis}). glibc malloc
+ * tunables ({@code MALLOC_ARENA_MAX=2 java ...}) reach the server through the environment.
  */
 public final class ChurnBenchmark {
     private static final List<String> MODELS = List.of("minilm", "mlp");
@@ -140,12 +143,12 @@ public final class ChurnBenchmark {
         }
         StringBuilder md = new StringBuilder("# Memory across model churn (" + stamp + ")\n\n")
                 .append("Command: `java -cp benchmarks/target/benchmarks-load.jar dev.gantry.bench.load.ChurnBenchmark")
-                .append(" --cycles ").append(cycles).append(" --settle ").append(settle).append("`\n\n")
-                .append("One Gantry server (").append(String.join(" ", SERVER_JVM))
+                .append(" ").append(String.join(" ", args)).append("`\n\n")
+                .append("One Gantry server (").append(String.join(" ", jvm))
                 .append(", --intra-op-threads 1) serving ").append(MODELS)
                 .append("; each cycle unloads both through `POST /v2/repository/models/{m}/unload`, loads them")
                 .append(" again through `.../load` and sends one inference request to each; RSS is VmRSS of")
-                .append(" /proc/<pid>/status after the cycle.\n\n")
+                .append(" /proc/<pid>/status after the cycle.").append(mallocEnvironment()).append("\n\n")
                 .append("**").append(verdict).append("**\n\n")
                 .append(String.format(Locale.ROOT, "RSS before the first cycle: %.1f MiB. Duration: %.0f s.%n%n",
                         idleRss / 1024.0, (System.nanoTime() - started) / 1e9))
@@ -161,6 +164,13 @@ public final class ChurnBenchmark {
         if (!pass) {
             System.exit(1);
         }
+    }
+
+    /** The glibc malloc tunables this benchmark's environment passed on to the server, as a sentence. */
+    private static String mallocEnvironment() {
+        List<String> set = System.getenv().entrySet().stream().filter(e -> e.getKey().startsWith("MALLOC_")
+                || e.getKey().equals("GLIBC_TUNABLES")).map(e -> e.getKey() + "=" + e.getValue()).sorted().toList();
+        return set.isEmpty() ? " No malloc tunables in the environment." : " Environment: " + String.join(" ", set) + ".";
     }
 
     /** VmRSS of {@code pid} in KiB, from /proc/<pid>/status. */
