@@ -63,8 +63,8 @@ public final class IsolationBenchmark {
         }
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         String loadBefore = loadAverage();
-        boolean pinned = Files.isExecutable(Path.of("/usr/bin/taskset"))
-                && Runtime.getRuntime().availableProcessors() >= 2;
+        int cpus = Runtime.getRuntime().availableProcessors();
+        boolean pinned = Files.isExecutable(Path.of("/usr/bin/taskset")) && cpus >= 2;
         if (pinned) {
             new ProcessBuilder("taskset", "-a", "-pc", "0", Long.toString(ProcessHandle.current().pid()))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
@@ -120,8 +120,7 @@ public final class IsolationBenchmark {
                 IsolationBenchmark.class.getName(), String.join(" ", args), SERVER_JVM,
                 pinned ? "both pinned to CPU 1, the load generator to CPU 0" : "not pinned", rounds,
                 run.toSeconds(), warmup.toSeconds(), took.toMinutes(), took.toSecondsPart(),
-                Runtime.getRuntime().availableProcessors(), Runtime.version(), loadBefore, loadAverage(),
-                Runtime.getRuntime().availableProcessors());
+                cpus, Runtime.version(), loadBefore, loadAverage(), cpus);
         List<ArmResult> merged = merge(windows);
         StringBuilder md = new StringBuilder("# Cost of process isolation (" + stamp + ")\n\n").append(header)
                 .append(IsolationArm.comparison(merged)).append("## Every window\n\n")
