@@ -32,7 +32,10 @@ import java.util.stream.Stream;
  * java -cp benchmarks/target/benchmarks-load.jar dev.gantry.bench.load.ChurnBenchmark --cycles 20
  * </pre>
  * Options: {@code --cycles N} (100), {@code --settle N} (10), {@code --models DIR} ({@code models}),
- * {@code --out DIR} ({@code benchmarks/results}): writes {@code churn-<timestamp>.md} and {@code .csv}.
+ * {@code --out DIR} ({@code benchmarks/results}): writes {@code churn-<timestamp>.md} and {@code .csv};
+ * {@code --jvm-opt OPT} (repeatable) adds a server JVM option, e.g. {@code -XX:NativeMemoryTracking=summary};
+ * {@code --diagnose} also writes {@code churn-<timestamp>-diagnosis.txt} ({@link ChurnDiagnosis}). glibc malloc
+ * tunables ({@code MALLOC_ARENA_MAX=2 java ...}) reach the server through the environment.
  */
 public final class ChurnBenchmark {
     private static final List<String> MODELS = List.of("minilm", "mlp");
@@ -52,12 +55,16 @@ public final class ChurnBenchmark {
         int settle = 10;
         Path models = Path.of("models");
         Path out = Path.of("benchmarks", "results");
+        List<String> extraJvm = new ArrayList<>();
+        boolean diagnose = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cycles" -> cycles = Integer.parseInt(args[++i]);
                 case "--settle" -> settle = Integer.parseInt(args[++i]);
                 case "--models" -> models = Path.of(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
+                case "--jvm-opt" -> extraJvm.add(args[++i]);
+                case "--diagnose" -> diagnose = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + "; options: --cycles N --settle N --models DIR --out DIR");
             }
@@ -77,9 +84,12 @@ public final class ChurnBenchmark {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Files.createDirectories(out);
         List<Long> rss = new ArrayList<>();
+        StringBuilder diagnosis = new StringBuilder();
         long started = System.nanoTime();
         long idleRss;
-        try (ServerProcess server = ServerProcess.start("", SERVER_JVM, ServerArm.GANTRY_MAIN,
+        List<String> jvm = new ArrayList<>(SERVER_JVM);
+        jvm.addAll(extraJvm);
+        try (ServerProcess server = ServerProcess.start("", jvm, ServerArm.GANTRY_MAIN,
                 List.of("serve", "--host", "127.0.0.1", "--port", Integer.toString(port), "--models", repo.toString(),
                         "--data", data.toString(), "--access-log", "off", "--intra-op-threads", "1"),
                 out.resolve("churn-" + stamp + "-server.log"), Pattern.compile("Gantry ready on http://"),
@@ -104,6 +114,12 @@ public final class ChurnBenchmark {
                 long kib = vmRssKib(server.pid());
                 rss.add(kib);
                 System.out.printf(Locale.ROOT, "cycle %3d: RSS %d MiB%n", c, kib / 1024);
+                if (diagnose && (c == settle || c == cycles)) {
+                    diagnosis.append(ChurnDiagnosis.snapshot(server.pid(), "after cycle " + c));
+                }
+            }
+            if (diagnose) {
+                diagnosis.append(ChurnDiagnosis.trim(server.pid()));
             }
         } finally {
             deleteTree(repo);
@@ -122,14 +138,17 @@ public final class ChurnBenchmark {
             csv.append(i + 1).append(',').append(rss.get(i)).append('\n');
         }
         Files.writeString(out.resolve("churn-" + stamp + ".csv"), csv);
+        if (diagnose) {
+            Files.writeString(out.resolve("churn-" + stamp + "-diagnosis.txt"), diagnosis);
+        }
         StringBuilder md = new StringBuilder("# Memory across model churn (" + stamp + ")\n\n")
                 .append("Command: `java -cp benchmarks/target/benchmarks-load.jar dev.gantry.bench.load.ChurnBenchmark")
-                .append(" --cycles ").append(cycles).append(" --settle ").append(settle).append("`\n\n")
-                .append("One Gantry server (").append(String.join(" ", SERVER_JVM))
+                .append(" ").append(String.join(" ", args)).append("`\n\n")
+                .append("One Gantry server (").append(String.join(" ", jvm))
                 .append(", --intra-op-threads 1) serving ").append(MODELS)
                 .append("; each cycle unloads both through `POST /v2/repository/models/{m}/unload`, loads them")
                 .append(" again through `.../load` and sends one inference request to each; RSS is VmRSS of")
-                .append(" /proc/<pid>/status after the cycle.\n\n")
+                .append(" /proc/<pid>/status after the cycle.").append(mallocEnvironment()).append("\n\n")
                 .append("**").append(verdict).append("**\n\n")
                 .append(String.format(Locale.ROOT, "RSS before the first cycle: %.1f MiB. Duration: %.0f s.%n%n",
                         idleRss / 1024.0, (System.nanoTime() - started) / 1e9))
@@ -145,6 +164,13 @@ public final class ChurnBenchmark {
         if (!pass) {
             System.exit(1);
         }
+    }
+
+    /** The glibc malloc tunables this benchmark's environment passed on to the server, as a sentence. */
+    private static String mallocEnvironment() {
+        List<String> set = System.getenv().entrySet().stream().filter(e -> e.getKey().startsWith("MALLOC_")
+                || e.getKey().equals("GLIBC_TUNABLES")).map(e -> e.getKey() + "=" + e.getValue()).sorted().toList();
+        return set.isEmpty() ? " No malloc tunables in the environment." : " Environment: " + String.join(" ", set) + ".";
     }
 
     /** VmRSS of {@code pid} in KiB, from /proc/<pid>/status. */

@@ -31,16 +31,16 @@ import java.util.stream.Stream;
  * java -jar benchmarks/target/benchmarks-load.jar --full    # every level and rate, ~1 h 20 min
  * </pre>
  * Options: {@code --standard} (the default), {@code --quick}, {@code --full}, {@code --arms direct,
- * gantry-batching,gantry-tracing,gantry-no-batching,gantry-hotswap,inproc}, {@code --workloads mlp,mlp-binary,mlp-grpc,
+ * gantry-batching,gantry-tracing,gantry-no-batching,gantry-isolated,gantry-hotswap,inproc}, {@code --workloads mlp,mlp-binary,mlp-grpc,
  * minilm-s16,minilm-s128,minilm-q-s16,fp32-600k-json,fp32-600k-binary,classifier,minilm-embeddings} (mlp, mlp-binary and
  * mlp-grpc are the same MLP request as HTTP JSON, HTTP binary and gRPC, for the transport comparison),
  * {@code --models DIR} (default {@code models}),
  * {@code --out DIR} (default {@code benchmarks/results}), {@code --server-cpus 1} / {@code --client-cpus 0}
  * (taskset lists), {@code --no-pin}, {@code --warmup-seconds S} (each server JVM's first warm-up),
  * {@code --workload-warmup-seconds S} (the warm-up of each further workload on the same JVM),
- * {@code --run-seconds S} (every closed- and open-loop window), {@code --server-heap -Xmx1g} (every server's
- * heap instead of Gantry's default for the server CPUs; {@code jvm-default} passes none), {@code --dry-run}
- * (print the plan and its estimated duration, run nothing).
+ * {@code --run-seconds S} (every closed- and open-loop window), {@code --closed-only} (no open-loop runs),
+ * {@code --server-heap -Xmx1g} (every server's heap instead of Gantry's default for the server CPUs;
+ * {@code jvm-default} passes none), {@code --dry-run} (print the plan and its estimated duration, run nothing).
  */
 public final class LoadBenchmark {
     /*
@@ -113,6 +113,12 @@ public final class LoadBenchmark {
 
         Plan withRuns(Duration d) {
             return new Plan(name, firstWarmup, warmup, d, d, concurrencies, fractions, referenceFractions,
+                    inprocBatches, inprocWarmup, inprocWorkloads, steadyWindow, swapInterval);
+        }
+
+        /** The same plan without open-loop runs. */
+        Plan closedOnly() {
+            return new Plan(name, firstWarmup, warmup, closedRun, openRun, concurrencies, List.of(), List.of(),
                     inprocBatches, inprocWarmup, inprocWorkloads, steadyWindow, swapInterval);
         }
 
@@ -216,6 +222,7 @@ public final class LoadBenchmark {
         Duration runs = null;
         boolean dryRun = false;
         String serverHeap = null;
+        boolean closedOnly = false;
         Set<String> arms = new TreeSet<>(Stream.concat(ServerArm.all().stream().map(ServerArm::name),
                 Stream.of(INPROC)).toList());
         Set<Workload> workloads = new TreeSet<>(Arrays.asList(Workload.values()));
@@ -234,6 +241,7 @@ public final class LoadBenchmark {
                 case "--dry-run" -> dryRun = true;
                 case "--server-heap" -> serverHeap = args[++i];
                 case "--run-seconds" -> runs = seconds("--run-seconds", args[++i]);
+                case "--closed-only" -> closedOnly = true;
                 case "--arms" -> arms = new TreeSet<>(Arrays.asList(args[++i].split(",")));
                 case "--workloads" -> workloads = new TreeSet<>(Arrays.stream(args[++i].split(","))
                         .map(Workload::byLabel).toList());
@@ -248,6 +256,9 @@ public final class LoadBenchmark {
         plan = plan.withWarmups(warmup, workloadWarmup);
         if (runs != null) {
             plan = plan.withRuns(runs);
+        }
+        if (closedOnly) {
+            plan = plan.closedOnly();
         }
         for (String a : arms) {
             if (!a.equals(INPROC) && ServerArm.all().stream().noneMatch(s -> s.name().equals(a))) {
@@ -379,6 +390,7 @@ public final class LoadBenchmark {
             return;
         }
         Path repo = subsetRepository(arm.models(selected));
+        IsolationArm.prepare(arm, repo);
         int port = freePort();
         int grpcPort = freePort();
         while (grpcPort == port) {

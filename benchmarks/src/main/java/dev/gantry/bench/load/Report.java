@@ -79,6 +79,7 @@ final class Report {
         header.forEach(h -> sb.append("- ").append(h).append('\n'));
         sb.append("\n![throughput vs p99](").append(pngName).append(")\n\n");
         summary(sb);
+        sb.append(IsolationArm.comparison(results));
         hotSwapSection(sb);
         for (Workload w : workloads()) {
             sb.append("## ").append(w.label()).append(" (model `").append(w.model()).append("`)\n\n");

@@ -71,6 +71,7 @@ public record ServerArm(String name, String description, String mainClass, List<
                                 List.of("--no-batching")),
                         List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128, Workload.EMBEDDINGS),
                         Pattern.compile("Gantry ready on http://"), Scenario.SWEEP),
+                IsolationArm.arm(concat(GANTRY_FLAGS, SERVER_FLAGS)),
                 new ServerArm("gantry-hotswap", "Gantry, batching on: traffic shifted between versions 2 and 1 "
                         + "and rolled back under open-loop load", GANTRY_MAIN,
                         concat(GANTRY_FLAGS, SERVER_FLAGS),

@@ -1,6 +1,7 @@
 package dev.gantry.core.lifecycle;
 
 import dev.gantry.core.engine.ExecutionSettings;
+import dev.gantry.core.engine.NativeHeap;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.isolation.Isolation;
 import dev.gantry.core.journal.CrashJournal;
@@ -457,7 +458,7 @@ public final class ModelLifecycle implements AutoCloseable {
             l.executor().close();
             l.metrics().remove();
             publish(ModelVersionState.unavailable(id, "unloaded", current.signature(), current.notes()));
-            log.info("{} unloaded", id);
+            log.info("{} unloaded; {}", id, NativeHeap.trim());
         });
     }
 
