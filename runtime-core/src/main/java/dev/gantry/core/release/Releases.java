@@ -187,7 +187,7 @@ public final class Releases {
             throw new GantryException(switch (e.reason()) {
                 case CONFLICT -> ErrorCode.ALREADY_EXISTS;
                 case TOO_LARGE -> ErrorCode.PAYLOAD_TOO_LARGE;
-                case IO -> ErrorCode.INTERNAL;
+                case IO, CORRUPT -> ErrorCode.INTERNAL;
                 default -> ErrorCode.INVALID_ARG;
             }, e.getMessage());
         } catch (RuntimeException e) {
@@ -336,6 +336,49 @@ public final class Releases {
                     log.error("cannot catalogue {}/{}: {}", entry.name(), v.version(), e.toString());
                 }
             }
+        }
+    }
+
+    /**
+     * Brings a catalogued version whose files are not in the local repository in from the shared artifact store
+     * (when there is one), its SHA-256 checked against the catalogue's; a refused or failed fetch is logged.
+     *
+     * @return whether the version's files are in the local repository now
+     */
+    public boolean fetchIfMissing(String model, long version) {
+        Optional<ReleaseRecord> record = governance.version(model, version);
+        if (record.isEmpty()) {
+            return false;
+        }
+        try {
+            dev.gantry.store.artifact.ArtifactStore.Availability a =
+                    artifacts.fetch(model, version, record.get().digest());
+            if (a == dev.gantry.store.artifact.ArtifactStore.Availability.FETCHED) {
+                log.info("{}: fetched from {}", record.get().target(), artifacts.location());
+                repository.refresh(model);
+            }
+            return a != dev.gantry.store.artifact.ArtifactStore.Availability.MISSING;
+        } catch (ArtifactException e) {
+            log.error("{}: not fetched from {}: {}", record.get().target(), artifacts.location(), e.getMessage());
+            return false;
+        } catch (RuntimeException e) {
+            log.error("{}: fetching from {} failed", record.get().target(), artifacts.location(), e);
+            return false;
+        }
+    }
+
+    /**
+     * At start, before the repository is scanned: every catalogued version that may still serve (not FAILED,
+     * REJECTED or RETIRED) and is missing locally is fetched from the shared artifact store. Nothing to do without
+     * one.
+     */
+    public void fetchMissing() {
+        for (ReleaseRecord r : catalog.versions()) {
+            if (r.stage() == ReleaseStage.FAILED || r.stage() == ReleaseStage.REJECTED
+                    || r.stage() == ReleaseStage.RETIRED) {
+                continue;
+            }
+            fetchIfMissing(r.model(), r.version());
         }
     }
 

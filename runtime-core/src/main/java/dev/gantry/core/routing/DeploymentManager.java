@@ -382,6 +382,13 @@ public final class DeploymentManager {
     }
 
     private CompletableFuture<ModelVersionState> load(String model, long version) {
+        boolean onDisk = repository.refresh(model).map(e -> e.versions().stream()
+                .anyMatch(v -> v.version() == version)).orElse(false);
+        return onDisk ? loadFromDisk(model, version)
+                : repository.fetchMissing(model, version).thenCompose(fetched -> loadFromDisk(model, version));
+    }
+
+    private CompletableFuture<ModelVersionState> loadFromDisk(String model, long version) {
         Optional<ModelEntry> entry = repository.refresh(model);
         if (entry.isEmpty()) {
             return CompletableFuture.failedFuture(GantryException.notFound("unknown model '" + model + "'"));

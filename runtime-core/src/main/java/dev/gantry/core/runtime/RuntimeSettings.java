@@ -22,12 +22,24 @@ import java.util.Optional;
  * @param sandboxVerdicts where the sandbox remembers its verdicts; empty for {@code <dataDir>/sandbox}
  * @param fallback per-request fallback and circuit breaking (off unless asked for)
  * @param uploads how many artifact uploads run at once, how long one may stall, how much disk stays free
+ * @param sharedArtifacts the S3 bucket that holds every uploaded artifact for all replicas ({@code modelsDir} is
+ *     then this replica's cache, filled on demand); empty: the models directory alone
  */
 public record RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
                               int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter,
                               Optional<Path> auditKeyFile, boolean sandbox, Optional<Path> sandboxVerdicts,
                               dev.gantry.core.routing.FallbackSettings fallback,
-                              dev.gantry.store.artifact.UploadLimits uploads) {
+                              dev.gantry.store.artifact.UploadLimits uploads,
+                              Optional<dev.gantry.store.artifact.S3Settings> sharedArtifacts) {
+    public RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
+                           int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter,
+                           Optional<Path> auditKeyFile, boolean sandbox, Optional<Path> sandboxVerdicts,
+                           dev.gantry.core.routing.FallbackSettings fallback,
+                           dev.gantry.store.artifact.UploadLimits uploads) {
+        this(modelsDir, dataDir, lifecycle, standbyCount, shadowQueueSize, cardPolicy, unusedAfter, auditKeyFile,
+                sandbox, sandboxVerdicts, fallback, uploads, Optional.empty());
+    }
+
     public RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
                            int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter) {
         this(modelsDir, dataDir, lifecycle, standbyCount, shadowQueueSize, cardPolicy, unusedAfter, Optional.empty(),
@@ -40,6 +52,7 @@ public record RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings li
         Objects.requireNonNull(sandboxVerdicts, "sandboxVerdicts");
         Objects.requireNonNull(fallback, "fallback");
         Objects.requireNonNull(uploads, "uploads");
+        Objects.requireNonNull(sharedArtifacts, "sharedArtifacts");
         Objects.requireNonNull(modelsDir, "modelsDir");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(lifecycle, "lifecycle");
