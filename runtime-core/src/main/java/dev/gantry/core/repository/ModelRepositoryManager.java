@@ -77,7 +77,10 @@ public final class ModelRepositoryManager {
     public interface MissingVersions {
         MissingVersions NONE = (model, version) -> CompletableFuture.completedFuture(false);
 
-        /** Completes true when the version is on disk now; never exceptionally. */
+        /**
+         * Completes true when the version is on disk now, false when no source has it, exceptionally with the
+         * reason a source's copy was refused or could not be read.
+         */
         CompletableFuture<Boolean> fetch(String model, long version);
     }
 

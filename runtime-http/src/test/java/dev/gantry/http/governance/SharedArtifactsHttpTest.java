@@ -15,19 +15,28 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Servers started with {@code --artifacts s3://...} (s3proxy in this JVM): an upload over HTTP lands in the
  * bucket; a server whose local repository lost the version fetches it back at start and serves it; a second
- * server on the same bucket cannot put other bytes under a version the first one wrote. (Each server keeps its own
+ * server on the same bucket cannot put other bytes under a version the first one wrote; a tampered object is
+ * refused, audited, and never installed or loaded. (Each server keeps its own
  * H2 catalogue here; the PostgreSQL catalogue that replicas share is tested with it.)
  */
 class SharedArtifactsHttpTest {
@@ -78,11 +87,7 @@ class SharedArtifactsHttpTest {
         }
 
         // The container is replaced: the catalogue (data volume) survives, the local repository's copy does not.
-        try (var files = java.nio.file.Files.walk(config.modelsDir().resolve(MODEL).resolve("2"))) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                java.nio.file.Files.delete(p);
-            }
-        }
+        deleteTree(config.modelsDir().resolve(MODEL).resolve("2"));
 
         try (ServerFixture server = ServerFixture.start(config, ExecutorFactory.onnxRuntime())) {
             assertEquals(200, server.get("/v2/models/" + MODEL + "/versions/2/ready").statusCode());
@@ -106,6 +111,53 @@ class SharedArtifactsHttpTest {
             assertEquals(409, other.statusCode(), other.body());
             assertTrue(other.body().contains("s3://" + S3Server.BUCKET + "/two-servers/" + MODEL + "/2/artifact"),
                     other.body());
+        }
+    }
+
+    @Test
+    void aTamperedObject_isNotInstalledOrLoaded_itsLoadIs409NamingWhy_andTheRefusalIsAudited() throws Exception {
+        S3Settings settings = s3.settings("tampered");
+        byte[] artifact = GovernanceApi.bundled("classifier");
+        ServerConfig config = config("replica-1", settings);
+        try (ServerFixture server = ServerFixture.start(config, ExecutorFactory.onnxRuntime())) {
+            GovernanceApi api = new GovernanceApi(server.server().port());
+            assertEquals(201, api.upload(null, MODEL, 2, artifact).statusCode());
+            api.awaitStage(null, MODEL, 2, Set.of("VALIDATED"));
+        }
+        byte[] tampered = artifact.clone();
+        tampered[tampered.length / 2] ^= 1;
+        try (S3Client raw = s3.rawClient()) {
+            // the bytes replaced behind Gantry's back, the recorded digest left as it was
+            raw.putObject(PutObjectRequest.builder().bucket(S3Server.BUCKET).key("tampered/" + MODEL + "/2/artifact")
+                    .metadata(Map.of("sha256", Sha256.hex(artifact))).build(), RequestBody.fromBytes(tampered));
+        }
+        deleteTree(config.modelsDir().resolve(MODEL).resolve("2"));
+
+        try (ServerFixture server = ServerFixture.start(config, ExecutorFactory.onnxRuntime())) {
+            GovernanceApi api = new GovernanceApi(server.server().port());
+            HttpResponse<String> load = api.post(null, "/admin/v1/models/" + MODEL + "/versions/2/load", "{}");
+
+            assertEquals(409, load.statusCode(), load.body());
+            assertTrue(load.body().contains("has sha256 " + Sha256.hex(tampered) + " but the catalogue registered "
+                    + Sha256.hex(artifact)), load.body());
+            assertFalse(Files.exists(config.modelsDir().resolve(MODEL).resolve("2")));
+            JsonNode audit = GovernanceApi.ok(api.get(null, "/admin/v1/audit?model=" + MODEL + "&version=2"));
+            List<String> refused = new ArrayList<>();
+            audit.path("entries").forEach(e -> {
+                if (e.path("action").asText().equals("version.fetch_refused")) {
+                    refused.add(e.path("after").asText());
+                }
+            });
+            assertEquals(1, refused.size(), audit.toString());
+            assertTrue(refused.get(0).contains(Sha256.hex(tampered)), refused.get(0));
+        }
+    }
+
+    private static void deleteTree(Path dir) throws java.io.IOException {
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 }
