@@ -56,9 +56,8 @@ class DeploymentManifestsTest {
      * here while the parser does not know them yet; once it does, they are checked like every other flag.
      */
     private static final Set<String> PENDING_FLAGS = Set.of("--catalog", "--catalog-password-file");
-    /** Flags whose value is a file the parser reads: their presence is checked, not their (absent) file. */
-    private static final Set<String> FILE_FLAGS = Set.of("--s3-credentials-file", "--catalog-password-file",
-            "--tls-cert", "--tls-key");
+    /** Flags whose value is a file the parser reads: parsed with a placeholder file in its place. */
+    private static final Set<String> FILE_FLAGS = Set.of("--s3-credentials-file", "--catalog-password-file");
 
     private static <T> T manifest(String file, Class<T> type) throws IOException {
         return YAML.readValue(KUBERNETES.resolve(file).toFile(), type);
@@ -75,21 +74,41 @@ class DeploymentManifestsTest {
                 .findFirst().orElseThrow(() -> new AssertionError("no container port named " + name));
     }
 
-    /** The server configuration the args give, file-reading and pending flags left out (their names are checked). */
-    private static ServerConfig parsed(List<String> args) throws ServerConfigParser.ConfigException {
+    /**
+     * The server configuration the args give, as the parser reads them: files the parser reads are replaced by a
+     * placeholder (a key pair file, whose first line also serves as a password), and GANTRY_* variables of the
+     * container that are not settings (read by name, like GANTRY_CATALOG_USER) get a placeholder value. Pending
+     * flags are left out while the parser does not know them.
+     */
+    private static ServerConfig parsed(List<String> args, List<String> envNames) throws Exception {
         Set<String> known = ServerConfigParser.SETTINGS.stream().map(ServerConfigParser.Setting::flag)
                 .collect(Collectors.toSet());
+        Set<String> settingsEnv = ServerConfigParser.SETTINGS.stream().map(ServerConfigParser.Setting::env)
+                .collect(Collectors.toSet());
+        Path placeholder = Files.createTempFile("gantry-manifest-", ".properties");
+        Files.writeString(placeholder, "access_key_id=placeholder\nsecret_access_key=placeholder\n");
+        placeholder.toFile().deleteOnExit();
         List<String> parseable = new ArrayList<>();
         for (String arg : args) {
             assertTrue(arg.startsWith("--") && arg.contains("="), "write container args as --flag=value: " + arg);
             String flag = arg.substring(0, arg.indexOf('='));
             assertTrue(known.contains(flag) || PENDING_FLAGS.contains(flag),
                     flag + " is not a flag of gantry serve; its flags are " + known);
-            if (known.contains(flag) && !FILE_FLAGS.contains(flag)) {
-                parseable.add(arg);
+            if (known.contains(flag)) {
+                parseable.add(FILE_FLAGS.contains(flag) ? flag + "=" + placeholder : arg);
             }
         }
-        return ServerConfigParser.parse(parseable, Map.of());
+        Map<String, String> env = new java.util.HashMap<>();
+        for (String name : envNames) {
+            if (name.startsWith("GANTRY_") && !settingsEnv.contains(name)) {
+                env.put(name, "gantry");
+            }
+        }
+        return ServerConfigParser.parse(parseable, env);
+    }
+
+    private static ServerConfig parsed(Container c) throws Exception {
+        return parsed(c.getArgs(), c.getEnv().stream().map(EnvVar::getName).toList());
     }
 
     /** GANTRY_* variables must be settings, or variables the server or the image's entrypoint reads by name. */
@@ -118,7 +137,7 @@ class DeploymentManifestsTest {
     void deploymentArgs_areFlagsTheServerAccepts_withValidValues() throws Exception {
         Container c = gantry(manifest("deployment.yaml", Deployment.class));
 
-        ServerConfig config = parsed(c.getArgs());
+        ServerConfig config = parsed(c);
 
         assertEquals("0.0.0.0", config.host());
         assertTrue(config.sharedArtifacts().isPresent(), "replicas share their artifacts through --artifacts s3://");
@@ -128,7 +147,7 @@ class DeploymentManifestsTest {
     @Test
     void containerPorts_areTheServersDefaultHttpAndGrpcPorts_andTheArgsAgree() throws Exception {
         Container c = gantry(manifest("deployment.yaml", Deployment.class));
-        ServerConfig config = parsed(c.getArgs());
+        ServerConfig config = parsed(c);
 
         assertEquals(ServerConfig.defaults().port(), port(c, "http"));
         assertEquals(ServerConfig.defaults().grpcPort(), port(c, "grpc"));
@@ -155,7 +174,7 @@ class DeploymentManifestsTest {
     void gracePeriod_exceedsThePreStopSleepPlusTheServersLongestDrain() throws Exception {
         Deployment d = manifest("deployment.yaml", Deployment.class);
         Container c = gantry(d);
-        Duration drainTimeout = parsed(c.getArgs()).drainTimeout();
+        Duration drainTimeout = parsed(c).drainTimeout();
         List<String> preStop = c.getLifecycle().getPreStop().getExec().getCommand();
 
         assertEquals("sleep", preStop.get(0), "preStop waits for the endpoints to drop the pod: " + preStop);
@@ -287,11 +306,11 @@ class DeploymentManifestsTest {
             JsonNode service = services.get(replica);
             List<String> args = new ArrayList<>();
             service.path("command").forEach(a -> args.add(a.asText()));
-            ServerConfig config = parsed(args);
-            assertTrue(config.sharedArtifacts().isPresent(), replica + " shares artifacts");
-            assertTrue(config.sharedArtifacts().get().endpoint().isPresent(), replica + " talks to the compose S3");
             List<String> env = new ArrayList<>();
             service.path("environment").fieldNames().forEachRemaining(env::add);
+            ServerConfig config = parsed(args, env);
+            assertTrue(config.sharedArtifacts().isPresent(), replica + " shares artifacts");
+            assertTrue(config.sharedArtifacts().get().endpoint().isPresent(), replica + " talks to the compose S3");
             checkEnvironmentNames(env);
             Duration grace = Duration.ofSeconds(Long.parseLong(service.path("stop_grace_period").asText()
                     .replace("s", "")));

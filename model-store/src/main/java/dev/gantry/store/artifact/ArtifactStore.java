@@ -66,6 +66,11 @@ public interface ArtifactStore extends AutoCloseable {
         return digest(model, version).isPresent() ? Availability.LOCAL : Availability.MISSING;
     }
 
+    /** Whether artifacts are kept in a store shared with other servers, which {@link #fetch} reads. */
+    default boolean isShared() {
+        return false;
+    }
+
     /** Where the artifacts are kept, for logs: the repository directory, or {@code s3://bucket/prefix}. */
     default String location() {
         return stagingDirectory().getParent().toString();

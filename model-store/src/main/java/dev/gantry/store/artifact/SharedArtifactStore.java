@@ -72,6 +72,11 @@ final class SharedArtifactStore implements ArtifactStore {
     }
 
     @Override
+    public boolean isShared() {
+        return true;
+    }
+
+    @Override
     public String location() {
         String root = objects.describe("");
         return root.endsWith("/") ? root.substring(0, root.length() - 1) : root;

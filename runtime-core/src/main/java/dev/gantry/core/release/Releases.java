@@ -385,12 +385,20 @@ public final class Releases {
         }
     }
 
+    /** Whether versions missing locally can be fetched: the artifacts are kept in a shared store. */
+    public boolean fetchesMissing() {
+        return artifacts.isShared();
+    }
+
     /**
      * At start, before the repository is scanned: every catalogued version that may still serve (not FAILED,
      * REJECTED or RETIRED) and is missing locally is fetched from the shared artifact store. Nothing to do without
      * one.
      */
     public void fetchMissing() {
+        if (!artifacts.isShared()) {
+            return;
+        }
         for (ReleaseRecord r : catalog.versions()) {
             if (r.stage() == ReleaseStage.FAILED || r.stage() == ReleaseStage.REJECTED
                     || r.stage() == ReleaseStage.RETIRED) {

@@ -381,6 +381,7 @@ public final class DeploymentManager {
         return CompletableFuture.allOf(draining.toArray(CompletableFuture[]::new));
     }
 
+    /** Loads a version from disk, fetching it first (from a shared artifact store) when it is not there. */
     private CompletableFuture<ModelVersionState> load(String model, long version) {
         boolean onDisk = repository.refresh(model).map(e -> e.versions().stream()
                 .anyMatch(v -> v.version() == version)).orElse(false);

@@ -100,8 +100,10 @@ public final class ServingRuntime implements AutoCloseable {
         this.releases = Releases.create(governance, catalog, archive, artifacts, repository, deployments, audit,
                 clock, settings.unusedAfter(), settings.uploads());
         this.artifacts = artifacts;
-        repository.fetchMissingFrom((model, version) -> CompletableFuture.supplyAsync(
-                () -> releases.fetchIfMissing(model, version), loaders));
+        if (releases.fetchesMissing()) {
+            repository.fetchMissingFrom((model, version) -> CompletableFuture.supplyAsync(
+                    () -> releases.fetchIfMissing(model, version), loaders));
+        }
         for (CrashJournal.ExecutingAtExit c : Containment.crashesFound(journal, settings.dataDir(), registry)) {
             suspendCrashing(c.version(), c.describe());
         }
@@ -159,8 +161,10 @@ public final class ServingRuntime implements AutoCloseable {
      * when every version selected at start has settled (READY or UNAVAILABLE).
      */
     public CompletableFuture<Void> start() {
-        return CompletableFuture.runAsync(releases::fetchMissing, loaders)
-                .thenCompose(v -> repository.loadAll())
+        CompletableFuture<Void> fetched = releases.fetchesMissing()
+                ? CompletableFuture.runAsync(releases::fetchMissing, loaders)
+                : CompletableFuture.completedFuture(null);
+        return fetched.thenCompose(v -> repository.loadAll())
                 .thenRunAsync(() -> releases.catalogueExisting(firstStart), loaders)
                 .thenCompose(v -> deployments.restore())
                 .whenComplete((v, e) -> {
