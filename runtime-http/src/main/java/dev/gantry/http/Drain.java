@@ -16,6 +16,20 @@ final class Drain {
     /** Callers must have stopped sending for this long before the listener closes. */
     static final Duration QUIET_PERIOD = Duration.ofMillis(300);
 
+    /** How much longer than the drain timeout the unload of admitted requests may take before the stop goes on. */
+    static final Duration UNLOAD_SLACK = Duration.ofSeconds(5);
+    /** How long the stop waits for answered requests' responses to be written. */
+    static final Duration RESPONSE_WAIT = Duration.ofSeconds(5);
+
+    /**
+     * The longest {@link #stop} can take with drain timeout {@code timeout}: the unload wait, the response wait and
+     * the quiet wait (bounded by {@code timeout}) one after the other. A supervisor's grace period (Kubernetes'
+     * terminationGracePeriodSeconds) must exceed it.
+     */
+    static Duration longestStop(Duration timeout) {
+        return timeout.plus(UNLOAD_SLACK).plus(RESPONSE_WAIT).plus(timeout);
+    }
+
     final AtomicBoolean draining = new AtomicBoolean();
     final AtomicInteger inflight = new AtomicInteger();
     final AtomicLong lastRequestNanos = new AtomicLong();
@@ -35,9 +49,9 @@ final class Drain {
                                  java.util.function.Supplier<java.util.concurrent.CompletionStage<Void>> closeAll) {
         draining.set(true);
         return unloadAll.get()
-                .orTimeout(timeout.plus(Duration.ofSeconds(5)).toMillis(), TimeUnit.MILLISECONDS)
+                .orTimeout(timeout.plus(UNLOAD_SLACK).toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionally(e -> null)
-                .thenCompose(v -> responsesWritten(System.nanoTime() + Duration.ofSeconds(5).toNanos()))
+                .thenCompose(v -> responsesWritten(System.nanoTime() + RESPONSE_WAIT.toNanos()))
                 .thenCompose(v -> quiet(QUIET_PERIOD, System.nanoTime() + timeout.toNanos()))
                 .thenCompose(v -> closeListeners.get())
                 .thenCompose(v -> closeAll.get());

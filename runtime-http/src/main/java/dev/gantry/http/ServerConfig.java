@@ -37,12 +37,16 @@ import java.util.OptionalInt;
  * @param strictModelConfig no config auto-completion: a model directory without a config keeps Triton's defaults
  * @param faults how native faults in models are contained
  * @param fallback retry a failed unversioned request once on a fallback version, with circuit breakers
+ * @param sharedArtifacts the S3 bucket uploaded artifacts are kept in, shared by replicas ({@code modelsDir} is then
+ *     this replica's cache); empty: the models directory alone
  */
 public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, int eventLoops, int workerThreads,
                            ExecutionSettings execution, boolean batching, int defaultQueueSize, Duration drainTimeout,
                            int standbyCount, int shadowQueueSize, Limits limits, Security security,
-                           CrossSite crossSite, Observability observability, int grpcPort, boolean strictModelConfig, Faults faults, boolean fallback) {
+                           CrossSite crossSite, Observability observability, int grpcPort, boolean strictModelConfig, Faults faults, boolean fallback,
+                           Optional<dev.gantry.store.artifact.S3Settings> sharedArtifacts) {
     public ServerConfig {
+        Objects.requireNonNull(sharedArtifacts, "sharedArtifacts");
         Objects.requireNonNull(crossSite, "crossSite");
         Objects.requireNonNull(observability, "observability");
         Objects.requireNonNull(host, "host");
@@ -189,7 +193,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withObservability(Observability o) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, o, grpcPort, strictModelConfig, faults, fallback);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, o, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
     }
 
     /**
@@ -207,36 +211,40 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, Path.of("models"), Path.of("data"), 1, 2,
                 ExecutionSettings.cpuDefaults(), true, 1024, Duration.ofSeconds(30), 1, 256, Limits.defaults(),
-                Security.defaults(), CrossSite.defaults(), Observability.defaults(), 8001, false, Faults.defaults(), false);
+                Security.defaults(), CrossSite.defaults(), Observability.defaults(), 8001, false, Faults.defaults(), false, Optional.empty());
     }
 
     /** The same configuration with the gRPC endpoint on {@code p} (0: a free one; -1: off). */
     public ServerConfig withGrpcPort(int p) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
                 defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability,
-                p, strictModelConfig, faults, fallback);
+                p, strictModelConfig, faults, fallback, sharedArtifacts);
     }
 
     public ServerConfig withStrictModelConfig(boolean v) {
-        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, v, faults, fallback);
+        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, v, faults, fallback, sharedArtifacts);
     }
 
     public ServerConfig withFaults(Faults v) {
-        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, v, fallback);
+        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, v, fallback, sharedArtifacts);
     }
 
     public ServerConfig withFallback(boolean v) {
-        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, v);
+        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, v, sharedArtifacts);
+    }
+
+    public ServerConfig withSharedArtifacts(Optional<dev.gantry.store.artifact.S3Settings> v) {
+        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, v);
     }
 
     public ServerConfig withShadowQueueSize(int n) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, n, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback);
+                defaultQueueSize, drainTimeout, standbyCount, n, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
     }
 
     public ServerConfig withCrossSite(CrossSite c) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, c, observability, grpcPort, strictModelConfig, faults, fallback);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, c, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
     }
 
     /** What the core runtime is built from, with the card policy read from the data directory. */
@@ -244,7 +252,8 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
         return new dev.gantry.core.runtime.RuntimeSettings(modelsDir, dataDir, lifecycleSettings(), standbyCount,
                 shadowQueueSize, cardPolicy, Duration.ofDays(30), security.auditKeyFile(), faults.sandbox(),
                 faults.sandboxVerdicts(), fallback ? dev.gantry.core.routing.FallbackSettings.DEFAULTS
-                : dev.gantry.core.routing.FallbackSettings.OFF, limits.uploads(), security.catalog());
+                : dev.gantry.core.routing.FallbackSettings.OFF, limits.uploads(), security.catalog(),
+                sharedArtifacts);
     }
 
     /** The pools in use next to the values derived for this machine (start-up log, GET /admin/v1/server). */
@@ -289,32 +298,32 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
     }
 
     public ServerConfig withModels(Path dir) {
         return new ServerConfig(host, port, dir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
     }
 
     public ServerConfig withDataDir(Path dir) {
         return new ServerConfig(host, port, modelsDir, dir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
     }
 
     public ServerConfig withBatching(boolean on) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, on,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
     }
 
     public ServerConfig withDrainTimeout(Duration d) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback);
+                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
     }
 
     public ServerConfig withMaxBodyBytes(long max) {
@@ -323,12 +332,12 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withLimits(Limits l) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
     }
 
     public ServerConfig withSecurity(Security s) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, crossSite, observability, grpcPort, strictModelConfig, faults, fallback);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
     }
 
     static ExecutionSettings cpu(int intra, int inter, boolean spinning) {

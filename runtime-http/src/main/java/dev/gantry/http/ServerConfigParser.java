@@ -32,6 +32,17 @@ public final class ServerConfigParser {
                     "port of the KServe v2 / Triton gRPC endpoint (0 picks a free port, -1 turns it off)"),
             new Setting("--models", "GANTRY_MODELS", "models", "model repository directory"),
             new Setting("--data", "GANTRY_DATA", "data", "directory for server state (created if missing)"),
+            new Setting("--artifacts", "GANTRY_ARTIFACTS", "local",
+                    "where uploaded artifacts are kept: local (the models directory) or s3://bucket/prefix, shared by"
+                            + " replicas (the models directory is then this replica's cache)"),
+            new Setting("--s3-endpoint", "GANTRY_S3_ENDPOINT", "",
+                    "S3-compatible endpoint for --artifacts s3://... (MinIO, Ceph, s3proxy); empty for AWS"),
+            new Setting("--s3-region", "GANTRY_S3_REGION", "us-east-1", "signing region of the S3 bucket"),
+            new Setting("--s3-path-style", "GANTRY_S3_PATH_STYLE", "false",
+                    "address the bucket as endpoint/bucket (most S3-compatible servers) rather than bucket.endpoint"),
+            new Setting("--s3-credentials-file", "GANTRY_S3_CREDENTIALS_FILE", "",
+                    "properties file with access_key_id and secret_access_key; else AWS_ACCESS_KEY_ID and"
+                            + " AWS_SECRET_ACCESS_KEY, else the AWS default chain (never on the command line)"),
             new Setting("--event-loops", "GANTRY_EVENT_LOOPS", "auto",
                     "Vert.x event loops serving HTTP (auto: half the cores, at least 1)"),
             new Setting("--worker-threads", "GANTRY_WORKER_THREADS", "auto",
@@ -250,7 +261,10 @@ public final class ServerConfigParser {
                 r.bool("--strict-model-config"),
                 new ServerConfig.Faults(r.bool("--sandbox"), values.get("--sandbox-verdicts").isBlank()
                         ? Optional.empty() : Optional.of(r.path("--sandbox-verdicts"))),
-                r.bool("--fallback"));
+                r.bool("--fallback"),
+                SharedArtifactsConfig.parse(values.get("--artifacts"), values.get("--s3-endpoint"),
+                        r.string("--s3-region"), r.bool("--s3-path-style"), r.optionalPath("--s3-credentials-file"),
+                        env));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");

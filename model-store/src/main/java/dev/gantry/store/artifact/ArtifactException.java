@@ -15,7 +15,9 @@ public final class ArtifactException extends Exception {
         INVALID,
         /** The upload or its expanded contents exceed {@link ArtifactLimits} (HTTP 413). */
         TOO_LARGE,
-        /** The file system failed (HTTP 500). */
+        /** The shared store's copy of an artifact does not match its recorded digest: it is not installed. */
+        CORRUPT,
+        /** The file system or the shared store failed (HTTP 500). */
         IO
     }
 

@@ -11,7 +11,7 @@ import java.util.Optional;
  * Installs uploaded model artifacts (a raw {@code .onnx}, or a {@code .tar.gz}/{@code .zip} bundle holding
  * {@code model.onnx}) into a Triton-layout repository as {@code <model>/<version>/}, atomically and immutably.
  */
-public interface ArtifactStore {
+public interface ArtifactStore extends AutoCloseable {
 
     /**
      * A store installing into {@code repositoryRoot}; creates its staging directory.
@@ -28,6 +28,57 @@ public interface ArtifactStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create staging directory in " + repositoryRoot, e);
         }
+    }
+
+    /**
+     * A store whose source of truth is an S3 bucket, with {@code repositoryRoot} as this server's local cache:
+     * uploads are written to the bucket (and installed locally), versions missing locally are fetched from it on
+     * demand, their SHA-256 checked.
+     *
+     * @throws IllegalArgumentException if {@code repositoryRoot} is not a directory
+     * @throws UncheckedIOException     if the staging directory cannot be created
+     */
+    static ArtifactStore shared(Path repositoryRoot, ArtifactLimits limits, S3Settings s3) {
+        ArtifactStore local = inRepository(repositoryRoot, limits);
+        return new SharedArtifactStore((DiskArtifactStore) local, S3ObjectStore.open(s3));
+    }
+
+    /** Whether a version's files are in the local repository, after {@link #fetch}. */
+    enum Availability {
+        /** They were there already. */
+        LOCAL,
+        /** They were fetched from the shared store just now, their digest checked. */
+        FETCHED,
+        /** Neither here nor in a shared store. */
+        MISSING
+    }
+
+    /**
+     * Makes sure {@code model}/{@code version} is in the local repository, fetching it from the shared store (if
+     * this store has one) when it is not. A fetched artifact is installed only if its SHA-256 equals
+     * {@code expectedSha256} (the catalogue's) and the digest recorded with the object.
+     *
+     * @param expectedSha256 lowercase hex, with or without a {@code sha256:} prefix
+     * @throws ArtifactException {@link ArtifactException.Reason#CORRUPT} when the shared copy's bytes do not match,
+     *     IO when the shared store cannot be read
+     */
+    default Availability fetch(String model, long version, String expectedSha256) throws ArtifactException {
+        return digest(model, version).isPresent() ? Availability.LOCAL : Availability.MISSING;
+    }
+
+    /** Whether artifacts are kept in a store shared with other servers, which {@link #fetch} reads. */
+    default boolean isShared() {
+        return false;
+    }
+
+    /** Where the artifacts are kept, for logs: the repository directory, or {@code s3://bucket/prefix}. */
+    default String location() {
+        return stagingDirectory().getParent().toString();
+    }
+
+    /** Releases the connection to a shared store; nothing for a local one. */
+    @Override
+    default void close() {
     }
 
     /** The limits uploads are held to; the HTTP layer enforces {@code maxUploadBytes} while it streams. */

@@ -86,7 +86,22 @@ final class DiskArtifactStore implements ArtifactStore {
     @Override
     public InstallResult install(String model, long version, Path upload, String sha256Hex,
                                  BeforePublish beforePublish) throws ArtifactException {
+        return install(model, version, upload, sha256Hex, Staged.NONE, beforePublish);
+    }
+
+    /** Runs once a new version is complete and durable in its hidden directory, before the publishing lock. */
+    @FunctionalInterface
+    interface Staged {
+        Staged NONE = directory -> { };
+
+        void ready(Path directory) throws ArtifactException, IOException;
+    }
+
+    /** As {@link #install(String, long, Path, String, BeforePublish)}, with {@code staged} run outside the lock. */
+    InstallResult install(String model, long version, Path upload, String sha256Hex, Staged staged,
+                          BeforePublish beforePublish) throws ArtifactException {
         Objects.requireNonNull(upload, "upload");
+        Objects.requireNonNull(staged, "staged");
         Objects.requireNonNull(beforePublish, "beforePublish");
         if (sha256Hex == null || !SHA256.matcher(sha256Hex).matches()) {
             throw new IllegalArgumentException("sha256Hex must be 64 hex digits, was " + sha256Hex);
@@ -105,7 +120,8 @@ final class DiskArtifactStore implements ArtifactStore {
             if (existing.isPresent()) {
                 return existing.get();
             }
-            return create(model, version, modelDirectory, versionDirectory, upload, size, digest, beforePublish);
+            return create(model, version, modelDirectory, versionDirectory, upload, size, digest, staged,
+                    beforePublish);
         } catch (IOException e) {
             throw new ArtifactException(Reason.IO, "cannot install " + model + " version " + version + ": " + e, e);
         } finally {
@@ -114,8 +130,8 @@ final class DiskArtifactStore implements ArtifactStore {
     }
 
     private InstallResult create(String model, long version, Path modelDirectory, Path versionDirectory,
-                                 Path upload, long size, String digest, BeforePublish beforePublish)
-            throws ArtifactException, IOException {
+                                 Path upload, long size, String digest, Staged staged,
+                                 BeforePublish beforePublish) throws ArtifactException, IOException {
         boolean newModel = !Files.isDirectory(modelDirectory);
         Files.createDirectories(modelDirectory);
         if (newModel) {
@@ -129,6 +145,7 @@ final class DiskArtifactStore implements ArtifactStore {
             Contents contents = Contents.read(incoming);
             Durable.syncDirectories(incoming);
             writeSidecar(incoming, digest);
+            staged.ready(incoming);
             checkpoint.reached("ready");
             synchronized (renameLock) {
                 Optional<InstallResult> existing = existing(model, version, versionDirectory, digest, size);
@@ -261,6 +278,25 @@ final class DiskArtifactStore implements ArtifactStore {
             }
         }
         return List.copyOf(deleted);
+    }
+
+    @Override
+    public Availability fetch(String model, long version, String expectedSha256) {
+        if (model == null || !MODEL_NAME.matcher(model).matches() || version < 1 || version > MAX_VERSION) {
+            return Availability.MISSING;
+        }
+        return Files.isDirectory(root.resolve(model).resolve(Long.toString(version)), LinkOption.NOFOLLOW_LINKS)
+                ? Availability.LOCAL : Availability.MISSING;
+    }
+
+    @Override
+    public String location() {
+        return root.toString();
+    }
+
+    /** Whether {@code model}/{@code version} is a valid target (the scanner's rules). */
+    static boolean validTarget(String model, long version) {
+        return model != null && MODEL_NAME.matcher(model).matches() && version >= 1 && version <= MAX_VERSION;
     }
 
     @Override

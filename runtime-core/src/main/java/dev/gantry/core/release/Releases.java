@@ -75,6 +75,8 @@ public final class Releases {
     private final Duration unusedAfter;
     private final dev.gantry.store.artifact.UploadLimits uploadLimits;
     private final Map<ModelId, Instant> lastServed = new ConcurrentHashMap<>();
+    /** Refused fetches already audited by this process (their messages name object and digests): audited once. */
+    private final java.util.Set<String> fetchRefusals = ConcurrentHashMap.newKeySet();
 
     private Releases(Governance governance, CatalogStore catalog, DeploymentArchive archive, ArtifactStore artifacts,
                      ModelRepositoryManager repository, DeploymentManager deployments,
@@ -187,7 +189,7 @@ public final class Releases {
             throw new GantryException(switch (e.reason()) {
                 case CONFLICT -> ErrorCode.ALREADY_EXISTS;
                 case TOO_LARGE -> ErrorCode.PAYLOAD_TOO_LARGE;
-                case IO -> ErrorCode.INTERNAL;
+                case IO, CORRUPT -> ErrorCode.INTERNAL;
                 default -> ErrorCode.INVALID_ARG;
             }, e.getMessage());
         } catch (RuntimeException e) {
@@ -335,6 +337,77 @@ public final class Releases {
                 } catch (IOException | RuntimeException e) {
                     log.error("cannot catalogue {}/{}: {}", entry.name(), v.version(), e.toString());
                 }
+            }
+        }
+    }
+
+    /**
+     * Brings a catalogued version whose files are not in the local repository in from the shared artifact store
+     * (when there is one), its SHA-256 checked against the catalogue's. A shared copy that does not match is
+     * audited as {@code version.fetch_refused} by the system (once per distinct refusal per process) and refused.
+     *
+     * @return whether the version's files are in the local repository now (false: neither here nor shared)
+     * @throws GantryException FAILED_PRECONDITION when the shared copy does not match the catalogue's digest,
+     *     UNAVAILABLE when the shared store cannot be read
+     */
+    public boolean fetchIfMissing(String model, long version) {
+        Optional<ReleaseRecord> record = governance.version(model, version);
+        if (record.isEmpty()) {
+            return false;
+        }
+        ReleaseRecord r = record.get();
+        try {
+            dev.gantry.store.artifact.ArtifactStore.Availability a = artifacts.fetch(model, version, r.digest());
+            if (a == dev.gantry.store.artifact.ArtifactStore.Availability.FETCHED) {
+                log.info("{}: fetched from {}", r.target(), artifacts.location());
+                repository.refresh(model);
+            }
+            return a != dev.gantry.store.artifact.ArtifactStore.Availability.MISSING;
+        } catch (ArtifactException e) {
+            if (e.reason() != ArtifactException.Reason.CORRUPT) {
+                log.error("{}: not fetched from {}: {}", r.target(), artifacts.location(), e.getMessage());
+                throw new GantryException(ErrorCode.UNAVAILABLE, "version " + version + " of model '" + model
+                        + "' is not on this server and cannot be fetched: " + e.getMessage());
+            }
+            log.error("{}: fetch refused: {}", r.target(), e.getMessage());
+            if (fetchRefusals.add(e.getMessage())) {
+                try {
+                    audit.record(Actor.SYSTEM, new dev.gantry.core.audit.AuditTrail.Entry("version.fetch_refused",
+                            r.target(), dev.gantry.store.catalog.AuditJson.object("digest", r.digest()),
+                            dev.gantry.store.catalog.AuditJson.object("reason", e.getMessage())));
+                } catch (RuntimeException failure) {
+                    fetchRefusals.remove(e.getMessage());
+                    log.error("{}: could not audit the refused fetch", r.target(), failure);
+                }
+            }
+            throw new GantryException(ErrorCode.FAILED_PRECONDITION, "version " + version + " of model '" + model
+                    + "' is not loaded: " + e.getMessage());
+        }
+    }
+
+    /** Whether versions missing locally can be fetched: the artifacts are kept in a shared store. */
+    public boolean fetchesMissing() {
+        return artifacts.isShared();
+    }
+
+    /**
+     * At start, before the repository is scanned: every catalogued version that may still serve (not FAILED,
+     * REJECTED or RETIRED) and is missing locally is fetched from the shared artifact store. Nothing to do without
+     * one.
+     */
+    public void fetchMissing() {
+        if (!artifacts.isShared()) {
+            return;
+        }
+        for (ReleaseRecord r : catalog.versions()) {
+            if (r.stage() == ReleaseStage.FAILED || r.stage() == ReleaseStage.REJECTED
+                    || r.stage() == ReleaseStage.RETIRED) {
+                continue;
+            }
+            try {
+                fetchIfMissing(r.model(), r.version());
+            } catch (RuntimeException e) {
+                log.error("{}: not fetched at start: {}", r.target(), e.getMessage());
             }
         }
     }

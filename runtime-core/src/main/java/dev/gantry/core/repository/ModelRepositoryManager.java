@@ -72,6 +72,30 @@ public final class ModelRepositoryManager {
         return found;
     }
 
+    /** Brings a version missing from the local repository in from elsewhere (a shared artifact store). */
+    @FunctionalInterface
+    public interface MissingVersions {
+        MissingVersions NONE = (model, version) -> CompletableFuture.completedFuture(false);
+
+        /**
+         * Completes true when the version is on disk now, false when no source has it, exceptionally with the
+         * reason a source's copy was refused or could not be read.
+         */
+        CompletableFuture<Boolean> fetch(String model, long version);
+    }
+
+    private volatile MissingVersions missing = MissingVersions.NONE;
+
+    /** Where versions missing on disk are fetched from when a load asks for one. */
+    public void fetchMissingFrom(MissingVersions source) {
+        this.missing = java.util.Objects.requireNonNull(source, "source");
+    }
+
+    /** Fetches {@code model}/{@code version} into the repository if a source has it; true when it is there now. */
+    public CompletableFuture<Boolean> fetchMissing(String model, long version) {
+        return missing.fetch(model, version);
+    }
+
     public ModelLifecycle lifecycle() {
         return lifecycle;
     }

@@ -386,7 +386,15 @@ public final class DeploymentManager {
         return CompletableFuture.allOf(draining.toArray(CompletableFuture[]::new));
     }
 
+    /** Loads a version from disk, fetching it first (from a shared artifact store) when it is not there. */
     private CompletableFuture<ModelVersionState> load(String model, long version) {
+        boolean onDisk = repository.refresh(model).map(e -> e.versions().stream()
+                .anyMatch(v -> v.version() == version)).orElse(false);
+        return onDisk ? loadFromDisk(model, version)
+                : repository.fetchMissing(model, version).thenCompose(fetched -> loadFromDisk(model, version));
+    }
+
+    private CompletableFuture<ModelVersionState> loadFromDisk(String model, long version) {
         Optional<ModelEntry> entry = repository.refresh(model);
         if (entry.isEmpty()) {
             return CompletableFuture.failedFuture(GantryException.notFound("unknown model '" + model + "'"));

@@ -23,21 +23,25 @@ import java.util.Optional;
  * @param fallback per-request fallback and circuit breaking (off unless asked for)
  * @param uploads how many artifact uploads run at once, how long one may stall, how much disk stays free
  * @param catalog the catalogue database: embedded H2 under {@code dataDir} (the default) or a shared PostgreSQL
+ * @param sharedArtifacts the S3 bucket that holds every uploaded artifact for all replicas ({@code modelsDir} is
+ *     then this replica's cache, filled on demand); empty: the models directory alone
  */
 public record RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
                               int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter,
                               Optional<Path> auditKeyFile, boolean sandbox, Optional<Path> sandboxVerdicts,
                               dev.gantry.core.routing.FallbackSettings fallback,
                               dev.gantry.store.artifact.UploadLimits uploads,
-                              dev.gantry.store.catalog.CatalogLocation catalog) {
-    /** With the embedded catalogue. */
+                              dev.gantry.store.catalog.CatalogLocation catalog,
+                              Optional<dev.gantry.store.artifact.S3Settings> sharedArtifacts) {
+    /** With the embedded catalogue and no shared artifact store. */
     public RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
                            int shadowQueueSize, CardPolicy cardPolicy, Duration unusedAfter,
                            Optional<Path> auditKeyFile, boolean sandbox, Optional<Path> sandboxVerdicts,
                            dev.gantry.core.routing.FallbackSettings fallback,
                            dev.gantry.store.artifact.UploadLimits uploads) {
         this(modelsDir, dataDir, lifecycle, standbyCount, shadowQueueSize, cardPolicy, unusedAfter, auditKeyFile,
-                sandbox, sandboxVerdicts, fallback, uploads, dev.gantry.store.catalog.CatalogLocation.embedded());
+                sandbox, sandboxVerdicts, fallback, uploads, dev.gantry.store.catalog.CatalogLocation.embedded(),
+                Optional.empty());
     }
 
     public RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings lifecycle, int standbyCount,
@@ -53,6 +57,7 @@ public record RuntimeSettings(Path modelsDir, Path dataDir, LifecycleSettings li
         Objects.requireNonNull(fallback, "fallback");
         Objects.requireNonNull(uploads, "uploads");
         Objects.requireNonNull(catalog, "catalog");
+        Objects.requireNonNull(sharedArtifacts, "sharedArtifacts");
         Objects.requireNonNull(modelsDir, "modelsDir");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(lifecycle, "lifecycle");

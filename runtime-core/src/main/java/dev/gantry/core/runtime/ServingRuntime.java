@@ -71,6 +71,7 @@ public final class ServingRuntime implements AutoCloseable {
     private final CrashJournal journal;
     private final VersionStats stats = new VersionStats();
     private final Rollouts rollouts;
+    private final ArtifactStore artifacts;
 
     private ServingRuntime(RuntimeSettings settings, ExecutorFactory factory, MeterRegistry registry, Clock clock,
                            KeyLineage lineage, ScheduledExecutorService timers, ExecutorService loaders,
@@ -98,6 +99,11 @@ public final class ServingRuntime implements AutoCloseable {
                 Optional.of(audit), registry, clock);
         this.releases = Releases.create(governance, catalog, archive, artifacts, repository, deployments, audit,
                 clock, settings.unusedAfter(), settings.uploads());
+        this.artifacts = artifacts;
+        if (releases.fetchesMissing()) {
+            repository.fetchMissingFrom((model, version) -> CompletableFuture.supplyAsync(
+                    () -> releases.fetchIfMissing(model, version), loaders));
+        }
         for (CrashJournal.ExecutingAtExit c : Containment.crashesFound(journal, settings.dataDir(), registry)) {
             suspendCrashing(c.version(), c.describe());
         }
@@ -129,7 +135,10 @@ public final class ServingRuntime implements AutoCloseable {
         CatalogStore catalog = null;
         try {
             catalog = CatalogStore.open(settings.catalog(), settings.dataDir(), clock, settings.auditKeyFile());
-            ArtifactStore artifacts = ArtifactStore.inRepository(settings.modelsDir(), ArtifactLimits.defaults());
+            ArtifactStore artifacts = settings.sharedArtifacts()
+                    .map(s3 -> ArtifactStore.shared(settings.modelsDir(), ArtifactLimits.defaults(), s3))
+                    .orElseGet(() -> ArtifactStore.inRepository(settings.modelsDir(), ArtifactLimits.defaults()));
+            log.info("uploaded artifacts are kept in {}", artifacts.location());
             List<Path> leftovers = artifacts.cleanStaging();
             if (!leftovers.isEmpty()) {
                 log.warn("removed {} leftovers of interrupted uploads: {}", leftovers.size(), leftovers);
@@ -152,7 +161,10 @@ public final class ServingRuntime implements AutoCloseable {
      * when every version selected at start has settled (READY or UNAVAILABLE).
      */
     public CompletableFuture<Void> start() {
-        return repository.loadAll()
+        CompletableFuture<Void> fetched = releases.fetchesMissing()
+                ? CompletableFuture.runAsync(releases::fetchMissing, loaders)
+                : CompletableFuture.completedFuture(null);
+        return fetched.thenCompose(v -> repository.loadAll())
                 .thenRunAsync(() -> releases.catalogueExisting(firstStart), loaders)
                 .thenCompose(v -> deployments.restore())
                 .whenComplete((v, e) -> {
@@ -238,6 +250,7 @@ public final class ServingRuntime implements AutoCloseable {
         loaders.shutdownNow();
         timers.shutdownNow();
         shadows.close();
+        artifacts.close();
         try {
             catalog.close();
         } catch (RuntimeException e) {

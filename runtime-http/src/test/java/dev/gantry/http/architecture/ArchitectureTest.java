@@ -38,7 +38,8 @@ class ArchitectureTest {
             "dev.gantry.store.usage.UsageCounts", "dev.gantry.store.repository.VersionPolicy",
             "dev.gantry.store.repository.DynamicBatching", "dev.gantry.store.repository.InstanceGroup",
             "dev.gantry.store.repository.GantryOptions", "dev.gantry.store.repository.OutputConfig",
-            "dev.gantry.store.artifact.UploadLimits", "dev.gantry.store.catalog.CatalogLocation");
+            "dev.gantry.store.artifact.UploadLimits", "dev.gantry.store.catalog.CatalogLocation",
+            "dev.gantry.store.artifact.S3Settings", "dev.gantry.store.artifact.S3Settings$Credentials");
 
     private static JavaClasses classes;
 

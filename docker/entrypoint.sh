@@ -1,0 +1,26 @@
+#!/bin/sh
+# Every piece of a Gantry container's state lives on its data volume (GANTRY_DATA, /var/lib/gantry): the catalogue,
+# keys and audit key, and the model repository (GANTRY_MODELS, /var/lib/gantry/models) that uploads are installed
+# into. The image's bundled models sit read-only in GANTRY_BUNDLED_MODELS and are copied into the repository at the
+# first start of an empty volume only, so a replaced container keeps the artifacts its catalogue records, and a
+# bundled version retired or removed later does not come back.
+set -eu
+models="${GANTRY_MODELS:-/var/lib/gantry/models}"
+bundled="${GANTRY_BUNDLED_MODELS:-/opt/gantry/bundled-models}"
+if [ ! -e "$models" ] && [ -d "$bundled" ]; then
+  rm -rf "$models".seeding.*
+  tmp="$models.seeding.$$"
+  cp -R "$bundled" "$tmp"
+  mv "$tmp" "$models"   # one rename: a start interrupted while copying seeds again next time
+fi
+# The heap: GANTRY_HEAP (e.g. 2g; "jvm" leaves it to the JVM), else Gantry's default for the container's cores and
+# memory limit; JAVA_OPTS come last, so an -Xmx there wins.
+heap=""
+if [ -n "${GANTRY_HEAP:-}" ]; then
+  [ "$GANTRY_HEAP" = "jvm" ] || heap="-Xmx$GANTRY_HEAP"
+else
+  heap="$(java -cp /opt/gantry/gantry.jar dev.gantry.http.sizing.MachineDefaults)"
+fi
+# shellcheck disable=SC2086 # $heap and $JAVA_OPTS are lists of JVM options
+exec java --enable-native-access=ALL-UNNAMED -XX:+ExitOnOutOfMemoryError $heap ${JAVA_OPTS:-} \
+  -jar /opt/gantry/gantry.jar serve "$@"
