@@ -28,13 +28,13 @@ public interface CatalogStore extends AutoCloseable {
      * As {@link #h2(Path)}, with audit entries timed by {@code clock}. The directory is created owner-only (0700).
      *
      * <p>Durability: WRITE_DELAY=0, so a commit writes H2's MVStore chunk to the file before it returns (H2's
-     * default holds commits in memory for up to 500 ms, and a killed process lost them). The chunk is then in
-     * the operating system's page cache: it survives the process being killed or crashing, not a power loss or
-     * kernel crash, because MVStore does not fsync on commit (only on close and compaction); forcing each
-     * transaction with CHECKPOINT SYNC is possible but was not kept (an fsync per change, and it was tried only
-     * before the recovery problem below was understood). Each open first closes the database cleanly once
-     * after H2's crash recovery (see CatalogDialect): without it, commits made after a recovery were lost by
-     * the next kill.
+     * default holds commits in memory for up to 500 ms, and a killed process lost them), and REUSE_SPACE=FALSE,
+     * so each chunk is appended and none is ever overwritten: with space reuse, H2 2.5.252's recovery after a
+     * SIGKILL could miss the newest commits or fall back to an older chunk still in the file (see
+     * CatalogDialect). The chunk is then in the operating system's page cache: it survives the process being
+     * killed or crashing, not a power loss or kernel crash, because MVStore does not fsync on commit. The file
+     * only grows (old chunks are not reclaimed in place) and there is no compaction on close
+     * (MAX_COMPACT_TIME=0: in append-only mode it would only append rewritten pages).
      */
     static CatalogStore h2(Path dataDir, Clock clock) {
         return h2(dataDir, clock, Optional.empty());
@@ -51,7 +51,7 @@ public interface CatalogStore extends AutoCloseable {
         Path dir = dataDir.toAbsolutePath().resolve("catalog");
         PrivateFiles.createDirectories(dir);
         CatalogStore store = JdbcCatalogStore.open(
-                CatalogDialect.h2("jdbc:h2:file:" + dir.resolve("gantry") + ";WRITE_DELAY=0"), clock,
+                CatalogDialect.h2("jdbc:h2:file:" + dir.resolve("gantry") + CatalogDialect.H2_FILE_SETTINGS), clock,
                 Optional.of(auditKeyFile.orElse(dataDir.resolve("audit.key"))));
         PrivateFiles.filesIn(dir);
         return store;
