@@ -33,8 +33,9 @@ public interface CatalogStore extends AutoCloseable {
      * SIGKILL could miss the newest commits or fall back to an older chunk still in the file (see
      * CatalogDialect). The chunk is then in the operating system's page cache: it survives the process being
      * killed or crashing, not a power loss or kernel crash, because MVStore does not fsync on commit. The file
-     * only grows (old chunks are not reclaimed in place) and there is no compaction on close
-     * (MAX_COMPACT_TIME=0: in append-only mode it would only append rewritten pages).
+     * only grows while it is open (old chunks are not reclaimed in place) and there is no compaction on close
+     * (MAX_COMPACT_TIME=0: in append-only mode it would only append rewritten pages); a file grown past 64 MiB is
+     * copied into a compact one at the next open, before anything writes (H2Compaction).
      */
     static CatalogStore h2(Path dataDir, Clock clock) {
         return h2(dataDir, clock, Optional.empty());
@@ -50,6 +51,7 @@ public interface CatalogStore extends AutoCloseable {
     static CatalogStore h2(Path dataDir, Clock clock, Optional<Path> auditKeyFile) {
         Path dir = dataDir.toAbsolutePath().resolve("catalog");
         PrivateFiles.createDirectories(dir);
+        H2Compaction.compactIfLarger(dir.resolve("gantry"), H2Compaction.COMPACT_ABOVE_BYTES);
         CatalogStore store = JdbcCatalogStore.open(
                 CatalogDialect.h2("jdbc:h2:file:" + dir.resolve("gantry") + CatalogDialect.H2_FILE_SETTINGS), clock,
                 Optional.of(auditKeyFile.orElse(dataDir.resolve("audit.key"))));
