@@ -44,8 +44,10 @@ final class H2Compaction {
         Path file = base.resolveSibling(base.getFileName() + ".mv.db");
         Path copy = base.resolveSibling(base.getFileName() + ".mv.db.compacting");
         Path copyTemp = base.resolveSibling(copy.getFileName() + ".tempFile");
+        Path copyNew = base.resolveSibling(copy.getFileName() + ".newFile"); // MVStoreTool's fallback when it cannot replace atomically
         try {
             Files.deleteIfExists(copyTemp);
+            Files.deleteIfExists(copyNew);
             Files.deleteIfExists(copy);
             if (!Files.isRegularFile(file) || Files.size(file) <= aboveBytes) {
                 return false;
