@@ -248,6 +248,54 @@ public final class Rollouts {
         }
     }
 
+    /**
+     * Reads {@code model}'s rollouts from the store again, for a change another server sharing the catalogue
+     * made (a rollout it started, paused, resumed, promoted or aborted, or a step the background lease holder
+     * took): active ones are tracked here as stored (their analysis window restarts when their step changed),
+     * ended ones are dropped. Writes nothing.
+     */
+    public synchronized void follow(String model) {
+        Map<String, RolloutRecord> stored = new LinkedHashMap<>();
+        for (RolloutRecord rec : store.forModel(model)) {
+            stored.put(rec.id(), rec);
+        }
+        active.values().removeIf(a -> a.rec.model().equals(model) && !isActive(stored.get(a.rec.id())));
+        for (RolloutRecord rec : stored.values()) {
+            if (!isActive(rec)) {
+                continue;
+            }
+            Active a = active.get(rec.id());
+            if (a == null) {
+                try {
+                    a = new Active(rec, PlanCodec.decode(rec.plan()));
+                } catch (RuntimeException e) {
+                    log.error("rollout {} of model '{}' has an unreadable plan; not followed: {}", rec.id(), model,
+                            e.toString());
+                    continue;
+                }
+                active.put(rec.id(), a);
+                startWindow(a);
+            } else {
+                boolean newStep = a.rec.stepIndex() != rec.stepIndex() || !a.rec.state().equals(rec.state());
+                a.rec = rec;
+                if (newStep) {
+                    startWindow(a);
+                }
+            }
+        }
+    }
+
+    /** As {@link #follow(String)} for every model with an active rollout; for a server that does not run them. */
+    public synchronized void followAll() {
+        for (String model : store.inStates(ACTIVE).stream().map(RolloutRecord::model).distinct().toList()) {
+            follow(model);
+        }
+    }
+
+    private static boolean isActive(RolloutRecord rec) {
+        return rec != null && ACTIVE.contains(rec.state());
+    }
+
     /** Analyses every running rollout and takes the decisions that are due. */
     public synchronized void tick() {
         Instant now = clock.instant();
