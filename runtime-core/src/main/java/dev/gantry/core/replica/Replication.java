@@ -67,8 +67,14 @@ public final class Replication implements AutoCloseable {
     private volatile long lastChangeMillis = -1;
     private volatile boolean closed;
 
-    /** Where this server stands: the changes it has applied, the newest committed, and whether it holds the lease. */
-    public record Status(boolean shared, long applied, long head, boolean caughtUp, boolean backgroundLease) {
+    /**
+     * Where this server stands: the changes it has applied, the newest committed, and whether it holds the lease.
+     *
+     * @param lastLagMillis from the last applied change's commit (the writing server's clock) to its refresh
+     *     here, or -1 before the first
+     */
+    public record Status(boolean shared, long applied, long head, boolean caughtUp, boolean backgroundLease,
+                         long lastLagMillis) {
     }
 
     private Replication(CatalogStore catalog, boolean shared, Governance governance, DeploymentManager deployments,
@@ -124,12 +130,7 @@ public final class Replication implements AutoCloseable {
     public Status status() {
         long a = applied;
         long h = Math.max(head, a);
-        return new Status(shared, a, h, a >= h, lease.held());
-    }
-
-    /** Milliseconds from the last applied change's commit to its refresh here, or -1 before the first one. */
-    public long lastChangeMillis() {
-        return lastChangeMillis;
+        return new Status(shared, a, h, a >= h, lease.held(), lastChangeMillis);
     }
 
     private void checkLease() {

@@ -30,6 +30,7 @@ public final class ServerHandler {
         r.put("head_change", s.head());
         r.put("caught_up", s.caughtUp());
         r.put("background_lease", s.backgroundLease());
+        r.put("last_change_lag_ms", s.lastLagMillis());
         Json.send(ctx.response(), 200, root);
     }
 }

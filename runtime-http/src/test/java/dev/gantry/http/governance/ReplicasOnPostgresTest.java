@@ -132,6 +132,7 @@ class ReplicasOnPostgresTest {
         JsonNode server = ok(apiB.get(adminB, "/admin/v1/server")).path("replication");
         assertTrue(server.path("shared_catalog").asBoolean(), server.toString());
         assertTrue(server.path("caught_up").asBoolean(), server.toString());
+        assertTrue(server.path("last_change_lag_ms").asLong() >= 0, server.toString());
     }
 
     @Test
