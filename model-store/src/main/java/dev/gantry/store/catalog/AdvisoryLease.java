@@ -19,6 +19,8 @@ final class AdvisoryLease implements BackgroundLease {
      * lock is still ours. A failed query drops the connection: the database ends the session and so the lock.
      */
     static final long KEY = 0x47616e7472790002L;
+    /** A database that does not answer a check within this long is taken as lost (seconds). */
+    private static final int QUERY_TIMEOUT_SECONDS = 5;
     private static final Logger log = LoggerFactory.getLogger(AdvisoryLease.class);
 
     private final JdbcCatalogStore catalog;
@@ -64,6 +66,7 @@ final class AdvisoryLease implements BackgroundLease {
 
     private static boolean tryLock(Connection c) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+            p.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
             p.setLong(1, KEY);
             try (ResultSet rs = p.executeQuery()) {
                 rs.next();
@@ -74,6 +77,7 @@ final class AdvisoryLease implements BackgroundLease {
 
     private static void unlock(Connection c) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+            p.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
             p.setLong(1, KEY);
             p.executeQuery().close();
         }

@@ -44,7 +44,7 @@ public final class Replication implements AutoCloseable {
      *   key:*                  nothing: API keys are each server's keys.json
      *   anything else          all three for the model
      *
-     * The lease is checked every LEASE_CHECK on the runtime's timers; when this server gains it, it resumes the
+     * The lease is checked every LEASE_CHECK on gantry-lease; when this server gains it, it resumes the
      * rollouts that are running (their analysis window restarts there).
      */
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
@@ -60,6 +60,7 @@ public final class Replication implements AutoCloseable {
     private final Rollouts rollouts;
     private final BackgroundLease lease;
     private final ExecutorService refresher;
+    private final ScheduledExecutorService leaseChecks;
     private final CountDownLatch restored = new CountDownLatch(1);
     private volatile CatalogChangeFeed feed;
     private volatile long applied;
@@ -86,6 +87,8 @@ public final class Replication implements AutoCloseable {
         this.lease = BackgroundLease.over(catalog);
         this.refresher = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon(true).name("gantry-replica")
                 .unstarted(r));
+        this.leaseChecks = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon(true)
+                .name("gantry-lease").unstarted(r));
     }
 
     /**
@@ -106,10 +109,10 @@ public final class Replication implements AutoCloseable {
 
     /**
      * Call once this server's state is restored: applies the changes that arrived meanwhile, takes the lease if
-     * it is free (resuming running rollouts when it does) and checks it every {@link #LEASE_CHECK} on
-     * {@code timers}.
+     * it is free (resuming running rollouts when it does) and checks it every {@link #LEASE_CHECK} on a thread
+     * of its own (gantry-lease: a slow database delays no timer of the server).
      */
-    public void start(ScheduledExecutorService timers) {
+    public void start() {
         restored.countDown();
         if (!shared) {
             rollouts.resumeAll();
@@ -117,7 +120,7 @@ public final class Replication implements AutoCloseable {
         }
         rollouts.followAll();
         checkLease();
-        timers.scheduleWithFixedDelay(this::checkLease, LEASE_CHECK.toMillis(), LEASE_CHECK.toMillis(),
+        leaseChecks.scheduleWithFixedDelay(this::checkLease, LEASE_CHECK.toMillis(), LEASE_CHECK.toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 
@@ -248,8 +251,10 @@ public final class Replication implements AutoCloseable {
             f.close();
         }
         refresher.shutdownNow();
+        leaseChecks.shutdownNow();
         try {
             refresher.awaitTermination(5, TimeUnit.SECONDS);
+            leaseChecks.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -161,7 +161,7 @@ public final class ServingRuntime implements AutoCloseable {
                 .whenComplete((v, e) -> {
                     timers.scheduleWithFixedDelay(this::retireDue, 1, 1, TimeUnit.SECONDS);
                     try {
-                        replication.start(timers); // resumes rollouts where this server holds the lease
+                        replication.start(); // resumes rollouts where this server holds the lease
                     } catch (RuntimeException r) {
                         log.error("resuming rollouts failed", r);
                     }
