@@ -136,6 +136,34 @@ class ReplicasOnPostgresTest {
     }
 
     @Test
+    void conflictingPolicyChangesThroughAAndBAtOnce_endWithExactlyOneWinner_inForceOnBoth() throws Exception {
+        JsonNode now = ok(apiA.traffic(uploaderA, "rp", routes(1, 100, 2, 0)));
+        long from = now.path("revision").asLong();
+        await(() -> ok(apiB.get(adminB, "/admin/v1/models/rp")).path("revision").asLong(), r -> r == from,
+                "revision " + from + " on B");
+        String viaA = "{\"expected_revision\":" + from + ",\"routes\":[{\"version\":1,\"weight\":80},"
+                + "{\"version\":2,\"weight\":20}]}";
+        String viaB = "{\"expected_revision\":" + from + ",\"routes\":[{\"version\":1,\"weight\":60},"
+                + "{\"version\":2,\"weight\":40}]}";
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> fromA =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> apiA.traffic(uploaderA, "rp", viaA));
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> fromB =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> apiB.traffic(adminB, "rp", viaB));
+        HttpResponse<String> a1 = fromA.get(60, TimeUnit.SECONDS);
+        HttpResponse<String> b1 = fromB.get(60, TimeUnit.SECONDS);
+
+        List<Integer> statuses = List.of(a1.statusCode(), b1.statusCode());
+        assertTrue(statuses.contains(200) && statuses.contains(409), "exactly one winner: " + a1.body() + " / "
+                + b1.body());
+        int winnerWeight = a1.statusCode() == 200 ? 20 : 40;
+        for (GovernanceApi api : List.of(apiA, apiB)) {
+            String token = api == apiA ? adminA : adminB;
+            await(() -> ok(api.get(token, "/admin/v1/models/rp")), m -> m.path("revision").asLong() == from + 1
+                    && weight(m.path("policy"), 2) == winnerWeight, "the winner's policy on both servers");
+        }
+    }
+
+    @Test
     void approvalThroughA_letsBRouteToTheVersion() throws Exception {
         HttpResponse<String> put = apiA.upload(uploaderA, "ra", 2, GovernanceApi.bundled("classifier"));
         assertEquals(201, put.statusCode(), put.body());
