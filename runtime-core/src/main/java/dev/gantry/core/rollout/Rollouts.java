@@ -321,6 +321,10 @@ public final class Rollouts {
         a.last = Optional.of(an);
         publishGauges(a, an);
         Optional<Analysis.Gate> failed = an.failed();
+        boolean checkpoint = Duration.between(a.rec.updatedAt(), now).compareTo(CHECKPOINT_EVERY) >= 0;
+        if ((failed.isPresent() || (finalLook && an.allPass()) || checkpoint) && changedElsewhere(a)) {
+            return;
+        }
         if (failed.isPresent()) {
             finish(a, Actor.SYSTEM, RolloutState.ROLLED_BACK, "gate " + failed.get().name() + " failed at step "
                     + (i + 1) + " (" + s + "): " + an.summary());
@@ -336,10 +340,28 @@ public final class Rollouts {
             }
             return;
         }
-        if (Duration.between(a.rec.updatedAt(), now).compareTo(CHECKPOINT_EVERY) >= 0) {
+        if (checkpoint) {
             a.rec = with(a.rec, RolloutState.RUNNING, i, a.rec.stepStartedAt(), 0, a.rec.reason(), now);
             store.save(a.rec);
         }
+    }
+
+    /**
+     * Whether another server sharing the catalogue changed the rollout's state or step since this one read it
+     * (paused, promoted or aborted it through that server): then its record is taken (see {@link #follow}) and
+     * this tick writes nothing over it. Read before each write of a tick, so a change made elsewhere is not
+     * overwritten by a checkpoint or decision computed from the old state.
+     */
+    private boolean changedElsewhere(Active a) {
+        Optional<RolloutRecord> stored = store.load(a.rec.id());
+        if (stored.isEmpty() || (stored.get().state().equals(a.rec.state())
+                && stored.get().stepIndex() == a.rec.stepIndex())) {
+            return false;
+        }
+        log.info("rollout {} of model '{}' was changed through another server ({} step {}); following it",
+                a.rec.id(), a.rec.model(), stored.get().state(), stored.get().stepIndex() + 1);
+        follow(a.rec.model());
+        return true;
     }
 
     /** Applies step {@code i}'s split, then records it; on failure the rollout ends with the baseline. */
