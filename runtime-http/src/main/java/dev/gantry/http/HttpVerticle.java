@@ -59,7 +59,8 @@ final class HttpVerticle extends VerticleBase {
                     CatalogHandler catalog, BrowserGuard browsers, AccessControl access, AccessLog accessLog, java.util.function.BooleanSupplier draining,
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos, Handler<RoutingContext> tracing,
                     UsageHandler usage, SharedMemoryHandler sharedMemory, EmbeddingsHandler embeddings,
-                    ModelsHandler openAiModels, RolloutsHandler rollouts) {
+                    ModelsHandler openAiModels, RolloutsHandler rollouts,
+                    dev.gantry.http.admin.ServerHandler server) {
 
         /** The handlers of a server over {@code core}, sharing its drain state and worker pool. */
         static Handlers of(ServerConfig config, ServingRuntime core, KeyStore keys, PrometheusMeterRegistry registry,
@@ -91,7 +92,8 @@ final class HttpVerticle extends VerticleBase {
                     new EmbeddingsHandler(embedder, access, bodyLimits, workers, () -> !drain.draining.get(),
                             drain.inflight, deprecation::headers, usage.recorder()),
                     new ModelsHandler(embedder, access),
-                    new RolloutsHandler(core.repository(), core.rollouts(), workers));
+                    new RolloutsHandler(core.repository(), core.rollouts(), workers),
+                    new dev.gantry.http.admin.ServerHandler(config.sizing(), core.replication()::status));
         }
     }
 
@@ -189,7 +191,7 @@ final class HttpVerticle extends VerticleBase {
         Handler<RoutingContext> read = h.access().guard(RouteGroup.ADMIN_READ);
         Handler<RoutingContext> deploy = h.access().guard(RouteGroup.DEPLOY);
         DeploymentsHandler d = h.deployments();
-        router.get("/admin/v1/server").handler(read).handler(config.sizing()::send);
+        router.get("/admin/v1/server").handler(read).handler(h.server()::send);
         router.get("/admin/v1/models").handler(read).handler(d::list);
         router.get("/admin/v1/models/:model").handler(read).handler(d::get);
         router.get("/admin/v1/models/:model/traffic/history").handler(read).handler(d::history);

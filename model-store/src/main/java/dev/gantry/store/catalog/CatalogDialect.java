@@ -23,9 +23,10 @@ enum CatalogDialect {
      * is a server process (memory, a fork, authentication), so HikariCP keeps a few (POOL_SIZE) open, checks a
      * connection is alive before lending it and replaces the broken ones after a database restart or failover;
      * requests beyond the pool wait up to CONNECT_TIMEOUT and then fail with a clear error instead of opening
-     * more. Catalogue traffic is governance changes, usage flushes and reads at startup: a handful is plenty.
+     * more. Catalogue traffic is governance changes, usage flushes and reads at startup: a handful is plenty,
+     * plus one held by the change feed (LISTEN) and one by the holder of the background lease.
      */
-    static final int POOL_SIZE = 4;
+    static final int POOL_SIZE = 6;
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     /** pg_advisory_lock key held while migrating, so replicas starting together migrate one at a time. */
     private static final long MIGRATION_LOCK = 0x47616e7472790001L;
@@ -140,7 +141,7 @@ enum CatalogDialect {
 
     /**
      * A PostgreSQL database reached through a pool of {@link #POOL_SIZE} connections (one of them held by a
-     * {@link CatalogChangeFeed} when one runs). The first connection is made here, once, so a wrong address or
+     * {@link CatalogChangeFeed} when one runs, one by the {@link BackgroundLease} holder). The first connection is made here, once, so a wrong address or
      * password fails now, with the driver's reason.
      *
      * @throws CatalogStoreException when no connection can be made

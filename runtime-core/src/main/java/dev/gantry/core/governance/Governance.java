@@ -472,6 +472,27 @@ public final class Governance {
         return after;
     }
 
+    /**
+     * Reads the stage of every version of {@code model} from the catalogue again and publishes it: for a change
+     * another server sharing the catalogue made (an approval, a suspension, a retirement). Serialized with the
+     * transitions, so it never publishes a stage older than one this server committed.
+     */
+    public synchronized void reload(String model) {
+        List<ReleaseRecord> records = store.versions(model);
+        statuses.updateAndGet(m -> {
+            Map<Key, ReleaseStatus> next = new HashMap<>(m);
+            for (ReleaseRecord r : records) {
+                next.put(new Key(r.model(), r.version()), ReleaseStatus.of(r));
+            }
+            return Map.copyOf(next);
+        });
+    }
+
+    /** As {@link #reload(String)} for one version. */
+    public synchronized void reload(String model, long version) {
+        store.version(model, version).ifPresent(this::publish);
+    }
+
     private void publish(ReleaseRecord r) {
         statuses.updateAndGet(m -> {
             Map<Key, ReleaseStatus> next = new HashMap<>(m);

@@ -248,6 +248,54 @@ public final class Rollouts {
         }
     }
 
+    /**
+     * Reads {@code model}'s rollouts from the store again, for a change another server sharing the catalogue
+     * made (a rollout it started, paused, resumed, promoted or aborted, or a step the background lease holder
+     * took): active ones are tracked here as stored (their analysis window restarts when their step changed),
+     * ended ones are dropped. Writes nothing.
+     */
+    public synchronized void follow(String model) {
+        Map<String, RolloutRecord> stored = new LinkedHashMap<>();
+        for (RolloutRecord rec : store.forModel(model)) {
+            stored.put(rec.id(), rec);
+        }
+        active.values().removeIf(a -> a.rec.model().equals(model) && !isActive(stored.get(a.rec.id())));
+        for (RolloutRecord rec : stored.values()) {
+            if (!isActive(rec)) {
+                continue;
+            }
+            Active a = active.get(rec.id());
+            if (a == null) {
+                try {
+                    a = new Active(rec, PlanCodec.decode(rec.plan()));
+                } catch (RuntimeException e) {
+                    log.error("rollout {} of model '{}' has an unreadable plan; not followed: {}", rec.id(), model,
+                            e.toString());
+                    continue;
+                }
+                active.put(rec.id(), a);
+                startWindow(a);
+            } else {
+                boolean newStep = a.rec.stepIndex() != rec.stepIndex() || !a.rec.state().equals(rec.state());
+                a.rec = rec;
+                if (newStep) {
+                    startWindow(a);
+                }
+            }
+        }
+    }
+
+    /** As {@link #follow(String)} for every model with an active rollout; for a server that does not run them. */
+    public synchronized void followAll() {
+        for (String model : store.inStates(ACTIVE).stream().map(RolloutRecord::model).distinct().toList()) {
+            follow(model);
+        }
+    }
+
+    private static boolean isActive(RolloutRecord rec) {
+        return rec != null && ACTIVE.contains(rec.state());
+    }
+
     /** Analyses every running rollout and takes the decisions that are due. */
     public synchronized void tick() {
         Instant now = clock.instant();
@@ -273,6 +321,10 @@ public final class Rollouts {
         a.last = Optional.of(an);
         publishGauges(a, an);
         Optional<Analysis.Gate> failed = an.failed();
+        boolean checkpoint = Duration.between(a.rec.updatedAt(), now).compareTo(CHECKPOINT_EVERY) >= 0;
+        if ((failed.isPresent() || (finalLook && an.allPass()) || checkpoint) && changedElsewhere(a)) {
+            return;
+        }
         if (failed.isPresent()) {
             finish(a, Actor.SYSTEM, RolloutState.ROLLED_BACK, "gate " + failed.get().name() + " failed at step "
                     + (i + 1) + " (" + s + "): " + an.summary());
@@ -288,10 +340,28 @@ public final class Rollouts {
             }
             return;
         }
-        if (Duration.between(a.rec.updatedAt(), now).compareTo(CHECKPOINT_EVERY) >= 0) {
+        if (checkpoint) {
             a.rec = with(a.rec, RolloutState.RUNNING, i, a.rec.stepStartedAt(), 0, a.rec.reason(), now);
             store.save(a.rec);
         }
+    }
+
+    /**
+     * Whether another server sharing the catalogue changed the rollout's state or step since this one read it
+     * (paused, promoted or aborted it through that server): then its record is taken (see {@link #follow}) and
+     * this tick writes nothing over it. Read before each write of a tick, so a change made elsewhere is not
+     * overwritten by a checkpoint or decision computed from the old state.
+     */
+    private boolean changedElsewhere(Active a) {
+        Optional<RolloutRecord> stored = store.load(a.rec.id());
+        if (stored.isEmpty() || (stored.get().state().equals(a.rec.state())
+                && stored.get().stepIndex() == a.rec.stepIndex())) {
+            return false;
+        }
+        log.info("rollout {} of model '{}' was changed through another server ({} step {}); following it",
+                a.rec.id(), a.rec.model(), stored.get().state(), stored.get().stepIndex() + 1);
+        follow(a.rec.model());
+        return true;
     }
 
     /** Applies step {@code i}'s split, then records it; on failure the rollout ends with the baseline. */

@@ -179,6 +179,25 @@ public final class Deployment {
         return new Transition(before, after, revision);
     }
 
+    /**
+     * Takes {@code record} as it is (saved by another server sharing the catalogue) when it is newer than this
+     * deployment's revision; nothing is saved. Only {@link DeploymentManager} calls it.
+     *
+     * @return the change, or empty when {@code record} is not newer
+     */
+    synchronized Optional<Transition> adopt(DeploymentRecord record) {
+        DeploymentSnapshot before = current.get();
+        if (record.currentRevision() <= before.revision()) {
+            return Optional.empty();
+        }
+        PolicyRevision cur = record.current();
+        history = List.copyOf(record.history());
+        DeploymentSnapshot after = new DeploymentSnapshot(cur.revision(), cur.policy(), TrafficSplitter.of(cur.policy()),
+                record.standby());
+        current.set(after);
+        return Optional.of(new Transition(before, after, cur));
+    }
+
     /** Drops {@code version} from the standby list (it is being unloaded); saved first. */
     synchronized void removeStandby(long version, Actor actor) {
         DeploymentSnapshot s = current.get();

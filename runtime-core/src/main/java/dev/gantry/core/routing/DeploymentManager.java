@@ -140,6 +140,61 @@ public final class DeploymentManager {
         });
     }
 
+    /**
+     * Brings {@code model}'s deployment up to the latest revision in the catalogue, which another server sharing
+     * it saved: loads the versions that revision routes and keeps as standby (from the models directory), then
+     * publishes it as it is (that server's gate and readiness checks passed) and unloads what left all routes and
+     * standby here. Nothing happens when this server already has that revision. A version that cannot be loaded
+     * is logged; the model's requests go to its other READY routes, as after {@link #restore()}.
+     *
+     * @return completes when the revision is in force here (or was not newer)
+     */
+    public CompletableFuture<Void> follow(String model) {
+        Optional<DeploymentRecord> stored = store.load(model);
+        if (stored.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        DeploymentRecord record = stored.get();
+        Deployment known = deployments.get(model);
+        if (known != null && known.snapshot().revision() >= record.currentRevision()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        Set<Long> wanted = new LinkedHashSet<>(record.current().policy().servedVersions());
+        wanted.addAll(record.standby());
+        List<CompletableFuture<ModelVersionState>> loads = new ArrayList<>();
+        for (long v : wanted) {
+            if (!lifecycle.state(new ModelId(model, v)).map(ModelVersionState::isReady).orElse(false)) {
+                loads.add(load(model, v).exceptionally(e -> {
+                    log.error("model '{}' revision {} (from another server): cannot load version {}: {}", model,
+                            record.currentRevision(), v, e.getMessage());
+                    return null;
+                }));
+            }
+        }
+        return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new)).thenRun(() -> adopt(record));
+    }
+
+    private void adopt(DeploymentRecord record) {
+        String model = record.model();
+        Deployment d;
+        synchronized (this) {
+            d = deployments.get(model);
+            if (d == null) {
+                publish(Deployment.restore(record, store, clock, settings));
+                log.info("model '{}': revision {} from the catalogue {}", model, record.currentRevision(),
+                        record.current().policy());
+                return;
+            }
+        }
+        synchronized (d) {
+            d.adopt(record).ifPresent(t -> {
+                log.info("model '{}': revision {} from the catalogue (by {}): {}", model, t.revision().revision(),
+                        t.revision().actor(), t.revision().policy());
+                drainUnrouted(model, t);
+            });
+        }
+    }
+
     public Optional<Deployment> deployment(String model) {
         return Optional.ofNullable(deployments.get(model));
     }

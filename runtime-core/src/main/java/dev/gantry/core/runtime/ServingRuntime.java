@@ -72,6 +72,7 @@ public final class ServingRuntime implements AutoCloseable {
     private final VersionStats stats = new VersionStats();
     private final Rollouts rollouts;
     private final ArtifactStore artifacts;
+    private final dev.gantry.core.replica.Replication replication;
 
     private ServingRuntime(RuntimeSettings settings, ExecutorFactory factory, MeterRegistry registry, Clock clock,
                            KeyLineage lineage, ScheduledExecutorService timers, ExecutorService loaders,
@@ -104,6 +105,8 @@ public final class ServingRuntime implements AutoCloseable {
             repository.fetchMissingFrom((model, version) -> CompletableFuture.supplyAsync(
                     () -> releases.fetchIfMissing(model, version), loaders));
         }
+        this.replication = dev.gantry.core.replica.Replication.follow(catalog, !settings.catalog().isEmbedded(),
+                governance, deployments, rollouts);
         for (CrashJournal.ExecutingAtExit c : Containment.crashesFound(journal, settings.dataDir(), registry)) {
             suspendCrashing(c.version(), c.describe());
         }
@@ -170,12 +173,15 @@ public final class ServingRuntime implements AutoCloseable {
                 .whenComplete((v, e) -> {
                     timers.scheduleWithFixedDelay(this::retireDue, 1, 1, TimeUnit.SECONDS);
                     try {
-                        rollouts.resumeAll();
+                        replication.start(); // resumes rollouts where this server holds the lease
                     } catch (RuntimeException r) {
                         log.error("resuming rollouts failed", r);
                     }
-                    timers.scheduleWithFixedDelay(rollouts::tick, ROLLOUT_TICK_MS, ROLLOUT_TICK_MS,
-                            TimeUnit.MILLISECONDS);
+                    timers.scheduleWithFixedDelay(() -> {
+                        if (replication.holdsLease()) {
+                            rollouts.tick();
+                        }
+                    }, ROLLOUT_TICK_MS, ROLLOUT_TICK_MS, TimeUnit.MILLISECONDS);
                     if (e != null) {
                         log.error("restoring deployments failed; models without a restored policy serve their"
                                 + " highest version", e);
@@ -185,6 +191,9 @@ public final class ServingRuntime implements AutoCloseable {
     }
 
     private void retireDue() {
+        if (!replication.holdsLease()) {
+            return; // another server sharing the catalogue runs it
+        }
         try {
             releases.retireDue();
         } catch (RuntimeException e) {
@@ -227,6 +236,11 @@ public final class ServingRuntime implements AutoCloseable {
         return stats;
     }
 
+    /** How this server follows the others sharing its catalogue, and whether it runs the background work. */
+    public dev.gantry.core.replica.Replication replication() {
+        return replication;
+    }
+
     public AuditTrail audit() {
         return audit;
     }
@@ -247,6 +261,7 @@ public final class ServingRuntime implements AutoCloseable {
         } catch (Exception e) {
             log.warn("closing the crash journal: {}", e.toString());
         }
+        replication.close();
         loaders.shutdownNow();
         timers.shutdownNow();
         shadows.close();

@@ -240,4 +240,19 @@ class RolloutsTest {
         assertEquals(Map.of(2L, 100), weights());
         assertEquals(OptionalLong.of(3), f.deployments.snapshot(ServingFixture.MODEL).orElseThrow().policy().fallback());
     }
+
+    @Test
+    void pauseThroughAnotherServer_isNotOverwrittenByTheRunningServersNextCheckpoint() {
+        String id = rollouts.start(ServingFixture.MODEL, plan(
+                Step.of(0, Step.Kind.WEIGHT, 20, Duration.ofMinutes(10), 1000)), Actor.ANONYMOUS).id();
+        Rollouts other = newService(); // a second server over the same store, not running the ticks
+        other.follow(ServingFixture.MODEL);
+        other.pause(ServingFixture.MODEL, id, Actor.ANONYMOUS);
+        clock.advance(Duration.ofSeconds(5)); // the running server's checkpoint is due
+
+        rollouts.tick();
+
+        assertEquals(RolloutState.PAUSED.name(), store.load(id).orElseThrow().state());
+        assertEquals(RolloutState.PAUSED, rollouts.get(ServingFixture.MODEL, id).state());
+    }
 }

@@ -34,6 +34,12 @@ public final class ChildServer implements AutoCloseable {
 
     /** Starts {@code gantry serve} on {@code models} and {@code data} with the access log off. */
     public static ChildServer start(Path models, Path data) throws IOException {
+        return start(models, data, List.of(), java.util.Map.of());
+    }
+
+    /** As {@link #start(Path, Path)} with more flags and environment variables. */
+    public static ChildServer start(Path models, Path data, List<String> flags, java.util.Map<String, String> env)
+            throws IOException {
         int port = freePort();
         ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
                 "-cp", System.getProperty("java.class.path"), "--enable-native-access=ALL-UNNAMED",
@@ -42,6 +48,8 @@ public final class ChildServer implements AutoCloseable {
                 "-XX:-CreateCoredumpOnCrash",
                 "dev.gantry.http.Main", "serve", "--port", Integer.toString(port),
                 "--models", models.toString(), "--data", data.toString(), "--access-log", "off", "--grpc-port", "0");
+        pb.command().addAll(flags);
+        pb.environment().putAll(env);
         pb.redirectErrorStream(true);
         return new ChildServer(pb.start(), port);
     }

@@ -1,0 +1,36 @@
+package dev.gantry.http.admin;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gantry.core.replica.Replication;
+import dev.gantry.http.json.Json;
+import dev.gantry.http.sizing.ServerSizing;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.function.Supplier;
+
+/**
+ * Answers {@code GET /admin/v1/server}: the machine and sizing, and where this server stands among those sharing
+ * its catalogue ({@code replication}). Reads only memory, so it runs on the event loop.
+ */
+public final class ServerHandler {
+    private final ServerSizing sizing;
+    private final Supplier<Replication.Status> replication;
+
+    public ServerHandler(ServerSizing sizing, Supplier<Replication.Status> replication) {
+        this.sizing = sizing;
+        this.replication = replication;
+    }
+
+    public void send(RoutingContext ctx) {
+        ObjectNode root = sizing.json();
+        Replication.Status s = replication.get();
+        ObjectNode r = root.putObject("replication");
+        r.put("shared_catalog", s.shared());
+        r.put("applied_change", s.applied());
+        r.put("head_change", s.head());
+        r.put("caught_up", s.caughtUp());
+        r.put("background_lease", s.backgroundLease());
+        r.put("last_change_lag_ms", s.lastLagMillis());
+        Json.send(ctx.response(), 200, root);
+    }
+}
