@@ -68,6 +68,14 @@ enum CatalogDialect {
 
         Connection connection() throws SQLException;
 
+        /**
+         * Called right after each write transaction commits, before it is reported done: forces what the commit
+         * wrote to the device where the database does not do so itself (an H2 file). PostgreSQL fsyncs its WAL
+         * on commit already (synchronous_commit).
+         */
+        default void afterCommit(Connection c) throws SQLException {
+        }
+
         /** The database's URL, without credentials, for messages. */
         String describe();
 
@@ -81,6 +89,7 @@ enum CatalogDialect {
      * @throws CatalogStoreException when it cannot be opened (for instance, another process holds the file)
      */
     static Database h2(String url) {
+        boolean onDisk = !url.startsWith("jdbc:h2:mem:");
         JdbcConnectionPool pool = JdbcConnectionPool.create(url, "gantry", "");
         return new Database() {
             @Override
@@ -91,6 +100,17 @@ enum CatalogDialect {
             @Override
             public Connection connection() throws SQLException {
                 return pool.getConnection();
+            }
+
+            @Override
+            public void afterCommit(Connection c) throws SQLException {
+                // MVStore writes a commit's chunk at once (WRITE_DELAY=0) but does not fsync it: without this a
+                // power loss or kernel crash could take an acknowledged change with it. One fsync per change.
+                if (onDisk) {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("CHECKPOINT SYNC");
+                    }
+                }
             }
 
             @Override

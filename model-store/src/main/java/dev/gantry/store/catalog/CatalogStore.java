@@ -31,8 +31,9 @@ public interface CatalogStore extends AutoCloseable {
      * default holds commits in memory for up to 500 ms, and a killed process lost them), and REUSE_SPACE=FALSE,
      * so each chunk is appended and none is ever overwritten: with space reuse, H2 2.5.252's recovery after a
      * SIGKILL could miss the newest commits or fall back to an older chunk still in the file (see
-     * CatalogDialect). The chunk is then in the operating system's page cache: it survives the process being
-     * killed or crashing, not a power loss or kernel crash, because MVStore does not fsync on commit. The file
+     * CatalogDialect). MVStore does not fsync on commit, so each write transaction is followed by CHECKPOINT
+     * SYNC before it returns (CatalogDialect.Database#afterCommit): a power loss or kernel crash cannot take an
+     * acknowledged change either. The file
      * only grows while it is open (old chunks are not reclaimed in place) and there is no compaction on close
      * (MAX_COMPACT_TIME=0: in append-only mode it would only append rewritten pages); a file grown past 64 MiB is
      * copied into a compact one at the next open, before anything writes (H2Compaction).

@@ -104,6 +104,11 @@ final class JdbcCatalogStore implements CatalogStore {
         }
     }
 
+    /** Forces a transaction committed on {@code c} outside {@link #write} to the device (see the dialect). */
+    void afterCommit(Connection c) throws SQLException {
+        db.afterCommit(c);
+    }
+
     /**
      * Runs {@code work} in one transaction under the write lock (this process's, and the database's row lock for
      * every process sharing the database); commits on return, rolls back on a throw.
@@ -123,6 +128,7 @@ final class JdbcCatalogStore implements CatalogStore {
                     notifyOnCommit(c);
                 }
                 c.commit();
+                db.afterCommit(c);
                 commitListeners.forEach(Runnable::run);
                 return result;
             } catch (SQLException | RuntimeException | Error e) {

@@ -71,6 +71,7 @@ public final class JdbcUsageStore implements UsageStore {
                     }
                 }
                 c.commit();
+                catalog.afterCommit(c);
                 return null;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
