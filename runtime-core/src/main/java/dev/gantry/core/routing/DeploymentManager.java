@@ -117,17 +117,7 @@ public final class DeploymentManager {
         }
         List<CompletableFuture<?>> all = new ArrayList<>();
         for (DeploymentRecord record : records) {
-            Set<Long> wanted = new LinkedHashSet<>(record.current().policy().servedVersions());
-            wanted.addAll(record.standby());
-            List<CompletableFuture<ModelVersionState>> loads = new ArrayList<>();
-            for (long v : wanted) {
-                loads.add(load(record.model(), v).exceptionally(e -> {
-                    log.error("model '{}' revision {}: cannot load version {}: {}", record.model(),
-                            record.currentRevision(), v, e.getMessage());
-                    return null;
-                }));
-            }
-            all.add(CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new)).thenRun(() -> {
+            all.add(loadServed(record, false, "").thenRun(() -> {
                 publish(Deployment.restore(record, store, clock, settings));
                 log.info("model '{}': restored revision {} {}", record.model(), record.currentRevision(),
                         record.current().policy());
@@ -159,19 +149,29 @@ public final class DeploymentManager {
         if (known != null && known.snapshot().revision() >= record.currentRevision()) {
             return CompletableFuture.completedFuture(null);
         }
+        return loadServed(record, true, " (from another server)").thenRun(() -> adopt(record));
+    }
+
+    /**
+     * Loads the versions {@code record}'s current revision serves and keeps as standby ({@code onlyMissing}: those
+     * not READY yet). A version that cannot be loaded is logged, not failed: the model's other routes serve.
+     */
+    private CompletableFuture<Void> loadServed(DeploymentRecord record, boolean onlyMissing, String origin) {
+        String model = record.model();
         Set<Long> wanted = new LinkedHashSet<>(record.current().policy().servedVersions());
         wanted.addAll(record.standby());
         List<CompletableFuture<ModelVersionState>> loads = new ArrayList<>();
         for (long v : wanted) {
-            if (!lifecycle.state(new ModelId(model, v)).map(ModelVersionState::isReady).orElse(false)) {
-                loads.add(load(model, v).exceptionally(e -> {
-                    log.error("model '{}' revision {} (from another server): cannot load version {}: {}", model,
-                            record.currentRevision(), v, e.getMessage());
-                    return null;
-                }));
+            if (onlyMissing && lifecycle.state(new ModelId(model, v)).map(ModelVersionState::isReady).orElse(false)) {
+                continue;
             }
+            loads.add(load(model, v).exceptionally(e -> {
+                log.error("model '{}' revision {}{}: cannot load version {}: {}", model, record.currentRevision(),
+                        origin, v, e.getMessage());
+                return null;
+            }));
         }
-        return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new)).thenRun(() -> adopt(record));
+        return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new));
     }
 
     private void adopt(DeploymentRecord record) {
