@@ -443,10 +443,13 @@ public final class DeploymentManager {
 
     /** Loads a version from disk, fetching it first (from a shared artifact store) when it is not there. */
     private CompletableFuture<ModelVersionState> load(String model, long version) {
-        boolean onDisk = repository.refresh(model).map(e -> e.versions().stream()
-                .anyMatch(v -> v.version() == version)).orElse(false);
-        return onDisk ? loadFromDisk(model, version)
-                : repository.fetchMissing(model, version).thenCompose(fetched -> loadFromDisk(model, version));
+        Optional<ModelEntry> entry = repository.refresh(model);
+        Optional<ModelVersionEntry> onDisk = entry.flatMap(e -> e.versions().stream()
+                .filter(v -> v.version() == version).findFirst());
+        if (onDisk.isPresent()) {
+            return lifecycle.load(entry.get(), onDisk.get());
+        }
+        return repository.fetchMissing(model, version).thenCompose(fetched -> loadFromDisk(model, version));
     }
 
     private CompletableFuture<ModelVersionState> loadFromDisk(String model, long version) {
