@@ -2,7 +2,6 @@ package dev.gantry.http.sizing;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gantry.http.json.Json;
-import io.vertx.ext.web.RoutingContext;
 
 import java.util.Locale;
 
@@ -77,10 +76,5 @@ public record ServerSizing(Machine machine, MachineDefaults derived, int eventLo
         e.put("value", value);
         e.put("derived", derived);
         e.put("overridden", value != derived);
-    }
-
-    /** Answers {@code GET /admin/v1/server}. */
-    public void send(RoutingContext ctx) {
-        Json.send(ctx.response(), 200, json());
     }
 }
