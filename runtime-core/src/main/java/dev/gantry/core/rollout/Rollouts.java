@@ -57,11 +57,11 @@ public final class Rollouts {
      * lease (resumeAll keeps the window this server already had for the step), so a handover loses nothing of
      * the step's evidence: the old holder's counts stay in the catalogue up to its last write.
      *
-     * Restart on one server (embedded catalogue): the analysis window (counters in memory) is lost. A RUNNING rollout resumes its step with the time
-     * it had left at its last checkpoint (the row is checkpointed at most once a second while running), and its
-     * window restarts: the step can pass only on min_requests candidate requests seen after the restart, so it
-     * never passes on evidence it no longer has. A PAUSED one stays paused. The traffic policy itself is
-     * restored by the DeploymentManager, so the split in force is the step's.
+     * Restart on one server (embedded catalogue): the analysis window (counters in memory) is lost. A RUNNING
+     * rollout resumes its step with the time it had left at its last checkpoint (the row is checkpointed at most
+     * once a second while running), and its window restarts: the step can pass only on min_requests candidate
+     * requests seen after the restart, so it never passes on evidence it no longer has. A PAUSED one stays
+     * paused. The traffic policy itself is restored by the DeploymentManager, so the split in force is the step's.
      *
      * Rolling back and aborting apply "all traffic to the baseline"; promoting applies "all traffic to the
      * candidate", which leaves the baseline loaded as the first standby version (warm).

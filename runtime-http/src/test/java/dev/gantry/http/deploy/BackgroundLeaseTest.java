@@ -87,7 +87,8 @@ class BackgroundLeaseTest {
                         Thread.sleep(50);
                         kept = ok(b.get("/admin/v1/models/" + MODEL + "/rollouts/" + id)).path("analysis");
                     }
-                    assertEquals(servedByFirst, requests(kept), "the new holder counts the old one's requests: " + kept);
+                    assertEquals(servedByFirst, requests(kept), "the new holder counts the old one's requests: "
+                            + kept);
                     assertEquals(1, kept.path("replicas").asInt(), kept.toString());
 
                     String state = "RUNNING";
@@ -129,7 +130,8 @@ class BackgroundLeaseTest {
     private static long shared(String url, String id) throws java.sql.SQLException {
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "postgres", "");
              java.sql.PreparedStatement p = c.prepareStatement(
-                     "SELECT COALESCE(SUM(requests), 0) FROM rollout_observation WHERE rollout_id = ? AND step_index = 0")) {
+                     "SELECT COALESCE(SUM(requests), 0) FROM rollout_observation"
+                             + " WHERE rollout_id = ? AND step_index = 0")) {
             p.setString(1, id);
             try (java.sql.ResultSet rs = p.executeQuery()) {
                 rs.next();
