@@ -29,12 +29,14 @@ final class Migrations {
      * IF NOT EXISTS and a script interrupted half-way is simply run again on the next open.
      *
      * The list is explicit (resources inside a jar cannot be listed portably); adding a migration means a
-     * new file here and a new line in SCRIPTS, numbered one higher.
+     * new file here and a new line in SCRIPTS, numbered higher than the line before. Numbers are taken from
+     * the names and may skip one that another branch has reserved (V9 before V8 is merged); a skipped number
+     * added later is applied when it appears, like any pending script.
      */
     static final String DIR = "db/migration/";
     static final List<String> SCRIPTS = List.of("V1__catalog.sql", "V2__deployments.sql", "V3__usage.sql",
             "V4__model_file_digest.sql", "V5__rollouts.sql", "V6__policy_fallback.sql",
-            "V7__shared_writers.sql");
+            "V7__shared_writers.sql", "V9__rollout_observations.sql");
     private static final Pattern NAME = Pattern.compile("V(\\d+)__([A-Za-z0-9_]+)\\.sql");
 
     private Migrations() {
@@ -56,7 +58,7 @@ final class Migrations {
                 applied.put(rs.getInt(1), rs.getString(2));
             }
         }
-        int known = SCRIPTS.size();
+        int known = latest();
         int newest = applied.keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
         if (newest > known) {
             throw new CatalogStoreException("the catalogue database is at schema version " + newest
@@ -64,16 +66,10 @@ final class Migrations {
         }
         c.setAutoCommit(false);
         try {
-            for (int i = 0; i < SCRIPTS.size(); i++) {
-                String script = SCRIPTS.get(i);
-                Matcher m = NAME.matcher(script);
-                if (!m.matches() || Integer.parseInt(m.group(1)) != i + 1) {
-                    throw new IllegalStateException("migration " + script + " must be named V" + (i + 1)
-                            + "__<description>.sql");
-                }
+            for (String script : SCRIPTS) {
+                int version = number(script);
                 String text = read(script);
                 String checksum = AuditChain.sha256(text);
-                int version = i + 1;
                 if (applied.containsKey(version)) {
                     if (!applied.get(version).equals(checksum)) {
                         throw new CatalogStoreException("migration " + script + " was changed after it was applied "
@@ -106,6 +102,27 @@ final class Migrations {
             c.setAutoCommit(auto);
         }
         return known;
+    }
+
+    /** The schema version of the newest script this build knows. */
+    static int latest() {
+        int previous = 0;
+        for (String script : SCRIPTS) {
+            int n = number(script);
+            if (n <= previous) {
+                throw new IllegalStateException("migration " + script + " must be numbered above V" + previous);
+            }
+            previous = n;
+        }
+        return previous;
+    }
+
+    private static int number(String script) {
+        Matcher m = NAME.matcher(script);
+        if (!m.matches()) {
+            throw new IllegalStateException("migration " + script + " must be named V<n>__<description>.sql");
+        }
+        return Integer.parseInt(m.group(1));
     }
 
     /** The script's statements: comment lines dropped, split at semicolons that end a line. */

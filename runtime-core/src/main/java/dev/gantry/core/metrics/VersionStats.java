@@ -20,7 +20,8 @@ public final class VersionStats {
      * edge of the bucket, so they are at most 25% high. Counters only grow: a caller that wants "since T" keeps
      * the Counts it took at T and subtracts (Counts.minus), which makes windows exact and free of any clock.
      */
-    static final int BUCKETS = 64;
+    /** The latency histogram's bucket count. */
+    public static final int BUCKETS = 64;
     private static final double BASE_NANOS = 50_000;
     private static final double GROWTH = 1.25;
     private static final double LOG_GROWTH = Math.log(GROWTH);
@@ -107,6 +108,32 @@ public final class VersionStats {
             }
             return new Counts(offered - earlier.offered, requests - earlier.requests, errors - earlier.errors,
                     compared - earlier.compared, agreed - earlier.agreed, h);
+        }
+
+        /**
+         * This and {@code other} together: every counter and every latency bucket summed (windows of the same
+         * versions seen by different servers).
+         */
+        public Counts plus(Counts other) {
+            long[] h = new long[BUCKETS];
+            for (int i = 0; i < BUCKETS; i++) {
+                h[i] = latency[i] + other.latency[i];
+            }
+            return new Counts(offered + other.offered, requests + other.requests, errors + other.errors,
+                    compared + other.compared, agreed + other.agreed, h);
+        }
+
+        /** Whether nothing at all was counted. */
+        public boolean isEmpty() {
+            if (offered != 0 || requests != 0 || errors != 0 || compared != 0 || agreed != 0) {
+                return false;
+            }
+            for (long v : latency) {
+                if (v != 0) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /** Requests answered without a server-side error. */

@@ -45,7 +45,7 @@ public final class Replication implements AutoCloseable {
      *   anything else          all three for the model
      *
      * The lease is checked every LEASE_CHECK on gantry-lease; when this server gains it, it resumes the
-     * rollouts that are running (their analysis window restarts there).
+     * rollouts that are running (the step's counts every server shared stay counted, see ObservationSync).
      */
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
     /** How often the feed checks the head of the audit chain when no notification arrives. */
@@ -55,6 +55,7 @@ public final class Replication implements AutoCloseable {
     private static final long LOAD_WAIT_SECONDS = 120;
 
     private final boolean shared;
+    private final String replicaId = ReplicaId.create();
     private final Governance governance;
     private final DeploymentManager deployments;
     private final Rollouts rollouts;
@@ -73,9 +74,10 @@ public final class Replication implements AutoCloseable {
      *
      * @param lastLagMillis from the last applied change's commit (the writing server's clock) to its refresh
      *     here, or -1 before the first
+     * @param replicaId this server's name among those sharing the catalogue ({@link ReplicaId})
      */
     public record Status(boolean shared, long applied, long head, boolean caughtUp, boolean backgroundLease,
-                         long lastLagMillis) {
+                         long lastLagMillis, String replicaId) {
     }
 
     private Replication(CatalogStore catalog, boolean shared, Governance governance, DeploymentManager deployments,
@@ -129,11 +131,16 @@ public final class Replication implements AutoCloseable {
         return lease.held();
     }
 
+    /** This server's name among those sharing the catalogue, stable for the process's life. */
+    public String replicaId() {
+        return replicaId;
+    }
+
     /** Where this server stands; reads nothing from the database. */
     public Status status() {
         long a = applied;
         long h = Math.max(head, a);
-        return new Status(shared, a, h, a >= h, lease.held(), lastChangeMillis);
+        return new Status(shared, a, h, a >= h, lease.held(), lastChangeMillis, replicaId);
     }
 
     private void checkLease() {

@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,11 +49,19 @@ public final class Rollouts {
      * this), which adds what only memory can hold: the counters at the start of the step's window and the last
      * analysis. Time comes from the injected clock only, so tests drive steps with a fake clock and tick().
      *
-     * Restart: the analysis window (counters in memory) is lost. A RUNNING rollout resumes its step with the time
-     * it had left at its last checkpoint (the row is checkpointed at most once a second while running), and its
-     * window restarts: the step can pass only on min_requests candidate requests seen after the restart, so it
-     * never passes on evidence it no longer has. A PAUSED one stays paused. The traffic policy itself is
-     * restored by the DeploymentManager, so the split in force is the step's.
+     * Several servers on one catalogue (ObservationSync, see shareObservations): every server tracks the active
+     * rollouts (follow) with a window of its own counters per step, and shares it through the catalogue about
+     * once a second. The lease holder analyses its own live window plus what the others last shared for the
+     * step (up to ~1 s old); it takes no decision in a step before it has read the others' counts for it once.
+     * A window lasts as long as its step on that server: pausing and resuming keep it, and so does taking the
+     * lease (resumeAll keeps the window this server already had for the step), so a handover loses nothing of
+     * the step's evidence: the old holder's counts stay in the catalogue up to its last write.
+     *
+     * Restart on one server (embedded catalogue): the analysis window (counters in memory) is lost. A RUNNING
+     * rollout resumes its step with the time it had left at its last checkpoint (the row is checkpointed at most
+     * once a second while running), and its window restarts: the step can pass only on min_requests candidate
+     * requests seen after the restart, so it never passes on evidence it no longer has. A PAUSED one stays
+     * paused. The traffic policy itself is restored by the DeploymentManager, so the split in force is the step's.
      *
      * Rolling back and aborting apply "all traffic to the baseline"; promoting applies "all traffic to the
      * candidate", which leaves the baseline loaded as the first standby version (warm).
@@ -71,13 +80,25 @@ public final class Rollouts {
     private final Clock clock;
     private final Map<String, Active> active = new LinkedHashMap<>();
     private final Map<String, AtomicReference<Double>> gauges = new ConcurrentHashMap<>();
+    /** Windows of steps this server left since ObservationSync last asked (only while shared). */
+    private final List<Window> leftWindows = new ArrayList<>();
+    private boolean shared;
 
     private static final class Active {
         RolloutRecord rec;
         final RolloutPlan plan;
         VersionStats.Counts candidateStart = VersionStats.Counts.ZERO;
         VersionStats.Counts baselineStart = VersionStats.Counts.ZERO;
+        /** The step the window (candidateStart, baselineStart) belongs to; -1 before the first. */
+        int windowStep = -1;
         Optional<Analysis> last = Optional.empty();
+        /** What the other servers last shared of step othersStep (-1: nothing read yet for the step). */
+        int othersStep = -1;
+        VersionStats.Counts othersCandidate = VersionStats.Counts.ZERO;
+        VersionStats.Counts othersBaseline = VersionStats.Counts.ZERO;
+        int othersReplicas;
+        /** Servers whose requests the last analysis counted. */
+        int replicas;
 
         Active(RolloutRecord rec, RolloutPlan plan) {
             this.rec = rec;
@@ -85,10 +106,14 @@ public final class Rollouts {
         }
     }
 
-    /** What a rollout looks like from outside: its record, plan, time left in its step and live analysis. */
+    /**
+     * What a rollout looks like from outside: its record, plan, time left in its step and live analysis.
+     *
+     * @param analysisReplicas the servers whose requests the analysis counts (0 without an analysis)
+     */
     public record View(String id, String model, long candidate, long baseline, RolloutState state, int stepIndex,
                        RolloutPlan plan, Duration timeLeft, Optional<Analysis> analysis, String reason,
-                       Instant createdAt, String createdBy, Instant updatedAt) {
+                       Instant createdAt, String createdBy, Instant updatedAt, int analysisReplicas) {
         /** The step in force (PENDING, RUNNING, PAUSED) or where it ended. */
         public Step step() {
             List<Step> s = plan.analysed();
@@ -105,6 +130,10 @@ public final class Rollouts {
         this.audit = audit;
         this.registry = registry;
         this.clock = clock;
+    }
+
+    /** One server's counts of one step of a rollout since the step began there. */
+    record Window(String rolloutId, int stepIndex, VersionStats.Counts candidate, VersionStats.Counts baseline) {
     }
 
     /** The rollout service; call {@link #resumeAll()} once deployments are restored, then {@link #tick()} often. */
@@ -229,17 +258,28 @@ public final class Rollouts {
                 continue;
             }
             Active a = new Active(rec, plan);
+            Active followed = active.get(rec.id());
+            if (followed != null && followed.windowStep == rec.stepIndex()) {
+                a.candidateStart = followed.candidateStart;
+                a.baselineStart = followed.baselineStart;
+                a.windowStep = followed.windowStep;
+            } else {
+                startWindow(a);
+            }
             active.put(rec.id(), a);
             if (rec.state().equals(RolloutState.RUNNING.name())) {
                 long elapsed = Math.max(0, Duration.between(rec.stepStartedAt(), rec.updatedAt()).toMillis());
                 Instant started = now.minusMillis(elapsed);
                 a.rec = with(rec, RolloutState.RUNNING, rec.stepIndex(), started, 0, rec.reason(), now);
-                startWindow(a);
+                long min = plan.analysed().get(rec.stepIndex()).minRequests();
                 save(a, Actor.SYSTEM, "rollout.resume", "RUNNING step " + (rec.stepIndex() + 1) + " before restart",
-                        "RUNNING step " + (rec.stepIndex() + 1) + " resumed after restart with "
+                        shared ? "RUNNING step " + (rec.stepIndex() + 1) + " resumed by the server holding the "
+                                + "background lease with " + timeLeft(a, now).toMillis() + " ms left; the analysis"
+                                + " keeps the step's counts every server shared, the step needs " + min
+                                + " candidate requests in all"
+                        : "RUNNING step " + (rec.stepIndex() + 1) + " resumed after restart with "
                                 + timeLeft(a, now).toMillis() + " ms left; analysis window restarted (the counts"
-                                + " before the restart were lost), the step needs "
-                                + plan.analysed().get(rec.stepIndex()).minRequests()
+                                + " before the restart were lost), the step needs " + min
                                 + " candidate requests seen from now");
             } else if (rec.state().equals(RolloutState.PENDING.name())) {
                 finish(a, Actor.SYSTEM, RolloutState.ABORTED, "the server stopped before the first step applied");
@@ -251,7 +291,8 @@ public final class Rollouts {
     /**
      * Reads {@code model}'s rollouts from the store again, for a change another server sharing the catalogue
      * made (a rollout it started, paused, resumed, promoted or aborted, or a step the background lease holder
-     * took): active ones are tracked here as stored (their analysis window restarts when their step changed),
+     * took): active ones are tracked here as stored (their analysis window restarts when their step changed;
+     * a pause or resume keeps it),
      * ended ones are dropped. Writes nothing.
      */
     public synchronized void follow(String model) {
@@ -276,7 +317,7 @@ public final class Rollouts {
                 active.put(rec.id(), a);
                 startWindow(a);
             } else {
-                boolean newStep = a.rec.stepIndex() != rec.stepIndex() || !a.rec.state().equals(rec.state());
+                boolean newStep = a.rec.stepIndex() != rec.stepIndex();
                 a.rec = rec;
                 if (newStep) {
                     startWindow(a);
@@ -315,14 +356,23 @@ public final class Rollouts {
         Step s = a.plan.analysed().get(i);
         VersionStats.Counts c = stats.counts(new ModelId(a.rec.model(), a.rec.candidate())).minus(a.candidateStart);
         VersionStats.Counts b = stats.counts(new ModelId(a.rec.model(), a.rec.baseline())).minus(a.baselineStart);
+        a.replicas = c.isEmpty() && b.isEmpty() ? 0 : 1;
+        // Shared: no decision before the others' counts of this step were read once (a new step, a new lease).
+        boolean othersRead = !shared || a.othersStep == i;
+        if (shared && othersRead) {
+            c = c.plus(a.othersCandidate);
+            b = b.plus(a.othersBaseline);
+            a.replicas += a.othersReplicas;
+        }
         boolean timeUp = !now.isBefore(a.rec.stepStartedAt().plus(s.duration()));
         boolean finalLook = timeUp && c.requests() >= s.minRequests();
         Analysis an = Analysis.of(c, b, s.kind() == Step.Kind.SHADOW, a.plan.gates(), finalLook);
         a.last = Optional.of(an);
         publishGauges(a, an);
-        Optional<Analysis.Gate> failed = an.failed();
+        Optional<Analysis.Gate> failed = othersRead ? an.failed() : Optional.empty();
+        boolean passed = othersRead && finalLook && an.allPass();
         boolean checkpoint = Duration.between(a.rec.updatedAt(), now).compareTo(CHECKPOINT_EVERY) >= 0;
-        if ((failed.isPresent() || (finalLook && an.allPass()) || checkpoint) && changedElsewhere(a)) {
+        if ((failed.isPresent() || passed || checkpoint) && changedElsewhere(a)) {
             return;
         }
         if (failed.isPresent()) {
@@ -330,7 +380,7 @@ public final class Rollouts {
                     + (i + 1) + " (" + s + "): " + an.summary());
             return;
         }
-        if (finalLook && an.allPass()) {
+        if (passed) {
             record(Actor.SYSTEM, "rollout.pass", a, "step " + (i + 1) + " (" + s + ")", "passed: " + an.summary());
             if (i + 1 < a.plan.analysed().size()) {
                 enter(a, i + 1, Actor.SYSTEM, "rollout " + a.rec.id() + " step " + (i + 2) + " after step " + (i + 1)
@@ -433,9 +483,79 @@ public final class Rollouts {
     }
 
     private void startWindow(Active a) {
+        if (shared && a.windowStep >= 0 && a.windowStep != a.rec.stepIndex()) {
+            leftWindows.add(window(a));
+        }
         a.candidateStart = stats.counts(new ModelId(a.rec.model(), a.rec.candidate()));
         a.baselineStart = stats.counts(new ModelId(a.rec.model(), a.rec.baseline()));
+        a.windowStep = a.rec.stepIndex();
         a.last = Optional.empty();
+        a.othersStep = -1;
+        a.othersCandidate = VersionStats.Counts.ZERO;
+        a.othersBaseline = VersionStats.Counts.ZERO;
+        a.othersReplicas = 0;
+        a.replicas = 0;
+    }
+
+    private Window window(Active a) {
+        return new Window(a.rec.id(), a.windowStep,
+                stats.counts(new ModelId(a.rec.model(), a.rec.candidate())).minus(a.candidateStart),
+                stats.counts(new ModelId(a.rec.model(), a.rec.baseline())).minus(a.baselineStart));
+    }
+
+    /**
+     * From now on the analysis counts what the other servers share ({@link #observedElsewhere}) and waits, in
+     * each step, until it has read that once; {@link #windows()} also returns the windows of steps left.
+     */
+    synchronized void shareObservations() {
+        shared = true;
+    }
+
+    /**
+     * This server's window of every active rollout (running or paused), then those of the steps it left since the
+     * last call (their final counts).
+     */
+    synchronized List<Window> windows() {
+        List<Window> out = new ArrayList<>(leftWindows);
+        leftWindows.clear();
+        for (Active a : active.values()) {
+            if (a.windowStep >= 0 && !a.rec.state().equals(RolloutState.PENDING.name())) {
+                out.add(window(a));
+            }
+        }
+        return out;
+    }
+
+    /** The step in force of every rollout this server is running, by rollout id. */
+    synchronized Map<String, Integer> running() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (Active a : active.values()) {
+            if (a.rec.state().equals(RolloutState.RUNNING.name())) {
+                out.put(a.rec.id(), a.rec.stepIndex());
+            }
+        }
+        return out;
+    }
+
+    /** The ids of the rollouts this server tracks as active. */
+    synchronized java.util.Set<String> activeIds() {
+        return java.util.Set.copyOf(active.keySet());
+    }
+
+    /**
+     * What the other servers shared of step {@code stepIndex} of rollout {@code id}, summed; ignored when the
+     * rollout has moved on meanwhile.
+     */
+    synchronized void observedElsewhere(String id, int stepIndex, VersionStats.Counts candidate,
+                                        VersionStats.Counts baseline, int replicas) {
+        Active a = active.get(id);
+        if (a == null || a.rec.stepIndex() != stepIndex || a.windowStep != stepIndex) {
+            return;
+        }
+        a.othersStep = stepIndex;
+        a.othersCandidate = candidate;
+        a.othersBaseline = baseline;
+        a.othersReplicas = replicas;
     }
 
     private void save(Active a, Actor actor, String action, String before, String after) {
@@ -475,14 +595,14 @@ public final class Rollouts {
         Active a = active.get(rec.id());
         return a != null ? view(a) : new View(rec.id(), rec.model(), rec.candidate(), rec.baseline(),
                 RolloutState.valueOf(rec.state()), rec.stepIndex(), PlanCodec.decode(rec.plan()), Duration.ZERO,
-                Optional.empty(), rec.reason(), rec.createdAt(), rec.createdBy(), rec.updatedAt());
+                Optional.empty(), rec.reason(), rec.createdAt(), rec.createdBy(), rec.updatedAt(), 0);
     }
 
     private View view(Active a) {
         RolloutRecord rec = a.rec;
         return new View(rec.id(), rec.model(), rec.candidate(), rec.baseline(), RolloutState.valueOf(rec.state()),
                 rec.stepIndex(), a.plan, timeLeft(a, clock.instant()), a.last, rec.reason(), rec.createdAt(),
-                rec.createdBy(), rec.updatedAt());
+                rec.createdBy(), rec.updatedAt(), a.last.isPresent() ? a.replicas : 0);
     }
 
     private Duration timeLeft(Active a, Instant now) {

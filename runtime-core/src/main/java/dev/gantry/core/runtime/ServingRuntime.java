@@ -73,6 +73,7 @@ public final class ServingRuntime implements AutoCloseable {
     private final Rollouts rollouts;
     private final ArtifactStore artifacts;
     private final dev.gantry.core.replica.Replication replication;
+    private final Optional<dev.gantry.core.rollout.ObservationSync> observations;
 
     private ServingRuntime(RuntimeSettings settings, ExecutorFactory factory, MeterRegistry registry, Clock clock,
                            KeyLineage lineage, ScheduledExecutorService timers, ExecutorService loaders,
@@ -107,6 +108,10 @@ public final class ServingRuntime implements AutoCloseable {
         }
         this.replication = dev.gantry.core.replica.Replication.follow(catalog, !settings.catalog().isEmbedded(),
                 governance, deployments, rollouts);
+        this.observations = settings.catalog().isEmbedded() ? Optional.empty()
+                : Optional.of(dev.gantry.core.rollout.ObservationSync.over(rollouts,
+                dev.gantry.store.catalog.JdbcRolloutObservationStore.of(catalog), replication.replicaId(),
+                replication::holdsLease));
         for (CrashJournal.ExecutingAtExit c : Containment.crashesFound(journal, settings.dataDir(), registry)) {
             suspendCrashing(c.version(), c.describe());
         }
@@ -177,6 +182,7 @@ public final class ServingRuntime implements AutoCloseable {
                     } catch (RuntimeException r) {
                         log.error("resuming rollouts failed", r);
                     }
+                    observations.ifPresent(dev.gantry.core.rollout.ObservationSync::start);
                     timers.scheduleWithFixedDelay(() -> {
                         if (replication.holdsLease()) {
                             rollouts.tick();
@@ -261,6 +267,7 @@ public final class ServingRuntime implements AutoCloseable {
         } catch (Exception e) {
             log.warn("closing the crash journal: {}", e.toString());
         }
+        observations.ifPresent(dev.gantry.core.rollout.ObservationSync::close);
         replication.close();
         loaders.shutdownNow();
         timers.shutdownNow();

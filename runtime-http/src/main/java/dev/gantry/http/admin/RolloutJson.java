@@ -159,6 +159,7 @@ final class RolloutJson {
         if (v.analysis().isPresent()) {
             Analysis a = v.analysis().get();
             ObjectNode an = o.putObject("analysis");
+            an.put("replicas", v.analysisReplicas());
             an.put("candidate_offered", a.candidateOffered());
             an.put("candidate_requests", a.candidateRequests());
             an.put("candidate_errors", a.candidateErrors());

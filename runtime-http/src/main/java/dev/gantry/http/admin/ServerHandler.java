@@ -26,6 +26,7 @@ public final class ServerHandler {
         Replication.Status s = replication.get();
         ObjectNode r = root.putObject("replication");
         r.put("shared_catalog", s.shared());
+        r.put("replica_id", s.replicaId());
         r.put("applied_change", s.applied());
         r.put("head_change", s.head());
         r.put("caught_up", s.caughtUp());

@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Two servers on one PostgreSQL catalogue: only one holds the background lease (and so runs the rollout
  * analysis and the sunset retirement); when that one is killed (kill -9) the other takes the lease within
- * seconds and the rollout it had running continues there to its end.
+ * seconds, its analysis keeps the requests the killed one counted in the step, and the rollout continues there
+ * to its end.
  */
 class BackgroundLeaseTest {
     static final String MODEL = "bl";
@@ -36,7 +37,8 @@ class BackgroundLeaseTest {
     Path dir;
 
     @Test
-    void onlyOneServerHoldsTheLease_andWhenItIsKilledTheOtherTakesOverAndFinishesTheRollout() throws Exception {
+    void onlyOneServerHoldsTheLease_andWhenItIsKilledTheOtherTakesOverKeepingTheStepsCountsAndFinishesTheRollout()
+            throws Exception {
         new TempRepository(dir.resolve("models")).copy("mlp", MODEL, 1, ONLY_VERSION_1).copy("mlp", MODEL, 2, null);
         try (EmbeddedPostgres postgres = EmbeddedPostgres.builder().start()) {
             String url = "jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres";
@@ -59,6 +61,15 @@ class BackgroundLeaseTest {
                     assertEquals(201, r.statusCode(), r.body());
                     String id = Bodies.parse(r.body()).path("id").asText();
                     assertEquals("RUNNING", state(b, id));
+                    int servedByFirst = 30;
+                    for (int i = 0; i < servedByFirst; i++) {
+                        assertEquals(200, a.infer(MODEL, DeployApi.mlpBody(i, null), Map.of()).statusCode());
+                    }
+                    long shareDeadline = System.nanoTime() + 15_000_000_000L;
+                    while (shared(url, id) < servedByFirst && System.nanoTime() < shareDeadline) {
+                        Thread.sleep(50);
+                    }
+                    assertEquals(servedByFirst, shared(url, id), "the holder shared its step's counts");
 
                     first.process.destroyForcibly();
                     first.process.waitFor();
@@ -70,6 +81,15 @@ class BackgroundLeaseTest {
                     assertTrue(lease(b), "the second server took the lease within 15 s of the kill");
                     System.out.println("background lease taken over " + (System.nanoTime() - killed) / 1_000_000
                             + " ms after kill -9 of its holder");
+                    JsonNode kept = null;
+                    deadline = System.nanoTime() + 15_000_000_000L;
+                    while (System.nanoTime() < deadline && (kept == null || requests(kept) < servedByFirst)) {
+                        Thread.sleep(50);
+                        kept = ok(b.get("/admin/v1/models/" + MODEL + "/rollouts/" + id)).path("analysis");
+                    }
+                    assertEquals(servedByFirst, requests(kept), "the new holder counts the old one's requests: "
+                            + kept);
+                    assertEquals(1, kept.path("replicas").asInt(), kept.toString());
 
                     String state = "RUNNING";
                     deadline = System.nanoTime() + 60_000_000_000L;
@@ -100,6 +120,24 @@ class BackgroundLeaseTest {
     private static boolean lease(DeployApi api) {
         JsonNode r = ok(api.get("/admin/v1/server")).path("replication");
         return r.path("background_lease").asBoolean();
+    }
+
+    private static long requests(JsonNode analysis) {
+        return analysis.path("candidate_requests").asLong() + analysis.path("baseline_requests").asLong();
+    }
+
+    /** The requests of rollout {@code id}'s first step the servers shared in the catalogue. */
+    private static long shared(String url, String id) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "postgres", "");
+             java.sql.PreparedStatement p = c.prepareStatement(
+                     "SELECT COALESCE(SUM(requests), 0) FROM rollout_observation"
+                             + " WHERE rollout_id = ? AND step_index = 0")) {
+            p.setString(1, id);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
     }
 
     private static String state(DeployApi api, String id) {
