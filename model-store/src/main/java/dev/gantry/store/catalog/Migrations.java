@@ -34,7 +34,7 @@ final class Migrations {
     static final String DIR = "db/migration/";
     static final List<String> SCRIPTS = List.of("V1__catalog.sql", "V2__deployments.sql", "V3__usage.sql",
             "V4__model_file_digest.sql", "V5__rollouts.sql", "V6__policy_fallback.sql",
-            "V7__shared_writers.sql");
+            "V7__shared_writers.sql", "V8__api_keys.sql");
     private static final Pattern NAME = Pattern.compile("V(\\d+)__([A-Za-z0-9_]+)\\.sql");
 
     private Migrations() {
