@@ -117,7 +117,7 @@ public final class KeysCommand {
                     out.printf("%-14s %-24s %-26s %-18s %s%n", "ID", "NAME", "ROLES", "MODELS", "STATUS");
                     for (ApiKey k : keys.list()) {
                         String status = k.revoked().map(t -> "revoked " + t)
-                                .orElse(k.isActive(Instant.now()) ? k.expires().map(e -> "active until " + e)
+                                .orElseGet(() -> k.isActive(Instant.now()) ? k.expires().map(e -> "active until " + e)
                                         .orElse("active") : "expired " + k.expires().orElseThrow());
                         out.printf("%-14s %-24s %-26s %-18s %s%n", k.id(), k.name(),
                                 k.roles().stream().map(Role::wireName).sorted().toList(),
