@@ -75,6 +75,8 @@ class CatalogStoreContractTest {
             assertEquals("V6__policy_fallback.sql", rs.getString(2));
             assertTrue(rs.next());
             assertEquals("V7__shared_writers.sql", rs.getString(2));
+            assertTrue(rs.next());
+            assertEquals("V8__api_keys.sql", rs.getString(2));
             assertFalse(rs.next());
         }
     }
