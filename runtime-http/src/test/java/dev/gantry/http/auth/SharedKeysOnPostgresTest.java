@@ -9,6 +9,7 @@ import dev.gantry.core.lifecycle.ExecutorFactory;
 import dev.gantry.http.ServerConfig;
 import dev.gantry.http.ServerConfigParser;
 import dev.gantry.http.cli.KeysCommand;
+import dev.gantry.http.testing.ChildServer;
 import dev.gantry.http.testing.ServerFixture;
 import dev.gantry.store.catalog.CatalogLocation;
 import dev.gantry.store.catalog.CatalogStore;
@@ -211,11 +212,12 @@ class SharedKeysOnPostgresTest {
                 }
                 statuses.sort(null);
                 assertEquals(List.of(201, 409), statuses, name);
-                long named = 0;
-                for (JsonNode k : JSON.readTree(send(b, "GET", "/admin/v1/keys", root, null).body()).path("keys")) {
-                    named += k.path("name").asText().equals(name) ? 1 : 0;
+                try (Connection c = DriverManager.getConnection(postgres.getJdbcUrl("postgres", "postgres"));
+                     Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM api_key WHERE name = '" + name + "'")) {
+                    rs.next();
+                    assertEquals(1, rs.getInt(1), name);
                 }
-                assertEquals(1, named, name);
             }
         } finally {
             pool.shutdownNow();
@@ -360,6 +362,30 @@ class SharedKeysOnPostgresTest {
         } finally {
             pool.shutdownNow();
             opened.forEach(CatalogStore::close);
+        }
+    }
+
+    @Test
+    void bootstrapToken_givenToTwoServerProcessesStartingTogether_makesOneKey_acceptedByBoth() throws Exception {
+        CatalogLocation db = freshDatabase();
+        String token = "gantry_00000000beef_" + "b".repeat(40);
+        Map<String, String> env = Map.of("GANTRY_CATALOG_USER", "postgres", "GANTRY_BOOTSTRAP_ADMIN_TOKEN", token);
+        List<String> flags = List.of("--catalog", db.jdbcUrl().orElseThrow(), "--audit-key-file",
+                dir.resolve("audit-boot.key").toString());
+        try (ChildServer one = ChildServer.start(dir.resolve("models"), dir.resolve("boot-1"), flags, env);
+             ChildServer two = ChildServer.start(dir.resolve("models"), dir.resolve("boot-2"), flags, env)) {
+            for (ChildServer server : List.of(one, two)) {
+                server.awaitOutput("Gantry ready");
+                HttpResponse<String> keys = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                + server.port + "/admin/v1/keys")).header("Authorization", "Bearer " + token).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                JsonNode listed = json(keys, 200).path("keys");
+                assertEquals(1, listed.size(), listed.toString());
+                assertEquals("00000000beef", listed.get(0).path("id").asText());
+            }
+            long registered = java.util.stream.Stream.of(one.output(), two.output())
+                    .filter(o -> o.contains("registered the first admin key")).count();
+            assertEquals(1, registered, "one server registered it:\n" + one.output() + "\n" + two.output());
         }
     }
 
