@@ -103,8 +103,11 @@ public final class KeyStore {
         if (!sharedCatalogue || shared != null) {
             throw new IllegalStateException(sharedCatalogue ? "already bound" : "a key file store cannot be bound");
         }
+        // Read strictly: an empty snapshot would be a server open to anyone, so a failed first read fails the start.
+        synchronized (snapshotLock) {
+            this.keys.set(toApi(keys.list()));
+        }
         shared = keys;
-        refresh();
     }
 
     /** Whether the keys are the shared catalogue's (not a key file). */
@@ -141,6 +144,15 @@ public final class KeyStore {
         AuditTrail.Entry entry(ApiKey key) {
             return new AuditTrail.Entry(action, "key:" + key.id(), "", describe.apply(key));
         }
+    }
+
+    /** Now, as the key's times are stored: to the microsecond in a shared catalogue (what PostgreSQL keeps). */
+    private Instant stamp() {
+        return stored(clock.instant());
+    }
+
+    private Instant stored(Instant t) {
+        return sharedCatalogue ? t.truncatedTo(java.time.temporal.ChronoUnit.MICROS) : t;
     }
 
     /** Changes made without an {@link Audit}: by the local operator, described as the key file auditor does. */
@@ -237,7 +249,7 @@ public final class KeyStore {
         }
         String id = HexFormat.of().formatHex(randomBytes(6));
         String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(32));
-        ApiKey key = new ApiKey(id, name, roles, models, clock.instant(), expires, Optional.empty(),
+        ApiKey key = new ApiKey(id, name, roles, models, stamp(), expires.map(this::stored), Optional.empty(),
                 HexFormat.of().formatHex(sha256(secret)), ratePerSecond, createdBy);
         update(all -> {
             Optional<ApiKey> taken = all.values().stream().filter(k -> k.name().equals(name)).findFirst();
@@ -269,7 +281,7 @@ public final class KeyStore {
         validateName(name);
         String id = token.substring(PREFIX.length(), PREFIX.length() + 12);
         String secret = token.substring(PREFIX.length() + 13);
-        ApiKey key = new ApiKey(id, name, Set.of(Role.ADMIN), Set.of(), clock.instant(), Optional.empty(),
+        ApiKey key = new ApiKey(id, name, Set.of(Role.ADMIN), Set.of(), stamp(), Optional.empty(),
                 Optional.empty(), HexFormat.of().formatHex(sha256(secret)), Optional.empty(), Optional.empty());
         if (shared != null) {
             return bootstrapShared(key);
@@ -334,7 +346,7 @@ public final class KeyStore {
             if (k.revoked().isPresent()) {
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, "key '" + k.name() + "' is revoked");
             }
-            out[0] = k.withSecret(HexFormat.of().formatHex(sha256(secret)), clock.instant());
+            out[0] = k.withSecret(HexFormat.of().formatHex(sha256(secret)), stamp());
             all.put(id, out[0]);
             return all;
         }, id, audit);
@@ -353,7 +365,7 @@ public final class KeyStore {
             if (k == null) {
                 throw GantryException.notFound("no API key with id '" + id + "'");
             }
-            out[0] = k.revoked().isPresent() ? k : k.revokedAt(clock.instant());
+            out[0] = k.revoked().isPresent() ? k : k.revokedAt(stamp());
             all.put(id, out[0]);
             return all;
         }, id, audit);
@@ -451,9 +463,14 @@ public final class KeyStore {
         SharedKeys s = shared;
         if (s != null) {
             publish(s.change(audit.actor(), current -> {
-                Map<String, ApiKey> next = change.apply(new LinkedHashMap<>(toApi(current)));
-                Map<String, StoredKey> stored = new LinkedHashMap<>();
-                next.values().forEach(k -> stored.put(k.id(), toStored(k)));
+                Map<String, ApiKey> known = toApi(current);
+                Map<String, ApiKey> next = change.apply(new LinkedHashMap<>(known));
+                // Only what the change touched is written back: a key this server cannot read (a role a newer
+                // Gantry added) is kept as stored.
+                Map<String, StoredKey> stored = new LinkedHashMap<>(current);
+                known.keySet().stream().filter(k -> !next.containsKey(k)).forEach(stored::remove);
+                next.values().stream().filter(k -> !k.equals(known.get(k.id())))
+                        .forEach(k -> stored.put(k.id(), toStored(k)));
                 return new SharedKeys.Update(stored, List.of(audit.entry(next.get(id))));
             }));
             return;

@@ -235,6 +235,24 @@ class SharedKeysOnPostgresTest {
     }
 
     @Test
+    void aKeyWithARoleThisServerDoesNotKnow_isKeptWhenOtherKeysChange() throws Exception {
+        try (Connection c = DriverManager.getConnection(postgres.getJdbcUrl("postgres", "postgres"));
+             Statement s = c.createStatement()) {
+            s.execute("INSERT INTO api_key (id, name, seq, roles, models, created_at, secret_sha256) SELECT "
+                    + "'0000000f00f0', 'from-newer-gantry', MAX(seq) + 1, 'auditor', '', CURRENT_TIMESTAMP, '"
+                    + "ab".repeat(32) + "' FROM api_key");
+        }
+        JsonNode k = createThrough(a, "beside-newer");
+        json(send(b, "POST", "/admin/v1/keys/" + k.path("id").asText() + "/revoke", root, null), 200);
+        try (Connection c = DriverManager.getConnection(postgres.getJdbcUrl("postgres", "postgres"));
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT roles FROM api_key WHERE id = '0000000f00f0'")) {
+            assertTrue(rs.next(), "still there");
+            assertEquals("auditor", rs.getString(1));
+        }
+    }
+
+    @Test
     void keyChangesThroughBothServers_areInTheOneAuditChain() throws Exception {
         JsonNode k = createThrough(a, "audited");
         String id = k.path("id").asText();
