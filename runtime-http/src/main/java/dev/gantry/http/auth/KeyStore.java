@@ -104,10 +104,12 @@ public final class KeyStore {
             throw new IllegalStateException(sharedCatalogue ? "already bound" : "a key file store cannot be bound");
         }
         // Read strictly: an empty snapshot would be a server open to anyone, so a failed first read fails the start.
+        // Bound before the read, under the snapshot lock: a refresh for a change committed meanwhile waits for this
+        // read and then reads again, so none is missed.
         synchronized (snapshotLock) {
+            shared = keys;
             this.keys.set(toApi(keys.list()));
         }
-        shared = keys;
     }
 
     /** Whether the keys are the shared catalogue's (not a key file). */
