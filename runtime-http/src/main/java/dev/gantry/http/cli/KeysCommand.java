@@ -67,6 +67,12 @@ public final class KeysCommand {
                 }
                 return run(sub, rest, data.toString(), KeyStore.open(data, Clock.systemUTC()), out, err);
             }
+            Path keyFile = auditKey.orElse(data.resolve("audit.key"));
+            if (!java.nio.file.Files.isReadable(keyFile)) {
+                // Never make one: a new random key would sign entries the servers cannot verify.
+                throw GantryException.invalid("the audit key file " + keyFile + " does not exist or cannot be read;"
+                        + " give the servers' --audit-key-file (or GANTRY_AUDIT_KEY_FILE)");
+            }
             try (SharedKeys shared = SharedKeys.open(CatalogLocation.postgres(catalog.get().strip(), passwordFile, env),
                     data, auditKey)) {
                 KeyStore keys = KeyStore.shared(Clock.systemUTC());

@@ -281,8 +281,6 @@ class SharedKeysOnPostgresTest {
     @Test
     void gantryKeysCli_withTheCatalogue_changesTheSharedKeys() throws Exception {
         Map<String, String> env = Map.of("GANTRY_CATALOG_USER", "postgres");
-        List<String> common = List.of("--catalog", url(), "--audit-key-file", dir.resolve("audit.key").toString(),
-                "--data", dir.resolve("cli-data").toString());
         String out = cli(env, "create", "--name", "cli-bot", "--role", "admin").get(0);
         Matcher m = Pattern.compile("key ([0-9a-f]{12}) .*\\n.*token \\(shown once; store it now\\): (\\S+)")
                 .matcher(out);
@@ -306,6 +304,13 @@ class SharedKeysOnPostgresTest {
         assertEquals(List.of("key.revoke by local operator (gantry keys)", "key.create by local operator (gantry keys)"),
                 actions);
         assertTrue(Files.notExists(dir.resolve("cli-data").resolve("keys.json")), "the CLI wrote no key file");
+        // Without the servers' audit key the command refuses rather than make a key of its own.
+        ByteArrayOutputStream noKey = new ByteArrayOutputStream();
+        assertEquals(1, KeysCommand.run(new ArrayList<>(List.of("list", "--catalog", url(), "--data",
+                dir.resolve("no-key-data").toString())), env, new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(noKey, true, StandardCharsets.UTF_8)));
+        assertTrue(noKey.toString(StandardCharsets.UTF_8).contains("audit key file"), noKey.toString());
+        assertTrue(Files.notExists(dir.resolve("no-key-data").resolve("audit.key")));
         // The password never comes from the command line: a URL carrying one is refused.
         List<String> refusedUrl = new ArrayList<>(List.of("list", "--catalog", url() + "?password=secret"));
         assertEquals(1, KeysCommand.run(refusedUrl, env, new PrintStream(new ByteArrayOutputStream()),
