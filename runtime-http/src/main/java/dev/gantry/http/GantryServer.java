@@ -78,6 +78,7 @@ public final class GantryServer {
             core = ServingRuntime.open(config.runtimeSettings(CardPolicyFile.read(
                     config.dataDir().resolve("card-policy.json"))), executorFactory, registry, Clock.systemUTC(),
                     keys.lineage());
+            ServerPosture.shareKeys(config, keys, core);
             usage = UsageService.start(config.dataDir(), config.observability(), core, registry);
             tracing = Tracing.create(config.observability());
         } catch (Exception e) {

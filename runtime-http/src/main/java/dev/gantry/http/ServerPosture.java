@@ -31,23 +31,54 @@ final class ServerPosture {
             if (!Files.isWritable(config.dataDir())) {
                 throw new IllegalStateException("data directory " + config.dataDir() + " is not writable");
             }
-            keys = KeyStore.open(config.dataDir(), Clock.systemUTC());
-            String bootstrap = System.getenv("GANTRY_BOOTSTRAP_ADMIN_TOKEN");
-            if (bootstrap != null && !bootstrap.isBlank()) {
-                keys.bootstrapFrom(bootstrap.trim(), "admin").ifPresent(k -> log.info(
-                        "registered the first admin key '{}' (id {}) from GANTRY_BOOTSTRAP_ADMIN_TOKEN", k.name(), k.id()));
+            if (!config.security().catalog().isEmbedded()) {
+                return KeyStore.shared(Clock.systemUTC()); // checked by shareKeys once the catalogue is open
             }
+            keys = KeyStore.open(config.dataDir(), Clock.systemUTC());
+            bootstrap(keys);
         } catch (IllegalArgumentException | dev.gantry.core.error.GantryException e) {
             throw new IllegalStateException(e.getMessage(), e);
         } catch (IOException | java.io.UncheckedIOException e) {
             throw new IllegalStateException("cannot use data directory " + config.dataDir() + ": " + e.getMessage(), e);
         }
+        refuseOpenNonLoopback(config, keys);
+        return keys;
+    }
+
+    /**
+     * On a shared catalogue: reads the keys from {@code core}'s catalogue into {@code keys}, rereads them whenever
+     * any server changes them, registers the bootstrap admin key and checks the posture. Nothing on the embedded one.
+     *
+     * @throws IllegalStateException as {@link #openKeys}
+     */
+    static void shareKeys(ServerConfig config, KeyStore keys, dev.gantry.core.runtime.ServingRuntime core) {
+        if (!keys.isShared()) {
+            return;
+        }
+        try {
+            keys.bind(core.sharedKeys().orElseThrow(() -> new IllegalStateException("the catalogue is not shared")));
+            core.replication().onKeyChange(keys::refresh);
+            bootstrap(keys);
+        } catch (IllegalArgumentException | dev.gantry.core.error.GantryException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        refuseOpenNonLoopback(config, keys);
+    }
+
+    private static void bootstrap(KeyStore keys) {
+        String bootstrap = System.getenv("GANTRY_BOOTSTRAP_ADMIN_TOKEN");
+        if (bootstrap != null && !bootstrap.isBlank()) {
+            keys.bootstrapFrom(bootstrap.trim(), "admin").ifPresent(k -> log.info(
+                    "registered the first admin key '{}' (id {}) from GANTRY_BOOTSTRAP_ADMIN_TOKEN", k.name(), k.id()));
+        }
+    }
+
+    private static void refuseOpenNonLoopback(ServerConfig config, KeyStore keys) {
         if (keys.isEmpty() && !config.isLoopback() && !config.security().insecure()) {
             throw new IllegalStateException("refusing to serve on " + config.host() + " with no API keys: anyone who"
                     + " can reach it could call and change models. Create an admin key first (./gantry keys bootstrap),"
                     + " bind to 127.0.0.1, or pass --insecure");
         }
-        return keys;
     }
 
     /** Says that every version selected at start has settled, and how many are READY. */

@@ -30,13 +30,12 @@ final class Migrations {
      *
      * The list is explicit (resources inside a jar cannot be listed portably); adding a migration means a
      * new file here and a new line in SCRIPTS, numbered higher than the line before. Numbers are taken from
-     * the names and may skip one that another branch has reserved (V9 before V8 is merged); a skipped number
-     * added later is applied when it appears, like any pending script.
+     * the names; a script not yet recorded in schema_version is applied, like any pending script.
      */
     static final String DIR = "db/migration/";
     static final List<String> SCRIPTS = List.of("V1__catalog.sql", "V2__deployments.sql", "V3__usage.sql",
             "V4__model_file_digest.sql", "V5__rollouts.sql", "V6__policy_fallback.sql",
-            "V7__shared_writers.sql", "V9__rollout_observations.sql");
+            "V7__shared_writers.sql", "V8__api_keys.sql", "V9__rollout_observations.sql");
     private static final Pattern NAME = Pattern.compile("V(\\d+)__([A-Za-z0-9_]+)\\.sql");
 
     private Migrations() {

@@ -76,6 +76,8 @@ class CatalogStoreContractTest {
             assertTrue(rs.next());
             assertEquals("V7__shared_writers.sql", rs.getString(2));
             assertTrue(rs.next());
+            assertEquals("V8__api_keys.sql", rs.getString(2));
+            assertTrue(rs.next());
             assertEquals("V9__rollout_observations.sql", rs.getString(2));
             assertFalse(rs.next());
         }

@@ -41,7 +41,9 @@ public final class Replication implements AutoCloseable {
      *   rollout.*              the model's rollouts
      *   version.load/unload, model.load/unload
      *                          nothing: loading is each server's own business
-     *   key:*                  nothing: API keys are each server's keys.json
+     *   key:*                  the API keys (shared catalogue): run on the feed's thread at once, not queued
+     *                              behind the restore or a policy's loads, so a revoked key stops working here
+     *                              within the second even while this server is still starting
      *   anything else          all three for the model
      *
      * The lease is checked every LEASE_CHECK on gantry-lease; when this server gains it, it resumes the
@@ -68,6 +70,8 @@ public final class Replication implements AutoCloseable {
     private volatile long head;
     private volatile long lastChangeMillis = -1;
     private volatile boolean closed;
+    private volatile Runnable keysChanged = () -> {
+    };
 
     /**
      * Where this server stands: the changes it has applied, the newest committed, and whether it holds the lease.
@@ -174,9 +178,21 @@ public final class Replication implements AutoCloseable {
         }
     }
 
+    /** Runs {@code r} on each change to the API keys (a {@code key:*} entry) committed by any server. */
+    public void onKeyChange(Runnable r) {
+        keysChanged = r;
+    }
+
     private void enqueue(CatalogChange change) {
         if (!closed) {
             head = Math.max(head, change.seq());
+            if (isKeyChange(change)) {
+                try {
+                    keysChanged.run();
+                } catch (RuntimeException e) {
+                    log.error("refreshing the API keys after catalogue change {} failed", change.seq(), e);
+                }
+            }
             refresher.execute(() -> apply(change));
         }
     }
@@ -198,8 +214,8 @@ public final class Replication implements AutoCloseable {
     private void refresh(CatalogChange change) {
         String target = change.target() == null ? "" : change.target();
         String action = change.action() == null ? "" : change.action();
-        if (target.isEmpty() || target.startsWith("key:") || action.startsWith("key.")) {
-            return;
+        if (target.isEmpty() || isKeyChange(change)) {
+            return; // keys: refreshed by enqueue
         }
         int slash = target.indexOf('/');
         String model = slash < 0 ? target : target.substring(0, slash);
@@ -233,6 +249,11 @@ public final class Replication implements AutoCloseable {
             followDeployment(model);
             rollouts.follow(model);
         }
+    }
+
+    private static boolean isKeyChange(CatalogChange change) {
+        return (change.target() != null && change.target().startsWith("key:"))
+                || (change.action() != null && change.action().startsWith("key."));
     }
 
     private void followDeployment(String model) {

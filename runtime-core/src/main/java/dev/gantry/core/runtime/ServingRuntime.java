@@ -247,6 +247,12 @@ public final class ServingRuntime implements AutoCloseable {
         return replication;
     }
 
+    /** The API keys of the shared catalogue; empty on the embedded one (one process keeps them in a file). */
+    public java.util.Optional<dev.gantry.core.keys.SharedKeys> sharedKeys() {
+        return !replication.status().shared() ? java.util.Optional.empty()
+                : java.util.Optional.of(dev.gantry.core.keys.SharedKeys.over(catalog));
+    }
+
     public AuditTrail audit() {
         return audit;
     }

@@ -36,15 +36,12 @@ public final class KeysHandler {
     }
 
     /**
-     * Runs a key change and its audit entry together: the entry is committed right after the key file is replaced,
-     * and a change whose entry cannot be written is undone, so no key exists without its record.
+     * How a key change through this route is audited, together with the change: in its transaction on a shared
+     * catalogue; with a key file, committed right after the file is replaced, the change undone when its entry cannot
+     * be written. No key exists without its record.
      */
-    private <T> T audited(RoutingContext ctx, String action, String id, java.util.function.Supplier<T> change,
-                          java.util.function.Function<T, ApiKey> key) {
-        Optional<ApiKey> before = id == null ? Optional.empty() : keys.find(id);
-        return audit.record(Caller.from(ctx).actor(RouteGroup.KEYS), change,
-                r -> new AuditTrail.Entry(action, "key:" + key.apply(r).id(), "", describe(key.apply(r)).toString()),
-                r -> keys.undo(key.apply(r).id(), before));
+    private KeyStore.Audit audited(RoutingContext ctx, String action) {
+        return new KeyStore.Audit(audit, Caller.from(ctx).actor(RouteGroup.KEYS), action, k -> describe(k).toString());
     }
 
     public void list(RoutingContext ctx) {
@@ -92,8 +89,8 @@ public final class KeysHandler {
             }
             Optional<Double> limit = rate;
             Optional<String> creator = Caller.from(ctx).key().map(ApiKey::id);
-            KeyStore.Created c = audited(ctx, "key.create", null,
-                    () -> keys.create(name, roles, models, expires, limit, creator), KeyStore.Created::key);
+            KeyStore.Created c = keys.create(name, roles, models, expires, limit, creator,
+                    audited(ctx, "key.create"));
             ObjectNode out = describe(c.key());
             out.put("token", c.token());
             return out;
@@ -103,7 +100,7 @@ public final class KeysHandler {
     public void rotate(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         run(ctx, 200, () -> {
-            KeyStore.Created c = audited(ctx, "key.rotate", id, () -> keys.rotate(id), KeyStore.Created::key);
+            KeyStore.Created c = keys.rotate(id, audited(ctx, "key.rotate"));
             ObjectNode out = describe(c.key());
             out.put("token", c.token());
             return out;
@@ -113,7 +110,7 @@ public final class KeysHandler {
     public void revoke(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         run(ctx, 200, () -> {
-            ApiKey k = audited(ctx, "key.revoke", id, () -> keys.revoke(id), x -> x);
+            ApiKey k = keys.revoke(id, audited(ctx, "key.revoke"));
             return describe(k);
         });
     }

@@ -59,6 +59,9 @@ public final class KeyFileAuditor {
      * Call before serving.
      */
     public static void watch(KeyStore keys, AuditTrail audit, Path dataDir, ScheduledExecutorService timers) {
+        if (keys.isShared()) {
+            return; // no key file: every change to a shared catalogue's keys is audited in its own transaction
+        }
         timers.scheduleWithFixedDelay(keys::refreshIfChanged, 250, 250, java.util.concurrent.TimeUnit.MILLISECONDS);
         Map<String, Known> last;
         boolean existed;

@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
+import dev.gantry.core.access.Actor;
+import dev.gantry.core.audit.AuditTrail;
+import dev.gantry.core.keys.SharedKeys;
+import dev.gantry.store.keys.StoredKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,12 +40,17 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
- * API keys kept in {@code <data>/keys.json}: hashes of secrets, never the secrets. The server and the
- * {@code gantry keys} command both change the file, under a file lock, by atomic replacement; the server
- * rereads it when it changes, so a key made or revoked by either side works (or stops working) within a second.
+ * API keys: hashes of secrets, never the secrets. On the embedded catalogue (one process) they are kept in
+ * {@code <data>/keys.json}: the server and the {@code gantry keys} command both change the file, under a file
+ * lock, by atomic replacement; the server rereads it when it changes, so a key made or revoked by either side
+ * works (or stops working) within a second. On a shared catalogue (PostgreSQL) they are kept in its database
+ * ({@link SharedKeys}), one set for every server: each change commits with its audit entry, and every server
+ * rereads the keys when the catalogue's change feed reports a {@code key:*} entry ({@link #refresh()}).
+ * Either way requests are checked against a snapshot in memory.
  */
 public final class KeyStore {
     /*
@@ -57,15 +66,21 @@ public final class KeyStore {
     private final Path file;
     private final Path lockFile;
     private final Clock clock;
+    /** Null for the key file; set once by {@link #bind} on a shared catalogue. */
+    private volatile SharedKeys shared;
+    private final boolean sharedCatalogue;
+    /** Orders the snapshot swaps of a shared store: a refresh's read and publish, a change's publish. */
+    private final Object snapshotLock = new Object();
     private final AtomicReference<Map<String, ApiKey>> keys = new AtomicReference<>(Map.of());
     private volatile java.util.function.BiConsumer<Map<String, ApiKey>, Map<String, ApiKey>> fileChangeListener;
     private volatile FileTime lastSeen;
     private volatile long lastSize = -1;
 
     private KeyStore(Path dataDir, Clock clock) {
-        this.file = dataDir.resolve("keys.json");
-        this.lockFile = dataDir.resolve("keys.lock");
+        this.file = dataDir == null ? null : dataDir.resolve("keys.json");
+        this.lockFile = dataDir == null ? null : dataDir.resolve("keys.lock");
         this.clock = clock;
+        this.sharedCatalogue = dataDir == null;
     }
 
     /** Opens (or starts) the key file in {@code dataDir}. */
@@ -73,6 +88,82 @@ public final class KeyStore {
         KeyStore store = new KeyStore(dataDir, clock);
         store.reload();
         return store;
+    }
+
+    /**
+     * The keys of a shared catalogue, empty until {@link #bind} gives it the catalogue (which a server opens after
+     * its keys: the core it opens takes this store's {@link #lineage()}).
+     */
+    public static KeyStore shared(Clock clock) {
+        return new KeyStore(null, clock);
+    }
+
+    /** Reads the keys of {@code keys}'s catalogue; from now on changes are made there. Once. */
+    public void bind(SharedKeys keys) {
+        if (!sharedCatalogue || shared != null) {
+            throw new IllegalStateException(sharedCatalogue ? "already bound" : "a key file store cannot be bound");
+        }
+        // Read strictly: an empty snapshot would be a server open to anyone, so a failed first read fails the start.
+        // Bound before the read, under the snapshot lock: a refresh for a change committed meanwhile waits for this
+        // read and then reads again, so none is missed.
+        synchronized (snapshotLock) {
+            shared = keys;
+            this.keys.set(toApi(keys.list()));
+        }
+    }
+
+    /** Whether the keys are the shared catalogue's (not a key file). */
+    public boolean isShared() {
+        return sharedCatalogue;
+    }
+
+    /**
+     * Rereads the shared catalogue's keys (after another server changed them); keeps the snapshot when the
+     * database cannot be read. Nothing for a key file (see {@link #refreshIfChanged()}).
+     */
+    public void refresh() {
+        SharedKeys s = shared;
+        if (s == null) {
+            return;
+        }
+        try {
+            synchronized (snapshotLock) {
+                keys.set(toApi(s.list()));
+            }
+        } catch (RuntimeException e) {
+            log.error("could not reread the API keys from the catalogue: {}; keeping the keys already loaded",
+                    e.toString());
+        }
+    }
+
+    /**
+     * How a change is audited: by {@code actor}, as {@code action} on {@code key:<id>}, the key described by
+     * {@code describe}. On a shared catalogue the entry commits in the key's own transaction. With a key file it is
+     * recorded in {@code trail} right after the file is replaced, and the change is undone if that fails; a null
+     * {@code trail} leaves it to the server's {@link KeyFileAuditor} (changes made outside the server).
+     */
+    public record Audit(AuditTrail trail, Actor actor, String action, Function<ApiKey, String> describe) {
+        AuditTrail.Entry entry(ApiKey key) {
+            return new AuditTrail.Entry(action, "key:" + key.id(), "", describe.apply(key));
+        }
+    }
+
+    /** Now, as the key's times are stored: to the microsecond in a shared catalogue (what PostgreSQL keeps). */
+    private Instant stamp() {
+        return stored(clock.instant());
+    }
+
+    private Instant stored(Instant t) {
+        return sharedCatalogue ? t.truncatedTo(java.time.temporal.ChronoUnit.MICROS) : t;
+    }
+
+    /** Changes made without an {@link Audit}: by the local operator, described as the key file auditor does. */
+    private static Audit byOperator(String action, Function<ApiKey, String> describe) {
+        return new Audit(null, Actor.LOCAL_OPERATOR, action, describe);
+    }
+
+    private static String rolesOf(ApiKey k) {
+        return k.name() + " " + new TreeSet<>(k.roles().stream().map(Role::wireName).toList());
     }
 
     /** A newly made key and its token, which is shown once and never stored. */
@@ -141,6 +232,13 @@ public final class KeyStore {
      */
     public Created create(String name, Set<Role> roles, Set<String> models, Optional<Instant> expires,
                           Optional<Double> ratePerSecond, Optional<String> createdBy) {
+        return create(name, roles, models, expires, ratePerSecond, createdBy,
+                byOperator("key.create", KeyStore::rolesOf));
+    }
+
+    /** As {@link #create(String, Set, Set, Optional, Optional, Optional)}, audited as {@code audit} says. */
+    public Created create(String name, Set<Role> roles, Set<String> models, Optional<Instant> expires,
+                          Optional<Double> ratePerSecond, Optional<String> createdBy, Audit audit) {
         validateName(name);
         if (roles.isEmpty()) {
             throw GantryException.invalid("a key needs at least one role: invoke, deploy, approve or admin");
@@ -153,7 +251,7 @@ public final class KeyStore {
         }
         String id = HexFormat.of().formatHex(randomBytes(6));
         String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(32));
-        ApiKey key = new ApiKey(id, name, roles, models, clock.instant(), expires, Optional.empty(),
+        ApiKey key = new ApiKey(id, name, roles, models, stamp(), expires.map(this::stored), Optional.empty(),
                 HexFormat.of().formatHex(sha256(secret)), ratePerSecond, createdBy);
         update(all -> {
             Optional<ApiKey> taken = all.values().stream().filter(k -> k.name().equals(name)).findFirst();
@@ -167,7 +265,7 @@ public final class KeyStore {
             }
             all.put(id, key);
             return all;
-        });
+        }, id, audit);
         return new Created(key, PREFIX + id + "_" + secret);
     }
 
@@ -185,8 +283,11 @@ public final class KeyStore {
         validateName(name);
         String id = token.substring(PREFIX.length(), PREFIX.length() + 12);
         String secret = token.substring(PREFIX.length() + 13);
-        ApiKey key = new ApiKey(id, name, Set.of(Role.ADMIN), Set.of(), clock.instant(), Optional.empty(),
+        ApiKey key = new ApiKey(id, name, Set.of(Role.ADMIN), Set.of(), stamp(), Optional.empty(),
                 Optional.empty(), HexFormat.of().formatHex(sha256(secret)), Optional.empty(), Optional.empty());
+        if (shared != null) {
+            return bootstrapShared(key);
+        }
         boolean[] created = {false};
         update(all -> {
             if (all.isEmpty()) {
@@ -198,8 +299,45 @@ public final class KeyStore {
         return created[0] ? Optional.of(key) : Optional.empty();
     }
 
+    /*
+     * On a shared catalogue every replica starts with the same GANTRY_BOOTSTRAP_ADMIN_TOKEN, often at once. The
+     * check and the insert run in one transaction after any other server's key change has committed, so exactly
+     * one server inserts the key (audited as made by the system); the others find it, with the same hash, and go
+     * on. A key with that id and another secret is a different token: refused, so a server never starts trusting
+     * a token the others do not.
+     */
+    private Optional<ApiKey> bootstrapShared(ApiKey key) {
+        boolean[] created = {false};
+        Map<String, StoredKey> after = shared.change(Actor.SYSTEM, current -> {
+            StoredKey existing = current.get(key.id());
+            if (existing != null) {
+                if (!MessageDigest.isEqual(existing.secretSha256().getBytes(StandardCharsets.US_ASCII),
+                        key.secretSha256().getBytes(StandardCharsets.US_ASCII))) {
+                    throw new GantryException(ErrorCode.FAILED_PRECONDITION, "GANTRY_BOOTSTRAP_ADMIN_TOKEN names API"
+                            + " key " + key.id() + ", which exists in the shared catalogue with another secret: every"
+                            + " replica must be given the same token (or leave it unset once keys exist)");
+                }
+                return new SharedKeys.Update(current, List.of());
+            }
+            if (!current.isEmpty()) {
+                return new SharedKeys.Update(current, List.of());
+            }
+            current.put(key.id(), toStored(key));
+            created[0] = true;
+            return new SharedKeys.Update(current, List.of(new AuditTrail.Entry("key.create", "key:" + key.id(), "",
+                    rolesOf(key) + " (from GANTRY_BOOTSTRAP_ADMIN_TOKEN)")));
+        });
+        publish(after);
+        return created[0] ? Optional.of(key) : Optional.empty();
+    }
+
     /** Gives a key a new secret; the old token stops working at once. */
     public Created rotate(String id) {
+        return rotate(id, byOperator("key.rotate", k -> "new secret"));
+    }
+
+    /** As {@link #rotate(String)}, audited as {@code audit} says. */
+    public Created rotate(String id, Audit audit) {
         String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(32));
         ApiKey[] out = new ApiKey[1];
         update(all -> {
@@ -210,30 +348,35 @@ public final class KeyStore {
             if (k.revoked().isPresent()) {
                 throw new GantryException(ErrorCode.FAILED_PRECONDITION, "key '" + k.name() + "' is revoked");
             }
-            out[0] = k.withSecret(HexFormat.of().formatHex(sha256(secret)), clock.instant());
+            out[0] = k.withSecret(HexFormat.of().formatHex(sha256(secret)), stamp());
             all.put(id, out[0]);
             return all;
-        });
+        }, id, audit);
         return new Created(out[0], PREFIX + id + "_" + secret);
     }
 
     public ApiKey revoke(String id) {
+        return revoke(id, byOperator("key.revoke", k -> "revoked"));
+    }
+
+    /** As {@link #revoke(String)}, audited as {@code audit} says. */
+    public ApiKey revoke(String id, Audit audit) {
         ApiKey[] out = new ApiKey[1];
         update(all -> {
             ApiKey k = all.get(id);
             if (k == null) {
                 throw GantryException.notFound("no API key with id '" + id + "'");
             }
-            out[0] = k.revoked().isPresent() ? k : k.revokedAt(clock.instant());
+            out[0] = k.revoked().isPresent() ? k : k.revokedAt(stamp());
             all.put(id, out[0]);
             return all;
-        });
+        }, id, audit);
         return out[0];
     }
 
     /**
      * Puts key {@code id} back as it was before a change whose audit entry could not be written: {@code previous},
-     * or no key at all when the change created it.
+     * or no key at all when the change created it. (A shared catalogue's changes roll back with their entry.)
      */
     public void undo(String id, Optional<ApiKey> previous) {
         update(all -> {
@@ -267,6 +410,10 @@ public final class KeyStore {
 
     /** Rereads the file if it changed since last read; called by the server's watcher every few hundred ms. */
     public void refreshIfChanged() {
+        if (sharedCatalogue) {
+            refresh();
+            return;
+        }
         try {
             if (!Files.exists(file)) {
                 if (!keys.get().isEmpty()) {
@@ -285,6 +432,9 @@ public final class KeyStore {
     }
 
     private synchronized void reload() {
+        if (sharedCatalogue) {
+            return; // bind() reads the catalogue
+        }
         try {
             if (!Files.exists(file)) {
                 keys.set(Map.of());
@@ -306,7 +456,74 @@ public final class KeyStore {
         }
     }
 
+    /**
+     * Applies {@code change} to the keys and audits the result's key {@code id} as {@code audit} says: in the
+     * catalogue's transaction (shared), or right after the file is replaced, undoing the change if the entry cannot
+     * be written (key file).
+     */
+    private void update(UnaryOperator<Map<String, ApiKey>> change, String id, Audit audit) {
+        SharedKeys s = shared;
+        if (s != null) {
+            publish(s.change(audit.actor(), current -> {
+                Map<String, ApiKey> known = toApi(current);
+                Map<String, ApiKey> next = change.apply(new LinkedHashMap<>(known));
+                // Only what the change touched is written back: a key this server cannot read (a role a newer
+                // Gantry added) is kept as stored.
+                Map<String, StoredKey> stored = new LinkedHashMap<>(current);
+                known.keySet().stream().filter(k -> !next.containsKey(k)).forEach(stored::remove);
+                next.values().stream().filter(k -> !k.equals(known.get(k.id())))
+                        .forEach(k -> stored.put(k.id(), toStored(k)));
+                return new SharedKeys.Update(stored, List.of(audit.entry(next.get(id))));
+            }));
+            return;
+        }
+        if (sharedCatalogue) {
+            throw GantryException.unavailable("the API keys of the shared catalogue are not open yet");
+        }
+        if (audit.trail() == null) {
+            update(change);
+            return;
+        }
+        Optional<ApiKey> before = find(id);
+        audit.trail().record(audit.actor(), () -> {
+            update(change);
+            return keys.get().get(id);
+        }, audit::entry, k -> undo(id, before));
+    }
+
+    private void publish(Map<String, StoredKey> after) {
+        synchronized (snapshotLock) {
+            keys.set(toApi(after));
+        }
+    }
+
+    private static Map<String, ApiKey> toApi(Map<String, StoredKey> stored) {
+        Map<String, ApiKey> out = new LinkedHashMap<>();
+        for (StoredKey k : stored.values()) {
+            Set<Role> roles = new TreeSet<>();
+            for (String r : k.roles()) {
+                Role.fromWire(r).ifPresentOrElse(roles::add, () -> log.warn("API key {} has unknown role '{}'; "
+                        + "ignored", k.id(), r));
+            }
+            if (roles.isEmpty()) {
+                log.warn("API key {} ({}) has no role this server knows; it cannot be used here", k.id(), k.name());
+                continue;
+            }
+            out.put(k.id(), new ApiKey(k.id(), k.name(), roles, k.models(), k.created(), k.expires(), k.revoked(),
+                    k.secretSha256(), k.ratePerSecond(), k.createdBy()));
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    private static StoredKey toStored(ApiKey k) {
+        return new StoredKey(k.id(), k.name(), new TreeSet<>(k.roles().stream().map(Role::wireName).toList()),
+                k.models(), k.created(), k.expires(), k.revoked(), k.secretSha256(), k.ratePerSecond(), k.createdBy());
+    }
+
     private synchronized void update(UnaryOperator<Map<String, ApiKey>> change) {
+        if (sharedCatalogue) {
+            throw new IllegalStateException("a shared catalogue's keys are not in a file");
+        }
         try {
             Files.createDirectories(file.getParent());
             try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE,

@@ -5,6 +5,8 @@ import dev.gantry.http.params.Durations;
 import dev.gantry.http.auth.ApiKey;
 import dev.gantry.http.auth.KeyStore;
 import dev.gantry.core.access.Role;
+import dev.gantry.core.keys.SharedKeys;
+import dev.gantry.store.catalog.CatalogLocation;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -19,7 +21,10 @@ import java.util.TreeSet;
 
 /**
  * {@code gantry keys bootstrap|create|list|rotate|revoke}: manages the key file in the data directory directly,
- * so it works with the server stopped (the first key) or running (which picks changes up within a second).
+ * so it works with the server stopped (the first key) or running (which picks changes up within a second). Given
+ * a shared catalogue ({@code --catalog jdbc:postgresql://...}, or {@code GANTRY_CATALOG}), it changes the keys in
+ * that database instead, each change audited as the local operator in its own transaction; every server sharing
+ * it picks the change up within a second.
  */
 public final class KeysCommand {
     private KeysCommand() {
@@ -33,6 +38,10 @@ public final class KeysCommand {
               gantry keys rotate ID                           new secret, old one stops working
               gantry keys revoke ID
             Every form takes --data DIR (default: $GANTRY_DATA, else ./data). Roles: invoke, deploy, approve, admin.
+            Servers sharing a PostgreSQL catalogue keep their keys there: give the same --catalog URL (or
+            $GANTRY_CATALOG), --catalog-password-file FILE (or $GANTRY_CATALOG_PASSWORD_FILE, else
+            $GANTRY_CATALOG_PASSWORD; user $GANTRY_CATALOG_USER) and --audit-key-file FILE (or
+            $GANTRY_AUDIT_KEY_FILE, default <data>/audit.key) as the servers.
             A key's token is printed once, when it is created or rotated; only its hash is stored.
             """;
 
@@ -46,11 +55,47 @@ public final class KeysCommand {
         List<String> rest = new ArrayList<>(args.subList(1, args.size()));
         try {
             Path data = Path.of(option(rest, "--data").orElse(env.getOrDefault("GANTRY_DATA", "data")));
-            KeyStore keys = KeyStore.open(data, Clock.systemUTC());
+            Optional<String> catalog = option(rest, "--catalog").or(() -> nonBlank(env.get("GANTRY_CATALOG")));
+            Optional<Path> passwordFile = option(rest, "--catalog-password-file")
+                    .or(() -> nonBlank(env.get("GANTRY_CATALOG_PASSWORD_FILE"))).map(Path::of);
+            Optional<Path> auditKey = option(rest, "--audit-key-file")
+                    .or(() -> nonBlank(env.get("GANTRY_AUDIT_KEY_FILE"))).map(Path::of);
+            if (catalog.isEmpty()) {
+                if (passwordFile.isPresent()) {
+                    throw GantryException.invalid("--catalog-password-file is only used with --catalog "
+                            + "jdbc:postgresql://...");
+                }
+                return run(sub, rest, data.toString(), KeyStore.open(data, Clock.systemUTC()), out, err);
+            }
+            Path keyFile = auditKey.orElse(data.resolve("audit.key"));
+            if (!java.nio.file.Files.isReadable(keyFile)) {
+                // Never make one: a new random key would sign entries the servers cannot verify.
+                throw GantryException.invalid("the audit key file " + keyFile + " does not exist or cannot be read;"
+                        + " give the servers' --audit-key-file (or GANTRY_AUDIT_KEY_FILE)");
+            }
+            try (SharedKeys shared = SharedKeys.open(CatalogLocation.postgres(catalog.get().strip(), passwordFile, env),
+                    data, auditKey)) {
+                KeyStore keys = KeyStore.shared(Clock.systemUTC());
+                keys.bind(shared);
+                return run(sub, rest, "the catalogue", keys, out, err);
+            }
+        } catch (GantryException | IllegalArgumentException e) {
+            err.println("gantry keys: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static Optional<String> nonBlank(String s) {
+        return Optional.ofNullable(s).filter(v -> !v.isBlank());
+    }
+
+    private static int run(String sub, List<String> rest, String where, KeyStore keys, PrintStream out,
+                           PrintStream err) {
+        try {
             switch (sub) {
                 case "bootstrap" -> {
                     if (!keys.isEmpty()) {
-                        err.println("gantry keys: keys already exist in " + data + "; use 'gantry keys create' with an"
+                        err.println("gantry keys: keys already exist in " + where + "; use 'gantry keys create' with an"
                                 + " admin key's access, or the admin API");
                         return 1;
                     }
@@ -78,7 +123,7 @@ public final class KeysCommand {
                     out.printf("%-14s %-24s %-26s %-18s %s%n", "ID", "NAME", "ROLES", "MODELS", "STATUS");
                     for (ApiKey k : keys.list()) {
                         String status = k.revoked().map(t -> "revoked " + t)
-                                .orElse(k.isActive(Instant.now()) ? k.expires().map(e -> "active until " + e)
+                                .orElseGet(() -> k.isActive(Instant.now()) ? k.expires().map(e -> "active until " + e)
                                         .orElse("active") : "expired " + k.expires().orElseThrow());
                         out.printf("%-14s %-24s %-26s %-18s %s%n", k.id(), k.name(),
                                 k.roles().stream().map(Role::wireName).sorted().toList(),

@@ -39,7 +39,8 @@ class ArchitectureTest {
             "dev.gantry.store.repository.DynamicBatching", "dev.gantry.store.repository.InstanceGroup",
             "dev.gantry.store.repository.GantryOptions", "dev.gantry.store.repository.OutputConfig",
             "dev.gantry.store.artifact.UploadLimits", "dev.gantry.store.catalog.CatalogLocation",
-            "dev.gantry.store.artifact.S3Settings", "dev.gantry.store.artifact.S3Settings$Credentials");
+            "dev.gantry.store.artifact.S3Settings", "dev.gantry.store.artifact.S3Settings$Credentials",
+            "dev.gantry.store.keys.StoredKey");
 
     private static JavaClasses classes;
 
