@@ -176,13 +176,19 @@ final class ReplicaCluster implements AutoCloseable {
             return server.port;
         }
 
-        /** kill -9, then waits until the process is gone. */
+        /** kill -9, then waits until the process is gone and keeps its output in target/replica-cluster. */
         void kill() throws InterruptedException {
             ChildServer s = server;
             if (s != null && s.process.isAlive()) {
                 s.process.destroyForcibly();
                 if (!s.process.waitFor(30, TimeUnit.SECONDS)) {
                     throw new AssertionError(name + " outlived SIGKILL by 30 s");
+                }
+                try {
+                    Path logs = Files.createDirectories(Path.of("target", "replica-cluster"));
+                    Files.writeString(logs.resolve(name + "-pid" + s.process.pid() + ".log"), s.output());
+                } catch (IOException e) {
+                    System.err.println("cannot keep " + name + "'s output: " + e);
                 }
             }
         }
