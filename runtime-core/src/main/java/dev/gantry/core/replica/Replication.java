@@ -53,6 +53,11 @@ public final class Replication implements AutoCloseable {
     /** How often the background lease is taken or confirmed. */
     static final Duration LEASE_CHECK = Duration.ofSeconds(1);
     private static final long LOAD_WAIT_SECONDS = 120;
+    /**
+     * How long a client's change waits for this server to apply what was committed before it (above the
+     * {@link #SAFETY_CHECK}, so a missed notification is made up for); after it the change goes ahead as before.
+     */
+    static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(5);
 
     private final boolean shared;
     private final Governance governance;
@@ -67,6 +72,8 @@ public final class Replication implements AutoCloseable {
     private volatile long head;
     private volatile long lastChangeMillis = -1;
     private volatile boolean closed;
+    private volatile Thread refresherThread;
+    private final Object progress = new Object();
 
     /**
      * Where this server stands: the changes it has applied, the newest committed, and whether it holds the lease.
@@ -85,8 +92,11 @@ public final class Replication implements AutoCloseable {
         this.deployments = deployments;
         this.rollouts = rollouts;
         this.lease = BackgroundLease.over(catalog);
-        this.refresher = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon(true).name("gantry-replica")
-                .unstarted(r));
+        this.refresher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = Thread.ofPlatform().daemon(true).name("gantry-replica").unstarted(r);
+            refresherThread = t;
+            return t;
+        });
         this.leaseChecks = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon(true)
                 .name("gantry-lease").unstarted(r));
     }
@@ -103,6 +113,7 @@ public final class Replication implements AutoCloseable {
             r.feed = CatalogChangeFeed.start(catalog, SAFETY_CHECK, r::enqueue);
             r.applied = r.feed.position();
             r.head = r.applied;
+            deployments.catchUpWith(() -> r.awaitCaughtUp(CATCH_UP_LIMIT));
         }
         return r;
     }
@@ -134,6 +145,47 @@ public final class Replication implements AutoCloseable {
         long a = applied;
         long h = Math.max(head, a);
         return new Status(shared, a, h, a >= h, lease.held(), lastChangeMillis);
+    }
+
+    /**
+     * Waits until this server has applied every change committed to the catalogue before the call (the head read
+     * now), at most {@code limit}: a change a client makes through this server right after another server
+     * acknowledged one must start from that one. Returns at once on the refresher's own thread, before
+     * {@link #start}, and when not shared.
+     *
+     * @return whether this server caught up
+     */
+    public boolean awaitCaughtUp(Duration limit) {
+        CatalogChangeFeed f = feed;
+        if (f == null || closed || restored.getCount() > 0 || Thread.currentThread() == refresherThread) {
+            return f == null;
+        }
+        long target;
+        try {
+            target = f.head();
+        } catch (RuntimeException e) {
+            log.debug("reading the catalogue head: {}", e.getMessage());
+            return false;
+        }
+        head = Math.max(head, target);
+        long deadline = System.nanoTime() + limit.toNanos();
+        synchronized (progress) {
+            while (applied < target && !closed) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    log.warn("a change asked for here waited {} ms for this server to apply catalogue change {} (it"
+                            + " is at {}); going ahead", limit.toMillis(), target, applied);
+                    return false;
+                }
+                try {
+                    progress.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return applied >= target;
     }
 
     private void checkLease() {
@@ -186,6 +238,9 @@ public final class Replication implements AutoCloseable {
         }
         applied = change.seq();
         lastChangeMillis = Math.max(0, System.currentTimeMillis() - change.time().toEpochMilli());
+        synchronized (progress) {
+            progress.notifyAll();
+        }
     }
 
     private void refresh(CatalogChange change) {
@@ -245,6 +300,9 @@ public final class Replication implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        synchronized (progress) {
+            progress.notifyAll();
+        }
         restored.countDown();
         CatalogChangeFeed f = feed;
         if (f != null) {

@@ -55,6 +55,7 @@ class ReplicaClusterTest {
     private static final String RELEASE = "release";
     private static final String PROPAGATION = "propagation";
     private static final String CONFLICT = "conflict";
+    private static final String SEQUENCE = "sequence";
     private static final String ROLLOUT = "rollout";
     private static final String LOAD = "load";
     /** What the catalogue will change within one second, the requirement. */
@@ -72,7 +73,7 @@ class ReplicaClusterTest {
     static void startCluster() throws Exception {
         Map<String, long[]> models = new LinkedHashMap<>();
         models.put(RELEASE, new long[] {1});
-        for (String m : List.of(PROPAGATION, CONFLICT, ROLLOUT, LOAD)) {
+        for (String m : List.of(PROPAGATION, CONFLICT, SEQUENCE, ROLLOUT, LOAD)) {
             models.put(m, new long[] {1, 2});
         }
         long started = System.nanoTime();
@@ -296,6 +297,43 @@ class ReplicaClusterTest {
 
     @Test
     @Order(4)
+    void aChangeAcknowledgedThroughOneReplica_isInForceForTheNextRequestThroughAnother() throws Exception {
+        List<Replica> replicas = cluster.replicas();
+        List<Api> apis = replicas.stream().map(Replica::admin).toList();
+        long revision = ok(apis.get(0).traffic(SEQUENCE, only(1))).path("revision").asLong();
+        for (int i = 1; i <= 9; i++) {
+            // a client behind a load balancer: the next request, at once, to the next replica
+            Api next = apis.get(i % apis.size());
+            int w = 10 * i;
+            HttpResponse<String> r = next.traffic(SEQUENCE, "{\"expected_revision\":" + revision + ",\"routes\":"
+                    + "[{\"version\":1,\"weight\":" + (100 - w) + "},{\"version\":2,\"weight\":" + w + "}]}");
+            assertEquals(200, r.statusCode(), "change " + i + " through " + next.replica() + " expecting revision "
+                    + revision + " (acknowledged through " + apis.get((i - 1) % apis.size()).replica() + "): "
+                    + r.body());
+            revision = Bodies.parse(r.body()).path("revision").asLong();
+        }
+        ok(apis.get(0).traffic(SEQUENCE, only(1)));
+        for (int round = 0; round < replicas.size(); round++) {
+            Api a = apis.get(round);
+            Api b = apis.get((round + 1) % apis.size());
+            String v2 = "/admin/v1/models/" + SEQUENCE + "/versions/2";
+            assertEquals("SUSPENDED", ok(a.post(v2 + "/suspend", "{\"reason\":\"round " + round + "\"}"))
+                    .path("stage").asText());
+            HttpResponse<String> refused = b.traffic(SEQUENCE, only(2));
+            assertEquals(409, refused.statusCode(), "routing to version 2 through " + b.replica() + " right after"
+                    + " its suspension through " + a.replica() + ": " + refused.body());
+            assertTrue(refused.body().contains("SUSPENDED"), refused.body());
+            assertEquals("APPROVED", ok(a.post(v2 + "/resume", "{\"reason\":\"round " + round + "\"}"))
+                    .path("stage").asText());
+            HttpResponse<String> routed = b.traffic(SEQUENCE, only(2));
+            assertEquals(200, routed.statusCode(), "routing to version 2 through " + b.replica() + " right after"
+                    + " its resumption through " + a.replica() + ": " + routed.body());
+            ok(b.traffic(SEQUENCE, only(1)));
+        }
+    }
+
+    @Test
+    @Order(5)
     void killingTheLeaseHolder_movesTheLeaseWithinSeconds_andItsRunningRolloutReachesPromoted() throws Exception {
         List<Replica> holders = new ArrayList<>();
         await("one replica holding the background lease", PATIENCE, 50, () -> {
@@ -365,7 +403,7 @@ class ReplicaClusterTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void killingOneReplicaUnderLoad_answersEveryAnsweredRequestCorrectly_andLosesNoAcknowledgedChange()
             throws Exception {
         List<Replica> replicas = cluster.replicas();

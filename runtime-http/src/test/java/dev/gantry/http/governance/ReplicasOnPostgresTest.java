@@ -136,6 +136,31 @@ class ReplicasOnPostgresTest {
     }
 
     @Test
+    void aChangeThroughB_rightAfterOneAcknowledgedThroughA_startsFromIt() throws Exception {
+        long revision = ok(apiA.traffic(uploaderA, "rp", routes(1, 100, 2, 0))).path("revision").asLong();
+        for (int i = 1; i <= 6; i++) {
+            GovernanceApi api = i % 2 == 0 ? apiA : apiB;
+            String token = i % 2 == 0 ? uploaderA : adminB;
+            HttpResponse<String> r = api.traffic(token, "rp", "{\"expected_revision\":" + revision + ",\"routes\":"
+                    + "[{\"version\":1,\"weight\":" + (100 - 10 * i) + "},{\"version\":2,\"weight\":" + 10 * i + "}]}");
+            assertEquals(200, r.statusCode(), "change " + i + " expecting revision " + revision + ", which the other"
+                    + " server had just acknowledged: " + r.body());
+            revision = Bodies.parse(r.body()).path("revision").asLong();
+        }
+        ok(apiA.traffic(uploaderA, "rp", routes(1, 100, 2, 0)));
+        ok(apiA.transition(adminA, "rp", 2, "suspend", "caught at once"));
+        try {
+            HttpResponse<String> refused = apiB.traffic(adminB, "rp", routes(1, 50, 2, 50));
+            assertEquals(409, refused.statusCode(), "B routing to the version A had just suspended: " + refused.body());
+            assertTrue(GovernanceApi.error(refused).contains("SUSPENDED"), refused.body());
+        } finally {
+            ok(apiA.transition(adminA, "rp", 2, "resume", "done"));
+        }
+        HttpResponse<String> routed = apiB.traffic(adminB, "rp", routes(1, 50, 2, 50));
+        assertEquals(200, routed.statusCode(), "B routing to the version A had just resumed: " + routed.body());
+    }
+
+    @Test
     void conflictingPolicyChangesThroughAAndBAtOnce_endWithExactlyOneWinner_inForceOnBoth() throws Exception {
         JsonNode now = ok(apiA.traffic(uploaderA, "rp", routes(1, 100, 2, 0)));
         long from = now.path("revision").asLong();
