@@ -161,6 +161,21 @@ class ReplicasOnPostgresTest {
     }
 
     @Test
+    void aRolloutStartedThroughA_canBePausedAndAbortedThroughBAtOnce() throws Exception {
+        ok(apiA.traffic(uploaderA, "rp", routes(1, 100, 2, 0)));
+        HttpResponse<String> started = apiA.post(adminA, "/admin/v1/models/rp/rollouts", "{\"candidate\": 2,"
+                + " \"baseline\": 1, \"steps\": [{\"weight\": 10, \"duration\": \"10m\"}]}");
+        assertEquals(201, started.statusCode(), started.body());
+        String rollout = "/admin/v1/models/rp/rollouts/" + Bodies.parse(started.body()).path("id").asText();
+        try {
+            assertEquals("PAUSED", ok(apiB.post(adminB, rollout + "/pause", "{}")).path("state").asText(),
+                    "B pausing the rollout A had just started");
+        } finally {
+            assertEquals("ABORTED", ok(apiB.post(adminB, rollout + "/abort", "{}")).path("state").asText());
+        }
+    }
+
+    @Test
     void conflictingPolicyChangesThroughAAndBAtOnce_endWithExactlyOneWinner_inForceOnBoth() throws Exception {
         JsonNode now = ok(apiA.traffic(uploaderA, "rp", routes(1, 100, 2, 0)));
         long from = now.path("revision").asLong();
