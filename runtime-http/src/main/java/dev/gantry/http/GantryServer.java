@@ -124,7 +124,7 @@ public final class GantryServer {
     }
 
     public boolean isReady() {
-        return loaded && !drain.draining.get();
+        return loaded && !drain.draining.get() && core.replication().caughtUpSinceStart();
     }
 
     /** Completes when every model version selected at start has settled (READY or UNAVAILABLE). */

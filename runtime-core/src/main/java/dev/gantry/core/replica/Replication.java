@@ -55,6 +55,11 @@ public final class Replication implements AutoCloseable {
     /** How often the background lease is taken or confirmed. */
     static final Duration LEASE_CHECK = Duration.ofSeconds(1);
     private static final long LOAD_WAIT_SECONDS = 120;
+    /**
+     * How long a client's change waits for this server to apply what was committed before it (above the
+     * {@link #SAFETY_CHECK}, so a missed notification is made up for); after it the change goes ahead as before.
+     */
+    static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(5);
 
     private final boolean shared;
     private final String replicaId = ReplicaId.create();
@@ -72,6 +77,11 @@ public final class Replication implements AutoCloseable {
     private volatile boolean closed;
     private volatile Runnable keysChanged = () -> {
     };
+    private volatile Thread refresherThread;
+    /** The head of the catalogue when {@link #start} ran; -1 before (or when not shared). */
+    private volatile long startHead = -1;
+    private volatile boolean caughtUpAtStart;
+    private final Object progress = new Object();
 
     /**
      * Where this server stands: the changes it has applied, the newest committed, and whether it holds the lease.
@@ -91,8 +101,11 @@ public final class Replication implements AutoCloseable {
         this.deployments = deployments;
         this.rollouts = rollouts;
         this.lease = BackgroundLease.over(catalog);
-        this.refresher = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon(true).name("gantry-replica")
-                .unstarted(r));
+        this.refresher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = Thread.ofPlatform().daemon(true).name("gantry-replica").unstarted(r);
+            refresherThread = t;
+            return t;
+        });
         this.leaseChecks = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon(true)
                 .name("gantry-lease").unstarted(r));
     }
@@ -109,6 +122,7 @@ public final class Replication implements AutoCloseable {
             r.feed = CatalogChangeFeed.start(catalog, SAFETY_CHECK, r::enqueue);
             r.applied = r.feed.position();
             r.head = r.applied;
+            deployments.catchUpWith(() -> r.awaitCaughtUp(CATCH_UP_LIMIT));
         }
         return r;
     }
@@ -125,9 +139,28 @@ public final class Replication implements AutoCloseable {
             return;
         }
         rollouts.followAll();
-        checkLease();
+        checkLease(); // reads the head too
+        startHead = head;
         leaseChecks.scheduleWithFixedDelay(this::checkLease, LEASE_CHECK.toMillis(), LEASE_CHECK.toMillis(),
                 TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Whether this server has applied every change committed to the catalogue before it started: what its
+     * readiness waits for, so a load balancer sends it no request while it would still route by a policy, a
+     * release stage or a key that another server has changed. Once true it stays true: falling a change behind
+     * later is reported in {@link #status} but takes no server out of the pool (a slow database would otherwise
+     * take every replica out at once). Always true when the catalogue is not shared.
+     */
+    public boolean caughtUpSinceStart() {
+        if (!shared || caughtUpAtStart) {
+            return true;
+        }
+        long target = startHead;
+        if (target >= 0 && applied >= target) {
+            caughtUpAtStart = true;
+        }
+        return caughtUpAtStart;
     }
 
     /** Whether this server runs the background work (sunset retirement, rollout analysis) now. */
@@ -145,6 +178,47 @@ public final class Replication implements AutoCloseable {
         long a = applied;
         long h = Math.max(head, a);
         return new Status(shared, a, h, a >= h, lease.held(), lastChangeMillis, replicaId);
+    }
+
+    /**
+     * Waits until this server has applied every change committed to the catalogue before the call (the head read
+     * now), at most {@code limit}: a change a client makes through this server right after another server
+     * acknowledged one must start from that one. Returns at once on the refresher's own thread, before
+     * {@link #start}, and when not shared.
+     *
+     * @return whether this server caught up
+     */
+    public boolean awaitCaughtUp(Duration limit) {
+        CatalogChangeFeed f = feed;
+        if (f == null || closed || restored.getCount() > 0 || Thread.currentThread() == refresherThread) {
+            return f == null;
+        }
+        long target;
+        try {
+            target = f.head();
+        } catch (RuntimeException e) {
+            log.debug("reading the catalogue head: {}", e.getMessage());
+            return false;
+        }
+        head = Math.max(head, target);
+        long deadline = System.nanoTime() + limit.toNanos();
+        synchronized (progress) {
+            while (applied < target && !closed) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    log.warn("a change asked for here waited {} ms for this server to apply catalogue change {} (it"
+                            + " is at {}); going ahead", limit.toMillis(), target, applied);
+                    return false;
+                }
+                try {
+                    progress.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return applied >= target;
     }
 
     private void checkLease() {
@@ -209,6 +283,9 @@ public final class Replication implements AutoCloseable {
         }
         applied = change.seq();
         lastChangeMillis = Math.max(0, System.currentTimeMillis() - change.time().toEpochMilli());
+        synchronized (progress) {
+            progress.notifyAll();
+        }
     }
 
     private void refresh(CatalogChange change) {
@@ -273,6 +350,9 @@ public final class Replication implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        synchronized (progress) {
+            progress.notifyAll();
+        }
         restored.countDown();
         CatalogChangeFeed f = feed;
         if (f != null) {

@@ -143,6 +143,15 @@ public final class Rollouts {
     }
 
     /**
+     * Call (holding no lock) before a client's start, pause, resume, promote or abort: on a shared catalogue,
+     * waits briefly until this server has applied what other servers committed before, so a rollout started or
+     * changed through another one is known here; see {@link DeploymentManager#awaitCatalogue()}.
+     */
+    public void awaitCatalogue() {
+        deployments.awaitCatalogue();
+    }
+
+    /**
      * Starts a rollout: checks the plan against the model, records it and applies its first step.
      *
      * @throws GantryException NOT_FOUND for an unknown model; FAILED_PRECONDITION when the candidate is not

@@ -63,6 +63,8 @@ public final class DeploymentManager {
     private final Optional<AuditTrail> audit;
     private final Map<String, Deployment> deployments = new ConcurrentHashMap<>();
     private final Set<CompletableFuture<Void>> draining = ConcurrentHashMap.newKeySet();
+    /** Set by replication on a shared catalogue: see {@link #awaitCatalogue()}. */
+    private volatile Runnable catalogueCatchUp = () -> { };
 
     private DeploymentManager(ModelRepositoryManager repository, DeploymentStore store, DeploymentSettings settings,
                               Clock clock, MeterRegistry registry, TrafficGate gate, Optional<AuditTrail> audit) {
@@ -202,6 +204,25 @@ public final class DeploymentManager {
     public Optional<DeploymentSnapshot> snapshot(String model) {
         Deployment d = deployments.get(model);
         return d == null ? Optional.empty() : Optional.of(d.snapshot());
+    }
+
+    /**
+     * Makes {@link #awaitCatalogue()} run {@code catchUp}: replication on a shared catalogue sets it to wait until
+     * this server has applied every change committed before the call.
+     */
+    public void catchUpWith(Runnable catchUp) {
+        this.catalogueCatchUp = java.util.Objects.requireNonNull(catchUp, "catchUp");
+    }
+
+    /**
+     * Call before a change a client asks for (a traffic policy, a rollback, a rollout): on a catalogue shared with
+     * other servers, waits briefly until this server has applied what they committed before, so the change is
+     * made from the revision and release stages the client was last told of, possibly by another server (its
+     * {@code expected_revision} is current here too; a version just suspended elsewhere is refused here).
+     * Returns at once on an embedded catalogue.
+     */
+    public void awaitCatalogue() {
+        catalogueCatchUp.run();
     }
 
     /** Every deployment, by model. */

@@ -133,6 +133,7 @@ public final class DeploymentsHandler {
                     ? OptionalLong.of(AdminBodies.integer(body.get("expected_revision"), "expected_revision"))
                     : OptionalLong.empty();
             String reason = Optional.ofNullable(AdminBodies.text(body, "reason", false)).orElse("");
+            deployments.awaitCatalogue();
             PolicyRevision r = deployments.applyPolicy(model, policy, expected, actor, reason);
             ObjectNode out = PolicyJson.revision(r);
             out.put("model", model);
@@ -154,7 +155,10 @@ public final class DeploymentsHandler {
                 ErrorMapper.send(ctx.response(), e);
                 return;
             }
-            Replies.async(ctx, workers, 200, () -> deployments.rollback(model, to, actor).thenApply(PolicyJson::rollback));
+            Replies.async(ctx, workers, 200, () -> {
+                deployments.awaitCatalogue();
+                return deployments.rollback(model, to, actor).thenApply(PolicyJson::rollback);
+            });
         }).onFailure(e -> ErrorMapper.send(ctx, e));
     }
 

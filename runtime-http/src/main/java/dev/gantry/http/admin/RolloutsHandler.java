@@ -33,6 +33,7 @@ public final class RolloutsHandler {
         Actor actor = Caller.from(ctx).actor(RouteGroup.DEPLOY);
         AdminBodies.json(ctx).onSuccess(body -> Replies.blocking(ctx, workers, 201, () -> {
             requireModel(model);
+            rollouts.awaitCatalogue();
             return RolloutJson.write(rollouts.start(model, RolloutJson.plan(body), actor));
         })).onFailure(e -> ErrorMapper.send(ctx, e));
     }
@@ -65,6 +66,7 @@ public final class RolloutsHandler {
         Actor actor = Caller.from(ctx).actor(RouteGroup.DEPLOY);
         Replies.blocking(ctx, workers, 200, () -> {
             requireModel(model);
+            rollouts.awaitCatalogue();
             return RolloutJson.write(switch (action) {
                 case "pause" -> rollouts.pause(model, id, actor);
                 case "resume" -> rollouts.resume(model, id, actor);

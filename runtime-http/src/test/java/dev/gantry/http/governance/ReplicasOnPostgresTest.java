@@ -136,6 +136,78 @@ class ReplicasOnPostgresTest {
     }
 
     @Test
+    void aServerStartingWhileChangesCommitElsewhere_becomesReadyCaughtUpWithThem() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicLong lastRevision = new java.util.concurrent.atomic.AtomicLong();
+        Thread writer = Thread.ofPlatform().name("changes-through-a").start(() -> {
+            for (int i = 0; writing.get(); i++) {
+                int w = i % 2 == 0 ? 10 : 20;
+                lastRevision.set(ok(apiA.traffic(uploaderA, "rp", routes(1, 100 - w, 2, w))).path("revision")
+                        .asLong());
+            }
+        });
+        ServerFixture c = null;
+        try {
+            await(lastRevision::get, r -> r > 0, "a first change through A");
+            c = start(new TempRepository(dir.resolve("models")), "c");
+            GovernanceApi apiC = new GovernanceApi(c.server().port());
+            long before = lastRevision.get(); // acknowledged before C's readiness is first asked
+            await(() -> apiC.get(adminA, "/v2/health/ready").statusCode(), s -> s == 200, "C ready");
+            JsonNode replication = ok(apiC.get(adminA, "/admin/v1/server")).path("replication");
+            assertTrue(c.server().isReady(), replication.toString());
+            assertTrue(replication.path("applied_change").asLong() > 0, replication.toString());
+            assertTrue(ok(apiC.get(adminA, "/admin/v1/models/rp")).path("revision").asLong() >= before,
+                    "C became ready with the policy revision A acknowledged before: " + replication);
+        } finally {
+            writing.set(false);
+            writer.join(10_000);
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void aChangeThroughB_rightAfterOneAcknowledgedThroughA_startsFromIt() throws Exception {
+        long revision = ok(apiA.traffic(uploaderA, "rp", routes(1, 100, 2, 0))).path("revision").asLong();
+        for (int i = 1; i <= 6; i++) {
+            GovernanceApi api = i % 2 == 0 ? apiA : apiB;
+            String token = i % 2 == 0 ? uploaderA : adminB;
+            HttpResponse<String> r = api.traffic(token, "rp", "{\"expected_revision\":" + revision + ",\"routes\":"
+                    + "[{\"version\":1,\"weight\":" + (100 - 10 * i) + "},{\"version\":2,\"weight\":" + 10 * i + "}]}");
+            assertEquals(200, r.statusCode(), "change " + i + " expecting revision " + revision + ", which the other"
+                    + " server had just acknowledged: " + r.body());
+            revision = Bodies.parse(r.body()).path("revision").asLong();
+        }
+        ok(apiA.traffic(uploaderA, "rp", routes(1, 100, 2, 0)));
+        ok(apiA.transition(adminA, "rp", 2, "suspend", "caught at once"));
+        try {
+            HttpResponse<String> refused = apiB.traffic(adminB, "rp", routes(1, 50, 2, 50));
+            assertEquals(409, refused.statusCode(), "B routing to the version A had just suspended: " + refused.body());
+            assertTrue(GovernanceApi.error(refused).contains("SUSPENDED"), refused.body());
+        } finally {
+            ok(apiA.transition(adminA, "rp", 2, "resume", "done"));
+        }
+        HttpResponse<String> routed = apiB.traffic(adminB, "rp", routes(1, 50, 2, 50));
+        assertEquals(200, routed.statusCode(), "B routing to the version A had just resumed: " + routed.body());
+    }
+
+    @Test
+    void aRolloutStartedThroughA_canBePausedAndAbortedThroughBAtOnce() throws Exception {
+        ok(apiA.traffic(uploaderA, "rp", routes(1, 100, 2, 0)));
+        HttpResponse<String> started = apiA.post(adminA, "/admin/v1/models/rp/rollouts", "{\"candidate\": 2,"
+                + " \"baseline\": 1, \"steps\": [{\"weight\": 10, \"duration\": \"10m\"}]}");
+        assertEquals(201, started.statusCode(), started.body());
+        String rollout = "/admin/v1/models/rp/rollouts/" + Bodies.parse(started.body()).path("id").asText();
+        try {
+            assertEquals("PAUSED", ok(apiB.post(adminB, rollout + "/pause", "{}")).path("state").asText(),
+                    "B pausing the rollout A had just started");
+        } finally {
+            assertEquals("ABORTED", ok(apiB.post(adminB, rollout + "/abort", "{}")).path("state").asText());
+        }
+    }
+
+    @Test
     void conflictingPolicyChangesThroughAAndBAtOnce_endWithExactlyOneWinner_inForceOnBoth() throws Exception {
         JsonNode now = ok(apiA.traffic(uploaderA, "rp", routes(1, 100, 2, 0)));
         long from = now.path("revision").asLong();
