@@ -15,12 +15,18 @@ import java.util.WeakHashMap;
  * keep-alive connections are closed without holding any thread; Netty's idle timeout alone would not do it,
  * since one byte now and then resets it.
  */
-final class ConnectionGuard {
+final class ConnectionGuard implements dev.gantry.http.inference.BodyDeadlines {
     /*
      * No timer per request: each connection records when it last became idle (opened, or its response ended),
      * and one periodic sweep per event loop closes those idle longer than the header timeout. A request then
      * costs two field writes; a connection is closed between one and one-and-a-quarter timeouts after it went
      * quiet. All of a connection's handlers and its loop's sweep run on the same thread.
+     *
+     * The same sweep enforces the body timeout (BodyDeadlines): a body read arms a deadline on its connection's
+     * state, the sweep fails the read once it has passed, completion disarms it. A request then costs no timer
+     * (no scheduled task queued and cancelled on Netty's timer heap); the 408 comes between one body timeout
+     * and one plus a sweep interval after the read started, the sweep running at least every quarter of the
+     * shorter of the two timeouts.
      */
     private final Vertx vertx;
     private final long headerTimeoutNanos;
@@ -31,23 +37,44 @@ final class ConnectionGuard {
     private final java.util.concurrent.atomic.AtomicLong lastRequestNanos;
 
     /** @param draining true once the server drains: every response then closes its connection */
-    ConnectionGuard(Vertx vertx, long headerTimeoutMs, java.util.function.BooleanSupplier draining,
+    ConnectionGuard(Vertx vertx, long headerTimeoutMs, long bodyTimeoutMs,
+                    java.util.function.BooleanSupplier draining,
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
         this.vertx = vertx;
         this.lastRequestNanos = lastRequestNanos;
         this.headerTimeoutNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(headerTimeoutMs);
-        this.sweepMs = Math.max(25, headerTimeoutMs / 4);
+        this.sweepMs = Math.max(25, Math.min(headerTimeoutMs, bodyTimeoutMs) / 4);
         this.draining = draining;
         this.keepAlive = "timeout=" + Math.max(1, headerTimeoutMs / 1000 - 1);
     }
 
-    private static final class State {
+    private static final class State implements Armed {
         boolean busy;
         long idleSince;
+        /** The armed body deadline's action, null when none is armed; its time is {@link #bodyDeadline}. */
+        Runnable onBodyExpiry;
+        long bodyDeadline;
 
         State(long now) {
             idleSince = now;
         }
+
+        @Override
+        public void disarm() {
+            onBodyExpiry = null;
+        }
+    }
+
+    @Override
+    public Armed arm(io.vertx.core.http.HttpServerRequest request, long timeoutMs, Runnable onExpiry) {
+        Map<HttpConnection, State> loop = states.get();
+        State s = loop == null ? null : loop.get(request.connection());
+        if (s == null || s.onBodyExpiry != null) {
+            return null;
+        }
+        s.bodyDeadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        s.onBodyExpiry = onExpiry;
+        return s;
     }
 
     void onConnection(HttpConnection connection) {
@@ -55,6 +82,7 @@ final class ConnectionGuard {
         if (loop == null) {
             Map<HttpConnection, State> created = new WeakHashMap<>();
             states.set(created);
+            dev.gantry.http.inference.BodyReader.useDeadlinesOnThisThread(this);
             vertx.setPeriodic(sweepMs, id -> sweep(created));
             loop = created;
         }
@@ -66,15 +94,21 @@ final class ConnectionGuard {
     private void sweep(Map<HttpConnection, State> loop) {
         long now = System.nanoTime();
         List<HttpConnection> expired = new ArrayList<>();
+        List<Runnable> lateBodies = new ArrayList<>();
         loop.forEach((c, s) -> {
             if (!s.busy && now - s.idleSince > headerTimeoutNanos) {
                 expired.add(c);
+            }
+            if (s.onBodyExpiry != null && now - s.bodyDeadline >= 0) {
+                lateBodies.add(s.onBodyExpiry);
+                s.onBodyExpiry = null;
             }
         });
         for (HttpConnection c : expired) {
             loop.remove(c);
             c.close();
         }
+        lateBodies.forEach(Runnable::run);
     }
 
     /** First handler of every route: the head has arrived; the idle clock restarts when the response ends. */

@@ -109,7 +109,8 @@ final class HttpVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        guard[0] = new ConnectionGuard(vertx, config.limits().headerTimeout().toMillis(), h.draining(),
+        guard[0] = new ConnectionGuard(vertx, config.limits().headerTimeout().toMillis(),
+                config.limits().bodyTimeout().toMillis(), h.draining(),
                 h.lastRequestNanos());
         boolean separateAdmin = config.security().adminPort().isPresent();
         Router main = baseRouter();
