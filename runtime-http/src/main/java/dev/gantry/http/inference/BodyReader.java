@@ -77,7 +77,7 @@ public final class BodyReader {
     }
 
     private static Future<Buffer> readBody(HttpServerRequest request, long maxBytes) {
-        String declared = request.getHeader("Content-Length");
+        String declared = request.getHeader(io.vertx.core.http.HttpHeaders.CONTENT_LENGTH);
         int initialCapacity = INITIAL_BYTES;
         long ceiling = maxBytes;
         if (declared != null) {
