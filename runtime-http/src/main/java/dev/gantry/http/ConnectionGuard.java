@@ -138,7 +138,14 @@ final class ConnectionGuard {
             loop.remove(c);
             c.close();
         }
-        lateBodies.forEach(Runnable::run);
+        for (Runnable late : lateBodies) {
+            try {
+                late.run();
+            } catch (RuntimeException e) {
+                // One request's failure to answer must not leave the others unanswered.
+                org.slf4j.LoggerFactory.getLogger(ConnectionGuard.class).warn("body timeout of a request failed", e);
+            }
+        }
     }
 
     /** First handler of every route: the head has arrived; the idle clock restarts when the response ends. */

@@ -22,7 +22,8 @@ import java.util.stream.Stream;
  * <p>Run from the repository root: {@code java -cp benchmarks/target/benchmarks.jar
  * dev.gantry.bench.load.BuildComparison --base-jar ../base/benchmarks/target/benchmarks.jar [--rounds 4]
  * [--seconds 8] [--warmup-seconds 20] [--server-cpus 1] [--client-cpus 0] [--models models]
- * [--server-args "--event-loops 1"] [--jfr DIR]}. About 1 min + rounds x 4 x seconds.
+ * [--server-args "--event-loops 1"] [--jfr DIR] [--this-jar JAR]} ({@code --this-jar}: the
+ * second server from another jar instead of this one, to compare two other builds).. About 1 min + rounds x 4 x seconds.
  */
 public final class BuildComparison {
     private static final String HOST = "127.0.0.1";
@@ -39,6 +40,7 @@ public final class BuildComparison {
         Path models = Path.of("models");
         String baseJar = null;
         Path jfr = null;
+        String thisJar = System.getProperty("java.class.path");
         List<String> serverArgs = List.of("--event-loops", "1", "--intra-op-threads", "1");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -49,6 +51,7 @@ public final class BuildComparison {
                 case "--server-cpus" -> serverCpus = args[++i];
                 case "--client-cpus" -> clientCpus = args[++i];
                 case "--models" -> models = Path.of(args[++i]);
+                case "--this-jar" -> thisJar = Path.of(args[++i]).toAbsolutePath().toString();
                 case "--jfr" -> jfr = Path.of(args[++i]).toAbsolutePath();
                 case "--server-args" -> serverArgs = List.of(args[++i].trim().split("\\s+"));
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'; see the javadoc of "
@@ -77,7 +80,7 @@ public final class BuildComparison {
         }
         try (Started a = start("base", Path.of(baseJar).toAbsolutePath().toString(), serverCpus,
                 withJfr(jvm, jfr, "base", warmup), serverArgs, repo, logs);
-             Started b = start("this", System.getProperty("java.class.path"), serverCpus,
+             Started b = start("this", thisJar, serverCpus,
                      withJfr(jvm, jfr, "this", warmup), serverArgs, repo, logs)) {
             LoadRequest request = Workload.MLP.request();
             System.out.printf("warm-up %d s each (load average %s)%n", warmup.toSeconds(), loadAverage());

@@ -45,7 +45,10 @@ public final class BodyReader {
         Promise<Buffer> timed = Promise.promise();
         Runnable expire = () -> {
             if (timed.tryFail(new GantryException(ErrorCode.DEADLINE_EXCEEDED, "the request body did not arrive"
-                    + " within " + timeoutMs + " ms (--body-timeout-ms)"))) {
+                    + " within " + timeoutMs + " ms (--body-timeout-ms)"))
+                    && !request.response().headWritten()) {
+                // Usually the failure above has already been answered (its listeners run at once on this loop),
+                // and Vert.x closes a connection whose response ended before its request did.
                 request.response().putHeader("Connection", "close");
                 request.pause();
             }
