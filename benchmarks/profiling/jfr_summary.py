@@ -77,14 +77,13 @@ def summarise(name, path):
                 if fr.startswith(w) and w not in seen:
                     seen.add(w)
                     incl_loop[w] += 1
-    alloc = collections.Counter()
-    for e in load(path, "jdk.ThreadAllocationStatistics"):
-        v = e["values"]
-        thread = (v.get("thread") or {}).get("javaName")
-        alloc[(group(thread), thread)] = max(alloc[(group(thread), thread)], v.get("allocated", 0))
+    # Bytes allocated during the recording per thread group: the weights of jdk.ObjectAllocationSample (JFR's
+    # throttled allocation samples, each weighted by the bytes allocated since the thread's previous sample).
     alloc_group = collections.Counter()
-    for (g, _), b in alloc.items():
-        alloc_group[g] += b
+    for e in load(path, "jdk.ObjectAllocationSample"):
+        v = e["values"]
+        thread = (v.get("eventThread") or {}).get("javaName")
+        alloc_group[group(thread)] += v.get("weight", 0)
     return dict(name=name, samples=len(samples), threads=threads, self_loop=self_loop, incl_loop=incl_loop,
                 loop_total=loop_total, alloc=alloc_group)
 
