@@ -1,13 +1,17 @@
 package dev.gantry.http;
 
+import dev.gantry.http.inference.BodyDeadlines;
+import dev.gantry.http.inference.BodyReader;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Cuts off connections that do not deliver a complete request head in time: within the header timeout of
@@ -21,59 +25,126 @@ final class ConnectionGuard {
      * and one periodic sweep per event loop closes those idle longer than the header timeout. A request then
      * costs two field writes; a connection is closed between one and one-and-a-quarter timeouts after it went
      * quiet. All of a connection's handlers and its loop's sweep run on the same thread.
+     *
+     * The same sweep enforces the body timeout (BodyDeadlines): a body read arms a deadline on its connection's
+     * state, the sweep fails the read once it has passed, completion disarms it. A request then costs no timer
+     * (no task queued and cancelled on Netty's timer heap); the 408 comes between one body timeout and one plus
+     * a sweep interval after the read started, the sweep running every quarter of the shorter of the two
+     * timeouts. The loop remembers the connection of the request it saw last, so the body read that follows on
+     * the same thread finds its state without a map lookup.
      */
     private final Vertx vertx;
     private final long headerTimeoutNanos;
     private final long sweepMs;
-    private final ThreadLocal<Map<HttpConnection, State>> states = new ThreadLocal<>();
-    private final String keepAlive;
+    private final ThreadLocal<Loop> loops = new ThreadLocal<>();
+    private static final CharSequence KEEP_ALIVE = io.vertx.core.http.HttpHeaders.createOptimized("Keep-Alive");
+    private final CharSequence keepAlive;
     private final java.util.function.BooleanSupplier draining;
     private final java.util.concurrent.atomic.AtomicLong lastRequestNanos;
 
     /** @param draining true once the server drains: every response then closes its connection */
-    ConnectionGuard(Vertx vertx, long headerTimeoutMs, java.util.function.BooleanSupplier draining,
+    ConnectionGuard(Vertx vertx, long headerTimeoutMs, long bodyTimeoutMs,
+                    java.util.function.BooleanSupplier draining,
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos) {
         this.vertx = vertx;
         this.lastRequestNanos = lastRequestNanos;
-        this.headerTimeoutNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(headerTimeoutMs);
-        this.sweepMs = Math.max(25, headerTimeoutMs / 4);
+        this.headerTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(headerTimeoutMs);
+        this.sweepMs = Math.max(25, Math.min(headerTimeoutMs, bodyTimeoutMs) / 4);
         this.draining = draining;
-        this.keepAlive = "timeout=" + Math.max(1, headerTimeoutMs / 1000 - 1);
+        this.keepAlive = io.vertx.core.http.HttpHeaders.createOptimized("timeout=" + Math.max(1, headerTimeoutMs / 1000 - 1));
     }
 
-    private static final class State {
+    private static final class State implements BodyDeadlines.Armed {
         boolean busy;
         long idleSince;
+        /** The armed body deadline's action, null when none is armed; its time is {@link #bodyDeadline}. */
+        Runnable onBodyExpiry;
+        long bodyDeadline;
 
         State(long now) {
             idleSince = now;
         }
+
+        @Override
+        public void disarm() {
+            onBodyExpiry = null;
+        }
+    }
+
+    /** The connections of one event loop, and the body deadlines of their requests. */
+    private static final class Loop implements BodyDeadlines {
+        final Map<HttpConnection, State> connections = new WeakHashMap<>();
+        HttpConnection lastConnection;
+        State lastState;
+
+        State state(HttpConnection c) {
+            if (c == lastConnection && c != null) {
+                return lastState;
+            }
+            State s = connections.get(c);
+            lastConnection = c;
+            lastState = s;
+            return s;
+        }
+
+        void remove(HttpConnection c) {
+            connections.remove(c);
+            if (c == lastConnection) {
+                lastConnection = null;
+                lastState = null;
+            }
+        }
+
+        @Override
+        public Armed arm(HttpServerRequest request, long timeoutMs, Runnable onExpiry) {
+            State s = state(request.connection());
+            if (s == null || s.onBodyExpiry != null) {
+                return null;
+            }
+            s.bodyDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+            s.onBodyExpiry = onExpiry;
+            return s;
+        }
     }
 
     void onConnection(HttpConnection connection) {
-        Map<HttpConnection, State> loop = states.get();
+        Loop loop = loops.get();
         if (loop == null) {
-            Map<HttpConnection, State> created = new WeakHashMap<>();
-            states.set(created);
+            Loop created = new Loop();
+            loops.set(created);
+            BodyReader.useDeadlinesOnThisThread(created);
             vertx.setPeriodic(sweepMs, id -> sweep(created));
             loop = created;
         }
-        Map<HttpConnection, State> mine = loop;
-        mine.put(connection, new State(System.nanoTime()));
+        Loop mine = loop;
+        mine.connections.put(connection, new State(System.nanoTime()));
         connection.closeHandler(v -> mine.remove(connection));
     }
 
-    private void sweep(Map<HttpConnection, State> loop) {
+    private void sweep(Loop loop) {
         long now = System.nanoTime();
         List<HttpConnection> expired = new ArrayList<>();
-        loop.forEach((c, s) -> {
+        List<Runnable> lateBodies = new ArrayList<>();
+        loop.connections.forEach((c, s) -> {
             if (!s.busy && now - s.idleSince > headerTimeoutNanos) {
                 expired.add(c);
+            }
+            if (s.onBodyExpiry != null && now - s.bodyDeadline >= 0) {
+                lateBodies.add(s.onBodyExpiry);
+                s.onBodyExpiry = null;
             }
         });
         for (HttpConnection c : expired) {
             loop.remove(c);
             c.close();
+        }
+        for (Runnable late : lateBodies) {
+            try {
+                late.run();
+            } catch (RuntimeException e) {
+                // One request's failure to answer must not leave the others unanswered.
+                org.slf4j.LoggerFactory.getLogger(ConnectionGuard.class).warn("body timeout of a request failed", e);
+            }
         }
     }
 
@@ -87,10 +158,10 @@ final class ConnectionGuard {
             // closing listener then refuses cleanly instead of cutting a request off mid-connection.
             ctx.response().putHeader("Connection", "close");
         } else {
-            ctx.response().putHeader("Keep-Alive", keepAlive);
+            ctx.response().putHeader(KEEP_ALIVE, keepAlive);
         }
-        Map<HttpConnection, State> loop = states.get();
-        State s = loop == null ? null : loop.get(ctx.request().connection());
+        Loop loop = loops.get();
+        State s = loop == null ? null : loop.state(ctx.request().connection());
         if (s != null) {
             s.busy = true;
             ctx.addEndHandler(ar -> {

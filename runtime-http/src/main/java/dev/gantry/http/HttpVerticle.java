@@ -109,7 +109,8 @@ final class HttpVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        guard[0] = new ConnectionGuard(vertx, config.limits().headerTimeout().toMillis(), h.draining(),
+        guard[0] = new ConnectionGuard(vertx, config.limits().headerTimeout().toMillis(),
+                config.limits().bodyTimeout().toMillis(), h.draining(),
                 h.lastRequestNanos());
         boolean separateAdmin = config.security().adminPort().isPresent();
         Router main = baseRouter();
@@ -118,7 +119,10 @@ final class HttpVerticle extends VerticleBase {
             mountAdmin(main);
         }
         finish(main);
-        Future<HttpServer> mainServer = listen(main, config.port());
+        Router inferenceOnly = baseRouter();
+        mountInference(inferenceOnly);
+        finish(inferenceOnly);
+        Future<HttpServer> mainServer = listen(new InferFastPath(inferenceOnly, main), config.port());
         if (!separateAdmin) {
             return mainServer;
         }
@@ -126,7 +130,7 @@ final class HttpVerticle extends VerticleBase {
         admin.get("/v2/health/live").handler(h.access().guard(RouteGroup.HEALTH)).handler(h.health()::live);
         mountAdmin(admin);
         finish(admin);
-        return mainServer.compose(s -> listen(admin, config.security().adminPort().getAsInt()));
+        return mainServer.compose(s -> listen(admin::handle, config.security().adminPort().getAsInt()));
     }
 
     private Router baseRouter() {
@@ -160,8 +164,7 @@ final class HttpVerticle extends VerticleBase {
         router.get("/v2/models/:model/versions/:version").handler(metadata).handler(h.metadata()::metadata);
         router.get("/v2/models/:model/ready").handler(metadata).handler(h.metadata()::ready);
         router.get("/v2/models/:model/versions/:version/ready").handler(metadata).handler(h.metadata()::ready);
-        router.post("/v2/models/:model/infer").handler(inference).handler(h.inference());
-        router.post("/v2/models/:model/versions/:version/infer").handler(inference).handler(h.inference());
+        mountInference(router);
         router.get("/metrics").handler(h.access().guard(RouteGroup.METRICS)).handler(h.metrics());
         // OpenAI-compatible routes check access themselves (the model is named in the body) and answer in
         // OpenAI's error shape.
@@ -175,6 +178,13 @@ final class HttpVerticle extends VerticleBase {
         router.post("/v2/systemsharedmemory/unregister").handler(inference).handler(shm::unregister);
         router.post("/v2/systemsharedmemory/region/:region/unregister").handler(inference).handler(shm::unregister);
         router.route("/v2/cudasharedmemory/*").handler(inference).handler(shm::cuda);
+    }
+
+    /** The two inference routes: mounted in the full router and alone in the one {@link InferFastPath} uses. */
+    private void mountInference(Router router) {
+        Handler<RoutingContext> inference = h.access().guard(RouteGroup.INFERENCE);
+        router.post("/v2/models/:model/infer").handler(inference).handler(h.inference());
+        router.post("/v2/models/:model/versions/:version/infer").handler(inference).handler(h.inference());
     }
 
     private void mountAdmin(Router router) {
@@ -242,7 +252,7 @@ final class HttpVerticle extends VerticleBase {
                 : new IllegalStateException("request failed")));
     }
 
-    private Future<HttpServer> listen(Router router, int port) {
+    private Future<HttpServer> listen(Handler<io.vertx.core.http.HttpServerRequest> router, int port) {
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(config.host())
                 .setPort(port)

@@ -29,13 +29,20 @@ public final class ServerProcess implements AutoCloseable {
     public static ServerProcess start(String cpus, List<String> jvmArgs, String mainClass, List<String> args,
                                       Path log, Pattern ready, Duration timeout)
             throws IOException, InterruptedException {
+        return start(cpus, jvmArgs, System.getProperty("java.class.path"), mainClass, args, log, ready, timeout);
+    }
+
+    /** As {@link #start(String, List, String, List, Path, Pattern, Duration)}, from another class path (a build). */
+    public static ServerProcess start(String cpus, List<String> jvmArgs, String classpath, String mainClass,
+                                      List<String> args, Path log, Pattern ready, Duration timeout)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         if (!cpus.isEmpty()) {
             command.addAll(List.of("taskset", "-c", cpus));
         }
         command.add(javaExecutable());
         command.addAll(jvmArgs);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(List.of("-cp", classpath, mainClass));
         command.addAll(args);
         Files.createDirectories(log.getParent());
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();

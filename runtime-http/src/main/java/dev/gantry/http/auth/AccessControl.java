@@ -32,7 +32,7 @@ public final class AccessControl {
     /** A handler that lets the request on only if its caller may use {@code group}. */
     public Handler<RoutingContext> guard(RouteGroup group) {
         return ctx -> {
-            Decision d = decide(group, ctx.request().getHeader("Authorization"), ctx.pathParam("model"));
+            Decision d = decide(group, ctx.request().getHeader(io.vertx.core.http.HttpHeaders.AUTHORIZATION), ctx.pathParam("model"));
             if (d.failure() != null) {
                 if (d.failure().code() == ErrorCode.UNAUTHENTICATED) {
                     ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"gantry\"");

@@ -47,13 +47,13 @@ public final class BrowserGuard implements Handler<RoutingContext> {
     @Override
     public void handle(RoutingContext ctx) {
         HttpServerRequest req = ctx.request();
-        String host = req.getHeader("Host");
+        String host = req.getHeader(io.vertx.core.http.HttpHeaders.HOST);
         if (noKeys.getAsBoolean() && !hostAnswered(host)) {
             refuse(ctx, "Host '" + host + "' is not a loopback name: a server without API keys answers only "
                     + "localhost, 127.0.0.1 and [::1] (and --allowed-hosts), so web pages cannot reach it by DNS rebinding");
             return;
         }
-        String origin = req.getHeader("Origin");
+        String origin = req.getHeader(io.vertx.core.http.HttpHeaders.ORIGIN);
         if (origin == null || sameOrigin(origin, host)) {
             ctx.next();
             return;

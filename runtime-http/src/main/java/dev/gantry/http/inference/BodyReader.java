@@ -17,6 +17,8 @@ public final class BodyReader {
      * than once per 4 MiB step as Netty's own growth above 4 MiB would.
      */
     static final int INITIAL_BYTES = 16 * 1024;
+    /* The deadline keeper of each event loop (the connection guard's sweep), when it has one. */
+    private static final ThreadLocal<BodyDeadlines> LOOP_DEADLINES = new ThreadLocal<>();
 
     private BodyReader() {
     }
@@ -41,15 +43,25 @@ public final class BodyReader {
             return body;
         }
         Promise<Buffer> timed = Promise.promise();
-        long timer = vertx.setTimer(timeoutMs, id -> {
+        Runnable expire = () -> {
             if (timed.tryFail(new GantryException(ErrorCode.DEADLINE_EXCEEDED, "the request body did not arrive"
-                    + " within " + timeoutMs + " ms (--body-timeout-ms)"))) {
+                    + " within " + timeoutMs + " ms (--body-timeout-ms)"))
+                    && !request.response().headWritten()) {
+                // Usually the failure above has already been answered (its listeners run at once on this loop),
+                // and Vert.x closes a connection whose response ended before its request did.
                 request.response().putHeader("Connection", "close");
                 request.pause();
             }
-        });
+        };
+        BodyDeadlines sweep = LOOP_DEADLINES.get();
+        BodyDeadlines.Armed armed = sweep == null ? null : sweep.arm(request, timeoutMs, expire);
+        long timer = armed != null ? -1 : vertx.setTimer(timeoutMs, id -> expire.run());
         body.onComplete(ar -> {
-            vertx.cancelTimer(timer);
+            if (armed != null) {
+                armed.disarm();
+            } else {
+                vertx.cancelTimer(timer);
+            }
             if (ar.succeeded()) {
                 timed.tryComplete(ar.result());
             } else {
@@ -59,8 +71,16 @@ public final class BodyReader {
         return timed.future();
     }
 
+    /**
+     * Makes body reads on the calling thread (an event loop) use {@code deadlines} instead of a timer per
+     * request, for the requests whose connection it knows.
+     */
+    public static void useDeadlinesOnThisThread(BodyDeadlines deadlines) {
+        LOOP_DEADLINES.set(deadlines);
+    }
+
     private static Future<Buffer> readBody(HttpServerRequest request, long maxBytes) {
-        String declared = request.getHeader("Content-Length");
+        String declared = request.getHeader(io.vertx.core.http.HttpHeaders.CONTENT_LENGTH);
         int initialCapacity = INITIAL_BYTES;
         long ceiling = maxBytes;
         if (declared != null) {

@@ -51,6 +51,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private static final CharSequence CONTENT_TYPE = io.vertx.core.http.HttpHeaders.CONTENT_TYPE;
     private static final CharSequence JSON = io.vertx.core.http.HttpHeaders.createOptimized("application/json");
     private static final CharSequence OCTET_STREAM = io.vertx.core.http.HttpHeaders.createOptimized("application/octet-stream");
+    private static final CharSequence ROUTE_KEY = io.vertx.core.http.HttpHeaders.createOptimized(ROUTE_KEY_HEADER);
     private static final CharSequence HEADER_LENGTH = io.vertx.core.http.HttpHeaders.createOptimized(OipCodec.HEADER_LENGTH_HEADER);
 
     private final ModelRouter router;
@@ -89,9 +90,9 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         ContentCoding.Coding coding;
         try {
             version = PathParams.version(ctx.pathParam("version"));
-            headerLength = OipCodec.headerLength(ctx.request().getHeader(OipCodec.HEADER_LENGTH_HEADER));
-            checkContentType(ctx.request().getHeader("Content-Type"), headerLength.isPresent());
-            coding = ContentCoding.ofRequest(ctx.request().getHeader("Content-Encoding"));
+            headerLength = OipCodec.headerLength(ctx.request().getHeader(HEADER_LENGTH));
+            checkContentType(ctx.request().getHeader(CONTENT_TYPE), headerLength.isPresent());
+            coding = ContentCoding.ofRequest(ctx.request().getHeader(io.vertx.core.http.HttpHeaders.CONTENT_ENCODING));
             if (!admitting.getAsBoolean()) {
                 throw new GantryException(ErrorCode.UNAVAILABLE, "server is shutting down and admits no new requests");
             }
@@ -112,7 +113,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         SharedMemoryRef.Access regions = sharedMemory == null ? SharedMemoryRef.Access.NONE
                 : (region, offset, size) -> sharedMemory.view(SharedMemoryHandler.owner(ctx), region, offset, size);
         java.util.Optional<ContentCoding.Coding> answerCoding =
-                ContentCoding.forResponse(ctx.request().getHeader("Accept-Encoding"));
+                ContentCoding.forResponse(ctx.request().getHeader(ACCEPT_ENCODING));
         BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis())
                 .compose(body -> {
                     used.bytesIn = body.length();
@@ -167,7 +168,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
 
     /** The sticky-routing key: the Gantry-Route-Key header, else the request's parameters.routing_key. */
     static Optional<String> routingKey(RoutingContext ctx, DecodedRequest decoded) {
-        String header = ctx.request().getHeader(ROUTE_KEY_HEADER);
+        String header = ctx.request().getHeader(ROUTE_KEY);
         if (header != null && !header.isBlank()) {
             return Optional.of(header);
         }

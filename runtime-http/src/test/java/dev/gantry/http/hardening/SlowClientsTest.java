@@ -123,6 +123,33 @@ class SlowClientsTest {
     }
 
     @Test
+    void severalBodiesThatStopArrivingTogether_eachGet408_andTheirConnectionsClose() throws IOException {
+        // Deadlines that pass in the same sweep of the connection guard: every one must be answered.
+        String body = Bodies.fp32Request("features", new long[] {1, 64}, Bodies.randomFloats(64, 1), null);
+        byte[] request = ("POST /v2/models/mlp/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 100\r\n\r\n" + body.substring(0, 10)).getBytes(StandardCharsets.ISO_8859_1);
+        java.util.List<Socket> sockets = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                Socket s = RawHttp.connect(server.server().port(), (int) BODY_TIMEOUT.toMillis() + GRACE_MS);
+                sockets.add(s);
+                s.getOutputStream().write(request);
+            }
+            for (Socket s : sockets) {
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                RawHttp.Reply reply = RawHttp.read(in);
+
+                assertEquals(408, reply.status(), reply.toString());
+                assertEquals(-1, readOrEof(in), "the connection stayed open after the 408");
+            }
+        } finally {
+            for (Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
     void headLargerThanMaxHeaderBytes_gets431_andServerKeepsServing() {
         int max = ServerConfig.Limits.defaults().maxHeaderBytes();
         byte[] request = ("GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "b".repeat(max + 1024)

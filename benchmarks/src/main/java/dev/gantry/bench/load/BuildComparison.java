@@ -1,0 +1,214 @@
+package dev.gantry.bench.load;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Two builds of Gantry side by side: a server from a base build's jar and one from this build, on the same CPU,
+ * driven with the MLP JSON request in alternating closed-loop windows (base, this, this, base, ...) at 16
+ * connections and at one, so load from other processes on a shared machine falls on both alike. Prints each
+ * window, the medians per build, and this build's ratios to the base (throughput, p50, p99, and the server's CPU
+ * time per request from /proc/PID/stat: the figure a loaded machine distorts least).
+ *
+ * <p>Run from the repository root: {@code java -cp benchmarks/target/benchmarks.jar
+ * dev.gantry.bench.load.BuildComparison --base-jar ../base/benchmarks/target/benchmarks.jar [--rounds 4]
+ * [--seconds 8] [--warmup-seconds 20] [--server-cpus 1] [--client-cpus 0] [--models models]
+ * [--server-args "--event-loops 1"] [--jfr DIR] [--this-jar JAR]} ({@code --this-jar}: the
+ * second server from another jar instead of this one, to compare two other builds).. About 1 min + rounds x 4 x seconds.
+ */
+public final class BuildComparison {
+    private static final String HOST = "127.0.0.1";
+
+    private BuildComparison() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int rounds = 4;
+        Duration window = Duration.ofSeconds(8);
+        Duration warmup = Duration.ofSeconds(20);
+        String serverCpus = "1";
+        String clientCpus = "0";
+        Path models = Path.of("models");
+        String baseJar = null;
+        Path jfr = null;
+        String thisJar = System.getProperty("java.class.path");
+        List<String> serverArgs = List.of("--event-loops", "1", "--intra-op-threads", "1");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--base-jar" -> baseJar = args[++i];
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--seconds" -> window = Duration.ofSeconds(Long.parseLong(args[++i]));
+                case "--warmup-seconds" -> warmup = Duration.ofSeconds(Long.parseLong(args[++i]));
+                case "--server-cpus" -> serverCpus = args[++i];
+                case "--client-cpus" -> clientCpus = args[++i];
+                case "--models" -> models = Path.of(args[++i]);
+                case "--this-jar" -> thisJar = Path.of(args[++i]).toAbsolutePath().toString();
+                case "--jfr" -> jfr = Path.of(args[++i]).toAbsolutePath();
+                case "--server-args" -> serverArgs = List.of(args[++i].trim().split("\\s+"));
+                default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'; see the javadoc of "
+                        + BuildComparison.class.getName());
+            }
+        }
+        if (baseJar == null || !Files.isRegularFile(Path.of(baseJar))) {
+            throw new IllegalArgumentException("--base-jar must name the base build's benchmarks.jar, was " + baseJar);
+        }
+        new ProcessBuilder("taskset", "-a", "-pc", clientCpus, Long.toString(ProcessHandle.current().pid()))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        Path repo = Files.createTempDirectory("gantry-compare-models");
+        Files.createSymbolicLink(repo.resolve("mlp"), models.resolve("mlp").toAbsolutePath());
+        Path logs = Files.createTempDirectory("gantry-compare-logs");
+        String heap = dev.gantry.http.sizing.MachineDefaults.derive(LoadBenchmark.cpuCount(serverCpus),
+                dev.gantry.http.sizing.Machine.current().memoryBytes()).heapOption();
+        List<String> jvm = List.of(heap, "--enable-native-access=ALL-UNNAMED");
+        int[] levels = {16, 1};
+        List<List<Measurement>> base = new ArrayList<>();
+        List<List<Measurement>> mine = new ArrayList<>();
+        List<double[][]> cpu = new ArrayList<>();
+        for (int ignored : levels) {
+            cpu.add(new double[2][rounds]);
+            base.add(new ArrayList<>());
+            mine.add(new ArrayList<>());
+        }
+        try (Started a = start("base", Path.of(baseJar).toAbsolutePath().toString(), serverCpus,
+                withJfr(jvm, jfr, "base", warmup), serverArgs, repo, logs);
+             Started b = start("this", thisJar, serverCpus,
+                     withJfr(jvm, jfr, "this", warmup), serverArgs, repo, logs)) {
+            LoadRequest request = Workload.MLP.request();
+            System.out.printf("warm-up %d s each (load average %s)%n", warmup.toSeconds(), loadAverage());
+            a.gen.closedLoop(request, 16, warmup);
+            b.gen.closedLoop(request, 16, warmup);
+            for (int r = 0; r < rounds; r++) {
+                for (int l = 0; l < levels.length; l++) {
+                    boolean baseFirst = (r + l) % 2 == 0;
+                    Started x = baseFirst ? a : b;
+                    Started y = baseFirst ? b : a;
+                    long cx = cpuTicks(x.server.pid());
+                    Measurement first = x.gen.closedLoop(request, levels[l], window);
+                    long cy = cpuTicks(y.server.pid());
+                    cx = cpuTicks(x.server.pid()) - cx;
+                    Measurement second = y.gen.closedLoop(request, levels[l], window);
+                    cy = cpuTicks(y.server.pid()) - cy;
+                    Measurement mBase = baseFirst ? first : second;
+                    Measurement mThis = baseFirst ? second : first;
+                    double cpuBase = micros(baseFirst ? cx : cy, mBase);
+                    double cpuThis = micros(baseFirst ? cy : cx, mThis);
+                    base.get(l).add(mBase);
+                    mine.get(l).add(mThis);
+                    cpu.get(l)[0][r] = cpuBase;
+                    cpu.get(l)[1][r] = cpuThis;
+                    System.out.printf(Locale.ROOT, "round %d, %d connections: base %.1f req/s p50 %.3f p99 %.3f ms "
+                                    + "%.1f CPU us/req; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req; this/base "
+                                    + "%.3fx throughput, %.3fx CPU per request (load average %s)%n",
+                            r + 1, levels[l], mBase.throughput(), mBase.percentileMillis(50),
+                            mBase.percentileMillis(99), cpuBase, mThis.throughput(), mThis.percentileMillis(50),
+                            mThis.percentileMillis(99), cpuThis, mThis.throughput() / mBase.throughput(),
+                            cpuThis / cpuBase, loadAverage());
+                }
+            }
+            for (int l = 0; l < levels.length; l++) {
+                double bRate = median(base.get(l).stream().mapToDouble(Measurement::throughput).toArray());
+                double tRate = median(mine.get(l).stream().mapToDouble(Measurement::throughput).toArray());
+                double bP50 = median(base.get(l).stream().mapToDouble(m -> m.percentileMillis(50)).toArray());
+                double tP50 = median(mine.get(l).stream().mapToDouble(m -> m.percentileMillis(50)).toArray());
+                double bP99 = median(base.get(l).stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
+                double tP99 = median(mine.get(l).stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
+                double[] perRound = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    perRound[r] = mine.get(l).get(r).throughput() / base.get(l).get(r).throughput();
+                }
+                double bCpu = median(cpu.get(l)[0]);
+                double tCpu = median(cpu.get(l)[1]);
+                System.out.printf(Locale.ROOT, "median of %d rounds at %d connections: base %.1f req/s p50 %.3f p99 "
+                                + "%.3f ms %.1f CPU us/req; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req; "
+                                + "this/base throughput %.3fx (per-round ratios %s), p50 %.3fx, p99 %.3fx, server CPU "
+                                + "per request %.3fx%n", rounds, levels[l], bRate, bP50, bP99, bCpu, tRate, tP50, tP99,
+                        tCpu, tRate / bRate, Arrays.toString(Arrays.stream(perRound)
+                                .map(x -> Math.round(x * 1000) / 1000.0).toArray()), tP50 / bP50, tP99 / bP99,
+                        tCpu / bCpu);
+            }
+            System.out.println("load average at the end: " + loadAverage());
+        } finally {
+            try (Stream<Path> s = Stream.concat(Files.walk(repo), Files.walk(logs))) {
+                for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /**
+     * With {@code --jfr DIR}: each server records a JFR profile ({@code settings=profile}) into DIR/NAME.jfr from
+     * the end of both warm-ups (about 2 x warm-up after start) until it stops, so the two profiles cover the same
+     * alternating windows.
+     */
+    private static List<String> withJfr(List<String> jvm, Path dir, String name, Duration warmup) throws IOException {
+        if (dir == null) {
+            return jvm;
+        }
+        Files.createDirectories(dir);
+        List<String> all = new ArrayList<>(jvm);
+        all.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,delay=" + (2 * warmup.toSeconds() + 10) + "s,filename="
+                + dir.resolve(name + ".jfr"));
+        return all;
+    }
+
+    private record Started(ServerProcess server, HttpLoadGenerator gen) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            gen.close();
+            server.close();
+        }
+    }
+
+    private static Started start(String name, String classpath, String cpus, List<String> jvm, List<String> extra,
+                                 Path repo, Path logs) throws IOException, InterruptedException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path data = Files.createTempDirectory(logs, "data-" + name);
+        List<String> args = new ArrayList<>(List.of("serve", "--host", HOST, "--port", Integer.toString(port),
+                "--grpc-port", "-1", "--models", repo.toString(), "--data", data.toString()));
+        args.addAll(extra);
+        ServerProcess server = ServerProcess.start(cpus, jvm, classpath, ServerArm.GANTRY_MAIN, args,
+                logs.resolve("server-" + name + ".log"), Pattern.compile("Gantry ready on http://"),
+                Duration.ofMinutes(3));
+        System.out.println(name + " build: server on port " + port);
+        return new Started(server, new HttpLoadGenerator(HOST, port, 64, Duration.ofSeconds(30), 20_000));
+    }
+
+    /** User + system CPU of a process so far, in clock ticks (1/100 s on Linux). */
+    private static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
+    private static double micros(long ticks, Measurement m) {
+        return ticks * 10_000.0 / Math.max(1, m.ok());
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + ", " + f[1] + ", " + f[2];
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.gantry.http;
+
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+
+/**
+ * The main port's request handler: inference requests go to a router that holds only the inference routes,
+ * everything else to the full router.
+ */
+final class InferFastPath implements Handler<HttpServerRequest> {
+    /*
+     * Why. Vert.x Web walks its routes in order and, for each, matches the path (a regex for routes with
+     * parameters) before the method, so that it can answer 405. A POST to /v2/models/m/infer was matched against
+     * every route registered before it (~15 regexes on each ctx.next() of the four handlers in front of it).
+     *
+     * Same semantics by construction. The small router is built by the same code as the full one: the same
+     * handlers in front (connection guard, access log, browser guard, tracing), the same two inference routes
+     * with the same patterns and guards, the same 404/405/400/500 handlers. A request is sent there only when
+     * its method is POST and its raw path is exactly one of the two inference shapes with plain segments
+     * (letters, digits, '-', '_', '.', not "." or ".."): such a path is its own normalized form, its parameters
+     * decode to themselves, and no route before the inference routes in the full router can match it (they are
+     * GET routes, or /admin/*, /v2/repository/*). Anything else (other methods, percent-encoding, "//", a
+     * trailing slash, dot segments) takes the full router, which answers as it always did.
+     */
+    private static final String PREFIX = "/v2/models/";
+    private static final String INFER = "/infer";
+    private static final String VERSIONS = "/versions/";
+
+    private final Router inference;
+    private final Router all;
+
+    InferFastPath(Router inference, Router all) {
+        this.inference = inference;
+        this.all = all;
+    }
+
+    @Override
+    public void handle(HttpServerRequest request) {
+        if (request.method() == HttpMethod.POST && isInferencePath(request.path())) {
+            inference.handle(request);
+        } else {
+            all.handle(request);
+        }
+    }
+
+    /** {@code /v2/models/{m}/infer} or {@code /v2/models/{m}/versions/{v}/infer}, every segment plain. */
+    static boolean isInferencePath(String path) {
+        if (path == null || !path.startsWith(PREFIX) || !path.endsWith(INFER)) {
+            return false;
+        }
+        int end = path.length() - INFER.length();
+        int modelEnd = segmentEnd(path, PREFIX.length(), end);
+        if (modelEnd < 0) {
+            return false;
+        }
+        if (modelEnd == end) {
+            return true;
+        }
+        if (!path.startsWith(VERSIONS, modelEnd)) {
+            return false;
+        }
+        return segmentEnd(path, modelEnd + VERSIONS.length(), end) == end;
+    }
+
+    /** The end of a plain segment starting at {@code from} (at the next '/' or {@code limit}), or -1. */
+    private static int segmentEnd(String path, int from, int limit) {
+        int i = from;
+        while (i < limit) {
+            char c = path.charAt(i);
+            if (c == '/') {
+                break;
+            }
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
+                    || c == '.')) {
+                return -1;
+            }
+            i++;
+        }
+        int length = i - from;
+        if (length == 0 || (length == 1 && path.charAt(from) == '.')
+                || (length == 2 && path.charAt(from) == '.' && path.charAt(from + 1) == '.')) {
+            return -1;
+        }
+        return i;
+    }
+}
