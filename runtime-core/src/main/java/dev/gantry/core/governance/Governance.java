@@ -570,17 +570,13 @@ public final class Governance {
     private final class Gate implements TrafficGate {
         @Override
         public void check(String model, TrafficPolicy p, Instant now) {
-            List<String> problems = new ArrayList<>();
-            for (Route r : p.routes()) {
-                if (r.weight() > 0) {
-                    refusal(model, r.version(), now, true, "weight " + r.weight()).ifPresent(problems::add);
-                }
-            }
-            for (ShadowRoute s : p.shadow()) {
-                refusal(model, s.version(), now, false, "shadow " + s.percent() + "%").ifPresent(problems::add);
-            }
-            if (p.fallback().isPresent() && p.weightOf(p.fallback().getAsLong()).orElse(0) == 0) {
-                refusal(model, p.fallback().getAsLong(), now, true, "fallback").ifPresent(problems::add);
+            List<String> problems = problems(model, p, now, this::status);
+            if (!problems.isEmpty()) {
+                // The published statuses trail the catalogue by the moment between a transition's commit and its
+                // publish (and another server's change by its notification), so a client that has just read
+                // VALIDATED or APPROVED could be refused here: before refusing, judge by the catalogue as
+                // committed. Read without this object's lock (a caller may be inside a catalogue transaction).
+                problems = problems(model, p, now, (m, v) -> store.version(m, v).map(ReleaseStatus::of));
             }
             if (!problems.isEmpty()) {
                 // Only unknown versions: the policy names something that does not exist (404), not a rule.
@@ -621,8 +617,27 @@ public final class Governance {
             return Optional.ofNullable(statuses.get().get(new Key(model, version)));
         }
 
-        private Optional<String> refusal(String model, long version, Instant now, boolean primary, String how) {
-            Optional<ReleaseStatus> s = status(model, version);
+        private List<String> problems(String model, TrafficPolicy p, Instant now,
+                                      java.util.function.BiFunction<String, Long, Optional<ReleaseStatus>> lookup) {
+            List<String> problems = new ArrayList<>();
+            for (Route r : p.routes()) {
+                if (r.weight() > 0) {
+                    refusal(lookup, model, r.version(), now, true, "weight " + r.weight()).ifPresent(problems::add);
+                }
+            }
+            for (ShadowRoute s : p.shadow()) {
+                refusal(lookup, model, s.version(), now, false, "shadow " + s.percent() + "%")
+                        .ifPresent(problems::add);
+            }
+            if (p.fallback().isPresent() && p.weightOf(p.fallback().getAsLong()).orElse(0) == 0) {
+                refusal(lookup, model, p.fallback().getAsLong(), now, true, "fallback").ifPresent(problems::add);
+            }
+            return problems;
+        }
+
+        private Optional<String> refusal(java.util.function.BiFunction<String, Long, Optional<ReleaseStatus>> lookup,
+                                         String model, long version, Instant now, boolean primary, String how) {
+            Optional<ReleaseStatus> s = lookup.apply(model, version);
             String v = "version " + version + " of model '" + model + "'";
             if (s.isEmpty()) {
                 return Optional.of(v + " is not in the catalogue; register it before routing to it");
