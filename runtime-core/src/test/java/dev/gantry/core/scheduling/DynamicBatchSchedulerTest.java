@@ -243,13 +243,17 @@ class DynamicBatchSchedulerTest {
     @Test
     void enqueue_reachingAPreferredBatchSize_dispatchesAtOnce() throws Exception {
         BatchPolicy policy = new BatchPolicy(8, true, LONG_DELAY_MICROS, List.of(3), 16, 0, 1, 0);
-        start(policy, new ManualTicker());
-
+        start(policy, new ManualTicker()); // time never advances: only the preferred size can dispatch
+        // Both admitted under load (the one instance busy), so their batch may wait to grow; queued to an idle
+        // scheduler, the first would run alone at once (adaptive delay) and the outcome would be a race.
+        CompletableFuture<InferenceResponse> running = holdFirstRun();
         CompletableFuture<InferenceResponse> a = enqueue(rows(1, 3));
         CompletableFuture<InferenceResponse> b = enqueue(rows(2, 3));
 
-        awaitAll(a, List.of(b));
-        assertEquals(List.of(3), rowsPerRun());
+        executor.releaseRuns();
+
+        awaitAll(running, List.of(a, b));
+        assertEquals(List.of(1, 3), rowsPerRun());
     }
 
     // ---- admission and timeouts ----
