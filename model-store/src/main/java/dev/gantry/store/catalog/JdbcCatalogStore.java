@@ -111,7 +111,9 @@ final class JdbcCatalogStore implements CatalogStore {
 
     /**
      * Runs {@code work} in one transaction under the write lock (this process's, and the database's row lock for
-     * every process sharing the database); commits on return, rolls back on a throw.
+     * every process sharing the database); commits on return, rolls back on a throw. Inside fenced background
+     * work ({@link BackgroundLease#fenced}) it first confirms the lease and throws {@link LeaseLostException}
+     * (nothing written) when this server no longer holds it.
      */
     <T> T write(SqlWork<T> work) {
         if (writeLock.isHeldByCurrentThread()) {
@@ -123,6 +125,7 @@ final class JdbcCatalogStore implements CatalogStore {
             c.setAutoCommit(false);
             try {
                 lockShared(c, WRITE_LOCK_ROW);
+                AdvisoryLease.confirmFence(this, c); // background work: still the lease holder? (see there)
                 T result = work.run(c);
                 if (db.dialect() == CatalogDialect.POSTGRESQL) {
                     notifyOnCommit(c);

@@ -88,7 +88,7 @@ final class JdbcDeploymentStore implements DeploymentArchive {
                 save(c, record, actorRole);
                 return null;
             });
-        } catch (RevisionConflictException e) {
+        } catch (RevisionConflictException | LeaseLostException e) {
             throw e;
         } catch (RuntimeException e) {
             throw new DeploymentStoreException("cannot save the deployment of model '" + record.model() + "': "

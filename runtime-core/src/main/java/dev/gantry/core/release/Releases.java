@@ -511,6 +511,8 @@ public final class Releases {
             Optional<String> waiting;
             try {
                 waiting = retire(r, now);
+            } catch (dev.gantry.store.catalog.LeaseLostException e) {
+                throw e; // background work of a server that no longer holds the lease: not a reason to wait
             } catch (RuntimeException e) {
                 waiting = Optional.of(e.getMessage() == null ? e.toString() : e.getMessage());
             }

@@ -7,6 +7,7 @@ import dev.gantry.store.catalog.BackgroundLease;
 import dev.gantry.store.catalog.CatalogChange;
 import dev.gantry.store.catalog.CatalogChangeFeed;
 import dev.gantry.store.catalog.CatalogStore;
+import dev.gantry.store.catalog.LeaseLostException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +49,9 @@ public final class Replication implements AutoCloseable {
      *
      * The lease is checked every LEASE_CHECK on gantry-lease; when this server gains it, it resumes the
      * rollouts that are running (the step's counts every server shared stay counted, see ObservationSync).
+     * Background work runs through runFenced: each of its catalogue writes commits only if the database confirms
+     * in that write's transaction that this server still holds the lease (BackgroundLease.fenced), so a holder
+     * whose lease session the database dropped cannot commit a decision after another server took over.
      */
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
     /** How often the feed checks the head of the audit chain when no notification arrives. */
@@ -168,6 +172,20 @@ public final class Replication implements AutoCloseable {
         return lease.held();
     }
 
+    /**
+     * Runs background work (a rollout tick, the sunset retirement) fenced by the lease: each catalogue write it
+     * makes on this thread commits only while the database confirms this server holds the lease. A write refused
+     * ends the work (the refusal is logged once, the lease taken as lost until its next check); the writes it
+     * committed before stay. On an embedded catalogue it just runs {@code work}.
+     */
+    public void runFenced(Runnable work) {
+        try {
+            lease.fenced(work);
+        } catch (LeaseLostException e) {
+            log.debug("background work stopped: {}", e.getMessage());
+        }
+    }
+
     /** This server's name among those sharing the catalogue, stable for the process's life. */
     public String replicaId() {
         return replicaId;
@@ -229,7 +247,7 @@ public final class Replication implements AutoCloseable {
         boolean now = lease.check();
         if (now && !before) {
             try {
-                rollouts.resumeAll();
+                runFenced(rollouts::resumeAll);
             } catch (RuntimeException e) {
                 log.error("resuming rollouts after taking the background lease failed", e);
             }

@@ -11,6 +11,7 @@ import dev.gantry.core.metrics.VersionStats;
 import dev.gantry.core.model.ModelId;
 import dev.gantry.core.routing.DeploymentManager;
 import dev.gantry.core.routing.DeploymentSnapshot;
+import dev.gantry.store.catalog.LeaseLostException;
 import dev.gantry.store.catalog.ReleaseStage;
 import dev.gantry.store.deployment.PolicyRevision;
 import dev.gantry.store.deployment.Route;
@@ -65,6 +66,12 @@ public final class Rollouts {
      *
      * Rolling back and aborting apply "all traffic to the baseline"; promoting applies "all traffic to the
      * candidate", which leaves the baseline loaded as the first standby version (warm).
+     *
+     * Background work (tick, resumeAll) runs fenced on a shared catalogue (Replication.runFenced): a write the
+     * database refuses because this server no longer holds the lease throws LeaseLostException. It is never
+     * taken for a failed step or a failed rollback: it ends the tick at once, and what this server holds in
+     * memory of the model's rollouts is read again from the store (follow), so nothing decided but not
+     * written lingers here; the holder that took over decides from what is stored.
      */
     private static final Logger log = LoggerFactory.getLogger(Rollouts.class);
     private static final List<String> ACTIVE = List.of(RolloutState.PENDING.name(), RolloutState.RUNNING.name(),
@@ -256,6 +263,31 @@ public final class Rollouts {
      * after deployments are restored.
      */
     public synchronized void resumeAll() {
+        try {
+            resumeStored();
+        } catch (LeaseLostException e) {
+            forgetUnwritten(null, e);
+            throw e;
+        }
+    }
+
+    /**
+     * After a refused write: reads {@code model}'s rollouts (all active ones when null) from the store again, so
+     * nothing decided here but not written stays in memory. A failure to read is added to {@code refused}.
+     */
+    private void forgetUnwritten(String model, LeaseLostException refused) {
+        try {
+            if (model == null) {
+                followAll();
+            } else {
+                follow(model);
+            }
+        } catch (RuntimeException e) {
+            refused.addSuppressed(e);
+        }
+    }
+
+    private void resumeStored() {
         Instant now = clock.instant();
         for (RolloutRecord rec : store.inStates(ACTIVE)) {
             RolloutPlan plan;
@@ -346,7 +378,11 @@ public final class Rollouts {
         return rec != null && ACTIVE.contains(rec.state());
     }
 
-    /** Analyses every running rollout and takes the decisions that are due. */
+    /**
+     * Analyses every running rollout and takes the decisions that are due.
+     *
+     * @throws LeaseLostException when run fenced and a write was refused: the tick stopped there
+     */
     public synchronized void tick() {
         Instant now = clock.instant();
         for (Active a : List.copyOf(active.values())) {
@@ -354,6 +390,11 @@ public final class Rollouts {
                 if (a.rec.state().equals(RolloutState.RUNNING.name())) {
                     decide(a, now);
                 }
+            } catch (LeaseLostException e) {
+                log.info("rollout {} of model '{}': this server's decision was not written (it no longer holds the"
+                        + " background lease); reading the rollout as stored", a.rec.id(), a.rec.model());
+                forgetUnwritten(a.rec.model(), e);
+                throw e;
             } catch (RuntimeException e) {
                 log.error("rollout {} of model '{}': tick failed", a.rec.id(), a.rec.model(), e);
             }
@@ -439,7 +480,7 @@ public final class Rollouts {
         try {
             r = deployments.applyPolicy(model, policy, OptionalLong.empty(), actor, reason);
         } catch (RuntimeException e) {
-            if (i == 0) {
+            if (i == 0 || e instanceof LeaseLostException) {
                 throw e;
             }
             finish(a, Actor.SYSTEM, RolloutState.ROLLED_BACK, "step " + (i + 1) + " could not be applied: "
@@ -464,6 +505,8 @@ public final class Rollouts {
                             .withFallback(namedFallback(model, to)), OptionalLong.empty(), actor,
                     "rollout " + a.rec.id() + " " + end.name().toLowerCase(java.util.Locale.ROOT) + ": " + reason);
             applied = "policy revision " + r.revision() + ": all traffic to version " + to;
+        } catch (LeaseLostException e) {
+            throw e;
         } catch (RuntimeException e) {
             log.error("rollout {} of model '{}': could not send all traffic to version {}", a.rec.id(), model, to, e);
             applied = "all traffic to version " + to + " FAILED: " + e.getMessage();

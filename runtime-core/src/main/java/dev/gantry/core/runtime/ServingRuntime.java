@@ -185,7 +185,7 @@ public final class ServingRuntime implements AutoCloseable {
                     observations.ifPresent(dev.gantry.core.rollout.ObservationSync::start);
                     timers.scheduleWithFixedDelay(() -> {
                         if (replication.holdsLease()) {
-                            rollouts.tick();
+                            replication.runFenced(rollouts::tick);
                         }
                     }, ROLLOUT_TICK_MS, ROLLOUT_TICK_MS, TimeUnit.MILLISECONDS);
                     if (e != null) {
@@ -201,7 +201,7 @@ public final class ServingRuntime implements AutoCloseable {
             return; // another server sharing the catalogue runs it
         }
         try {
-            releases.retireDue();
+            replication.runFenced(releases::retireDue);
         } catch (RuntimeException e) {
             log.error("retiring versions past their sunset failed", e);
         }

@@ -40,7 +40,8 @@ final class ServingFixture implements AutoCloseable {
     final ModelRepositoryManager repository;
     final DeploymentManager deployments;
     final dev.gantry.store.catalog.CatalogStore catalog;
-    final Clock clock = Clock.fixed(Instant.parse("2025-06-01T12:00:00Z"), ZoneOffset.UTC);
+    static final Clock CLOCK = Clock.fixed(Instant.parse("2025-06-01T12:00:00Z"), ZoneOffset.UTC);
+    final Clock clock = CLOCK;
 
     /** Counts loads and keeps the executor of each version (the latest one loaded). */
     static final class CountingFactory implements ExecutorFactory {
@@ -57,6 +58,11 @@ final class ServingFixture implements AutoCloseable {
     }
 
     ServingFixture(Path root, int standbyCount, long... versions) {
+        this(root, dev.gantry.store.catalog.CatalogStore.h2(root.resolve("data"), CLOCK), standbyCount, versions);
+    }
+
+    /** As above, over {@code catalog} (closed with the fixture) instead of an H2 catalogue in the data directory. */
+    ServingFixture(Path root, dev.gantry.store.catalog.CatalogStore catalog, int standbyCount, long... versions) {
         this.models = root.resolve("models");
         this.data = root.resolve("data");
         for (long v : versions) {
@@ -65,7 +71,7 @@ final class ServingFixture implements AutoCloseable {
         lifecycle = new ModelLifecycle(new LifecycleSettings(ExecutionSettings.cpuDefaults(), 64, Duration.ofSeconds(10),
                 false, Duration.ZERO), registry, factory, Runnable::run, timers);
         repository = new ModelRepositoryManager(ModelRepository.onDisk(models), lifecycle);
-        catalog = dev.gantry.store.catalog.CatalogStore.h2(data, clock);
+        this.catalog = catalog;
         deployments = DeploymentManager.create(repository, dev.gantry.store.catalog.DeploymentArchive.in(catalog),
                 new DeploymentSettings(standbyCount, 100), clock, registry);
     }
