@@ -22,10 +22,7 @@ public interface BackgroundLease extends AutoCloseable {
      * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s own stores
      */
     static BackgroundLease over(CatalogStore catalog) {
-        if (!(catalog instanceof JdbcCatalogStore jdbc)) {
-            throw new IllegalArgumentException("catalog must be one of CatalogStore's own stores (h2, inMemory, "
-                    + "postgres), was " + catalog.getClass().getName());
-        }
+        JdbcCatalogStore jdbc = JdbcCatalogStore.own(catalog);
         return jdbc.dialect().shared() ? new AdvisoryLease(jdbc) : AlwaysHeld.INSTANCE;
     }
 

@@ -23,10 +23,7 @@ public interface CatalogChangeFeed extends AutoCloseable {
      * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s own stores
      */
     static CatalogChangeFeed start(CatalogStore catalog, Duration safetyCheck, Consumer<CatalogChange> listener) {
-        if (!(catalog instanceof JdbcCatalogStore jdbc)) {
-            throw new IllegalArgumentException("catalog must be one of CatalogStore's own stores (h2, inMemory, "
-                    + "postgres), was " + catalog.getClass().getName());
-        }
+        JdbcCatalogStore jdbc = JdbcCatalogStore.own(catalog);
         return JdbcChangeFeed.start(jdbc, safetyCheck, listener);
     }
 

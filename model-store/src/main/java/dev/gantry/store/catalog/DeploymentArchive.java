@@ -23,10 +23,7 @@ public interface DeploymentArchive extends DeploymentStore {
      * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s own stores
      */
     static DeploymentArchive in(CatalogStore catalog) {
-        if (!(catalog instanceof JdbcCatalogStore jdbc)) {
-            throw new IllegalArgumentException("catalog must be one of CatalogStore's own stores (h2, inMemory, "
-                    + "postgres), was " + catalog.getClass().getName());
-        }
+        JdbcCatalogStore jdbc = JdbcCatalogStore.own(catalog);
         return new JdbcDeploymentStore(jdbc);
     }
 

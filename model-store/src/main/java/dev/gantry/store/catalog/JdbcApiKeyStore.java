@@ -42,10 +42,7 @@ public final class JdbcApiKeyStore implements ApiKeyStore {
      * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s own stores
      */
     public static ApiKeyStore of(CatalogStore catalog) {
-        if (!(catalog instanceof JdbcCatalogStore jdbc)) {
-            throw new IllegalArgumentException("catalog must be one of CatalogStore's own stores (h2, inMemory, "
-                    + "postgres), was " + catalog.getClass().getName());
-        }
+        JdbcCatalogStore jdbc = JdbcCatalogStore.own(catalog);
         return new JdbcApiKeyStore(jdbc);
     }
 

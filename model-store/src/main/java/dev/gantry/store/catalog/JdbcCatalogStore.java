@@ -56,6 +56,20 @@ final class JdbcCatalogStore implements CatalogStore {
      * @param auditKey the key file of the audit chain (created when absent), or empty for a random key held in
      *     memory (in-memory catalogues)
      */
+    /**
+     * {@code catalog} as this class, for the stores that share its database (deployments, usage, rollouts, keys,
+     * observations, the change feed, the lease).
+     *
+     * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s own stores
+     */
+    static JdbcCatalogStore own(CatalogStore catalog) {
+        if (!(catalog instanceof JdbcCatalogStore jdbc)) {
+            throw new IllegalArgumentException("catalog must be one of CatalogStore's own stores (h2, inMemory, "
+                    + "postgres), was " + catalog.getClass().getName());
+        }
+        return jdbc;
+    }
+
     static JdbcCatalogStore open(CatalogDialect.Database db, Clock clock, Optional<Path> auditKey) {
         try (Connection c = db.connection()) {
             int schema = db.dialect().migrate(c);

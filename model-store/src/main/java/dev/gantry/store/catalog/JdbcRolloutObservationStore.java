@@ -37,10 +37,7 @@ public final class JdbcRolloutObservationStore implements RolloutObservationStor
      * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s own stores
      */
     public static RolloutObservationStore of(CatalogStore catalog) {
-        if (!(catalog instanceof JdbcCatalogStore jdbc)) {
-            throw new IllegalArgumentException("catalog must be one of CatalogStore's own stores (h2, inMemory, "
-                    + "postgres), was " + catalog.getClass().getName());
-        }
+        JdbcCatalogStore jdbc = JdbcCatalogStore.own(catalog);
         return new JdbcRolloutObservationStore(jdbc);
     }
 

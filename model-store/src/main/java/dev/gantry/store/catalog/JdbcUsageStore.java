@@ -41,10 +41,7 @@ public final class JdbcUsageStore implements UsageStore {
      * @throws IllegalArgumentException when {@code catalog} is not one of {@link CatalogStore}'s own stores
      */
     public static UsageStore in(CatalogStore catalog) {
-        if (!(catalog instanceof JdbcCatalogStore jdbc)) {
-            throw new IllegalArgumentException("catalog must be one of CatalogStore's own stores (h2, inMemory, "
-                    + "postgres), was " + catalog.getClass().getName());
-        }
+        JdbcCatalogStore jdbc = JdbcCatalogStore.own(catalog);
         return new JdbcUsageStore(jdbc);
     }
 
