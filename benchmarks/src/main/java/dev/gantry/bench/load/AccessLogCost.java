@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -62,7 +61,7 @@ public final class AccessLogCost {
         try (Started a = start("off", serverCpus, jvm, repo, logs);
              Started b = start("stdout", serverCpus, jvm, repo, logs)) {
             LoadRequest request = Workload.MLP.request();
-            System.out.printf("warm-up %d s each (load average %s)%n", warmup.toSeconds(), loadAverage());
+            System.out.printf("warm-up %d s each (load average %s)%n", warmup.toSeconds(), BenchHost.loadAverage());
             a.gen.closedLoop(request, 16, warmup);
             b.gen.closedLoop(request, 16, warmup);
             for (int r = 0; r < rounds; r++) {
@@ -72,13 +71,13 @@ public final class AccessLogCost {
                 on.add(mOn);
                 System.out.printf(Locale.ROOT, "round %d: off %.1f req/s p99 %.2f ms; on %.1f req/s p99 %.2f ms "
                                 + "(load average %s)%n", r + 1, mOff.throughput(), mOff.percentileMillis(99),
-                        mOn.throughput(), mOn.percentileMillis(99), loadAverage());
+                        mOn.throughput(), mOn.percentileMillis(99), BenchHost.loadAverage());
             }
             long bytes = Files.size(b.server.log());
-            double offRate = median(off.stream().mapToDouble(Measurement::throughput).toArray());
-            double onRate = median(on.stream().mapToDouble(Measurement::throughput).toArray());
-            double offP99 = median(off.stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
-            double onP99 = median(on.stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
+            double offRate = BenchHost.median(off.stream().mapToDouble(Measurement::throughput).toArray());
+            double onRate = BenchHost.median(on.stream().mapToDouble(Measurement::throughput).toArray());
+            double offP99 = BenchHost.median(off.stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
+            double onP99 = BenchHost.median(on.stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
             long lines = on.stream().mapToLong(Measurement::ok).sum();
             System.out.printf(Locale.ROOT, "median of %d rounds: off %.1f req/s, p99 %.2f ms; on %.1f req/s, p99 %.2f "
                             + "ms; on/off throughput %.3fx, p99 %.2fx; the log-on server wrote %d bytes of output for "
@@ -117,18 +116,5 @@ public final class AccessLogCost {
         return new Started(server, new HttpLoadGenerator(HOST, port, 64, Duration.ofSeconds(30), 20_000), data);
     }
 
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
 
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + ", " + f[1] + ", " + f[2];
-        } catch (IOException e) {
-            return "unknown";
-        }
-    }
 }

@@ -83,7 +83,7 @@ public final class BuildComparison {
              Started b = start("this", thisJar, serverCpus,
                      withJfr(jvm, jfr, "this", warmup), serverArgs, repo, logs)) {
             LoadRequest request = Workload.MLP.request();
-            System.out.printf("warm-up %d s each (load average %s)%n", warmup.toSeconds(), loadAverage());
+            System.out.printf("warm-up %d s each (load average %s)%n", warmup.toSeconds(), BenchHost.loadAverage());
             a.gen.closedLoop(request, 16, warmup);
             b.gen.closedLoop(request, 16, warmup);
             for (int r = 0; r < rounds; r++) {
@@ -111,22 +111,22 @@ public final class BuildComparison {
                             r + 1, levels[l], mBase.throughput(), mBase.percentileMillis(50),
                             mBase.percentileMillis(99), cpuBase, mThis.throughput(), mThis.percentileMillis(50),
                             mThis.percentileMillis(99), cpuThis, mThis.throughput() / mBase.throughput(),
-                            cpuThis / cpuBase, loadAverage());
+                            cpuThis / cpuBase, BenchHost.loadAverage());
                 }
             }
             for (int l = 0; l < levels.length; l++) {
-                double bRate = median(base.get(l).stream().mapToDouble(Measurement::throughput).toArray());
-                double tRate = median(mine.get(l).stream().mapToDouble(Measurement::throughput).toArray());
-                double bP50 = median(base.get(l).stream().mapToDouble(m -> m.percentileMillis(50)).toArray());
-                double tP50 = median(mine.get(l).stream().mapToDouble(m -> m.percentileMillis(50)).toArray());
-                double bP99 = median(base.get(l).stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
-                double tP99 = median(mine.get(l).stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
+                double bRate = BenchHost.median(base.get(l).stream().mapToDouble(Measurement::throughput).toArray());
+                double tRate = BenchHost.median(mine.get(l).stream().mapToDouble(Measurement::throughput).toArray());
+                double bP50 = BenchHost.median(base.get(l).stream().mapToDouble(m -> m.percentileMillis(50)).toArray());
+                double tP50 = BenchHost.median(mine.get(l).stream().mapToDouble(m -> m.percentileMillis(50)).toArray());
+                double bP99 = BenchHost.median(base.get(l).stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
+                double tP99 = BenchHost.median(mine.get(l).stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
                 double[] perRound = new double[rounds];
                 for (int r = 0; r < rounds; r++) {
                     perRound[r] = mine.get(l).get(r).throughput() / base.get(l).get(r).throughput();
                 }
-                double bCpu = median(cpu.get(l)[0]);
-                double tCpu = median(cpu.get(l)[1]);
+                double bCpu = BenchHost.median(cpu.get(l)[0]);
+                double tCpu = BenchHost.median(cpu.get(l)[1]);
                 System.out.printf(Locale.ROOT, "median of %d rounds at %d connections: base %.1f req/s p50 %.3f p99 "
                                 + "%.3f ms %.1f CPU us/req; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req; "
                                 + "this/base throughput %.3fx (per-round ratios %s), p50 %.3fx, p99 %.3fx, server CPU "
@@ -135,7 +135,7 @@ public final class BuildComparison {
                                 .map(x -> Math.round(x * 1000) / 1000.0).toArray()), tP50 / bP50, tP99 / bP99,
                         tCpu / bCpu);
             }
-            System.out.println("load average at the end: " + loadAverage());
+            System.out.println("load average at the end: " + BenchHost.loadAverage());
         } finally {
             try (Stream<Path> s = Stream.concat(Files.walk(repo), Files.walk(logs))) {
                 for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -197,18 +197,5 @@ public final class BuildComparison {
         return ticks * 10_000.0 / Math.max(1, m.ok());
     }
 
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
 
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + ", " + f[1] + ", " + f[2];
-        } catch (IOException e) {
-            return "unknown";
-        }
-    }
 }

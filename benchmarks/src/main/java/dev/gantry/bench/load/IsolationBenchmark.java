@@ -62,7 +62,7 @@ public final class IsolationBenchmark {
             }
         }
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        String loadBefore = loadAverage();
+        String loadBefore = BenchHost.loadAverage();
         int cpus = Runtime.getRuntime().availableProcessors();
         boolean pinned = Files.isExecutable(Path.of("/usr/bin/taskset")) && cpus >= 2;
         if (pinned) {
@@ -83,7 +83,7 @@ public final class IsolationBenchmark {
                 for (Server s : servers.values()) {
                     Duration d = first ? warmup : Duration.ofSeconds(5);
                     System.out.printf("[%s %s] warm-up %d s (load average %s)%n", s.arm.name(), w.label(),
-                            d.toSeconds(), loadAverage());
+                            d.toSeconds(), BenchHost.loadAverage());
                     s.generator.closedLoop(w.request(), 16, d);
                 }
                 first = false;
@@ -120,7 +120,7 @@ public final class IsolationBenchmark {
                 IsolationBenchmark.class.getName(), String.join(" ", args), SERVER_JVM,
                 pinned ? "both pinned to CPU 1, the load generator to CPU 0" : "not pinned", rounds,
                 run.toSeconds(), warmup.toSeconds(), took.toMinutes(), took.toSecondsPart(),
-                cpus, Runtime.version(), loadBefore, loadAverage(), cpus);
+                cpus, Runtime.version(), loadBefore, BenchHost.loadAverage(), cpus);
         List<ArmResult> merged = merge(windows);
         StringBuilder md = new StringBuilder("# Cost of process isolation (" + stamp + ")\n\n").append(header)
                 .append(IsolationArm.comparison(merged)).append("## Every window\n\n")
@@ -169,14 +169,6 @@ public final class IsolationBenchmark {
         return List.copyOf(merged.values());
     }
 
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + ", " + f[1] + ", " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "unknown";
-        }
-    }
 
     /** One arm's server, its scratch directories and its load generator. */
     private record Server(ServerArm arm, ServerProcess process, HttpLoadGenerator generator, Path repo, Path data)
@@ -191,7 +183,7 @@ public final class IsolationBenchmark {
             int port = freePort();
             int grpcPort = freePort();
             Path log = out.resolve("logs").resolve("isolation-" + stamp + "-" + arm.name() + ".log");
-            System.out.printf("[%s] starting (log %s; load average %s)%n", arm.name(), log, loadAverage());
+            System.out.printf("[%s] starting (log %s; load average %s)%n", arm.name(), log, BenchHost.loadAverage());
             ServerProcess p = ServerProcess.start(cpus, SERVER_JVM, arm.mainClass(),
                     arm.argsFor(HOST, port, grpcPort, repo.toString(), data.toString()), log, arm.ready(),
                     Duration.ofMinutes(5));

@@ -324,7 +324,7 @@ public final class LoadBenchmark {
     }
 
     private Path run(String pinning) throws Exception {
-        String loadBefore = loadAverage();
+        String loadBefore = BenchHost.loadAverage();
         long started = System.nanoTime();
         for (ServerArm arm : selectedArms()) {
             runArm(arm);
@@ -373,7 +373,7 @@ public final class LoadBenchmark {
                         + "closed loop: service time, for capacity only; 'p99 service' is open-loop latency from the "
                         + "actual send, for comparison",
                 "server logs: " + out.resolve("logs") + " (not committed)",
-                "load average (1, 5, 15 min) before the run: " + loadBefore + "; after: " + loadAverage()
+                "load average (1, 5, 15 min) before the run: " + loadBefore + "; after: " + BenchHost.loadAverage()
                         + "; above " + cpus + " means other processes competed for the CPUs and the figures are "
                         + "suspect"));
         return new Report(stamp, header, results, referenceRates, hotSwaps, notes, memory).write(out);
@@ -398,7 +398,7 @@ public final class LoadBenchmark {
         }
         Path log = out.resolve("logs").resolve(stamp + "-" + arm.name() + ".log");
         System.out.printf("[%s] starting %s on port %d (log %s; load average %s)%n", arm.name(), arm.mainClass(),
-                port, log, loadAverage());
+                port, log, BenchHost.loadAverage());
         Path data = Files.createTempDirectory("gantry-bench-data");
         ServerProcess server;
         try {
@@ -447,7 +447,7 @@ public final class LoadBenchmark {
     private double warmUpAndSweep(ServerArm arm, Workload w, HttpLoadGenerator gen, Duration warmup, String tag)
             throws InterruptedException {
         LoadRequest request = w.request();
-        System.out.printf("%s warm-up %d s (load average %s)%n", tag, warmup.toSeconds(), loadAverage());
+        System.out.printf("%s warm-up %d s (load average %s)%n", tag, warmup.toSeconds(), BenchHost.loadAverage());
         Measurement warm = gen.closedLoop(request, 16, warmup);
         if (current != null) {
             memory.afterWarmup(arm.name(), current.pid());
@@ -606,15 +606,6 @@ public final class LoadBenchmark {
         }
     }
 
-    /** The system load averages from /proc/loadavg, or "unknown". */
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + ", " + f[1] + ", " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "unknown";
-        }
-    }
 
     /** Pins every thread of this JVM to {@code cpus}. */
     private static void pinSelf(String cpus) throws IOException, InterruptedException {
