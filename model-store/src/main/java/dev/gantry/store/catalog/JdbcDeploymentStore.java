@@ -250,7 +250,8 @@ final class JdbcDeploymentStore implements DeploymentArchive {
     private static boolean sameRevision(PolicyRevision a, PolicyRevision b) {
         return a.revision() == b.revision() && micros(a.time()).equals(micros(b.time())) && a.actor().equals(b.actor())
                 && a.reason().equals(b.reason()) && a.rollbackOf().equals(b.rollbackOf())
-                && routes(a.policy()).equals(routes(b.policy())) && shadow(a.policy()).equals(shadow(b.policy()));
+                && routes(a.policy()).equals(routes(b.policy())) && shadow(a.policy()).equals(shadow(b.policy()))
+                && a.policy().fallback().equals(b.policy().fallback());
     }
 
     private static Instant micros(Instant t) {

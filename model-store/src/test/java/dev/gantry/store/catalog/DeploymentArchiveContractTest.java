@@ -85,6 +85,21 @@ class DeploymentArchiveContractTest {
     }
 
     @Test
+    void save_ofARevisionDifferingFromTheStoredOneOnlyInItsFallback_isAConflict_notSilentlyDropped() {
+        try (CatalogStore catalog = db.open(clock)) {
+            DeploymentArchive store = DeploymentArchive.in(catalog);
+            TrafficPolicy withFallback = new TrafficPolicy(List.of(new Route(1, 100)), List.of(),
+                    java.util.OptionalLong.of(2));
+            store.save(new DeploymentRecord("m", List.of(rev(1, T0, withFallback)), 1, List.of()), "deploy");
+
+            assertThrows(dev.gantry.store.deployment.RevisionConflictException.class, () -> store.save(
+                    new DeploymentRecord("m", List.of(rev(1, T0, TrafficPolicy.single(1))), 1, List.of()), "deploy"));
+            assertEquals(java.util.OptionalLong.of(2),
+                    store.load("m").orElseThrow().history().get(0).policy().fallback());
+        }
+    }
+
+    @Test
     void save_ofNewRevisions_appendsOneAuditEntryEach() {
         try (CatalogStore catalog = db.open(clock)) {
             DeploymentArchive store = DeploymentArchive.in(catalog);
