@@ -5,6 +5,8 @@ import dev.gantry.store.usage.UsageGroup;
 import dev.gantry.store.usage.UsageQuery;
 import dev.gantry.store.usage.UsageRow;
 import dev.gantry.store.usage.UsageStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -28,6 +30,8 @@ public final class JdbcUsageStore implements UsageStore {
      */
     private static final String COUNTS = "SUM(requests), SUM(row_count), SUM(bytes_in), SUM(bytes_out), SUM(tokens), "
             + "SUM(compute_nanos), SUM(cost)";
+
+    private static final Logger log = LoggerFactory.getLogger(JdbcUsageStore.class);
 
     private final JdbcCatalogStore catalog;
 
@@ -68,14 +72,20 @@ public final class JdbcUsageStore implements UsageStore {
                     }
                 }
                 c.commit();
-                catalog.afterCommit(c);
-                return null;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
             } finally {
                 c.setAutoCommit(true);
             }
+            // Committed: the counts are added. A failure to force them to disk must not reach the caller as "not
+            // written", or its retry would add them a second time.
+            try {
+                catalog.afterCommit(c);
+            } catch (SQLException | RuntimeException e) {
+                log.warn("usage flush committed but not forced to disk: {}", e.toString());
+            }
+            return null;
         });
     }
 
