@@ -282,7 +282,7 @@ final class DiskArtifactStore implements ArtifactStore {
 
     @Override
     public Availability fetch(String model, long version, String expectedSha256) {
-        if (model == null || !MODEL_NAME.matcher(model).matches() || version < 1 || version > MAX_VERSION) {
+        if (!validTarget(model, version)) {
             return Availability.MISSING;
         }
         return Files.isDirectory(root.resolve(model).resolve(Long.toString(version)), LinkOption.NOFOLLOW_LINKS)
@@ -301,7 +301,7 @@ final class DiskArtifactStore implements ArtifactStore {
 
     @Override
     public Optional<String> digest(String model, long version) {
-        if (model == null || !MODEL_NAME.matcher(model).matches() || version < 1 || version > MAX_VERSION) {
+        if (!validTarget(model, version)) {
             return Optional.empty();
         }
         try {

@@ -97,11 +97,6 @@ public record S3Settings(String bucket, String prefix, Optional<URI> endpoint, S
         return new S3Settings(bucket, prefix, endpoint, region, pathStyle, credentials, n);
     }
 
-    /** {@code s3://bucket/prefix}. */
-    public String location() {
-        return "s3://" + bucket + (prefix.isEmpty() ? "" : "/" + prefix);
-    }
-
     private static String strip(String p) {
         String s = p;
         while (s.startsWith("/")) {

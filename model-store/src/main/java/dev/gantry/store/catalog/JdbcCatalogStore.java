@@ -18,7 +18,7 @@ final class JdbcCatalogStore implements CatalogStore {
      *
      * Write transactions are serialized twice. In this process by writeLock (no nesting, and a waiting writer
      * holds no pooled connection). Across processes -- replicas sharing one PostgreSQL -- by the database: every
-     * write transaction first locks the one row of catalog_lock (SELECT ... FOR UPDATE, migration V6), so a
+     * write transaction first locks the one row of catalog_lock (SELECT ... FOR UPDATE, migration V7), so a
      * second writer waits until the first commits and then reads what it committed (READ COMMITTED takes a new
      * snapshot per statement). An embedded H2 database has one process, so there the row is not locked and H2's
      * write path stays exactly what the crash tests have measured (see CatalogDialect on its recovery). That is what keeps the audit chain a chain (each entry sees the one before it)
@@ -50,13 +50,6 @@ final class JdbcCatalogStore implements CatalogStore {
     }
 
     /**
-     * Opens {@code db} (closing it again when anything fails), migrates its schema and reads or creates the
-     * audit key.
-     *
-     * @param auditKey the key file of the audit chain (created when absent), or empty for a random key held in
-     *     memory (in-memory catalogues)
-     */
-    /**
      * {@code catalog} as this class, for the stores that share its database (deployments, usage, rollouts, keys,
      * observations, the change feed, the lease).
      *
@@ -70,6 +63,13 @@ final class JdbcCatalogStore implements CatalogStore {
         return jdbc;
     }
 
+    /**
+     * Opens {@code db} (closing it again when anything fails), migrates its schema and reads or creates the
+     * audit key.
+     *
+     * @param auditKey the key file of the audit chain (created when absent), or empty for a random key held in
+     *     memory (in-memory catalogues)
+     */
     static JdbcCatalogStore open(CatalogDialect.Database db, Clock clock, Optional<Path> auditKey) {
         try (Connection c = db.connection()) {
             int schema = db.dialect().migrate(c);
@@ -89,10 +89,15 @@ final class JdbcCatalogStore implements CatalogStore {
     }
 
     private static long nextSeq(Connection c) throws SQLException {
+        return auditHead(c) + 1;
+    }
+
+    /** The seq of the newest audit entry, 0 when there is none. */
+    static long auditHead(Connection c) throws SQLException {
         try (Statement s = c.createStatement();
              java.sql.ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(seq), 0) FROM audit")) {
             rs.next();
-            return rs.getLong(1) + 1;
+            return rs.getLong(1);
         }
     }
 
@@ -203,7 +208,7 @@ final class JdbcCatalogStore implements CatalogStore {
             p.setInt(1, id);
             try (java.sql.ResultSet rs = p.executeQuery()) {
                 if (!rs.next()) {
-                    throw new SQLException("catalog_lock has no row " + id + " (migration V6 not applied?)");
+                    throw new SQLException("catalog_lock has no row " + id + " (migration V7 not applied?)");
                 }
             }
         }

@@ -63,7 +63,7 @@ final class JdbcChangeFeed implements CatalogChangeFeed {
         if (safetyCheck.isNegative() || safetyCheck.isZero()) {
             throw new IllegalArgumentException("safety check interval must be positive, was " + safetyCheck);
         }
-        JdbcChangeFeed feed = new JdbcChangeFeed(catalog, safetyCheck, listener, catalog.read(JdbcChangeFeed::head));
+        JdbcChangeFeed feed = new JdbcChangeFeed(catalog, safetyCheck, listener, catalog.read(JdbcCatalogStore::auditHead));
         if (catalog.dialect() == CatalogDialect.POSTGRESQL) {
             feed.listen();
         }
@@ -79,14 +79,7 @@ final class JdbcChangeFeed implements CatalogChangeFeed {
 
     @Override
     public long head() {
-        return catalog.read(JdbcChangeFeed::head);
-    }
-
-    private static long head(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(seq), 0) FROM audit")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return catalog.read(JdbcCatalogStore::auditHead);
     }
 
     /** A local commit happened: deliver without waiting for the safety check. */
