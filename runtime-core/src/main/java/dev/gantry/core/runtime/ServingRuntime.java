@@ -58,6 +58,12 @@ public final class ServingRuntime implements AutoCloseable {
 
     private final ExecutorService loaders;
     private final ScheduledExecutorService timers;
+    /**
+     * Sunset retirement and rollout ticks: catalogue round trips (on PostgreSQL, over the network) on a thread of
+     * their own, so a slow database delays no request deadline, watchdog or drain timer on gantry-timers.
+     */
+    private final ScheduledExecutorService background =
+            dev.gantry.core.scheduling.Timers.create("gantry-background");
     private final CatalogStore catalog;
     private final ModelLifecycle lifecycle;
     private final ModelRepositoryManager repository;
@@ -176,14 +182,14 @@ public final class ServingRuntime implements AutoCloseable {
                 .thenRunAsync(() -> releases.catalogueExisting(firstStart), loaders)
                 .thenCompose(v -> deployments.restore())
                 .whenComplete((v, e) -> {
-                    timers.scheduleWithFixedDelay(this::retireDue, 1, 1, TimeUnit.SECONDS);
+                    background.scheduleWithFixedDelay(this::retireDue, 1, 1, TimeUnit.SECONDS);
                     try {
                         replication.start(); // resumes rollouts where this server holds the lease
                     } catch (RuntimeException r) {
                         log.error("resuming rollouts failed", r);
                     }
                     observations.ifPresent(dev.gantry.core.rollout.ObservationSync::start);
-                    timers.scheduleWithFixedDelay(() -> {
+                    background.scheduleWithFixedDelay(() -> {
                         if (replication.holdsLease()) {
                             replication.runFenced(rollouts::tick);
                         }
@@ -274,6 +280,7 @@ public final class ServingRuntime implements AutoCloseable {
             log.warn("closing the crash journal: {}", e.toString());
         }
         observations.ifPresent(dev.gantry.core.rollout.ObservationSync::close);
+        background.shutdownNow();
         replication.close();
         loaders.shutdownNow();
         timers.shutdownNow();
