@@ -308,7 +308,7 @@ public final class KeyStore {
      */
     private Optional<ApiKey> bootstrapShared(ApiKey key) {
         boolean[] created = {false};
-        Map<String, StoredKey> after = shared.change(Actor.SYSTEM, current -> {
+        shared.change(Actor.SYSTEM, current -> {
             StoredKey existing = current.get(key.id());
             if (existing != null) {
                 if (!MessageDigest.isEqual(existing.secretSha256().getBytes(StandardCharsets.US_ASCII),
@@ -327,7 +327,7 @@ public final class KeyStore {
             return new SharedKeys.Update(current, List.of(new AuditTrail.Entry("key.create", "key:" + key.id(), "",
                     rolesOf(key) + " (from GANTRY_BOOTSTRAP_ADMIN_TOKEN)")));
         });
-        publish(after);
+        refresh();
         return created[0] ? Optional.of(key) : Optional.empty();
     }
 
@@ -464,7 +464,7 @@ public final class KeyStore {
     private void update(UnaryOperator<Map<String, ApiKey>> change, String id, Audit audit) {
         SharedKeys s = shared;
         if (s != null) {
-            publish(s.change(audit.actor(), current -> {
+            s.change(audit.actor(), current -> {
                 Map<String, ApiKey> known = toApi(current);
                 Map<String, ApiKey> next = change.apply(new LinkedHashMap<>(known));
                 // Only what the change touched is written back: a key this server cannot read (a role a newer
@@ -474,7 +474,11 @@ public final class KeyStore {
                 next.values().stream().filter(k -> !k.equals(known.get(k.id())))
                         .forEach(k -> stored.put(k.id(), toStored(k)));
                 return new SharedKeys.Update(stored, List.of(audit.entry(next.get(id))));
-            }));
+            });
+            // Reread rather than publish the change's own result: two changes through this server can finish
+            // in another order than they committed, and publishing the earlier one's map last would bring back
+            // what the later one changed (a revoked key) until the next key change.
+            refresh();
             return;
         }
         if (sharedCatalogue) {
@@ -489,12 +493,6 @@ public final class KeyStore {
             update(change);
             return keys.get().get(id);
         }, audit::entry, k -> undo(id, before));
-    }
-
-    private void publish(Map<String, StoredKey> after) {
-        synchronized (snapshotLock) {
-            keys.set(toApi(after));
-        }
     }
 
     private static Map<String, ApiKey> toApi(Map<String, StoredKey> stored) {
