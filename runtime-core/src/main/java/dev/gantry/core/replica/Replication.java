@@ -59,6 +59,8 @@ public final class Replication implements AutoCloseable {
     /** How often the background lease is taken or confirmed. */
     static final Duration LEASE_CHECK = Duration.ofSeconds(1);
     private static final long LOAD_WAIT_SECONDS = 120;
+    /** How long a failed refresh waits before its one retry. */
+    private static final Duration RETRY_DELAY = Duration.ofSeconds(1);
     /**
      * How long a client's change waits for this server to apply what was committed before it (above the
      * {@link #SAFETY_CHECK}, so a missed notification is made up for); after it the change goes ahead as before.
@@ -296,13 +298,33 @@ public final class Replication implements AutoCloseable {
         try {
             refresh(change);
         } catch (RuntimeException e) {
-            log.error("refreshing after catalogue change {} ({} {}) failed", change.seq(), change.action(),
-                    change.target(), e);
+            // Usually the database for a moment: try once more off the queue, so the change is not lost until
+            // the next one to the same model (a refresh reads what is stored, so a late one is harmless).
+            log.error("refreshing after catalogue change {} ({} {}) failed; trying again in {} ms", change.seq(),
+                    change.action(), change.target(), RETRY_DELAY.toMillis(), e);
+            try {
+                leaseChecks.schedule(() -> refresher.execute(() -> retry(change)), RETRY_DELAY.toMillis(),
+                        TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // closing: nothing to keep in step any more
+            }
         }
         applied = change.seq();
         lastChangeMillis = Math.max(0, System.currentTimeMillis() - change.time().toEpochMilli());
         synchronized (progress) {
             progress.notifyAll();
+        }
+    }
+
+    private void retry(CatalogChange change) {
+        if (closed) {
+            return;
+        }
+        try {
+            refresh(change);
+        } catch (RuntimeException e) {
+            log.error("refreshing after catalogue change {} failed again; the next change to {} refreshes it",
+                    change.seq(), change.target(), e);
         }
     }
 
