@@ -44,6 +44,16 @@ public final class ErrorMapper {
     }
 
     /** Unwraps completion wrappers; anything that is not a GantryException becomes INTERNAL (and is logged). */
+    /**
+     * Adds {@code Retry-After: 1} to a 429 or 503 answer unless the handler set its own: those are the statuses a
+     * client should retry (every 503 code is a passing condition: UNAVAILABLE, WORKER_CRASHED).
+     */
+    public static void retryAfter(HttpServerResponse response, int status) {
+        if ((status == 429 || status == 503) && !response.headers().contains("Retry-After")) {
+            response.putHeader("Retry-After", "1");
+        }
+    }
+
     public static GantryException toGantry(Throwable failure) {
         Throwable t = failure;
         while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
@@ -72,11 +82,7 @@ public final class ErrorMapper {
         }
         int status = status(e.code());
         response.setStatusCode(status).putHeader("Content-Type", "application/json");
-        if ((status == 429 || (status == 503 && (e.code() == ErrorCode.UNAVAILABLE
-                || e.code() == ErrorCode.WORKER_CRASHED)))
-                && !response.headers().contains("Retry-After")) {
-            response.putHeader("Retry-After", "1");
-        }
+        retryAfter(response, status);
         response.end(body(e.getMessage()));
     }
 

@@ -54,14 +54,10 @@ public final class BodyReader {
             }
         };
         BodyDeadlines sweep = LOOP_DEADLINES.get();
-        BodyDeadlines.Armed armed = sweep == null ? null : sweep.arm(request, timeoutMs, expire);
-        long timer = armed != null ? -1 : vertx.setTimer(timeoutMs, id -> expire.run());
+        BodyDeadlines.Armed swept = sweep == null ? null : sweep.arm(request, timeoutMs, expire);
+        BodyDeadlines.Armed armed = swept != null ? swept : timer(vertx, timeoutMs, expire);
         body.onComplete(ar -> {
-            if (armed != null) {
-                armed.disarm();
-            } else {
-                vertx.cancelTimer(timer);
-            }
+            armed.disarm();
             if (ar.succeeded()) {
                 timed.tryComplete(ar.result());
             } else {
@@ -69,6 +65,12 @@ public final class BodyReader {
             }
         });
         return timed.future();
+    }
+
+    /** A timer of its own, for a request whose connection no deadline keeper knows. */
+    private static BodyDeadlines.Armed timer(io.vertx.core.Vertx vertx, long timeoutMs, Runnable onExpiry) {
+        long id = vertx.setTimer(timeoutMs, t -> onExpiry.run());
+        return () -> vertx.cancelTimer(id);
     }
 
     /**

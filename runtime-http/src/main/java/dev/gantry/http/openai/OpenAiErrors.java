@@ -34,11 +34,7 @@ final class OpenAiErrors {
             return;
         }
         int status = ErrorMapper.status(e.code());
-        if (status == 429 || (status == 503 && (e.code() == ErrorCode.UNAVAILABLE
-                || e.code() == ErrorCode.WORKER_CRASHED))) {
-            response.putHeader("Retry-After", response.headers().contains("Retry-After")
-                    ? response.headers().get("Retry-After") : "1");
-        }
+        ErrorMapper.retryAfter(response, status);
         Json.send(response, status, body(e));
     }
 
