@@ -22,8 +22,9 @@ import java.util.stream.Stream;
  * <p>Run from the repository root: {@code java -cp benchmarks/target/benchmarks.jar
  * dev.gantry.bench.load.BuildComparison --base-jar ../base/benchmarks/target/benchmarks.jar [--rounds 4]
  * [--seconds 8] [--warmup-seconds 20] [--server-cpus 1] [--client-cpus 0] [--models models]
- * [--server-args "--event-loops 1"] [--jfr DIR] [--this-jar JAR]} ({@code --this-jar}: the
- * second server from another jar instead of this one, to compare two other builds).. About 1 min + rounds x 4 x seconds.
+ * [--server-args "--event-loops 1"] [--jfr DIR] [--this-jar JAR] [--base-models DIR]} ({@code --this-jar}: the
+ * second server from another jar instead of this one, to compare two other builds; {@code --base-models}: the base
+ * server's {@code mlp} from another model repository, to compare two configurations of the model). About 1 min + rounds x 4 x seconds.
  */
 public final class BuildComparison {
     private static final String HOST = "127.0.0.1";
@@ -38,6 +39,7 @@ public final class BuildComparison {
         String serverCpus = "1";
         String clientCpus = "0";
         Path models = Path.of("models");
+        Path baseModels = null;
         String baseJar = null;
         Path jfr = null;
         String thisJar = System.getProperty("java.class.path");
@@ -51,6 +53,7 @@ public final class BuildComparison {
                 case "--server-cpus" -> serverCpus = args[++i];
                 case "--client-cpus" -> clientCpus = args[++i];
                 case "--models" -> models = Path.of(args[++i]);
+                case "--base-models" -> baseModels = Path.of(args[++i]);
                 case "--this-jar" -> thisJar = Path.of(args[++i]).toAbsolutePath().toString();
                 case "--jfr" -> jfr = Path.of(args[++i]).toAbsolutePath();
                 case "--server-args" -> serverArgs = List.of(args[++i].trim().split("\\s+"));
@@ -65,6 +68,11 @@ public final class BuildComparison {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
         Path repo = Files.createTempDirectory("gantry-compare-models");
         Files.createSymbolicLink(repo.resolve("mlp"), models.resolve("mlp").toAbsolutePath());
+        Path baseRepo = repo;
+        if (baseModels != null) {
+            baseRepo = Files.createTempDirectory("gantry-compare-base-models");
+            Files.createSymbolicLink(baseRepo.resolve("mlp"), baseModels.resolve("mlp").toAbsolutePath());
+        }
         Path logs = Files.createTempDirectory("gantry-compare-logs");
         String heap = dev.gantry.http.sizing.MachineDefaults.derive(LoadBenchmark.cpuCount(serverCpus),
                 dev.gantry.http.sizing.Machine.current().memoryBytes()).heapOption();
@@ -79,7 +87,7 @@ public final class BuildComparison {
             mine.add(new ArrayList<>());
         }
         try (Started a = start("base", Path.of(baseJar).toAbsolutePath().toString(), serverCpus,
-                withJfr(jvm, jfr, "base", warmup), serverArgs, repo, logs);
+                withJfr(jvm, jfr, "base", warmup), serverArgs, baseRepo, logs);
              Started b = start("this", thisJar, serverCpus,
                      withJfr(jvm, jfr, "this", warmup), serverArgs, repo, logs)) {
             LoadRequest request = Workload.MLP.request();
@@ -137,7 +145,8 @@ public final class BuildComparison {
             }
             System.out.println("load average at the end: " + BenchHost.loadAverage());
         } finally {
-            try (Stream<Path> s = Stream.concat(Files.walk(repo), Files.walk(logs))) {
+            try (Stream<Path> s = Stream.concat(Stream.concat(Files.walk(repo), Files.walk(logs)),
+                    baseRepo == repo ? Stream.empty() : Files.walk(baseRepo))) {
                 for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);
                 }
