@@ -45,7 +45,16 @@ public final class DynamicBatchScheduler implements Scheduler {
      * queue empty and fewer instances busy than instance_group.count) opens a batch with whatever is queued
      * when a thread takes it and is dispatched without waiting: at light load a lone request pays no delay. A
      * request admitted under load (others queued before it, or every instance busy) opens a batch that waits
-     * up to max_queue_delay for more, so batches grow when requests arrive faster than executions finish.
+     * for more while they keep arriving: until the oldest has waited max_queue_delay, or no request has been
+     * admitted for a quarter of it (the arrivals have paused: with a fixed number of clients, every one of them
+     * may already be in the batch, and waiting out the whole delay would only idle the model), so batches grow
+     * when requests arrive faster than executions finish.
+     *
+     * Wake-ups. An enqueue wakes the waiting threads only when one is idle (waiting for the queue to fill), when
+     * the rows admitted since a gathering thread last looked could fill its batch, or when preferred batch sizes
+     * are set (any arrival may reach one). A gathering thread is not woken for every arrival: under load that
+     * was a context switch per request on the core the event loop needs; it looks again when the arrivals pause
+     * or its delay runs out.
      *
      * Timeouts. A request with a timeout has a deadline. One sweep task per scheduler is armed for the earliest
      * deadline of the queue (re-armed earlier when a request with an earlier deadline arrives); when it runs it
@@ -65,7 +74,7 @@ public final class DynamicBatchScheduler implements Scheduler {
      * a thread holds while it waits for its batch to fill: that wait releases the lock, and a request in
      * neither the queue nor the count would let stop() report drained (and the executor be closed) before it
      * ran. Every waiting thread is woken on enqueue: one of them may be gathering a batch the new request
-     * cannot join while another sits idle.
+     * cannot join while another sits idle (see Wake-ups for when an enqueue signals at all).
      *
      * Tracing. A request whose span records gets a queue span from admission to the start of its execution.
      * Each execution gets one batch span, child of the span of the first traced request in it (the one that
@@ -91,6 +100,15 @@ public final class DynamicBatchScheduler implements Scheduler {
     private final List<Thread> workers = new ArrayList<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private boolean accepting = true;
+    /** Threads waiting for the queue to fill; guarded by lock. */
+    private int idleWaiters;
+    /** Threads waiting for their batch to grow, the rows the fullest of them still lacks, and rows admitted
+     *  since one of them last looked; guarded by lock. */
+    private int gatherers;
+    private int gatherNeed;
+    private int arrivedRows;
+    /** Ticker time of the latest admission; guarded by lock. */
+    private long lastAdmitted;
     private int liveWorkers;
     /** The armed deadline sweep and the deadline it is armed for; guarded by lock. */
     private ScheduledFuture<?> sweep;
@@ -153,13 +171,18 @@ public final class DynamicBatchScheduler implements Scheduler {
             }
             p.underLoad = !queue.isEmpty() || busyWorkers.get() >= policy.instanceCount();
             queue.addLast(p);
+            lastAdmitted = now;
+            arrivedRows += p.rows;
             if (timeoutMicros > 0) {
                 p.deadline = now + TimeUnit.MICROSECONDS.toNanos(timeoutMicros);
                 if (sweep == null || p.deadline - sweepAt < 0) {
                     armSweep(p.deadline, now);
                 }
             }
-            changed.signalAll();
+            if (idleWaiters > 0 || (gatherers > 0 && (arrivedRows >= gatherNeed
+                    || !policy.preferredBatchSizes().isEmpty()))) {
+                changed.signalAll();
+            }
         } finally {
             lock.unlock();
         }
@@ -330,7 +353,12 @@ public final class DynamicBatchScheduler implements Scheduler {
                     if (!accepting) {
                         return null;
                     }
-                    changed.awaitUninterruptibly();
+                    idleWaiters++;
+                    try {
+                        changed.awaitUninterruptibly();
+                    } finally {
+                        idleWaiters--;
+                    }
                 }
                 Pending first = queue.pollFirst();
                 if (first.deadline != 0 && ticker.read() - first.deadline >= 0) {
@@ -348,22 +376,32 @@ public final class DynamicBatchScheduler implements Scheduler {
                 batch.add(first);
                 int rows = first.rows;
                 if (policy.batchAcrossRequests()) {
-                    long waitUntil = first.admitted
-                            + (first.underLoad ? TimeUnit.MICROSECONDS.toNanos(policy.maxQueueDelayMicros()) : 0);
+                    long delay = first.underLoad ? TimeUnit.MICROSECONDS.toNanos(policy.maxQueueDelayMicros()) : 0;
+                    long waitUntil = first.admitted + delay;
+                    long pause = delay / 4;
                     while (true) {
                         rows = gather(first, batch, rows);
                         if (rows >= policy.maxBatchSize() || policy.preferredBatchSizes().contains(rows)) {
                             break;
                         }
-                        long remaining = waitUntil - ticker.read();
+                        long now = ticker.read();
+                        long latest = lastAdmitted - first.admitted > 0 ? lastAdmitted : first.admitted;
+                        long until = latest + pause - waitUntil < 0 ? latest + pause : waitUntil;
+                        long remaining = until - now;
                         if (remaining <= 0 || !accepting) {
                             break;
                         }
+                        gatherNeed = gatherers == 0 ? policy.maxBatchSize() - rows
+                                : Math.min(gatherNeed, policy.maxBatchSize() - rows);
+                        arrivedRows = 0;
+                        gatherers++;
                         try {
                             changed.awaitNanos(remaining);
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();
                             break;
+                        } finally {
+                            gatherers--;
                         }
                     }
                 }

@@ -241,6 +241,50 @@ class DynamicBatchSchedulerTest {
     }
 
     @Test
+    void enqueue_withQueueDelay_dispatchesAPartialBatchOnceArrivalsPauseForAQuarterOfTheDelay() throws Exception {
+        ManualTicker ticker = new ManualTicker();
+        start(batching(8, 1_000), ticker);
+        CompletableFuture<InferenceResponse> a = takenWhileUnderLoad();
+
+        // 300 us without an arrival: past a quarter of the 1 ms delay, well short of the delay itself (the
+        // ticker stops there, so only the pause can dispatch).
+        ticker.advance(Duration.ofNanos(300_000));
+
+        await(a);
+        assertEquals(List.of(1, 1), rowsPerRun());
+    }
+
+    @Test
+    void enqueue_withQueueDelay_keepsTheBatchOpenWhileRequestsKeepArriving() throws Exception {
+        ManualTicker ticker = new ManualTicker();
+        start(batching(8, 1_000), ticker);
+        CompletableFuture<InferenceResponse> a = takenWhileUnderLoad();
+        ticker.advance(Duration.ofNanos(200_000));
+        CompletableFuture<InferenceResponse> b = enqueue(rows(2, 3));
+
+        // 400 us after the oldest, 200 us after the latest arrival: less than the 250 us pause, so it waits.
+        ticker.advance(Duration.ofNanos(200_000));
+        Thread.sleep(50);
+        assertEquals(List.of(1), rowsPerRun(), "the batch was dispatched while requests were still arriving");
+
+        ticker.advance(Duration.ofNanos(100_000));
+        awaitAll(a, List.of(b));
+        assertEquals(List.of(1, 3), rowsPerRun());
+    }
+
+    @Test
+    void enqueue_fillingTheGatheringBatch_dispatchesItAtOnce() throws Exception {
+        start(batching(3, LONG_DELAY_MICROS), new ManualTicker()); // time never advances: only a full batch runs
+        CompletableFuture<InferenceResponse> a = takenWhileUnderLoad();
+
+        CompletableFuture<InferenceResponse> b = enqueue(rows(1, 3));
+        CompletableFuture<InferenceResponse> c = enqueue(rows(1, 3));
+
+        awaitAll(a, List.of(b, c));
+        assertEquals(List.of(1, 3), rowsPerRun());
+    }
+
+    @Test
     void enqueue_reachingAPreferredBatchSize_dispatchesAtOnce() throws Exception {
         BatchPolicy policy = new BatchPolicy(8, true, LONG_DELAY_MICROS, List.of(3), 16, 0, 1, 0);
         start(policy, new ManualTicker()); // time never advances: only the preferred size can dispatch
