@@ -30,8 +30,10 @@ final class OrtExecutor implements ModelExecutor {
     private final OrtSession.SessionOptions options;
     private final OrtEnvironment env;
     private final ModelSignature signature;
-    /** Options of every run (arena shrinkage), or null for ORT's defaults. */
+    /** Options of a run that shrinks the CPU arena afterwards, or null when the mode never shrinks it. */
     private final OrtSession.RunOptions runOptions;
+    /** When a run last shrank the arena (System.nanoTime); racy by design, a lost update costs one extra shrink. */
+    private volatile long lastShrink = System.nanoTime() - OrtMemoryOptions.SHRINK_INTERVAL_NANOS;
 
     OrtExecutor(ZooModel<NDList, NDList> model, OrtSession session, OrtSession.SessionOptions options,
                 OrtSession.RunOptions runOptions) throws OrtException {
@@ -67,7 +69,11 @@ final class OrtExecutor implements ModelExecutor {
                 feed.put(t.name(), OrtTensors.toOrt(env, t));
             }
             phases.addInput(System.nanoTime() - start);
-            try (OrtSession.Result result = runOptions == null
+            boolean shrink = runOptions != null && start - lastShrink >= OrtMemoryOptions.SHRINK_INTERVAL_NANOS;
+            if (shrink) {
+                lastShrink = start;
+            }
+            try (OrtSession.Result result = !shrink
                     ? (outputs.isEmpty() ? session.run(feed) : session.run(feed, outputs))
                     : session.run(feed, outputs.isEmpty() ? session.getOutputNames() : outputs, runOptions)) {
                 long converting = System.nanoTime();

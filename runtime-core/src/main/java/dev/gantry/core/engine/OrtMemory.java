@@ -11,8 +11,8 @@ public enum OrtMemory {
      */
     ARENA("arena"),
     /**
-     * The arena, and after every run the chunks it no longer uses go back to the C heap (run option {@code
-     * memory.enable_memory_arena_shrinkage}).
+     * The arena, and after a run the chunks it no longer uses go back to the C heap (run option {@code
+     * memory.enable_memory_arena_shrinkage}): after every run that starts at least 200 ms after the last shrink.
      */
     ARENA_SHRINK("arena-shrink"),
     /** No arena: every tensor is allocated from the C heap and freed when its run is done. */

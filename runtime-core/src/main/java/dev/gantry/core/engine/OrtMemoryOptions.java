@@ -7,6 +7,15 @@ import ai.onnxruntime.OrtSession;
 final class OrtMemoryOptions {
     /** ORT's run option that frees the arena chunks a run leaves unused, for the devices it names. */
     static final String SHRINK_ARENAS = "memory.enable_memory_arena_shrinkage";
+    /*
+     * Why not after every run: a shrink frees the chunks the arena grew by, and the next run allocates and
+     * page-faults them again. For a run of a second (MiniLM, 128 tokens, batch 32) that is noise; for the MLP's
+     * half-millisecond batches it cost ~7% of the in-process throughput (benchmarks/results/memory-20261130.md).
+     * So a run shrinks the arena when the last shrink is at least SHRINK_INTERVAL old: every slow run shrinks,
+     * fast ones about five times a second, and what stays after a burst is at most the peak of the runs of its
+     * last fifth of a second.
+     */
+    static final long SHRINK_INTERVAL_NANOS = 200_000_000L;
 
     private OrtMemoryOptions() {
     }
@@ -17,8 +26,8 @@ final class OrtMemoryOptions {
     }
 
     /**
-     * The options every run of a session in {@code mode} uses, or null for none: for {@link OrtMemory#ARENA_SHRINK}
-     * the CPU arena is shrunk after each run (a GPU session's device arena is left as it is).
+     * The options of a run that shrinks the CPU arena afterwards, for {@link OrtMemory#ARENA_SHRINK}; null for the
+     * other modes (a GPU session's device arena is left as it is).
      */
     static OrtSession.RunOptions runOptions(OrtMemory mode) throws OrtException {
         if (mode != OrtMemory.ARENA_SHRINK) {
