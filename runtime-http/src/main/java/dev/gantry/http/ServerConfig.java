@@ -259,7 +259,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
     /** The pools in use next to the values derived for this machine (start-up log, GET /admin/v1/server). */
     public dev.gantry.http.sizing.ServerSizing sizing() {
         return dev.gantry.http.sizing.ServerSizing.of(eventLoops, workerThreads, execution.intraOpThreads(),
-                execution.interOpThreads());
+                execution.interOpThreads(), execution.memory());
     }
 
     /** https with --tls-cert, else http. */
@@ -342,5 +342,9 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     static ExecutionSettings cpu(int intra, int inter, boolean spinning) {
         return new ExecutionSettings(intra, inter, spinning, OptionalInt.empty());
+    }
+
+    static ExecutionSettings cpu(int intra, int inter, boolean spinning, dev.gantry.core.engine.OrtMemory memory) {
+        return new ExecutionSettings(intra, inter, spinning, OptionalInt.empty(), memory);
     }
 }

@@ -69,6 +69,11 @@ public final class ServerConfigParser {
             new Setting("--inter-op-threads", "GANTRY_INTER_OP_THREADS", "auto",
                     "ONNX Runtime inter-op threads per model (auto: 1, sequential graph execution)"),
             new Setting("--ort-spinning", "GANTRY_ORT_SPINNING", "false", "let idle ORT threads spin-wait"),
+            new Setting("--ort-memory", "GANTRY_ORT_MEMORY", "auto",
+                    "how ONNX Runtime keeps tensor memory between runs: no-arena (freed after each run), "
+                            + "arena-shrink (arena shrunk after each run) or arena (kept at the largest run's peak;"
+                            + " ORT's default) (auto: " + dev.gantry.core.engine.ExecutionSettings.DEFAULT_MEMORY
+                            + ")"),
             new Setting("--queue-size", "GANTRY_QUEUE_SIZE", "1024",
                     "queue bound per model version without max_queue_size (429 when full)"),
             new Setting("--standby-versions", "GANTRY_STANDBY_VERSIONS", "1",
@@ -243,7 +248,7 @@ public final class ServerConfigParser {
                 r.sized("--worker-threads", 1, 256, machine.workerThreads()),
                 ServerConfig.cpu(r.sized("--intra-op-threads", 1, 256, machine.intraOpThreads()),
                         r.sized("--inter-op-threads", 1, 256, machine.interOpThreads()),
-                        r.bool("--ort-spinning")),
+                        r.bool("--ort-spinning"), r.ortMemory("--ort-memory")),
                 r.bool("--batching"),
                 r.integer("--queue-size", 1, 10_000_000),
                 Duration.ofMillis(r.longValue("--drain-timeout-ms", 0, 86_400_000L)),
@@ -387,6 +392,21 @@ public final class ServerConfigParser {
             }
             throw new ConfigException(describe(flag) + " must be one of " + String.join(", ", allowed) + ", was '"
                     + values.get(flag) + "'");
+        }
+
+        dev.gantry.core.engine.OrtMemory ortMemory(String flag) throws ConfigException {
+            String v = values.get(flag).trim().toLowerCase(Locale.ROOT);
+            if (v.equals("auto")) {
+                return dev.gantry.core.engine.ExecutionSettings.DEFAULT_MEMORY;
+            }
+            try {
+                return dev.gantry.core.engine.OrtMemory.of(v);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(describe(flag) + " must be one of auto, " + String.join(", ",
+                        java.util.Arrays.stream(dev.gantry.core.engine.OrtMemory.values())
+                                .map(dev.gantry.core.engine.OrtMemory::label).toList())
+                        + ", was '" + values.get(flag) + "'");
+            }
         }
 
         double decimal(String flag, double min, double max) throws ConfigException {

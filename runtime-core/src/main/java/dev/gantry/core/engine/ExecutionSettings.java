@@ -3,21 +3,32 @@ package dev.gantry.core.engine;
 import java.util.OptionalInt;
 
 /**
- * How ONNX Runtime runs one model instance: its thread pools and device.
+ * How ONNX Runtime runs one model instance: its thread pools, device and memory.
  *
  * @param intraOpThreads threads one operator may use (ORT's intra-op pool)
  * @param interOpThreads threads for running independent graph nodes in parallel (1 = sequential)
  * @param allowSpinning whether idle intra-op threads spin-wait for work instead of sleeping
  * @param gpuDevice the CUDA device to run on, or empty for the CPU
+ * @param memory how ORT keeps the CPU memory of intermediate and output tensors between runs
  */
-public record ExecutionSettings(int intraOpThreads, int interOpThreads, boolean allowSpinning, OptionalInt gpuDevice) {
+public record ExecutionSettings(int intraOpThreads, int interOpThreads, boolean allowSpinning, OptionalInt gpuDevice,
+                                OrtMemory memory) {
+    /** The default memory mode, {@link OrtMemory#ARENA_SHRINK} (README "Performance": ORT memory). */
+    public static final OrtMemory DEFAULT_MEMORY = OrtMemory.ARENA_SHRINK;
+
     public ExecutionSettings {
+        java.util.Objects.requireNonNull(memory, "memory");
         if (intraOpThreads < 1) {
             throw new IllegalArgumentException("intra-op threads must be >= 1, was " + intraOpThreads);
         }
         if (interOpThreads < 1) {
             throw new IllegalArgumentException("inter-op threads must be >= 1, was " + interOpThreads);
         }
+    }
+
+    /** Settings with the {@link #DEFAULT_MEMORY default memory mode}. */
+    public ExecutionSettings(int intraOpThreads, int interOpThreads, boolean allowSpinning, OptionalInt gpuDevice) {
+        this(intraOpThreads, interOpThreads, allowSpinning, gpuDevice, DEFAULT_MEMORY);
     }
 
     /*
@@ -31,6 +42,10 @@ public record ExecutionSettings(int intraOpThreads, int interOpThreads, boolean 
     }
 
     public ExecutionSettings onGpu(int device) {
-        return new ExecutionSettings(intraOpThreads, interOpThreads, allowSpinning, OptionalInt.of(device));
+        return new ExecutionSettings(intraOpThreads, interOpThreads, allowSpinning, OptionalInt.of(device), memory);
+    }
+
+    public ExecutionSettings withMemory(OrtMemory m) {
+        return new ExecutionSettings(intraOpThreads, interOpThreads, allowSpinning, gpuDevice, m);
     }
 }

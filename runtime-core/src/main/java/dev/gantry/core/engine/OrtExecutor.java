@@ -30,14 +30,24 @@ final class OrtExecutor implements ModelExecutor {
     private final OrtSession.SessionOptions options;
     private final OrtEnvironment env;
     private final ModelSignature signature;
+    /** Options of a run that shrinks the CPU arena afterwards, or null when the mode never shrinks it. */
+    private final OrtSession.RunOptions runOptions;
+    /** When a run last shrank the arena (System.nanoTime); racy by design, a lost update costs one extra shrink. */
+    private volatile long lastShrink = System.nanoTime() - OrtMemoryOptions.SHRINK_INTERVAL_NANOS;
 
-    OrtExecutor(ZooModel<NDList, NDList> model, OrtSession session, OrtSession.SessionOptions options)
-            throws OrtException {
+    OrtExecutor(ZooModel<NDList, NDList> model, OrtSession session, OrtSession.SessionOptions options,
+                OrtSession.RunOptions runOptions) throws OrtException {
         this.model = model;
         this.session = session;
         this.options = options;
+        this.runOptions = runOptions;
         this.env = OrtEnvironment.getEnvironment();
         this.signature = SignatureReader.read(session);
+    }
+
+    /** The session, for tests that observe what ORT was configured with. */
+    OrtSession session() {
+        return session;
     }
 
     @Override
@@ -59,7 +69,13 @@ final class OrtExecutor implements ModelExecutor {
                 feed.put(t.name(), OrtTensors.toOrt(env, t));
             }
             phases.addInput(System.nanoTime() - start);
-            try (OrtSession.Result result = outputs.isEmpty() ? session.run(feed) : session.run(feed, outputs)) {
+            boolean shrink = runOptions != null && start - lastShrink >= OrtMemoryOptions.SHRINK_INTERVAL_NANOS;
+            if (shrink) {
+                lastShrink = start;
+            }
+            try (OrtSession.Result result = !shrink
+                    ? (outputs.isEmpty() ? session.run(feed) : session.run(feed, outputs))
+                    : session.run(feed, outputs.isEmpty() ? session.getOutputNames() : outputs, runOptions)) {
                 long converting = System.nanoTime();
                 List<Tensor> out = new ArrayList<>(result.size());
                 for (Map.Entry<String, OnnxValue> e : result) {
@@ -89,5 +105,8 @@ final class OrtExecutor implements ModelExecutor {
     public void close() {
         model.close();
         options.close();
+        if (runOptions != null) {
+            runOptions.close();
+        }
     }
 }

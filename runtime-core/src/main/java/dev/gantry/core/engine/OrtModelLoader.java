@@ -60,6 +60,7 @@ public final class OrtModelLoader {
             options.addConfigEntry("session.intra_op.allow_spinning", settings.allowSpinning() ? "1" : "0");
             options.addConfigEntry("session.inter_op.allow_spinning", settings.allowSpinning() ? "1" : "0");
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            OrtMemoryOptions.apply(options, settings.memory());
             // A failed run reaches the caller as an error carrying ORT's message; ORT's own copy of it on
             // stderr (one per failed request) would only be noise, so the session logs fatal errors only.
             options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
@@ -79,7 +80,8 @@ public final class OrtModelLoader {
                     .build();
             ZooModel<NDList, NDList> model = criteria.loadModel();
             try {
-                return new OrtExecutor(model, sessionOf(model), options);
+                return new OrtExecutor(model, sessionOf(model), options, OrtMemoryOptions.runOptions(
+                        settings.memory()));
             } catch (OrtException | RuntimeException e) {
                 model.close();
                 throw e;

@@ -193,6 +193,7 @@ final class IsolatedExecutor implements ModelExecutor {
         c.add(Integer.toString(settings.interOpThreads()));
         c.add(Boolean.toString(settings.allowSpinning()));
         c.add(settings.gpuDevice().isPresent() ? Integer.toString(settings.gpuDevice().getAsInt()) : "-1");
+        c.add(settings.memory().label());
         return c;
     }
 

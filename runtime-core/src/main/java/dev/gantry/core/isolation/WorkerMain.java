@@ -1,6 +1,7 @@
 package dev.gantry.core.isolation;
 
 import dev.gantry.core.engine.ExecutionSettings;
+import dev.gantry.core.engine.OrtMemory;
 import dev.gantry.core.engine.OrtModelLoader;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
@@ -28,7 +29,8 @@ import java.util.Set;
  * A model's worker process: loads one model and runs the requests the server sends over a Unix domain socket,
  * one at a time, until the server closes the connection or the process is killed.
  *
- * <p>Arguments: {@code socketPath versionDir fileName intraOpThreads interOpThreads allowSpinning gpuDevice}.
+ * <p>Arguments: {@code socketPath versionDir fileName intraOpThreads interOpThreads allowSpinning gpuDevice
+ * ortMemory}.
  */
 public final class WorkerMain {
     private WorkerMain() {
@@ -38,7 +40,8 @@ public final class WorkerMain {
         Path socket = Path.of(args[0]);
         int gpu = Integer.parseInt(args[6]);
         ExecutionSettings settings = new ExecutionSettings(Integer.parseInt(args[3]), Integer.parseInt(args[4]),
-                Boolean.parseBoolean(args[5]), gpu < 0 ? OptionalInt.empty() : OptionalInt.of(gpu));
+                Boolean.parseBoolean(args[5]), gpu < 0 ? OptionalInt.empty() : OptionalInt.of(gpu),
+                OrtMemory.of(args[7]));
         ModelExecutor executor = OrtModelLoader.load(Path.of(args[1]), args[2], settings);
         Files.deleteIfExists(socket);
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {

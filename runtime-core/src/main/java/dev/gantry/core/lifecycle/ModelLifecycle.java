@@ -341,7 +341,7 @@ public final class ModelLifecycle implements AutoCloseable {
         var g = config.gantry();
         ExecutionSettings s = new ExecutionSettings(g.intraOpThreads().orElse(base.intraOpThreads()),
                 g.interOpThreads().orElse(base.interOpThreads()), g.allowSpinning().orElse(base.allowSpinning()),
-                base.gpuDevice());
+                base.gpuDevice(), base.memory());
         for (InstanceGroup group : config.instanceGroups()) {
             if (group.kind() == InstanceGroup.Kind.KIND_GPU) {
                 return s.onGpu(group.gpus().isEmpty() ? 0 : group.gpus().get(0));

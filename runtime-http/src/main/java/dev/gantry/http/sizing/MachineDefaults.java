@@ -1,5 +1,8 @@
 package dev.gantry.http.sizing;
 
+import dev.gantry.core.engine.ExecutionSettings;
+import dev.gantry.core.engine.OrtMemory;
+
 import java.util.Locale;
 
 /**
@@ -61,6 +64,14 @@ public record MachineDefaults(int cores, long memoryBytes, int eventLoops, int w
         return new MachineDefaults(cores, memoryBytes, eventLoops, workers, intraOp, 1, heap);
     }
 
+    /**
+     * How ORT keeps tensor memory between runs ({@code --ort-memory}): the same on every machine,
+     * {@link ExecutionSettings#DEFAULT_MEMORY} (measured in benchmarks/results/memory-20261130.md).
+     */
+    public OrtMemory ortMemory() {
+        return ExecutionSettings.DEFAULT_MEMORY;
+    }
+
     /** The defaults for {@code machine}. */
     public static MachineDefaults of(Machine machine) {
         return derive(machine.cores(), machine.memoryBytes());
@@ -86,6 +97,7 @@ public record MachineDefaults(int cores, long memoryBytes, int eventLoops, int w
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "event loops %d, worker threads %d, ORT intra-op threads %d, inter-op "
-                + "threads %d, heap %d MB", eventLoops, workerThreads, intraOpThreads, interOpThreads, heapMegabytes());
+                + "threads %d, heap %d MB, ORT memory %s", eventLoops, workerThreads, intraOpThreads, interOpThreads,
+                heapMegabytes(), ortMemory().label());
     }
 }

@@ -1,6 +1,7 @@
 package dev.gantry.http.sizing;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gantry.core.engine.OrtMemory;
 import dev.gantry.http.json.Json;
 
 import java.util.Locale;
@@ -16,25 +17,30 @@ import java.util.Locale;
  * @param intraOpThreads the server-wide ORT intra-op default in use (a model's config may set its own)
  * @param interOpThreads the server-wide ORT inter-op default in use
  * @param heapMaxBytes the JVM's maximum heap ({@link Runtime#maxMemory()})
+ * @param ortMemory how ORT keeps tensor memory between runs ({@code --ort-memory})
  */
 public record ServerSizing(Machine machine, MachineDefaults derived, int eventLoops, int workerThreads,
-                           int intraOpThreads, int interOpThreads, long heapMaxBytes) {
+                           int intraOpThreads, int interOpThreads, long heapMaxBytes, OrtMemory ortMemory) {
 
     /** The sizing of this JVM on this machine, with the given values in use. */
-    public static ServerSizing of(int eventLoops, int workerThreads, int intraOpThreads, int interOpThreads) {
+    public static ServerSizing of(int eventLoops, int workerThreads, int intraOpThreads, int interOpThreads,
+                                  OrtMemory ortMemory) {
         Machine m = Machine.current();
         return new ServerSizing(m, MachineDefaults.of(m), eventLoops, workerThreads, intraOpThreads, interOpThreads,
-                Runtime.getRuntime().maxMemory());
+                Runtime.getRuntime().maxMemory(), ortMemory);
     }
 
     /** One line for the start-up log; values set by a flag (or JVM option) say what they replaced. */
     public String describe() {
         return String.format(Locale.ROOT, "sizing for %s: event loops %s, worker threads %s, ORT intra-op threads "
-                        + "%s, inter-op threads %s, max heap %s (derived defaults; flags override: --event-loops, "
-                        + "--worker-threads, --intra-op-threads, --inter-op-threads, -Xmx in GANTRY_JAVA_OPTS)",
+                        + "%s, inter-op threads %s, max heap %s, ORT memory %s (derived defaults; flags override: "
+                        + "--event-loops, --worker-threads, --intra-op-threads, --inter-op-threads, -Xmx in "
+                        + "GANTRY_JAVA_OPTS, --ort-memory)",
                 machine.describe(), value(eventLoops, derived.eventLoops()),
                 value(workerThreads, derived.workerThreads()), value(intraOpThreads, derived.intraOpThreads()),
-                value(interOpThreads, derived.interOpThreads()), heap());
+                value(interOpThreads, derived.interOpThreads()), heap(),
+                ortMemory == derived.ortMemory() ? ortMemory.label()
+                        : ortMemory.label() + " (set; derived " + derived.ortMemory().label() + ")");
     }
 
     private static String value(int used, int derived) {
@@ -65,6 +71,10 @@ public record ServerSizing(Machine machine, MachineDefaults derived, int eventLo
         entry(s, "worker_threads", workerThreads, derived.workerThreads());
         entry(s, "intra_op_threads", intraOpThreads, derived.intraOpThreads());
         entry(s, "inter_op_threads", interOpThreads, derived.interOpThreads());
+        ObjectNode memory = s.putObject("ort_memory");
+        memory.put("value", ortMemory.label());
+        memory.put("derived", derived.ortMemory().label());
+        memory.put("overridden", ortMemory != derived.ortMemory());
         ObjectNode heap = s.putObject("heap_max_bytes");
         heap.put("value", heapMaxBytes);
         heap.put("derived", derived.heapBytes());
