@@ -260,7 +260,15 @@ public final class OipCodec {
                     binary.add(t);
                 } else {
                     g.writeFieldName("data");
-                    JsonTensorWriter.write(g, t, strings);
+                    if (strings == null) {
+                        // An empty raw value writes the ':' and counts as the field's value; the array itself
+                        // goes straight into the body after what the generator has buffered so far.
+                        g.writeRawValue("");
+                        g.flush();
+                        JsonTensorWriter.writeNumbers(header, t);
+                    } else {
+                        JsonTensorWriter.write(g, t, strings);
+                    }
                 }
                 g.writeEndObject();
             }
