@@ -29,6 +29,8 @@ final class FloatText {
      * bits of g suffice for floats; FloatTextTest checks all 2^32 floats against Float.toString off CI).
      */
 
+    /** "00", "01", ... "99" as ASCII. */
+    private static final byte[] DIGIT_PAIRS = new byte[200];
     private static final int Q_MIN = -149;
     private static final int C_MIN = 1 << 23;
     private static final int C_TINY = 8;
@@ -40,6 +42,10 @@ final class FloatText {
     private static final int[] F = new int[K_MAX - K_MIN + 1];
 
     static {
+        for (int i = 0; i < 100; i++) {
+            DIGIT_PAIRS[2 * i] = (byte) ('0' + i / 10);
+            DIGIT_PAIRS[2 * i + 1] = (byte) ('0' + i % 10);
+        }
         for (int k = K_MIN; k <= K_MAX; k++) {
             int e = -k;
             BigInteger p = BigInteger.TEN.pow(Math.abs(e));
@@ -155,8 +161,8 @@ final class FloatText {
         int len = f >= 100_000_000 ? 9 : f >= 10_000_000 ? 8 : f >= 1_000_000 ? 7 : f >= 100_000 ? 6
                 : f >= 10_000 ? 5 : f >= 1_000 ? 4 : f >= 100 ? 3 : f >= 10 ? 2 : 1;
         int exp = e + len - 1;
-        while (f % 10 == 0) {
-            f /= 10;
+        for (int q = f / 10; f == q * 10; q = f / 10) {
+            f = q;
             len--;
         }
         if (0 <= exp && exp < 7) {
@@ -169,11 +175,13 @@ final class FloatText {
                 out[pos + 1] = '0';
                 return pos + 2;
             }
-            int fraction = len - exp - 1;
-            int whole = f / pow10(fraction);
-            pos = digits(whole, exp + 1, out, pos);
-            out[pos++] = '.';
-            return digits(f - whole * pow10(fraction), fraction, out, pos);
+            // the digits one place to the right, then the whole part moved back over the point's place
+            digits(f, len, out, pos + 1);
+            for (int i = 0; i <= exp; i++) {
+                out[pos + i] = out[pos + i + 1];
+            }
+            out[pos + exp + 1] = '.';
+            return pos + len + 1;
         }
         if (-3 <= exp && exp < 0) {
             out[pos++] = '0';
@@ -183,13 +191,14 @@ final class FloatText {
             }
             return digits(f, len, out, pos);
         }
-        int first = f / pow10(len - 1);
-        out[pos++] = (byte) ('0' + first);
-        out[pos++] = '.';
+        digits(f, len, out, pos + 1);
+        out[pos] = out[pos + 1];
+        out[pos + 1] = '.';
         if (len == 1) {
-            out[pos++] = '0';
+            out[pos + 2] = '0';
+            pos += 3;
         } else {
-            pos = digits(f - first * pow10(len - 1), len - 1, out, pos);
+            pos += len + 1;
         }
         out[pos++] = 'E';
         if (exp < 0) {
@@ -203,21 +212,19 @@ final class FloatText {
         return pos;
     }
 
-    /** Writes {@code n} as exactly {@code count} digits (zero-padded on the left). */
+    /** Writes {@code n} as exactly {@code count} digits (zero-padded on the left), two at a time. */
     private static int digits(int n, int count, byte[] out, int pos) {
-        for (int i = pos + count - 1; i >= pos; i--) {
-            int quotient = n / 10;
-            out[i] = (byte) ('0' + n - quotient * 10);
+        int i = pos + count;
+        for (; i - pos >= 2; i -= 2) {
+            int quotient = n / 100;
+            int pair = (n - quotient * 100) << 1;
+            out[i - 1] = DIGIT_PAIRS[pair + 1];
+            out[i - 2] = DIGIT_PAIRS[pair];
             n = quotient;
         }
-        return pos + count;
-    }
-
-    private static int pow10(int n) {
-        int p = 1;
-        for (int i = 0; i < n; i++) {
-            p *= 10;
+        if (i > pos) {
+            out[pos] = (byte) ('0' + n);
         }
-        return p;
+        return pos + count;
     }
 }

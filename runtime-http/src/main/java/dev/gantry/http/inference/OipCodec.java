@@ -184,6 +184,23 @@ public final class OipCodec {
         return BinaryTensors.read(input.name(), input.type(), input.shape(), input.count(), bytes, 0, bytes.length);
     }
 
+    /** The most a response header is pre-sized to; a larger one grows as it is written. */
+    private static final int MAX_HEADER_CAPACITY = 32 << 20;
+
+    /** Room for a response's JSON header: the most text its JSON data arrays can take, plus names and shapes. */
+    private static int headerCapacity(List<Tensor> outputs, OutputEncoding encoding,
+                                      java.util.Map<String, SharedMemoryRef> sharedMemoryOutputs) {
+        long capacity = 256;
+        for (Tensor t : outputs) {
+            capacity += 128 + 3L * t.name().length();
+            if (t.datatype().isFixedSize() && !encoding.isBinary(t.name())
+                    && !sharedMemoryOutputs.containsKey(t.name())) {
+                capacity += JsonTensorWriter.maxTextLength(t);
+            }
+        }
+        return (int) Math.min(capacity, MAX_HEADER_CAPACITY);
+    }
+
     /** Encodes a response, sending as raw bytes the outputs {@code encoding} asks for and any non-UTF-8 BYTES. */
     public EncodedResponse encodeResponse(InferenceResponse response, OutputEncoding encoding) {
         return encodeResponse(response, encoding, java.util.Map.of(), SharedMemoryRef.Access.NONE);
@@ -213,7 +230,7 @@ public final class OipCodec {
         }
         List<Tensor> outputs = response.outputs();
         List<Tensor> binary = new ArrayList<>();
-        Buffer header = Buffer.buffer(256);
+        Buffer header = Buffer.buffer(headerCapacity(outputs, encoding, sharedMemoryOutputs));
         try (JsonGenerator g = json.createGenerator(new BufferOutputStream(header))) {
             g.writeStartObject();
             g.writeStringField("model_name", response.model().name());
