@@ -184,6 +184,12 @@ public final class OipCodec {
         return BinaryTensors.read(input.name(), input.type(), input.shape(), input.count(), bytes, 0, bytes.length);
     }
 
+    /**
+     * The data size from which a JSON output is written by JsonTensorWriter.writeNumbers straight into the body;
+     * below it (an MLP's 8 scores) flushing the generator and a scratch array cost more than they save.
+     */
+    private static final long DIRECT_ARRAY_BYTES = 256;
+
     /** The most a response header is pre-sized to; a larger one grows as it is written. */
     private static final int MAX_HEADER_CAPACITY = 32 << 20;
 
@@ -277,7 +283,7 @@ public final class OipCodec {
                     binary.add(t);
                 } else {
                     g.writeFieldName("data");
-                    if (strings == null) {
+                    if (strings == null && t.byteSize() >= DIRECT_ARRAY_BYTES) {
                         // An empty raw value writes the ':' and counts as the field's value; the array itself
                         // goes straight into the body after what the generator has buffered so far.
                         g.writeRawValue("");
