@@ -1,7 +1,9 @@
 package dev.gantry.http.inference;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.NumberOutput;
 import dev.gantry.core.inference.Tensor;
+import io.vertx.core.buffer.Buffer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,7 +15,157 @@ import java.util.List;
 
 /** Writes a tensor's elements as a flat JSON {@code data} array in the OIP element encoding. */
 final class JsonTensorWriter {
+    /** The scratch array numbers are written into before each append to the body. */
+    private static final int CHUNK = 8192;
+    /** Room kept free in the scratch array: a separator and the longest element text (a double, 24 bytes). */
+    private static final int HEADROOM = 40;
+    private static final byte[] NAN = {'"', 'N', 'a', 'N', '"'};
+    private static final byte[] INFINITY = {'"', 'I', 'n', 'f', 'i', 'n', 'i', 't', 'y', '"'};
+    private static final byte[] NEGATIVE_INFINITY = {'"', '-', 'I', 'n', 'f', 'i', 'n', 'i', 't', 'y', '"'};
+
     private JsonTensorWriter() {
+    }
+
+    /*
+     * A response's data arrays are most of its bytes (a MiniLM s16 output is 6,144 floats, ~70 KB). Writing them
+     * through JsonGenerator.writeNumber(float) built a String per value, copied it to a char[] and encoded that
+     * to bytes; JFR put it at ~16% of the event loop under MiniLM s16 load. writeNumbers appends the array's
+     * ASCII straight to the body through one scratch array, with FloatText for floats. The text is unchanged:
+     * the same characters as before for every type (FloatText gives Float.toString's digits, which are what
+     * Jackson's writer printed; FP64 outputs are rare and keep Jackson's printer, one String per value).
+     */
+
+    /**
+     * Appends a fixed-size tensor's elements to {@code out} as a JSON array, in the same text
+     * {@link #write(JsonGenerator, Tensor, String[])} produces.
+     */
+    static void writeNumbers(Buffer out, Tensor tensor) {
+        ByteBuffer b = tensor.data();
+        byte[] buf = new byte[(int) Math.min(CHUNK, 2L + (long) b.remaining() * 25 + HEADROOM)];
+        int pos = 0;
+        buf[pos++] = '[';
+        boolean first = true;
+        switch (tensor.datatype()) {
+            case FP32 -> {
+                while (b.hasRemaining()) {
+                    if (pos > buf.length - HEADROOM) {
+                        out.appendBytes(buf, 0, pos);
+                        pos = 0;
+                    }
+                    if (!first) {
+                        buf[pos++] = ',';
+                    }
+                    first = false;
+                    pos = floatText(b.getFloat(), buf, pos);
+                }
+            }
+            case BYTES -> throw new IllegalArgumentException("BYTES tensor '" + tensor.name() + "' needs strings");
+            default -> {
+                while (b.hasRemaining()) {
+                    if (pos > buf.length - HEADROOM) {
+                        out.appendBytes(buf, 0, pos);
+                        pos = 0;
+                    }
+                    if (!first) {
+                        buf[pos++] = ',';
+                    }
+                    first = false;
+                    pos = element(tensor, b, buf, pos);
+                }
+            }
+        }
+        buf[pos++] = ']';
+        out.appendBytes(buf, 0, pos);
+    }
+
+    /**
+     * The most bytes {@link #writeNumbers} can write for {@code tensor}, so the body can be sized once instead of
+     * growing (and copying) through every power of two on the way to ~70 KB.
+     */
+    static long maxTextLength(Tensor tensor) {
+        int perElement = switch (tensor.datatype()) {
+            case BOOL -> 5;
+            case INT8, UINT8 -> 4;
+            case INT16, UINT16 -> 6;
+            case INT32, UINT32 -> 11;
+            case INT64, UINT64 -> 20;
+            case FP16, FP32 -> FloatText.MAX_LENGTH;
+            case FP64 -> 24;
+            case BYTES -> throw new IllegalArgumentException("BYTES tensor '" + tensor.name() + "' has no fixed size");
+        };
+        return 2 + (long) tensor.data().remaining() / tensor.datatype().byteSize() * (perElement + 1);
+    }
+
+    /** Reads one element of a fixed-size type other than FP32 from {@code b} and writes its text. */
+    private static int element(Tensor tensor, ByteBuffer b, byte[] buf, int pos) {
+        return switch (tensor.datatype()) {
+            case BOOL -> b.get() != 0 ? ascii("true", buf, pos) : ascii("false", buf, pos);
+            case INT8 -> integer(b.get(), buf, pos);
+            case UINT8 -> integer(b.get() & 0xFF, buf, pos);
+            case INT16 -> integer(b.getShort(), buf, pos);
+            case UINT16 -> integer(b.getShort() & 0xFFFF, buf, pos);
+            case INT32 -> integer(b.getInt(), buf, pos);
+            case UINT32 -> integer(Integer.toUnsignedLong(b.getInt()), buf, pos);
+            case INT64 -> integer(b.getLong(), buf, pos);
+            case UINT64 -> unsigned(b.getLong(), buf, pos);
+            case FP16 -> floatText(Float.float16ToFloat(b.getShort()), buf, pos);
+            case FP32 -> floatText(b.getFloat(), buf, pos);
+            case FP64 -> {
+                double v = b.getDouble();
+                yield Double.isFinite(v) ? ascii(NumberOutput.toString(v, /* useFastWriter= */ true), buf, pos)
+                        : special(v, buf, pos);
+            }
+            case BYTES -> throw new IllegalArgumentException("BYTES tensor '" + tensor.name() + "' needs strings");
+        };
+    }
+
+    private static int floatText(float v, byte[] buf, int pos) {
+        return Float.isFinite(v) ? FloatText.write(v, buf, pos) : special(v, buf, pos);
+    }
+
+    private static int special(double v, byte[] buf, int pos) {
+        byte[] text = Double.isNaN(v) ? NAN : v > 0 ? INFINITY : NEGATIVE_INFINITY;
+        System.arraycopy(text, 0, buf, pos, text.length);
+        return pos + text.length;
+    }
+
+    private static int ascii(String s, byte[] buf, int pos) {
+        int n = s.length();
+        for (int i = 0; i < n; i++) {
+            buf[pos + i] = (byte) s.charAt(i);
+        }
+        return pos + n;
+    }
+
+    private static int integer(long v, byte[] buf, int pos) {
+        if (v < 0) {
+            if (v == Long.MIN_VALUE) {
+                return ascii("-9223372036854775808", buf, pos);
+            }
+            buf[pos++] = '-';
+            v = -v;
+        }
+        return unsigned(v, buf, pos);
+    }
+
+    /** Writes {@code v} read as an unsigned 64-bit integer. */
+    private static int unsigned(long v, byte[] buf, int pos) {
+        int len = 1;
+        for (long rest = Long.divideUnsigned(v, 10); rest != 0; rest /= 10) {
+            len++;
+        }
+        int i = pos + len - 1;
+        if (v < 0) {
+            long quotient = Long.divideUnsigned(v, 10);
+            buf[i--] = (byte) ('0' + (v - quotient * 10));
+            v = quotient;
+        }
+        for (; i >= pos; i--) {
+            long quotient = v / 10;
+            buf[i] = (byte) ('0' + (v - quotient * 10));
+            v = quotient;
+        }
+        return pos + len;
     }
 
     /**

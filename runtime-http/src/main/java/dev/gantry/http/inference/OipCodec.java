@@ -184,6 +184,29 @@ public final class OipCodec {
         return BinaryTensors.read(input.name(), input.type(), input.shape(), input.count(), bytes, 0, bytes.length);
     }
 
+    /**
+     * The data size from which a JSON output is written by JsonTensorWriter.writeNumbers straight into the body;
+     * below it (an MLP's 8 scores) flushing the generator and a scratch array cost more than they save.
+     */
+    private static final long DIRECT_ARRAY_BYTES = 256;
+
+    /** The most a response header is pre-sized to; a larger one grows as it is written. */
+    private static final int MAX_HEADER_CAPACITY = 32 << 20;
+
+    /** Room for a response's JSON header: the most text its JSON data arrays can take, plus names and shapes. */
+    private static int headerCapacity(List<Tensor> outputs, OutputEncoding encoding,
+                                      java.util.Map<String, SharedMemoryRef> sharedMemoryOutputs) {
+        long capacity = 256;
+        for (Tensor t : outputs) {
+            capacity += 128 + 3L * t.name().length();
+            if (t.datatype().isFixedSize() && !encoding.isBinary(t.name())
+                    && !sharedMemoryOutputs.containsKey(t.name())) {
+                capacity += JsonTensorWriter.maxTextLength(t);
+            }
+        }
+        return (int) Math.min(capacity, MAX_HEADER_CAPACITY);
+    }
+
     /** Encodes a response, sending as raw bytes the outputs {@code encoding} asks for and any non-UTF-8 BYTES. */
     public EncodedResponse encodeResponse(InferenceResponse response, OutputEncoding encoding) {
         return encodeResponse(response, encoding, java.util.Map.of(), SharedMemoryRef.Access.NONE);
@@ -213,7 +236,7 @@ public final class OipCodec {
         }
         List<Tensor> outputs = response.outputs();
         List<Tensor> binary = new ArrayList<>();
-        Buffer header = Buffer.buffer(256);
+        Buffer header = Buffer.buffer(headerCapacity(outputs, encoding, sharedMemoryOutputs));
         try (JsonGenerator g = json.createGenerator(new BufferOutputStream(header))) {
             g.writeStartObject();
             g.writeStringField("model_name", response.model().name());
@@ -260,7 +283,15 @@ public final class OipCodec {
                     binary.add(t);
                 } else {
                     g.writeFieldName("data");
-                    JsonTensorWriter.write(g, t, strings);
+                    if (strings == null && t.byteSize() >= DIRECT_ARRAY_BYTES) {
+                        // An empty raw value writes the ':' and counts as the field's value; the array itself
+                        // goes straight into the body after what the generator has buffered so far.
+                        g.writeRawValue("");
+                        g.flush();
+                        JsonTensorWriter.writeNumbers(header, t);
+                    } else {
+                        JsonTensorWriter.write(g, t, strings);
+                    }
                 }
                 g.writeEndObject();
             }

@@ -1,0 +1,230 @@
+package dev.gantry.http.inference;
+
+import java.math.BigInteger;
+
+/**
+ * Writes a finite float's decimal text, the same characters {@link Float#toString(float)} returns, as ASCII
+ * straight into a byte array: no String, no char[] per value.
+ */
+final class FloatText {
+    /** The longest text {@link #write} produces, e.g. {@code -1.23456789E-20}. */
+    static final int MAX_LENGTH = 15;
+
+    /*
+     * The digits are the shortest decimal that parses back to the same float, picked with Schubfach (Raffaello
+     * Giulietti, "The Schubfach way to render doubles", 2020), written here from the paper's description:
+     *
+     * A float is v = c * 2^q with an integer c < 2^24. Every real in the rounding interval R around v (half-way
+     * to both neighbours; closed when c is even, since parsing rounds half to even) parses back to v. With
+     * k = floor(log10(width of R)), R holds at least one multiple of 10^k and at most one multiple of 10^(k+1),
+     * so the shortest decimal in R is either that multiple of 10^(k+1) (when R holds it), or the multiple of
+     * 10^k next to v (s = floor(v / 10^k) or s + 1; the closer one, ties to even). Float.toString asks for at
+     * least two digits when one would do, so the shorter candidate is only tried when s has three or more
+     * digits, and the smallest subnormals (c < 8) are scaled by ten first.
+     *
+     * Deciding whether a candidate lies in R compares integers with v * 4 / 10^k, which is not exact in
+     * binary. It is computed as the product of c (times 4, shifted) with a 63-bit upper approximation g of
+     * 10^-k, kept rounded to odd: the result is exact when the product is an integer and odd otherwise, so
+     * comparing it with a multiple of 4 gives the same answer as the exact value would (the paper proves 63
+     * bits of g suffice for floats; FloatTextTest checks all 2^32 floats against Float.toString off CI).
+     */
+
+    /** "00", "01", ... "99" as ASCII. */
+    private static final byte[] DIGIT_PAIRS = new byte[200];
+    private static final int Q_MIN = -149;
+    private static final int C_MIN = 1 << 23;
+    private static final int C_TINY = 8;
+    private static final int K_MIN = -45;
+    private static final int K_MAX = 31;
+    /** G[k - K_MIN]: floor(10^-k * 2^(62 - F)) + 1, in [2^62, 2^63]. */
+    private static final long[] G = new long[K_MAX - K_MIN + 1];
+    /** F[k - K_MIN]: floor(log2(10^-k)). */
+    private static final int[] F = new int[K_MAX - K_MIN + 1];
+
+    static {
+        for (int i = 0; i < 100; i++) {
+            DIGIT_PAIRS[2 * i] = (byte) ('0' + i / 10);
+            DIGIT_PAIRS[2 * i + 1] = (byte) ('0' + i % 10);
+        }
+        for (int k = K_MIN; k <= K_MAX; k++) {
+            int e = -k;
+            BigInteger p = BigInteger.TEN.pow(Math.abs(e));
+            int f;
+            BigInteger g;
+            if (e >= 0) {
+                f = p.bitLength() - 1;
+                g = 62 - f >= 0 ? p.shiftLeft(62 - f) : p.shiftRight(f - 62);
+            } else {
+                f = -p.bitLength();
+                g = BigInteger.ONE.shiftLeft(62 - f).divide(p);
+            }
+            F[k - K_MIN] = f;
+            G[k - K_MIN] = g.add(BigInteger.ONE).longValueExact();
+        }
+    }
+
+    private FloatText() {
+    }
+
+    /** floor(q * log10(2)), exact for |q| <= 5456 (checked for every float exponent by the tests). */
+    static int floorLog10Pow2(int q) {
+        return (int) (q * 661_971_961_083L >> 41);
+    }
+
+    /** floor(log10(3/4 * 2^q)), exact over the same range. */
+    static int floorLog10ThreeQuartersPow2(int q) {
+        return (int) (q * 661_971_961_083L - 274_743_187_321L >> 41);
+    }
+
+    /**
+     * Writes {@code v}'s text at {@code out[pos]} and returns the position after it; {@code out} must have
+     * {@link #MAX_LENGTH} bytes from {@code pos}.
+     *
+     * @throws IllegalArgumentException for NaN and the infinities (JSON has no number for them)
+     */
+    static int write(float v, byte[] out, int pos) {
+        int bits = Float.floatToRawIntBits(v);
+        int t = bits & 0x7F_FFFF;
+        int bq = (bits >>> 23) & 0xFF;
+        if (bq == 0xFF) {
+            throw new IllegalArgumentException("not a finite float: " + v);
+        }
+        if (bits < 0) {
+            out[pos++] = '-';
+        }
+        if (bq != 0) {
+            int mq = 150 - bq;
+            int c = C_MIN | t;
+            if (0 < mq && mq < 24) {
+                int integer = c >> mq;
+                if (integer << mq == c) {
+                    return text(integer, 0, out, pos);
+                }
+            }
+            return toDecimal(-mq, c, 0, out, pos);
+        }
+        if (t != 0) {
+            return t < C_TINY ? toDecimal(Q_MIN, 10 * t, -1, out, pos) : toDecimal(Q_MIN, t, 0, out, pos);
+        }
+        out[pos] = '0';
+        out[pos + 1] = '.';
+        out[pos + 2] = '0';
+        return pos + 3;
+    }
+
+    private static int toDecimal(int q, int c, int dk, byte[] buf, int pos) {
+        int out = c & 1;
+        long cb = (long) c << 2;
+        long cbr = cb + 2;
+        long cbl;
+        int k;
+        if (c != C_MIN || q == Q_MIN) {
+            cbl = cb - 2;
+            k = floorLog10Pow2(q);
+        } else {
+            cbl = cb - 1;
+            k = floorLog10ThreeQuartersPow2(q);
+        }
+        long g = G[k - K_MIN];
+        int h = q + F[k - K_MIN] + 33;
+        long vb = roundToOdd(g, cb << h);
+        long vbl = roundToOdd(g, cbl << h);
+        long vbr = roundToOdd(g, cbr << h);
+        long s = vb >> 2;
+        if (s >= 100) {
+            long sp10 = s / 10 * 10;
+            long tp10 = sp10 + 10;
+            boolean upin = vbl + out <= sp10 << 2;
+            boolean wpin = (tp10 << 2) + out <= vbr;
+            if (upin != wpin) {
+                return text((int) (upin ? sp10 : tp10), k + dk, buf, pos);
+            }
+        }
+        long t = s + 1;
+        boolean uin = vbl + out <= s << 2;
+        boolean win = (t << 2) + out <= vbr;
+        if (uin != win) {
+            return text((int) (uin ? s : t), k + dk, buf, pos);
+        }
+        long cmp = vb - ((s + t) << 1);
+        return text((int) (cmp < 0 || cmp == 0 && (s & 1) == 0 ? s : t), k + dk, buf, pos);
+    }
+
+    /** The high bits of g * cp / 2^95, with the lowest bit set when any lower bit is (round to odd). */
+    private static long roundToOdd(long g, long cp) {
+        long x1 = Math.multiplyHigh(g, cp);
+        return x1 >>> 31 | (x1 & 0xFFFF_FFFFL) + 0xFFFF_FFFFL >>> 32;
+    }
+
+    /** Writes {@code f * 10^e} (f > 0, at most 9 digits) in Float.toString's layout. */
+    private static int text(int f, int e, byte[] out, int pos) {
+        int len = f >= 100_000_000 ? 9 : f >= 10_000_000 ? 8 : f >= 1_000_000 ? 7 : f >= 100_000 ? 6
+                : f >= 10_000 ? 5 : f >= 1_000 ? 4 : f >= 100 ? 3 : f >= 10 ? 2 : 1;
+        int exp = e + len - 1;
+        for (int q = f / 10; f == q * 10; q = f / 10) {
+            f = q;
+            len--;
+        }
+        if (0 <= exp && exp < 7) {
+            if (len <= exp + 1) {
+                pos = digits(f, len, out, pos);
+                for (int i = len; i <= exp; i++) {
+                    out[pos++] = '0';
+                }
+                out[pos] = '.';
+                out[pos + 1] = '0';
+                return pos + 2;
+            }
+            // the digits one place to the right, then the whole part moved back over the point's place
+            digits(f, len, out, pos + 1);
+            for (int i = 0; i <= exp; i++) {
+                out[pos + i] = out[pos + i + 1];
+            }
+            out[pos + exp + 1] = '.';
+            return pos + len + 1;
+        }
+        if (-3 <= exp && exp < 0) {
+            out[pos++] = '0';
+            out[pos++] = '.';
+            for (int i = -1; i > exp; i--) {
+                out[pos++] = '0';
+            }
+            return digits(f, len, out, pos);
+        }
+        digits(f, len, out, pos + 1);
+        out[pos] = out[pos + 1];
+        out[pos + 1] = '.';
+        if (len == 1) {
+            out[pos + 2] = '0';
+            pos += 3;
+        } else {
+            pos += len + 1;
+        }
+        out[pos++] = 'E';
+        if (exp < 0) {
+            out[pos++] = '-';
+            exp = -exp;
+        }
+        if (exp >= 10) {
+            out[pos++] = (byte) ('0' + exp / 10);
+        }
+        out[pos++] = (byte) ('0' + exp % 10);
+        return pos;
+    }
+
+    /** Writes {@code n} as exactly {@code count} digits (zero-padded on the left), two at a time. */
+    private static int digits(int n, int count, byte[] out, int pos) {
+        int i = pos + count;
+        for (; i - pos >= 2; i -= 2) {
+            int quotient = n / 100;
+            int pair = (n - quotient * 100) << 1;
+            out[i - 1] = DIGIT_PAIRS[pair + 1];
+            out[i - 2] = DIGIT_PAIRS[pair];
+            n = quotient;
+        }
+        if (i > pos) {
+            out[pos] = (byte) ('0' + n);
+        }
+        return pos + count;
+    }
+}

@@ -1,0 +1,154 @@
+package dev.gantry.http.inference;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.nio.charset.StandardCharsets;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * FloatText writes exactly Float.toString's text, which parses back to the same float bits. The exhaustive check
+ * over all 2^32 bit patterns runs off CI with {@code -Dgantry.floatText.exhaustive=true} (minutes on one core).
+ */
+class FloatTextTest {
+    private final byte[] buf = new byte[FloatText.MAX_LENGTH + 8];
+
+    private String text(float v) {
+        int end = FloatText.write(v, buf, 3);
+        return new String(buf, 3, end - 3, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The text equals Float.toString's and parses back to the identical bits; the message names the bits. */
+    private void assertSameAsJdk(int bits) {
+        float v = Float.intBitsToFloat(bits);
+        if (!Float.isFinite(v)) {
+            return;
+        }
+        String mine = text(v);
+        if (mine.length() > FloatText.MAX_LENGTH) {
+            fail("bits 0x" + Integer.toHexString(bits) + ": " + mine + " is longer than MAX_LENGTH");
+        }
+        if (!mine.equals(Float.toString(v))) {
+            fail("bits 0x" + Integer.toHexString(bits) + ": Float.toString gives " + Float.toString(v)
+                    + ", FloatText gives " + mine);
+        }
+        assertEquals(bits, Float.floatToRawIntBits(Float.parseFloat(mine)), mine);
+    }
+
+    @Test
+    void zeros_keepTheirSign() {
+        assertEquals("0.0", text(0.0f));
+        assertEquals("-0.0", text(-0.0f));
+    }
+
+    @Test
+    void extremes_matchFloatToString() {
+        assertEquals("1.4E-45", text(Float.MIN_VALUE));
+        assertEquals("3.4028235E38", text(Float.MAX_VALUE));
+        assertEquals("-3.4028235E38", text(-Float.MAX_VALUE));
+        assertEquals("1.1754944E-38", text(Float.MIN_NORMAL));
+        assertEquals("-1.1754944E-38", text(-Float.MIN_NORMAL));
+    }
+
+    @Test
+    void layout_switchesToScientificOutside1e_3To1e7() {
+        assertEquals("0.001", text(0.001f));
+        assertEquals("9.999999E-4", text(9.999999E-4f));
+        assertEquals("9999999.0", text(9999999f));
+        assertEquals("1.0E7", text(1.0E7f));
+        assertEquals("1234.5", text(1234.5f));
+        assertEquals("100.0", text(100f));
+        assertEquals("0.1", text(0.1f));
+    }
+
+    @Test
+    void everyExponentsBoundaries_matchFloatToString() {
+        int[] significands = {0, 1, 2, 3, 0x40_0000, 0x7F_FFFE, 0x7F_FFFF, 0x55_5555, 0x2A_AAAA};
+        for (int exponent = 0; exponent < 0xFF; exponent++) {
+            for (int t : significands) {
+                for (int sign : new int[] {0, 0x8000_0000}) {
+                    assertSameAsJdk(sign | exponent << 23 | t);
+                }
+            }
+        }
+    }
+
+    @Test
+    void powersOfTenAndTheirNeighbours_matchFloatToString() {
+        for (int e = -46; e <= 39; e++) {
+            float p = Float.parseFloat("1e" + e);
+            for (float v : new float[] {p, Math.nextUp(p), Math.nextDown(p), 2 * p, 5 * p, 9 * p}) {
+                assertSameAsJdk(Float.floatToRawIntBits(v));
+            }
+        }
+    }
+
+    @Test
+    void subnormals_matchFloatToString() {
+        for (int t = 1; t < 1 << 14; t++) {
+            assertSameAsJdk(t);
+        }
+        for (int t = 0x7F_FFFF; t > 0x7F_FFFF - (1 << 12); t--) {
+            assertSameAsJdk(t);
+        }
+    }
+
+    @Test
+    void integersUpTo2To24_matchFloatToString() {
+        for (int i = 1; i <= 1 << 24; i += 211) {
+            assertSameAsJdk(Float.floatToRawIntBits(i));
+        }
+        assertSameAsJdk(Float.floatToRawIntBits(1 << 24));
+    }
+
+    @Test
+    void randomBitPatterns_matchFloatToString() {
+        SplittableRandom random = new SplittableRandom(16);
+        for (int i = 0; i < 300_000; i++) {
+            assertSameAsJdk(random.nextInt());
+        }
+    }
+
+    @Test
+    void nonFinite_isRefused() {
+        assertThrows(IllegalArgumentException.class, () -> FloatText.write(Float.NaN, buf, 0));
+        assertThrows(IllegalArgumentException.class, () -> FloatText.write(Float.NEGATIVE_INFINITY, buf, 0));
+    }
+
+    @Test
+    void log10Approximations_areExactForEveryFloatExponent() {
+        for (int q = -160; q <= 110; q++) {
+            assertEquals(floorLog10(BigDecimal.ONE.scaleByPowerOfTen(0).multiply(pow2(q))),
+                    FloatText.floorLog10Pow2(q), "q=" + q);
+            assertEquals(floorLog10(new BigDecimal("0.75").multiply(pow2(q))),
+                    FloatText.floorLog10ThreeQuartersPow2(q), "q=" + q);
+        }
+    }
+
+    private static BigDecimal pow2(int q) {
+        return q >= 0 ? new BigDecimal(java.math.BigInteger.TWO.pow(q))
+                : BigDecimal.ONE.divide(new BigDecimal(java.math.BigInteger.TWO.pow(-q)));
+    }
+
+    /** floor(log10(x)) for x > 0, exactly. */
+    private static int floorLog10(BigDecimal x) {
+        BigDecimal normalized = x.round(MathContext.DECIMAL128);
+        int k = normalized.precision() - normalized.scale() - 1;
+        // x itself may sit just below the power of ten its rounding reached
+        return x.compareTo(BigDecimal.ONE.scaleByPowerOfTen(k)) < 0 ? k - 1 : k;
+    }
+
+    @Test
+    @EnabledIfSystemProperty(named = "gantry.floatText.exhaustive", matches = "true")
+    void allBitPatterns_matchFloatToString() {
+        for (long bits = 0; bits <= 0xFFFF_FFFFL; bits++) {
+            assertSameAsJdk((int) bits);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.gantry.http.inference;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import dev.gantry.core.inference.Tensor;
+import dev.gantry.core.model.DataType;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** writeNumbers puts into the body exactly the text Jackson's generator wrote for the same tensor. */
+class JsonTensorWriterTest {
+    private static final JsonFactory JACKSON = JsonFactory.builder()
+            .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
+
+    /** Random bit patterns plus each type's awkward values (zeros, extremes, NaN, infinities, subnormals). */
+    private static Tensor tensor(DataType type) {
+        int count = 5_000;
+        ByteBuffer b = ByteBuffer.allocate(count * type.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        switch (type) {
+            case FP32 -> {
+                for (float v : new float[] {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MAX_VALUE,
+                        Float.MIN_NORMAL, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e-45f,
+                        0.1f, 1e7f, 1e-3f}) {
+                    b.putFloat(v);
+                }
+            }
+            case FP64 -> {
+                for (double v : new double[] {0d, -0d, Double.MIN_VALUE, Double.MAX_VALUE, Double.NaN,
+                        Double.NEGATIVE_INFINITY, 0.1, 2e23}) {
+                    b.putDouble(v);
+                }
+            }
+            case INT64, UINT64 -> {
+                for (long v : new long[] {0, -1, Long.MIN_VALUE, Long.MAX_VALUE, 10, 9}) {
+                    b.putLong(v);
+                }
+            }
+            case INT32, UINT32 -> {
+                for (int v : new int[] {0, -1, Integer.MIN_VALUE, Integer.MAX_VALUE, 10}) {
+                    b.putInt(v);
+                }
+            }
+            default -> {
+            }
+        }
+        SplittableRandom random = new SplittableRandom(type.ordinal());
+        while (b.hasRemaining()) {
+            b.put((byte) random.nextInt());
+        }
+        return Tensor.of("t", type, new long[] {count}, b.flip());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = "BYTES", mode = EnumSource.Mode.EXCLUDE)
+    void writeNumbers_writesTheSameTextAsTheGenerator(DataType type) throws IOException {
+        Tensor t = tensor(type);
+        Buffer expected = Buffer.buffer();
+        try (JsonGenerator g = JACKSON.createGenerator(new BufferOutputStream(expected))) {
+            JsonTensorWriter.write(g, t, null);
+        }
+        Buffer actual = Buffer.buffer();
+
+        JsonTensorWriter.writeNumbers(actual, t);
+
+        assertEquals(expected.toString(StandardCharsets.UTF_8), actual.toString(StandardCharsets.UTF_8));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"FP32", "INT8"})
+    void writeNumbers_ofAnEmptyTensor_writesAnEmptyArray(DataType type) {
+        Buffer out = Buffer.buffer();
+
+        JsonTensorWriter.writeNumbers(out, Tensor.of("t", type, new long[] {0}, ByteBuffer.allocate(0)));
+
+        assertEquals("[]", out.toString(StandardCharsets.UTF_8));
+    }
+}
