@@ -23,6 +23,9 @@ final class JsonTensorReader {
      * one value in a padded body costs a few KiB, not 128 MiB. Nested data is accepted only when
      * it matches the shape exactly; the first child of the outer array decides between flat and nested.
      * Every element is checked against the declared type as it streams past; nothing is boxed.
+     * Numbers from the request's own parser are converted from the token's characters by JsonNumbers when its
+     * fast path applies (most values clients send), and by the parser otherwise; both give the same value.
+     * Tokens replayed from a TokenBuffer (data sent before datatype and shape) always go through the parser.
      */
     private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
@@ -31,6 +34,7 @@ final class JsonTensorReader {
     private final DataType type;
     private final long[] shape;
     private final int count;
+    private final boolean fastNumbers;
     /** First allocation of a fixed-size tensor's buffer; it doubles from there as values arrive. */
     static final int INITIAL_BYTES = 4096;
 
@@ -38,8 +42,10 @@ final class JsonTensorReader {
     private final List<byte[]> strings;
     private int index;
 
-    private JsonTensorReader(JsonParser parser, String name, DataType type, long[] shape, int count) {
+    private JsonTensorReader(JsonParser parser, String name, DataType type, long[] shape, int count,
+                             boolean fastNumbers) {
         this.parser = parser;
+        this.fastNumbers = fastNumbers;
         this.name = name;
         this.type = type;
         this.shape = shape;
@@ -54,13 +60,18 @@ final class JsonTensorReader {
         }
     }
 
-    /** Reads the array at the parser's current token; {@code count} is the product of {@code shape}. */
-    static Tensor read(JsonParser parser, String name, DataType type, long[] shape, int count) throws IOException {
+    /**
+     * Reads the array at the parser's current token; {@code count} is the product of {@code shape}.
+     * {@code fastNumbers} lets number tokens be converted from their characters: only for a parser of JSON text,
+     * whose number tokens' characters are exactly what the request holds.
+     */
+    static Tensor read(JsonParser parser, String name, DataType type, long[] shape, int count, boolean fastNumbers)
+            throws IOException {
         if (parser.currentToken() != JsonToken.START_ARRAY) {
             throw GantryException.invalid("input '" + name + "' data must be an array, got "
                     + JsonValues.describe(parser));
         }
-        return new JsonTensorReader(parser, name, type, shape, count).readArray();
+        return new JsonTensorReader(parser, name, type, shape, count, fastNumbers).readArray();
     }
 
     private Tensor readArray() throws IOException {
@@ -169,6 +180,13 @@ final class JsonTensorReader {
         if (t != JsonToken.VALUE_NUMBER_INT) {
             throw mismatch("an integer");
         }
+        long fast = fastLong();
+        if (fast != JsonNumbers.NOT_FAST) {
+            if (fast < min || fast > max) {
+                throw outOfRange(parser.getText(), min, max);
+            }
+            return fast;
+        }
         if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
             throw outOfRange(parser.getText(), min, max);
         }
@@ -183,20 +201,31 @@ final class JsonTensorReader {
         if (t != JsonToken.VALUE_NUMBER_INT) {
             throw mismatch("an integer");
         }
-        if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-            BigInteger v = parser.getBigIntegerValue();
-            if (v.signum() < 0 || v.compareTo(UINT64_MAX) > 0) {
-                throw GantryException.invalid("input '" + name + "' element " + index + ": " + parser.getText()
-                        + " is out of range for UINT64 (0.." + UINT64_MAX + ")");
+        long v = fastLong();
+        if (v == JsonNumbers.NOT_FAST) {
+            if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                BigInteger big = parser.getBigIntegerValue();
+                if (big.signum() < 0 || big.compareTo(UINT64_MAX) > 0) {
+                    throw GantryException.invalid("input '" + name + "' element " + index + ": " + parser.getText()
+                            + " is out of range for UINT64 (0.." + UINT64_MAX + ")");
+                }
+                return big.longValue();
             }
-            return v.longValue();
+            v = parser.getLongValue();
         }
-        long v = parser.getLongValue();
         if (v < 0) {
             throw GantryException.invalid("input '" + name + "' element " + index + ": " + v
                     + " is out of range for UINT64 (0.." + UINT64_MAX + ")");
         }
         return v;
+    }
+
+    /** The integer token's value from its characters, or NOT_FAST (then the parser converts it). */
+    private long fastLong() throws IOException {
+        if (!fastNumbers) {
+            return JsonNumbers.NOT_FAST;
+        }
+        return JsonNumbers.toLong(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
     }
 
     private float fp32(JsonToken t) throws IOException {
@@ -206,7 +235,7 @@ final class JsonTensorReader {
         if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
             throw mismatch("a number or \"NaN\", \"Infinity\", \"-Infinity\"");
         }
-        float v = parser.getFloatValue();
+        float v = floatValue(t);
         boolean overflows = type == DataType.FP16
                 ? Float.isInfinite(Float.float16ToFloat(Float.floatToFloat16(v)))
                 : Float.isInfinite(v);
@@ -225,12 +254,54 @@ final class JsonTensorReader {
         if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
             throw mismatch("a number or \"NaN\", \"Infinity\", \"-Infinity\"");
         }
-        double v = parser.getDoubleValue();
+        double v = doubleValue(t);
         if (Double.isInfinite(v)) {
             throw GantryException.invalid("input '" + name + "' element " + index + ": " + parser.getText()
                     + " is out of range for FP64");
         }
         return v;
+    }
+
+    /** The number token as a float: as the parser would convert it, without its float parsing when possible. */
+    private float floatValue(JsonToken t) throws IOException {
+        if (fastNumbers) {
+            char[] text = parser.getTextCharacters();
+            int offset = parser.getTextOffset();
+            int length = parser.getTextLength();
+            if (t == JsonToken.VALUE_NUMBER_INT) {
+                long v = JsonNumbers.toLong(text, offset, length);
+                if (v != JsonNumbers.NOT_FAST) {
+                    return (float) v;
+                }
+            } else {
+                float v = JsonNumbers.toFloat(text, offset, length);
+                if (v == v) {
+                    return v;
+                }
+            }
+        }
+        return parser.getFloatValue();
+    }
+
+    /** The number token as a double: as the parser would convert it, without its float parsing when possible. */
+    private double doubleValue(JsonToken t) throws IOException {
+        if (fastNumbers) {
+            char[] text = parser.getTextCharacters();
+            int offset = parser.getTextOffset();
+            int length = parser.getTextLength();
+            if (t == JsonToken.VALUE_NUMBER_INT) {
+                long v = JsonNumbers.toLong(text, offset, length);
+                if (v != JsonNumbers.NOT_FAST) {
+                    return (double) v;
+                }
+            } else {
+                double v = JsonNumbers.toDouble(text, offset, length);
+                if (v == v) {
+                    return v;
+                }
+            }
+        }
+        return parser.getDoubleValue();
     }
 
     private double special() throws IOException {

@@ -284,7 +284,7 @@ final class OipRequestReader {
             throw GantryException.invalid("input '" + name + "' shape " + Shapes.describe(shape) + " declares "
                     + count + " elements, more than a " + headerBytes + "-byte JSON body can hold");
         }
-        return JsonTensorReader.read(source, name, type, shape, count);
+        return JsonTensorReader.read(source, name, type, shape, count, /* fastNumbers= */ source == p);
     }
 
     private Input binaryInput(String name, DataType type, long[] shape, long binarySize) {
