@@ -36,7 +36,8 @@ final class ConnectionGuard {
     private final Vertx vertx;
     private final long headerTimeoutNanos;
     private final long sweepMs;
-    private final ThreadLocal<Loop> loops = new ThreadLocal<>();
+    /* Per event loop; a Netty FastThreadLocal (an array read on a FastThreadLocalThread, see BodyReader). */
+    private final io.netty.util.concurrent.FastThreadLocal<Loop> loops = new io.netty.util.concurrent.FastThreadLocal<>();
     private static final CharSequence KEEP_ALIVE = io.vertx.core.http.HttpHeaders.createOptimized("Keep-Alive");
     private final CharSequence keepAlive;
     private final java.util.function.BooleanSupplier draining;
