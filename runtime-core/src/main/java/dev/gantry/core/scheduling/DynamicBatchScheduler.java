@@ -64,8 +64,14 @@ public final class DynamicBatchScheduler implements Scheduler {
      * Counting. `executing` counts every request taken off the queue and not yet answered, including the ones
      * a thread holds while it waits for its batch to fill: that wait releases the lock, and a request in
      * neither the queue nor the count would let stop() report drained (and the executor be closed) before it
-     * ran. Every waiting thread is woken on enqueue: one of them may be gathering a batch the new request
-     * cannot join while another sits idle.
+     * ran.
+     *
+     * Wake-ups. Idle threads (queue empty) wait on `available`, threads gathering a batch on `changed`. An
+     * enqueue wakes one idle thread, not all of them, and every gathering thread (one of them may be gathering
+     * a batch the new request cannot join while another sits idle, which the idle one then takes). So a request
+     * on an idle scheduler costs one wake-up to reach a model thread and one hand-off back to the caller's
+     * thread (the completion of its future), whatever instance_group.count is; under load a worker that
+     * finishes an execution takes the next batch without sleeping, and an enqueue with no waiter wakes nobody.
      *
      * Tracing. A request whose span records gets a queue span from admission to the start of its execution.
      * Each execution gets one batch span, child of the span of the first traced request in it (the one that
@@ -82,7 +88,10 @@ public final class DynamicBatchScheduler implements Scheduler {
     private final ScheduledExecutorService timers;
     private final Ticker ticker;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when a thread gathering a batch should look at the queue again. */
     private final Condition changed = lock.newCondition();
+    /** Signalled (one waiter) when a request arrives for idle threads, (all) when the scheduler stops. */
+    private final Condition available = lock.newCondition();
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     /** Requests taken off the queue and not yet answered: in a batch being gathered or executing. */
     private final AtomicInteger executing = new AtomicInteger();
@@ -159,6 +168,7 @@ public final class DynamicBatchScheduler implements Scheduler {
                     armSweep(p.deadline, now);
                 }
             }
+            available.signal();
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -247,6 +257,7 @@ public final class DynamicBatchScheduler implements Scheduler {
         try {
             accepting = false;
             changed.signalAll();
+            available.signalAll();
         } finally {
             lock.unlock();
         }
@@ -262,6 +273,7 @@ public final class DynamicBatchScheduler implements Scheduler {
             left = new ArrayList<>(queue);
             queue.clear();
             changed.signalAll();
+            available.signalAll();
         } finally {
             lock.unlock();
         }
@@ -330,7 +342,7 @@ public final class DynamicBatchScheduler implements Scheduler {
                     if (!accepting) {
                         return null;
                     }
-                    changed.awaitUninterruptibly();
+                    available.awaitUninterruptibly();
                 }
                 Pending first = queue.pollFirst();
                 if (first.deadline != 0 && ticker.read() - first.deadline >= 0) {
