@@ -181,7 +181,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
                 DecodedRequest d;
                 try {
                     d = codec.decodeRequest(ContentCoding.decode(coding, b, limits.maxBytes()), headerLength, regions);
-                } catch (RuntimeException e) {
+                } catch (Throwable e) { // as a composed future's step did: any throwable is the request's failure
                     fail(e);
                     return;
                 }
@@ -205,7 +205,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
             try {
                 answer = router.infer(model, version, routingKey(ctx, d), d.request(), Caller.from(ctx).pinnedAccess(),
                         context);
-            } catch (RuntimeException e) {
+            } catch (Throwable e) { // as a composed future's step did: any throwable is the request's failure
                 fail(e);
                 return;
             }
@@ -241,7 +241,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
                 deprecation.addTo(ctx.response(), served);
                 Tracing.routed(ctx, served, routed.kind());
                 response = router.lifecycle().classify(routed.response(), decoded.classification());
-            } catch (RuntimeException e) {
+            } catch (Throwable e) { // as a composed future's step did: any throwable is the request's failure
                 fail(e);
                 return;
             }
@@ -253,7 +253,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
                 Encoded encoded;
                 try {
                     encoded = encodeNow(response, decoded, answerCoding, regions);
-                } catch (RuntimeException e) {
+                } catch (Throwable e) { // as a composed future's step did: any throwable is the request's failure
                     fail(e);
                     return;
                 }
