@@ -36,7 +36,8 @@ final class ConnectionGuard {
     private final Vertx vertx;
     private final long headerTimeoutNanos;
     private final long sweepMs;
-    private final ThreadLocal<Loop> loops = new ThreadLocal<>();
+    /* Per event loop; a Netty FastThreadLocal (an array read on a FastThreadLocalThread, see BodyReader). */
+    private final io.netty.util.concurrent.FastThreadLocal<Loop> loops = new io.netty.util.concurrent.FastThreadLocal<>();
     private static final CharSequence KEEP_ALIVE = io.vertx.core.http.HttpHeaders.createOptimized("Keep-Alive");
     private final CharSequence keepAlive;
     private final java.util.function.BooleanSupplier draining;
@@ -54,7 +55,8 @@ final class ConnectionGuard {
         this.keepAlive = io.vertx.core.http.HttpHeaders.createOptimized("timeout=" + Math.max(1, headerTimeoutMs / 1000 - 1));
     }
 
-    private static final class State implements BodyDeadlines.Armed {
+    private static final class State implements BodyDeadlines.Armed,
+            io.vertx.core.Handler<io.vertx.core.AsyncResult<Void>> {
         boolean busy;
         long idleSince;
         /** The armed body deadline's action, null when none is armed; its time is {@link #bodyDeadline}. */
@@ -68,6 +70,13 @@ final class ConnectionGuard {
         @Override
         public void disarm() {
             onBodyExpiry = null;
+        }
+
+        /** The end of a request on this connection: idle from now (the end handler, one per connection). */
+        @Override
+        public void handle(io.vertx.core.AsyncResult<Void> ended) {
+            busy = false;
+            idleSince = System.nanoTime();
         }
     }
 
@@ -164,10 +173,7 @@ final class ConnectionGuard {
         State s = loop == null ? null : loop.state(ctx.request().connection());
         if (s != null) {
             s.busy = true;
-            ctx.addEndHandler(ar -> {
-                s.busy = false;
-                s.idleSince = System.nanoTime();
-            });
+            ctx.addEndHandler(s);
         }
         ctx.next();
     }

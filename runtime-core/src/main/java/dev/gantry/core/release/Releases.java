@@ -74,7 +74,8 @@ public final class Releases {
     private final Clock clock;
     private final Duration unusedAfter;
     private final dev.gantry.store.artifact.UploadLimits uploadLimits;
-    private final Map<ModelId, Instant> lastServed = new ConcurrentHashMap<>();
+    /* Epoch milliseconds of each version's last answer: a field write per response, no Instant allocated. */
+    private final Map<ModelId, java.util.concurrent.atomic.AtomicLong> lastServed = new ConcurrentHashMap<>();
     /** Refused fetches already audited by this process (their messages name object and digests): audited once. */
     private final java.util.Set<String> fetchRefusals = ConcurrentHashMap.newKeySet();
 
@@ -580,7 +581,11 @@ public final class Releases {
      * when it is deprecated, so the response can say so. Cheap: called on every response.
      */
     public Optional<Deprecation> served(ModelId id) {
-        lastServed.put(id, clock.instant());
+        java.util.concurrent.atomic.AtomicLong at = lastServed.get(id);
+        if (at == null) {
+            at = lastServed.computeIfAbsent(id, k -> new java.util.concurrent.atomic.AtomicLong());
+        }
+        at.set(clock.millis());
         Optional<ReleaseStatus> s = governance.trafficGate().status(id.name(), id.version());
         if (s.isEmpty() || s.get().stage() != ReleaseStage.DEPRECATED) {
             return Optional.empty();
@@ -590,7 +595,12 @@ public final class Releases {
 
     /** When {@code id} last answered a request, since this server started. */
     public Optional<Instant> lastServed(ModelId id) {
-        return Optional.ofNullable(lastServed.get(id));
+        return lastServedAt(id);
+    }
+
+    private Optional<Instant> lastServedAt(ModelId id) {
+        java.util.concurrent.atomic.AtomicLong at = lastServed.get(id);
+        return at == null ? Optional.empty() : Optional.of(Instant.ofEpochMilli(at.get()));
     }
 
     // ---- catalogue and history
@@ -603,7 +613,7 @@ public final class Releases {
         for (ReleaseRecord r : catalog.versions()) {
             ModelCard card = governance.card(r.model(), r.version()).orElse(ModelCard.EMPTY);
             double share = share(r.model(), r.version());
-            Optional<Instant> served = Optional.ofNullable(lastServed.get(new ModelId(r.model(), r.version())));
+            Optional<Instant> served = lastServedAt(new ModelId(r.model(), r.version()));
             List<String> flags = new ArrayList<>();
             r.reason().filter(x -> x.startsWith("approval voided")).ifPresent(x -> flags.add("approval voided"));
             if (r.stage() == ReleaseStage.DEPRECATED && r.sunset().map(now::isAfter).orElse(false)) {

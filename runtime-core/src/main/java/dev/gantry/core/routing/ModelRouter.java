@@ -59,7 +59,9 @@ public final class ModelRouter {
     private final RandomSource random;
     private final TrafficGate gate;
     private final Consumer<ModelId> beforeAdmission;
-    private final Map<String, Counter> routeCounters = new ConcurrentHashMap<>();
+    /* routing.requests per version, one slot per RouteKind: resolved once, no key built per request. */
+    private final Map<ModelId, java.util.concurrent.atomic.AtomicReferenceArray<Counter>> routeCounters =
+            new ConcurrentHashMap<>();
     private final VersionStats stats;
     private final FallbackSettings fallback;
     private final RetryBudget budget;
@@ -544,11 +546,18 @@ public final class ModelRouter {
     }
 
     private void count(ModelId id, RouteKind kind) {
-        String key = id + "|" + kind.name();
-        routeCounters.computeIfAbsent(key, k -> Counter.builder(MetricNames.ROUTE_REQUESTS.meterName())
-                .description("Requests routed to a model version, by how the version was chosen")
-                .tags("model", id.name(), "version", Long.toString(id.version()), "kind", kind.tagValue())
-                .register(registry)).increment();
+        var byKind = routeCounters.computeIfAbsent(id,
+                k -> new java.util.concurrent.atomic.AtomicReferenceArray<>(RouteKind.values().length));
+        Counter c = byKind.get(kind.ordinal());
+        if (c == null) {
+            // Registering twice is harmless: the registry answers the same counter for the same id.
+            c = Counter.builder(MetricNames.ROUTE_REQUESTS.meterName())
+                    .description("Requests routed to a model version, by how the version was chosen")
+                    .tags("model", id.name(), "version", Long.toString(id.version()), "kind", kind.tagValue())
+                    .register(registry);
+            byKind.set(kind.ordinal(), c);
+        }
+        c.increment();
     }
 
     private ModelVersionState pinned(String model, long version, PinnedAccess access) {

@@ -50,12 +50,6 @@ public final class DynamicBatchScheduler implements Scheduler {
      * may already be in the batch, and waiting out the whole delay would only idle the model), so batches grow
      * when requests arrive faster than executions finish.
      *
-     * Wake-ups. An enqueue wakes the waiting threads only when one is idle (waiting for the queue to fill), when
-     * the rows admitted since a gathering thread last looked could fill its batch, or when preferred batch sizes
-     * are set (any arrival may reach one). A gathering thread is not woken for every arrival: under load that
-     * was a context switch per request on the core the event loop needs; it looks again when the arrivals pause
-     * or its delay runs out.
-     *
      * Timeouts. A request with a timeout has a deadline. One sweep task per scheduler is armed for the earliest
      * deadline of the queue (re-armed earlier when a request with an earlier deadline arrives); when it runs it
      * removes every queued request whose deadline has passed, answers it DEADLINE_EXCEEDED without running, and
@@ -73,8 +67,17 @@ public final class DynamicBatchScheduler implements Scheduler {
      * Counting. `executing` counts every request taken off the queue and not yet answered, including the ones
      * a thread holds while it waits for its batch to fill: that wait releases the lock, and a request in
      * neither the queue nor the count would let stop() report drained (and the executor be closed) before it
-     * ran. Every waiting thread is woken on enqueue: one of them may be gathering a batch the new request
-     * cannot join while another sits idle (see Wake-ups for when an enqueue signals at all).
+     * ran.
+     *
+     * Wake-ups. Idle threads (queue empty) wait on `available`, threads gathering a batch on `changed`. An
+     * enqueue wakes one idle thread, not all of them, so a request on an idle scheduler costs one wake-up to
+     * reach a model thread and one hand-off back to the caller's thread (the completion of its future), whatever
+     * instance_group.count is. It wakes the gathering threads only when the rows admitted since one of them last
+     * looked could fill its batch, or when preferred batch sizes are set (any arrival may reach one): a gathering
+     * thread is not woken for every arrival (under load that was a context switch per request on the core the
+     * event loop needs); it looks again when the arrivals pause or its delay runs out. A request one gathering
+     * thread cannot join is taken by an idle one, or by the next thread to finish. Under load a worker that
+     * finishes an execution takes the next batch without sleeping, and an enqueue with no waiter wakes nobody.
      *
      * Tracing. A request whose span records gets a queue span from admission to the start of its execution.
      * Each execution gets one batch span, child of the span of the first traced request in it (the one that
@@ -91,7 +94,10 @@ public final class DynamicBatchScheduler implements Scheduler {
     private final ScheduledExecutorService timers;
     private final Ticker ticker;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when a thread gathering a batch should look at the queue again. */
     private final Condition changed = lock.newCondition();
+    /** Signalled (one waiter) when a request arrives for idle threads, (all) when the scheduler stops. */
+    private final Condition available = lock.newCondition();
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     /** Requests taken off the queue and not yet answered: in a batch being gathered or executing. */
     private final AtomicInteger executing = new AtomicInteger();
@@ -100,8 +106,6 @@ public final class DynamicBatchScheduler implements Scheduler {
     private final List<Thread> workers = new ArrayList<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private boolean accepting = true;
-    /** Threads waiting for the queue to fill; guarded by lock. */
-    private int idleWaiters;
     /** Threads waiting for their batch to grow, the rows the fullest of them still lacks, and rows admitted
      *  since one of them last looked; guarded by lock. */
     private int gatherers;
@@ -179,8 +183,8 @@ public final class DynamicBatchScheduler implements Scheduler {
                     armSweep(p.deadline, now);
                 }
             }
-            if (idleWaiters > 0 || (gatherers > 0 && (arrivedRows >= gatherNeed
-                    || !policy.preferredBatchSizes().isEmpty()))) {
+            available.signal();
+            if (gatherers > 0 && (arrivedRows >= gatherNeed || !policy.preferredBatchSizes().isEmpty())) {
                 changed.signalAll();
             }
         } finally {
@@ -270,6 +274,7 @@ public final class DynamicBatchScheduler implements Scheduler {
         try {
             accepting = false;
             changed.signalAll();
+            available.signalAll();
         } finally {
             lock.unlock();
         }
@@ -285,6 +290,7 @@ public final class DynamicBatchScheduler implements Scheduler {
             left = new ArrayList<>(queue);
             queue.clear();
             changed.signalAll();
+            available.signalAll();
         } finally {
             lock.unlock();
         }
@@ -353,12 +359,7 @@ public final class DynamicBatchScheduler implements Scheduler {
                     if (!accepting) {
                         return null;
                     }
-                    idleWaiters++;
-                    try {
-                        changed.awaitUninterruptibly();
-                    } finally {
-                        idleWaiters--;
-                    }
+                    available.awaitUninterruptibly();
                 }
                 Pending first = queue.pollFirst();
                 if (first.deadline != 0 && ticker.read() - first.deadline >= 0) {

@@ -30,10 +30,15 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class UsageMeter implements AutoCloseable {
     /*
-     * Exactness. Each record merges an immutable UsageCounts into the pending map with ConcurrentHashMap.merge
-     * (atomic per bucket). A flush removes buckets one by one (remove is atomic too): a record racing with the
-     * flush either lands in the removed value or creates a new bucket that the next flush takes. Nothing is
-     * counted twice or lost; a failed store write puts its rows back.
+     * Hot path. Each (key, model version) has an Account, found with two map reads and no key object built: it
+     * holds the version's meters and price, resolved once, and the counts of the current minute as plain
+     * fields under the account's own lock. A request adds to those fields; nothing is allocated per request.
+     *
+     * Exactness. An account's counts move to the pending map (ConcurrentHashMap.merge, atomic per bucket) when
+     * its minute changes and when a flush drains it, both under the account's lock, so a record lands either in
+     * what was moved or in what stays for the next move. A flush first drains every account, then removes
+     * pending buckets one by one (remove is atomic too): a bucket merged while it runs is taken by the next
+     * flush. Nothing is counted twice or lost; a failed store write puts its rows back.
      */
     private static final Logger log = LoggerFactory.getLogger(UsageMeter.class);
 
@@ -51,6 +56,8 @@ public final class UsageMeter implements AutoCloseable {
     private final QuotaLedger ledger;
     private final Map<Bucket, UsageCounts> pending = new ConcurrentHashMap<>();
     private final Map<ModelId, Meters> meters = new ConcurrentHashMap<>();
+    /* keyId -> model version -> account; two levels, so a lookup builds no composite key. */
+    private final Map<String, Map<ModelId, Account>> accounts = new ConcurrentHashMap<>();
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final Object flushLock = new Object();
 
@@ -94,6 +101,11 @@ public final class UsageMeter implements AutoCloseable {
         return refused;
     }
 
+    /** Whether {@link #admit} can refuse anything (there are quotas); without quotas it admits all, holds nothing. */
+    public boolean enforcesQuotas() {
+        return ledger != null;
+    }
+
     /** The admitted request failed: it uses no quota. */
     public void release(String keyId) {
         if (ledger != null) {
@@ -107,14 +119,14 @@ public final class UsageMeter implements AutoCloseable {
      */
     public void record(String keyId, ModelId model, long rows, long bytesIn, long bytesOut, long tokens,
                        long computeNanos) {
-        double cost = prices.of(model.name()).cost(1, tokens, computeNanos);
-        UsageCounts counts = new UsageCounts(1, rows, bytesIn, bytesOut, tokens, computeNanos, cost);
+        Account a = account(keyId, model);
+        double cost = a.price.cost(1, tokens, computeNanos);
         long minute = Math.floorDiv(clock.millis(), 60_000L);
-        pending.merge(new Bucket(minute, keyId, model.name(), model.version()), counts, UsageCounts::plus);
+        a.add(minute, rows, bytesIn, bytesOut, tokens, computeNanos, cost);
         if (ledger != null) {
             ledger.spent(keyId, cost);
         }
-        Meters m = meters.computeIfAbsent(model, this::meters);
+        Meters m = a.meters;
         m.requests.increment();
         m.rows.increment(rows);
         m.bytesIn.increment(bytesIn);
@@ -125,6 +137,79 @@ public final class UsageMeter implements AutoCloseable {
         m.compute.increment(computeNanos / 1e9);
         if (cost > 0) {
             m.cost.increment(cost);
+        }
+    }
+
+    private Account account(String keyId, ModelId model) {
+        Map<ModelId, Account> ofKey = accounts.get(keyId);
+        if (ofKey == null) {
+            ofKey = accounts.computeIfAbsent(keyId, k -> new ConcurrentHashMap<>());
+        }
+        Account a = ofKey.get(model);
+        if (a == null) {
+            a = ofKey.computeIfAbsent(model, id -> new Account(keyId, id, meters.computeIfAbsent(id, this::meters),
+                    prices.of(id.name())));
+        }
+        return a;
+    }
+
+    /** One key's usage of one model version: its meters and price, and the counts not yet moved to pending. */
+    private final class Account {
+        final String keyId;
+        final ModelId model;
+        final Meters meters;
+        final Price price;
+        /* Guarded by this: the counts of `minute` not yet in pending. */
+        long minute;
+        long requests;
+        long rows;
+        long bytesIn;
+        long bytesOut;
+        long tokens;
+        long computeNanos;
+        double cost;
+
+        Account(String keyId, ModelId model, Meters meters, Price price) {
+            this.keyId = keyId;
+            this.model = model;
+            this.meters = meters;
+            this.price = price;
+        }
+
+        synchronized void add(long minute, long rows, long bytesIn, long bytesOut, long tokens, long computeNanos,
+                              double cost) {
+            if (minute != this.minute) {
+                moveToPending();
+                this.minute = minute;
+            }
+            requests++;
+            this.rows += rows;
+            this.bytesIn += bytesIn;
+            this.bytesOut += bytesOut;
+            this.tokens += tokens;
+            this.computeNanos += computeNanos;
+            this.cost += cost;
+        }
+
+        /** Moves the counts held here to the pending map; the caller holds this account's lock. */
+        void moveToPending() {
+            if (requests == 0) {
+                return;
+            }
+            pending.merge(new Bucket(minute, keyId, model.name(), model.version()),
+                    new UsageCounts(requests, rows, bytesIn, bytesOut, tokens, computeNanos, cost),
+                    UsageCounts::plus);
+            requests = 0;
+            rows = 0;
+            bytesIn = 0;
+            bytesOut = 0;
+            tokens = 0;
+            computeNanos = 0;
+            cost = 0;
+        }
+
+        synchronized void drain() {
+            moveToPending();
         }
     }
 
@@ -150,6 +235,11 @@ public final class UsageMeter implements AutoCloseable {
     /** Writes every pending aggregate to the store (blocking). On a store failure the rows stay pending. */
     public void flush() {
         synchronized (flushLock) {
+            for (Map<ModelId, Account> ofKey : accounts.values()) {
+                for (Account a : ofKey.values()) {
+                    a.drain();
+                }
+            }
             List<UsageRow> rows = new ArrayList<>();
             for (Bucket b : List.copyOf(pending.keySet())) {
                 UsageCounts c = pending.remove(b);

@@ -153,4 +153,61 @@ class UsageMeterTest {
         meter.release("k");
         assertEquals(Optional.empty(), meter.admit("k", "app"), "a failed request uses no quota");
     }
+    @Test
+    void recordsAcrossKeysAndVersions_areStoredPerKeyModelVersionAndMinute_withExactSums() {
+        RecordingStore store = new RecordingStore();
+        long[] millis = {Instant.parse("2026-03-10T12:00:10Z").toEpochMilli()};
+        Clock clock = new Clock() {
+            @Override
+            public ZoneOffset getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public long millis() {
+                return millis[0];
+            }
+
+            @Override
+            public Instant instant() {
+                return Instant.ofEpochMilli(millis[0]);
+            }
+        };
+        Prices prices = new Prices(Map.of("m", new Price(1000.0, 0, 0)), Price.FREE);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        UsageMeter meter = UsageMeter.create(store, prices, Quotas.NONE, clock, registry);
+        ModelId v2 = new ModelId("m", 2);
+        for (int i = 0; i < 5; i++) {
+            meter.record("a", MODEL, 2, 10, 100, 0, 1_000);
+        }
+        for (int i = 0; i < 3; i++) {
+            meter.record("a", v2, 1, 20, 200, 0, 2_000);
+        }
+        meter.record("b", MODEL, 4, 30, 300, 0, 3_000);
+        millis[0] += 60_000; // the next minute, not flushed in between
+        meter.record("a", MODEL, 1, 1, 1, 0, 1);
+        meter.flush();
+
+        long minute = Instant.parse("2026-03-10T12:00:00Z").getEpochSecond() / 60;
+        Map<String, UsageCounts> rows = new HashMap<>();
+        for (UsageRow r : store.rows) {
+            rows.merge(r.keyId() + "/" + r.model() + "/" + r.version() + "@" + (r.epochMinute() - minute), r.counts(),
+                    UsageCounts::plus);
+        }
+        assertEquals(Map.of(
+                "a/m/1@0", new UsageCounts(5, 10, 50, 500, 0, 5_000, 5.0),
+                "a/m/2@0", new UsageCounts(3, 3, 60, 600, 0, 6_000, 3.0),
+                "b/m/1@0", new UsageCounts(1, 4, 30, 300, 0, 3_000, 1.0),
+                "a/m/1@1", new UsageCounts(1, 1, 1, 1, 0, 1, 1.0)), rows);
+        assertEquals(4, store.rows.size(), "one row per key, version and minute");
+        assertEquals(7.0, registry.get("usage.requests").tags("model", "m", "version", "1").counter().count());
+        assertEquals(3.0, registry.get("usage.requests").tags("model", "m", "version", "2").counter().count());
+        assertEquals(15.0, registry.get("usage.rows").tags("model", "m", "version", "1").counter().count());
+        assertEquals(7.0, registry.get("usage.cost").tags("model", "m", "version", "1").counter().count());
+    }
 }

@@ -52,8 +52,10 @@ public final class AccessControl {
 
     /** What {@link #guard} decides, without HTTP, so the rules can be read and tested on their own. */
     public record Decision(Caller caller, GantryException failure, long retryAfter) {
+        private static final Decision ANONYMOUS = new Decision(Caller.ANONYMOUS, null, 0);
+
         static Decision allow(Caller c) {
-            return new Decision(c, null, 0);
+            return c == Caller.ANONYMOUS ? ANONYMOUS : new Decision(c, null, 0);
         }
 
         static Decision deny(Caller c, GantryException e) {

@@ -22,7 +22,10 @@ public final class DeprecationHeaders {
 
     /** Adds the headers for the version that served this response, when it is deprecated. */
     void addTo(HttpServerResponse response, ModelId servedBy) {
-        headers(servedBy).forEach(response::putHeader);
+        java.util.Map<String, String> h = headers(servedBy);
+        if (!h.isEmpty()) {
+            h.forEach(response::putHeader);
+        }
     }
 
     /** The headers for the version that served a response (none unless it is deprecated); records it as served. */

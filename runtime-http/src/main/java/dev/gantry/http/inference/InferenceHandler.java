@@ -6,7 +6,6 @@ import dev.gantry.core.error.GantryException;
 import dev.gantry.core.routing.ModelRouter;
 import dev.gantry.http.auth.Caller;
 import dev.gantry.http.error.ErrorMapper;
-import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -53,6 +52,14 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private static final CharSequence OCTET_STREAM = io.vertx.core.http.HttpHeaders.createOptimized("application/octet-stream");
     private static final CharSequence ROUTE_KEY = io.vertx.core.http.HttpHeaders.createOptimized(ROUTE_KEY_HEADER);
     private static final CharSequence HEADER_LENGTH = io.vertx.core.http.HttpHeaders.createOptimized(OipCodec.HEADER_LENGTH_HEADER);
+    /** Gantry-Model-Version values of the first versions, encoded once. */
+    private static final CharSequence[] VERSIONS = new CharSequence[64];
+
+    static {
+        for (int v = 0; v < VERSIONS.length; v++) {
+            VERSIONS[v] = io.vertx.core.http.HttpHeaders.createOptimized(Long.toString(v));
+        }
+    }
 
     private final ModelRouter router;
     private final OipCodec codec;
@@ -63,6 +70,8 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private final DeprecationHeaders deprecation;
     private final UsageRecorder usage;
     private final dev.gantry.core.sharedmemory.SharedMemoryRegistry sharedMemory;
+    /** Every admitted request's end handler: one instance, not a lambda per request. */
+    private final Handler<io.vertx.core.AsyncResult<Void>> leaving;
 
     /**
      * @param admitting false once the server drains: requests are then refused before admission
@@ -80,6 +89,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         this.workers = workers;
         this.admitting = admitting;
         this.inflight = inflight;
+        this.leaving = ar -> inflight.decrementAndGet();
     }
 
     @Override
@@ -107,55 +117,170 @@ public final class InferenceHandler implements Handler<RoutingContext> {
             return;
         }
         inflight.incrementAndGet();
-        ctx.addEndHandler(ar -> inflight.decrementAndGet());
-        RequestContext context = new RequestContext(Tracing.span(ctx));
-        Used used = new Used();
-        SharedMemoryRef.Access regions = sharedMemory == null ? SharedMemoryRef.Access.NONE
-                : (region, offset, size) -> sharedMemory.view(SharedMemoryHandler.owner(ctx), region, offset, size);
-        java.util.Optional<ContentCoding.Coding> answerCoding =
-                ContentCoding.forResponse(ctx.request().getHeader(ACCEPT_ENCODING));
-        BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis())
-                .compose(body -> {
-                    used.bytesIn = body.length();
-                    return decode(body, headerLength, coding, regions);
-                })
-                .compose(decoded -> Future.fromCompletionStage(router.infer(model, version,
-                                routingKey(ctx, decoded), decoded.request(), Caller.from(ctx).pinnedAccess(), context),
-                                ctx.vertx().getOrCreateContext())
-                        .compose(routed -> {
-                            ctx.put(AccessLog.VERSION_KEY, routed.response().model().version());
-                            routed.fallback().ifPresent(f -> {
-                                ctx.put(AccessLog.FALLBACK_KEY, f.headerValue());
-                                ctx.response().putHeader(FALLBACK_HEADER, f.headerValue());
-                            });
-                            deprecation.addTo(ctx.response(), routed.response().model());
-                            Tracing.routed(ctx, routed.response().model(), routed.kind());
-                            used.served = routed.response().model();
-                            used.rows = rows(decoded.request());
-                            dev.gantry.core.inference.InferenceResponse response;
-                            try {
-                                response = router.lifecycle().classify(routed.response(), decoded.classification());
-                            } catch (GantryException e) {
-                                return Future.failedFuture(e);
-                            }
-                            return encode(response, decoded, answerCoding, regions);
-                        }))
-                .onSuccess(encoded -> {
-                    write(ctx, encoded);
-                    usage.completed(ctx, used.served, used.rows, used.bytesIn, encoded.response().body().length(),
-                            /* tokens= */ 0, context.computeNanos());
-                })
-                .onFailure(e -> {
-                    usage.failed(ctx);
-                    ErrorMapper.send(ctx, e);
-                });
+        ctx.addEndHandler(leaving);
+        Exchange x = new Exchange(ctx, model, version, headerLength, coding,
+                ContentCoding.forResponse(ctx.request().getHeader(ACCEPT_ENCODING)));
+        BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis()).onComplete(x);
     }
 
-    /** What a request used, filled in as it goes. */
-    private static final class Used {
+    /*
+     * One request's way through, as one object: the steps are methods and what they learn is fields, instead of
+     * a chain of composed futures with a lambda and a listener per step and routing-context entries. Every step
+     * runs on the request's event loop, except the scheduler's completion (accept), which hands the answer back
+     * with one runOnContext. A step that fails ends the request through fail(): usage released, the error mapped.
+     */
+    private final class Exchange implements Handler<io.vertx.core.AsyncResult<Buffer>>,
+            java.util.function.BiConsumer<dev.gantry.core.routing.RoutedResponse, Throwable>, SharedMemoryRef.Access {
+        final RoutingContext ctx;
+        final String model;
+        final OptionalLong version;
+        final OptionalLong headerLength;
+        final ContentCoding.Coding coding;
+        final Optional<ContentCoding.Coding> answerCoding;
+        final RequestContext context;
+        final io.vertx.core.Context loop;
+        final Thread loopThread = Thread.currentThread();
+        final SharedMemoryRef.Access regions;
         long bytesIn;
-        long rows;
-        dev.gantry.core.model.ModelId served;
+        DecodedRequest decoded;
+        /* Set by the scheduler's thread before runOnContext, read on the loop after it. */
+        dev.gantry.core.routing.RoutedResponse routed;
+        Throwable failure;
+
+        Exchange(RoutingContext ctx, String model, OptionalLong version, OptionalLong headerLength,
+                 ContentCoding.Coding coding, Optional<ContentCoding.Coding> answerCoding) {
+            this.ctx = ctx;
+            this.model = model;
+            this.version = version;
+            this.headerLength = headerLength;
+            this.coding = coding;
+            this.answerCoding = answerCoding;
+            this.context = new RequestContext(Tracing.span(ctx));
+            this.loop = ctx.vertx().getOrCreateContext();
+            this.regions = sharedMemory == null ? SharedMemoryRef.Access.NONE : this;
+        }
+
+        @Override
+        public java.nio.ByteBuffer view(String region, long offset, long byteSize) {
+            return sharedMemory.view(SharedMemoryHandler.owner(ctx), region, offset, byteSize);
+        }
+
+        /** The body has arrived (or failed): decode it, here or on the worker pool. */
+        @Override
+        public void handle(io.vertx.core.AsyncResult<Buffer> body) {
+            if (body.failed()) {
+                fail(body.cause());
+                return;
+            }
+            Buffer b = body.result();
+            bytesIn = b.length();
+            // A compressed body may inflate up to --max-body-bytes: only a small one is inflated on the event loop.
+            boolean inline = coding == ContentCoding.Coding.IDENTITY ? b.length() <= OFFLOAD_BYTES
+                    : b.length() <= INLINE_INFLATE_BYTES;
+            if (inline) {
+                DecodedRequest d;
+                try {
+                    d = codec.decodeRequest(ContentCoding.decode(coding, b, limits.maxBytes()), headerLength, regions);
+                } catch (Throwable e) { // as a composed future's step did: any throwable is the request's failure
+                    fail(e);
+                    return;
+                }
+                infer(d);
+                return;
+            }
+            workers.executeBlocking(() -> codec.decodeRequest(
+                    ContentCoding.decode(coding, b, limits.maxBytes()), headerLength, regions), /* ordered= */ false)
+                    .onComplete(ar -> {
+                        if (ar.succeeded()) {
+                            infer(ar.result());
+                        } else {
+                            fail(ar.cause());
+                        }
+                    });
+        }
+
+        private void infer(DecodedRequest d) {
+            decoded = d;
+            java.util.concurrent.CompletableFuture<dev.gantry.core.routing.RoutedResponse> answer;
+            try {
+                answer = router.infer(model, version, routingKey(ctx, d), d.request(), Caller.from(ctx).pinnedAccess(),
+                        context);
+            } catch (Throwable e) { // as a composed future's step did: any throwable is the request's failure
+                fail(e);
+                return;
+            }
+            answer.whenComplete(this);
+        }
+
+        /** The router's answer, on the scheduler's thread (or this loop's, when refused at once): back to the loop. */
+        @Override
+        public void accept(dev.gantry.core.routing.RoutedResponse r, Throwable e) {
+            routed = r;
+            failure = e;
+            if (Thread.currentThread() == loopThread) {
+                answered();
+            } else {
+                loop.runOnContext(v -> answered());
+            }
+        }
+
+        private void answered() {
+            if (failure != null) {
+                fail(failure);
+                return;
+            }
+            dev.gantry.core.model.ModelId served = routed.response().model();
+            dev.gantry.core.inference.InferenceResponse response;
+            try {
+                ctx.put(AccessLog.VERSION_KEY, served.version());
+                if (routed.fallback().isPresent()) {
+                    String fallback = routed.fallback().get().headerValue();
+                    ctx.put(AccessLog.FALLBACK_KEY, fallback);
+                    ctx.response().putHeader(FALLBACK_HEADER, fallback);
+                }
+                deprecation.addTo(ctx.response(), served);
+                Tracing.routed(ctx, served, routed.kind());
+                response = router.lifecycle().classify(routed.response(), decoded.classification());
+            } catch (Throwable e) { // as a composed future's step did: any throwable is the request's failure
+                fail(e);
+                return;
+            }
+            long bytes = 0;
+            for (dev.gantry.core.inference.Tensor t : response.outputs()) {
+                bytes += t.byteSize();
+            }
+            if (bytes <= OFFLOAD_BYTES / 4) {
+                Encoded encoded;
+                try {
+                    encoded = encodeNow(response, decoded, answerCoding, regions);
+                } catch (Throwable e) { // as a composed future's step did: any throwable is the request's failure
+                    fail(e);
+                    return;
+                }
+                done(served, encoded);
+                return;
+            }
+            dev.gantry.core.inference.InferenceResponse big = response;
+            workers.executeBlocking(() -> encodeNow(big, decoded, answerCoding, regions), /* ordered= */ false)
+                    .onComplete(ar -> {
+                        if (ar.succeeded()) {
+                            done(served, ar.result());
+                        } else {
+                            fail(ar.cause());
+                        }
+                    });
+        }
+
+        private void done(dev.gantry.core.model.ModelId served, Encoded encoded) {
+            write(ctx, encoded, served.version());
+            usage.completed(ctx, served, rows(decoded.request()), bytesIn, encoded.response().body().length(),
+                    /* tokens= */ 0, context.computeNanos());
+        }
+
+        private void fail(Throwable e) {
+            usage.failed(ctx);
+            ErrorMapper.send(ctx, e);
+        }
     }
 
     /** Batch rows: dimension 0 of the first input (1 for a scalar or no input). */
@@ -176,38 +301,6 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         return p == null ? Optional.empty() : Optional.of(p.toString());
     }
 
-    private Future<DecodedRequest> decode(Buffer body, OptionalLong headerLength, ContentCoding.Coding coding,
-                                          SharedMemoryRef.Access regions) {
-        // A compressed body may inflate up to --max-body-bytes: only a small one is inflated on the event loop.
-        boolean inline = coding == ContentCoding.Coding.IDENTITY ? body.length() <= OFFLOAD_BYTES
-                : body.length() <= INLINE_INFLATE_BYTES;
-        if (inline) {
-            try {
-                return Future.succeededFuture(codec.decodeRequest(
-                        ContentCoding.decode(coding, body, limits.maxBytes()), headerLength, regions));
-            } catch (GantryException e) {
-                return Future.failedFuture(e);
-            }
-        }
-        return workers.executeBlocking(() -> codec.decodeRequest(
-                ContentCoding.decode(coding, body, limits.maxBytes()), headerLength, regions),
-                /* ordered= */ false);
-    }
-
-    /** Encodes a response and, when the client accepts it and the body is large enough, compresses it. */
-    private Future<Encoded> encode(dev.gantry.core.inference.InferenceResponse response, DecodedRequest request,
-                                   java.util.Optional<ContentCoding.Coding> coding, SharedMemoryRef.Access regions) {
-        long bytes = response.outputs().stream().mapToLong(t -> t.byteSize()).sum();
-        if (bytes <= OFFLOAD_BYTES / 4) {
-            try {
-                return Future.succeededFuture(encodeNow(response, request, coding, regions));
-            } catch (RuntimeException e) {
-                return Future.failedFuture(e);
-            }
-        }
-        return workers.executeBlocking(() -> encodeNow(response, request, coding, regions), /* ordered= */ false);
-    }
-
     private Encoded encodeNow(dev.gantry.core.inference.InferenceResponse response, DecodedRequest request,
                               java.util.Optional<ContentCoding.Coding> coding, SharedMemoryRef.Access regions) {
         EncodedResponse encoded = codec.encodeResponse(response, request.outputEncoding(),
@@ -223,18 +316,17 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private record Encoded(EncodedResponse response, java.util.Optional<ContentCoding.Coding> coding) {
     }
 
-    private static void write(RoutingContext ctx, Encoded answer) {
+    private static void write(RoutingContext ctx, Encoded answer, long version) {
         EncodedResponse encoded = answer.response();
         HttpServerResponse response = ctx.response();
-        answer.coding().ifPresent(c -> response.putHeader("Content-Encoding", c.token()));
+        if (answer.coding().isPresent()) {
+            response.putHeader("Content-Encoding", answer.coding().get().token());
+        }
         response.putHeader(VARY, ACCEPT_ENCODING);
         if (response.closed() || response.ended()) {
             return;
         }
-        Object version = ctx.get(AccessLog.VERSION_KEY);
-        if (version != null) {
-            response.putHeader(MODEL_VERSION, version.toString());
-        }
+        response.putHeader(MODEL_VERSION, versionValue(version));
         if (encoded.headerLength().isPresent()) {
             response.putHeader(CONTENT_TYPE, OCTET_STREAM)
                     .putHeader(HEADER_LENGTH, Long.toString(encoded.headerLength().getAsLong()));
@@ -244,8 +336,12 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         response.end(encoded.body());
     }
 
+    private static CharSequence versionValue(long version) {
+        return version >= 0 && version < VERSIONS.length ? VERSIONS[(int) version] : Long.toString(version);
+    }
+
     static void checkContentType(String contentType, boolean binary) {
-        if (contentType == null) {
+        if (contentType == null || contentType.equalsIgnoreCase("application/json")) {
             return;
         }
         String type = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);

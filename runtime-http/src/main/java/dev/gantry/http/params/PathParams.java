@@ -16,9 +16,26 @@ public final class PathParams {
 
     /** A {version} path segment that must be present: a positive integer of at most 18 digits. */
     public static long requiredVersion(String raw) {
-        if (raw != null && raw.matches("\\d{1,18}") && Long.parseLong(raw) > 0) {
-            return Long.parseLong(raw);
+        if (raw != null && isDigits(raw, 18)) {
+            long v = Long.parseLong(raw);
+            if (v > 0) {
+                return v;
+            }
         }
         throw GantryException.invalid("model version must be a positive integer, was '" + raw + "'");
+    }
+
+    /** 1 to {@code max} ASCII digits (what the regex \\d{1,18} accepted), without compiling a pattern per call. */
+    private static boolean isDigits(String s, int max) {
+        if (s.isEmpty() || s.length() > max) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 }

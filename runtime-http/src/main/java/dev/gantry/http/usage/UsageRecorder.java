@@ -53,6 +53,10 @@ public final class UsageRecorder {
      * Retry-After header (seconds to the reset) already set on the response.
      */
     public Optional<GantryException> admit(RoutingContext ctx) {
+        if (!meter.enforcesQuotas()) {
+            // Nothing to count against and nothing to give back in failed(): no caller lookup, no context entry.
+            return Optional.empty();
+        }
         Optional<QuotaExceeded> refused = meter.admit(keyId(ctx), keyName(ctx));
         if (refused.isEmpty()) {
             ctx.put(ADMITTED, Boolean.TRUE);
