@@ -71,7 +71,8 @@ public final class ServerConfigParser {
             new Setting("--ort-spinning", "GANTRY_ORT_SPINNING", "false", "let idle ORT threads spin-wait"),
             new Setting("--ort-memory", "GANTRY_ORT_MEMORY", "auto",
                     "how ONNX Runtime keeps tensor memory between runs: no-arena (freed after each run), "
-                            + "arena-shrink (arena shrunk after each run) or arena (kept at the largest run's peak;"
+                            + "arena-shrink (unused arena chunks freed after a run, at most every 200 ms) or arena "
+                            + "(kept at the largest run's peak;"
                             + " ORT's default) (auto: " + dev.gantry.core.engine.ExecutionSettings.DEFAULT_MEMORY
                             + ")"),
             new Setting("--queue-size", "GANTRY_QUEUE_SIZE", "1024",

@@ -20,15 +20,15 @@ class OrtMemoryFlagTest {
     private static final MachineDefaults TWO_CORES = MachineDefaults.derive(2, 24L << 30);
 
     @Test
-    void noFlag_takesTheDerivedMode_arenaShrink() throws Exception {
+    void noFlag_takesTheDerivedMode_arena() throws Exception {
         ServerConfig c = ServerConfigParser.parse(List.of(), Map.of(), TWO_CORES);
-        assertEquals(OrtMemory.ARENA_SHRINK, TWO_CORES.ortMemory());
+        assertEquals(OrtMemory.ARENA, TWO_CORES.ortMemory());
         assertEquals(TWO_CORES.ortMemory(), c.execution().memory());
     }
 
     @ParameterizedTest
     @CsvSource({"arena,ARENA", "arena-shrink,ARENA_SHRINK", "no-arena,NO_ARENA", "No-Arena,NO_ARENA",
-            "auto,ARENA_SHRINK"})
+            "auto,ARENA"})
     void flag_setsTheMode(String value, OrtMemory expected) throws Exception {
         assertEquals(expected, ServerConfigParser.parse(List.of("--ort-memory", value), Map.of(), TWO_CORES)
                 .execution().memory());
@@ -58,11 +58,11 @@ class OrtMemoryFlagTest {
     @Test
     void startLine_statesTheMode_andWhatAFlagReplaced() {
         Machine m = new Machine(2, 24L << 30, Optional.empty());
-        ServerSizing derived = new ServerSizing(m, TWO_CORES, 1, 2, 1, 1, TWO_CORES.heapBytes(),
+        ServerSizing derived = new ServerSizing(m, TWO_CORES, 1, 2, 1, 1, TWO_CORES.heapBytes(), OrtMemory.ARENA);
+        ServerSizing set = new ServerSizing(m, TWO_CORES, 1, 2, 1, 1, TWO_CORES.heapBytes(),
                 OrtMemory.ARENA_SHRINK);
-        ServerSizing set = new ServerSizing(m, TWO_CORES, 1, 2, 1, 1, TWO_CORES.heapBytes(), OrtMemory.ARENA);
-        assertTrue(derived.describe().contains(", ORT memory arena-shrink (derived defaults;"), derived.describe());
-        assertTrue(set.describe().contains(", ORT memory arena (set; derived arena-shrink) (derived defaults;"),
+        assertTrue(derived.describe().contains(", ORT memory arena (derived defaults;"), derived.describe());
+        assertTrue(set.describe().contains(", ORT memory arena-shrink (set; derived arena) (derived defaults;"),
                 set.describe());
     }
 }
