@@ -386,8 +386,8 @@ public final class DynamicBatchScheduler implements Scheduler {
                             break;
                         }
                         long now = ticker.read();
-                        long latest = lastAdmitted - first.admitted > 0 ? lastAdmitted : first.admitted;
-                        long until = latest + pause - waitUntil < 0 ? latest + pause : waitUntil;
+                        // lastAdmitted is never before first.admitted: first's own enqueue set it.
+                        long until = lastAdmitted + pause - waitUntil < 0 ? lastAdmitted + pause : waitUntil;
                         long remaining = until - now;
                         if (remaining <= 0 || !accepting) {
                             break;
