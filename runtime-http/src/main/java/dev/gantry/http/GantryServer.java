@@ -86,8 +86,15 @@ public final class GantryServer {
             return Future.failedFuture(e.getMessage());
         }
         log.info("{}", config.sizing().describe());
-        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops())
-                .setWorkerPoolSize(config.workerThreads()));
+        boolean epoll = config.transport() == dev.gantry.http.sizing.NetworkTransport.EPOLL;
+        vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(epoll)
+                .setEventLoopPoolSize(config.eventLoops()).setWorkerPoolSize(config.workerThreads()));
+        if (epoll != vertx.isNativeTransportEnabled()) {
+            Throwable why = vertx.unavailableNativeTransportCause();
+            close();
+            return Future.failedFuture("the " + config.transport().label() + " transport did not start"
+                    + (why == null ? "" : ": " + why) + " (--transport nio avoids it)");
+        }
         MetricsSetup.countBlockedThreads(vertx, registry);
         workers = vertx.createSharedWorkerExecutor("gantry-worker", config.workerThreads());
         drain = new Drain(core.timers());

@@ -44,8 +44,22 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
                            ExecutionSettings execution, boolean batching, int defaultQueueSize, Duration drainTimeout,
                            int standbyCount, int shadowQueueSize, Limits limits, Security security,
                            CrossSite crossSite, Observability observability, int grpcPort, boolean strictModelConfig, Faults faults, boolean fallback,
-                           Optional<dev.gantry.store.artifact.S3Settings> sharedArtifacts) {
+                           Optional<dev.gantry.store.artifact.S3Settings> sharedArtifacts,
+                           dev.gantry.http.sizing.NetworkTransport transport) {
+    /** A configuration on the transport {@code auto} gives on this machine. */
+    public ServerConfig(String host, int port, Path modelsDir, Path dataDir, int eventLoops, int workerThreads,
+                        ExecutionSettings execution, boolean batching, int defaultQueueSize, Duration drainTimeout,
+                        int standbyCount, int shadowQueueSize, Limits limits, Security security,
+                        CrossSite crossSite, Observability observability, int grpcPort, boolean strictModelConfig,
+                        Faults faults, boolean fallback,
+                        Optional<dev.gantry.store.artifact.S3Settings> sharedArtifacts) {
+        this(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize,
+                drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort,
+                strictModelConfig, faults, fallback, sharedArtifacts, dev.gantry.http.sizing.NetworkTransport.derived());
+    }
+
     public ServerConfig {
+        Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(sharedArtifacts, "sharedArtifacts");
         Objects.requireNonNull(crossSite, "crossSite");
         Objects.requireNonNull(observability, "observability");
@@ -193,7 +207,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withObservability(Observability o) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, o, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, o, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts, transport);
     }
 
     /**
@@ -218,33 +232,33 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
     public ServerConfig withGrpcPort(int p) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
                 defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability,
-                p, strictModelConfig, faults, fallback, sharedArtifacts);
+                p, strictModelConfig, faults, fallback, sharedArtifacts, transport);
     }
 
     public ServerConfig withStrictModelConfig(boolean v) {
-        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, v, faults, fallback, sharedArtifacts);
+        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, v, faults, fallback, sharedArtifacts, transport);
     }
 
     public ServerConfig withFaults(Faults v) {
-        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, v, fallback, sharedArtifacts);
+        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, v, fallback, sharedArtifacts, transport);
     }
 
     public ServerConfig withFallback(boolean v) {
-        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, v, sharedArtifacts);
+        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, v, sharedArtifacts, transport);
     }
 
     public ServerConfig withSharedArtifacts(Optional<dev.gantry.store.artifact.S3Settings> v) {
-        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, v);
+        return new ServerConfig(host, this.port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching, defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, v, transport);
     }
 
     public ServerConfig withShadowQueueSize(int n) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, n, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
+                defaultQueueSize, drainTimeout, standbyCount, n, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts, transport);
     }
 
     public ServerConfig withCrossSite(CrossSite c) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, c, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, c, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts, transport);
     }
 
     /** What the core runtime is built from, with the card policy read from the data directory. */
@@ -259,7 +273,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
     /** The pools in use next to the values derived for this machine (start-up log, GET /admin/v1/server). */
     public dev.gantry.http.sizing.ServerSizing sizing() {
         return dev.gantry.http.sizing.ServerSizing.of(eventLoops, workerThreads, execution.intraOpThreads(),
-                execution.interOpThreads(), execution.memory());
+                execution.interOpThreads(), execution.memory(), transport);
     }
 
     /** https with --tls-cert, else http. */
@@ -298,32 +312,32 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts, transport);
     }
 
     public ServerConfig withHost(String newHost) {
         return new ServerConfig(newHost, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts, transport);
     }
 
     public ServerConfig withModels(Path dir) {
         return new ServerConfig(host, port, dir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts, transport);
     }
 
     public ServerConfig withDataDir(Path dir) {
         return new ServerConfig(host, port, modelsDir, dir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts, transport);
     }
 
     public ServerConfig withBatching(boolean on) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, on,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts, transport);
     }
 
     public ServerConfig withDrainTimeout(Duration d) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
+                defaultQueueSize, d, standbyCount, shadowQueueSize, limits, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts, transport);
     }
 
     public ServerConfig withMaxBodyBytes(long max) {
@@ -332,12 +346,12 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
     public ServerConfig withLimits(Limits l) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, l, security, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts, transport);
     }
 
     public ServerConfig withSecurity(Security s) {
         return new ServerConfig(host, port, modelsDir, dataDir, eventLoops, workerThreads, execution, batching,
-                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts);
+                defaultQueueSize, drainTimeout, standbyCount, shadowQueueSize, limits, s, crossSite, observability, grpcPort, strictModelConfig, faults, fallback, sharedArtifacts, transport);
     }
 
     static ExecutionSettings cpu(int intra, int inter, boolean spinning) {

@@ -75,6 +75,9 @@ public final class ServerConfigParser {
                             + "(kept at the largest run's peak;"
                             + " ORT's default) (auto: " + dev.gantry.core.engine.ExecutionSettings.DEFAULT_MEMORY
                             + ")"),
+            new Setting("--transport", "GANTRY_TRANSPORT", "auto",
+                    "how the event loops reach sockets: epoll (Netty's native transport, Linux x86-64) or nio "
+                            + "(auto: epoll where it loads, else nio)"),
             new Setting("--queue-size", "GANTRY_QUEUE_SIZE", "1024",
                     "queue bound per model version without max_queue_size (429 when full)"),
             new Setting("--standby-versions", "GANTRY_STANDBY_VERSIONS", "1",
@@ -270,7 +273,8 @@ public final class ServerConfigParser {
                 r.bool("--fallback"),
                 SharedArtifactsConfig.parse(values.get("--artifacts"), values.get("--s3-endpoint"),
                         r.string("--s3-region"), r.bool("--s3-path-style"), r.optionalPath("--s3-credentials-file"),
-                        env));
+                        env),
+                r.transport("--transport"));
         if (limits.codec().maxElementsPerRequest() < limits.codec().maxElementsPerTensor()) {
             throw new ConfigException("--max-elements-per-request (" + limits.codec().maxElementsPerRequest()
                     + ") must be >= --max-elements-per-tensor (" + limits.codec().maxElementsPerTensor() + ")");
@@ -393,6 +397,14 @@ public final class ServerConfigParser {
             }
             throw new ConfigException(describe(flag) + " must be one of " + String.join(", ", allowed) + ", was '"
                     + values.get(flag) + "'");
+        }
+
+        dev.gantry.http.sizing.NetworkTransport transport(String flag) throws ConfigException {
+            try {
+                return dev.gantry.http.sizing.NetworkTransport.of(values.get(flag));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(describe(flag) + " " + e.getMessage());
+            }
         }
 
         dev.gantry.core.engine.OrtMemory ortMemory(String flag) throws ConfigException {

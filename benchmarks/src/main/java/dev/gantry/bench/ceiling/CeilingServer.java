@@ -16,7 +16,8 @@ import java.nio.charset.StandardCharsets;
  * The HTTP ceiling: a plain Vert.x server that reads each inference request's body to its end and answers a
  * canned body of the size the real model gives (no parsing, no model, no routing, no headers built per
  * request). Whatever a server does with a request costs at least this much on the same machine, so a Gantry
- * arm's throughput divided by this arm's is its share of the ceiling.
+ * arm's throughput divided by this arm's is its share of the ceiling. It runs on the transport Gantry runs on by
+ * default (Netty's native epoll where it loads), so Gantry's transport does not count as a gain against it.
  *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar dev.gantry.bench.ceiling.CeilingServer --port 8091
  * [--host 127.0.0.1] [--event-loops 1]}. Answers {@code POST /v2/models/{model}/infer} with the MLP's answer
@@ -47,7 +48,7 @@ public final class CeilingServer {
                         + CeilingServer.class.getName());
             }
         }
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true));
         String bindHost = host;
         int bindPort = port;
         /* One server instance per event loop, as Gantry and the direct-call server deploy theirs. */
@@ -58,7 +59,7 @@ public final class CeilingServer {
             }
         }, new DeploymentOptions().setInstances(eventLoops)).toCompletionStage().toCompletableFuture().join();
         System.out.println("CeilingServer ready on http://" + host + ":" + port + " with " + eventLoops
-                + " event loop(s)");
+                + " event loop(s), transport " + (vertx.isNativeTransportEnabled() ? "epoll" : "nio"));
     }
 
     static void handle(HttpServerRequest req) {

@@ -18,29 +18,33 @@ import java.util.Locale;
  * @param interOpThreads the server-wide ORT inter-op default in use
  * @param heapMaxBytes the JVM's maximum heap ({@link Runtime#maxMemory()})
  * @param ortMemory how ORT keeps tensor memory between runs ({@code --ort-memory})
+ * @param transport the event loops' socket transport in use ({@code --transport})
  */
 public record ServerSizing(Machine machine, MachineDefaults derived, int eventLoops, int workerThreads,
-                           int intraOpThreads, int interOpThreads, long heapMaxBytes, OrtMemory ortMemory) {
+                           int intraOpThreads, int interOpThreads, long heapMaxBytes, OrtMemory ortMemory,
+                           NetworkTransport transport) {
 
     /** The sizing of this JVM on this machine, with the given values in use. */
     public static ServerSizing of(int eventLoops, int workerThreads, int intraOpThreads, int interOpThreads,
-                                  OrtMemory ortMemory) {
+                                  OrtMemory ortMemory, NetworkTransport transport) {
         Machine m = Machine.current();
         return new ServerSizing(m, MachineDefaults.of(m), eventLoops, workerThreads, intraOpThreads, interOpThreads,
-                Runtime.getRuntime().maxMemory(), ortMemory);
+                Runtime.getRuntime().maxMemory(), ortMemory, transport);
     }
 
     /** One line for the start-up log; values set by a flag (or JVM option) say what they replaced. */
     public String describe() {
         return String.format(Locale.ROOT, "sizing for %s: event loops %s, worker threads %s, ORT intra-op threads "
-                        + "%s, inter-op threads %s, max heap %s, ORT memory %s (derived defaults; flags override: "
-                        + "--event-loops, --worker-threads, --intra-op-threads, --inter-op-threads, -Xmx in "
-                        + "GANTRY_JAVA_OPTS, --ort-memory)",
+                        + "%s, inter-op threads %s, max heap %s, ORT memory %s, transport %s (derived defaults; flags "
+                        + "override: --event-loops, --worker-threads, --intra-op-threads, --inter-op-threads, -Xmx in "
+                        + "GANTRY_JAVA_OPTS, --ort-memory, --transport)",
                 machine.describe(), value(eventLoops, derived.eventLoops()),
                 value(workerThreads, derived.workerThreads()), value(intraOpThreads, derived.intraOpThreads()),
                 value(interOpThreads, derived.interOpThreads()), heap(),
                 ortMemory == derived.ortMemory() ? ortMemory.label()
-                        : ortMemory.label() + " (set; derived " + derived.ortMemory().label() + ")");
+                        : ortMemory.label() + " (set; derived " + derived.ortMemory().label() + ")",
+                transport == NetworkTransport.derived() ? transport.label()
+                        : transport.label() + " (set; derived " + NetworkTransport.derived().label() + ")");
     }
 
     private static String value(int used, int derived) {
@@ -75,6 +79,10 @@ public record ServerSizing(Machine machine, MachineDefaults derived, int eventLo
         memory.put("value", ortMemory.label());
         memory.put("derived", derived.ortMemory().label());
         memory.put("overridden", ortMemory != derived.ortMemory());
+        ObjectNode net = s.putObject("transport");
+        net.put("value", transport.label());
+        net.put("derived", NetworkTransport.derived().label());
+        net.put("overridden", transport != NetworkTransport.derived());
         ObjectNode heap = s.putObject("heap_max_bytes");
         heap.put("value", heapMaxBytes);
         heap.put("derived", derived.heapBytes());

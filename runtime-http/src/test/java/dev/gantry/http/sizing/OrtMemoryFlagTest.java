@@ -58,11 +58,12 @@ class OrtMemoryFlagTest {
     @Test
     void startLine_statesTheMode_andWhatAFlagReplaced() {
         Machine m = new Machine(2, 24L << 30, Optional.empty());
-        ServerSizing derived = new ServerSizing(m, TWO_CORES, 1, 2, 1, 1, TWO_CORES.heapBytes(), OrtMemory.ARENA);
+        ServerSizing derived = new ServerSizing(m, TWO_CORES, 1, 2, 1, 1, TWO_CORES.heapBytes(), OrtMemory.ARENA,
+                NetworkTransport.derived());
         ServerSizing set = new ServerSizing(m, TWO_CORES, 1, 2, 1, 1, TWO_CORES.heapBytes(),
-                OrtMemory.ARENA_SHRINK);
-        assertTrue(derived.describe().contains(", ORT memory arena (derived defaults;"), derived.describe());
-        assertTrue(set.describe().contains(", ORT memory arena-shrink (set; derived arena) (derived defaults;"),
+                OrtMemory.ARENA_SHRINK, NetworkTransport.derived());
+        assertTrue(derived.describe().contains(", ORT memory arena, transport "), derived.describe());
+        assertTrue(set.describe().contains(", ORT memory arena-shrink (set; derived arena), transport "),
                 set.describe());
     }
 }
