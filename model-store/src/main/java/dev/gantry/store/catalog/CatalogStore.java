@@ -104,6 +104,12 @@ public interface CatalogStore extends AutoCloseable {
         /** Every version of every model, by model then version. */
         List<ReleaseRecord> versions();
 
+        /**
+         * The versions in {@code stage}, by model then version: what a check run every second needs, without
+         * reading (and building a record for) every version of every model.
+         */
+        List<ReleaseRecord> versionsIn(ReleaseStage stage);
+
         Optional<ModelCard> card(String model, long version);
 
         /** Every decision on the version, oldest first, voided ones included. */
@@ -146,6 +152,10 @@ public interface CatalogStore extends AutoCloseable {
 
     default List<ReleaseRecord> versions() {
         return reads().versions();
+    }
+
+    default List<ReleaseRecord> versionsIn(ReleaseStage stage) {
+        return reads().versionsIn(stage);
     }
 
     default Optional<ModelCard> card(String model, long version) {

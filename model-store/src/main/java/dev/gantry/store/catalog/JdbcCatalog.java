@@ -50,6 +50,12 @@ final class JdbcCatalog implements CatalogStore.Tx {
     }
 
     @Override
+    public List<ReleaseRecord> versionsIn(ReleaseStage stage) {
+        return queryVersions("SELECT " + VERSION_COLUMNS + " FROM model_version WHERE stage = ? ORDER BY model, version",
+                stage.name());
+    }
+
+    @Override
     public Optional<ModelCard> card(String model, long version) {
         try (PreparedStatement p = c.prepareStatement("SELECT card_json FROM model_card WHERE model = ? AND version = ?")) {
             p.setString(1, model);

@@ -261,6 +261,11 @@ final class JdbcCatalogStore implements CatalogStore {
         }
 
         @Override
+        public List<ReleaseRecord> versionsIn(ReleaseStage stage) {
+            return read(c -> jdbc(c).versionsIn(stage));
+        }
+
+        @Override
         public Optional<ModelCard> card(String model, long version) {
             return read(c -> jdbc(c).card(model, version));
         }

@@ -144,6 +144,23 @@ class CatalogStoreContractTest {
     }
 
     @Test
+    void versionsIn_listsOnlyThatStage_byModelThenVersion() {
+        try (CatalogStore store = db.open(clock)) {
+            store.insertVersion(v("b", 1).toBuilder().stage(ReleaseStage.DEPRECATED).sunset(Optional.of(T0)).build());
+            store.insertVersion(v("a", 2).toBuilder().stage(ReleaseStage.DEPRECATED).sunset(Optional.of(T0)).build());
+            store.insertVersion(v("a", 1));
+            store.insertVersion(v("c", 1).toBuilder().stage(ReleaseStage.RETIRED).build());
+            assertEquals(List.of("a/2", "b/1"), store.versionsIn(ReleaseStage.DEPRECATED).stream()
+                    .map(ReleaseRecord::target).toList());
+            assertEquals(List.of("a/1"), store.versionsIn(ReleaseStage.REGISTERED).stream()
+                    .map(ReleaseRecord::target).toList());
+            assertEquals(List.of(), store.versionsIn(ReleaseStage.APPROVED));
+            assertEquals(store.versionsIn(ReleaseStage.DEPRECATED),
+                    store.transaction(tx -> tx.versionsIn(ReleaseStage.DEPRECATED)));
+        }
+    }
+
+    @Test
     void insertVersion_twice_isRefused() {
         try (CatalogStore store = db.open(clock)) {
             store.insertVersion(v("m", 1));

@@ -396,8 +396,8 @@ public final class Governance {
 
     /** Every DEPRECATED version whose sunset is at or before {@code now}: what is due to retire. */
     public List<Retirement> dueForRetirement(Instant now) {
-        return store.versions().stream()
-                .filter(r -> r.stage() == ReleaseStage.DEPRECATED && !now.isBefore(r.sunset().orElseThrow()))
+        return store.versionsIn(ReleaseStage.DEPRECATED).stream()
+                .filter(r -> !now.isBefore(r.sunset().orElseThrow()))
                 .map(r -> new Retirement(r.model(), r.version(), r.successor())).toList();
     }
 
