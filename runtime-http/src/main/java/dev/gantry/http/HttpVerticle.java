@@ -109,6 +109,7 @@ final class HttpVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        dev.gantry.core.scheduling.DeferredWakeups.install(new BurstWakeups(context));
         guard[0] = new ConnectionGuard(vertx, config.limits().headerTimeout().toMillis(),
                 config.limits().bodyTimeout().toMillis(), h.draining(),
                 h.lastRequestNanos());

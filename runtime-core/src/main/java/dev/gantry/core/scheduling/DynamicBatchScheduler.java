@@ -78,6 +78,8 @@ public final class DynamicBatchScheduler implements Scheduler {
      * event loop needs); it looks again when the arrivals pause or its delay runs out. A request one gathering
      * thread cannot join is taken by an idle one, or by the next thread to finish. Under load a worker that
      * finishes an execution takes the next batch without sleeping, and an enqueue with no waiter wakes nobody.
+     * An enqueue on a thread with a DeferredWakeups sink (an event loop) leaves the wake-up to the end of that
+     * thread's burst of work: one wake-up for every request the burst admitted.
      *
      * Tracing. A request whose span records gets a queue span from admission to the start of its execution.
      * Each execution gets one batch span, child of the span of the first traced request in it (the one that
@@ -162,6 +164,7 @@ public final class DynamicBatchScheduler implements Scheduler {
         long now = ticker.read();
         Pending p = new Pending(request, rowsOf(request), now, context);
         long timeoutMicros = request.timeoutMicros().orElse(policy.defaultTimeoutMicros());
+        DeferredWakeups.Sink sink = DeferredWakeups.current();
         lock.lock();
         try {
             if (!accepting) {
@@ -183,15 +186,37 @@ public final class DynamicBatchScheduler implements Scheduler {
                     armSweep(p.deadline, now);
                 }
             }
-            available.signal();
-            if (gatherers > 0 && (arrivedRows >= gatherNeed || !policy.preferredBatchSizes().isEmpty())) {
-                changed.signalAll();
+            if (sink == null) {
+                signalArrivals();
             }
         } finally {
             lock.unlock();
         }
+        if (sink != null) {
+            sink.defer(wakeAfterBurst);
+        }
         return p.future;
     }
+
+    /** Wakes an idle thread, and the gathering ones when the rows that arrived could fill a batch; under lock. */
+    private void signalArrivals() {
+        if (!queue.isEmpty()) {
+            available.signal();
+        }
+        if (gatherers > 0 && (arrivedRows >= gatherNeed || !policy.preferredBatchSizes().isEmpty())) {
+            changed.signalAll();
+        }
+    }
+
+    /** The wake-up of the requests a burst admitted ({@link DeferredWakeups}): one per burst, not per request. */
+    private final Runnable wakeAfterBurst = () -> {
+        lock.lock();
+        try {
+            signalArrivals();
+        } finally {
+            lock.unlock();
+        }
+    };
 
     private CompletableFuture<InferenceResponse> failed(Pending p, GantryException e) {
         p.endQueueSpan(e.getMessage());

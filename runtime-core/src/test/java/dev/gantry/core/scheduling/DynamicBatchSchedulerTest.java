@@ -219,6 +219,42 @@ class DynamicBatchSchedulerTest {
     }
 
     @Test
+    void enqueue_onAThreadThatDefersWakeups_leavesTheWorkerAsleepUntilTheBurstEnds_thenRunsTheBurstAsOneBatch()
+            throws Exception {
+        start(batching(8, 0), Ticker.system());
+        await(enqueue(rows(1, 3))); // the worker has started, served one request and gone back to waiting
+        Thread.sleep(100);
+        List<Runnable> deferred = new ArrayList<>();
+        DeferredWakeups.install(deferred::add);
+        List<CompletableFuture<InferenceResponse>> burst;
+        try {
+            burst = List.of(enqueue(rows(1, 3)), enqueue(rows(1, 3)), enqueue(rows(1, 3)));
+        } finally {
+            DeferredWakeups.install(null);
+        }
+        Thread.sleep(200);
+        assertEquals(List.of(1), rowsPerRun(), "no wake-up before the burst ends");
+        assertEquals(1, deferred.stream().distinct().count(), "the same wake-up, once per scheduler");
+
+        deferred.get(0).run();
+
+        for (CompletableFuture<InferenceResponse> f : burst) {
+            await(f);
+        }
+        assertEquals(List.of(1, 3), rowsPerRun());
+    }
+
+    @Test
+    void enqueue_onAThreadWithoutASink_wakesTheWorkerAtOnce() throws Exception {
+        start(batching(8, 0), Ticker.system());
+        DeferredWakeups.install(null);
+
+        await(enqueue(rows(1, 3)));
+
+        assertEquals(List.of(1), rowsPerRun());
+    }
+
+    @Test
     void enqueue_withZeroQueueDelay_dispatchesWithoutWaiting() throws Exception {
         start(batching(8, 0), new ManualTicker());
 
