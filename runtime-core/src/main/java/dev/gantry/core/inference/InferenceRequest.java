@@ -30,6 +30,12 @@ public record InferenceRequest(String id, List<Tensor> inputs, Set<String> reque
     }
 
     public Optional<Tensor> input(String name) {
-        return inputs.stream().filter(t -> t.name().equals(name)).findFirst();
+        for (int i = 0; i < inputs.size(); i++) { // a loop, not a stream: the scheduler asks per request and input
+            Tensor t = inputs.get(i);
+            if (t.name().equals(name)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
     }
 }

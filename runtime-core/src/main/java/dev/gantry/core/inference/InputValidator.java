@@ -20,16 +20,29 @@ public final class InputValidator {
      *     dimension, must agree across inputs and lie in [1, maxBatchSize]
      * @throws GantryException INVALID_ARG naming the input and what is wrong
      */
+    private static boolean appearsBefore(List<Tensor> inputs, int n) {
+        String name = inputs.get(n).name();
+        for (int i = 0; i < n; i++) {
+            if (inputs.get(i).name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public static void validate(InferenceRequest request, ModelSignature signature, int maxBatchSize) {
         for (TensorSpec spec : signature.inputs()) {
             if (!spec.isSupported()) {
                 throw new GantryException(ErrorCode.INVALID_ARG, spec.unsupportedReason().orElseThrow());
             }
         }
-        Set<String> seen = new HashSet<>();
+        List<Tensor> inputs = request.inputs();
+        /* Duplicates by pairs below 8 inputs (no set per request), by a set above. */
+        Set<String> seen = inputs.size() > 8 ? new HashSet<>() : null;
         long batch = -1;
-        for (Tensor t : request.inputs()) {
-            if (!seen.add(t.name())) {
+        for (int n = 0; n < inputs.size(); n++) {
+            Tensor t = inputs.get(n);
+            if (seen != null ? !seen.add(t.name()) : appearsBefore(inputs, n)) {
                 throw GantryException.invalid("input '" + t.name() + "' appears more than once");
             }
             TensorSpec spec = signature.input(t.name()).orElseThrow(() -> GantryException.invalid(
@@ -65,8 +78,9 @@ public final class InputValidator {
                 batch = got[0];
             }
         }
-        for (TensorSpec spec : signature.inputs()) {
-            if (!seen.contains(spec.name())) {
+        // Every input is distinct and declared (checked above), so one is missing exactly when there are fewer.
+        for (TensorSpec spec : inputs.size() < signature.inputs().size() ? signature.inputs() : List.<TensorSpec>of()) {
+            if (request.input(spec.name()).isEmpty()) {
                 throw GantryException.invalid("missing input '" + spec.name() + "'; the model's inputs are "
                         + names(signature));
             }

@@ -10,12 +10,23 @@ public record ModelSignature(List<TensorSpec> inputs, List<TensorSpec> outputs) 
         outputs = List.copyOf(outputs);
     }
 
+    /* Loops, not streams: input() runs for every input of every request (validation, batching). */
     public Optional<TensorSpec> input(String name) {
-        return inputs.stream().filter(t -> t.name().equals(name)).findFirst();
+        return find(inputs, name);
     }
 
     public Optional<TensorSpec> output(String name) {
-        return outputs.stream().filter(t -> t.name().equals(name)).findFirst();
+        return find(outputs, name);
+    }
+
+    private static Optional<TensorSpec> find(List<TensorSpec> specs, String name) {
+        for (int i = 0; i < specs.size(); i++) {
+            TensorSpec t = specs.get(i);
+            if (t.name().equals(name)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
     }
 
     /** True when every input and output has a dynamic first dimension: rows can be stacked along it. */

@@ -55,11 +55,12 @@ final class OipRequestReader {
 
     private String id = "";
     private List<Input> inputs;
-    private final Set<String> outputs = new LinkedHashSet<>();
-    private final Map<String, Boolean> perOutputBinary = new HashMap<>();
-    private final Map<String, Integer> classification = new LinkedHashMap<>();
-    private final Map<String, SharedMemoryRef> sharedMemoryOutputs = new LinkedHashMap<>();
-    private final Map<String, Object> parameters = new LinkedHashMap<>();
+    /* Made when the request has an "outputs" or "parameters" member (most have neither): empty otherwise. */
+    private Set<String> outputs = Set.of();
+    private Map<String, Boolean> perOutputBinary = Map.of();
+    private Map<String, Integer> classification = Map.of();
+    private Map<String, SharedMemoryRef> sharedMemoryOutputs = Map.of();
+    private Map<String, Object> parameters = Map.of();
     private Optional<Long> timeoutMicros = Optional.empty();
     private boolean binaryByDefault;
 
@@ -108,6 +109,9 @@ final class OipRequestReader {
 
     private void readRequestParameters() throws IOException {
         JsonValues.expect(p, JsonToken.START_OBJECT, "request 'parameters'", "an object");
+        if (parameters.isEmpty()) {
+            parameters = new LinkedHashMap<>();
+        }
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
             p.nextToken();
@@ -132,6 +136,12 @@ final class OipRequestReader {
 
     private void readOutputs() throws IOException {
         JsonValues.expect(p, JsonToken.START_ARRAY, "'outputs'", "an array");
+        if (outputs.isEmpty()) {
+            outputs = new LinkedHashSet<>();
+            perOutputBinary = new HashMap<>();
+            classification = new LinkedHashMap<>();
+            sharedMemoryOutputs = new LinkedHashMap<>();
+        }
         int position = 0;
         while (p.nextToken() != JsonToken.END_ARRAY) {
             String field = "outputs[" + position + "]";
