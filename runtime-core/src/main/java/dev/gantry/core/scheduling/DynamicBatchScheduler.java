@@ -351,10 +351,6 @@ public final class DynamicBatchScheduler implements Scheduler {
 
     private void workLoop() {
         Watchdog watchdog = new Watchdog();
-        // What the completions of one execution defer (an event loop's hand-back, another scheduler's wake-up)
-        // runs once they have all completed: a batch's answers reach each event loop as one task.
-        DeferredWakeups.Collecting deferred = new DeferredWakeups.Collecting();
-        DeferredWakeups.install(deferred);
         try {
             while (true) {
                 List<Pending> batch = nextBatch();
@@ -364,7 +360,6 @@ public final class DynamicBatchScheduler implements Scheduler {
                 try {
                     execute(batch, watchdog);
                 } finally {
-                    deferred.runAll();
                     executing.addAndGet(-batch.size());
                     busyWorkers.decrementAndGet();
                     checkDrained();

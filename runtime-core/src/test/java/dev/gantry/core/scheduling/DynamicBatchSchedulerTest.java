@@ -245,29 +245,6 @@ class DynamicBatchSchedulerTest {
     }
 
     @Test
-    void completionsOfOneExecution_defer_andWhatTheyDeferRunsOnceAfterTheLastOfThem() throws Exception {
-        start(batching(8, 0), Ticker.system());
-        CompletableFuture<InferenceResponse> first = holdFirstRun();
-        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
-        Runnable handBack = () -> events.add("hand-back");
-        List<CompletableFuture<InferenceResponse>> queued = List.of(
-                enqueue(rows(1, 3)), enqueue(rows(1, 3)), enqueue(rows(1, 3)));
-        for (CompletableFuture<InferenceResponse> f : queued) {
-            f.whenComplete((r, e) -> { // on the model thread: the run is held, so none is complete yet
-                events.add("answered");
-                DeferredWakeups.current().defer(handBack);
-            });
-        }
-
-        executor.releaseRuns();
-
-        awaitAll(first, queued);
-        waitUntil(() -> events.contains("hand-back"), "the deferred hand-back");
-        assertEquals(List.of("answered", "answered", "answered", "hand-back"), events);
-        assertEquals(List.of(1, 3), rowsPerRun());
-    }
-
-    @Test
     void enqueue_onAThreadWithoutASink_wakesTheWorkerAtOnce() throws Exception {
         start(batching(8, 0), Ticker.system());
         DeferredWakeups.install(null);

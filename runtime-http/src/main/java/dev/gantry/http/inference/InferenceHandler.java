@@ -127,11 +127,10 @@ public final class InferenceHandler implements Handler<RoutingContext> {
      * One request's way through, as one object: the steps are methods and what they learn is fields, instead of
      * a chain of composed futures with a lambda and a listener per step and routing-context entries. Every step
      * runs on the request's event loop, except the scheduler's completion (accept), which hands the answer back
-     * through the loop's LoopReturns (one task per batch and loop). A step that fails ends the request through fail(): usage released, the error mapped.
+     * with one runOnContext. A step that fails ends the request through fail(): usage released, the error mapped.
      */
     private final class Exchange implements Handler<io.vertx.core.AsyncResult<Buffer>>,
-            java.util.function.BiConsumer<dev.gantry.core.routing.RoutedResponse, Throwable>, SharedMemoryRef.Access,
-            Runnable {
+            java.util.function.BiConsumer<dev.gantry.core.routing.RoutedResponse, Throwable>, SharedMemoryRef.Access {
         final RoutingContext ctx;
         final String model;
         final OptionalLong version;
@@ -141,7 +140,6 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         final RequestContext context;
         final io.vertx.core.Context loop;
         final Thread loopThread = Thread.currentThread();
-        final LoopReturns returns;
         final SharedMemoryRef.Access regions;
         long bytesIn;
         DecodedRequest decoded;
@@ -159,7 +157,6 @@ public final class InferenceHandler implements Handler<RoutingContext> {
             this.answerCoding = answerCoding;
             this.context = new RequestContext(Tracing.span(ctx));
             this.loop = ctx.vertx().getOrCreateContext();
-            this.returns = LoopReturns.of(loop);
             this.regions = sharedMemory == null ? SharedMemoryRef.Access.NONE : this;
         }
 
@@ -223,14 +220,8 @@ public final class InferenceHandler implements Handler<RoutingContext> {
             if (Thread.currentThread() == loopThread) {
                 answered();
             } else {
-                returns.add(this);
+                loop.runOnContext(v -> answered());
             }
-        }
-
-        /** Back on the loop (from {@link LoopReturns}). */
-        @Override
-        public void run() {
-            answered();
         }
 
         private void answered() {
