@@ -10,7 +10,7 @@ import java.util.Optional;
  * (Linux x86-64; the library ships inside the server jar), Java NIO elsewhere or when asked.
  *
  * <p>Why epoll by default: on the MLP over JSON it answered 1.12x the requests at 0.91x the server CPU per request
- * of NIO, same build, alternating rounds (benchmarks/results/transport-20261130.md). Behaviour is the same
+ * of NIO, same build, alternating rounds (benchmarks/results/request-path-wakeups-20261130.md, row 1). Behaviour is the same
  * (the whole test suite runs on it); NIO stays selectable for a kernel or libc where the native library misbehaves.
  */
 public enum NetworkTransport {
