@@ -198,9 +198,13 @@ public final class DynamicBatchScheduler implements Scheduler {
         return p.future;
     }
 
-    /** Wakes an idle thread, and the gathering ones when the rows that arrived could fill a batch; under lock. */
+    /**
+     * Wakes idle threads for what is queued (one per queued request, at most one per instance: a burst's wake-up
+     * may cover more requests than one batch takes), and the gathering ones when the rows that arrived could fill
+     * a batch; under lock.
+     */
     private void signalArrivals() {
-        if (!queue.isEmpty()) {
+        for (int i = Math.min(queue.size(), policy.instanceCount()); i > 0; i--) {
             available.signal();
         }
         if (gatherers > 0 && (arrivedRows >= gatherNeed || !policy.preferredBatchSizes().isEmpty())) {

@@ -245,6 +245,29 @@ class DynamicBatchSchedulerTest {
     }
 
     @Test
+    void aDeferredWakeUpForSeveralRequests_wakesEveryIdleInstanceTheyNeed() throws Exception {
+        executor.holdRuns();
+        start(BatchPolicy.unbatched(8, 16, 2), Ticker.system());
+        Thread.sleep(100); // both workers have started and wait for work
+        List<Runnable> deferred = new ArrayList<>();
+        DeferredWakeups.install(deferred::add);
+        CompletableFuture<InferenceResponse> a;
+        CompletableFuture<InferenceResponse> b;
+        try {
+            a = enqueue(rows(1, 3));
+            b = enqueue(rows(1, 3));
+        } finally {
+            DeferredWakeups.install(null);
+        }
+
+        deferred.get(0).run(); // one wake-up for the burst
+
+        executor.awaitRunsStarted(2); // both instances run, neither waits for the other
+        executor.releaseRuns();
+        awaitAll(a, List.of(b));
+    }
+
+    @Test
     void enqueue_onAThreadWithoutASink_wakesTheWorkerAtOnce() throws Exception {
         start(batching(8, 0), Ticker.system());
         DeferredWakeups.install(null);
