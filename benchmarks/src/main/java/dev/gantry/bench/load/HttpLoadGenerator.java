@@ -136,7 +136,7 @@ public final class HttpLoadGenerator implements AutoCloseable {
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
         run.start = start;
         long maxLag = 0;
-        for (long i = 0; i < total; i++) {
+        for (long i = 0; i < total; ) {
             long intended = start + (long) (i * intervalNanos);
             long now = System.nanoTime();
             while (now < intended) {
@@ -144,12 +144,33 @@ public final class HttpLoadGenerator implements AutoCloseable {
                 now = System.nanoTime();
             }
             maxLag = Math.max(maxLag, now - intended);
-            if (run.inFlight.get() >= maxInFlight) {
-                run.fail("client-backlog");
-                continue;
+            // Every request due by now goes to the client's event loop in one task, each with its own intended
+            // time: one hand-off per wake-up, not per request. One per request cost the client core a pair of
+            // context switches per request, which capped the open loop near 20,000 req/s on two cores (the
+            // ceiling arm, a canned-body server, then answered 21,415 of 26,826 req/s offered, p99 1.2 s).
+            long end = i + 1;
+            while (end < total && start + (long) (end * intervalNanos) <= now) {
+                end++;
             }
-            run.inFlight.incrementAndGet();
-            context.runOnContext(v -> send(request, run, intended, null));
+            long[] due = new long[(int) (end - i)];
+            int n = 0;
+            for (long j = i; j < end; j++) {
+                if (run.inFlight.get() >= maxInFlight) {
+                    run.fail("client-backlog");
+                    continue;
+                }
+                run.inFlight.incrementAndGet();
+                due[n++] = start + (long) (j * intervalNanos);
+            }
+            i = end;
+            if (n > 0) {
+                int count = n;
+                context.runOnContext(v -> {
+                    for (int k = 0; k < count; k++) {
+                        send(request, run, due[k], null);
+                    }
+                });
+            }
         }
         awaitAnswers(run);
         return run.toMeasurement("open", rate, 0, TimeUnit.NANOSECONDS.toMicros(maxLag));
