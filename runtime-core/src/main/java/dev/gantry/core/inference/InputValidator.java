@@ -79,10 +79,12 @@ public final class InputValidator {
             }
         }
         // Every input is distinct and declared (checked above), so one is missing exactly when there are fewer.
-        for (TensorSpec spec : inputs.size() < signature.inputs().size() ? signature.inputs() : List.<TensorSpec>of()) {
-            if (request.input(spec.name()).isEmpty()) {
-                throw GantryException.invalid("missing input '" + spec.name() + "'; the model's inputs are "
-                        + names(signature));
+        if (inputs.size() < signature.inputs().size()) {
+            for (TensorSpec spec : signature.inputs()) {
+                if (request.input(spec.name()).isEmpty()) {
+                    throw GantryException.invalid("missing input '" + spec.name() + "'; the model's inputs are "
+                            + names(signature));
+                }
             }
         }
         for (String out : request.requestedOutputs()) {

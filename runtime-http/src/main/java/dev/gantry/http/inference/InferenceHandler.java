@@ -52,15 +52,6 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private static final CharSequence OCTET_STREAM = io.vertx.core.http.HttpHeaders.createOptimized("application/octet-stream");
     private static final CharSequence ROUTE_KEY = io.vertx.core.http.HttpHeaders.createOptimized(ROUTE_KEY_HEADER);
     private static final CharSequence HEADER_LENGTH = io.vertx.core.http.HttpHeaders.createOptimized(OipCodec.HEADER_LENGTH_HEADER);
-    /** Gantry-Model-Version values of the first versions, encoded once. */
-    private static final CharSequence[] VERSIONS = new CharSequence[64];
-
-    static {
-        for (int v = 0; v < VERSIONS.length; v++) {
-            VERSIONS[v] = io.vertx.core.http.HttpHeaders.createOptimized(Long.toString(v));
-        }
-    }
-
     private final ModelRouter router;
     private final OipCodec codec;
     private final BodyLimits limits;
@@ -326,7 +317,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         if (response.closed() || response.ended()) {
             return;
         }
-        response.putHeader(MODEL_VERSION, versionValue(version));
+        response.putHeader(MODEL_VERSION, VersionText.header(version));
         if (encoded.headerLength().isPresent()) {
             response.putHeader(CONTENT_TYPE, OCTET_STREAM)
                     .putHeader(HEADER_LENGTH, Long.toString(encoded.headerLength().getAsLong()));
@@ -336,9 +327,6 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         response.end(encoded.body());
     }
 
-    private static CharSequence versionValue(long version) {
-        return version >= 0 && version < VERSIONS.length ? VERSIONS[(int) version] : Long.toString(version);
-    }
 
     static void checkContentType(String contentType, boolean binary) {
         if (contentType == null || contentType.equalsIgnoreCase("application/json")) {

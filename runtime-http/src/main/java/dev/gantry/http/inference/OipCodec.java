@@ -240,7 +240,7 @@ public final class OipCodec {
         try (JsonGenerator g = json.createGenerator(new BufferOutputStream(header))) {
             g.writeStartObject();
             g.writeStringField("model_name", response.model().name());
-            g.writeStringField("model_version", versionText(response.model().version()));
+            g.writeStringField("model_version", VersionText.text(response.model().version()));
             if (!response.id().isEmpty()) {
                 g.writeStringField("id", response.id());
             }
@@ -317,18 +317,5 @@ public final class OipCodec {
             BinaryTensors.write(t, out);
         }
         return new EncodedResponse(Buffer.buffer(out.array()), OptionalLong.of(header.length()));
-    }
-
-    /** Version numbers as text, the first 1,024 made once (a response names its version every time). */
-    private static final String[] VERSION_TEXT = new String[1024];
-
-    static {
-        for (int i = 0; i < VERSION_TEXT.length; i++) {
-            VERSION_TEXT[i] = Integer.toString(i);
-        }
-    }
-
-    static String versionText(long version) {
-        return version >= 0 && version < VERSION_TEXT.length ? VERSION_TEXT[(int) version] : Long.toString(version);
     }
 }
