@@ -116,6 +116,46 @@ class FloatTextTest {
     }
 
     @Test
+    void valuesModelsOutput_matchFloatToString() {
+        SplittableRandom random = new SplittableRandom(384);
+        for (int i = 0; i < 200_000; i++) {
+            assertSameAsJdk(Float.floatToRawIntBits((float) random.nextDouble(-10, 10)));
+            // log-uniform over the two plain layouts, 1e-3 <= |v| < 1e7, and a little beyond them
+            float wide = (float) Math.pow(10, random.nextDouble(-4, 8));
+            assertSameAsJdk(Float.floatToRawIntBits(random.nextBoolean() ? wide : -wide));
+        }
+    }
+
+    @Test
+    void eightDigits_areTheZeroPaddedDigitsFirstByteFirst() {
+        SplittableRandom random = new SplittableRandom(8);
+        int[] edges = {0, 1, 9, 10, 99, 100, 9_999, 10_000, 10_001, 99_999_999, 12_345_678, 10_000_000, 90_000_009};
+        for (int i = 0; i < 100_000 + edges.length; i++) {
+            int n = i < edges.length ? edges[i] : random.nextInt(100_000_000);
+            long digits = FloatText.eightDigits(n);
+            StringBuilder text = new StringBuilder();
+            for (int b = 0; b < 8; b++) {
+                text.append((char) ('0' + (digits >>> 8 * b & 0xFF)));
+            }
+            assertEquals(String.format("%08d", n), text.toString(), "n=" + n);
+        }
+    }
+
+    @Test
+    void write_touchesOnlyMaxLengthBytesFromItsStart() {
+        float[] everyLayout = {0.0f, -0.0f, 1.0f, -1.0f, 0.001f, -0.0012345678f, 0.012345678f, -0.12345678f,
+                1234567.9f, -9999999.0f, 123456.79f, 100.0f, 1.0E7f, -1.2345678E-20f, -3.4028235E38f, 1.4E-45f,
+                -9.999999E-4f, 0.1f, 12.5f, -8388608.0f, 16777216.0f};
+        byte[] exact = new byte[FloatText.MAX_LENGTH + 2];
+        for (float v : everyLayout) {
+            java.util.Arrays.fill(exact, (byte) '#');
+            int end = FloatText.write(v, exact, 2);
+            assertEquals(Float.toString(v), new String(exact, 2, end - 2, StandardCharsets.ISO_8859_1));
+            assertEquals("##", new String(exact, 0, 2, StandardCharsets.ISO_8859_1), "bytes before the start");
+        }
+    }
+
+    @Test
     void nonFinite_isRefused() {
         assertThrows(IllegalArgumentException.class, () -> FloatText.write(Float.NaN, buf, 0));
         assertThrows(IllegalArgumentException.class, () -> FloatText.write(Float.NEGATIVE_INFINITY, buf, 0));
@@ -147,8 +187,12 @@ class FloatTextTest {
     @Test
     @EnabledIfSystemProperty(named = "gantry.floatText.exhaustive", matches = "true")
     void allBitPatterns_matchFloatToString() {
-        for (long bits = 0; bits <= 0xFFFF_FFFFL; bits++) {
-            assertSameAsJdk((int) bits);
-        }
+        // every core takes a share of the 2^32 patterns, each with its own buffer
+        java.util.stream.LongStream.range(0, 1 << 16).parallel().forEach(high -> {
+            FloatTextTest each = new FloatTextTest();
+            for (long low = 0; low < 1 << 16; low++) {
+                each.assertSameAsJdk((int) (high << 16 | low));
+            }
+        });
     }
 }
