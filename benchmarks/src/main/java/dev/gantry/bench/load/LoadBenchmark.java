@@ -75,25 +75,28 @@ public final class LoadBenchmark {
      * @param inprocWorkloads what the in-process arm runs
      * @param steadyWindow hot swap: the open-loop window without admin calls
      * @param swapInterval hot swap: the time between admin calls; the swap window is (HotSwap.STEPS + 1) of them
+     * @param openWarmup an unmeasured open-loop run before each workload's open-loop runs and before the hot
+     *     swap's steady window, at the first rate measured next
      */
     record Plan(String name, Duration firstWarmup, Duration warmup, Duration closedRun, Duration openRun,
                 List<Integer> concurrencies, List<Double> fractions, List<Double> referenceFractions,
                 List<Integer> inprocBatches, Duration inprocWarmup, List<Workload> inprocWorkloads,
-                Duration steadyWindow, Duration swapInterval) {
+                Duration steadyWindow, Duration swapInterval, Duration openWarmup) {
         private static final List<Workload> INPROC_WORKLOADS = List.of(Workload.MLP, Workload.MINILM_16,
                 Workload.MINILM_128, Workload.EMBEDDINGS);
 
         static Plan quick() {
             return new Plan("quick", Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(3),
                     Duration.ofSeconds(4), List.of(16), List.of(0.5, 0.9), List.of(0.5, 0.9), List.of(1, 8, 32),
-                    Duration.ofSeconds(5), INPROC_WORKLOADS, Duration.ofSeconds(5), Duration.ofSeconds(1));
+                    Duration.ofSeconds(5), INPROC_WORKLOADS, Duration.ofSeconds(5), Duration.ofSeconds(1),
+                    Duration.ofSeconds(3));
         }
 
         static Plan standard() {
             return new Plan("standard", Duration.ofSeconds(45), Duration.ofSeconds(5), Duration.ofSeconds(10),
                     Duration.ofSeconds(10), List.of(1, 16, 64), List.of(0.5, 0.9), List.of(0.5, 0.9),
                     List.of(1, 8, 32, 64), Duration.ofSeconds(10), INPROC_WORKLOADS, Duration.ofSeconds(20),
-                    Duration.ofSeconds(2));
+                    Duration.ofSeconds(2), Duration.ofSeconds(10));
         }
 
         static Plan full() {
@@ -102,24 +105,24 @@ public final class LoadBenchmark {
                     List.of(0.5, 0.9), List.of(1, 4, 8, 16, 32, 64), Duration.ofSeconds(50),
                     List.of(Workload.MLP, Workload.MINILM_16, Workload.MINILM_128, Workload.MINILM_Q_16,
                             Workload.EMBEDDINGS),
-                    Duration.ofSeconds(30), Duration.ofSeconds(2));
+                    Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(10));
         }
 
         Plan withWarmups(Duration first, Duration each) {
             return new Plan(name, first == null ? firstWarmup : first, each == null ? warmup : each, closedRun,
                     openRun, concurrencies, fractions, referenceFractions, inprocBatches, inprocWarmup,
-                    inprocWorkloads, steadyWindow, swapInterval);
+                    inprocWorkloads, steadyWindow, swapInterval, openWarmup);
         }
 
         Plan withRuns(Duration d) {
             return new Plan(name, firstWarmup, warmup, d, d, concurrencies, fractions, referenceFractions,
-                    inprocBatches, inprocWarmup, inprocWorkloads, steadyWindow, swapInterval);
+                    inprocBatches, inprocWarmup, inprocWorkloads, steadyWindow, swapInterval, openWarmup);
         }
 
         /** The same plan without open-loop runs. */
         Plan closedOnly() {
             return new Plan(name, firstWarmup, warmup, closedRun, openRun, concurrencies, List.of(), List.of(),
-                    inprocBatches, inprocWarmup, inprocWorkloads, steadyWindow, swapInterval);
+                    inprocBatches, inprocWarmup, inprocWorkloads, steadyWindow, swapInterval, openWarmup);
         }
 
         Duration swapWindow() {
@@ -155,7 +158,8 @@ public final class LoadBenchmark {
                 for (Workload w : selected) {
                     total = total.plus(warmup).plus(closedRun.multipliedBy(concurrencies.size()));
                     if (arm.scenario() == ServerArm.Scenario.HOT_SWAP) {
-                        total = total.plus(steadyWindow).plus(swapWindow()).plus(OPEN_DRAIN.multipliedBy(2));
+                        total = total.plus(openWarmup).plus(steadyWindow).plus(swapWindow())
+                                .plus(OPEN_DRAIN.multipliedBy(3));
                         continue;
                     }
                     int rates = fractions.size();
@@ -163,6 +167,9 @@ public final class LoadBenchmark {
                         rates += referenceFractions.size();
                     }
                     total = total.plus(openRun.plus(OPEN_DRAIN).multipliedBy(rates));
+                    if (rates > 0) {
+                        total = total.plus(openWarmup).plus(OPEN_DRAIN);
+                    }
                 }
             }
             if (inproc) {
@@ -354,7 +361,9 @@ public final class LoadBenchmark {
                         + "first workload) and " + plan.warmup().toSeconds() + " s per further workload, closed-loop "
                         + "runs " + plan.closedRun().toSeconds() + " s at concurrency " + plan.concurrencies()
                         + ", open-loop runs " + plan.openRun().toSeconds() + " s at " + plan.fractions()
-                        + " x the arm's max plus " + plan.referenceFractions() + " x the direct server's max; "
+                        + " x the arm's max plus " + plan.referenceFractions() + " x the direct server's max, "
+                        + "after an unmeasured " + plan.openWarmup().toSeconds() + " s open-loop warm-up at the "
+                        + "first rate; "
                         + "in-process: " + plan.inprocWarmup().toSeconds() + " s warm-up, batches "
                         + plan.inprocBatches() + "; hot swap: " + plan.steadyWindow().toSeconds() + " s steady, "
                         + plan.swapWindow().toSeconds() + " s swap window (a step every "
@@ -490,11 +499,29 @@ public final class LoadBenchmark {
             rates.addAll(referenceRates.getOrDefault(w, List.of()));
         }
         rates.removeIf(r -> r < 0.5);
-        for (double rate : rates.stream().distinct().sorted().toList()) {
+        List<Double> sorted = rates.stream().distinct().sorted().toList();
+        if (!sorted.isEmpty()) {
+            openWarmUp(gen, request, sorted.getFirst(), tag);
+        }
+        for (double rate : sorted) {
             Measurement m = gen.openLoop(request, rate, plan.openRun());
             results.add(new ArmResult(arm.name(), w, m));
             print(tag, m);
         }
+    }
+
+    /*
+     * The open-loop warm-up. A closed-loop sweep does not warm the generator's open-loop path: the first
+     * open-loop window after one stalled for 0.3-0.8 s at its start even at 2,000 req/s, against Gantry and
+     * against the canned-body ceiling server alike (the generator's own JVM, pinned to one core, recompiling
+     * while it paces; benchmarks/results/open-loop-warmup-20261130.txt). Unmeasured, so every measured open
+     * window starts steady and the hot swap's steady window is a fair baseline for its swap window.
+     */
+    private void openWarmUp(HttpLoadGenerator gen, LoadRequest request, double rate, String tag)
+            throws InterruptedException {
+        Measurement m = gen.openLoop(request, rate, plan.openWarmup());
+        System.out.printf(Locale.ROOT, "%s open-loop warm-up %d s at %.1f req/s (not measured): p99 %.2f ms, "
+                + "%d errors%n", tag, plan.openWarmup().toSeconds(), rate, m.percentileMillis(99), m.errors());
     }
 
     /**
@@ -511,6 +538,7 @@ public final class LoadBenchmark {
         double rate = 0.5 * max;
         System.out.printf(Locale.ROOT, "%s open loop at %.1f req/s: %d s steady, then %d s with traffic shifts and "
                 + "a rollback%n", tag, rate, plan.steadyWindow().toSeconds(), plan.swapWindow().toSeconds());
+        openWarmUp(gen, w.request(), rate, tag);
         HotSwap.Result r = new HotSwap(java.net.URI.create("http://" + HOST + ":" + port), w.model())
                 .run(gen, w.request(), rate, plan.steadyWindow(), plan.swapInterval());
         hotSwaps.add(r);
