@@ -187,11 +187,12 @@ public final class HttpLoadGenerator implements AutoCloseable {
     /*
      * The open loop's pacer, run on the client's event loop itself with Netty's nanosecond timers (epoll's
      * timerfd): each wake-up sends every request due by then, each stamped with its own intended time, and
-     * schedules the next. A pacer thread handing requests to the event loop cost two context switches and an
-     * eventfd write per wake-up on the generator's one core; at 20,000 req/s that core was at 98-100% while the
-     * server's idled at 40-60%, so the open loop measured the generator (benchmarks/results/
-     * open-loop-generator-20261130.txt). Where only NIO is available (timers of a millisecond), the thread
-     * pacer below stays.
+     * schedules the next. The thread pacer below hands each wake-up's requests to the event loop across
+     * threads, a context-switch pair and an eventfd write per wake-up on the generator's one core, and showed
+     * 60-110 ms of pacer lag at every window start. Most of the generator's cost per request is the HTTP client
+     * itself, which this does not change: with either pacer the generator's core, not the server's, saturates
+     * first in open loop on two cores (benchmarks/results/open-loop-warmup-20261130.txt). Where only NIO is
+     * available (timers of a millisecond), the thread pacer stays.
      */
     private final class LoopPacer implements Runnable {
         private final LoadRequest request;

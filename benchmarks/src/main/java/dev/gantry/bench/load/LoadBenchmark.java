@@ -513,8 +513,9 @@ public final class LoadBenchmark {
     /*
      * The open-loop warm-up. A closed-loop sweep does not warm the generator's open-loop path: the first
      * open-loop window after one stalled for 0.3-0.8 s at its start even at 2,000 req/s, against Gantry and
-     * against the canned-body ceiling server alike (the generator's own JVM, pinned to one core, recompiling
-     * while it paces; benchmarks/results/open-loop-warmup-20261130.txt). Unmeasured, so every measured open
+     * against the canned-body ceiling server alike, and again for a fresh generator against a warm server: the
+     * generator's own cold open-loop path on its one core (benchmarks/results/open-loop-warmup-20261130.txt),
+     * whatever in it is cold (not its GC: pauses stayed under 40 ms). Unmeasured, so every measured open
      * window starts steady and the hot swap's steady window is a fair baseline for its swap window.
      */
     private void openWarmUp(HttpLoadGenerator gen, LoadRequest request, double rate, String tag)
