@@ -322,10 +322,11 @@ public final class LoadBenchmark {
         }
         Duration estimate = plan.estimate(selectedArms(), arms.contains(INPROC), workloads);
         sb.append(String.format(Locale.ROOT, "warm-up %d s per server JVM (first workload), %d s per further workload;"
-                        + " closed loop %d s at concurrency %s; open loop %d s at %s x own max and %s x direct's max"
-                        + "%nestimated duration: %s (started %s)",
+                        + " closed loop %d s at concurrency %s; open loop %d s at %s x own max and %s x direct's max,"
+                        + " after a %d s open-loop warm-up (not measured)%nestimated duration: %s (started %s)",
                 plan.firstWarmup().toSeconds(), plan.warmup().toSeconds(), plan.closedRun().toSeconds(),
                 plan.concurrencies(), plan.openRun().toSeconds(), plan.fractions(), plan.referenceFractions(),
+                plan.openWarmup().toSeconds(),
                 minutes(estimate), LocalDateTime.now().format(DateTimeFormatter.ofPattern("HH:mm"))));
         return sb.toString();
     }
