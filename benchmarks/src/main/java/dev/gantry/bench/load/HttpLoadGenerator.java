@@ -163,12 +163,9 @@ public final class HttpLoadGenerator implements AutoCloseable {
             long[] due = new long[(int) (end - i)];
             int n = 0;
             for (long j = i; j < end; j++) {
-                if (run.inFlight.get() >= maxInFlight) {
-                    run.fail("client-backlog");
-                    continue;
+                if (admit(run)) {
+                    due[n++] = start + (long) (j * intervalNanos);
                 }
-                run.inFlight.incrementAndGet();
-                due[n++] = start + (long) (j * intervalNanos);
             }
             i = end;
             if (n > 0) {
@@ -224,12 +221,9 @@ public final class HttpLoadGenerator implements AutoCloseable {
             }
             maxLag = Math.max(maxLag, now - intended);
             for (; next < total && (intended = start + (long) (next * intervalNanos)) <= now; next++) {
-                if (run.inFlight.get() >= maxInFlight) {
-                    run.fail("client-backlog");
-                    continue;
+                if (admit(run)) {
+                    send(request, run, intended, null);
                 }
-                run.inFlight.incrementAndGet();
-                send(request, run, intended, null);
             }
             if (next < total) {
                 loop.schedule(this, Math.max(0, intended - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -237,6 +231,16 @@ public final class HttpLoadGenerator implements AutoCloseable {
                 paced.countDown();
             }
         }
+    }
+
+    /** Open loop: counts a due request as in flight, or as dropped ("client-backlog") above maxInFlight. */
+    private boolean admit(Run run) {
+        if (run.inFlight.get() >= maxInFlight) {
+            run.fail("client-backlog");
+            return false;
+        }
+        run.inFlight.incrementAndGet();
+        return true;
     }
 
     /** Keeps {@code concurrency} requests outstanding for {@code duration}. */
