@@ -149,6 +149,12 @@ final class MappedCrashJournal implements CrashJournal {
             }
 
             @Override
+            public void attachThread() {
+                slot();
+                executor.attachThread();
+            }
+
+            @Override
             public void close() {
                 executor.close();
             }

@@ -35,6 +35,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -77,6 +78,7 @@ public final class ModelLifecycle implements AutoCloseable {
             new AtomicReference<>(Collections.emptyMap());
     private final Map<ModelId, Loaded> loaded = new ConcurrentHashMap<>();
     private volatile ArtifactCheck artifactCheck = ArtifactCheck.NONE;
+    private final List<Consumer<ModelId>> readyListeners = new CopyOnWriteArrayList<>();
 
     private record Loaded(ModelExecutor executor, DynamicBatchScheduler scheduler, InferenceMetrics metrics,
                           ServedConfig config) {
@@ -121,6 +123,29 @@ public final class ModelLifecycle implements AutoCloseable {
     /** Sets the check every version passes before it is loaded (none by default). */
     public void setArtifactCheck(ArtifactCheck check) {
         this.artifactCheck = java.util.Objects.requireNonNull(check, "check");
+    }
+
+    /**
+     * Runs {@code prepare} for each version that becomes READY, before it is published READY (so before a request
+     * can be routed to it), and now for each version that is READY already. For per-version state that the
+     * request path would otherwise create on a version's first request: created there, it takes a branch the
+     * compiled request path never took while other versions served, and the JIT throws that code away on the
+     * first request of every new version (measured: about a second of recompilation on a one-core server, the
+     * hot swap's latency spike). {@code prepare} must be idempotent and cheap; what it throws is logged.
+     */
+    public void onReady(Consumer<ModelId> prepare) {
+        readyListeners.add(prepare);
+        for (ModelId id : loaded.keySet()) {
+            prepare(prepare, id);
+        }
+    }
+
+    private static void prepare(Consumer<ModelId> prepare, ModelId id) {
+        try {
+            prepare.accept(id);
+        } catch (RuntimeException e) {
+            log.warn("{}: preparing its serving state failed; its first request will: {}", id, e.toString());
+        }
     }
 
     /** Every version's state, ordered by model and version. */
@@ -282,6 +307,9 @@ public final class ModelLifecycle implements AutoCloseable {
                     Ticker.system());
             loaded.put(id, new Loaded(executor, scheduler, metrics, new ServedConfig(planned.config(),
                     planned.autocompleted(), labels)));
+            for (Consumer<ModelId> prepare : readyListeners) {
+                prepare(prepare, id);
+            }
             return new ModelVersionState(id, ModelReadyState.READY, Optional.empty(), Optional.of(signature),
                     Optional.of(policy), Optional.of(scheduler), notes);
         } catch (GantryException e) {

@@ -74,8 +74,10 @@ public final class Releases {
     private final Clock clock;
     private final Duration unusedAfter;
     private final dev.gantry.store.artifact.UploadLimits uploadLimits;
-    /* Epoch milliseconds of each version's last answer: a field write per response, no Instant allocated. */
+    /* Epoch milliseconds of each version's last answer, NEVER until it answers: a field write per response, no
+     * Instant allocated. */
     private final Map<ModelId, java.util.concurrent.atomic.AtomicLong> lastServed = new ConcurrentHashMap<>();
+    private static final long NEVER = Long.MIN_VALUE;
     /** Refused fetches already audited by this process (their messages name object and digests): audited once. */
     private final java.util.Set<String> fetchRefusals = ConcurrentHashMap.newKeySet();
 
@@ -583,7 +585,7 @@ public final class Releases {
     public Optional<Deprecation> served(ModelId id) {
         java.util.concurrent.atomic.AtomicLong at = lastServed.get(id);
         if (at == null) {
-            at = lastServed.computeIfAbsent(id, k -> new java.util.concurrent.atomic.AtomicLong());
+            at = lastServed.computeIfAbsent(id, k -> new java.util.concurrent.atomic.AtomicLong(NEVER));
         }
         at.set(clock.millis());
         Optional<ReleaseStatus> s = governance.trafficGate().status(id.name(), id.version());
@@ -593,6 +595,15 @@ public final class Releases {
         return Optional.of(new Deprecation(s.get().since(), s.get().sunset()));
     }
 
+    /**
+     * Creates {@code id}'s last-served record (empty until it answers) before the version takes requests, so that
+     * {@link #served} never creates it on the request path; see
+     * {@link dev.gantry.core.lifecycle.ModelLifecycle#onReady}. Idempotent.
+     */
+    public void prepare(ModelId id) {
+        lastServed.computeIfAbsent(id, k -> new java.util.concurrent.atomic.AtomicLong(NEVER));
+    }
+
     /** When {@code id} last answered a request, since this server started. */
     public Optional<Instant> lastServed(ModelId id) {
         return lastServedAt(id);
@@ -600,7 +611,8 @@ public final class Releases {
 
     private Optional<Instant> lastServedAt(ModelId id) {
         java.util.concurrent.atomic.AtomicLong at = lastServed.get(id);
-        return at == null ? Optional.empty() : Optional.of(Instant.ofEpochMilli(at.get()));
+        long millis = at == null ? NEVER : at.get();
+        return millis == NEVER ? Optional.empty() : Optional.of(Instant.ofEpochMilli(millis));
     }
 
     // ---- catalogue and history

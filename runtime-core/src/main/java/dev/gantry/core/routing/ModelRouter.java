@@ -545,7 +545,21 @@ public final class ModelRouter {
         }
     }
 
+    /**
+     * Registers {@code id}'s route counters (every kind, at zero) before the version takes requests; see
+     * {@link dev.gantry.core.lifecycle.ModelLifecycle#onReady}. Idempotent.
+     */
+    public void prepare(ModelId id) {
+        for (RouteKind kind : RouteKind.values()) {
+            counter(id, kind);
+        }
+    }
+
     private void count(ModelId id, RouteKind kind) {
+        counter(id, kind).increment();
+    }
+
+    private Counter counter(ModelId id, RouteKind kind) {
         var byKind = routeCounters.computeIfAbsent(id,
                 k -> new java.util.concurrent.atomic.AtomicReferenceArray<>(RouteKind.values().length));
         Counter c = byKind.get(kind.ordinal());
@@ -557,7 +571,7 @@ public final class ModelRouter {
                     .register(registry);
             byKind.set(kind.ordinal(), c);
         }
-        c.increment();
+        return c;
     }
 
     private ModelVersionState pinned(String model, long version, PinnedAccess access) {

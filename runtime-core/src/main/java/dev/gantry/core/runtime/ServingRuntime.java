@@ -118,6 +118,8 @@ public final class ServingRuntime implements AutoCloseable {
                 : Optional.of(dev.gantry.core.rollout.ObservationSync.over(rollouts,
                 dev.gantry.store.catalog.JdbcRolloutObservationStore.of(catalog), replication.replicaId(),
                 replication::holdsLease));
+        lifecycle.onReady(router::prepare);
+        lifecycle.onReady(releases::prepare);
         for (CrashJournal.ExecutingAtExit c : Containment.crashesFound(journal, settings.dataDir(), registry)) {
             suspendCrashing(c.version(), c.describe());
         }
@@ -267,8 +269,10 @@ public final class ServingRuntime implements AutoCloseable {
     public dev.gantry.core.usage.UsageMeter usageMeter(dev.gantry.core.usage.Prices prices,
                                                        dev.gantry.core.usage.Quotas quotas, Clock clock,
                                                        MeterRegistry registry) {
-        return dev.gantry.core.usage.UsageMeter.create(dev.gantry.store.catalog.JdbcUsageStore.in(catalog), prices,
-                quotas, clock, registry);
+        dev.gantry.core.usage.UsageMeter meter = dev.gantry.core.usage.UsageMeter.create(
+                dev.gantry.store.catalog.JdbcUsageStore.in(catalog), prices, quotas, clock, registry);
+        lifecycle.onReady(meter::prepare);
+        return meter;
     }
 
     /** Stops background work and closes the catalogue; call after the models are unloaded. */

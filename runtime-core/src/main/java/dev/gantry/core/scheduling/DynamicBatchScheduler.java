@@ -356,6 +356,12 @@ public final class DynamicBatchScheduler implements Scheduler {
     private void workLoop() {
         Watchdog watchdog = new Watchdog();
         try {
+            try {
+                executor.attachThread();
+            } catch (RuntimeException e) {
+                log.warn("{}: preparing {} for its executor failed; its first run will do it: {}", model,
+                        Thread.currentThread().getName(), e.toString());
+            }
             while (true) {
                 List<Pending> batch = nextBatch();
                 if (batch == null) {

@@ -30,6 +30,15 @@ public interface ModelExecutor extends AutoCloseable {
         return run(inputs, outputs);
     }
 
+    /**
+     * Called once by each thread that will run this executor, before its first run and off the request path.
+     * An executor that keeps state per thread creates it here: created on the first run instead, it would take a
+     * branch that the compiled request path of the other threads never took, and the JIT would throw that
+     * compiled code away (on a one-core server, recompiling it stalls serving for a second or more).
+     */
+    default void attachThread() {
+    }
+
     @Override
     void close();
 }

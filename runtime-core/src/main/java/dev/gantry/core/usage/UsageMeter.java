@@ -140,6 +140,18 @@ public final class UsageMeter implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates {@code model}'s meters, and its account for every key this meter has seen, before the version takes
+     * requests, so that {@link #record} does not create them on the request path; see
+     * {@link dev.gantry.core.lifecycle.ModelLifecycle#onReady}. Counts nothing; idempotent.
+     */
+    public void prepare(ModelId model) {
+        meters.computeIfAbsent(model, this::meters);
+        for (String keyId : accounts.keySet()) {
+            account(keyId, model);
+        }
+    }
+
     private Account account(String keyId, ModelId model) {
         Map<ModelId, Account> ofKey = accounts.get(keyId);
         if (ofKey == null) {
