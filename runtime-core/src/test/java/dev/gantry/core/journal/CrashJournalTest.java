@@ -105,4 +105,22 @@ class CrashJournalTest {
 
         assertEquals(List.of(), next.previousRun());
     }
+
+    @Test
+    void aThreadAttachedBeforeItsFirstRun_isJournaledLikeAnyOther() throws Exception {
+        CrashJournal previous = CrashJournal.open(data);
+        Blocking blocking = new Blocking();
+        ModelExecutor watched = previous.watch(DIV, blocking);
+        Thread.ofPlatform().daemon(true).start(() -> {
+            watched.attachThread();
+            watched.attachThread();
+            watched.run(List.of(), Set.of());
+        });
+        blocking.entered.await();
+
+        CrashJournal next = CrashJournal.open(data);
+
+        assertEquals(List.of(DIV), next.previousRun().stream().map(CrashJournal.ExecutingAtExit::version).toList());
+        blocking.release.countDown();
+    }
 }

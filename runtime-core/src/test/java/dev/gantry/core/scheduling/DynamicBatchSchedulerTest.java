@@ -673,6 +673,22 @@ class DynamicBatchSchedulerTest {
                 + three.computeNanos());
     }
 
+    @Test
+    void everyWorker_attachesToTheExecutorBeforeItsFirstRun() throws Exception {
+        start(new BatchPolicy(8, true, 0, List.of(), 16, 0, 3, 0), Ticker.system());
+        waitUntil(() -> executor.attachedThreads().size() == 3, "three workers to attach");
+
+        List<CompletableFuture<InferenceResponse>> answers = new ArrayList<>();
+        for (int i = 0; i < 12; i++) { // max_queue_size is 16
+            answers.add(enqueue(rows(1, 3)));
+        }
+        awaitAll(answers.get(0), answers.subList(1, answers.size()));
+
+        assertEquals(0, executor.unattachedRuns());
+        assertTrue(executor.attachedThreads().stream().allMatch(t -> t.getName().startsWith("gantry-infer-")),
+                executor.attachedThreads().toString());
+    }
+
     // ---- helpers ----
 
     private static BatchPolicy batching(int maxBatchSize, long delayMicros) {

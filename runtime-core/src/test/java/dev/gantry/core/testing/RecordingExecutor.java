@@ -39,6 +39,8 @@ public final class RecordingExecutor implements ModelExecutor {
     private final Map<Integer, RuntimeException> failures = new ConcurrentHashMap<>();
     private volatile CountDownLatch gate = new CountDownLatch(0);
     private volatile boolean closed;
+    private final Set<Thread> attached = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger unattachedRuns = new AtomicInteger();
 
     /** What one call to {@link #run} was given. */
     public record Run(List<Tensor> inputs, Set<String> outputs) {
@@ -103,8 +105,26 @@ public final class RecordingExecutor implements ModelExecutor {
     }
 
     @Override
+    public void attachThread() {
+        attached.add(Thread.currentThread());
+    }
+
+    /** The threads that called {@link #attachThread()}. */
+    public Set<Thread> attachedThreads() {
+        return Set.copyOf(attached);
+    }
+
+    /** Runs made on a thread that had not called {@link #attachThread()} first. */
+    public int unattachedRuns() {
+        return unattachedRuns.get();
+    }
+
+    @Override
     public List<Tensor> run(List<Tensor> inputs, Set<String> outputs) {
         int index = runCount.getAndIncrement();
+        if (!attached.contains(Thread.currentThread())) {
+            unattachedRuns.incrementAndGet();
+        }
         runs.add(new Run(List.copyOf(inputs), Set.copyOf(outputs)));
         started.release();
         try {

@@ -210,4 +210,26 @@ class UsageMeterTest {
         assertEquals(15.0, registry.get("usage.rows").tags("model", "m", "version", "1").counter().count());
         assertEquals(7.0, registry.get("usage.cost").tags("model", "m", "version", "1").counter().count());
     }
+
+    @Test
+    void prepare_createsTheVersionsMetersAndAccountsAtZero_andStoresNothingForThem() {
+        RecordingStore store = new RecordingStore();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        UsageMeter meter = UsageMeter.create(store, Prices.NONE, Quotas.NONE, CLOCK, registry);
+        ModelId v2 = new ModelId("m", 2);
+        meter.record("a", MODEL, 1, 1, 1, 0, 0);
+
+        meter.prepare(v2);
+        meter.prepare(v2);
+        meter.flush();
+
+        assertEquals(0.0, registry.get("usage.requests").tags("model", "m", "version", "2").counter().count());
+        assertEquals(List.of("a/1"), store.rows.stream().map(r -> r.keyId() + "/" + r.version()).toList(),
+                "a prepared version that served nothing stores no row");
+        meter.record("a", v2, 3, 1, 1, 0, 0);
+        meter.flush();
+        assertEquals(1.0, registry.get("usage.requests").tags("model", "m", "version", "2").counter().count());
+        assertEquals(List.of("a/1", "a/2"), store.rows.stream().map(r -> r.keyId() + "/" + r.version()).toList());
+        assertEquals(3, store.rows.get(1).counts().rows());
+    }
 }

@@ -185,6 +185,35 @@ class UsageTest {
         }
     }
 
+    @Test
+    void aReadyVersionThatServedNothing_showsZeroCounters_noUsageRows_andNeverServed() throws Exception {
+        String all = "{\"version_policy\":{\"all\":{}}}";
+        new TempRepository(dir.resolve("models")).copy("mlp", MODEL, 1, all).copy("mlp", MODEL, 2, all);
+        Map<String, String> tokens = keys(dir.resolve("data"));
+        try (ServerFixture server = start(Clock.systemUTC())) {
+            assertEquals(200, send(server, tokens.get("app-a"), 2, 1, new Sent()));
+
+            String metrics = server.send(get(server, tokens.get("root"), "/metrics")).body();
+            for (String kind : new String[] {"weighted", "sticky", "pinned", "shadow"}) {
+                assertTrue(metrics.contains("routing_requests_total{kind=\"" + kind + "\",model=\"" + MODEL
+                        + "\",version=\"1\"} 0.0"), kind + " in " + metrics);
+            }
+            assertTrue(metrics.contains("routing_requests_total{kind=\"weighted\",model=\"" + MODEL
+                    + "\",version=\"2\"} 1.0"), metrics);
+            assertTrue(metrics.contains("usage_requests_total{model=\"" + MODEL + "\",version=\"1\"} 0.0"), metrics);
+            assertTrue(metrics.contains("usage_requests_total{model=\"" + MODEL + "\",version=\"2\"} 1.0"), metrics);
+            JsonNode rows = usage(server, tokens.get("root"), "model=" + MODEL + "&group_by=model,version");
+            assertEquals(1, rows.path("usage").size(), rows.toString());
+            assertEquals(2, rows.path("usage").get(0).path("version").asLong(), rows.toString());
+            Map<String, JsonNode> catalog = new HashMap<>();
+            HttpResponse<String> c = server.send(get(server, tokens.get("root"), "/admin/v1/catalog"));
+            assertEquals(200, c.statusCode(), c.body());
+            Bodies.parse(c.body()).path("versions").forEach(v -> catalog.put(v.path("version").asText(), v));
+            assertTrue(catalog.get("1").path("last_served").isNull(), catalog.get("1").toString());
+            assertFalse(catalog.get("2").path("last_served").isNull(), catalog.get("2").toString());
+        }
+    }
+
     static int send(ServerFixture server, String token, int rows, long seed, Sent sent) {
         String body = body(rows, seed);
         HttpResponse<String> r = server.send(post(server, token, body));
