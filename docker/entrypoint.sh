@@ -22,5 +22,6 @@ else
   heap="$(java -cp /opt/gantry/gantry.jar dev.gantry.http.sizing.MachineDefaults)"
 fi
 # shellcheck disable=SC2086 # $heap and $JAVA_OPTS are lists of JVM options
-exec java --enable-native-access=ALL-UNNAMED -XX:+ExitOnOutOfMemoryError $heap ${JAVA_OPTS:-} \
+# -XX:InlineSmallCode=1000: see MachineDefaults.JIT_OPTIONS (a path the JIT had not seen costs a short recompile).
+exec java --enable-native-access=ALL-UNNAMED -XX:+ExitOnOutOfMemoryError -XX:InlineSmallCode=1000 $heap ${JAVA_OPTS:-} \
   -jar /opt/gantry/gantry.jar serve "$@"

@@ -210,8 +210,12 @@ public final class LoadBenchmark {
                 dev.gantry.http.sizing.Machine.current().memoryBytes()).heapOption();
         this.heapSource = serverHeap != null ? "heap set by --server-heap"
                 : "Gantry's default heap for the server CPUs";
-        this.serverJvm = heap.equals("jvm-default") ? List.of("--enable-native-access=ALL-UNNAMED")
-                : List.of(heap, "--enable-native-access=ALL-UNNAMED");
+        List<String> jvm = new ArrayList<>(dev.gantry.http.sizing.MachineDefaults.JIT_OPTIONS);
+        if (!heap.equals("jvm-default")) {
+            jvm.add(heap);
+        }
+        jvm.add("--enable-native-access=ALL-UNNAMED");
+        this.serverJvm = List.copyOf(jvm);
         this.workloads = workloads;
         this.stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     }

@@ -81,6 +81,22 @@ public record MachineDefaults(int cores, long memoryBytes, int eventLoops, int w
         return heapBytes / MB;
     }
 
+    /**
+     * JIT options the launcher, the Docker image and the load benchmark give the server's JVM on every machine.
+     *
+     * <p>{@code -XX:InlineSmallCode=1000} (the JDK's default before JDK 14): an already compiled method is inlined
+     * only when its code is under 1,000 bytes instead of 2,500. HotSpot throws a compiled method away when a
+     * request takes a path its profile never saw (an admin call after minutes of inference only, the first
+     * requests of a version that just got traffic), and recompiles it. With the larger limit the request path is a
+     * few giant compiled methods (DynamicBatchScheduler.run 65-75 kB, a Vert.x completion 47 kB; JFR), each
+     * 0.5-1.3 s of C2 time that, on a one-core server, is taken from serving. Measured on the classifier,
+     * server pinned to one core, 2-s windows after the first admin call (benchmarks/results/jit-inlining-20261130.txt):
+     * 0.52x and 0.35x of steady throughput at 2,500, 0.76x and 0.52x at 1,000; steady throughput unchanged
+     * (classifier 0.98x, MLP 1.03x, alternating windows, within noise). GANTRY_JAVA_OPTS / JAVA_OPTS come later
+     * on the command line and override it.
+     */
+    public static final java.util.List<String> JIT_OPTIONS = java.util.List.of("-XX:InlineSmallCode=1000");
+
     /** The JVM option that sets the derived heap, e.g. {@code -Xmx512m}. */
     public String heapOption() {
         return "-Xmx" + heapMegabytes() + "m";
