@@ -92,7 +92,7 @@ public record MachineDefaults(int cores, long memoryBytes, int eventLoops, int w
      * 0.5-1.3 s of C2 time that, on a one-core server, is taken from serving. Measured on the classifier,
      * server pinned to one core, 2-s windows after the first admin call (benchmarks/results/jit-inlining-20261130.txt):
      * 0.52x and 0.35x of steady throughput at 2,500, 0.76x and 0.52x at 1,000; steady throughput unchanged
-     * (classifier 0.98x, MLP 1.03x, alternating windows, within noise). GANTRY_JAVA_OPTS / JAVA_OPTS come later
+     * (classifier 0.98x, MLP 1.04x, alternating windows, within noise). GANTRY_JAVA_OPTS / JAVA_OPTS come later
      * on the command line and override it.
      */
     public static final java.util.List<String> JIT_OPTIONS = java.util.List.of("-XX:InlineSmallCode=1000");
