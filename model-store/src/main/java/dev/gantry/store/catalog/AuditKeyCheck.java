@@ -22,39 +22,36 @@ final class AuditKeyCheck {
 
     /** @throws CatalogStoreException when the database's servers chain with another key */
     static void verify(Connection c, AuditKey key, Optional<Path> keyFile) throws SQLException {
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
-            JdbcCatalogStore.lockRow(c, JdbcCatalogStore.WRITE_LOCK_ROW);
-            String mine = key.fingerprint();
-            Optional<String> recorded = Optional.empty();
-            try (PreparedStatement p = c.prepareStatement("SELECT setting_value FROM catalog_setting WHERE name = ?")) {
+        SqlTransaction.run(c, tx -> {
+            check(tx, key, keyFile);
+            return null;
+        });
+    }
+
+    private static void check(Connection c, AuditKey key, Optional<Path> keyFile) throws SQLException {
+        JdbcCatalogStore.lockRow(c, JdbcCatalogStore.WRITE_LOCK_ROW);
+        String mine = key.fingerprint();
+        Optional<String> recorded = Optional.empty();
+        try (PreparedStatement p = c.prepareStatement("SELECT setting_value FROM catalog_setting WHERE name = ?")) {
+            p.setString(1, SETTING);
+            try (ResultSet rs = p.executeQuery()) {
+                if (rs.next()) {
+                    recorded = Optional.of(rs.getString(1));
+                }
+            }
+        }
+        if (recorded.isEmpty()) {
+            try (PreparedStatement p = c.prepareStatement(
+                    "INSERT INTO catalog_setting (name, setting_value) VALUES (?, ?)")) {
                 p.setString(1, SETTING);
-                try (ResultSet rs = p.executeQuery()) {
-                    if (rs.next()) {
-                        recorded = Optional.of(rs.getString(1));
-                    }
-                }
+                p.setString(2, mine);
+                p.executeUpdate();
             }
-            if (recorded.isEmpty()) {
-                try (PreparedStatement p = c.prepareStatement(
-                        "INSERT INTO catalog_setting (name, setting_value) VALUES (?, ?)")) {
-                    p.setString(1, SETTING);
-                    p.setString(2, mine);
-                    p.executeUpdate();
-                }
-            } else if (!recorded.get().equals(mine)) {
-                throw new CatalogStoreException("the audit key " + keyFile.map(Path::toString).orElse("(in memory)")
-                        + " is not the key the other servers sharing this catalogue database chain the audit trail "
-                        + "with (its fingerprint is " + mine + ", theirs " + recorded.get() + "); give every server "
-                        + "the same --audit-key-file");
-            }
-            c.commit();
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(auto);
+        } else if (!recorded.get().equals(mine)) {
+            throw new CatalogStoreException("the audit key " + keyFile.map(Path::toString).orElse("(in memory)")
+                    + " is not the key the other servers sharing this catalogue database chain the audit trail "
+                    + "with (its fingerprint is " + mine + ", theirs " + recorded.get() + "); give every server "
+                    + "the same --audit-key-file");
         }
     }
 }

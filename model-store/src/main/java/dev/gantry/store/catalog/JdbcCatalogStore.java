@@ -141,28 +141,18 @@ final class JdbcCatalogStore implements CatalogStore {
         }
         writeLock.lock();
         try (Connection c = db.connection()) {
-            c.setAutoCommit(false);
-            try {
-                lockShared(c, WRITE_LOCK_ROW);
-                AdvisoryLease.confirmFence(this, c); // background work: still the lease holder? (see there)
-                T result = work.run(c);
+            T result = SqlTransaction.run(c, tx -> {
+                lockShared(tx, WRITE_LOCK_ROW);
+                AdvisoryLease.confirmFence(this, tx); // background work: still the lease holder? (see there)
+                T r = work.run(tx);
                 if (db.dialect() == CatalogDialect.POSTGRESQL) {
-                    notifyOnCommit(c);
+                    notifyOnCommit(tx);
                 }
-                c.commit();
-                db.afterCommit(c);
-                commitListeners.forEach(Runnable::run);
-                return result;
-            } catch (SQLException | RuntimeException | Error e) {
-                try {
-                    c.rollback();
-                } catch (SQLException r) {
-                    e.addSuppressed(r);
-                }
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
+                return r;
+            });
+            db.afterCommit(c);
+            commitListeners.forEach(Runnable::run);
+            return result;
         } catch (SQLException e) {
             throw new CatalogStoreException("catalogue transaction failed: " + e.getMessage(), e);
         } finally {

@@ -4,6 +4,7 @@ import dev.gantry.store.rollout.LatencyCodec;
 import dev.gantry.store.rollout.RolloutObservation;
 import dev.gantry.store.rollout.RolloutObservationStore;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -46,31 +47,28 @@ public final class JdbcRolloutObservationStore implements RolloutObservationStor
         if (observations.isEmpty()) {
             return;
         }
-        catalog.read(c -> {
-            c.setAutoCommit(false);
-            try (PreparedStatement update = c.prepareStatement("UPDATE rollout_observation SET offered = ?, "
-                    + "requests = ?, errors = ?, compared = ?, agreed = ?, latency = ?, updated_at = ? "
-                    + "WHERE rollout_id = ? AND step_index = ? AND replica_id = ? AND side = ?");
-                 PreparedStatement insert = c.prepareStatement("INSERT INTO rollout_observation (offered, requests, "
-                         + "errors, compared, agreed, latency, updated_at, rollout_id, step_index, replica_id, side) "
-                         + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                Object now = JdbcCatalog.ts(catalog.clock().instant());
-                for (RolloutObservation o : observations) {
-                    bind(update, o, now);
-                    if (update.executeUpdate() == 0) {
-                        bind(insert, o, now);
-                        insert.executeUpdate();
-                    }
+        catalog.read(c -> SqlTransaction.run(c, tx -> {
+            write(tx, observations);
+            return null;
+        }));
+    }
+
+    private void write(Connection c, Collection<RolloutObservation> observations) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE rollout_observation SET offered = ?, "
+                + "requests = ?, errors = ?, compared = ?, agreed = ?, latency = ?, updated_at = ? "
+                + "WHERE rollout_id = ? AND step_index = ? AND replica_id = ? AND side = ?");
+             PreparedStatement insert = c.prepareStatement("INSERT INTO rollout_observation (offered, requests, "
+                     + "errors, compared, agreed, latency, updated_at, rollout_id, step_index, replica_id, side) "
+                     + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            Object now = JdbcCatalog.ts(catalog.clock().instant());
+            for (RolloutObservation o : observations) {
+                bind(update, o, now);
+                if (update.executeUpdate() == 0) {
+                    bind(insert, o, now);
+                    insert.executeUpdate();
                 }
-                c.commit();
-                return null;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
             }
-        });
+        }
     }
 
     private static void bind(PreparedStatement p, RolloutObservation o, Object now) throws SQLException {

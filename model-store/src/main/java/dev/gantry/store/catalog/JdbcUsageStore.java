@@ -8,6 +8,7 @@ import dev.gantry.store.usage.UsageStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -55,29 +56,10 @@ public final class JdbcUsageStore implements UsageStore {
             return;
         }
         catalog.read(c -> {
-            c.setAutoCommit(false);
-            try (PreparedStatement update = c.prepareStatement("UPDATE usage_minute SET requests = requests + ?, "
-                    + "row_count = row_count + ?, bytes_in = bytes_in + ?, bytes_out = bytes_out + ?, "
-                    + "tokens = tokens + ?, compute_nanos = compute_nanos + ?, cost = cost + ? "
-                    + "WHERE epoch_minute = ? AND key_id = ? AND model = ? AND version = ?");
-                 PreparedStatement insert = c.prepareStatement("INSERT INTO usage_minute (requests, row_count, "
-                         + "bytes_in, bytes_out, tokens, compute_nanos, cost, epoch_minute, key_id, model, version) "
-                         + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                catalog.lockShared(c, JdbcCatalogStore.USAGE_LOCK_ROW);
-                for (UsageRow r : rows) {
-                    bind(update, r);
-                    if (update.executeUpdate() == 0) {
-                        bind(insert, r);
-                        insert.executeUpdate();
-                    }
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
+            SqlTransaction.run(c, tx -> {
+                write(tx, rows);
+                return null;
+            });
             // Committed: the counts are added. A failure to force them to disk must not reach the caller as "not
             // written", or its retry would add them a second time.
             try {
@@ -87,6 +69,25 @@ public final class JdbcUsageStore implements UsageStore {
             }
             return null;
         });
+    }
+
+    private void write(Connection c, Collection<UsageRow> rows) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE usage_minute SET requests = requests + ?, "
+                + "row_count = row_count + ?, bytes_in = bytes_in + ?, bytes_out = bytes_out + ?, "
+                + "tokens = tokens + ?, compute_nanos = compute_nanos + ?, cost = cost + ? "
+                + "WHERE epoch_minute = ? AND key_id = ? AND model = ? AND version = ?");
+             PreparedStatement insert = c.prepareStatement("INSERT INTO usage_minute (requests, row_count, "
+                     + "bytes_in, bytes_out, tokens, compute_nanos, cost, epoch_minute, key_id, model, version) "
+                     + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            catalog.lockShared(c, JdbcCatalogStore.USAGE_LOCK_ROW);
+            for (UsageRow r : rows) {
+                bind(update, r);
+                if (update.executeUpdate() == 0) {
+                    bind(insert, r);
+                    insert.executeUpdate();
+                }
+            }
+        }
     }
 
     private static void bind(PreparedStatement p, UsageRow r) throws SQLException {

@@ -45,6 +45,15 @@ final class Migrations {
     static int migrate(Connection c) throws SQLException {
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(true);
+        try {
+            return applyPending(c);
+        } finally {
+            c.setAutoCommit(auto);
+        }
+    }
+
+    /** Applies every script not yet recorded, each in its own transaction. */
+    private static int applyPending(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL PRIMARY KEY, "
                     + "script VARCHAR(200) NOT NULL, checksum CHAR(64) NOT NULL, "
@@ -63,44 +72,46 @@ final class Migrations {
             throw new CatalogStoreException("the catalogue database is at schema version " + newest
                     + ", newer than this Gantry knows (" + known + "); run a newer Gantry or restore a backup");
         }
-        c.setAutoCommit(false);
-        try {
-            for (String script : SCRIPTS) {
-                int version = number(script);
-                String text = read(script);
-                String checksum = AuditChain.sha256(text);
-                if (applied.containsKey(version)) {
-                    if (!applied.get(version).equals(checksum)) {
-                        throw new CatalogStoreException("migration " + script + " was changed after it was applied "
-                                + "to this database (checksum " + applied.get(version) + ", now " + checksum
-                                + "); applied migrations must never change, add a new one instead");
-                    }
-                    continue;
+        for (String script : SCRIPTS) {
+            int version = number(script);
+            String text = read(script);
+            String checksum = AuditChain.sha256(text);
+            if (applied.containsKey(version)) {
+                if (!applied.get(version).equals(checksum)) {
+                    throw new CatalogStoreException("migration " + script + " was changed after it was applied "
+                            + "to this database (checksum " + applied.get(version) + ", now " + checksum
+                            + "); applied migrations must never change, add a new one instead");
                 }
-                try {
-                    try (Statement s = c.createStatement()) {
-                        for (String sql : statements(text)) {
-                            s.execute(sql);
-                        }
-                    }
-                    try (PreparedStatement p = c.prepareStatement(
-                            "INSERT INTO schema_version (version, script, checksum, applied_at) VALUES (?, ?, ?, ?)")) {
-                        p.setInt(1, version);
-                        p.setString(2, script);
-                        p.setString(3, checksum);
-                        p.setObject(4, OffsetDateTime.now(ZoneOffset.UTC));
-                        p.executeUpdate();
-                    }
-                    c.commit();
-                } catch (SQLException | RuntimeException e) {
-                    c.rollback();
-                    throw new CatalogStoreException("migration " + script + " failed: " + e.getMessage(), e);
-                }
+                continue;
             }
-        } finally {
-            c.setAutoCommit(auto);
+            try {
+                SqlTransaction.run(c, tx -> {
+                    apply(tx, script, version, text, checksum);
+                    return null;
+                });
+            } catch (SQLException | RuntimeException e) {
+                throw new CatalogStoreException("migration " + script + " failed: " + e.getMessage(), e);
+            }
         }
         return known;
+    }
+
+    /** Runs one migration script and records it in schema_version (the caller's transaction). */
+    private static void apply(Connection c, String script, int version, String text, String checksum)
+            throws SQLException {
+        try (Statement s = c.createStatement()) {
+            for (String sql : statements(text)) {
+                s.execute(sql);
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement(
+                "INSERT INTO schema_version (version, script, checksum, applied_at) VALUES (?, ?, ?, ?)")) {
+            p.setInt(1, version);
+            p.setString(2, script);
+            p.setString(3, checksum);
+            p.setObject(4, OffsetDateTime.now(ZoneOffset.UTC));
+            p.executeUpdate();
+        }
     }
 
     /** The schema version of the newest script this build knows. */
