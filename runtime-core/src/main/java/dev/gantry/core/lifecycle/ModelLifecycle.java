@@ -130,8 +130,9 @@ public final class ModelLifecycle implements AutoCloseable {
      * can be routed to it), and now for each version that is READY already. For per-version state that the
      * request path would otherwise create on a version's first request: created there, it takes a branch the
      * compiled request path never took while other versions served, and the JIT throws that code away on the
-     * first request of every new version (measured: about a second of recompilation on a one-core server, the
-     * hot swap's latency spike). {@code prepare} must be idempotent and cheap; what it throws is logged.
+     * first request of every new version (JFR showed such traps among those behind the hot swap's latency spike;
+     * benchmarks/results/jit-inlining-20261130.txt). {@code prepare} must be idempotent and cheap; what it throws
+     * is logged.
      */
     public void onReady(Consumer<ModelId> prepare) {
         readyListeners.add(prepare);

@@ -92,4 +92,16 @@ class MachineDefaultsTest {
             assertEquals(expected, row.trim());
         }
     }
+
+    @Test
+    void jitOptions_areWhatTheLauncherAndTheImageGiveTheServer() throws Exception {
+        String launcher = Files.readString(Path.of("..", "gantry"));
+        String entrypoint = Files.readString(Path.of("..", "docker", "entrypoint.sh"));
+        assertFalse(MachineDefaults.JIT_OPTIONS.isEmpty());
+        for (String option : MachineDefaults.JIT_OPTIONS) {
+            assertTrue(launcher.contains(" " + option + "\n") || launcher.contains(" " + option + " "),
+                    option + " missing from the launcher's java command");
+            assertTrue(entrypoint.contains(" " + option + " "), option + " missing from docker/entrypoint.sh");
+        }
+    }
 }
