@@ -33,7 +33,8 @@ final class JsonNumbers {
     /** The result of {@link #toLong} when the text is not an integer of at most 18 digits. */
     static final long NOT_FAST = Long.MIN_VALUE;
 
-    private static final int MAX_DIGITS = 18;
+    /** The most significant digits a fast-path number may have: 10^18 fits a long. */
+    static final int MAX_DIGITS = 18;
     private static final long MAX_EXACT_MANTISSA = 1L << 53;
     private static final int MAX_EXACT_POWER = 22;
     private static final double[] POWERS_OF_TEN = {
@@ -143,7 +144,18 @@ final class JsonNumbers {
             }
             exponent += negativeExponent ? -written : written;
         }
-        if (i != end || mantissa > MAX_EXACT_MANTISSA || exponent < -MAX_EXACT_POWER || exponent > MAX_EXACT_POWER) {
+        if (i != end) {
+            return Double.NaN;
+        }
+        return toDouble(negative, mantissa, exponent);
+    }
+
+    /**
+     * The correctly rounded double of {@code (negative ? -1 : 1) x mantissa x 10^exponent}, or NaN when that is
+     * outside the fast path (the mantissa above 2^53 or the exponent outside [-22, 22]).
+     */
+    static double toDouble(boolean negative, long mantissa, int exponent) {
+        if (mantissa > MAX_EXACT_MANTISSA || exponent < -MAX_EXACT_POWER || exponent > MAX_EXACT_POWER) {
             return Double.NaN;
         }
         double value = exponent >= 0
@@ -157,7 +169,14 @@ final class JsonNumbers {
      * outside the fast path.
      */
     static float toFloat(char[] text, int offset, int length) {
-        double value = toDouble(text, offset, length);
+        return toFloat(toDouble(text, offset, length));
+    }
+
+    /**
+     * The float that a decimal rounds to, given {@code value}, that decimal correctly rounded to a double by
+     * {@link #toDouble}; NaN when the second rounding could differ from rounding the decimal itself.
+     */
+    static float toFloat(double value) {
         if (value != value || value == 0) {
             return (float) value;
         }

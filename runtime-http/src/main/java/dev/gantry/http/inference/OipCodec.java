@@ -32,9 +32,16 @@ public final class OipCodec {
 
     private final CodecLimits limits;
     private final JsonFactory json;
+    private final boolean plainReader;
 
     public OipCodec(CodecLimits limits) {
+        this(limits, /* plainReader= */ true);
+    }
+
+    /** {@code plainReader} false reads every request with the full reader; tests compare the two. */
+    OipCodec(CodecLimits limits, boolean plainReader) {
         this.limits = Objects.requireNonNull(limits, "limits");
+        this.plainReader = plainReader;
         this.json = JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(limits.maxNestingDepth())
@@ -123,14 +130,19 @@ public final class OipCodec {
             }
             jsonLength = (int) declared;
         }
-        int invalid = Utf8Check.firstInvalid(body, base, base + jsonLength);
-        if (invalid >= 0) {
-            throw GantryException.invalid("request JSON is not valid UTF-8: ill-formed byte sequence at offset "
-                    + (invalid - base));
-        }
-        OipRequestReader.Header header;
-        try (JsonParser parser = json.createParser(body, base, jsonLength)) {
-            header = OipRequestReader.read(parser, limits, jsonLength, headerLength.isPresent());
+        // The plain reader accepts only ASCII, so what it accepts needs no UTF-8 check.
+        OipRequestReader.Header header = plainReader && headerLength.isEmpty()
+                ? PlainRequestReader.read(body, base, jsonLength, limits)
+                : null;
+        if (header == null) {
+            int invalid = Utf8Check.firstInvalid(body, base, base + jsonLength);
+            if (invalid >= 0) {
+                throw GantryException.invalid("request JSON is not valid UTF-8: ill-formed byte sequence at offset "
+                        + (invalid - base));
+            }
+            try (JsonParser parser = json.createParser(body, base, jsonLength)) {
+                header = OipRequestReader.read(parser, limits, jsonLength, headerLength.isPresent());
+            }
         }
         List<Tensor> inputs = readBinaryInputs(header.inputs(), body, base, length, jsonLength, sharedMemory);
         InferenceRequest request = new InferenceRequest(header.id(), inputs, header.requestedOutputs(),
