@@ -72,7 +72,8 @@ final class HttpVerticle extends VerticleBase {
             var deprecation = new DeprecationHeaders(releases);
             var embedder = new TextEmbedder(core.repository(), core.router());
             var inference = new InferenceHandler(core.router(), new OipCodec(config.limits().codec()), bodyLimits, workers,
-                    () -> !drain.draining.get(), drain.inflight, deprecation, usage.recorder(), sharedMemory);
+                    () -> !drain.draining.get(), drain.inflight, deprecation, usage.recorder(), sharedMemory,
+                    /* accessLogged= */ accessLog != null);
             var access = new AccessControl(keys, new RateLimiter(config.security().rateLimit(),
                     config.security().rateBurst(), System::nanoTime), config.security().openHealth(),
                     config.metricsOpen());
