@@ -15,8 +15,11 @@ final class JsonNumbers {
      * representable as doubles, so one IEEE multiplication or division rounds the exact value once: the result
      * is the correctly rounded double, which is what Jackson's parser (and Double.parseDouble) return.
      *
-     * Floats: rounding the exact value x first to that double d and then to float is correct unless d lies on a
-     * midpoint between two adjacent floats. Float midpoints are doubles, so rounding x to the nearest double
+     * Floats with m <= 2^24 and |e| <= 10 take the same path in float arithmetic: m and 10^|e| (5^10 < 2^24) are
+     * exact floats, so one float operation gives the correctly rounded float directly.
+     *
+     * Other floats: rounding the exact value x first to that double d and then to float is correct unless d lies
+     * on a midpoint between two adjacent floats. Float midpoints are doubles, so rounding x to the nearest double
      * cannot carry it across one; only when d lands exactly on one can the second rounding go the wrong way
      * (x might have been just above or below). Those d are recognised by their low 29 significand bits (the
      * bits a float drops) being exactly 1 followed by 28 zeros, and fall back. The fast path's values lie in
@@ -40,6 +43,11 @@ final class JsonNumbers {
     private static final double[] POWERS_OF_TEN = {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    };
+    private static final long MAX_EXACT_FLOAT_MANTISSA = 1L << 24;
+    private static final int MAX_EXACT_FLOAT_POWER = 10;
+    private static final float[] FLOAT_POWERS_OF_TEN = {
+        1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f,
     };
     private static final long FLOAT_DROPPED_BITS = (1L << 29) - 1;
     private static final long FLOAT_MIDPOINT = 1L << 28;
@@ -170,6 +178,21 @@ final class JsonNumbers {
      */
     static float toFloat(char[] text, int offset, int length) {
         return toFloat(toDouble(text, offset, length));
+    }
+
+    /**
+     * The correctly rounded float of {@code (negative ? -1 : 1) x mantissa x 10^exponent}, or NaN when that is
+     * outside the fast path.
+     */
+    static float toFloat(boolean negative, long mantissa, int exponent) {
+        if (mantissa <= MAX_EXACT_FLOAT_MANTISSA && exponent >= -MAX_EXACT_FLOAT_POWER
+                && exponent <= MAX_EXACT_FLOAT_POWER) {
+            float value = exponent >= 0
+                    ? (float) mantissa * FLOAT_POWERS_OF_TEN[exponent]
+                    : (float) mantissa / FLOAT_POWERS_OF_TEN[-exponent];
+            return negative ? -value : value;
+        }
+        return toFloat(toDouble(negative, mantissa, exponent));
     }
 
     /**

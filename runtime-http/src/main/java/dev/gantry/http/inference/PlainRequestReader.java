@@ -322,7 +322,7 @@ final class PlainRequestReader {
             // as the parser converts an integer token: from its long value, so "-0" is +0.0
             return (float) (negative ? -mantissa : mantissa);
         }
-        return JsonNumbers.toFloat(JsonNumbers.toDouble(negative, mantissa, exponent));
+        return JsonNumbers.toFloat(negative, mantissa, exponent);
     }
 
     /** Reads a string of printable ASCII without escapes at {@code pos} (after whitespace); false otherwise. */

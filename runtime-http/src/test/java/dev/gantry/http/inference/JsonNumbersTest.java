@@ -68,4 +68,25 @@ class JsonNumbersTest {
         assertEquals(12.5, JsonNumbers.toDouble(window, 1, 4));
         assertEquals(7L, JsonNumbers.toLong(window, 6, 1));
     }
+
+    @Test
+    void decimalParts_giveTheCorrectlyRoundedFloat_onTheFloatAndTheDoublePath() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(24);
+        for (int i = 0; i < 200_000; i++) {
+            // mantissas on both sides of 2^24 and exponents on both sides of +-10: both paths, and their edges
+            long mantissa = random.nextBoolean() ? random.nextLong(1L << 25) : random.nextLong(1L << 53);
+            int exponent = random.nextInt(-22, 23);
+            boolean negative = random.nextBoolean();
+            float fast = JsonNumbers.toFloat(negative, mantissa, exponent);
+            if (fast != fast) {
+                continue; // a double on a float midpoint: left to the parser
+            }
+            String text = (negative ? "-" : "") + mantissa + "e" + exponent;
+            assertEquals(Float.floatToRawIntBits(Float.parseFloat(text)), Float.floatToRawIntBits(fast), text);
+        }
+        assertEquals(Float.floatToRawIntBits(-0.0f), Float.floatToRawIntBits(JsonNumbers.toFloat(true, 0, -3)));
+        assertEquals(16777216f, JsonNumbers.toFloat(false, 1L << 24, 0));
+        assertEquals(16777218f, JsonNumbers.toFloat(false, (1L << 24) + 2, 0));
+        assertTrue(Float.isNaN(JsonNumbers.toFloat(false, (1L << 24) + 1, 0)), "a midpoint is left to the parser");
+    }
 }
