@@ -325,12 +325,13 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         if (answer.coding().isPresent()) {
             response.putHeader("Content-Encoding", answer.coding().get().token());
         }
-        response.putHeader(VARY, ACCEPT_ENCODING);
+        // Added, not put: a cross-origin answer already varies by Origin (BrowserGuard), and putting Vary here
+        // replaced that. Nothing before this sets the other three, and putHeader searched for each to replace it.
+        io.vertx.core.MultiMap headers = response.headers();
+        headers.add(VARY, ACCEPT_ENCODING);
         if (response.closed() || response.ended()) {
             return;
         }
-        // Nothing before this sets these three, so they are added: putHeader would search for each to replace it.
-        io.vertx.core.MultiMap headers = response.headers();
         headers.add(MODEL_VERSION, VersionText.header(version));
         if (encoded.headerLength().isPresent()) {
             headers.add(CONTENT_TYPE, OCTET_STREAM)

@@ -279,6 +279,9 @@ class BoundariesTest {
                     + body.length() + "\r\nConnection: close\r\n\r\n" + body);
             assertTrue(call.startsWith("HTTP/1.1 200"), call);
             assertTrue(call.toLowerCase().contains("access-control-allow-origin: https://app.example"), call);
+            // the answer depends on the page's origin and on the encodings the caller accepts: caches must know both
+            assertTrue(call.toLowerCase().contains("\r\nvary: origin\r\n"), call);
+            assertTrue(call.toLowerCase().contains("\r\nvary: accept-encoding\r\n"), call);
         }
     }
 
