@@ -587,7 +587,12 @@ public final class Releases {
         if (at == null) {
             at = lastServed.computeIfAbsent(id, k -> new java.util.concurrent.atomic.AtomicLong(NEVER));
         }
-        at.set(clock.millis());
+        // Written at most once per millisecond, with release order: readers only need to see it soon, and a
+        // volatile store on every request was a full fence on the serving thread.
+        long now = clock.millis();
+        if (at.getPlain() != now) {
+            at.setRelease(now);
+        }
         Optional<ReleaseStatus> s = governance.trafficGate().status(id.name(), id.version());
         if (s.isEmpty() || s.get().stage() != ReleaseStage.DEPRECATED) {
             return Optional.empty();
