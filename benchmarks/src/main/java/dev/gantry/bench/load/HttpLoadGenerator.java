@@ -34,6 +34,8 @@ import java.util.concurrent.locks.LockSupport;
  * the run is over and may not overlap.
  */
 public final class HttpLoadGenerator implements AutoCloseable {
+    /** The error kind of an open-loop request not sent because too many were already in flight. */
+    static final String CLIENT_BACKLOG = "client-backlog";
     /*
      * Open loop. Request i is due at start + i / rate, whatever happened to earlier requests: a pacer thread
      * sleeps until each due time and hands the send to the event loop. Latency is measured from the due time
@@ -236,7 +238,7 @@ public final class HttpLoadGenerator implements AutoCloseable {
     /** Open loop: counts a due request as in flight, or as dropped ("client-backlog") above maxInFlight. */
     private boolean admit(Run run) {
         if (run.inFlight.get() >= maxInFlight) {
-            run.fail("client-backlog");
+            run.fail(CLIENT_BACKLOG);
             return false;
         }
         run.inFlight.incrementAndGet();
@@ -440,7 +442,7 @@ public final class HttpLoadGenerator implements AutoCloseable {
             Histogram l = latency.getIntervalHistogram();
             Histogram s = service.getIntervalHistogram();
             double elapsed = Math.max(0, lastAnswer.get() - start) / 1e9;
-            long sentCount = mode.equals("open") ? sent.get() + kinds.getOrDefault("client-backlog", 0L) : sent.get();
+            long sentCount = mode.equals("open") ? sent.get() + kinds.getOrDefault(CLIENT_BACKLOG, 0L) : sent.get();
             Map<String, Long> versions = new java.util.HashMap<>();
             servedBy.forEach((k, v) -> versions.put(k, v.sum()));
             return new Measurement(mode, rate, concurrency, elapsed, sentCount, ok.get(), errors.get(), kinds, l, s,

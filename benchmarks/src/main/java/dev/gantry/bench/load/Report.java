@@ -218,9 +218,10 @@ final class Report {
                 sb.append("Not run: ").append(r.error().orElse("unknown reason")).append("\n\n");
                 continue;
             }
-            sb.append(String.format(Locale.ROOT, "Open loop at %.1f req/s (half the closed-loop max): a steady window, "
+            sb.append(String.format(Locale.ROOT, "Open loop at %.1f req/s (half the closed-loop max, at most %d): a steady window, "
                     + "then a swap window in which traffic moved from version %s to version %s in steps and was "
-                    + "rolled back to the starting revision. Rollback wall time: %s ms.%n%n", r.rate(), r.from(),
+                    + "rolled back to the starting revision. Rollback wall time: %s ms.%n%n", r.rate(),
+                    LoadBenchmark.HOT_SWAP_MAX_RATE, r.from(),
                     r.to(), ms(r.rollbackMillis())));
             sb.append("| window | s | sent | ok | errors | p50 ms | p99 ms | p99.9 ms | max ms | answers per version |\n");
             sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");

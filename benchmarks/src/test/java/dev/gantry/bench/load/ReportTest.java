@@ -122,6 +122,23 @@ class ReportTest {
     }
 
     @Test
+    void hotSwapTail_whenTheGeneratorFellBehindInTheSteadyWindow_isNotMeasured() {
+        Measurement steady = flat(500, 800_000);
+        Histogram h = steady.latency();
+        Measurement behind = new Measurement("open", 500, 0, 1.0, 110, 100, 10,
+                Map.of(HttpLoadGenerator.CLIENT_BACKLOG, 10L), h, h, 0);
+        HotSwap.Result swap = new HotSwap.Result("classifier", 500, "2", "1", behind, flat(500, 100_000),
+                List.of(new HotSwap.Call(1, "POST rollback", 200, 4.2, "{}")), java.util.Optional.empty());
+
+        String md = new Targets(List.of(), Map.of(), List.of(swap)).markdown();
+
+        assertTrue(row(md, "5b").contains("0.12x") && row(md, "5b").contains("fell behind in the steady window (10 "),
+                md);
+        assertTrue(row(md, "5b").endsWith("| not measured |"), md);
+        assertTrue(row(md, "5a").contains("0 of") && row(md, "5a").endsWith("**met** |"), md);
+    }
+
+    @Test
     void targets_withoutTheirInputs_areNotMeasured_neverMet() {
         String md = new Targets(List.of(new ArmResult("direct", Workload.MLP, closed(1000))), Map.of(), List.of())
                 .markdown();
