@@ -538,8 +538,8 @@ public final class LoadBenchmark {
 
     /**
      * The hot swap arm: the usual warm-up and closed-loop sweep, then {@link HotSwap} at half the max (at most
-     * {@link #HOT_SWAP_MAX_RATE}): a steady
-     * open-loop window, then one in which traffic moves to the other version and is rolled back.
+     * {@link #HOT_SWAP_MAX_RATE}): a steady open-loop window, then one in which traffic moves to the other version
+     * and is rolled back.
      */
     private void runHotSwap(ServerArm arm, Workload w, HttpLoadGenerator gen, int port, Duration warmup)
             throws InterruptedException {
