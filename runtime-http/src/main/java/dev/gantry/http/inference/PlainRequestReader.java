@@ -268,36 +268,34 @@ final class PlainRequestReader {
         if (pos == end || b[pos] < '0' || b[pos] > '9' || (b[pos] == '0' && pos + 1 < end && isDigit(b[pos + 1]))) {
             return Float.NaN; // no digit, or a leading zero: not JSON
         }
+        // The digits before and after one '.', as one mantissa; each digit after the point lowers the exponent.
         long mantissa = 0;
         int digits = 0;
         int exponent = 0;
-        for (; pos < end && isDigit(b[pos]); pos++) {
+        int point = -1;
+        for (; pos < end; pos++) {
             int d = b[pos] - '0';
+            if (d < 0 || d > 9) {
+                if (b[pos] != '.' || point >= 0) {
+                    break;
+                }
+                point = pos;
+                continue;
+            }
             if (mantissa != 0 || d != 0) {
                 if (++digits > JsonNumbers.MAX_DIGITS) {
                     return Float.NaN;
                 }
                 mantissa = mantissa * 10 + d;
             }
-        }
-        boolean integer = true;
-        if (pos < end && b[pos] == '.') {
-            integer = false;
-            int fraction = ++pos;
-            for (; pos < end && isDigit(b[pos]); pos++) {
-                int d = b[pos] - '0';
-                if (mantissa != 0 || d != 0) {
-                    if (++digits > JsonNumbers.MAX_DIGITS) {
-                        return Float.NaN;
-                    }
-                    mantissa = mantissa * 10 + d;
-                }
+            if (point >= 0) {
                 exponent--;
             }
-            if (pos == fraction) {
-                return Float.NaN;
-            }
         }
+        if (point == pos - 1) {
+            return Float.NaN; // a point with no digit after it
+        }
+        boolean integer = point < 0;
         if (pos < end && (b[pos] == 'e' || b[pos] == 'E')) {
             integer = false;
             pos++;
