@@ -51,8 +51,7 @@ final class JsonTensorReader {
         this.shape = shape;
         this.count = count;
         if (type.isFixedSize()) {
-            this.bytes = ByteBuffer.allocate(Math.min(count * type.byteSize(), INITIAL_BYTES))
-                    .order(ByteOrder.LITTLE_ENDIAN);
+            this.bytes = firstBuffer(count * type.byteSize());
             this.strings = null;
         } else {
             this.bytes = null;
@@ -139,11 +138,19 @@ final class JsonTensorReader {
     /** Room for one more element; only reached while fewer than {@code count} elements were read. */
     private void ensureRoom() {
         if (bytes != null && bytes.remaining() < type.byteSize()) {
-            int needed = count * type.byteSize();
-            ByteBuffer grown = ByteBuffer.allocate((int) Math.min(needed, 2L * bytes.capacity()))
-                    .order(ByteOrder.LITTLE_ENDIAN);
-            bytes = grown.put(bytes.flip());
+            bytes = grown(bytes, count * type.byteSize());
         }
+    }
+
+    /** The first buffer of a tensor whose values take {@code fullBytes} once all have arrived. */
+    static ByteBuffer firstBuffer(int fullBytes) {
+        return ByteBuffer.allocate(Math.min(fullBytes, INITIAL_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** {@code bytes}' contents in a buffer twice its size, at most {@code fullBytes}, ready for more. */
+    static ByteBuffer grown(ByteBuffer bytes, int fullBytes) {
+        return ByteBuffer.allocate((int) Math.min(fullBytes, 2L * bytes.capacity())).order(ByteOrder.LITTLE_ENDIAN)
+                .put(bytes.flip());
     }
 
     private void element(JsonToken t) throws IOException {

@@ -5,7 +5,6 @@ import dev.gantry.core.inference.Tensor;
 import dev.gantry.core.model.DataType;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -187,9 +186,7 @@ final class PlainRequestReader {
         }
         long[] dims = new long[Math.min(8, limits.maxRank())];
         int rank = 0;
-        skipWhitespace();
-        if (pos < end && b[pos] == ']') {
-            pos++;
+        if (next(']')) {
             return new long[0];
         }
         do {
@@ -210,7 +207,7 @@ final class PlainRequestReader {
     private long dimension() {
         int start = pos;
         long value = 0;
-        while (pos < end && b[pos] >= '0' && b[pos] <= '9') {
+        while (pos < end && isDigit(b[pos])) {
             value = value * 10 + (b[pos++] - '0');
         }
         int digits = pos - start;
@@ -225,13 +222,9 @@ final class PlainRequestReader {
         if (!next('[')) {
             return null;
         }
-        ByteBuffer bytes = ByteBuffer.allocate(Math.min(count * Float.BYTES, JsonTensorReader.INITIAL_BYTES))
-                .order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes = JsonTensorReader.firstBuffer(count * Float.BYTES);
         int index = 0;
-        skipWhitespace();
-        if (pos < end && b[pos] == ']') {
-            pos++;
-        } else {
+        if (!next(']')) {
             do {
                 skipWhitespace();
                 if (index == count) {
@@ -242,8 +235,7 @@ final class PlainRequestReader {
                     return null;
                 }
                 if (!bytes.hasRemaining()) {
-                    bytes = ByteBuffer.allocate((int) Math.min(count * (long) Float.BYTES, 2L * bytes.capacity()))
-                            .order(ByteOrder.LITTLE_ENDIAN).put(bytes.flip());
+                    bytes = JsonTensorReader.grown(bytes, count * Float.BYTES);
                 }
                 bytes.putFloat(value);
                 index++;
