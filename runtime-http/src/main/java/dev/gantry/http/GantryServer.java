@@ -1,6 +1,8 @@
 package dev.gantry.http;
 
 import dev.gantry.core.lifecycle.ExecutorFactory;
+import dev.gantry.core.lifecycle.ModelVersionState;
+import dev.gantry.core.model.ModelId;
 import dev.gantry.core.runtime.ServingRuntime;
 import dev.gantry.http.auth.KeyFileAuditor;
 import dev.gantry.http.auth.KeyStore;
@@ -54,6 +56,7 @@ public final class GantryServer {
     private CompletableFuture<Void> settled;
     private CompletableFuture<Void> stopped;
     private String deploymentId;
+    private volatile Future<StartupWarmup.Result> warmup;
 
     private GantryServer(ServerConfig config, ExecutorFactory executorFactory) {
         this.config = config;
@@ -117,10 +120,15 @@ public final class GantryServer {
                 .map(id -> {
                     deploymentId = id;
                     ServerPosture.logListening(config, VERSION, config.scheme(), port(), adminPort(), keys);
-                    settled = core.start().whenComplete((v, e) -> {
-                        loaded = true;
-                        ServerPosture.logReady(config, config.scheme(), port(), core.lifecycle().snapshot().values());
-                    });
+                    settled = core.start().handle((v, e) -> e)
+                            .thenCompose(e -> warmUp().toCompletionStage().handle((r, x) -> e))
+                            .thenCompose(e -> {
+                                loaded = true;
+                                ServerPosture.logReady(config, config.scheme(), port(),
+                                        core.lifecycle().snapshot().values());
+                                return e == null ? CompletableFuture.<Void>completedFuture(null)
+                                        : CompletableFuture.<Void>failedFuture(e);
+                            });
                     return this;
                 })
                 .recover(e -> {
@@ -128,6 +136,25 @@ public final class GantryServer {
                     return Future.failedFuture("cannot listen on " + config.host() + ":" + config.port() + ": "
                             + e.getMessage());
                 });
+    }
+
+    /** The start-up warm-up (StartupWarmup) against this server's own ports, to the first READY version. */
+    private Future<StartupWarmup.Result> warmUp() {
+        Optional<ModelId> model = core.lifecycle().snapshot().values().stream()
+                .filter(ModelVersionState::isReady).map(ModelVersionState::id).sorted().findFirst();
+        String host = switch (config.host()) {
+            case "0.0.0.0", "" -> "127.0.0.1";
+            case "::", "[::]" -> "::1";
+            default -> config.host();
+        };
+        warmup = StartupWarmup.run(vertx, host, port(), adminPort(), config.security().tlsCert(),
+                StartupWarmup.calls(model));
+        return warmup;
+    }
+
+    /** The start-up warm-up's outcome, once it has run (tests). */
+    Optional<StartupWarmup.Result> startupWarmup() {
+        return warmup == null || !warmup.isComplete() ? Optional.empty() : Optional.of(warmup.result());
     }
 
     public boolean isReady() {
