@@ -2,6 +2,7 @@ package dev.gantry.http;
 
 import dev.gantry.core.model.ModelId;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
@@ -42,6 +43,8 @@ final class StartupWarmup {
      */
     static final String USER_AGENT = "gantry-startup-warmup";
     static final int ROUNDS = 64;
+    /** The longest the warm-up may hold readiness back; one request may take at most the idle timeout. */
+    static final long DEADLINE_MILLIS = 15_000;
     /** No revision ever reaches this, so a change that expects it is refused (409) before anything is written. */
     static final long NO_REVISION = Long.MAX_VALUE;
     /** How {@link Result#stoppedBy} starts when the server accepted a change it had to refuse. */
@@ -92,34 +95,53 @@ final class StartupWarmup {
         HttpClientAgent client = vertx.createHttpClient(options);
         Map<String, Integer> statuses = new TreeMap<>();
         long start = System.nanoTime();
+        /* whatever the server or the network does, the warm-up never holds readiness back for longer */
+        Promise<Optional<String>> done = Promise.promise();
+        long timer = vertx.setTimer(DEADLINE_MILLIS, t -> done.tryComplete(
+                Optional.of("not finished after " + DEADLINE_MILLIS + " ms")));
         Future<Optional<String>> chain = Future.succeededFuture(Optional.empty());
         for (Call call : calls) {
-            chain = chain.compose(stopped -> stopped.isPresent() ? Future.succeededFuture(stopped)
+            chain = chain.compose(stopped -> stopped.isPresent() || done.future().isComplete()
+                    ? Future.succeededFuture(stopped)
                     : send(client, call, call.admin() ? adminPort : port).map(status -> {
-                        statuses.merge(call.label() + " " + status, 1, Integer::sum);
+                        synchronized (statuses) {
+                            statuses.merge(call.label() + " " + status, 1, Integer::sum);
+                        }
                         return call.mutating() && status / 100 == 2
                                 ? Optional.of(ACCEPTED + call.method() + " " + call.path() + " answered " + status)
                                 : Optional.<String>empty();
                     }));
         }
-        return chain.recover(e -> Future.succeededFuture(Optional.of(String.valueOf(e.getMessage()))))
-                .eventually(client::close)
+        chain.recover(e -> Future.succeededFuture(Optional.of(String.valueOf(e.getMessage()))))
+                .onComplete(r -> done.tryComplete(r.result()));
+        return done.future()
+                .andThen(r -> {
+                    vertx.cancelTimer(timer);
+                    client.close();
+                })
                 .map(stopped -> {
-                    Result r = new Result(Map.copyOf(statuses), (System.nanoTime() - start) / 1_000_000, stopped);
-                    int sent = statuses.values().stream().mapToInt(Integer::intValue).sum();
+                    Result r = new Result(Map.copyOf(snapshot(statuses)), (System.nanoTime() - start) / 1_000_000,
+                            stopped);
+                    int sent = r.statuses().values().stream().mapToInt(Integer::intValue).sum();
                     if (stopped.filter(s -> s.startsWith(ACCEPTED)).isPresent()) {
                         log.error("start-up warm-up stopped: {}", stopped.get());
                     } else {
                         log.info("start-up warm-up: {} requests in {} ms{} {}", sent, r.millis(),
-                                stopped.map(s -> ", stopped early: " + s).orElse(""), statuses);
+                                stopped.map(s -> ", stopped early: " + s).orElse(""), new TreeMap<>(r.statuses()));
                     }
                     return r;
                 });
     }
 
+    private static Map<String, Integer> snapshot(Map<String, Integer> statuses) {
+        synchronized (statuses) {
+            return new TreeMap<>(statuses);
+        }
+    }
+
     private static Future<Integer> send(HttpClientAgent client, Call call, int port) {
         RequestOptions ro = new RequestOptions().setMethod(call.method()).setPort(port).setURI(call.path())
-                .setIdleTimeout(10_000).putHeader("User-Agent", USER_AGENT);
+                .setIdleTimeout(5_000).putHeader("User-Agent", USER_AGENT);
         return client.request(ro).compose(req -> {
             if (call.body() == null) {
                 return req.send();

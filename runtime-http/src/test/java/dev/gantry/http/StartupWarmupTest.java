@@ -86,6 +86,24 @@ class StartupWarmupTest {
         }
     }
 
+    @Test
+    void warmup_whenTheServerNeverAnswers_givesUpWithinItsDeadline() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0)) {
+            /* accepts connections (the backlog does) and never answers */
+            long start = System.nanoTime();
+            StartupWarmup.Result r = StartupWarmup.run(vertx, "127.0.0.1", silent.getLocalPort(),
+                    silent.getLocalPort(), Optional.empty(), StartupWarmup.calls(Optional.empty()))
+                    .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(Map.of(), r.statuses());
+            assertTrue(r.stoppedBy().isPresent(), r.toString());
+            assertTrue(millis < StartupWarmup.DEADLINE_MILLIS + 5_000, millis + " ms");
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
     private ServerFixture start(boolean separateAdmin) throws Exception {
         TempRepository repo = new TempRepository(dir.resolve("models"));
         repo.copy("mlp", "m", 1, null);
