@@ -209,11 +209,13 @@ public final class GantryServer {
                                         : vertx.undeploy(deploymentId))
                                 .otherwiseEmpty().toCompletionStage(),
                         () -> vertx.close().toCompletionStage())
-                .handle((v, e) -> {
+                // Vert.x completes its close on one of its event loops; closing the catalogue and the usage
+                // store there would block it on their fsyncs, so that part runs on a thread of its own.
+                .handleAsync((v, e) -> {
                     close();
                     log.info("stopped after draining for {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                     return null;
-                });
+                }, task -> Thread.ofPlatform().name("gantry-stop").start(task));
         return stopped;
     }
 
