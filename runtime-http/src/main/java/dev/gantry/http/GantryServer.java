@@ -1,8 +1,6 @@
 package dev.gantry.http;
 
 import dev.gantry.core.lifecycle.ExecutorFactory;
-import dev.gantry.core.lifecycle.ModelVersionState;
-import dev.gantry.core.model.ModelId;
 import dev.gantry.core.runtime.ServingRuntime;
 import dev.gantry.http.auth.KeyFileAuditor;
 import dev.gantry.http.auth.KeyStore;
@@ -38,6 +36,8 @@ public final class GantryServer {
      */
     public static final String VERSION = "0.1.0";
     private static final Logger log = LoggerFactory.getLogger(GantryServer.class);
+    /** How long past its own deadline the start waits for the warm-up before it reports ready anyway. */
+    private static final long WARMUP_SLACK_MILLIS = 5_000;
 
     private final ServerConfig config;
     private final ExecutorFactory executorFactory;
@@ -121,11 +121,13 @@ public final class GantryServer {
                     deploymentId = id;
                     ServerPosture.logListening(config, VERSION, config.scheme(), port(), adminPort(), keys);
                     settled = core.start().handle((v, e) -> e)
-                            .thenCompose(e -> warmUp().toCompletionStage().handle((r, x) -> e))
+                            .thenCompose(e -> warmUp().thenApply(done -> e))
                             .thenCompose(e -> {
                                 loaded = true;
-                                ServerPosture.logReady(config, config.scheme(), port(),
-                                        core.lifecycle().snapshot().values());
+                                if (!drain.draining.get()) {
+                                    ServerPosture.logReady(config, config.scheme(), port(),
+                                            core.lifecycle().snapshot().values());
+                                }
                                 return e == null ? CompletableFuture.<Void>completedFuture(null)
                                         : CompletableFuture.<Void>failedFuture(e);
                             });
@@ -138,18 +140,29 @@ public final class GantryServer {
                 });
     }
 
-    /** The start-up warm-up (StartupWarmup) against this server's own ports, to the first READY version. */
-    private Future<StartupWarmup.Result> warmUp() {
-        Optional<ModelId> model = core.lifecycle().snapshot().values().stream()
-                .filter(ModelVersionState::isReady).map(ModelVersionState::id).sorted().findFirst();
-        String host = switch (config.host()) {
-            case "0.0.0.0", "" -> "127.0.0.1";
-            case "::", "[::]" -> "::1";
-            default -> config.host();
-        };
-        warmup = StartupWarmup.run(vertx, host, port(), adminPort(), config.security().tlsCert(),
-                StartupWarmup.calls(model));
-        return warmup;
+    /**
+     * The start-up warm-up (StartupWarmup) against this server's own ports; completes, never exceptionally, when
+     * it has ended, at the latest a little after its deadline. Not run once the server is stopping.
+     */
+    private CompletableFuture<Void> warmUp() {
+        if (drain.draining.get()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        try {
+            warmup = StartupWarmup.forServer(vertx, config.host(), port(), adminPort(), config.security().tlsCert(),
+                    core.lifecycle().snapshot().values());
+        } catch (RuntimeException e) {
+            log.warn("start-up warm-up not run: {}", e.toString());
+            return CompletableFuture.completedFuture(null);
+        }
+        return warmup.toCompletionStage().toCompletableFuture()
+                .orTimeout(StartupWarmup.LIMITS.deadlineMillis() + WARMUP_SLACK_MILLIS, TimeUnit.MILLISECONDS)
+                .handle((r, e) -> {
+                    if (e != null) {
+                        log.warn("start-up warm-up did not end: {}", e.toString());
+                    }
+                    return null;
+                });
     }
 
     /** The start-up warm-up's outcome, once it has run (tests). */
@@ -209,8 +222,9 @@ public final class GantryServer {
                                         : vertx.undeploy(deploymentId))
                                 .otherwiseEmpty().toCompletionStage(),
                         () -> vertx.close().toCompletionStage())
-                // Vert.x completes its close on one of its event loops; closing the catalogue and the usage
-                // store there would block it on their fsyncs, so that part runs on a thread of its own.
+                // Vert.x completes its close on one of its event-loop threads, as that loop shuts down. Nothing
+                // is left to serve by then, but the stores' close (H2's fsyncs) is blocking work, and no event
+                // loop thread does any: it runs on a thread of its own.
                 .handleAsync((v, e) -> {
                     close();
                     log.info("stopped after draining for {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));

@@ -1,7 +1,7 @@
 package dev.gantry.http;
 
+import dev.gantry.core.lifecycle.ModelVersionState;
 import dev.gantry.core.model.ModelId;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -11,11 +11,13 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -40,14 +42,14 @@ final class StartupWarmup {
      * exist, to the first READY model, interleaved with reads, enough rounds that the decoder is compiled with
      * a profile that has seen GET, PUT and POST. Nothing is written: no revision, no audit entry. With API keys
      * the admin requests carry no key and end at 401, which still warms the decoder and the router. A mutating
-     * request that is not refused (impossible by construction) stops the warm-up and is logged as an error.
+     * request that is not refused (impossible by construction) stops the warm-up and is logged as an error. On a
+     * shared catalogue each refused change reads the database once (this server must have caught up first); a
+     * server that has not caught up is not ready anyway, and the request's timeout bounds the wait.
      */
     static final String USER_AGENT = "gantry-startup-warmup";
     static final int ROUNDS = 64;
-    /** The longest the warm-up may hold readiness back; one request may take at most the idle timeout. */
-    static final long DEADLINE_MILLIS = 15_000;
-    /** The longest one request may take to connect, or wait for its answer. */
-    static final long REQUEST_TIMEOUT_MILLIS = 5_000;
+    /** The time limits the server runs the warm-up with. */
+    static final Limits LIMITS = new Limits(15_000, 5_000);
     /** No revision ever reaches this, so a change that expects it is refused (409) before anything is written. */
     static final long NO_REVISION = Long.MAX_VALUE;
     /** How {@link Result#stoppedBy} starts when the server accepted a change it had to refuse. */
@@ -60,6 +62,16 @@ final class StartupWarmup {
 
     /** How the warm-up went: the count of each answer ("traffic 409"), the time it took, why it stopped early. */
     record Result(Map<String, Integer> statuses, long millis, Optional<String> stoppedBy) {
+        static Result notRun(String why) {
+            return new Result(Map.of(), 0, Optional.of(why));
+        }
+    }
+
+    /**
+     * @param deadlineMillis the longest the warm-up may hold readiness back, whatever happens to its requests
+     * @param requestMillis the longest one request may wait for a connection, and then for each part of its answer
+     */
+    record Limits(long deadlineMillis, long requestMillis) {
     }
 
     private StartupWarmup() {
@@ -86,29 +98,56 @@ final class StartupWarmup {
     }
 
     /**
+     * The warm-up of a server listening on {@code configuredHost} (a wildcard address is reached on loopback),
+     * against the first READY version of {@code versions}, or with reads only when none is READY.
+     */
+    static Future<Result> forServer(Vertx vertx, String configuredHost, int port, int adminPort,
+                                    Optional<Path> tlsCert, Collection<ModelVersionState> versions) {
+        Optional<ModelId> model = versions.stream().filter(ModelVersionState::isReady).map(ModelVersionState::id)
+                .sorted().findFirst();
+        String host = switch (configuredHost) {
+            case "0.0.0.0", "" -> "127.0.0.1";
+            case "::", "[::]" -> "::1";
+            default -> configuredHost;
+        };
+        return run(vertx, host, port, adminPort, tlsCert, calls(model), LIMITS);
+    }
+
+    /**
      * Sends {@code calls} one after another to {@code host} (HTTP on {@code port}, admin routes on
-     * {@code adminPort}). Never fails: a refused connection or a timeout ends the warm-up early with the reason,
-     * and so does a mutating request the server accepted.
+     * {@code adminPort}). Never fails: a refused connection, a timeout or an error ends the warm-up early with
+     * the reason, and so does a mutating request the server accepted.
      */
     static Future<Result> run(Vertx vertx, String host, int port, int adminPort, Optional<Path> tlsCert,
-                              List<Call> calls) {
+                              List<Call> calls, Limits limits) {
         /*
-         * Every client call is made on the event loop of one context. The server's start completes on a model
-         * loader thread, and a Vert.x client used from that thread sometimes never got a connection: about one
-         * start in fourteen waited out the whole deadline with no request sent, while a plain socket to the same
-         * port was answered at once (StartupWarmupTest's 30 starts stalled in 3 of 3 runs). Run from its
-         * context's event loop, the same test passed 3 of 3 runs: 90 starts, none stalled.
+         * Every client call is made on the event loop of one context: a Vert.x client used from the model loader
+         * thread that finishes the start sometimes never got a connection (benchmarks/results/
+         * startup-warmup-20261201.txt, 8).
          */
-        Context context = vertx.getOrCreateContext();
         Promise<Result> result = Promise.promise();
-        context.runOnContext(v -> runOnLoop(vertx, host, port, adminPort, tlsCert, calls).onComplete(result));
+        try {
+            vertx.getOrCreateContext().runOnContext(v -> {
+                try {
+                    runOnLoop(vertx, host, port, adminPort, tlsCert, calls, limits).onComplete(result);
+                } catch (RuntimeException e) {
+                    result.tryComplete(stoppedBy(e));
+                }
+            });
+        } catch (RuntimeException e) {
+            result.tryComplete(stoppedBy(e)); // Vert.x is closing: the server is being stopped
+        }
         return result.future();
     }
 
+    private static Result stoppedBy(RuntimeException e) {
+        log.warn("start-up warm-up not run: {}", e.toString());
+        return Result.notRun(e.toString());
+    }
+
     private static Future<Result> runOnLoop(Vertx vertx, String host, int port, int adminPort,
-                                            Optional<Path> tlsCert, List<Call> calls) {
-        HttpClientOptions options = new HttpClientOptions().setDefaultHost(host).setKeepAlive(true)
-                .setConnectTimeout((int) REQUEST_TIMEOUT_MILLIS);
+                                            Optional<Path> tlsCert, List<Call> calls, Limits limits) {
+        HttpClientOptions options = new HttpClientOptions().setKeepAlive(true);
         tlsCert.ifPresent(cert -> options.setSsl(true).setVerifyHost(false)
                 .setTrustOptions(new PemTrustOptions().addCertPath(cert.toString())));
         HttpClientAgent client = vertx.createHttpClient(options);
@@ -116,13 +155,13 @@ final class StartupWarmup {
         long start = System.nanoTime();
         /* whatever the server or the network does, the warm-up never holds readiness back for longer */
         Promise<Optional<String>> done = Promise.promise();
-        long timer = vertx.setTimer(DEADLINE_MILLIS, t -> done.tryComplete(
-                Optional.of("not finished after " + DEADLINE_MILLIS + " ms")));
+        long timer = vertx.setTimer(limits.deadlineMillis(), t -> done.tryComplete(
+                Optional.of("not finished after " + limits.deadlineMillis() + " ms")));
         Future<Optional<String>> chain = Future.succeededFuture(Optional.empty());
         for (Call call : calls) {
             chain = chain.compose(stopped -> stopped.isPresent() || done.future().isComplete()
                     ? Future.succeededFuture(stopped)
-                    : send(client, call, call.admin() ? adminPort : port).map(status -> {
+                    : send(client, host, call, call.admin() ? adminPort : port, limits).map(status -> {
                         synchronized (statuses) {
                             statuses.merge(call.label() + " " + status, 1, Integer::sum);
                         }
@@ -144,9 +183,12 @@ final class StartupWarmup {
                     int sent = r.statuses().values().stream().mapToInt(Integer::intValue).sum();
                     if (stopped.filter(s -> s.startsWith(ACCEPTED)).isPresent()) {
                         log.error("start-up warm-up stopped: {}", stopped.get());
+                    } else if (stopped.isPresent()) {
+                        log.warn("start-up warm-up stopped early after {} requests in {} ms: {} {}", sent,
+                                r.millis(), stopped.get(), new TreeMap<>(r.statuses()));
                     } else {
-                        log.info("start-up warm-up: {} requests in {} ms{} {}", sent, r.millis(),
-                                stopped.map(s -> ", stopped early: " + s).orElse(""), new TreeMap<>(r.statuses()));
+                        log.info("start-up warm-up: {} requests in {} ms {}", sent, r.millis(),
+                                new TreeMap<>(r.statuses()));
                     }
                     return r;
                 });
@@ -158,9 +200,16 @@ final class StartupWarmup {
         }
     }
 
-    private static Future<Integer> send(HttpClientAgent client, Call call, int port) {
-        RequestOptions ro = new RequestOptions().setMethod(call.method()).setPort(port).setURI(call.path())
-                .setIdleTimeout(REQUEST_TIMEOUT_MILLIS).putHeader("User-Agent", USER_AGENT);
+    private static Future<Integer> send(HttpClientAgent client, String host, Call call, int port, Limits limits) {
+        /*
+         * The connection goes to host:port; the Host header names an IPv6 literal in brackets, which the client
+         * would not add itself. setTimeout bounds both the wait for a connection (the pool's included) and the
+         * wait for each part of the answer.
+         */
+        RequestOptions ro = new RequestOptions().setMethod(call.method())
+                .setServer(SocketAddress.inetSocketAddress(port, host))
+                .setHost(host.indexOf(':') >= 0 ? "[" + host + "]" : host).setPort(port).setURI(call.path())
+                .setTimeout(limits.requestMillis()).putHeader("User-Agent", USER_AGENT);
         return client.request(ro).compose(req -> {
             if (call.body() == null) {
                 return req.send();

@@ -2,6 +2,7 @@ package dev.gantry.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gantry.core.access.Role;
 import dev.gantry.core.lifecycle.ExecutorFactory;
 import dev.gantry.core.model.ModelId;
 import dev.gantry.http.testing.ServerFixture;
@@ -10,12 +11,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,17 +36,49 @@ class StartupWarmupTest {
     @TempDir
     Path dir;
 
-    @Test
-    void start_sendsRefusedChangesBeforeReady_andLeavesNoRevisionOrAudit() throws Exception {
-        try (ServerFixture server = start(false)) {
-            assertWarmedUpWithoutTrace(server);
+    @ParameterizedTest(name = "separate admin port: {0}")
+    @ValueSource(booleans = {false, true})
+    void start_sendsRefusedChangesBeforeReady_andLeavesNoRevisionOrAudit(boolean separateAdmin) throws Exception {
+        try (ServerFixture server = start(separateAdmin)) {
+            int rounds = StartupWarmup.ROUNDS;
+            /* ready answers 400 because the warm-up runs before the server reports ready */
+            assertWarmedUpWithoutTrace(server, Map.of("live 200", rounds, "ready 400", rounds, "model 200", rounds,
+                    "traffic 409", rounds, "rollback 404", rounds), Optional.empty());
         }
     }
 
     @Test
-    void start_withSeparateAdminPort_sendsAdminRequestsToIt() throws Exception {
-        try (ServerFixture server = start(true)) {
-            assertWarmedUpWithoutTrace(server);
+    void start_onIpv6Loopback_getsTheSameAnswers() throws Exception {
+        try (ServerFixture server = ServerFixture.start(config(false).withHost("::1"), ExecutorFactory.onnxRuntime())) {
+            int rounds = StartupWarmup.ROUNDS;
+            assertEquals(Map.of("live 200", rounds, "ready 400", rounds, "model 200", rounds, "traffic 409", rounds,
+                    "rollback 404", rounds), server.server().startupWarmup().orElseThrow().statuses());
+        }
+    }
+
+    @Test
+    void start_withApiKeys_endsTheAdminRequestsAt401() throws Exception {
+        String token;
+        try (ServerFixture first = start(false)) {
+            token = first.server().keys().create("root", Set.of(Role.ADMIN), Set.of(), Optional.empty(),
+                    Optional.empty()).token();
+        }
+        try (ServerFixture server = ServerFixture.start(config(false), ExecutorFactory.onnxRuntime())) {
+            int rounds = StartupWarmup.ROUNDS;
+            /* the warm-up carries no key: health is open, every admin route asks for one */
+            assertWarmedUpWithoutTrace(server, Map.of("live 200", rounds, "ready 400", rounds, "model 401", rounds,
+                    "traffic 401", rounds, "rollback 401", rounds), Optional.of(token));
+        }
+    }
+
+    @Test
+    void start_withoutAReadyVersion_sendsOnlyReads() throws Exception {
+        ServerConfig c = ServerFixture.config(dir.resolve("empty-models"), dir.resolve("data"));
+        java.nio.file.Files.createDirectories(dir.resolve("empty-models"));
+        try (ServerFixture server = ServerFixture.start(c, ExecutorFactory.onnxRuntime())) {
+            StartupWarmup.Result r = server.server().startupWarmup().orElseThrow();
+            assertEquals(Map.of("live 200", StartupWarmup.ROUNDS, "ready 400", StartupWarmup.ROUNDS), r.statuses());
+            assertFalse(r.stoppedBy().isPresent(), r.toString());
         }
     }
 
@@ -57,7 +93,8 @@ class StartupWarmupTest {
                     new StartupWarmup.Call("live", HttpMethod.GET, false, "/v2/health/live", null, false));
             Vertx vertx = Vertx.vertx();
             try {
-                StartupWarmup.Result r = StartupWarmup.run(vertx, "127.0.0.1", port, port, Optional.empty(), calls)
+                StartupWarmup.Result r = StartupWarmup.run(vertx, "127.0.0.1", port, port, Optional.empty(), calls,
+                        StartupWarmup.LIMITS)
                         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
                 assertEquals(Map.of("traffic 200", 1), r.statuses(), "the GET after it must not be sent");
                 assertTrue(r.stoppedBy().orElseThrow().startsWith(StartupWarmup.ACCEPTED), r.toString());
@@ -92,7 +129,7 @@ class StartupWarmupTest {
                 closedPort = s.getLocalPort();
             }
             StartupWarmup.Result r = StartupWarmup.run(vertx, "127.0.0.1", closedPort, closedPort, Optional.empty(),
-                    StartupWarmup.calls(Optional.of(new ModelId("m", 1)))).toCompletionStage()
+                    StartupWarmup.calls(Optional.of(new ModelId("m", 1))), StartupWarmup.LIMITS).toCompletionStage()
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
             assertEquals(Map.of(), r.statuses());
             assertTrue(r.stoppedBy().isPresent() && !r.stoppedBy().get().startsWith(StartupWarmup.ACCEPTED),
@@ -108,45 +145,74 @@ class StartupWarmupTest {
         try (java.net.ServerSocket silent = new java.net.ServerSocket(0)) {
             /* accepts connections (the backlog does) and never answers */
             long start = System.nanoTime();
+            StartupWarmup.Limits limits = new StartupWarmup.Limits(30_000, 500);
             StartupWarmup.Result r = StartupWarmup.run(vertx, "127.0.0.1", silent.getLocalPort(),
-                    silent.getLocalPort(), Optional.empty(), StartupWarmup.calls(Optional.empty()))
+                    silent.getLocalPort(), Optional.empty(), StartupWarmup.calls(Optional.empty()), limits)
                     .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertEquals(Map.of(), r.statuses());
-            assertTrue(r.stoppedBy().isPresent(), r.toString());
-            assertTrue(millis < StartupWarmup.DEADLINE_MILLIS + 5_000, millis + " ms");
+            assertTrue(r.stoppedBy().orElseThrow().contains("timeout"), r.toString());
+            /* the first request's timeout ended it, long before the deadline */
+            assertTrue(millis < 10_000, millis + " ms");
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void warmup_whenEveryAnswerIsSlow_stopsAtItsDeadline() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            /* answers every request, each after 100 ms: no request times out, the warm-up as a whole does */
+            io.vertx.core.http.HttpServer slow = vertx.createHttpServer()
+                    .requestHandler(req -> vertx.setTimer(100, t -> req.response().end()))
+                    .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            int port = slow.actualPort();
+            long start = System.nanoTime();
+            StartupWarmup.Result r = StartupWarmup.run(vertx, "127.0.0.1", port, port, Optional.empty(),
+                    StartupWarmup.calls(Optional.empty()), new StartupWarmup.Limits(1_000, 5_000))
+                    .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(Optional.of("not finished after 1000 ms"), r.stoppedBy(), r.toString());
+            int answered = r.statuses().values().stream().mapToInt(Integer::intValue).sum();
+            assertTrue(answered >= 5 && answered <= 10, r.toString());
+            assertTrue(millis < 5_000, millis + " ms");
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
     }
 
     private ServerFixture start(boolean separateAdmin) throws Exception {
-        TempRepository repo = new TempRepository(dir.resolve("models"));
-        repo.copy("mlp", "m", 1, null);
-        ServerConfig c = ServerFixture.config(repo.root(), dir.resolve("data"));
-        if (separateAdmin) {
-            c = c.withSecurity(c.security().withAdminPort(0));
-        }
-        return ServerFixture.start(c, ExecutorFactory.onnxRuntime());
+        return ServerFixture.start(config(separateAdmin), ExecutorFactory.onnxRuntime());
     }
 
-    private static void assertWarmedUpWithoutTrace(ServerFixture server) throws Exception {
+    private ServerConfig config(boolean separateAdmin) throws Exception {
+        if (!java.nio.file.Files.isDirectory(dir.resolve("models"))) {
+            new TempRepository(dir.resolve("models")).copy("mlp", "m", 1, null);
+        }
+        ServerConfig c = ServerFixture.config(dir.resolve("models"), dir.resolve("data"));
+        return separateAdmin ? c.withSecurity(c.security().withAdminPort(0)) : c;
+    }
+
+    private static void assertWarmedUpWithoutTrace(ServerFixture server, Map<String, Integer> statuses,
+                                                   Optional<String> adminToken) throws Exception {
         StartupWarmup.Result r = server.server().startupWarmup().orElseThrow();
-        int rounds = StartupWarmup.ROUNDS;
-        /* ready answers 400 because the warm-up runs before the server reports ready */
-        assertEquals(Map.of("live 200", rounds, "ready 400", rounds, "model 200", rounds, "traffic 409", rounds,
-                "rollback 404", rounds), r.statuses());
+        assertEquals(statuses, r.statuses());
         assertFalse(r.stoppedBy().isPresent(), r.toString());
         assertEquals(200, server.get("/v2/health/ready").statusCode());
 
         String admin = "http://127.0.0.1:" + server.server().adminPort();
-        JsonNode history = json(server.send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create(admin + "/admin/v1/models/m/traffic/history")).GET().build()));
+        JsonNode history = json(server.send(adminGet(admin + "/admin/v1/models/m/traffic/history", adminToken)));
         assertEquals(1, history.path("revisions").size(), history.toString());
-        JsonNode audit = json(server.send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create(admin + "/admin/v1/audit")).GET().build()));
+        JsonNode audit = json(server.send(adminGet(admin + "/admin/v1/audit", adminToken)));
         assertFalse(audit.toString().contains("warm-up"), audit.toString());
         assertFalse(audit.toString().contains("rollback"), audit.toString());
+    }
+
+    private static java.net.http.HttpRequest adminGet(String uri, Optional<String> token) {
+        java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(uri)).GET();
+        token.ifPresent(t -> b.header("Authorization", "Bearer " + t));
+        return b.build();
     }
 
     private static JsonNode json(HttpResponse<String> r) throws Exception {
