@@ -148,13 +148,8 @@ public final class GantryServer {
         if (drain.draining.get()) {
             return CompletableFuture.completedFuture(null);
         }
-        try {
-            warmup = StartupWarmup.forServer(vertx, config.host(), port(), adminPort(), config.security().tlsCert(),
-                    core.lifecycle().snapshot().values());
-        } catch (RuntimeException e) {
-            log.warn("start-up warm-up not run: {}", e.toString());
-            return CompletableFuture.completedFuture(null);
-        }
+        warmup = StartupWarmup.forServer(vertx, config.host(), port(), adminPort(), config.security().tlsCert(),
+                core.lifecycle().snapshot().values()); // never throws: its errors end it with a reason
         return warmup.toCompletionStage().toCompletableFuture()
                 .orTimeout(StartupWarmup.LIMITS.deadlineMillis() + WARMUP_SLACK_MILLIS, TimeUnit.MILLISECONDS)
                 .handle((r, e) -> {

@@ -151,6 +151,7 @@ final class StartupWarmup {
         tlsCert.ifPresent(cert -> options.setSsl(true).setVerifyHost(false)
                 .setTrustOptions(new PemTrustOptions().addCertPath(cert.toString())));
         HttpClientAgent client = vertx.createHttpClient(options);
+        /* only this context's event loop touches it: the requests, their answers and the deadline all run there */
         Map<String, Integer> statuses = new TreeMap<>();
         long start = System.nanoTime();
         /* whatever the server or the network does, the warm-up never holds readiness back for longer */
@@ -162,9 +163,7 @@ final class StartupWarmup {
             chain = chain.compose(stopped -> stopped.isPresent() || done.future().isComplete()
                     ? Future.succeededFuture(stopped)
                     : send(client, host, call, call.admin() ? adminPort : port, limits).map(status -> {
-                        synchronized (statuses) {
-                            statuses.merge(call.label() + " " + status, 1, Integer::sum);
-                        }
+                        statuses.merge(call.label() + " " + status, 1, Integer::sum);
                         return call.mutating() && status / 100 == 2
                                 ? Optional.of(ACCEPTED + call.method() + " " + call.path() + " answered " + status)
                                 : Optional.<String>empty();
@@ -178,26 +177,18 @@ final class StartupWarmup {
                     client.close();
                 })
                 .map(stopped -> {
-                    Result r = new Result(Map.copyOf(snapshot(statuses)), (System.nanoTime() - start) / 1_000_000,
-                            stopped);
+                    Result r = new Result(Map.copyOf(statuses), (System.nanoTime() - start) / 1_000_000, stopped);
                     int sent = r.statuses().values().stream().mapToInt(Integer::intValue).sum();
                     if (stopped.filter(s -> s.startsWith(ACCEPTED)).isPresent()) {
                         log.error("start-up warm-up stopped: {}", stopped.get());
                     } else if (stopped.isPresent()) {
                         log.warn("start-up warm-up stopped early after {} requests in {} ms: {} {}", sent,
-                                r.millis(), stopped.get(), new TreeMap<>(r.statuses()));
+                                r.millis(), stopped.get(), statuses);
                     } else {
-                        log.info("start-up warm-up: {} requests in {} ms {}", sent, r.millis(),
-                                new TreeMap<>(r.statuses()));
+                        log.info("start-up warm-up: {} requests in {} ms {}", sent, r.millis(), statuses);
                     }
                     return r;
                 });
-    }
-
-    private static Map<String, Integer> snapshot(Map<String, Integer> statuses) {
-        synchronized (statuses) {
-            return new TreeMap<>(statuses);
-        }
     }
 
     private static Future<Integer> send(HttpClientAgent client, String host, Call call, int port, Limits limits) {
