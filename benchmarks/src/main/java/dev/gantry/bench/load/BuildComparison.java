@@ -22,9 +22,13 @@ import java.util.stream.Stream;
  * <p>Run from the repository root: {@code java -cp benchmarks/target/benchmarks.jar
  * dev.gantry.bench.load.BuildComparison --base-jar ../base/benchmarks/target/benchmarks.jar [--rounds 4]
  * [--seconds 8] [--warmup-seconds 20] [--server-cpus 1] [--client-cpus 0] [--models models]
- * [--server-args "--event-loops 1"] [--jfr DIR] [--this-jar JAR] [--base-models DIR]} ({@code --this-jar}: the
- * second server from another jar instead of this one, to compare two other builds; {@code --base-models}: the base
- * server's {@code mlp} from another model repository, to compare two configurations of the model). About 1 min + rounds x 4 x seconds.
+ * [--server-args "--event-loops 1"] [--jfr DIR] [--this-jar JAR] [--base-models DIR] [--this-jvm-opt OPT]
+ * [--base-jvm-opt OPT] [--no-jit-options]} ({@code --this-jar}: the second server from another jar instead of this
+ * one, to compare two other builds; {@code --base-models}: the base server's {@code mlp} from another model
+ * repository, to compare two configurations of the model; {@code --this-jvm-opt} and {@code --base-jvm-opt}, each
+ * repeatable: a JVM option for one server only, to compare two JVM configurations of one build). Both servers run
+ * with the launcher's JIT options ({@link dev.gantry.http.sizing.MachineDefaults#JIT_OPTIONS}) unless
+ * {@code --no-jit-options}. About 1 min + rounds x 4 x seconds.
  */
 public final class BuildComparison {
     private static final String HOST = "127.0.0.1";
@@ -44,6 +48,9 @@ public final class BuildComparison {
         Path jfr = null;
         String thisJar = System.getProperty("java.class.path");
         List<String> serverArgs = List.of("--event-loops", "1", "--intra-op-threads", "1");
+        List<String> thisJvm = new ArrayList<>();
+        List<String> baseJvm = new ArrayList<>();
+        boolean jitOptions = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--base-jar" -> baseJar = args[++i];
@@ -57,6 +64,9 @@ public final class BuildComparison {
                 case "--this-jar" -> thisJar = Path.of(args[++i]).toAbsolutePath().toString();
                 case "--jfr" -> jfr = Path.of(args[++i]).toAbsolutePath();
                 case "--server-args" -> serverArgs = List.of(args[++i].trim().split("\\s+"));
+                case "--this-jvm-opt" -> thisJvm.add(jvmOption(args[++i]));
+                case "--base-jvm-opt" -> baseJvm.add(jvmOption(args[++i]));
+                case "--no-jit-options" -> jitOptions = false;
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'; see the javadoc of "
                         + BuildComparison.class.getName());
             }
@@ -76,7 +86,15 @@ public final class BuildComparison {
         Path logs = Files.createTempDirectory("gantry-compare-logs");
         String heap = dev.gantry.http.sizing.MachineDefaults.derive(LoadBenchmark.cpuCount(serverCpus),
                 dev.gantry.http.sizing.Machine.current().memoryBytes()).heapOption();
-        List<String> jvm = List.of(heap, "--enable-native-access=ALL-UNNAMED");
+        List<String> jvm = new ArrayList<>(List.of(heap, "--enable-native-access=ALL-UNNAMED"));
+        if (jitOptions) {
+            jvm.addAll(dev.gantry.http.sizing.MachineDefaults.JIT_OPTIONS);
+        }
+        List<String> jvmBase = new ArrayList<>(jvm);
+        jvmBase.addAll(baseJvm);
+        List<String> jvmThis = new ArrayList<>(jvm);
+        jvmThis.addAll(thisJvm);
+        System.out.printf("JVM options: base %s; this %s%n", jvmBase, jvmThis);
         int[] levels = {16, 1};
         List<List<Measurement>> base = new ArrayList<>();
         List<List<Measurement>> mine = new ArrayList<>();
@@ -87,9 +105,9 @@ public final class BuildComparison {
             mine.add(new ArrayList<>());
         }
         try (Started a = start("base", Path.of(baseJar).toAbsolutePath().toString(), serverCpus,
-                withJfr(jvm, jfr, "base", warmup), serverArgs, baseRepo, logs);
+                withJfr(jvmBase, jfr, "base", warmup), serverArgs, baseRepo, logs);
              Started b = start("this", thisJar, serverCpus,
-                     withJfr(jvm, jfr, "this", warmup), serverArgs, repo, logs)) {
+                     withJfr(jvmThis, jfr, "this", warmup), serverArgs, repo, logs)) {
             LoadRequest request = Workload.MLP.request();
             System.out.printf("warm-up %d s each (load average %s)%n", warmup.toSeconds(), BenchHost.loadAverage());
             a.gen.closedLoop(request, 16, warmup);
@@ -152,6 +170,13 @@ public final class BuildComparison {
                 }
             }
         }
+    }
+
+    private static String jvmOption(String option) {
+        if (!option.startsWith("-")) {
+            throw new IllegalArgumentException("a JVM option starts with '-', was '" + option + "'");
+        }
+        return option;
     }
 
     /**
