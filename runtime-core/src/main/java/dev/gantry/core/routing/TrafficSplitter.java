@@ -6,6 +6,7 @@ import dev.gantry.store.deployment.TrafficPolicy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -26,6 +27,15 @@ public final class TrafficSplitter {
      * The hash must be the same on every JVM and run, so it is written here: the key's UTF-8 bytes in 8-byte
      * little-endian words, each folded in through the SplitMix64 finalizer, then the version the same way.
      */
+    /*
+     * Unkeyed picks count the cumulative weights at or below the draw without a branch, over at least
+     * PICK_SLOTS - 1 bounds (padded with Long.MAX_VALUE, which no draw reaches). The JIT compiles a branch that
+     * has never gone one way as a trap: the binary search this replaced never looped while one version took all
+     * traffic, so the first weighted split deoptimized the request handler it was inlined into, and the
+     * recompilation on a busy core held requests back right when an operator was watching a rollout (the hot
+     * swap benchmark's swap window). With the same loop shape for one to four versions, a split changes only data.
+     */
+    private static final int PICK_SLOTS = 4;
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
     private static final double TWO_POW_MINUS_53 = 0x1.0p-53;
 
@@ -33,6 +43,8 @@ public final class TrafficSplitter {
     private final long[] versions;
     private final int[] weights;
     private final long[] cumulative;
+    /** cumulative, padded with Long.MAX_VALUE to at least PICK_SLOTS entries. */
+    private final long[] bounds;
     private final long total;
 
     private TrafficSplitter(TrafficPolicy policy) {
@@ -49,6 +61,8 @@ public final class TrafficSplitter {
             cumulative[i] = sum;
         }
         total = sum;
+        bounds = Arrays.copyOf(cumulative, Math.max(PICK_SLOTS, cumulative.length));
+        Arrays.fill(bounds, cumulative.length, bounds.length, Long.MAX_VALUE);
     }
 
     public static TrafficSplitter of(TrafficPolicy policy) {
@@ -62,17 +76,12 @@ public final class TrafficSplitter {
     /** A version for an unkeyed request, each with probability weight / total. */
     public long pick(RandomSource random) {
         long x = random.nextLong(total);
-        int lo = 0;
-        int hi = cumulative.length - 1;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (x < cumulative[mid]) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
+        long[] b = bounds;
+        int index = 0;
+        for (int i = 0; i < b.length - 1; i++) {
+            index += (int) ((b[i] - 1 - x) >>> 63); // 1 when x >= b[i]: the draw lies past route i's slice
         }
-        return versions[lo];
+        return versions[index];
     }
 
     /** The version for requests carrying routing key {@code key}: the same while the weights stay the same. */

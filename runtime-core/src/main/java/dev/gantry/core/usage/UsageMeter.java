@@ -155,14 +155,40 @@ public final class UsageMeter implements AutoCloseable {
     private Account account(String keyId, ModelId model) {
         Map<ModelId, Account> ofKey = accounts.get(keyId);
         if (ofKey == null) {
-            ofKey = accounts.computeIfAbsent(keyId, k -> new ConcurrentHashMap<>());
+            ofKey = newKey(keyId);
         }
         Account a = ofKey.get(model);
         if (a == null) {
-            a = ofKey.computeIfAbsent(model, id -> new Account(keyId, id, meters.computeIfAbsent(id, this::meters),
-                    prices.of(id.name())));
+            a = ofKey.computeIfAbsent(model, id -> newAccount(keyId, id));
         }
         return a;
+    }
+
+    /**
+     * A key's first request: its accounts for every prepared version, not only the one it asked for. Without
+     * that, the first request the key sent to another version (a traffic split starting) took the path that
+     * creates an account, which the JIT had compiled as a trap while one version took all traffic: the
+     * request path was deoptimized and recompiled on a busy core in the middle of a rollout. Meters are never
+     * removed, so this is what {@link #prepare} would have made had the key been seen before the versions.
+     * Racing with {@link #prepare}: each writes its own map before reading the other's, so either sees the other.
+     */
+    private Map<ModelId, Account> newKey(String keyId) {
+        Map<ModelId, Account> ofKey = accounts.computeIfAbsent(keyId, k -> new ConcurrentHashMap<>());
+        for (ModelId id : meters.keySet()) {
+            ofKey.computeIfAbsent(id, m -> newAccount(keyId, m));
+        }
+        return ofKey;
+    }
+
+    private Account newAccount(String keyId, ModelId id) {
+        return new Account(keyId, id, meters.computeIfAbsent(id, this::meters), prices.of(id.name()),
+                Math.floorDiv(clock.millis(), 60_000L));
+    }
+
+    /** Whether {@code keyId} has an account for {@code model}; for tests. */
+    boolean hasAccount(String keyId, ModelId model) {
+        Map<ModelId, Account> ofKey = accounts.get(keyId);
+        return ofKey != null && ofKey.containsKey(model);
     }
 
     /** One key's usage of one model version: its meters and price, and the counts not yet moved to pending. */
@@ -181,11 +207,16 @@ public final class UsageMeter implements AutoCloseable {
         long computeNanos;
         double cost;
 
-        Account(String keyId, ModelId model, Meters meters, Price price) {
+        /**
+         * @param minute the current minute: an account made ahead of its first request starts there, so that
+         *               request does not take the minute-change path (a JIT trap, see {@link #newKey})
+         */
+        Account(String keyId, ModelId model, Meters meters, Price price, long minute) {
             this.keyId = keyId;
             this.model = model;
             this.meters = meters;
             this.price = price;
+            this.minute = minute;
         }
 
         synchronized void add(long minute, long rows, long bytesIn, long bytesOut, long tokens, long computeNanos,

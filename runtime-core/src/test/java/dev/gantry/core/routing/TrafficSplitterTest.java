@@ -8,6 +8,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -111,6 +112,24 @@ class TrafficSplitterTest {
         for (int i = 0; i < 5_000; i++) {
             assertEquals(2, s.pick(random));
             assertEquals(2, s.pickSticky("k" + i));
+        }
+    }
+
+    static Stream<int[]> routeCounts() {
+        // one route, fewer routes than the padded bounds, exactly as many, and more
+        return Stream.of(new int[] {100}, new int[] {3, 7}, new int[] {1, 2, 3, 4}, new int[] {5, 1, 4, 2, 6, 3});
+    }
+
+    @ParameterizedTest
+    @MethodSource("routeCounts")
+    void pick_everyDraw_landsInTheSliceThatHoldsIt(int[] w) {
+        TrafficSplitter s = TrafficSplitter.of(weights(w));
+        int draw = 0;
+        for (int route = 0; route < w.length; route++) {
+            for (int k = 0; k < w[route]; k++, draw++) {
+                long x = draw;
+                assertEquals(route + 1, s.pick(bound -> x), "draw " + x + " of weights " + Arrays.toString(w));
+            }
         }
     }
 

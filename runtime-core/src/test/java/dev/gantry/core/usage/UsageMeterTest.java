@@ -24,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The usage meter counts exactly, whatever the interleaving of records and flushes, and prices what it counts. */
@@ -231,5 +232,29 @@ class UsageMeterTest {
         assertEquals(1.0, registry.get("usage.requests").tags("model", "m", "version", "2").counter().count());
         assertEquals(List.of("a/1", "a/2"), store.rows.stream().map(r -> r.keyId() + "/" + r.version()).toList());
         assertEquals(3, store.rows.get(1).counts().rows());
+    }
+
+    @Test
+    void aKeysFirstRequest_opensItsAccountsForEveryPreparedVersion_andStoresOnlyWhatItUsed() {
+        RecordingStore store = new RecordingStore();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        UsageMeter meter = UsageMeter.create(store, Prices.NONE, Quotas.NONE, CLOCK, registry);
+        ModelId v2 = new ModelId("m", 2);
+        meter.prepare(MODEL);
+        meter.prepare(v2);
+        assertFalse(meter.hasAccount("a", MODEL), "no key has been seen yet");
+
+        meter.record("a", MODEL, 1, 1, 1, 0, 0);
+
+        assertTrue(meter.hasAccount("a", MODEL));
+        assertTrue(meter.hasAccount("a", v2), "the key's account for the other version is ready before it is used");
+        assertFalse(meter.hasAccount("b", v2));
+        meter.flush();
+        assertEquals(List.of("a/1"), store.rows.stream().map(r -> r.keyId() + "/" + r.version()).toList(),
+                "an account opened ahead stores no row");
+        meter.record("a", v2, 2, 1, 1, 0, 0);
+        meter.flush();
+        assertEquals(List.of("a/1", "a/2"), store.rows.stream().map(r -> r.keyId() + "/" + r.version()).toList());
+        assertEquals(1.0, registry.get("usage.requests").tags("model", "m", "version", "2").counter().count());
     }
 }
