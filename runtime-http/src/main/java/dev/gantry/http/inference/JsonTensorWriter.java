@@ -250,13 +250,15 @@ final class JsonTensorWriter {
                 }
             }
             case FP16 -> {
+                FloatScratch scratch = new FloatScratch();
                 while (b.hasRemaining()) {
-                    writeFloat(g, Float.float16ToFloat(b.getShort()));
+                    scratch.write(g, Float.float16ToFloat(b.getShort()));
                 }
             }
             case FP32 -> {
+                FloatScratch scratch = new FloatScratch();
                 while (b.hasRemaining()) {
-                    writeFloat(g, b.getFloat());
+                    scratch.write(g, b.getFloat());
                 }
             }
             case FP64 -> {
@@ -274,11 +276,26 @@ final class JsonTensorWriter {
         g.writeEndArray();
     }
 
-    private static void writeFloat(JsonGenerator g, float v) throws IOException {
-        if (Float.isFinite(v)) {
-            g.writeNumber(v);
-        } else {
-            writeSpecial(g, v);
+    /*
+     * Small float outputs (below OipCodec's DIRECT_ARRAY_BYTES: an MLP's 8 scores) go through the generator, one
+     * value at a time. JsonGenerator.writeNumber(float) made a String per value (Jackson's FloatToDecimal), which
+     * JFR put at 5.6% of the event loop's samples under MLP JSON load (12-01, BuildComparison --jfr). FloatText
+     * writes the same characters into a scratch array, handed to the generator as an already-encoded number.
+     */
+    private static final class FloatScratch {
+        private final byte[] bytes = new byte[32];
+        private final char[] chars = new char[32];
+
+        void write(JsonGenerator g, float v) throws IOException {
+            if (!Float.isFinite(v)) {
+                writeSpecial(g, v);
+                return;
+            }
+            int end = FloatText.write(v, bytes, 0);
+            for (int i = 0; i < end; i++) {
+                chars[i] = (char) bytes[i];
+            }
+            g.writeNumber(chars, 0, end);
         }
     }
 

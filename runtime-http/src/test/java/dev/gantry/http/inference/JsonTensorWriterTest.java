@@ -75,6 +75,34 @@ class JsonTensorWriterTest {
         assertEquals(expected.toString(StandardCharsets.UTF_8), actual.toString(StandardCharsets.UTF_8));
     }
 
+    /** The generator path writes floats with FloatText; the reference here is Jackson's own number writer. */
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"FP32", "FP16"})
+    void write_floats_sameTextAsJacksonsNumberWriter(DataType type) throws IOException {
+        Tensor t = tensor(type);
+        Buffer expected = Buffer.buffer();
+        try (JsonGenerator g = JACKSON.createGenerator(new BufferOutputStream(expected))) {
+            g.writeStartArray();
+            ByteBuffer b = t.data();
+            while (b.hasRemaining()) {
+                float v = type == DataType.FP32 ? b.getFloat() : Float.float16ToFloat(b.getShort());
+                if (Float.isFinite(v)) {
+                    g.writeNumber(v);
+                } else {
+                    g.writeString(Float.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+                }
+            }
+            g.writeEndArray();
+        }
+        Buffer actual = Buffer.buffer();
+
+        try (JsonGenerator g = JACKSON.createGenerator(new BufferOutputStream(actual))) {
+            JsonTensorWriter.write(g, t, null);
+        }
+
+        assertEquals(expected.toString(StandardCharsets.UTF_8), actual.toString(StandardCharsets.UTF_8));
+    }
+
     @ParameterizedTest
     @EnumSource(value = DataType.class, names = {"FP32", "INT8"})
     void writeNumbers_ofAnEmptyTensor_writesAnEmptyArray(DataType type) {
