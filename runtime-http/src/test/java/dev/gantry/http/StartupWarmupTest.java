@@ -87,17 +87,21 @@ class StartupWarmupTest {
         try (ServerFixture server = start(false)) {
             int port = server.server().port();
             String accepted = "{\"routes\":[{\"version\":\"1\",\"weight\":100}],\"expected_revision\":1}";
-            List<StartupWarmup.Call> calls = List.of(
-                    new StartupWarmup.Call("traffic", HttpMethod.PUT, true, "/admin/v1/models/m/traffic", accepted,
-                            true),
-                    new StartupWarmup.Call("live", HttpMethod.GET, false, "/v2/health/live", null, false));
+            // thousands of calls left after the one that stops it: the end must not have to unwind through them
+            List<StartupWarmup.Call> calls = new java.util.ArrayList<>();
+            calls.add(new StartupWarmup.Call("traffic", HttpMethod.PUT, true, "/admin/v1/models/m/traffic", accepted,
+                    true));
+            for (int i = 0; i < 20_000; i++) {
+                calls.add(new StartupWarmup.Call("live", HttpMethod.GET, false, "/v2/health/live", null, false));
+            }
             Vertx vertx = Vertx.vertx();
             try {
                 StartupWarmup.Result r = StartupWarmup.run(vertx, "127.0.0.1", port, port, Optional.empty(), calls,
                         StartupWarmup.LIMITS)
                         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-                assertEquals(Map.of("traffic 200", 1), r.statuses(), "the GET after it must not be sent");
+                assertEquals(Map.of("traffic 200", 1), r.statuses(), "the GETs after it must not be sent");
                 assertTrue(r.stoppedBy().orElseThrow().startsWith(StartupWarmup.ACCEPTED), r.toString());
+                assertTrue(r.millis() < StartupWarmup.LIMITS.deadlineMillis() / 3, r.toString());
             } finally {
                 vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             }
@@ -134,6 +138,9 @@ class StartupWarmupTest {
             assertEquals(Map.of(), r.statuses());
             assertTrue(r.stoppedBy().isPresent() && !r.stoppedBy().get().startsWith(StartupWarmup.ACCEPTED),
                     r.toString());
+            // ended by the refused connection itself, not by the deadline
+            assertFalse(r.stoppedBy().get().startsWith("not finished"), r.toString());
+            assertTrue(r.millis() < StartupWarmup.LIMITS.deadlineMillis() / 3, r.toString());
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
