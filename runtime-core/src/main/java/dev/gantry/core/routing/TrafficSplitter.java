@@ -42,8 +42,7 @@ public final class TrafficSplitter {
     private final TrafficPolicy policy;
     private final long[] versions;
     private final int[] weights;
-    private final long[] cumulative;
-    /** cumulative, padded with Long.MAX_VALUE to at least PICK_SLOTS entries. */
+    /** The cumulative weights, padded with Long.MAX_VALUE to at least PICK_SLOTS entries. */
     private final long[] bounds;
     private final long total;
 
@@ -52,7 +51,7 @@ public final class TrafficSplitter {
         List<Route> live = policy.routes().stream().filter(r -> r.weight() > 0).toList();
         versions = new long[live.size()];
         weights = new int[live.size()];
-        cumulative = new long[live.size()];
+        long[] cumulative = new long[live.size()];
         long sum = 0;
         for (int i = 0; i < live.size(); i++) {
             versions[i] = live.get(i).version();

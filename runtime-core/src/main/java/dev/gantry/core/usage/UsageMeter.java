@@ -170,7 +170,8 @@ public final class UsageMeter implements AutoCloseable {
      * creates an account, which the JIT had compiled as a trap while one version took all traffic: the
      * request path was deoptimized and recompiled on a busy core in the middle of a rollout. Meters are never
      * removed, so this is what {@link #prepare} would have made had the key been seen before the versions.
-     * Racing with {@link #prepare}: each writes its own map before reading the other's, so either sees the other.
+     * Racing with {@link #prepare}: each writes its own map before reading the other's, so at least one of
+     * them sees the other's entry.
      */
     private Map<ModelId, Account> newKey(String keyId) {
         Map<ModelId, Account> ofKey = accounts.computeIfAbsent(keyId, k -> new ConcurrentHashMap<>());

@@ -116,8 +116,10 @@ class TrafficSplitterTest {
     }
 
     static Stream<int[]> routeCounts() {
-        // one route, fewer routes than the padded bounds, exactly as many, and more
-        return Stream.of(new int[] {100}, new int[] {3, 7}, new int[] {1, 2, 3, 4}, new int[] {5, 1, 4, 2, 6, 3});
+        // one route, fewer routes than the padded bounds, exactly as many, one more (no padding), more, and
+        // zero-weight routes among them (never picked: no draw falls in an empty slice)
+        return Stream.of(new int[] {100}, new int[] {3, 7}, new int[] {1, 2, 3, 4}, new int[] {2, 9, 1, 5, 3},
+                new int[] {5, 1, 4, 2, 6, 3}, new int[] {0, 3, 0, 7}, new int[] {4, 0, 0, 1, 0, 2});
     }
 
     @ParameterizedTest
