@@ -225,23 +225,29 @@ class UsageMeterTest {
         meter.flush();
 
         assertEquals(0.0, registry.get("usage.requests").tags("model", "m", "version", "2").counter().count());
-        assertEquals(List.of("a/1"), store.rows.stream().map(r -> r.keyId() + "/" + r.version()).toList(),
+        assertEquals(List.of("a/1"), keysAndVersions(store),
                 "a prepared version that served nothing stores no row");
         meter.record("a", v2, 3, 1, 1, 0, 0);
         meter.flush();
         assertEquals(1.0, registry.get("usage.requests").tags("model", "m", "version", "2").counter().count());
-        assertEquals(List.of("a/1", "a/2"), store.rows.stream().map(r -> r.keyId() + "/" + r.version()).toList());
+        assertEquals(List.of("a/1", "a/2"), keysAndVersions(store));
         assertEquals(3, store.rows.get(1).counts().rows());
+    }
+
+    /** "key/version" of each stored row, in order. */
+    private static List<String> keysAndVersions(RecordingStore store) {
+        return store.rows.stream().map(r -> r.keyId() + "/" + r.version()).toList();
     }
 
     @Test
     void aKeysFirstRequest_opensItsAccountsForEveryPreparedVersion_andStoresOnlyWhatItUsed() {
         RecordingStore store = new RecordingStore();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        UsageMeter meter = UsageMeter.create(store, Prices.NONE, Quotas.NONE, CLOCK, registry);
         ModelId v2 = new ModelId("m", 2);
-        meter.prepare(MODEL);
-        meter.prepare(v2);
+        UsageMeter meter = UsageMeter.create(store, Prices.NONE, Quotas.NONE, CLOCK, registry);
+        for (ModelId version : List.of(MODEL, v2)) {
+            meter.prepare(version);
+        }
         assertFalse(meter.hasAccount("a", MODEL), "no key has been seen yet");
 
         meter.record("a", MODEL, 1, 1, 1, 0, 0);
@@ -250,11 +256,11 @@ class UsageMeterTest {
         assertTrue(meter.hasAccount("a", v2), "the key's account for the other version is ready before it is used");
         assertFalse(meter.hasAccount("b", v2));
         meter.flush();
-        assertEquals(List.of("a/1"), store.rows.stream().map(r -> r.keyId() + "/" + r.version()).toList(),
+        assertEquals(List.of("a/1"), keysAndVersions(store),
                 "an account opened ahead stores no row");
         meter.record("a", v2, 2, 1, 1, 0, 0);
         meter.flush();
-        assertEquals(List.of("a/1", "a/2"), store.rows.stream().map(r -> r.keyId() + "/" + r.version()).toList());
+        assertEquals(List.of("a/1", "a/2"), keysAndVersions(store));
         assertEquals(1.0, registry.get("usage.requests").tags("model", "m", "version", "2").counter().count());
     }
 }
