@@ -2,6 +2,7 @@ package dev.gantry.http;
 
 import dev.gantry.core.lifecycle.ModelVersionState;
 import dev.gantry.core.model.ModelId;
+import dev.gantry.http.logging.WarmupRequests;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -167,9 +168,12 @@ final class StartupWarmup {
         Promise<Optional<String>> done = Promise.promise();
         long timer = vertx.setTimer(limits.deadlineMillis(), t -> done.tryComplete(
                 Optional.of("not finished after " + limits.deadlineMillis() + " ms")));
-        sendFrom(0, client, host, port, adminPort, calls, limits, statuses, done);
+        /* keeps these requests out of the access log and traces, and only these (WarmupRequests) */
+        String token = WarmupRequests.begin();
+        sendFrom(0, client, host, port, adminPort, calls, limits, statuses, done, token);
         return done.future()
                 .andThen(r -> {
+                    WarmupRequests.end(token);
                     vertx.cancelTimer(timer);
                     client.close();
                 })
@@ -195,7 +199,7 @@ final class StartupWarmup {
      */
     private static void sendFrom(int index, HttpClientAgent client, String host, int port, int adminPort,
                                  List<Call> calls, Limits limits, Map<String, Integer> statuses,
-                                 Promise<Optional<String>> done) {
+                                 Promise<Optional<String>> done, String token) {
         if (done.future().isComplete()) {
             return; // the deadline passed
         }
@@ -206,7 +210,7 @@ final class StartupWarmup {
         Call call = calls.get(index);
         Future<Integer> answer;
         try {
-            answer = send(client, host, call, call.admin() ? adminPort : port, limits);
+            answer = send(client, host, call, call.admin() ? adminPort : port, limits, token);
         } catch (RuntimeException e) { // the client is closing: the server is being stopped
             done.tryComplete(Optional.of(e.toString()));
             return;
@@ -222,11 +226,12 @@ final class StartupWarmup {
                 done.tryComplete(Optional.of(ACCEPTED + call.method() + " " + call.path() + " answered " + status));
                 return;
             }
-            sendFrom(index + 1, client, host, port, adminPort, calls, limits, statuses, done);
+            sendFrom(index + 1, client, host, port, adminPort, calls, limits, statuses, done, token);
         });
     }
 
-    private static Future<Integer> send(HttpClientAgent client, String host, Call call, int port, Limits limits) {
+    private static Future<Integer> send(HttpClientAgent client, String host, Call call, int port, Limits limits,
+                                        String token) {
         /*
          * The connection goes to host:port; the Host header names an IPv6 literal in brackets, which the client
          * would not add itself. setTimeout bounds both the wait for a connection (the pool's included) and the
@@ -235,7 +240,8 @@ final class StartupWarmup {
         RequestOptions ro = new RequestOptions().setMethod(call.method())
                 .setServer(SocketAddress.inetSocketAddress(port, host))
                 .setHost(host.indexOf(':') >= 0 ? "[" + host + "]" : host).setPort(port).setURI(call.path())
-                .setTimeout(limits.requestMillis()).putHeader("User-Agent", USER_AGENT);
+                .setTimeout(limits.requestMillis()).putHeader("User-Agent", USER_AGENT)
+                .putHeader(WarmupRequests.HEADER, token);
         return client.request(ro).compose(req -> {
             if (call.body() == null) {
                 return req.send();

@@ -7,6 +7,7 @@ import dev.gantry.core.lifecycle.ExecutorFactory;
 import dev.gantry.core.model.ModelId;
 import dev.gantry.http.testing.ServerFixture;
 import dev.gantry.http.testing.TempRepository;
+import dev.gantry.http.logging.WarmupRequests;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import org.junit.jupiter.api.Test;
@@ -187,6 +188,26 @@ class StartupWarmupTest {
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
+    }
+
+    @Test
+    void warmup_staysOutOfTheAccessLog_butAClientSendingItsHeaderDoesNot() throws Exception {
+        java.nio.file.Path log = dir.resolve("access.jsonl");
+        ServerConfig c = config(false);
+        try (ServerFixture server = ServerFixture.start(c.withSecurity(c.security().withAccessLog(log.toString())),
+                ExecutorFactory.onnxRuntime())) {
+            assertEquals(REFUSED_WITHOUT_KEYS, server.server().startupWarmup().orElseThrow().statuses());
+            // a header name anyone can copy, with a token the client had to guess
+            HttpResponse<String> forged = server.send(java.net.http.HttpRequest.newBuilder(
+                    server.uri("/v2/health/ready")).header(WarmupRequests.HEADER, "0".repeat(32)).GET().build());
+            assertEquals(200, forged.statusCode());
+            assertEquals(200, server.get("/admin/v1/models/m").statusCode());
+        }
+        List<String> lines = java.nio.file.Files.readAllLines(log);
+        assertEquals(2, lines.size(), "only the test's own two requests: " + lines);
+        assertEquals("/v2/health/ready", JSON.readTree(lines.get(0)).get("path").asText());
+        assertEquals(200, JSON.readTree(lines.get(0)).get("status").asInt(), "the forged request is logged");
+        assertEquals("/admin/v1/models/m", JSON.readTree(lines.get(1)).get("path").asText());
     }
 
     private ServerFixture start(boolean separateAdmin) throws Exception {

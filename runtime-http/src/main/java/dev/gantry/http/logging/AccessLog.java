@@ -76,9 +76,16 @@ public final class AccessLog implements AutoCloseable {
         return new AccessLog(w, registry);
     }
 
-    /** A router handler that logs every request when its response ends (or its connection closes). */
+    /**
+     * A router handler that logs every request when its response ends (or its connection closes), except the
+     * server's own start-up warm-up ({@link WarmupRequests}).
+     */
     public Handler<RoutingContext> handler() {
         return ctx -> {
+            if (WarmupRequests.isWarmup(ctx.request())) {
+                ctx.next(); // the server's own start-up warm-up
+                return;
+            }
             long start = System.nanoTime();
             ctx.addEndHandler(ar -> record(ctx, start));
             ctx.next();

@@ -4,6 +4,7 @@ import dev.gantry.core.model.ModelId;
 import dev.gantry.core.routing.RouteKind;
 import dev.gantry.core.tracing.TraceSpan;
 import dev.gantry.http.GantryServer;
+import dev.gantry.http.logging.WarmupRequests;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
@@ -105,13 +106,15 @@ public final class Tracing implements AutoCloseable {
     /**
      * A router handler that starts the request's server span (a child of the caller's {@code traceparent}
      * when it sent one), answers with the span's {@code traceparent}, and ends the span when the response ends.
-     * Scrapes and health probes (/metrics, /v2/health/*) are not traced: they would drown the traces.
+     * Scrapes and health probes (/metrics, /v2/health/*) are not traced: they would drown the traces; nor is the
+     * server's own start-up warm-up ({@link WarmupRequests}).
      */
     public Handler<RoutingContext> handler() {
         return ctx -> {
             HttpServerRequest req = ctx.request();
             String path = req.path();
-            if (path.equals("/metrics") || path.startsWith("/v2/health/")) {
+            if (path.equals("/metrics") || path.startsWith("/v2/health/")
+                    || WarmupRequests.isWarmup(req)) {
                 ctx.next();
                 return;
             }
