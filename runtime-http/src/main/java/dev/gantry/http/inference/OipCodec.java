@@ -14,6 +14,7 @@ import dev.gantry.core.error.GantryException;
 import dev.gantry.core.inference.InferenceRequest;
 import dev.gantry.core.inference.InferenceResponse;
 import dev.gantry.core.inference.Tensor;
+import dev.gantry.core.model.DataType;
 import io.vertx.core.buffer.Buffer;
 
 import java.io.IOException;
@@ -217,12 +218,26 @@ public final class OipCodec {
     private static final SerializedString F_SHAPE = new SerializedString("shape");
     private static final SerializedString F_DATA = new SerializedString("data");
     private static final SerializedString F_SHARED_MEMORY_REGION = new SerializedString("shared_memory_region");
-    private static final SerializedString[] DATATYPE_TEXT = java.util.Arrays.stream(dev.gantry.core.model.DataType.values())
+    private static final SerializedString[] DATATYPE_TEXT = java.util.Arrays.stream(DataType.values())
             .map(d -> new SerializedString(d.name())).toArray(SerializedString[]::new);
 
     private static void writeString(JsonGenerator g, SerializedString field, String value) throws IOException {
         g.writeFieldName(field);
         g.writeString(value);
+    }
+
+    /** Opens an output's object and writes its name, datatype and shape. */
+    private static void writeTensorHead(JsonGenerator g, Tensor t) throws IOException {
+        g.writeStartObject();
+        writeString(g, F_NAME, t.name());
+        g.writeFieldName(F_DATATYPE);
+        g.writeString(DATATYPE_TEXT[t.datatype().ordinal()]);
+        g.writeFieldName(F_SHAPE);
+        g.writeStartArray();
+        for (long d : t.shape()) {
+            g.writeNumber(d);
+        }
+        g.writeEndArray();
     }
 
     /** The most a response header is pre-sized to; a larger one grows as it is written. */
@@ -284,16 +299,7 @@ public final class OipCodec {
             for (Tensor t : outputs) {
                 SharedMemoryRef inRegion = sharedMemoryOutputs.get(t.name());
                 if (inRegion != null) {
-                    g.writeStartObject();
-                    writeString(g, F_NAME, t.name());
-                    g.writeFieldName(F_DATATYPE);
-                    g.writeString(DATATYPE_TEXT[t.datatype().ordinal()]);
-                    g.writeFieldName(F_SHAPE);
-                    g.writeStartArray();
-                    for (long d : t.shape()) {
-                        g.writeNumber(d);
-                    }
-                    g.writeEndArray();
+                    writeTensorHead(g, t);
                     g.writeObjectFieldStart("parameters");
                     writeString(g, F_SHARED_MEMORY_REGION, inRegion.region());
                     g.writeNumberField("shared_memory_byte_size", BinaryTensors.encodedSize(t));
@@ -306,16 +312,7 @@ public final class OipCodec {
                 }
                 String[] strings = t.datatype().isFixedSize() ? null : JsonTensorWriter.utf8(t.strings());
                 boolean asBinary = encoding.isBinary(t.name()) || (!t.datatype().isFixedSize() && strings == null);
-                g.writeStartObject();
-                writeString(g, F_NAME, t.name());
-                g.writeFieldName(F_DATATYPE);
-                g.writeString(DATATYPE_TEXT[t.datatype().ordinal()]);
-                g.writeFieldName(F_SHAPE);
-                g.writeStartArray();
-                for (long d : t.shape()) {
-                    g.writeNumber(d);
-                }
-                g.writeEndArray();
+                writeTensorHead(g, t);
                 if (asBinary) {
                     g.writeObjectFieldStart("parameters");
                     g.writeNumberField("binary_data_size", BinaryTensors.encodedSize(t));
