@@ -170,7 +170,7 @@ final class StartupWarmup {
                 Optional.of("not finished after " + limits.deadlineMillis() + " ms")));
         /* keeps these requests out of the access log and traces, and only these (WarmupRequests) */
         String token = WarmupRequests.begin();
-        sendFrom(0, client, host, port, adminPort, calls, limits, statuses, done, token);
+        new Sender(client, host, port, adminPort, calls, limits, statuses, done, token).sendFrom(0);
         return done.future()
                 .andThen(r -> {
                     WarmupRequests.end(token);
@@ -197,57 +197,60 @@ final class StartupWarmup {
      * many calls there are. (A chain of compose() links built up front, as the 64-round warm-up had, runs its
      * remaining links one inside another once one of them ends the run: some 14,000 frames at 400 rounds.)
      */
-    private static void sendFrom(int index, HttpClientAgent client, String host, int port, int adminPort,
-                                 List<Call> calls, Limits limits, Map<String, Integer> statuses,
-                                 Promise<Optional<String>> done, String token) {
-        if (done.future().isComplete()) {
-            return; // the deadline passed
-        }
-        if (index == calls.size()) {
-            done.tryComplete(Optional.empty());
-            return;
-        }
-        Call call = calls.get(index);
-        Future<Integer> answer;
-        try {
-            answer = send(client, host, call, call.admin() ? adminPort : port, limits, token);
-        } catch (RuntimeException e) { // the client is closing: the server is being stopped
-            done.tryComplete(Optional.of(e.toString()));
-            return;
-        }
-        answer.onComplete(ar -> {
-            if (ar.failed()) {
-                done.tryComplete(Optional.of(String.valueOf(ar.cause().getMessage())));
+    private record Sender(HttpClientAgent client, String host, int port, int adminPort, List<Call> calls,
+                          Limits limits, Map<String, Integer> statuses, Promise<Optional<String>> done,
+                          String token) {
+        void sendFrom(int index) {
+            if (done.future().isComplete()) {
+                return; // the deadline passed
+            }
+            if (index == calls.size()) {
+                done.tryComplete(Optional.empty());
                 return;
             }
-            int status = ar.result();
-            statuses.merge(call.label() + " " + status, 1, Integer::sum);
-            if (call.mutating() && status / 100 == 2) {
-                done.tryComplete(Optional.of(ACCEPTED + call.method() + " " + call.path() + " answered " + status));
+            Call call = calls.get(index);
+            Future<Integer> answer;
+            try {
+                answer = send(call);
+            } catch (RuntimeException e) { // the client is closing: the server is being stopped
+                done.tryComplete(Optional.of(e.toString()));
                 return;
             }
-            sendFrom(index + 1, client, host, port, adminPort, calls, limits, statuses, done, token);
-        });
-    }
+            answer.onComplete(ar -> {
+                if (ar.failed()) {
+                    done.tryComplete(Optional.of(String.valueOf(ar.cause().getMessage())));
+                    return;
+                }
+                int status = ar.result();
+                statuses.merge(call.label() + " " + status, 1, Integer::sum);
+                if (call.mutating() && status / 100 == 2) {
+                    done.tryComplete(Optional.of(ACCEPTED + call.method() + " " + call.path() + " answered "
+                            + status));
+                    return;
+                }
+                sendFrom(index + 1);
+            });
+        }
 
-    private static Future<Integer> send(HttpClientAgent client, String host, Call call, int port, Limits limits,
-                                        String token) {
-        /*
-         * The connection goes to host:port; the Host header names an IPv6 literal in brackets, which the client
-         * would not add itself. setTimeout bounds both the wait for a connection (the pool's included) and the
-         * wait for each part of the answer.
-         */
-        RequestOptions ro = new RequestOptions().setMethod(call.method())
-                .setServer(SocketAddress.inetSocketAddress(port, host))
-                .setHost(host.indexOf(':') >= 0 ? "[" + host + "]" : host).setPort(port).setURI(call.path())
-                .setTimeout(limits.requestMillis()).putHeader("User-Agent", USER_AGENT)
-                .putHeader(WarmupRequests.HEADER, token);
-        return client.request(ro).compose(req -> {
-            if (call.body() == null) {
-                return req.send();
-            }
-            req.putHeader("Content-Type", "application/json");
-            return req.send(Buffer.buffer(call.body()));
-        }).compose(resp -> resp.body().map(b -> resp.statusCode()));
+        private Future<Integer> send(Call call) {
+            int to = call.admin() ? adminPort : port;
+            /*
+             * The connection goes to host:port; the Host header names an IPv6 literal in brackets, which the
+             * client would not add itself. setTimeout bounds both the wait for a connection (the pool's included)
+             * and the wait for each part of the answer.
+             */
+            RequestOptions ro = new RequestOptions().setMethod(call.method())
+                    .setServer(SocketAddress.inetSocketAddress(to, host))
+                    .setHost(host.indexOf(':') >= 0 ? "[" + host + "]" : host).setPort(to).setURI(call.path())
+                    .setTimeout(limits.requestMillis()).putHeader("User-Agent", USER_AGENT)
+                    .putHeader(WarmupRequests.HEADER, token);
+            return client.request(ro).compose(req -> {
+                if (call.body() == null) {
+                    return req.send();
+                }
+                req.putHeader("Content-Type", "application/json");
+                return req.send(Buffer.buffer(call.body()));
+            }).compose(resp -> resp.body().map(b -> resp.statusCode()));
+        }
     }
 }
