@@ -15,11 +15,9 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /** Deployment records in the catalogue's database; revisions are never deleted, only marked out of history. */
@@ -137,7 +135,8 @@ final class JdbcDeploymentStore implements DeploymentArchive {
 
     private void save(Connection c, DeploymentRecord record, String actorRole) throws SQLException {
         String model = record.model();
-        checkExtendsStored(c, record);
+        Optional<PolicyRevision> previous = checkExtendsStored(c, record);
+        long latestStored = previous.map(PolicyRevision::revision).orElse(0L);
         String standby = record.standby().stream().map(String::valueOf).collect(Collectors.joining(","));
         try (PreparedStatement u = c.prepareStatement(
                 "UPDATE deployment SET current_revision = ?, standby = ? WHERE model = ?")) {
@@ -154,23 +153,11 @@ final class JdbcDeploymentStore implements DeploymentArchive {
                 }
             }
         }
-        Set<Long> stored = new HashSet<>();
-        long latestStored = 0;
-        try (PreparedStatement p = c.prepareStatement("SELECT revision FROM policy_revision WHERE model = ?")) {
-            p.setString(1, model);
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    stored.add(rs.getLong(1));
-                    latestStored = Math.max(latestStored, rs.getLong(1));
-                }
-            }
-        }
-        Optional<PolicyRevision> previous = latestStored == 0 ? Optional.empty()
-                : revisions(c, "SELECT " + REVISION_COLUMNS + " FROM policy_revision WHERE model = ? AND revision = ?",
-                        model, latestStored).stream().findFirst();
         JdbcCatalog audit = catalog.jdbc(c);
+        // The record extends what is stored: its revisions up to the stored latest are the stored ones, so the
+        // new ones are exactly those above it.
         for (PolicyRevision r : record.history()) {
-            if (stored.contains(r.revision())) {
+            if (r.revision() <= latestStored) {
                 continue;
             }
             try (PreparedStatement p = c.prepareStatement("INSERT INTO policy_revision (model, " + REVISION_COLUMNS
@@ -194,11 +181,9 @@ final class JdbcDeploymentStore implements DeploymentArchive {
                 }
                 p.executeUpdate();
             }
-            if (r.revision() > latestStored) {
-                audit.audit(r.actor(), actorRole, r.rollbackOf().isPresent() ? "policy.rollback" : "policy.apply",
-                        model, previous.map(JdbcDeploymentStore::auditState).orElse(""), auditState(r));
-                previous = Optional.of(r);
-            }
+            audit.audit(r.actor(), actorRole, r.rollbackOf().isPresent() ? "policy.rollback" : "policy.apply",
+                    model, previous.map(JdbcDeploymentStore::auditState).orElse(""), auditState(r));
+            previous = Optional.of(r);
         }
         try (PreparedStatement p = c.prepareStatement(
                 "UPDATE policy_revision SET in_history = FALSE WHERE model = ? AND revision < ? AND in_history = TRUE")) {
@@ -209,8 +194,14 @@ final class JdbcDeploymentStore implements DeploymentArchive {
     }
 
 
-    /** @throws RevisionConflictException when {@code record} was not built on the latest stored revision */
-    private static void checkExtendsStored(Connection c, DeploymentRecord record) throws SQLException {
+    /**
+     * Reads only the stored revisions the record holds (and the latest number), never the model's whole history.
+     *
+     * @return the latest stored revision, empty when the model has none
+     * @throws RevisionConflictException when {@code record} was not built on the latest stored revision
+     */
+    private static Optional<PolicyRevision> checkExtendsStored(Connection c, DeploymentRecord record)
+            throws SQLException {
         String model = record.model();
         java.util.Map<Long, PolicyRevision> stored = new java.util.HashMap<>();
         long latest = 0;
@@ -238,6 +229,11 @@ final class JdbcDeploymentStore implements DeploymentArchive {
                 throw conflict(model, record, latest);
             }
         }
+        if (latest == 0 || stored.containsKey(latest)) {
+            return Optional.ofNullable(stored.get(latest));
+        }
+        return revisions(c, "SELECT " + REVISION_COLUMNS + " FROM policy_revision WHERE model = ? AND revision = ?",
+                model, latest).stream().findFirst();
     }
 
     private static RevisionConflictException conflict(String model, DeploymentRecord record, long latest) {

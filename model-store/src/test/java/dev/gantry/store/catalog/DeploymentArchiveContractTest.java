@@ -118,6 +118,33 @@ class DeploymentArchiveContractTest {
         }
     }
 
+    /** A save reads only the revisions its record holds, so the state before may come from one it dropped. */
+    @Test
+    void save_ofARecordWhoseHistoryDroppedTheStoredLatest_auditsThatRevisionAsTheStateBefore() {
+        try (CatalogStore catalog = db.open(clock)) {
+            DeploymentArchive store = DeploymentArchive.in(catalog);
+            PolicyRevision r1 = rev(1, T0, CANARY);
+            PolicyRevision r2 = rev(2, T0.plusSeconds(1), TrafficPolicy.single(2));
+            PolicyRevision r3 = rev(3, T0.plusSeconds(2), TrafficPolicy.single(3));
+            store.save(new DeploymentRecord("m", List.of(r1), 1, List.of()), "deploy");
+            store.save(new DeploymentRecord("m", List.of(r2, r3), 3, List.of()), "deploy");
+
+            List<AuditEntry> entries = catalog.audit(AuditQuery.all().model("m"));
+            assertEquals(3, entries.size());
+            assertTrue(entries.get(1).after().contains("\"revision\":2,"), entries.get(1).after());
+            assertTrue(entries.get(0).after().contains("\"revision\":3,"), entries.get(0).after());
+            assertTrue(entries.get(1).before().contains("\"routes\":\"1=90,2=10\""), entries.get(1).before());
+            assertTrue(entries.get(0).before().contains("\"routes\":\"2=100\""), entries.get(0).before());
+            assertEquals(List.of(r1, r2, r3), store.revisions("m"));
+            assertEquals(List.of(r2, r3), store.load("m").orElseThrow().history());
+            // a record built on revision 1 is stale now, whatever it holds
+            assertThrows(dev.gantry.store.deployment.RevisionConflictException.class, () -> store.save(
+                    new DeploymentRecord("m", List.of(r1, rev(2, T0.plusSeconds(5), CANARY)), 2, List.of()),
+                    "deploy"));
+            assertEquals(3, catalog.audit(AuditQuery.all().model("m")).size());
+        }
+    }
+
     @Test
     void in_ofForeignCatalogStore_isRejected() {
         assertThrows(IllegalArgumentException.class, () -> DeploymentArchive.in(new CatalogStore() {
