@@ -102,12 +102,21 @@ public final class HttpLoadGenerator implements AutoCloseable {
     /** @param grpcPort the server's gRPC port, for gRPC requests; -1 when it has none */
     public HttpLoadGenerator(String host, int port, int connections, Duration requestTimeout, int maxInFlight,
                              Duration idleLimit, int grpcPort) {
+        this(host, port, connections, requestTimeout, maxInFlight, idleLimit, grpcPort, true);
+    }
+
+    /**
+     * @param nativeTransport false to use Netty's NIO transport even where epoll is available: the open loop then
+     *     paces with the thread pacer, as on machines without the native transport (the tests run both)
+     */
+    HttpLoadGenerator(String host, int port, int connections, Duration requestTimeout, int maxInFlight,
+                      Duration idleLimit, int grpcPort, boolean nativeTransport) {
         int idleSeconds = Math.toIntExact(idleLimit.toSeconds());
         if (idleSeconds < 1) {
             throw new IllegalArgumentException("idleLimit must be at least 1 s, was " + idleLimit);
         }
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
-                .setPreferNativeTransport(true));
+                .setPreferNativeTransport(nativeTransport));
         this.client = vertx.httpClientBuilder()
                 .with(new HttpClientOptions().setKeepAlive(true).setKeepAliveTimeout(idleSeconds)
                         .setPipelining(false).setTcpNoDelay(true).setMaxInitialLineLength(8192))
@@ -128,6 +137,11 @@ public final class HttpLoadGenerator implements AutoCloseable {
         this.maxInFlight = maxInFlight;
     }
 
+    /** Whether the client runs on Netty's native transport, which decides the open loop's pacer. */
+    boolean nativeTransport() {
+        return vertx.isNativeTransportEnabled();
+    }
+
     /** Sends {@code rate} requests per second for {@code duration}, then waits for the answers. */
     public Measurement openLoop(LoadRequest request, double rate, Duration duration) throws InterruptedException {
         if (rate <= 0) {
@@ -139,7 +153,7 @@ public final class HttpLoadGenerator implements AutoCloseable {
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
         run.start = start;
         long maxLag = 0;
-        if (vertx.isNativeTransportEnabled()) {
+        if (nativeTransport()) {
             LoopPacer pacer = new LoopPacer(request, run, start, intervalNanos, total);
             context.runOnContext(v -> pacer.run());
             pacer.paced.await();

@@ -6,6 +6,8 @@ import io.vertx.core.http.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.OptionalLong;
@@ -47,11 +49,16 @@ class HttpLoadGeneratorTest {
         vertx.close().toCompletionStage().toCompletableFuture().join();
     }
 
-    @Test
-    void openLoop_sendsRateTimesDuration_andAllSucceed() throws Exception {
+    /** Both pacers: the event loop's own timers (native transport) and the thread pacer (NIO). */
+    @ParameterizedTest(name = "native transport: {0}")
+    @ValueSource(booleans = {true, false})
+    void openLoop_sendsRateTimesDuration_andAllSucceed(boolean nativeTransport) throws Exception {
         LoadRequest request = new LoadRequest("/v2/models/m/infer", BODY, OptionalLong.empty());
         try (HttpLoadGenerator gen = new HttpLoadGenerator("127.0.0.1", server.actualPort(), 8,
-                Duration.ofSeconds(5), 10_000)) {
+                Duration.ofSeconds(5), 10_000, HttpLoadGenerator.IDLE_LIMIT, -1, nativeTransport)) {
+            if (!nativeTransport) {
+                assertFalse(gen.nativeTransport(), "the NIO transport must take the thread pacer");
+            }
             Measurement m = gen.openLoop(request, 200, Duration.ofSeconds(2));
 
             assertEquals(400, m.sent());
