@@ -10,8 +10,9 @@ import io.vertx.core.http.HttpServerRequest;
 /** Reads a request body into memory up to a limit, refusing larger ones as early as it can tell. */
 public final class BodyReader {
     /*
-     * Memory follows the bytes that arrived, never the Content-Length a client declared: the buffer starts at
-     * INITIAL_BYTES (or the declared length, when smaller) and grows as chunks are appended. A connection that
+     * Memory follows the bytes that arrived, never the Content-Length a client declared: a body in one chunk is
+     * that chunk; from a second chunk on, the buffer starts at INITIAL_BYTES (or the declared length, when
+     * smaller; or twice what arrived, when more) and grows as chunks are appended. A connection that
      * declares 64 MiB and sends nothing holds a few KiB until the body timeout closes it. Growth doubles (capped
      * at the declared length, when there is one), so a large body is copied about once more in total rather
      * than once per 4 MiB step as Netty's own growth above 4 MiB would.
@@ -125,35 +126,49 @@ public final class BodyReader {
         return promise.future();
     }
 
-    /** A body buffer that doubles when full, up to a ceiling past which it grows only by what arrives. */
+    /**
+     * A body buffer that doubles when full, up to a ceiling past which it grows only by what arrives. A body
+     * that arrives in one chunk (most inference requests) is that chunk itself: Vert.x hands each chunk over as
+     * a heap copy of its own (VertxHandler.safeBuffer, HTTP/1 and HTTP/2 alike), so it is kept, not copied
+     * again into a buffer of our own; that copy was the request path's largest allocation of ours (MLP JSON,
+     * JFR, 12-01).
+     */
     private static final class Growing {
         private final long ceiling;
+        private final int initial;
+        /** Null until the first chunk; then that chunk, until a second one makes a buffer of our own. */
         private Buffer buffer;
+        private boolean owned;
         private long capacity;
 
         Growing(int initial, long ceiling) {
-            this.buffer = Buffer.buffer(initial);
-            this.capacity = initial;
+            this.initial = initial;
             this.ceiling = ceiling;
         }
 
         int length() {
-            return buffer.length();
+            return buffer == null ? 0 : buffer.length();
         }
 
         void append(Buffer chunk) {
+            if (buffer == null) {
+                buffer = chunk;
+                capacity = chunk.length();
+                return;
+            }
             long needed = (long) buffer.length() + chunk.length();
-            if (needed > capacity) {
-                capacity = Math.max(needed, Math.min(2 * capacity, ceiling));
+            if (!owned || needed > capacity) {
+                capacity = Math.max(needed, Math.min(Math.max(2 * capacity, initial), ceiling));
                 Buffer grown = Buffer.buffer((int) capacity);
                 grown.appendBuffer(buffer);
                 buffer = grown;
+                owned = true;
             }
             buffer.appendBuffer(chunk);
         }
 
         Buffer buffer() {
-            return buffer;
+            return buffer == null ? Buffer.buffer(0) : buffer;
         }
     }
 
