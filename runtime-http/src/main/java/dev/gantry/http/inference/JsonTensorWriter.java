@@ -250,13 +250,13 @@ final class JsonTensorWriter {
                 }
             }
             case FP16 -> {
-                FloatScratch scratch = new FloatScratch();
+                FloatScratch scratch = FloatScratch.THIS_THREAD.get();
                 while (b.hasRemaining()) {
                     scratch.write(g, Float.float16ToFloat(b.getShort()));
                 }
             }
             case FP32 -> {
-                FloatScratch scratch = new FloatScratch();
+                FloatScratch scratch = FloatScratch.THIS_THREAD.get();
                 while (b.hasRemaining()) {
                     scratch.write(g, b.getFloat());
                 }
@@ -283,6 +283,16 @@ final class JsonTensorWriter {
      * writes the same characters into a scratch array, handed to the generator as an already-encoded number.
      */
     private static final class FloatScratch {
+        /* One per thread, not one per response: a Netty FastThreadLocal, an array read on an event loop. Every
+         * use ends within one write, and nothing a write calls writes a float tensor again. */
+        static final io.netty.util.concurrent.FastThreadLocal<FloatScratch> THIS_THREAD =
+                new io.netty.util.concurrent.FastThreadLocal<>() {
+                    @Override
+                    protected FloatScratch initialValue() {
+                        return new FloatScratch();
+                    }
+                };
+
         private final byte[] bytes = new byte[32];
         private final char[] chars = new char[32];
 
