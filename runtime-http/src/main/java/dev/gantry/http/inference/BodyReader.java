@@ -128,10 +128,12 @@ public final class BodyReader {
 
     /**
      * A body buffer that doubles when full, up to a ceiling past which it grows only by what arrives. A body
-     * that arrives in one chunk (most inference requests) is that chunk itself: Vert.x hands each chunk over as
-     * a heap copy of its own (VertxHandler.safeBuffer, HTTP/1 and HTTP/2 alike), so it is kept, not copied
-     * again into a buffer of our own; that copy was the request path's largest allocation of ours (MLP JSON,
-     * JFR, 12-01).
+     * that arrives in one chunk (most inference requests) is that chunk itself, not copied again into a buffer
+     * of our own; that copy was the request path's largest allocation of ours (MLP JSON, JFR, 12-01). Keeping it
+     * is safe because Vert.x 5 hands each chunk over as an unpooled heap copy: HTTP/1 through
+     * VertxHandler.safeBuffer (server connections read into pooled buffers, which it copies), HTTP/2 through its
+     * own copy in Http2ConnectionBase. ChunkOwnershipTest fails if a Vert.x upgrade changes that. Empty chunks
+     * (the last one of a chunked body) are skipped, so a chunked body with one data chunk is kept too.
      */
     private static final class Growing {
         private final long ceiling;
@@ -151,6 +153,9 @@ public final class BodyReader {
         }
 
         void append(Buffer chunk) {
+            if (chunk.length() == 0) {
+                return;
+            }
             if (buffer == null) {
                 buffer = chunk;
                 capacity = chunk.length();
