@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The load generator's behaviour against a trivial in-process server: counts, not performance. */
 class HttpLoadGeneratorTest {
@@ -56,7 +57,9 @@ class HttpLoadGeneratorTest {
         LoadRequest request = new LoadRequest("/v2/models/m/infer", BODY, OptionalLong.empty());
         try (HttpLoadGenerator gen = new HttpLoadGenerator("127.0.0.1", server.actualPort(), 8,
                 Duration.ofSeconds(5), 10_000, HttpLoadGenerator.IDLE_LIMIT, -1, nativeTransport)) {
-            if (!nativeTransport) {
+            if (nativeTransport) {
+                assumeTrue(gen.nativeTransport(), "Netty's native transport does not load here: no loop pacer");
+            } else {
                 assertFalse(gen.nativeTransport(), "the NIO transport must take the thread pacer");
             }
             Measurement m = gen.openLoop(request, 200, Duration.ofSeconds(2));

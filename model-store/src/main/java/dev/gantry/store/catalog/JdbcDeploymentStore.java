@@ -154,8 +154,8 @@ final class JdbcDeploymentStore implements DeploymentArchive {
             }
         }
         JdbcCatalog audit = catalog.jdbc(c);
-        // The record extends what is stored: its revisions up to the stored latest are the stored ones, so the
-        // new ones are exactly those above it.
+        // checkExtendsStored refused the record unless its revisions up to the stored latest are the stored
+        // ones, so the new ones are exactly those above it (relaxing that check would drop revisions here).
         for (PolicyRevision r : record.history()) {
             if (r.revision() <= latestStored) {
                 continue;

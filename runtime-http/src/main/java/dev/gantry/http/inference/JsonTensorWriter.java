@@ -283,8 +283,9 @@ final class JsonTensorWriter {
      * writes the same characters into a scratch array, handed to the generator as an already-encoded number.
      */
     private static final class FloatScratch {
-        /* One per thread, not one per response: a Netty FastThreadLocal, an array read on an event loop. Every
-         * use ends within one write, and nothing a write calls writes a float tensor again. */
+        /* One per thread, not one per response: a Netty FastThreadLocal, an array read on Vert.x's threads (event
+         * loops, and the workers that encode large responses). Every use ends within one write, and nothing a
+         * write calls writes a float tensor again. */
         static final io.netty.util.concurrent.FastThreadLocal<FloatScratch> THIS_THREAD =
                 new io.netty.util.concurrent.FastThreadLocal<>() {
                     @Override
