@@ -88,6 +88,12 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
     public record Limits(long maxBodyBytes, CodecLimits codec, int maxHeaderBytes, Duration headerTimeout,
                          Duration bodyTimeout, Duration requestTimeout, Duration idleTimeout,
                          dev.gantry.store.artifact.UploadLimits uploads) {
+        /**
+         * The largest --max-body-bytes: a body is held in one heap array (and decompressed into one), and no JVM
+         * allocates an array longer than this. Above it the buffer's length would overflow an int.
+         */
+        public static final long MAX_BODY_BYTES = Integer.MAX_VALUE - 8;
+
         public Limits(long maxBodyBytes, CodecLimits codec, int maxHeaderBytes, Duration headerTimeout,
                       Duration bodyTimeout, Duration requestTimeout, Duration idleTimeout) {
             this(maxBodyBytes, codec, maxHeaderBytes, headerTimeout, bodyTimeout, requestTimeout, idleTimeout,

@@ -205,7 +205,7 @@ public final class ServerConfigParser {
         }
         Reader r = new Reader(values, source);
         ServerConfig.Limits limits = new ServerConfig.Limits(
-                r.longValue("--max-body-bytes", 1024, 1L << 31),
+                r.longValue("--max-body-bytes", 1024, ServerConfig.Limits.MAX_BODY_BYTES),
                 new CodecLimits(r.longValue("--max-elements-per-tensor", 1, Integer.MAX_VALUE),
                         r.longValue("--max-elements-per-request", 1, Long.MAX_VALUE),
                         r.integer("--max-json-depth", 4, 10_000), CodecLimits.DEFAULT_MAX_RANK,

@@ -81,7 +81,8 @@ class ServerConfigParserTest {
             "--grpc-port|-2|--grpc-port must be between -1 and 65535, was -2",
             "--batching|maybe|--batching must be true or false, was 'maybe'",
             "--intra-op-threads|0|--intra-op-threads must be between 1 and 256, was 0",
-            "--max-body-bytes|-1|--max-body-bytes must be between 1024 and 2147483648, was -1"})
+            "--max-body-bytes|-1|--max-body-bytes must be between 1024 and 2147483639, was -1",
+            "--max-body-bytes|2147483648|--max-body-bytes must be between 1024 and 2147483639, was 2147483648"})
     void badFlagValue_failsNamingTheSettingAndTheValue(String flag, String value, String message) {
         var e = assertThrows(ServerConfigParser.ConfigException.class,
                 () -> ServerConfigParser.parse(List.of(flag, value), Map.of()));
