@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
+import dev.gantry.http.error.EarlyAnswer;
 import dev.gantry.http.inference.BodyReader;
 import dev.gantry.http.json.Json;
 import io.vertx.core.Future;
@@ -40,8 +41,7 @@ public final class AdminBodies {
     public static Future<JsonNode> json(RoutingContext ctx) {
         String type = ctx.request().getHeader("Content-Type");
         if (type != null && !isJson(type)) {
-            ctx.request().pause();
-            ctx.response().putHeader("Connection", "close");
+            EarlyAnswer.leaveBodyUnread(ctx);
             return Future.failedFuture(new GantryException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type '" + type
                     + "' is not accepted here; send application/json"));
         }

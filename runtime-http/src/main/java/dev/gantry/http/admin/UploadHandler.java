@@ -7,6 +7,7 @@ import dev.gantry.core.release.Installed;
 import dev.gantry.core.release.Releases;
 import dev.gantry.http.auth.Caller;
 import dev.gantry.http.auth.RouteGroup;
+import dev.gantry.http.error.EarlyAnswer;
 import dev.gantry.http.error.ErrorMapper;
 import dev.gantry.http.json.Json;
 import dev.gantry.http.params.PathParams;
@@ -56,8 +57,7 @@ public final class UploadHandler {
             declared = declaredLength(ctx.request().getHeader("Content-Length"), releases.maxUploadBytes());
             slot = slots.acquire();
         } catch (GantryException e) {
-            ctx.request().pause();
-            ctx.response().putHeader("Connection", "close");
+            EarlyAnswer.leaveBodyUnread(ctx);
             if (e.code() == ErrorCode.UNAVAILABLE) {
                 ctx.response().putHeader("Retry-After", "5");
             }

@@ -3,6 +3,7 @@ package dev.gantry.http.auth;
 import dev.gantry.core.access.Role;
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
+import dev.gantry.http.error.EarlyAnswer;
 import dev.gantry.http.error.ErrorMapper;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -41,7 +42,7 @@ public final class AccessControl {
                     ctx.response().putHeader("Retry-After", Long.toString(d.retryAfter()));
                 }
                 ctx.put(Caller.CONTEXT_KEY, d.caller());
-                ctx.request().pause();
+                EarlyAnswer.leaveBodyUnread(ctx);
                 ErrorMapper.send(ctx.response(), d.failure());
                 return;
             }

@@ -2,6 +2,7 @@ package dev.gantry.http.auth;
 
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
+import dev.gantry.http.error.EarlyAnswer;
 import dev.gantry.http.error.ErrorMapper;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
@@ -115,8 +116,7 @@ public final class BrowserGuard implements Handler<RoutingContext> {
     }
 
     private static void refuse(RoutingContext ctx, String message) {
-        ctx.request().pause();
-        ctx.response().putHeader("Connection", "close");
+        EarlyAnswer.leaveBodyUnread(ctx);
         ErrorMapper.send(ctx.response(), new GantryException(ErrorCode.FORBIDDEN, message));
     }
 }

@@ -5,6 +5,7 @@ import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.routing.ModelRouter;
 import dev.gantry.http.auth.Caller;
+import dev.gantry.http.error.EarlyAnswer;
 import dev.gantry.http.error.ErrorMapper;
 import io.vertx.core.Handler;
 import io.vertx.core.WorkerExecutor;
@@ -110,8 +111,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
                 throw overQuota.get();
             }
         } catch (GantryException e) {
-            ctx.request().pause();
-            ctx.response().putHeader("Connection", "close");
+            EarlyAnswer.leaveBodyUnread(ctx);
             ErrorMapper.send(ctx.response(), e);
             return;
         }

@@ -6,6 +6,7 @@ import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
 import dev.gantry.core.sharedmemory.SharedMemoryRegistry;
 import dev.gantry.http.auth.Caller;
+import dev.gantry.http.error.EarlyAnswer;
 import dev.gantry.http.error.ErrorMapper;
 import dev.gantry.http.json.Json;
 import io.vertx.core.buffer.Buffer;
@@ -39,7 +40,7 @@ public final class SharedMemoryHandler {
     /** {@code POST /v2/systemsharedmemory/region/{region}/register} with {@code {"key", "offset", "byte_size"}}. */
     public void register(RoutingContext ctx) {
         if (!fromThisHost(ctx)) {
-            ctx.request().pause();
+            EarlyAnswer.leaveBodyUnread(ctx);
             ErrorMapper.send(ctx.response(), new GantryException(ErrorCode.FORBIDDEN, "shared memory can only be"
                     + " registered by a client on the server's own host (this request came from "
                     + ctx.request().remoteAddress().hostAddress() + ")"));
@@ -87,7 +88,7 @@ public final class SharedMemoryHandler {
 
     /** Any {@code /v2/cudasharedmemory/...} route. */
     public void cuda(RoutingContext ctx) {
-        ctx.request().pause();
+        EarlyAnswer.leaveBodyUnread(ctx);
         ErrorMapper.send(ctx.response(), new GantryException(ErrorCode.UNSUPPORTED, "CUDA shared memory is not"
                 + " supported: Gantry has no GPU memory path; use system shared memory (/v2/systemsharedmemory)"));
     }

@@ -9,6 +9,7 @@ import dev.gantry.core.text.TextEmbedder;
 import dev.gantry.http.auth.AccessControl;
 import dev.gantry.http.auth.Caller;
 import dev.gantry.http.auth.RouteGroup;
+import dev.gantry.http.error.EarlyAnswer;
 import dev.gantry.http.inference.BodyReader;
 import dev.gantry.http.inference.InferenceHandler;
 import dev.gantry.http.json.Json;
@@ -81,14 +82,13 @@ public final class EmbeddingsHandler implements Handler<RoutingContext> {
                 throw new GantryException(ErrorCode.UNAVAILABLE, "server is shutting down and admits no new requests");
             }
         } catch (GantryException e) {
-            ctx.request().pause();
-            ctx.response().putHeader("Connection", "close");
+            EarlyAnswer.leaveBodyUnread(ctx);
             OpenAiErrors.send(ctx.response(), e);
             return;
         }
         Optional<dev.gantry.core.error.GantryException> overQuota = usage.admit(ctx);
         if (overQuota.isPresent()) {
-            ctx.request().pause();
+            EarlyAnswer.leaveBodyUnread(ctx);
             OpenAiErrors.send(ctx.response(), overQuota.get());
             return;
         }

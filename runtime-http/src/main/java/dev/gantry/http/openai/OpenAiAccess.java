@@ -4,6 +4,7 @@ import dev.gantry.core.error.ErrorCode;
 import dev.gantry.http.auth.AccessControl;
 import dev.gantry.http.auth.Caller;
 import dev.gantry.http.auth.RouteGroup;
+import dev.gantry.http.error.EarlyAnswer;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.Optional;
@@ -26,7 +27,7 @@ final class OpenAiAccess {
         if (d.retryAfter() > 0) {
             ctx.response().putHeader("Retry-After", Long.toString(d.retryAfter()));
         }
-        ctx.request().pause();
+        EarlyAnswer.leaveBodyUnread(ctx);
         OpenAiErrors.send(ctx.response(), d.failure());
         return Optional.empty();
     }

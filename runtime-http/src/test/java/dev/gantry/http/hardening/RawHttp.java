@@ -16,14 +16,14 @@ import java.util.Locale;
 import java.util.Map;
 
 /** HTTP/1.1 over a plain socket, so a test controls every byte sent and sees exactly what comes back. */
-final class RawHttp {
+public final class RawHttp {
     private static final int MAX_HEAD = 64 * 1024;
 
     private RawHttp() {
     }
 
     /** How an exchange ended. */
-    enum Outcome {
+    public enum Outcome {
         /** A complete response (status line, headers and the whole body its Content-Length announced). */
         RESPONSE,
         /** The server closed the connection before sending a byte. */
@@ -38,12 +38,12 @@ final class RawHttp {
         TRUNCATED
     }
 
-    record Reply(Outcome outcome, int status, Map<String, String> headers, byte[] body, String detail) {
-        String bodyText() {
+    public record Reply(Outcome outcome, int status, Map<String, String> headers, byte[] body, String detail) {
+        public String bodyText() {
             return new String(body, StandardCharsets.UTF_8);
         }
 
-        String header(String name) {
+        public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
 
@@ -54,12 +54,12 @@ final class RawHttp {
                     + (text.isEmpty() ? "" : " " + (text.length() > 300 ? text.substring(0, 300) + "..." : text));
         }
 
-        static Reply of(Outcome o, String detail) {
+        public static Reply of(Outcome o, String detail) {
             return new Reply(o, 0, Map.of(), new byte[0], detail);
         }
     }
 
-    static Socket connect(int port, int readTimeoutMs) throws IOException {
+    public static Socket connect(int port, int readTimeoutMs) throws IOException {
         Socket s = new Socket();
         s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
         s.setSoTimeout(readTimeoutMs);
@@ -68,7 +68,7 @@ final class RawHttp {
     }
 
     /** Sends {@code request} on a new connection and reads one response; never throws for network trouble. */
-    static Reply exchange(int port, byte[] request, int readTimeoutMs) {
+    public static Reply exchange(int port, byte[] request, int readTimeoutMs) {
         try (Socket s = connect(port, readTimeoutMs)) {
             boolean writeFailed = false;
             try {
@@ -88,7 +88,7 @@ final class RawHttp {
     }
 
     /** Reads one response (skipping 100 Continue); a network failure becomes the matching outcome. */
-    static Reply read(InputStream in) {
+    public static Reply read(InputStream in) {
         try {
             while (true) {
                 byte[] head = readHead(in);
