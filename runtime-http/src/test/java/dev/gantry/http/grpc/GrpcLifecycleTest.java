@@ -92,7 +92,9 @@ class GrpcLifecycleTest {
                     .setHttp2ClearTextUpgrade(false));
             byte[] message = add().toByteArray();
             Buffer body = Buffer.buffer().appendByte((byte) 0).appendInt(message.length).appendBytes(message);
-            Map<String, String> trailers = http.request(new RequestOptions().setMethod(HttpMethod.POST)
+            // The chain is built on the client's event loop, so the response cannot arrive before body() is asked
+            java.util.concurrent.CompletableFuture<Map<String, String>> answer = new java.util.concurrent.CompletableFuture<>();
+            vertx.runOnContext(v -> http.request(new RequestOptions().setMethod(HttpMethod.POST)
                             .setHost("127.0.0.1").setPort(server.server().grpcPort())
                             .setURI("/inference.GRPCInferenceService/ModelInfer")
                             .putHeader("content-type", "application/grpc").putHeader("te", "trailers")
@@ -104,7 +106,14 @@ class GrpcLifecycleTest {
                         resp.trailers().forEach(e -> t.put(e.getKey(), e.getValue()));
                         return t;
                     }))
-                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                    .onComplete(ar -> {
+                        if (ar.succeeded()) {
+                            answer.complete(ar.result());
+                        } else {
+                            answer.completeExceptionally(ar.cause());
+                        }
+                    }));
+            Map<String, String> trailers = answer.get(30, TimeUnit.SECONDS);
             assertEquals("4", trailers.get("grpc-status"), trailers.toString());
             assertTrue(java.net.URLDecoder.decode(trailers.get("grpc-message"), java.nio.charset.StandardCharsets.UTF_8)
                     .contains("deadline (300 ms) passed"), trailers.toString());
