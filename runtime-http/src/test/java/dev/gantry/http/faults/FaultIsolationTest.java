@@ -26,7 +26,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -125,12 +124,7 @@ class FaultIsolationTest {
     static byte[] inferRequest(String model) {
         byte[] json = Bodies.fp32Request("features", new long[] {1, 64}, Bodies.randomFloats(64, model.hashCode()),
                 null).getBytes(StandardCharsets.UTF_8);
-        byte[] head = ("POST /v2/models/" + model + "/infer HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                + "Content-Type: application/json\r\nContent-Length: " + json.length + "\r\n\r\n")
-                .getBytes(StandardCharsets.ISO_8859_1);
-        byte[] request = Arrays.copyOf(head, head.length + json.length);
-        System.arraycopy(json, 0, request, head.length, json.length);
-        return request;
+        return RawHttp.request("POST", "/v2/models/" + model + "/infer", "Content-Type: application/json\r\n", json);
     }
 
     /**

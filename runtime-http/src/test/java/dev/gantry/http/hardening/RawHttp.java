@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -57,6 +58,18 @@ public final class RawHttp {
         public static Reply of(Outcome o, String detail) {
             return new Reply(o, 0, Map.of(), new byte[0], detail);
         }
+    }
+
+    /**
+     * A well-formed request with a Content-Length body, as the bytes a client sends: {@code headers} are extra
+     * header lines, each ending in CRLF (or empty).
+     */
+    public static byte[] request(String method, String path, String headers, byte[] body) {
+        byte[] head = (method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "Content-Length: "
+                + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        byte[] request = Arrays.copyOf(head, head.length + body.length);
+        System.arraycopy(body, 0, request, head.length, body.length);
+        return request;
     }
 
     public static Socket connect(int port, int readTimeoutMs) throws IOException {

@@ -69,9 +69,8 @@ class RefusedBeforeTheBodyTest {
 
     static byte[] post(String path, String who, int bodyBytes) {
         String body = "{\"inputs\":[]}" + " ".repeat(Math.max(0, bodyBytes - 13));
-        return ("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                + authorization(who) + "Content-Length: " + body.length() + "\r\n\r\n" + body)
-                .getBytes(StandardCharsets.ISO_8859_1);
+        return RawHttp.request("POST", path, "Content-Type: application/json\r\n" + authorization(who),
+                body.getBytes(StandardCharsets.ISO_8859_1));
     }
 
     @ParameterizedTest(name = "{0} key, {1}-byte body: {2}")
@@ -115,9 +114,8 @@ class RefusedBeforeTheBodyTest {
     void routerAnswersWithABody_neverStrandTheConnection(String method, String path, int status)
             throws IOException {
         String body = " ".repeat(600_000);
-        byte[] request = (method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + adminKey
-                + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
-                .getBytes(StandardCharsets.ISO_8859_1);
+        byte[] request = RawHttp.request(method, path, "Authorization: Bearer " + adminKey
+                + "\r\nContent-Type: application/json\r\n", body.getBytes(StandardCharsets.ISO_8859_1));
         try (Socket s = RawHttp.connect(server.server().port(), 10_000)) {
             InputStream in = new BufferedInputStream(s.getInputStream());
             writeAllowingRefusal(s.getOutputStream(), request);
@@ -170,9 +168,8 @@ class RefusedBeforeTheBodyTest {
         }
         String body = "{\"inputs\":[{\"name\":\"a\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]},"
                 + "{\"name\":\"b\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[10,20,30,40]}]}";
-        byte[] ok = ("POST " + INFER + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                + "Authorization: Bearer " + adminKey + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
-                .getBytes(StandardCharsets.ISO_8859_1);
+        byte[] ok = RawHttp.request("POST", INFER, "Content-Type: application/json\r\nAuthorization: Bearer "
+                + adminKey + "\r\n", body.getBytes(StandardCharsets.ISO_8859_1));
         RawHttp.Reply reply = RawHttp.exchange(server.server().port(), ok, 10_000);
         assertEquals(200, reply.status(), reply.toString());
     }

@@ -23,7 +23,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,11 +129,9 @@ class ChunkOwnershipTest {
         assertEquals(200, r.statusCode());
     }
 
-    /** One POST on a kept-alive HTTP/1.1 connection, its body in one write (it arrives in several reads). */
+    /** One POST on a kept-alive HTTP/1.1 connection, in one write (its body arrives in several reads). */
     private static void post(Socket s, InputStream in, byte[] body) throws IOException {
-        s.getOutputStream().write(("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + body.length
-                + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-        s.getOutputStream().write(body);
+        s.getOutputStream().write(RawHttp.request("POST", "/", "", body));
         RawHttp.Reply reply = RawHttp.read(in);
         assertEquals(200, reply.status(), reply.toString());
     }
