@@ -432,6 +432,7 @@ final class ConfigMapper {
         private Optional<Boolean> allowSpinning = Optional.empty();
         private Optional<TextOptions> text = Optional.empty();
         private boolean processIsolation;
+        private Optional<Integer> maxBatchElements = Optional.empty();
 
         /** Sets the named option and answers true, or answers false if there is no option by that name. */
         boolean set(String option, JsonNode value, String path) throws ModelConfigException {
@@ -441,6 +442,7 @@ final class ConfigMapper {
                 case "inter_op_threads" -> interOpThreads = Optional.of(integer(value, path));
                 case "allow_spinning" -> allowSpinning = Optional.of(bool(value, path));
                 case "text" -> text = Optional.of(text(value, path));
+                case "max_batch_elements" -> maxBatchElements = Optional.of(integer(value, path));
                 case "isolation" -> {
                     String mode = string(value, path);
                     if (!mode.equals("process") && !mode.equals("in_process")) {
@@ -457,7 +459,7 @@ final class ConfigMapper {
 
         GantryOptions build() {
             return new GantryOptions(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning,
-                    text, processIsolation);
+                    text, processIsolation, maxBatchElements);
         }
     }
 

@@ -15,16 +15,28 @@ import java.util.Optional;
  * @param text                      present when the model is a text encoder served on {@code /v1/embeddings}
  * @param processIsolation          {@code "isolation": "process"}: the model executes in a worker process of its
  *                                  own, so a native crash fails only its requests
+ * @param maxBatchElements          {@code max_batch_elements}: most elements the largest input of one dynamic batch
+ *                                  may hold (rows times tokens for a text encoder); empty for no limit beyond
+ *                                  max_batch_size
  */
 public record GantryOptions(boolean allowNonInvariantBatching, Optional<Integer> intraOpThreads,
                             Optional<Integer> interOpThreads, Optional<Boolean> allowSpinning,
-                            Optional<TextOptions> text, boolean processIsolation) {
+                            Optional<TextOptions> text, boolean processIsolation, Optional<Integer> maxBatchElements) {
 
     public GantryOptions {
         intraOpThreads.ifPresent(n -> Checks.atLeast("intra_op_threads", n, 1));
         interOpThreads.ifPresent(n -> Checks.atLeast("inter_op_threads", n, 1));
         Objects.requireNonNull(allowSpinning, "allowSpinning");
         Objects.requireNonNull(text, "text");
+        maxBatchElements.ifPresent(n -> Checks.atLeast("max_batch_elements", n, 1));
+    }
+
+    /** Options without a limit on a batch's elements. */
+    public GantryOptions(boolean allowNonInvariantBatching, Optional<Integer> intraOpThreads,
+                         Optional<Integer> interOpThreads, Optional<Boolean> allowSpinning,
+                         Optional<TextOptions> text, boolean processIsolation) {
+        this(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning, text, processIsolation,
+                Optional.empty());
     }
 
     /** Options of a model that is not a text encoder. */

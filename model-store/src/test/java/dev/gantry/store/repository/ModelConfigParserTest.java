@@ -66,13 +66,14 @@ class ModelConfigParserTest {
                 Arguments.of("gantry options",
                         """
                         {"gantry": {"allow_non_invariant_batching": true, "intra_op_threads": 2,
-                                    "inter_op_threads": 1, "allow_spinning": false}}
+                                    "inter_op_threads": 1, "allow_spinning": false, "max_batch_elements": 1024}}
                         """,
                         """
                         parameters { key: "gantry.allow_non_invariant_batching" value { string_value: "true" } }
                         parameters { key: "gantry.intra_op_threads" value { string_value: "2" } }
                         parameters { key: "gantry.inter_op_threads" value { string_value: "1" } }
                         parameters { key: "gantry.allow_spinning" value { string_value: "false" } }
+                        parameters { key: "gantry.max_batch_elements" value { string_value: "1024" } }
                         """),
                 Arguments.of("default model file name", "{\"default_model_filename\": \"net.onnx\"}",
                         "default_model_filename: 'net.onnx'"));
@@ -111,6 +112,14 @@ class ModelConfigParserTest {
 
         assertEquals(new GantryOptions(true, Optional.of(4), Optional.empty(), Optional.empty(), Optional.empty(), false),
                 config.gantry());
+    }
+
+    @Test
+    void parse_maxBatchElements_isReadFromTheGantryBlock_andAbsentMeansNoLimit() throws Exception {
+        assertEquals(Optional.of(1024), ModelConfigParser.parseJson(
+                "{\"max_batch_size\": 32, \"gantry\": {\"max_batch_elements\": 1024}}", "m").gantry().maxBatchElements());
+        assertEquals(Optional.empty(), ModelConfigParser.parseJson("{\"max_batch_size\": 32}", "m").gantry()
+                .maxBatchElements());
     }
 
     @Test
@@ -342,6 +351,10 @@ class ModelConfigParserTest {
                                 + "was '../model.onnx'"),
                 Arguments.of("{\"gantry\": {\"intra_op_threads\": 0}}",
                         "config.json: gantry.intra_op_threads must be >= 1, was 0"),
+                Arguments.of("{\"gantry\": {\"max_batch_elements\": 0}}",
+                        "config.json: gantry.max_batch_elements must be >= 1, was 0"),
+                Arguments.of("{\"gantry\": {\"max_batch_elements\": 1.5}}",
+                        "config.json: gantry.max_batch_elements must be an integer, was 1.5"),
                 Arguments.of("{\"gantry\": {\"allow_spinning\": \"yes\"}}",
                         "config.json: gantry.allow_spinning must be true or false, was \"yes\""),
                 Arguments.of("[]", "config.json: the configuration must be an object, was []"),

@@ -468,7 +468,7 @@ public final class ModelLifecycle implements AutoCloseable {
         BatchPolicy policy = new BatchPolicy(config.maxBatchSize(), batching, db.maxQueueDelayMicros(),
                 db.preferredBatchSizes(), queueSize,
                 db.defaultTimeoutMicros() > 0 ? db.defaultTimeoutMicros() : requestTimeoutMicros,
-                Math.max(1, instances), requestTimeoutMicros);
+                Math.max(1, instances), requestTimeoutMicros, config.gantry().maxBatchElements().orElse(0));
         return policy;
     }
 

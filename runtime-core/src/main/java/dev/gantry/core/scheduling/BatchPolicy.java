@@ -14,10 +14,13 @@ import java.util.List;
  * @param instanceCount how many executions of this version may run at once
  * @param executionTimeoutMicros longest one execution may take before its requests are answered MODEL_TIMEOUT;
  *     0 for no limit
+ * @param maxBatchElements most elements the largest input of one combined execution may hold (for a text encoder,
+ *     rows times tokens); requests join a batch only while it stays within this, and a request above it runs
+ *     alone; 0 for no limit
  */
 public record BatchPolicy(int maxBatchSize, boolean batchAcrossRequests, long maxQueueDelayMicros,
                           List<Integer> preferredBatchSizes, int maxQueueSize, long defaultTimeoutMicros,
-                          int instanceCount, long executionTimeoutMicros) {
+                          int instanceCount, long executionTimeoutMicros, long maxBatchElements) {
     public BatchPolicy {
         if (maxBatchSize < 0) {
             throw new IllegalArgumentException("max_batch_size must be >= 0, was " + maxBatchSize);
@@ -34,6 +37,9 @@ public record BatchPolicy(int maxBatchSize, boolean batchAcrossRequests, long ma
         if (executionTimeoutMicros < 0) {
             throw new IllegalArgumentException("execution timeout must be >= 0, was " + executionTimeoutMicros);
         }
+        if (maxBatchElements < 0) {
+            throw new IllegalArgumentException("max_batch_elements must be >= 0, was " + maxBatchElements);
+        }
         if (instanceCount < 1) {
             throw new IllegalArgumentException("instance count must be >= 1, was " + instanceCount);
         }
@@ -43,6 +49,14 @@ public record BatchPolicy(int maxBatchSize, boolean batchAcrossRequests, long ma
         }
     }
 
+    /** A policy without a limit on a batch's elements. */
+    public BatchPolicy(int maxBatchSize, boolean batchAcrossRequests, long maxQueueDelayMicros,
+                       List<Integer> preferredBatchSizes, int maxQueueSize, long defaultTimeoutMicros,
+                       int instanceCount, long executionTimeoutMicros) {
+        this(maxBatchSize, batchAcrossRequests, maxQueueDelayMicros, preferredBatchSizes, maxQueueSize,
+                defaultTimeoutMicros, instanceCount, executionTimeoutMicros, 0);
+    }
+
     /** One request per execution: the "batching off" arm. */
     public static BatchPolicy unbatched(int maxBatchSize, int maxQueueSize, int instanceCount) {
         return new BatchPolicy(maxBatchSize, false, 0, List.of(), maxQueueSize, 0, instanceCount, 0);
@@ -50,6 +64,17 @@ public record BatchPolicy(int maxBatchSize, boolean batchAcrossRequests, long ma
 
     public BatchPolicy withoutCrossRequestBatching() {
         return new BatchPolicy(maxBatchSize, false, maxQueueDelayMicros, preferredBatchSizes, maxQueueSize,
-                defaultTimeoutMicros, instanceCount, executionTimeoutMicros);
+                defaultTimeoutMicros, instanceCount, executionTimeoutMicros, maxBatchElements);
+    }
+
+    /**
+     * The most rows a batch opened by a request with {@code rowElements} elements per row (in its largest input)
+     * may hold: max_batch_size, lowered by max_batch_elements when that is set, and never below one row.
+     */
+    public int rowLimit(long rowElements) {
+        if (maxBatchElements == 0 || rowElements <= 0) {
+            return maxBatchSize;
+        }
+        return (int) Math.max(1, Math.min(maxBatchSize, maxBatchElements / rowElements));
     }
 }

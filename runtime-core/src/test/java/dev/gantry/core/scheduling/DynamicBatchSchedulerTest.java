@@ -107,6 +107,81 @@ class DynamicBatchSchedulerTest {
     }
 
     @Test
+    void enqueue_withMaxBatchElements_combinesOnlyTheRowsWhoseElementsFit() throws Exception {
+        start(elementCapped(8, 12, 0), Ticker.system()); // 3 values per row: at most 4 rows of them
+        CompletableFuture<InferenceResponse> first = holdFirstRun();
+        List<InferenceRequest> requests = new ArrayList<>();
+        List<CompletableFuture<InferenceResponse>> queued = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            requests.add(rows(1, 3));
+            queued.add(enqueue(requests.getLast()));
+        }
+
+        executor.releaseRuns();
+
+        awaitAll(first, queued);
+        assertEquals(List.of(1, 4, 2), rowsPerRun());
+        for (int i = 0; i < requests.size(); i++) {
+            assertOwnAnswer(requests.get(i), queued.get(i).get());
+        }
+    }
+
+    @Test
+    void enqueue_withMaxBatchElements_capsEachShapeByItsOwnRowSize() throws Exception {
+        start(elementCapped(8, 12, 0), Ticker.system());
+        CompletableFuture<InferenceResponse> first = holdFirstRun(rows(1, 6)); // 6 values per row: 2 rows
+        InferenceRequest longA = rows(1, 6);
+        InferenceRequest longB = rows(1, 6);
+        InferenceRequest longC = rows(1, 6);
+        InferenceRequest shortA = rows(2, 2);
+        InferenceRequest shortB = rows(3, 2);
+        List<CompletableFuture<InferenceResponse>> queued = List.of(enqueue(longA), enqueue(shortA), enqueue(longB),
+                enqueue(shortB), enqueue(longC));
+
+        executor.releaseRuns();
+
+        awaitAll(first, queued);
+        List<long[]> shapes = executor.runs().stream().map(RecordingExecutor.Run::shape).toList();
+        assertEquals(4, shapes.size(), "runs: " + rowsPerRun());
+        assertArrayEquals(new long[] {2, 6}, shapes.get(1)); // longA and longB; the short rows cannot join
+        assertArrayEquals(new long[] {5, 2}, shapes.get(2)); // shortA and shortB: 10 of 12 elements
+        assertArrayEquals(new long[] {1, 6}, shapes.get(3));
+        assertOwnAnswer(longA, queued.get(0).get());
+        assertOwnAnswer(shortA, queued.get(1).get());
+        assertOwnAnswer(longB, queued.get(2).get());
+        assertOwnAnswer(shortB, queued.get(3).get());
+        assertOwnAnswer(longC, queued.get(4).get());
+    }
+
+    @Test
+    void enqueue_aRequestAboveMaxBatchElementsByItself_runsAloneAndIsAnswered() throws Exception {
+        start(elementCapped(8, 12, 0), Ticker.system());
+        CompletableFuture<InferenceResponse> first = holdFirstRun();
+        InferenceRequest big = rows(3, 5); // 15 elements, above the cap of 12 on its own
+        CompletableFuture<InferenceResponse> bigAnswer = enqueue(big);
+        CompletableFuture<InferenceResponse> small = enqueue(rows(1, 5));
+        CompletableFuture<InferenceResponse> small2 = enqueue(rows(1, 5));
+
+        executor.releaseRuns();
+
+        awaitAll(first, List.of(bigAnswer, small, small2));
+        assertEquals(List.of(1, 3, 2), rowsPerRun());
+        assertOwnAnswer(big, bigAnswer.get());
+    }
+
+    @Test
+    void enqueue_fillingTheElementCapOfAGatheringBatch_dispatchesItAtOnce() throws Exception {
+        // time never advances: only a batch that can take no further row dispatches
+        start(elementCapped(8, 6, LONG_DELAY_MICROS), new ManualTicker());
+        CompletableFuture<InferenceResponse> a = takenWhileUnderLoad(); // 3 values per row: 2 rows fill the cap
+
+        CompletableFuture<InferenceResponse> b = enqueue(rows(1, 3));
+
+        awaitAll(a, List.of(b));
+        assertEquals(List.of(1, 2), rowsPerRun());
+    }
+
+    @Test
     void enqueue_withDifferentInnerDimensions_doesNotCombineThemButAnswersAll() throws Exception {
         start(batching(8, 0), Ticker.system());
         CompletableFuture<InferenceResponse> first = holdFirstRun();
@@ -693,6 +768,10 @@ class DynamicBatchSchedulerTest {
 
     private static BatchPolicy batching(int maxBatchSize, long delayMicros) {
         return new BatchPolicy(maxBatchSize, true, delayMicros, List.of(), 16, 0, 1, 0);
+    }
+
+    private static BatchPolicy elementCapped(int maxBatchSize, long maxBatchElements, long delayMicros) {
+        return new BatchPolicy(maxBatchSize, true, delayMicros, List.of(), 16, 0, 1, 0, maxBatchElements);
     }
 
     private void start(BatchPolicy policy, Ticker ticker) {

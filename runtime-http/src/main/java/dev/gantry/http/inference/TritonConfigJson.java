@@ -140,6 +140,7 @@ public final class TritonConfigJson {
         g.intraOpThreads().ifPresent(n -> parameter(node, "gantry.intra_op_threads", Integer.toString(n)));
         g.interOpThreads().ifPresent(n -> parameter(node, "gantry.inter_op_threads", Integer.toString(n)));
         g.allowSpinning().ifPresent(b -> parameter(node, "gantry.allow_spinning", Boolean.toString(b)));
+        g.maxBatchElements().ifPresent(n -> parameter(node, "gantry.max_batch_elements", Integer.toString(n)));
     }
 
     private static void parameter(ObjectNode node, String key, String value) {
