@@ -14,8 +14,9 @@ import java.util.stream.Stream;
 
 /**
  * Two builds of Gantry side by side: a server from a base build's jar and one from this build, on the same CPU,
- * driven with the MLP JSON request in alternating closed-loop windows (base, this, this, base, ...) at 16
- * connections and at one, so load from other processes on a shared machine falls on both alike. Prints each
+ * driven with one workload's request (MLP JSON unless {@code --workload}) in alternating closed-loop windows (base,
+ * this, this, base, ...) at 16 connections and at one (or {@code --levels}), so load from other processes on a
+ * shared machine falls on both alike. Prints each
  * window, the medians per build, and this build's ratios to the base (throughput, p50, p99, and the server's CPU
  * time per request from /proc/PID/stat: the figure a loaded machine distorts least).
  *
@@ -23,9 +24,9 @@ import java.util.stream.Stream;
  * dev.gantry.bench.load.BuildComparison --base-jar ../base/benchmarks/target/benchmarks.jar [--rounds 4]
  * [--seconds 8] [--warmup-seconds 20] [--server-cpus 1] [--client-cpus 0] [--models models]
  * [--server-args "--event-loops 1"] [--jfr DIR] [--this-jar JAR] [--base-models DIR] [--this-jvm-opt OPT]
- * [--base-jvm-opt OPT] [--no-jit-options]} ({@code --this-jar}: the second server from another jar instead of this
- * one, to compare two other builds; {@code --base-models}: the base server's {@code mlp} from another model
- * repository, to compare two configurations of the model; {@code --this-jvm-opt} and {@code --base-jvm-opt}, each
+ * [--base-jvm-opt OPT] [--no-jit-options] [--workload minilm-s128] [--levels 64,16]} ({@code --this-jar}: the
+ * second server from another jar instead of this one, to compare two other builds; {@code --base-models}: the base
+ * server's model from another model repository, to compare two configurations of the model; {@code --this-jvm-opt} and {@code --base-jvm-opt}, each
  * repeatable: a JVM option for one server only, to compare two JVM configurations of one build). Both servers run
  * with the launcher's JIT options ({@link dev.gantry.http.sizing.MachineDefaults#JIT_OPTIONS}) unless
  * {@code --no-jit-options}. About 1 min + rounds x 4 x seconds.
@@ -51,6 +52,8 @@ public final class BuildComparison {
         List<String> thisJvm = new ArrayList<>();
         List<String> baseJvm = new ArrayList<>();
         boolean jitOptions = true;
+        Workload workload = Workload.MLP;
+        int[] levels = {16, 1};
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--base-jar" -> baseJar = args[++i];
@@ -67,6 +70,8 @@ public final class BuildComparison {
                 case "--this-jvm-opt" -> thisJvm.add(jvmOption(args[++i]));
                 case "--base-jvm-opt" -> baseJvm.add(jvmOption(args[++i]));
                 case "--no-jit-options" -> jitOptions = false;
+                case "--workload" -> workload = Workload.byLabel(args[++i]);
+                case "--levels" -> levels = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'; see the javadoc of "
                         + BuildComparison.class.getName());
             }
@@ -77,11 +82,12 @@ public final class BuildComparison {
         new ProcessBuilder("taskset", "-a", "-pc", clientCpus, Long.toString(ProcessHandle.current().pid()))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
         Path repo = Files.createTempDirectory("gantry-compare-models");
-        Files.createSymbolicLink(repo.resolve("mlp"), models.resolve("mlp").toAbsolutePath());
+        String model = workload.model();
+        Files.createSymbolicLink(repo.resolve(model), models.resolve(model).toAbsolutePath());
         Path baseRepo = repo;
         if (baseModels != null) {
             baseRepo = Files.createTempDirectory("gantry-compare-base-models");
-            Files.createSymbolicLink(baseRepo.resolve("mlp"), baseModels.resolve("mlp").toAbsolutePath());
+            Files.createSymbolicLink(baseRepo.resolve(model), baseModels.resolve(model).toAbsolutePath());
         }
         Path logs = Files.createTempDirectory("gantry-compare-logs");
         String heap = dev.gantry.http.sizing.MachineDefaults.derive(LoadBenchmark.cpuCount(serverCpus),
@@ -95,7 +101,6 @@ public final class BuildComparison {
         List<String> jvmThis = new ArrayList<>(jvm);
         jvmThis.addAll(thisJvm);
         System.out.printf("JVM options: base %s; this %s%n", jvmBase, jvmThis);
-        int[] levels = {16, 1};
         List<List<Measurement>> base = new ArrayList<>();
         List<List<Measurement>> mine = new ArrayList<>();
         List<double[][]> cpu = new ArrayList<>();
@@ -108,10 +113,11 @@ public final class BuildComparison {
                 withJfr(jvmBase, jfr, "base", warmup), serverArgs, baseRepo, logs);
              Started b = start("this", thisJar, serverCpus,
                      withJfr(jvmThis, jfr, "this", warmup), serverArgs, repo, logs)) {
-            LoadRequest request = Workload.MLP.request();
-            System.out.printf("warm-up %d s each (load average %s)%n", warmup.toSeconds(), BenchHost.loadAverage());
-            a.gen.closedLoop(request, 16, warmup);
-            b.gen.closedLoop(request, 16, warmup);
+            LoadRequest request = workload.request();
+            System.out.printf("%s; warm-up %d s each (load average %s)%n", workload.label(), warmup.toSeconds(),
+                    BenchHost.loadAverage());
+            a.gen.closedLoop(request, levels[0], warmup);
+            b.gen.closedLoop(request, levels[0], warmup);
             for (int r = 0; r < rounds; r++) {
                 for (int l = 0; l < levels.length; l++) {
                     boolean baseFirst = (r + l) % 2 == 0;
