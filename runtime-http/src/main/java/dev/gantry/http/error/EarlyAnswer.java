@@ -8,7 +8,7 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * An answer sent before the request's body was read: a refusal on the head alone (no key, a key without the
- * right, over quota, wrong media type, a cross-site request, shutting down).
+ * right, over quota, wrong media type, a cross-site request, shutting down), or part-way through it (too large).
  */
 public final class EarlyAnswer {
     /*
@@ -44,6 +44,23 @@ public final class EarlyAnswer {
         ctx.addBodyEndHandler(v -> dropRestThenClose(request));
     }
 
+    /**
+     * For a request refused while its body was being read (it grew past the limit): says "Connection: close" and
+     * drops the rest of the body, closing the connection when it ends or past LINGER_BYTES, as above. Without
+     * this, Vert.x would read a body of any declared length to its end, and a chunked body for as long as the
+     * client kept sending. Call it before sending the answer, on the request's event loop; it replaces the
+     * request's handlers.
+     */
+    public static void dropRestOfBody(HttpServerRequest request) {
+        if (request.version() == HttpVersion.HTTP_2) {
+            return;
+        }
+        request.response().putHeader(HttpHeaders.CONNECTION, CLOSE);
+        if (!request.isEnded()) {
+            dropRestThenClose(request);
+        }
+    }
+
     private static void dropRestThenClose(HttpServerRequest request) {
         HttpConnection connection = request.connection();
         long[] dropped = {0};
@@ -54,7 +71,13 @@ public final class EarlyAnswer {
             }
         });
         request.exceptionHandler(e -> connection.close());
-        request.endHandler(v -> connection.close());
+        request.endHandler(v -> {
+            // a refusal answered after its body ended closes on its own ("Connection: close"); closing first
+            // would lose the answer
+            if (request.response().ended()) {
+                connection.close();
+            }
+        });
         request.resume();
     }
 

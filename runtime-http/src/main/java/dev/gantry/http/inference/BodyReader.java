@@ -2,6 +2,7 @@ package dev.gantry.http.inference;
 
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
+import dev.gantry.http.error.EarlyAnswer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -30,7 +31,7 @@ public final class BodyReader {
     /**
      * Completes with the whole body, or fails with PAYLOAD_TOO_LARGE as soon as the declared or received
      * length passes {@code maxBytes} (the connection is then closed after the error is sent, since the rest
-     * of the body will not be read).
+     * of the body will not be read: {@link EarlyAnswer#dropRestOfBody}).
      */
     public static Future<Buffer> read(HttpServerRequest request, long maxBytes) {
         return read(request, maxBytes, null, 0);
@@ -101,7 +102,7 @@ public final class BodyReader {
                 return Future.failedFuture(GantryException.invalid("Content-Length " + n + " is negative"));
             }
             if (n > maxBytes) {
-                request.response().putHeader("Connection", "close");
+                EarlyAnswer.dropRestOfBody(request);
                 return Future.failedFuture(tooLarge(n, maxBytes));
             }
             initialCapacity = (int) Math.min(n, INITIAL_BYTES);
@@ -114,7 +115,7 @@ public final class BodyReader {
                 return;
             }
             if ((long) body.length() + chunk.length() > maxBytes) {
-                request.response().putHeader("Connection", "close");
+                EarlyAnswer.dropRestOfBody(request);
                 promise.tryFail(tooLarge((long) body.length() + chunk.length(), maxBytes));
                 return;
             }
