@@ -240,5 +240,6 @@ public final class MetadataHandler {
         node.put("max_queue_size", p.maxQueueSize());
         node.put("default_timeout_microseconds", p.defaultTimeoutMicros());
         node.put("instance_count", p.instanceCount());
+        node.put("max_batch_elements", p.maxBatchElements());
     }
 }

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * {@code gantry.max_batch_elements} as a user sees it: a burst of requests queued behind a held execution runs in
  * batches whose largest input stays within the cap (the statistics extension's {@code batch_stats}), each request
  * gets its own answer, the same model without the cap takes the same burst in bigger batches, and the config
- * route shows the cap.
+ * route and the model's metadata show the cap.
  */
 class BatchElementCapTest {
     /** 64 features per row: a cap of 128 elements holds two rows. */
@@ -103,11 +103,21 @@ class BatchElementCapTest {
     }
 
     @Test
+    void metadata_showsTheCapInItsBatchingBlock_andZeroWhenUnset() {
+        assertEquals(128, Bodies.parse(server.get("/v2/models/capped").body()).get("batching")
+                .get("max_batch_elements").intValue());
+        assertEquals(0, Bodies.parse(server.get("/v2/models/uncapped").body()).get("batching")
+                .get("max_batch_elements").intValue());
+    }
+
+    @Test
     void theBundledMinilm_capsItsBatchesAt1024Tokens() {
         HttpResponse<String> r = ServerFixture.shared().get("/v2/models/minilm/config");
         assertEquals(200, r.statusCode(), r.body());
         assertEquals("1024", Bodies.parse(r.body()).get("parameters").get("gantry.max_batch_elements")
                 .get("string_value").textValue());
+        assertEquals(1024, Bodies.parse(ServerFixture.shared().get("/v2/models/minilm").body()).get("batching")
+                .get("max_batch_elements").intValue());
     }
 
     /**
