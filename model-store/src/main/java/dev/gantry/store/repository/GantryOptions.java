@@ -31,21 +31,15 @@ public record GantryOptions(boolean allowNonInvariantBatching, Optional<Integer>
         maxBatchElements.ifPresent(n -> Checks.atLeast("max_batch_elements", n, 1));
     }
 
-    /** Options without a limit on a batch's elements. */
-    public GantryOptions(boolean allowNonInvariantBatching, Optional<Integer> intraOpThreads,
-                         Optional<Integer> interOpThreads, Optional<Boolean> allowSpinning,
-                         Optional<TextOptions> text, boolean processIsolation) {
-        this(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning, text, processIsolation,
-                Optional.empty());
-    }
-
     /** Options of a model that is not a text encoder. */
     public GantryOptions(boolean allowNonInvariantBatching, Optional<Integer> intraOpThreads,
                          Optional<Integer> interOpThreads, Optional<Boolean> allowSpinning) {
-        this(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning, Optional.empty(), false);
+        this(allowNonInvariantBatching, intraOpThreads, interOpThreads, allowSpinning, Optional.empty(), false,
+                Optional.empty());
     }
 
     public static GantryOptions defaults() {
-        return new GantryOptions(false, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false);
+        return new GantryOptions(false, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false,
+                Optional.empty());
     }
 }

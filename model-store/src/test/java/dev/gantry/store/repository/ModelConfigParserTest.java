@@ -110,8 +110,8 @@ class ModelConfigParserTest {
         ModelConfig config = ModelConfigParser.parseJson(
                 "{\"gantry\": {\"allow_non_invariant_batching\": true, \"intra_op_threads\": \"4\"}}", "m");
 
-        assertEquals(new GantryOptions(true, Optional.of(4), Optional.empty(), Optional.empty(), Optional.empty(), false),
-                config.gantry());
+        assertEquals(new GantryOptions(true, Optional.of(4), Optional.empty(), Optional.empty(), Optional.empty(), false,
+                Optional.empty()), config.gantry());
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.gantry.core.scheduling;
 
+import dev.gantry.core.inference.InferenceRequest;
+import dev.gantry.core.inference.Tensor;
+
 import java.util.List;
 
 /**
@@ -68,11 +71,20 @@ public record BatchPolicy(int maxBatchSize, boolean batchAcrossRequests, long ma
     }
 
     /**
-     * The most rows a batch opened by a request with {@code rowElements} elements per row (in its largest input)
-     * may hold: max_batch_size, lowered by max_batch_elements when that is set, and never below one row.
+     * The most rows a batch opened by {@code opener} ({@code rows} rows) may hold: max_batch_size, lowered by
+     * max_batch_elements when that is set to the rows whose largest input stays within it, and never below one
+     * row. Without the cap nothing is counted.
      */
-    public int rowLimit(long rowElements) {
-        if (maxBatchElements == 0 || rowElements <= 0) {
+    public int rowLimit(InferenceRequest opener, int rows) {
+        if (maxBatchElements == 0) {
+            return maxBatchSize;
+        }
+        long largest = 0;
+        for (Tensor t : opener.inputs()) {
+            largest = Math.max(largest, t.elementCount());
+        }
+        long rowElements = largest / Math.max(1, rows);
+        if (rowElements == 0) {
             return maxBatchSize;
         }
         return (int) Math.max(1, Math.min(maxBatchSize, maxBatchElements / rowElements));

@@ -416,8 +416,7 @@ public final class DynamicBatchScheduler implements Scheduler {
                 batch.add(first);
                 int rows = first.rows;
                 if (policy.batchAcrossRequests()) {
-                    int limit = policy.maxBatchElements() == 0 ? policy.maxBatchSize()
-                            : policy.rowLimit(largestInputElements(first.request) / first.rows);
+                    int limit = policy.rowLimit(first.request, first.rows);
                     long delay = first.underLoad ? TimeUnit.MICROSECONDS.toNanos(policy.maxQueueDelayMicros()) : 0;
                     long waitUntil = first.admitted + delay;
                     long pause = delay / 4;
@@ -497,15 +496,6 @@ public final class DynamicBatchScheduler implements Scheduler {
             }
         }
         return rows;
-    }
-
-    /** The element count of the request's largest input. */
-    private static long largestInputElements(InferenceRequest r) {
-        long most = 0;
-        for (Tensor t : r.inputs()) {
-            most = Math.max(most, t.elementCount());
-        }
-        return most;
     }
 
     private static boolean compatible(InferenceRequest a, InferenceRequest b) {
