@@ -149,9 +149,12 @@ class ReplicasOnPostgresTest {
         ServerFixture c = null;
         try {
             await(lastRevision::get, r -> r > 0, "a first change through A");
+            // Acknowledged before C starts: readiness promises every change committed before the server started
+            // (README, Readiness). Read after the start, it could be a change C has not applied yet though it is
+            // ready, as the writer keeps committing (a CI run on 12-01 failed that way).
+            long before = lastRevision.get();
             c = start(new TempRepository(dir.resolve("models")), "c");
             GovernanceApi apiC = new GovernanceApi(c.server().port());
-            long before = lastRevision.get(); // acknowledged before C's readiness is first asked
             await(() -> apiC.get(adminA, "/v2/health/ready").statusCode(), s -> s == 200, "C ready");
             JsonNode replication = ok(apiC.get(adminA, "/admin/v1/server")).path("replication");
             assertTrue(c.server().isReady(), replication.toString());
