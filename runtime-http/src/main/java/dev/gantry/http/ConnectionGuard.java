@@ -23,14 +23,20 @@ final class ConnectionGuard {
     /*
      * No timer per request: each connection records when it last became idle (opened, or its response ended),
      * and one periodic sweep per event loop closes those idle longer than the header timeout. A request then
-     * costs two field writes; a connection is closed between one and one-and-a-quarter timeouts after it went
-     * quiet. All of a connection's handlers and its loop's sweep run on the same thread.
+     * costs two field writes. All of a connection's handlers and its loop's sweep run on the same thread.
+     *
+     * A sweep acts only on what the sweep before it already found overdue. The loop reads its sockets between
+     * two runs of the sweep (Netty fetches due timers once per task phase, and a periodic timer is queued again
+     * only when it has run), so a request that arrived while the loop was stalled (a GC pause, a starved core)
+     * has been read, and its connection marked busy, before the connection is judged. Closing on the first
+     * sweep after such a stall cut off requests sent in time: the connection closed under an unread request.
+     * A quiet connection is closed between one and one-and-a-half timeouts after it went quiet.
      *
      * The same sweep enforces the body timeout (BodyDeadlines): a body read arms a deadline on its connection's
-     * state, the sweep fails the read once it has passed, completion disarms it. A request then costs no timer
-     * (no task queued and cancelled on Netty's timer heap); the 408 comes between one body timeout and one plus
-     * a sweep interval after the read started, the sweep running every quarter of the shorter of the two
-     * timeouts. The loop remembers the connection of the request it saw last, so the body read that follows on
+     * state, the second sweep to find it passed fails the read (so bytes that arrived during a stall are read
+     * first), completion disarms it. A request then costs no timer (no task queued and cancelled on Netty's
+     * timer heap); the 408 comes between one body timeout plus one sweep interval and one plus two after the
+     * read started, the sweep running every quarter of the shorter of the two timeouts. The loop remembers the connection of the request it saw last, so the body read that follows on
      * the same thread finds its state without a map lookup.
      */
     private final Vertx vertx;
@@ -59,9 +65,13 @@ final class ConnectionGuard {
             io.vertx.core.Handler<io.vertx.core.AsyncResult<Void>> {
         boolean busy;
         long idleSince;
+        /** The last sweep found this connection idle past the header timeout; the next one closes it. */
+        boolean overdue;
         /** The armed body deadline's action, null when none is armed; its time is {@link #bodyDeadline}. */
         Runnable onBodyExpiry;
         long bodyDeadline;
+        /** The last sweep found the armed body deadline passed; the next one fails the read. */
+        boolean bodyOverdue;
 
         State(long now) {
             idleSince = now;
@@ -70,6 +80,7 @@ final class ConnectionGuard {
         @Override
         public void disarm() {
             onBodyExpiry = null;
+            bodyOverdue = false;
         }
 
         /** The end of a request on this connection: idle from now (the end handler, one per connection). */
@@ -112,6 +123,7 @@ final class ConnectionGuard {
             }
             s.bodyDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
             s.onBodyExpiry = onExpiry;
+            s.bodyOverdue = false;
             return s;
         }
     }
@@ -135,13 +147,18 @@ final class ConnectionGuard {
         List<HttpConnection> expired = new ArrayList<>();
         List<Runnable> lateBodies = new ArrayList<>();
         loop.connections.forEach((c, s) -> {
-            if (!s.busy && now - s.idleSince > headerTimeoutNanos) {
+            boolean idleTooLong = !s.busy && now - s.idleSince > headerTimeoutNanos;
+            if (idleTooLong && s.overdue) {
                 expired.add(c);
             }
-            if (s.onBodyExpiry != null && now - s.bodyDeadline >= 0) {
+            s.overdue = idleTooLong;
+            boolean bodyLate = s.onBodyExpiry != null && now - s.bodyDeadline >= 0;
+            if (bodyLate && s.bodyOverdue) {
                 lateBodies.add(s.onBodyExpiry);
                 s.onBodyExpiry = null;
+                bodyLate = false;
             }
+            s.bodyOverdue = bodyLate;
         });
         for (HttpConnection c : expired) {
             loop.remove(c);
