@@ -53,7 +53,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.Promise;
 import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.InvalidMessageException;
+import io.vertx.grpc.common.MessageSizeOverflowException;
 import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.common.ServiceName;
@@ -114,7 +117,7 @@ public final class GrpcInferenceService {
                                AtomicInteger inflight, AtomicLong lastRequestNanos,
                                Function<ModelId, Map<String, String>> servedBy,
                                Function<ModelId, Optional<Instant>> lastServed, MeterRegistry registry,
-                               String serverVersion) {
+                               String serverVersion, long maxMessageBytes) {
     }
 
     private final Dependencies d;
@@ -218,8 +221,27 @@ public final class GrpcInferenceService {
                                     + request.timeout() + " ms) passed before its answer was ready"));
                         }
                     });
-            request.last().compose(message -> {
-                Q parsed = parse(parser, message, method);
+            Buffer[] message = new Buffer[1];
+            int[] messages = new int[1];
+            request.handler(each -> {
+                if (messages[0]++ == 0) {
+                    message[0] = each;
+                }
+            });
+            Promise<Buffer> received = Promise.promise();
+            // Answered as soon as the length prefix arrives; the rest of the message is skipped, never buffered.
+            request.invalidMessageHandler(invalid -> received.tryFail(invalidMessage(invalid)));
+            request.exceptionHandler(received::tryFail);
+            request.endHandler(v -> {
+                if (messages[0] == 1) {
+                    received.tryComplete(message[0]);
+                } else {
+                    received.tryFail(GantryException.invalid(method + " is a unary call: it takes one request"
+                            + " message, this call sent " + messages[0]));
+                }
+            });
+            received.future().compose(bytes -> {
+                Q parsed = parse(parser, bytes, method);
                 if (refuseWhileDraining && !d.admitting().getAsBoolean()) {
                     throw draining();
                 }
@@ -244,6 +266,15 @@ public final class GrpcInferenceService {
                 }
             });
         });
+    }
+
+    /** A message the transport refused: over --max-body-bytes (its length prefix says so), or unreadable. */
+    private GantryException invalidMessage(InvalidMessageException invalid) {
+        if (invalid instanceof MessageSizeOverflowException over) {
+            return new GantryException(ErrorCode.PAYLOAD_TOO_LARGE, "a message of " + over.messageSize()
+                    + " bytes is over the largest this server accepts, " + d.maxMessageBytes() + " bytes (--max-body-bytes)");
+        }
+        return GantryException.invalid("the call's message could not be read: " + invalid.getMessage());
     }
 
     private static void fail(GrpcServerRequest<?, ?> request, Throwable failure) {
@@ -375,6 +406,7 @@ public final class GrpcInferenceService {
         }
         StreamState state = new StreamState(request, call);
         request.handler(state::onMessage);
+        request.invalidMessageHandler(invalid -> state.refuse(invalidMessage(invalid)));
         request.endHandler(v -> state.onEnd());
         request.exceptionHandler(e -> state.closed = true);
         if (call.deadlineNanos != 0) {
@@ -389,6 +421,8 @@ public final class GrpcInferenceService {
         Future<Void> tail = Future.succeededFuture();
         int pending;
         boolean closed;
+        /** A message was refused: later ones are not answered, and the call ends after the earlier answers. */
+        boolean refused;
 
         StreamState(GrpcServerRequest<Buffer, ModelStreamInferResponse> request, Call call) {
             this.request = request;
@@ -396,7 +430,7 @@ public final class GrpcInferenceService {
         }
 
         void onMessage(Buffer message) {
-            if (closed) {
+            if (closed || refused) {
                 return;
             }
             if (++pending >= MAX_STREAM_PENDING) {
@@ -459,6 +493,20 @@ public final class GrpcInferenceService {
                     } catch (RuntimeException e) {
                         // the client went away
                     }
+                }
+            });
+        }
+
+        /** Ends the call with {@code failure} once the answers to the messages before are written. */
+        void refuse(GantryException failure) {
+            if (refused) {
+                return;
+            }
+            refused = true;
+            tail.onComplete(ar -> {
+                if (!closed) {
+                    closed = true;
+                    fail(request, failure);
                 }
             });
         }
