@@ -29,7 +29,12 @@ import java.util.stream.Stream;
  * server's model from another model repository, to compare two configurations of the model; {@code --this-jvm-opt} and {@code --base-jvm-opt}, each
  * repeatable: a JVM option for one server only, to compare two JVM configurations of one build). Both servers run
  * with the launcher's JIT options ({@link dev.gantry.http.sizing.MachineDefaults#JIT_OPTIONS}) unless
- * {@code --no-jit-options}. About 1 min + rounds x 4 x seconds.
+ * {@code --no-jit-options}.
+ *
+ * <p>{@code --base-arm direct} (or {@code ceiling}) replaces the base build by that arm of the standard run, from
+ * this jar with the standard run's arguments, so an issue 16 ratio (16.1a, 16.1b) is measured in alternating
+ * windows instead of in arms minutes apart: {@code --base-arm direct --levels 64,16} is target 16.1b's pair. About
+ * 1 min + rounds x 4 x seconds.
  */
 public final class BuildComparison {
     private static final String HOST = "127.0.0.1";
@@ -46,6 +51,7 @@ public final class BuildComparison {
         Path models = Path.of("models");
         Path baseModels = null;
         String baseJar = null;
+        ServerArm baseArm = null;
         Path jfr = null;
         String thisJar = System.getProperty("java.class.path");
         List<String> serverArgs = List.of("--event-loops", "1", "--intra-op-threads", "1");
@@ -57,6 +63,7 @@ public final class BuildComparison {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--base-jar" -> baseJar = args[++i];
+                case "--base-arm" -> baseArm = arm(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--seconds" -> window = Duration.ofSeconds(Long.parseLong(args[++i]));
                 case "--warmup-seconds" -> warmup = Duration.ofSeconds(Long.parseLong(args[++i]));
@@ -76,8 +83,12 @@ public final class BuildComparison {
                         + BuildComparison.class.getName());
             }
         }
-        if (baseJar == null || !Files.isRegularFile(Path.of(baseJar))) {
+        if (baseArm == null && (baseJar == null || !Files.isRegularFile(Path.of(baseJar)))) {
             throw new IllegalArgumentException("--base-jar must name the base build's benchmarks.jar, was " + baseJar);
+        }
+        if (baseArm != null && (baseJar != null || baseModels != null || !baseJvm.isEmpty())) {
+            throw new IllegalArgumentException("--base-arm runs that arm from this jar: it takes no --base-jar,"
+                    + " --base-models or --base-jvm-opt");
         }
         new ProcessBuilder("taskset", "-a", "-pc", clientCpus, Long.toString(ProcessHandle.current().pid()))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
@@ -85,9 +96,12 @@ public final class BuildComparison {
         String model = workload.model();
         Files.createSymbolicLink(repo.resolve(model), models.resolve(model).toAbsolutePath());
         Path baseRepo = repo;
-        if (baseModels != null) {
+        if (baseModels != null || baseArm != null) {
             baseRepo = Files.createTempDirectory("gantry-compare-base-models");
-            Files.createSymbolicLink(baseRepo.resolve(model), baseModels.resolve(model).toAbsolutePath());
+            Path from = baseModels != null ? baseModels : models;
+            for (String m : baseArm != null ? baseArm.models(List.of(workload)) : java.util.Set.of(model)) {
+                Files.createSymbolicLink(baseRepo.resolve(m), from.resolve(m).toAbsolutePath());
+            }
         }
         Path logs = Files.createTempDirectory("gantry-compare-logs");
         String heap = dev.gantry.http.sizing.MachineDefaults.derive(LoadBenchmark.cpuCount(serverCpus),
@@ -109,7 +123,12 @@ public final class BuildComparison {
             base.add(new ArrayList<>());
             mine.add(new ArrayList<>());
         }
-        try (Started a = start("base", Path.of(baseJar).toAbsolutePath().toString(), serverCpus,
+        if (baseArm != null) {
+            System.out.println("base: the " + baseArm.name() + " arm (" + baseArm.description() + ")");
+        }
+        try (Started a = baseArm != null ? startArm(baseArm, serverCpus, withJfr(jvmBase, jfr, "base", warmup),
+                baseRepo, logs)
+                : start("base", Path.of(baseJar).toAbsolutePath().toString(), serverCpus,
                 withJfr(jvmBase, jfr, "base", warmup), serverArgs, baseRepo, logs);
              Started b = start("this", thisJar, serverCpus,
                      withJfr(jvmThis, jfr, "this", warmup), serverArgs, repo, logs)) {
@@ -223,6 +242,29 @@ public final class BuildComparison {
                 logs.resolve("server-" + name + ".log"), Pattern.compile("Gantry ready on http://"),
                 Duration.ofMinutes(3));
         System.out.println(name + " build: server on port " + port);
+        return new Started(server, new HttpLoadGenerator(HOST, port, 64, Duration.ofSeconds(30), 20_000));
+    }
+
+    private static ServerArm arm(String name) {
+        return ServerArm.all().stream()
+                .filter(a -> a.name().equals(name) && a.scenario() == ServerArm.Scenario.SWEEP
+                        && !a.mainClass().equals(ServerArm.GANTRY_MAIN))
+                .findFirst().orElseThrow(() -> new IllegalArgumentException("--base-arm takes a yardstick arm of the"
+                        + " standard run (direct or ceiling), was '" + name + "'"));
+    }
+
+    /** A yardstick arm of the standard run, started from this jar with that run's arguments. */
+    private static Started startArm(ServerArm arm, String cpus, List<String> jvm, Path repo, Path logs)
+            throws IOException, InterruptedException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path data = Files.createTempDirectory(logs, "data-base");
+        ServerProcess server = ServerProcess.start(cpus, jvm, arm.mainClass(),
+                arm.argsFor(HOST, port, -1, repo.toString(), data.toString()), logs.resolve("server-base.log"),
+                arm.ready(), Duration.ofMinutes(3));
+        System.out.println("base (" + arm.name() + "): server on port " + port);
         return new Started(server, new HttpLoadGenerator(HOST, port, 64, Duration.ofSeconds(30), 20_000));
     }
 
