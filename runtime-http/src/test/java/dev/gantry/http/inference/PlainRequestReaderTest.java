@@ -140,6 +140,46 @@ class PlainRequestReaderTest {
         }
     }
 
+    @Test
+    void fractionsOfEveryLength_withLeadingZerosAndExponents_decodeToTheFullReadersBits() {
+        // Fractions of 1 to 24 digits, leading zeros that do not count as significant digits, more than 18
+        // significant digits (left to the full reader), and an exponent or the end of the array right after them.
+        SplittableRandom random = new SplittableRandom(21);
+        int plainRounds = 0;
+        int readPlain = 0;
+        for (int round = 0; round < 300; round++) {
+            // four rounds in five stay within the plain reader's fast path (at most 15 significant digits, small
+            // exponents), so the comparison covers what the plain reader accepts, not only what it passes on
+            boolean plainRange = round % 5 != 0;
+            StringBuilder b = new StringBuilder("{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[40],\"data\":[");
+            for (int i = 0; i < 40; i++) {
+                StringBuilder n = new StringBuilder(random.nextBoolean() ? "-" : "");
+                String integer = random.nextInt(4) == 0 ? Integer.toString(random.nextInt(1000)) : "0";
+                n.append(integer).append('.');
+                int zeros = random.nextInt(4) == 0 ? random.nextInt(plainRange ? 6 : 12) : 0;
+                n.append("0".repeat(zeros));
+                // within the fast path: at most 15 digits in all, counting a nonzero integer part's
+                int length = 1 + random.nextInt(plainRange
+                        ? Math.min(12, 15 - zeros - (integer.equals("0") ? 0 : integer.length())) : 24);
+                for (int k = 0; k < length; k++) {
+                    n.append((char) ('0' + random.nextInt(10)));
+                }
+                if (random.nextInt(5) == 0) {
+                    n.append(random.nextBoolean() ? 'e' : 'E').append(plainRange ? random.nextInt(-5, 6)
+                            : random.nextInt(-12, 12));
+                }
+                b.append(i == 0 ? "" : random.nextBoolean() ? "," : ", ").append(n);
+            }
+            String body = b.append("]}]}").toString();
+            assertSameOutcome(body.getBytes(StandardCharsets.UTF_8));
+            if (plainRange) {
+                plainRounds++;
+                readPlain += plain(body) != null ? 1 : 0;
+            }
+        }
+        assertTrue(readPlain > plainRounds * 0.8, readPlain + " of " + plainRounds + " read by the plain reader");
+    }
+
     private static String randomNumber(SplittableRandom random) {
         float f = Float.intBitsToFloat(random.nextInt());
         double d = random.nextDouble(-1000, 1000);
