@@ -36,8 +36,9 @@ final class ConnectionGuard {
      * state, the second sweep to find it passed fails the read (so bytes that arrived during a stall are read
      * first), completion disarms it. A request then costs no timer (no task queued and cancelled on Netty's
      * timer heap); the 408 comes between one body timeout plus one sweep interval and one plus two after the
-     * read started, the sweep running every quarter of the shorter of the two timeouts. The loop remembers the connection of the request it saw last, so the body read that follows on
-     * the same thread finds its state without a map lookup.
+     * read started, the sweep running every quarter of the shorter of the two timeouts. The loop remembers the
+     * connection of the request it saw last, so the body read that follows on the same thread finds its state
+     * without a map lookup.
      */
     private final Vertx vertx;
     private final long headerTimeoutNanos;

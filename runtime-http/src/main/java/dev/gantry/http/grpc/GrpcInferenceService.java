@@ -52,12 +52,12 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.InvalidMessageException;
 import io.vertx.grpc.common.MessageSizeOverflowException;
-import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
@@ -229,8 +229,12 @@ public final class GrpcInferenceService {
                 }
             });
             Promise<Buffer> received = Promise.promise();
-            // Answered as soon as the length prefix arrives; the rest of the message is skipped, never buffered.
-            request.invalidMessageHandler(invalid -> received.tryFail(invalidMessage(invalid)));
+            // Answered as soon as the length prefix arrives (the rest of the message is skipped, never buffered),
+            // after the caller's key: the limit is told only to a caller who may use the method.
+            request.invalidMessageHandler(invalid -> {
+                AccessControl.Decision caller = d.access().decide(group, call.authorization(), null);
+                received.tryFail(caller.failure() != null ? caller.failure() : invalidMessage(invalid));
+            });
             request.exceptionHandler(received::tryFail);
             request.endHandler(v -> {
                 if (messages[0] == 1) {
@@ -272,7 +276,8 @@ public final class GrpcInferenceService {
     private GantryException invalidMessage(InvalidMessageException invalid) {
         if (invalid instanceof MessageSizeOverflowException over) {
             return new GantryException(ErrorCode.PAYLOAD_TOO_LARGE, "a message of " + over.messageSize()
-                    + " bytes is over the largest this server accepts, " + d.maxMessageBytes() + " bytes (--max-body-bytes)");
+                    + " bytes is over the largest this server accepts, " + d.maxMessageBytes()
+                    + " bytes (--max-body-bytes)");
         }
         return GantryException.invalid("the call's message could not be read: " + invalid.getMessage());
     }

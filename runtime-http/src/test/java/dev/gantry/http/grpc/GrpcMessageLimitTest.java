@@ -32,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The gRPC port's largest message is --max-body-bytes, whatever a message's length prefix declares. */
@@ -39,6 +40,8 @@ class GrpcMessageLimitTest {
     private static final long MAX_BODY_BYTES = 64 << 10;
     private static ServerFixture server;
     private static GrpcClient client;
+    /** A key exists, so every call needs one; this one may invoke. */
+    private static Map<String, String> invoker;
 
     @BeforeAll
     static void start() throws Exception {
@@ -46,6 +49,9 @@ class GrpcMessageLimitTest {
                         Files.createTempDirectory(Path.of("target"), "grpc-limit"))
                 .withLimits(ServerConfig.Limits.defaults().withMaxBodyBytes(MAX_BODY_BYTES)),
                 ExecutorFactory.onnxRuntime());
+        invoker = GrpcClient.bearer(server.server().keys().create("limit-invoke",
+                java.util.Set.of(dev.gantry.core.access.Role.INVOKE), java.util.Set.of(), java.util.Optional.empty(),
+                java.util.Optional.empty()).token());
         client = new GrpcClient(server.server().grpcPort());
     }
 
@@ -74,12 +80,12 @@ class GrpcMessageLimitTest {
     void aMessageOverTheLimit_isResourceExhausted_andTheChannelServesOn() {
         ModelInferRequest big = mlp(300); // 76,800 bytes of floats
         assertTrue(big.getSerializedSize() > MAX_BODY_BYTES);
-        Status s = GrpcClient.failure(() -> client.stub().modelInfer(big));
+        Status s = GrpcClient.failure(() -> client.stub(invoker).modelInfer(big));
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, s.getCode(), String.valueOf(s));
         assertEquals("a message of " + big.getSerializedSize() + " bytes is over the largest this server accepts, "
                 + MAX_BODY_BYTES + " bytes (--max-body-bytes)", s.getDescription());
 
-        ModelInferResponse ok = client.stub().modelInfer(mlp(2));
+        ModelInferResponse ok = client.stub(invoker).modelInfer(mlp(2));
         assertEquals("mlp", ok.getModelName());
         assertEquals(1, ok.getRawOutputContentsCount());
     }
@@ -96,7 +102,8 @@ class GrpcMessageLimitTest {
             CompletableFuture<String> answer = new CompletableFuture<>();
             h2.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
                             .setPort(server.server().grpcPort()).setURI("/inference.GRPCInferenceService/ModelInfer")
-                            .putHeader("content-type", "application/grpc").putHeader("te", "trailers"))
+                            .putHeader("content-type", "application/grpc").putHeader("te", "trailers")
+                            .putHeader("authorization", invoker.get("authorization")))
                     .onFailure(answer::completeExceptionally)
                     .onSuccess(req -> {
                         req.response().onFailure(answer::completeExceptionally).onSuccess(resp -> {
@@ -127,6 +134,13 @@ class GrpcMessageLimitTest {
     }
 
     @Test
+    void aMessageOverTheLimit_withoutAKey_isUnauthenticated_notToldTheLimit() {
+        Status s = GrpcClient.failure(() -> client.stub().modelInfer(mlp(300)));
+        assertEquals(Status.Code.UNAUTHENTICATED, s.getCode(), String.valueOf(s));
+        assertFalse(String.valueOf(s.getDescription()).contains("bytes"), s.getDescription());
+    }
+
+    @Test
     void aLengthPrefixDeclaringAGigabyte_isRefusedAsSoonAsThePrefixArrives() throws Exception {
         // 1 KiB of a message declared as 1 GiB, and the stream left open: the answer cannot wait for the rest.
         Buffer frame = Buffer.buffer().appendByte((byte) 0).appendInt(1 << 30).appendBytes(new byte[1024]);
@@ -152,7 +166,7 @@ class GrpcMessageLimitTest {
     void aStreamMessageOverTheLimit_endsTheStreamAfterTheAnswersBeforeIt() throws Exception {
         List<ModelStreamInferResponse> answers = java.util.Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<Status> ended = new CompletableFuture<>();
-        StreamObserver<ModelInferRequest> out = client.asyncStub(Map.of()).withDeadlineAfter(60, TimeUnit.SECONDS)
+        StreamObserver<ModelInferRequest> out = client.asyncStub(invoker).withDeadlineAfter(60, TimeUnit.SECONDS)
                 .modelStreamInfer(new StreamObserver<>() {
                     @Override
                     public void onNext(ModelStreamInferResponse value) {
