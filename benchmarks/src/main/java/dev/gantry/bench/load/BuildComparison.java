@@ -35,6 +35,10 @@ import java.util.stream.Stream;
  * this jar with the standard run's arguments, so an issue 16 ratio (16.1a, 16.1b) is measured in alternating
  * windows instead of in arms minutes apart: {@code --base-arm direct --levels 64,16} is target 16.1b's pair. About
  * 1 min + rounds x 4 x seconds.
+ *
+ * <p>{@code --base-inproc-batch 32 --workload minilm-s16 --levels 64} puts the in-process arm at that batch size in
+ * the base's place (a child JVM per window, on the server CPUs, 5 s of warm-up each): target 16.6's pair, Gantry's
+ * items/s against ORT's alone at its best batch, in alternating windows.
  */
 public final class BuildComparison {
     private static final String HOST = "127.0.0.1";
@@ -52,6 +56,7 @@ public final class BuildComparison {
         Path baseModels = null;
         String baseJar = null;
         ServerArm baseArm = null;
+        int inprocBatch = 0;
         Path jfr = null;
         String thisJar = System.getProperty("java.class.path");
         List<String> serverArgs = List.of("--event-loops", "1", "--intra-op-threads", "1");
@@ -64,6 +69,7 @@ public final class BuildComparison {
             switch (args[i]) {
                 case "--base-jar" -> baseJar = args[++i];
                 case "--base-arm" -> baseArm = arm(args[++i]);
+                case "--base-inproc-batch" -> inprocBatch = Integer.parseInt(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--seconds" -> window = Duration.ofSeconds(Long.parseLong(args[++i]));
                 case "--warmup-seconds" -> warmup = Duration.ofSeconds(Long.parseLong(args[++i]));
@@ -83,7 +89,10 @@ public final class BuildComparison {
                         + BuildComparison.class.getName());
             }
         }
-        if (baseArm == null && (baseJar == null || !Files.isRegularFile(Path.of(baseJar)))) {
+        if (inprocBatch > 0 && (baseArm != null || baseJar != null)) {
+            throw new IllegalArgumentException("--base-inproc-batch is the base: it takes no --base-arm or --base-jar");
+        }
+        if (inprocBatch <= 0 && baseArm == null && (baseJar == null || !Files.isRegularFile(Path.of(baseJar)))) {
             throw new IllegalArgumentException("--base-jar must name the base build's benchmarks.jar, was " + baseJar);
         }
         if (baseArm != null && (baseJar != null || baseModels != null || !baseJvm.isEmpty())) {
@@ -126,28 +135,33 @@ public final class BuildComparison {
         if (baseArm != null) {
             System.out.println("base: the " + baseArm.name() + " arm (" + baseArm.description() + ")");
         }
-        try (Started a = baseArm != null ? startArm(baseArm, serverCpus, withJfr(jvmBase, jfr, "base", warmup),
+        if (inprocBatch > 0) {
+            System.out.println("base: the in-process arm at batch " + inprocBatch + ", a child JVM per window with 5 s"
+                    + " of warm-up; its req/s below are items/s, as this build's are (one row per request)");
+        }
+        try (Side a = inprocBatch > 0 ? new InProcess(workload, models, inprocBatch, serverCpus, jvmBase, logs)
+                : baseArm != null ? startArm(baseArm, serverCpus, withJfr(jvmBase, jfr, "base", warmup),
                 baseRepo, logs)
                 : start("base", Path.of(baseJar).toAbsolutePath().toString(), serverCpus,
                 withJfr(jvmBase, jfr, "base", warmup), serverArgs, baseRepo, logs);
-             Started b = start("this", thisJar, serverCpus,
+             Side b = start("this", thisJar, serverCpus,
                      withJfr(jvmThis, jfr, "this", warmup), serverArgs, repo, logs)) {
             LoadRequest request = workload.request();
             System.out.printf("%s; warm-up %d s each (load average %s)%n", workload.label(), warmup.toSeconds(),
                     BenchHost.loadAverage());
-            a.gen.closedLoop(request, levels[0], warmup);
-            b.gen.closedLoop(request, levels[0], warmup);
+            a.warmUp(request, levels[0], warmup);
+            b.warmUp(request, levels[0], warmup);
             for (int r = 0; r < rounds; r++) {
                 for (int l = 0; l < levels.length; l++) {
                     boolean baseFirst = (r + l) % 2 == 0;
-                    Started x = baseFirst ? a : b;
-                    Started y = baseFirst ? b : a;
-                    long cx = cpuTicks(x.server.pid());
-                    Measurement first = x.gen.closedLoop(request, levels[l], window);
-                    long cy = cpuTicks(y.server.pid());
-                    cx = cpuTicks(x.server.pid()) - cx;
-                    Measurement second = y.gen.closedLoop(request, levels[l], window);
-                    cy = cpuTicks(y.server.pid()) - cy;
+                    Side x = baseFirst ? a : b;
+                    Side y = baseFirst ? b : a;
+                    long cx = x.cpuTicks();
+                    Measurement first = x.window(request, levels[l], window);
+                    long cy = y.cpuTicks();
+                    cx = cx < 0 ? -1 : x.cpuTicks() - cx;
+                    Measurement second = y.window(request, levels[l], window);
+                    cy = cy < 0 ? -1 : y.cpuTicks() - cy;
                     Measurement mBase = baseFirst ? first : second;
                     Measurement mThis = baseFirst ? second : first;
                     double cpuBase = micros(baseFirst ? cx : cy, mBase);
@@ -220,7 +234,71 @@ public final class BuildComparison {
         return all;
     }
 
-    private record Started(ServerProcess server, HttpLoadGenerator gen) implements AutoCloseable {
+    /** One side of the comparison: measured one window at a time. */
+    private interface Side extends AutoCloseable {
+        Measurement window(LoadRequest request, int connections, Duration length) throws Exception;
+
+        default void warmUp(LoadRequest request, int connections, Duration length) throws Exception {
+            window(request, connections, length);
+        }
+
+        /** The side's CPU time so far in clock ticks, or a negative number when it has no process to read. */
+        long cpuTicks() throws IOException;
+    }
+
+    /**
+     * The in-process arm at one batch size as a side: each window is a child JVM on the server CPUs that calls ORT
+     * in a loop (after a 5 s warm-up) and reports items per second; the connections are ignored.
+     */
+    private record InProcess(Workload workload, Path models, int batch, String cpus, List<String> jvm, Path logs)
+            implements Side {
+        @Override
+        public Measurement window(LoadRequest request, int connections, Duration length) throws Exception {
+            List<String> command = new ArrayList<>();
+            if (!cpus.isEmpty()) {
+                command.addAll(List.of("taskset", "-c", cpus));
+            }
+            command.add(ServerProcess.javaExecutable());
+            command.addAll(jvm);
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), InProcessOrtArm.class.getName(),
+                    "--models", models.toString(), "--workload", workload.label(), "--batches",
+                    Integer.toString(batch), "--warmup-seconds", "5", "--seconds",
+                    Long.toString(length.toSeconds())));
+            Path log = logs.resolve("inproc.log");
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!p.waitFor(length.toSeconds() + 120, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IllegalStateException("the in-process arm failed; its output:\n" + Files.readString(log));
+            }
+            return InProcessOrtArm.parse(Files.readAllLines(log)).getFirst();
+        }
+
+        /** Each window warms its own JVM. */
+        @Override
+        public void warmUp(LoadRequest request, int connections, Duration length) {
+        }
+
+        @Override
+        public long cpuTicks() {
+            return -1;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private record Started(ServerProcess server, HttpLoadGenerator gen) implements Side {
+        @Override
+        public Measurement window(LoadRequest request, int connections, Duration length) throws InterruptedException {
+            return gen.closedLoop(request, connections, length);
+        }
+
+        @Override
+        public long cpuTicks() throws IOException {
+            return BuildComparison.cpuTicks(server.pid());
+        }
+
         @Override
         public void close() throws Exception {
             gen.close();
@@ -276,6 +354,9 @@ public final class BuildComparison {
     }
 
     private static double micros(long ticks, Measurement m) {
+        if (ticks < 0) {
+            return Double.NaN;
+        }
         return ticks * 10_000.0 / Math.max(1, m.ok());
     }
 
