@@ -254,16 +254,10 @@ public final class BuildComparison {
             implements Side {
         @Override
         public Measurement window(LoadRequest request, int connections, Duration length) throws Exception {
-            List<String> command = new ArrayList<>();
-            if (!cpus.isEmpty()) {
-                command.addAll(List.of("taskset", "-c", cpus));
-            }
-            command.add(ServerProcess.javaExecutable());
-            command.addAll(jvm);
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), InProcessOrtArm.class.getName(),
-                    "--models", models.toString(), "--workload", workload.label(), "--batches",
-                    Integer.toString(batch), "--warmup-seconds", "5", "--seconds",
-                    Long.toString(length.toSeconds())));
+            List<String> command = ServerProcess.command(cpus, jvm, System.getProperty("java.class.path"),
+                    InProcessOrtArm.class.getName(), List.of("--models", models.toString(), "--workload",
+                            workload.label(), "--batches", Integer.toString(batch), "--warmup-seconds", "5",
+                            "--seconds", Long.toString(length.toSeconds())));
             Path log = logs.resolve("inproc.log");
             Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             if (!p.waitFor(length.toSeconds() + 120, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -308,19 +302,12 @@ public final class BuildComparison {
 
     private static Started start(String name, String classpath, String cpus, List<String> jvm, List<String> extra,
                                  Path repo, Path logs) throws IOException, InterruptedException {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        Path data = Files.createTempDirectory(logs, "data-" + name);
-        List<String> args = new ArrayList<>(List.of("serve", "--host", HOST, "--port", Integer.toString(port),
-                "--grpc-port", "-1", "--models", repo.toString(), "--data", data.toString()));
-        args.addAll(extra);
-        ServerProcess server = ServerProcess.start(cpus, jvm, classpath, ServerArm.GANTRY_MAIN, args,
-                logs.resolve("server-" + name + ".log"), Pattern.compile("Gantry ready on http://"),
-                Duration.ofMinutes(3));
-        System.out.println(name + " build: server on port " + port);
-        return new Started(server, new HttpLoadGenerator(HOST, port, 64, Duration.ofSeconds(30), 20_000));
+        return launch(name + " build", "server-" + name, cpus, jvm, classpath, ServerArm.GANTRY_MAIN, (port, data) -> {
+            List<String> args = new ArrayList<>(List.of("serve", "--host", HOST, "--port", Integer.toString(port),
+                    "--grpc-port", "-1", "--models", repo.toString(), "--data", data.toString()));
+            args.addAll(extra);
+            return args;
+        }, Pattern.compile("Gantry ready on http://"), logs);
     }
 
     private static ServerArm arm(String name) {
@@ -334,15 +321,23 @@ public final class BuildComparison {
     /** A yardstick arm of the standard run, started from this jar with that run's arguments. */
     private static Started startArm(ServerArm arm, String cpus, List<String> jvm, Path repo, Path logs)
             throws IOException, InterruptedException {
+        return launch("base (" + arm.name() + ")", "server-base", cpus, jvm, System.getProperty("java.class.path"),
+                arm.mainClass(), (port, data) -> arm.argsFor(HOST, port, -1, repo.toString(), data.toString()),
+                arm.ready(), logs);
+    }
+
+    /** Starts a server on a free port with a data directory of its own, and a load generator for it. */
+    private static Started launch(String label, String logName, String cpus, List<String> jvm, String classpath,
+                                  String mainClass, java.util.function.BiFunction<Integer, Path, List<String>> args,
+                                  Pattern ready, Path logs) throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        Path data = Files.createTempDirectory(logs, "data-base");
-        ServerProcess server = ServerProcess.start(cpus, jvm, arm.mainClass(),
-                arm.argsFor(HOST, port, -1, repo.toString(), data.toString()), logs.resolve("server-base.log"),
-                arm.ready(), Duration.ofMinutes(3));
-        System.out.println("base (" + arm.name() + "): server on port " + port);
+        Path data = Files.createTempDirectory(logs, "data-" + logName);
+        ServerProcess server = ServerProcess.start(cpus, jvm, classpath, mainClass, args.apply(port, data),
+                logs.resolve(logName + ".log"), ready, Duration.ofMinutes(3));
+        System.out.println(label + ": server on port " + port);
         return new Started(server, new HttpLoadGenerator(HOST, port, 64, Duration.ofSeconds(30), 20_000));
     }
 

@@ -578,14 +578,8 @@ public final class LoadBenchmark {
                 "--warmup-seconds", Long.toString(plan.inprocWarmup().toSeconds()), "--seconds",
                 Double.toString(seconds));
         System.out.printf("[inproc %s] batches %s%n", w.label(), plan.inprocBatches());
-        List<String> command = new ArrayList<>();
-        if (!serverCpus.isEmpty()) {
-            command.addAll(List.of("taskset", "-c", serverCpus));
-        }
-        command.add(ServerProcess.javaExecutable());
-        command.addAll(serverJvm);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), InProcessOrtArm.class.getName()));
-        command.addAll(args);
+        List<String> command = ServerProcess.command(serverCpus, serverJvm, System.getProperty("java.class.path"),
+                InProcessOrtArm.class.getName(), args);
         Files.createDirectories(log.getParent());
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long budget = plan.inprocWarmup().toSeconds() * 2 + (long) (seconds + 3) * plan.inprocBatches().size() + 120;

@@ -36,16 +36,8 @@ public final class ServerProcess implements AutoCloseable {
     public static ServerProcess start(String cpus, List<String> jvmArgs, String classpath, String mainClass,
                                       List<String> args, Path log, Pattern ready, Duration timeout)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        if (!cpus.isEmpty()) {
-            command.addAll(List.of("taskset", "-c", cpus));
-        }
-        command.add(javaExecutable());
-        command.addAll(jvmArgs);
-        command.addAll(List.of("-cp", classpath, mainClass));
-        command.addAll(args);
         Files.createDirectories(log.getParent());
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(command(cpus, jvmArgs, classpath, mainClass, args)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         /* A benchmark stopped with Ctrl-C or SIGTERM must not leave its server running on the pinned CPU. */
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(p::destroy));
         ServerProcess server = new ServerProcess(p, log);
@@ -63,6 +55,20 @@ public final class ServerProcess implements AutoCloseable {
         server.close();
         throw new IllegalStateException(mainClass + " printed no line matching '" + ready + "' within " + timeout
                 + ":\n" + server.tail());
+    }
+
+    /** The command line of a child JVM running {@code mainClass}, pinned to {@code cpus} unless that is empty. */
+    static List<String> command(String cpus, List<String> jvmArgs, String classpath, String mainClass,
+                                List<String> args) {
+        List<String> command = new ArrayList<>();
+        if (!cpus.isEmpty()) {
+            command.addAll(List.of("taskset", "-c", cpus));
+        }
+        command.add(javaExecutable());
+        command.addAll(jvmArgs);
+        command.addAll(List.of("-cp", classpath, mainClass));
+        command.addAll(args);
+        return command;
     }
 
     static String javaExecutable() {
