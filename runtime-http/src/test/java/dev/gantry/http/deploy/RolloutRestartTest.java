@@ -38,7 +38,7 @@ class RolloutRestartTest {
             DeployApi api = api(first);
             api.load(MODEL, 2);
             HttpResponse<String> r = api.post("/admin/v1/models/" + MODEL + "/rollouts", "{\"candidate\": 2,"
-                    + " \"baseline\": 1, \"steps\": [{\"weight\": 20, \"duration\": \"8s\", \"min_requests\": 50}]}");
+                    + " \"baseline\": 1, \"steps\": [{\"weight\": 20, \"duration\": \"30s\", \"min_requests\": 50}]}");
             assertEquals(201, r.statusCode(), r.body());
             id = Bodies.parse(r.body()).path("id").asText();
             Thread.sleep(2500);
@@ -68,7 +68,7 @@ class RolloutRestartTest {
             }
             assertTrue(resumed, audit.toString());
 
-            long deadline = System.nanoTime() + 30_000_000_000L;
+            long deadline = System.nanoTime() + 60_000_000_000L;
             String state = "RUNNING";
             for (long i = 0; state.equals("RUNNING") && System.nanoTime() < deadline; i++) {
                 assertEquals(200, api.infer(MODEL, DeployApi.mlpBody(i, null), Map.of()).statusCode());
