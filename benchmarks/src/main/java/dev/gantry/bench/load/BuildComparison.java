@@ -18,7 +18,9 @@ import java.util.stream.Stream;
  * this, this, base, ...) at 16 connections and at one (or {@code --levels}), so load from other processes on a
  * shared machine falls on both alike. Prints each
  * window, the medians per build, and this build's ratios to the base (throughput, p50, p99, and the server's CPU
- * time per request from /proc/PID/stat: the figure a loaded machine distorts least).
+ * time per request from /proc/PID/stat: the figure a loaded machine distorts least, and the part of it the JIT's
+ * compiler threads took). Each server's warm-up goes on, up to {@link #SETTLE_CAP} more, until its JIT took under
+ * 2% of its CPU in a 5 s window ({@link ServerCpu}), so the windows measure compiled code on both sides.
  *
  * <p>Run from the repository root: {@code java -cp benchmarks/target/benchmarks.jar
  * dev.gantry.bench.load.BuildComparison --base-jar ../base/benchmarks/target/benchmarks.jar [--rounds 4]
@@ -149,34 +151,36 @@ public final class BuildComparison {
             LoadRequest request = workload.request();
             System.out.printf("%s; warm-up %d s each (load average %s)%n", workload.label(), warmup.toSeconds(),
                     BenchHost.loadAverage());
-            a.warmUp(request, levels[0], warmup);
-            b.warmUp(request, levels[0], warmup);
+            a.warmUp(request, levels[0], warmup, "base");
+            b.warmUp(request, levels[0], warmup, "this build");
             for (int r = 0; r < rounds; r++) {
                 for (int l = 0; l < levels.length; l++) {
                     boolean baseFirst = (r + l) % 2 == 0;
                     Side x = baseFirst ? a : b;
                     Side y = baseFirst ? b : a;
-                    long cx = x.cpuTicks();
+                    ServerCpu x0 = x.cpu();
                     Measurement first = x.window(request, levels[l], window);
-                    long cy = y.cpuTicks();
-                    cx = cx < 0 ? -1 : x.cpuTicks() - cx;
+                    ServerCpu x1 = x.cpu();
+                    ServerCpu y0 = y.cpu();
                     Measurement second = y.window(request, levels[l], window);
-                    cy = cy < 0 ? -1 : y.cpuTicks() - cy;
+                    ServerCpu y1 = y.cpu();
                     Measurement mBase = baseFirst ? first : second;
                     Measurement mThis = baseFirst ? second : first;
-                    double cpuBase = micros(baseFirst ? cx : cy, mBase);
-                    double cpuThis = micros(baseFirst ? cy : cx, mThis);
+                    double cpuBase = baseFirst ? micros(x0, x1, mBase) : micros(y0, y1, mBase);
+                    double cpuThis = baseFirst ? micros(y0, y1, mThis) : micros(x0, x1, mThis);
+                    String jitBase = baseFirst ? jit(x0, x1) : jit(y0, y1);
+                    String jitThis = baseFirst ? jit(y0, y1) : jit(x0, x1);
                     base.get(l).add(mBase);
                     mine.get(l).add(mThis);
                     cpu.get(l)[0][r] = cpuBase;
                     cpu.get(l)[1][r] = cpuThis;
                     System.out.printf(Locale.ROOT, "round %d, %d connections: base %.1f req/s p50 %.3f p99 %.3f ms "
-                                    + "%.1f CPU us/req; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req; this/base "
-                                    + "%.3fx throughput, %.3fx CPU per request (load average %s)%n",
+                                    + "%.1f CPU us/req%s; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req%s; "
+                                    + "this/base %.3fx throughput, %.3fx CPU per request (load average %s)%n",
                             r + 1, levels[l], mBase.throughput(), mBase.percentileMillis(50),
-                            mBase.percentileMillis(99), cpuBase, mThis.throughput(), mThis.percentileMillis(50),
-                            mThis.percentileMillis(99), cpuThis, mThis.throughput() / mBase.throughput(),
-                            cpuThis / cpuBase, BenchHost.loadAverage());
+                            mBase.percentileMillis(99), cpuBase, jitBase, mThis.throughput(),
+                            mThis.percentileMillis(50), mThis.percentileMillis(99), cpuThis, jitThis,
+                            mThis.throughput() / mBase.throughput(), cpuThis / cpuBase, BenchHost.loadAverage());
                 }
             }
             for (int l = 0; l < levels.length; l++) {
@@ -220,8 +224,8 @@ public final class BuildComparison {
 
     /**
      * With {@code --jfr DIR}: each server records a JFR profile ({@code settings=profile}) into DIR/NAME.jfr from
-     * the end of both warm-ups (about 2 x warm-up after start) until it stops, so the two profiles cover the same
-     * alternating windows.
+     * about the end of both warm-ups (2 x warm-up after start; a JIT that settles late moves the end) until it
+     * stops, so the two profiles cover the same alternating windows.
      */
     private static List<String> withJfr(List<String> jvm, Path dir, String name, Duration warmup) throws IOException {
         if (dir == null) {
@@ -238,13 +242,27 @@ public final class BuildComparison {
     private interface Side extends AutoCloseable {
         Measurement window(LoadRequest request, int connections, Duration length) throws Exception;
 
-        default void warmUp(LoadRequest request, int connections, Duration length) throws Exception {
-            window(request, connections, length);
+        /**
+         * The warm-up: {@code length} of load, then more (up to {@link #SETTLE_CAP}) until the server's JIT has
+         * settled ({@link ServerCpu#settle}).
+         */
+        default void warmUp(LoadRequest request, int connections, Duration length, String name) throws Exception {
+            window(request, connections, ServerCpu.beforeSettling(length));
+            ServerCpu.Settling settling = ServerCpu.settle(pid(), l -> window(request, connections, l), SETTLE_CAP);
+            System.out.println(name + ": " + (settling == null ? "its process could not be read" : settling));
         }
 
-        /** The side's CPU time so far in clock ticks, or a negative number when it has no process to read. */
-        long cpuTicks() throws IOException;
+        /** The side's server process. */
+        long pid();
+
+        /** The side's CPU time so far, or null when it has no process to read. */
+        default ServerCpu cpu() throws IOException {
+            return ServerCpu.of(pid());
+        }
     }
+
+    /** The most load a side's warm-up adds for its JIT to settle. */
+    static final Duration SETTLE_CAP = Duration.ofSeconds(60);
 
     /**
      * The in-process arm at one batch size as a side: each window is a child JVM on the server CPUs that calls ORT
@@ -269,12 +287,17 @@ public final class BuildComparison {
 
         /** Each window warms its own JVM. */
         @Override
-        public void warmUp(LoadRequest request, int connections, Duration length) {
+        public void warmUp(LoadRequest request, int connections, Duration length, String name) {
         }
 
         @Override
-        public long cpuTicks() {
+        public long pid() {
             return -1;
+        }
+
+        @Override
+        public ServerCpu cpu() {
+            return null;
         }
 
         @Override
@@ -289,8 +312,8 @@ public final class BuildComparison {
         }
 
         @Override
-        public long cpuTicks() throws IOException {
-            return BuildComparison.cpuTicks(server.pid());
+        public long pid() {
+            return server.pid();
         }
 
         @Override
@@ -342,17 +365,18 @@ public final class BuildComparison {
     }
 
     /** User + system CPU of a process so far, in clock ticks (1/100 s on Linux). */
-    private static long cpuTicks(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
-    }
-
-    private static double micros(long ticks, Measurement m) {
-        if (ticks < 0) {
+    /** Server CPU microseconds per answered request between two samples; NaN without a process to read. */
+    private static double micros(ServerCpu before, ServerCpu after, Measurement m) {
+        if (before == null || after == null) {
             return Double.NaN;
         }
-        return ticks * 10_000.0 / Math.max(1, m.ok());
+        return (after.totalTicks() - before.totalTicks()) * 10_000.0 / Math.max(1, m.ok());
+    }
+
+    /** ", JIT x.x%": the JIT's share of the server's CPU between two samples; empty without a process. */
+    private static String jit(ServerCpu before, ServerCpu after) {
+        return before == null || after == null ? ""
+                : String.format(Locale.ROOT, ", JIT %.1f%%", after.jitShareSince(before) * 100);
     }
 
 

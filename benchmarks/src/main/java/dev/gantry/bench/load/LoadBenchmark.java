@@ -46,7 +46,8 @@ public final class LoadBenchmark {
     /*
      * Per server arm: one child JVM, warmed up once at length on its first workload (a JVM server needs 45-60 s
      * of load before its figures settle), then each workload in turn: a short warm-up of its own (closed loop,
-     * concurrency 16), a closed-loop sweep over concurrency (its best throughput is the arm's max), then
+     * concurrency 16; each warm-up goes on, up to SETTLE_CAP more, until the server's JIT took under 2% of its
+     * CPU in a 5 s window, see ServerCpu), a closed-loop sweep over concurrency (its best throughput is the arm's max), then
      * open-loop runs at fractions of that max, plus - for the non-direct arms - at the reference rates taken
      * from the direct-call server, so every arm is also compared at equal offered load. The hot swap arm runs
      * HotSwap instead of the open-loop runs. Arms run one after another in one invocation; compare them as
@@ -325,11 +326,12 @@ public final class LoadBenchmark {
                     .filter(workloads::contains).map(Workload::label).toList())).append('\n');
         }
         Duration estimate = plan.estimate(selectedArms(), arms.contains(INPROC), workloads);
-        sb.append(String.format(Locale.ROOT, "warm-up %d s per server JVM (first workload), %d s per further workload;"
+        sb.append(String.format(Locale.ROOT, "warm-up %d s per server JVM (first workload), %d s per further workload,"
+                        + " each up to %d s longer until the server's JIT settles (not in the estimate);"
                         + " closed loop %d s at concurrency %s; open loop %d s at %s x own max and %s x direct's max,"
                         + " after a %d s open-loop warm-up (not measured)%nestimated duration: %s (started %s)",
-                plan.firstWarmup().toSeconds(), plan.warmup().toSeconds(), plan.closedRun().toSeconds(),
-                plan.concurrencies(), plan.openRun().toSeconds(), plan.fractions(), plan.referenceFractions(),
+                plan.firstWarmup().toSeconds(), plan.warmup().toSeconds(), SETTLE_CAP.toSeconds(),
+                plan.closedRun().toSeconds(), plan.concurrencies(), plan.openRun().toSeconds(), plan.fractions(), plan.referenceFractions(),
                 plan.openWarmup().toSeconds(),
                 minutes(estimate), LocalDateTime.now().format(DateTimeFormatter.ofPattern("HH:mm"))));
         return sb.toString();
@@ -462,15 +464,16 @@ public final class LoadBenchmark {
             throws InterruptedException {
         LoadRequest request = w.request();
         System.out.printf("%s warm-up %d s (load average %s)%n", tag, warmup.toSeconds(), BenchHost.loadAverage());
-        Measurement warm = gen.closedLoop(request, 16, warmup);
-        if (current != null) {
-            memory.afterWarmup(arm.name(), current.pid());
-        }
+        Measurement warm = gen.closedLoop(request, 16, current != null ? ServerCpu.beforeSettling(warmup) : warmup);
         if (warm.ok() == 0) {
             notes.add(arm.name() + " / " + w.label() + ": no request succeeded during warm-up (" + warm.errorKinds()
                     + "); skipped");
             System.out.println(notes.getLast());
             return Double.NaN;
+        }
+        if (current != null) {
+            settle(arm, w, gen, request, tag);
+            memory.afterWarmup(arm.name(), current.pid());
         }
         double max = 0;
         for (int c : plan.concurrencies()) {
@@ -480,6 +483,23 @@ public final class LoadBenchmark {
             print(tag, m);
         }
         return max;
+    }
+
+    /** The most load a warm-up adds for the server's JIT to settle ({@link ServerCpu#settle}). */
+    static final Duration SETTLE_CAP = Duration.ofSeconds(45);
+
+    /** Ends a warm-up once the server's JIT has settled; says so, and notes a server whose JIT did not. */
+    private void settle(ServerArm arm, Workload w, HttpLoadGenerator gen, LoadRequest request, String tag) {
+        ServerCpu.Settling settling;
+        try {
+            settling = ServerCpu.settle(current.pid(), l -> gen.closedLoop(request, 16, l), SETTLE_CAP);
+        } catch (Exception e) {
+            throw new IllegalStateException(tag + ": the warm-up's settling windows failed", e);
+        }
+        System.out.printf("%s %s%n", tag, settling == null ? "server process not readable" : settling);
+        if (settling != null && !settling.settled()) {
+            notes.add(arm.name() + " / " + w.label() + ": " + settling);
+        }
     }
 
     private void runWorkload(ServerArm arm, Workload w, HttpLoadGenerator gen, Duration warmup)
