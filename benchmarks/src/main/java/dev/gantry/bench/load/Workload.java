@@ -17,6 +17,11 @@ public enum Workload {
     MLP_GRPC("mlp-grpc", "mlp", Transport.GRPC, Payloads::mlp),
     /** fp32 MiniLM-L6, one sequence of 16 tokens per request, JSON. */
     MINILM_16("minilm-s16", "minilm", Transport.JSON, rows -> Payloads.minilm(rows, 16)),
+    /**
+     * The same MiniLM request with the binary tensor extension both ways: beside minilm-s16 it shows what the JSON
+     * text of the answer's 6,144 floats costs.
+     */
+    MINILM_16_BINARY("minilm-s16-binary", "minilm", Transport.BINARY, rows -> Payloads.minilm(rows, 16)),
     /** fp32 MiniLM-L6, one sequence of 128 tokens per request, JSON. */
     MINILM_128("minilm-s128", "minilm", Transport.JSON, rows -> Payloads.minilm(rows, 128)),
     /** Quantized MiniLM-L6 (Gantry does not batch it: not batch-invariant), 16 tokens, JSON. */
