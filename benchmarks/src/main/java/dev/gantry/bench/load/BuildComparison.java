@@ -364,7 +364,6 @@ public final class BuildComparison {
         return new Started(server, new HttpLoadGenerator(HOST, port, 64, Duration.ofSeconds(30), 20_000));
     }
 
-    /** User + system CPU of a process so far, in clock ticks (1/100 s on Linux). */
     /** Server CPU microseconds per answered request between two samples; NaN without a process to read. */
     private static double micros(ServerCpu before, ServerCpu after, Measurement m) {
         if (before == null || after == null) {

@@ -47,8 +47,8 @@ public final class LoadBenchmark {
      * Per server arm: one child JVM, warmed up once at length on its first workload (a JVM server needs 45-60 s
      * of load before its figures settle), then each workload in turn: a short warm-up of its own (closed loop,
      * concurrency 16; each warm-up goes on, up to SETTLE_CAP more, until the server's JIT took under 2% of its
-     * CPU in a 5 s window, see ServerCpu), a closed-loop sweep over concurrency (its best throughput is the arm's max), then
-     * open-loop runs at fractions of that max, plus - for the non-direct arms - at the reference rates taken
+     * CPU in a 5 s window, see ServerCpu), a closed-loop sweep over concurrency (its best throughput is the arm's
+     * max), then open-loop runs at fractions of that max, plus - for the non-direct arms - at the reference rates taken
      * from the direct-call server, so every arm is also compared at equal offered load. The hot swap arm runs
      * HotSwap instead of the open-loop runs. Arms run one after another in one invocation; compare them as
      * ratios within a run, never across runs on this shared machine.
@@ -331,8 +331,8 @@ public final class LoadBenchmark {
                         + " closed loop %d s at concurrency %s; open loop %d s at %s x own max and %s x direct's max,"
                         + " after a %d s open-loop warm-up (not measured)%nestimated duration: %s (started %s)",
                 plan.firstWarmup().toSeconds(), plan.warmup().toSeconds(), SETTLE_CAP.toSeconds(),
-                plan.closedRun().toSeconds(), plan.concurrencies(), plan.openRun().toSeconds(), plan.fractions(), plan.referenceFractions(),
-                plan.openWarmup().toSeconds(),
+                plan.closedRun().toSeconds(), plan.concurrencies(), plan.openRun().toSeconds(), plan.fractions(),
+                plan.referenceFractions(), plan.openWarmup().toSeconds(),
                 minutes(estimate), LocalDateTime.now().format(DateTimeFormatter.ofPattern("HH:mm"))));
         return sb.toString();
     }
@@ -466,6 +466,9 @@ public final class LoadBenchmark {
         System.out.printf("%s warm-up %d s (load average %s)%n", tag, warmup.toSeconds(), BenchHost.loadAverage());
         Measurement warm = gen.closedLoop(request, 16, current != null ? ServerCpu.beforeSettling(warmup) : warmup);
         if (warm.ok() == 0) {
+            if (current != null) {
+                memory.afterWarmup(arm.name(), current.pid());
+            }
             notes.add(arm.name() + " / " + w.label() + ": no request succeeded during warm-up (" + warm.errorKinds()
                     + "); skipped");
             System.out.println(notes.getLast());
