@@ -37,7 +37,8 @@ public final class ServerProcess implements AutoCloseable {
                                       List<String> args, Path log, Pattern ready, Duration timeout)
             throws IOException, InterruptedException {
         Files.createDirectories(log.getParent());
-        Process p = new ProcessBuilder(command(cpus, jvmArgs, classpath, mainClass, args)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(command(cpus, jvmArgs, classpath, mainClass, args)).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
         /* A benchmark stopped with Ctrl-C or SIGTERM must not leave its server running on the pinned CPU. */
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(p::destroy));
         ServerProcess server = new ServerProcess(p, log);
