@@ -23,5 +23,7 @@ else
 fi
 # shellcheck disable=SC2086 # $heap and $JAVA_OPTS are lists of JVM options
 # -XX:InlineSmallCode=1000: see MachineDefaults.JIT_OPTIONS (a path the JIT had not seen costs a short recompile).
+# No --sun-misc-unsafe-memory-access=allow: the image's JDK 21 refuses it, and Netty uses Unsafe there anyway
+# (MachineDefaults.memoryAccessOptions; add it to JAVA_OPTS on an image moved to JDK 24 or later).
 exec java --enable-native-access=ALL-UNNAMED -XX:+ExitOnOutOfMemoryError -XX:InlineSmallCode=1000 $heap ${JAVA_OPTS:-} \
   -jar /opt/gantry/gantry.jar serve "$@"

@@ -31,7 +31,9 @@ import java.util.stream.Stream;
  * server's model from another model repository, to compare two configurations of the model; {@code --this-jvm-opt} and {@code --base-jvm-opt}, each
  * repeatable: a JVM option for one server only, to compare two JVM configurations of one build). Both servers run
  * with the launcher's JIT options ({@link dev.gantry.http.sizing.MachineDefaults#JIT_OPTIONS}) unless
- * {@code --no-jit-options}.
+ * {@code --no-jit-options}, and with its memory-access option
+ * ({@link dev.gantry.http.sizing.MachineDefaults#memoryAccessOptions}; a later {@code --base-jvm-opt
+ * --sun-misc-unsafe-memory-access=warn} takes it back for one server).
  *
  * <p>{@code --base-arm direct} (or {@code ceiling}) replaces the base build by that arm of the standard run, from
  * this jar with the standard run's arguments, so an issue 16 ratio (16.1a, 16.1b) is measured in alternating
@@ -118,6 +120,7 @@ public final class BuildComparison {
         String heap = dev.gantry.http.sizing.MachineDefaults.derive(LoadBenchmark.cpuCount(serverCpus),
                 dev.gantry.http.sizing.Machine.current().memoryBytes()).heapOption();
         List<String> jvm = new ArrayList<>(List.of(heap, "--enable-native-access=ALL-UNNAMED"));
+        jvm.addAll(dev.gantry.http.sizing.MachineDefaults.memoryAccessOptions(Runtime.version().feature()));
         if (jitOptions) {
             jvm.addAll(dev.gantry.http.sizing.MachineDefaults.JIT_OPTIONS);
         }

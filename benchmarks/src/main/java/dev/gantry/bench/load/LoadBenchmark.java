@@ -216,6 +216,8 @@ public final class LoadBenchmark {
             jvm.add(heap);
         }
         jvm.add("--enable-native-access=ALL-UNNAMED");
+        // the launcher's memory-access option, on every server arm alike (yardsticks included)
+        jvm.addAll(dev.gantry.http.sizing.MachineDefaults.memoryAccessOptions(Runtime.version().feature()));
         this.serverJvm = List.copyOf(jvm);
         this.workloads = workloads;
         this.stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));

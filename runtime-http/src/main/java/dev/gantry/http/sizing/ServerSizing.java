@@ -19,17 +19,18 @@ import java.util.Locale;
  * @param heapMaxBytes the JVM's maximum heap ({@link Runtime#maxMemory()})
  * @param ortMemory how ORT keeps tensor memory between runs ({@code --ort-memory})
  * @param transport the event loops' socket transport in use ({@code --transport})
+ * @param buffers how Netty reads and writes socket buffers in this JVM (a JVM option, not a flag)
  */
 public record ServerSizing(Machine machine, MachineDefaults derived, int eventLoops, int workerThreads,
                            int intraOpThreads, int interOpThreads, long heapMaxBytes, OrtMemory ortMemory,
-                           NetworkTransport transport) {
+                           NetworkTransport transport, BufferAccess buffers) {
 
     /** The sizing of this JVM on this machine, with the given values in use. */
     public static ServerSizing of(int eventLoops, int workerThreads, int intraOpThreads, int interOpThreads,
                                   OrtMemory ortMemory, NetworkTransport transport) {
         Machine m = Machine.current();
         return new ServerSizing(m, MachineDefaults.of(m), eventLoops, workerThreads, intraOpThreads, interOpThreads,
-                Runtime.getRuntime().maxMemory(), ortMemory, transport);
+                Runtime.getRuntime().maxMemory(), ortMemory, transport, BufferAccess.current());
     }
 
     /** One line for the start-up log; values set by a flag (or JVM option) say what they replaced. */
@@ -37,14 +38,15 @@ public record ServerSizing(Machine machine, MachineDefaults derived, int eventLo
         return String.format(Locale.ROOT, "sizing for %s: event loops %s, worker threads %s, ORT intra-op threads "
                         + "%s, inter-op threads %s, max heap %s, ORT memory %s, transport %s (derived defaults; flags "
                         + "override: --event-loops, --worker-threads, --intra-op-threads, --inter-op-threads, -Xmx in "
-                        + "GANTRY_JAVA_OPTS, --ort-memory, --transport)",
+                        + "GANTRY_JAVA_OPTS, --ort-memory, --transport); %s",
                 machine.describe(), value(eventLoops, derived.eventLoops()),
                 value(workerThreads, derived.workerThreads()), value(intraOpThreads, derived.intraOpThreads()),
                 value(interOpThreads, derived.interOpThreads()), heap(),
                 ortMemory == derived.ortMemory() ? ortMemory.label()
                         : ortMemory.label() + " (set; derived " + derived.ortMemory().label() + ")",
                 transport == NetworkTransport.derived() ? transport.label()
-                        : transport.label() + " (set; derived " + NetworkTransport.derived().label() + ")");
+                        : transport.label() + " (set; derived " + NetworkTransport.derived().label() + ")",
+                buffers.describe());
     }
 
     private static String value(int used, int derived) {
@@ -83,6 +85,13 @@ public record ServerSizing(Machine machine, MachineDefaults derived, int eventLo
         net.put("value", transport.label());
         net.put("derived", NetworkTransport.derived().label());
         net.put("overridden", transport != NetworkTransport.derived());
+        ObjectNode access = s.putObject("buffer_access");
+        access.put("unsafe", buffers.unsafe());
+        if (buffers.reason() == null) {
+            access.putNull("reason");
+        } else {
+            access.put("reason", buffers.reason());
+        }
         ObjectNode heap = s.putObject("heap_max_bytes");
         heap.put("value", heapMaxBytes);
         heap.put("derived", derived.heapBytes());

@@ -71,9 +71,9 @@ class NetworkTransportTest {
         NetworkTransport derived = NetworkTransport.derived();
         NetworkTransport other = derived == NetworkTransport.NIO ? NetworkTransport.EPOLL : NetworkTransport.NIO;
         String plain = new ServerSizing(m, TWO_CORES, 1, 2, 1, 1, TWO_CORES.heapBytes(),
-                TWO_CORES.ortMemory(), derived).describe();
+                TWO_CORES.ortMemory(), derived, BufferAccess.current()).describe();
         String set = new ServerSizing(m, TWO_CORES, 1, 2, 1, 1, TWO_CORES.heapBytes(),
-                TWO_CORES.ortMemory(), other).describe();
+                TWO_CORES.ortMemory(), other, BufferAccess.current()).describe();
         assertTrue(plain.contains(", transport " + derived.label() + " (derived defaults;"), plain);
         assertTrue(set.contains(", transport " + other.label() + " (set; derived " + derived.label() + ")"), set);
     }

@@ -59,9 +59,9 @@ class OrtMemoryFlagTest {
     void startLine_statesTheMode_andWhatAFlagReplaced() {
         Machine m = new Machine(2, 24L << 30, Optional.empty());
         ServerSizing derived = new ServerSizing(m, TWO_CORES, 1, 2, 1, 1, TWO_CORES.heapBytes(), OrtMemory.ARENA,
-                NetworkTransport.derived());
+                NetworkTransport.derived(), BufferAccess.current());
         ServerSizing set = new ServerSizing(m, TWO_CORES, 1, 2, 1, 1, TWO_CORES.heapBytes(),
-                OrtMemory.ARENA_SHRINK, NetworkTransport.derived());
+                OrtMemory.ARENA_SHRINK, NetworkTransport.derived(), BufferAccess.current());
         assertTrue(derived.describe().contains(", ORT memory arena, transport "), derived.describe());
         assertTrue(set.describe().contains(", ORT memory arena-shrink (set; derived arena), transport "),
                 set.describe());

@@ -60,6 +60,10 @@ class ServerSizingEndpointTest {
         assertEquals(derived.intraOpThreads(), s.path("intra_op_threads").path("value").asInt());
         assertEquals(derived.interOpThreads(), s.path("inter_op_threads").path("value").asInt());
         assertEquals(derived.heapBytes(), s.path("heap_max_bytes").path("derived").asLong());
+        // the test JVM has no memory-access option: what Netty chose by itself on this JDK
+        BufferAccess netty = BufferAccess.current();
+        assertEquals(netty.unsafe(), s.path("buffer_access").path("unsafe").asBoolean());
+        assertEquals(netty.unsafe(), s.path("buffer_access").path("reason").isNull());
     }
 
     @Test

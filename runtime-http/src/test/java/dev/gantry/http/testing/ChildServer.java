@@ -40,14 +40,21 @@ public final class ChildServer implements AutoCloseable {
     /** As {@link #start(Path, Path)} with more flags and environment variables. */
     public static ChildServer start(Path models, Path data, List<String> flags, java.util.Map<String, String> env)
             throws IOException {
+        return start(models, data, flags, env, List.of());
+    }
+
+    /** As {@link #start(Path, Path, List, java.util.Map)} with more JVM options, after the fixed ones. */
+    public static ChildServer start(Path models, Path data, List<String> flags, java.util.Map<String, String> env,
+                                    List<String> jvmOptions) throws IOException {
         int port = freePort();
         ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
                 "-cp", System.getProperty("java.class.path"), "--enable-native-access=ALL-UNNAMED",
                 // as ./gantry serve does: a JVM crash report goes to the data directory
                 "-XX:ErrorFile=" + data.toAbsolutePath().resolve("crash").resolve("hs_err_pid%p.log"),
-                "-XX:-CreateCoredumpOnCrash",
-                "dev.gantry.http.Main", "serve", "--port", Integer.toString(port),
-                "--models", models.toString(), "--data", data.toString(), "--access-log", "off", "--grpc-port", "0");
+                "-XX:-CreateCoredumpOnCrash");
+        pb.command().addAll(jvmOptions);
+        pb.command().addAll(List.of("dev.gantry.http.Main", "serve", "--port", Integer.toString(port),
+                "--models", models.toString(), "--data", data.toString(), "--access-log", "off", "--grpc-port", "0"));
         pb.command().addAll(flags);
         pb.environment().putAll(env);
         pb.redirectErrorStream(true);
