@@ -30,9 +30,4 @@ public record BufferAccess(boolean unsafe, String reason) {
         return "Netty buffers through checked ByteBuffer access (" + reason + "; on JDK 23 or later "
                 + MachineDefaults.UNSAFE_MEMORY_ACCESS + " allows Unsafe, as ./gantry does)";
     }
-
-    /** Prints {@link #describe()} for this JVM: how the launcher's options are checked from outside. */
-    public static void main(String[] args) {
-        System.out.println(current().describe());
-    }
 }

@@ -103,15 +103,16 @@ public record MachineDefaults(int cores, long memoryBytes, int eventLoops, int w
     /**
      * The memory-access option the launcher and the load benchmark give the server's JVM on a JDK of feature
      * release {@code javaFeature}: {@link #UNSAFE_MEMORY_ACCESS} on JDK 23 and later (the release that added the
-     * option; JDK 21 and 22 refuse it as unknown and need nothing), none before.
+     * option; JDK 21 and 22 refuse it as unknown and need nothing), none before. The launcher asks the JVM itself
+     * whether it accepts the option, so a JDK that one day drops it still starts.
      *
      * <p>Why: on JDK 24 and later Netty stops using {@code sun.misc.Unsafe} unless the JVM allows it explicitly
      * (JDK 24 warns on its first use), and then reads every socket buffer through the JDK's checked
      * {@code ByteBuffer} accessors. JFR under MLP load on JDK 25 put 6-7% of the event loop's samples in those
      * accessors (the HTTP decoder's byte-by-byte search for line ends, the scoped-memory check behind each read).
      * Allowing it, same build, alternating windows, server on one core: 1.047x the requests at 16 connections at
-     * 0.957x the server's CPU per request (benchmarks/results/unsafe-memory-access-20261201.txt). The JDK keeps the
-     * option until it removes the memory-access methods themselves; {@code -Dio.netty.noUnsafe=true} or
+     * 0.957x the server's CPU per request (benchmarks/results/unsafe-memory-access-20261201.txt). JEP 471 plans
+     * later JDKs to deny the access by default, then to remove the methods; {@code -Dio.netty.noUnsafe=true} or
      * {@code --sun-misc-unsafe-memory-access=warn} later on the command line (GANTRY_JAVA_OPTS) turns it off, and the
      * start-up line and {@code GET /admin/v1/server} say which access Netty uses ({@link BufferAccess}).
      */
