@@ -68,7 +68,8 @@ class BufferAccessTest {
             JsonNode access = bufferAccess(server);
             assertFalse(access.path("unsafe").asBoolean(), access.toString());
             assertTrue(access.path("reason").asText().contains("io.netty.noUnsafe"), access.toString());
-            assertTrue(server.output().contains("; Netty buffers through checked ByteBuffer access ("), server.output());
+            assertTrue(server.output().contains("; Netty buffers through checked ByteBuffer access ("),
+                    server.output());
             assertTrue(server.output().contains(MachineDefaults.UNSAFE_MEMORY_ACCESS + " allows Unsafe"),
                     server.output());
         }
