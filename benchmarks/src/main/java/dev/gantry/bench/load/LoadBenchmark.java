@@ -211,13 +211,12 @@ public final class LoadBenchmark {
                 dev.gantry.http.sizing.Machine.current().memoryBytes()).heapOption();
         this.heapSource = serverHeap != null ? "heap set by --server-heap"
                 : "Gantry's default heap for the server CPUs";
-        List<String> jvm = new ArrayList<>(dev.gantry.http.sizing.MachineDefaults.JIT_OPTIONS);
+        // the launcher's options, on every server arm alike (yardsticks included)
+        List<String> jvm = new ArrayList<>(dev.gantry.http.sizing.MachineDefaults.launcherOptions(
+                Runtime.version().feature()));
         if (!heap.equals("jvm-default")) {
             jvm.add(heap);
         }
-        jvm.add("--enable-native-access=ALL-UNNAMED");
-        // the launcher's memory-access option, on every server arm alike (yardsticks included)
-        jvm.addAll(dev.gantry.http.sizing.MachineDefaults.memoryAccessOptions(Runtime.version().feature()));
         this.serverJvm = List.copyOf(jvm);
         this.workloads = workloads;
         this.stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));

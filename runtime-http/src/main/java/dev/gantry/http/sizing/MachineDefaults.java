@@ -120,6 +120,19 @@ public record MachineDefaults(int cores, long memoryBytes, int eventLoops, int w
         return javaFeature >= 23 ? java.util.List.of(UNSAFE_MEMORY_ACCESS) : java.util.List.of();
     }
 
+    /**
+     * The options {@code ./gantry jvm-options} prints for a JDK of feature release {@code javaFeature}: native
+     * access for ORT's and Netty's libraries, {@link #JIT_OPTIONS}, {@link #memoryAccessOptions}. The launcher and
+     * the load benchmark give them to every server JVM, before the heap and GANTRY_JAVA_OPTS.
+     */
+    public static java.util.List<String> launcherOptions(int javaFeature) {
+        java.util.List<String> options = new java.util.ArrayList<>();
+        options.add("--enable-native-access=ALL-UNNAMED");
+        options.addAll(JIT_OPTIONS);
+        options.addAll(memoryAccessOptions(javaFeature));
+        return java.util.List.copyOf(options);
+    }
+
     /** The JVM option that sets the derived heap, e.g. {@code -Xmx512m}. */
     public String heapOption() {
         return "-Xmx" + heapMegabytes() + "m";

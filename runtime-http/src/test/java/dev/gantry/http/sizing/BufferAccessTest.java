@@ -42,10 +42,7 @@ class BufferAccessTest {
 
     @Test
     void launcher_givesTheServerTheOptionsMachineDefaultsNames() throws Exception {
-        List<String> expected = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED"));
-        expected.addAll(MachineDefaults.JIT_OPTIONS);
-        expected.addAll(MachineDefaults.memoryAccessOptions(Runtime.version().feature()));
-        assertEquals(expected, launcherOptions());
+        assertEquals(MachineDefaults.launcherOptions(Runtime.version().feature()), launcherOptions());
     }
 
     @Test
