@@ -267,6 +267,10 @@ final class HttpVerticle extends VerticleBase {
                 // handed to the connection handler once its first request head is decoded, so the guard
                 // against slow clients would never see a connection that sends nothing.
                 .setHttp2ClearTextEnabled(false)
+                // No WebSocket routes: with either WebSocket compression on (Vert.x's default), every connection's
+                // pipeline gets Netty's extension handler, which inspects each request and response for an upgrade.
+                .setPerMessageWebSocketCompressionSupported(false)
+                .setPerFrameWebSocketCompressionSupported(false)
                 .setTcpNoDelay(true);
         if (config.security().tlsCert().isPresent()) {
             options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
