@@ -51,17 +51,22 @@ public final class BuildComparison {
     }
 
     public static void main(String[] args) throws Exception {
+        compare(settings(args));
+    }
+
+    /** What one comparison runs: the command line's options, with its defaults. */
+    static final class Settings {
         int rounds = 4;
         Duration window = Duration.ofSeconds(8);
         Duration warmup = Duration.ofSeconds(20);
         String serverCpus = "1";
         String clientCpus = "0";
         Path models = Path.of("models");
-        Path baseModels = null;
-        String baseJar = null;
-        ServerArm baseArm = null;
-        int inprocBatch = 0;
-        Path jfr = null;
+        Path baseModels;
+        String baseJar;
+        ServerArm baseArm;
+        int inprocBatch;
+        Path jfr;
         String thisJar = System.getProperty("java.class.path");
         List<String> serverArgs = List.of("--event-loops", "1", "--intra-op-threads", "1");
         List<String> thisJvm = new ArrayList<>();
@@ -69,30 +74,76 @@ public final class BuildComparison {
         boolean jitOptions = true;
         Workload workload = Workload.MLP;
         int[] levels = {16, 1};
+    }
+
+    /**
+     * One level's medians over the rounds: requests (or in-process items) per second, p50 and p99 in ms, server CPU
+     * microseconds per request (NaN for the in-process side), and this build's throughput over the base's, round by
+     * round.
+     */
+    record Level(int connections, double baseRate, double thisRate, double baseP50, double thisP50, double baseP99,
+                 double thisP99, double baseCpu, double thisCpu, double[] perRound) {
+        /** This build's median throughput over the base's. */
+        double ratio() {
+            return thisRate / baseRate;
+        }
+
+        /** This build's median server CPU per request over the base's (NaN when a side has no server process). */
+        double cpuRatio() {
+            return thisCpu / baseCpu;
+        }
+    }
+
+    static Settings settings(String[] args) {
+        Settings o = new Settings();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--base-jar" -> baseJar = args[++i];
-                case "--base-arm" -> baseArm = arm(args[++i]);
-                case "--base-inproc-batch" -> inprocBatch = Integer.parseInt(args[++i]);
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--seconds" -> window = Duration.ofSeconds(Long.parseLong(args[++i]));
-                case "--warmup-seconds" -> warmup = Duration.ofSeconds(Long.parseLong(args[++i]));
-                case "--server-cpus" -> serverCpus = args[++i];
-                case "--client-cpus" -> clientCpus = args[++i];
-                case "--models" -> models = Path.of(args[++i]);
-                case "--base-models" -> baseModels = Path.of(args[++i]);
-                case "--this-jar" -> thisJar = Path.of(args[++i]).toAbsolutePath().toString();
-                case "--jfr" -> jfr = Path.of(args[++i]).toAbsolutePath();
-                case "--server-args" -> serverArgs = List.of(args[++i].trim().split("\\s+"));
-                case "--this-jvm-opt" -> thisJvm.add(jvmOption(args[++i]));
-                case "--base-jvm-opt" -> baseJvm.add(jvmOption(args[++i]));
-                case "--no-jit-options" -> jitOptions = false;
-                case "--workload" -> workload = Workload.byLabel(args[++i]);
-                case "--levels" -> levels = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--base-jar" -> o.baseJar = args[++i];
+                case "--base-arm" -> o.baseArm = arm(args[++i]);
+                case "--base-inproc-batch" -> o.inprocBatch = Integer.parseInt(args[++i]);
+                case "--rounds" -> o.rounds = Integer.parseInt(args[++i]);
+                case "--seconds" -> o.window = Duration.ofSeconds(Long.parseLong(args[++i]));
+                case "--warmup-seconds" -> o.warmup = Duration.ofSeconds(Long.parseLong(args[++i]));
+                case "--server-cpus" -> o.serverCpus = args[++i];
+                case "--client-cpus" -> o.clientCpus = args[++i];
+                case "--models" -> o.models = Path.of(args[++i]);
+                case "--base-models" -> o.baseModels = Path.of(args[++i]);
+                case "--this-jar" -> o.thisJar = Path.of(args[++i]).toAbsolutePath().toString();
+                case "--jfr" -> o.jfr = Path.of(args[++i]).toAbsolutePath();
+                case "--server-args" -> o.serverArgs = List.of(args[++i].trim().split("\\s+"));
+                case "--this-jvm-opt" -> o.thisJvm.add(jvmOption(args[++i]));
+                case "--base-jvm-opt" -> o.baseJvm.add(jvmOption(args[++i]));
+                case "--no-jit-options" -> o.jitOptions = false;
+                case "--workload" -> o.workload = Workload.byLabel(args[++i]);
+                case "--levels" -> o.levels = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'; see the javadoc of "
                         + BuildComparison.class.getName());
             }
         }
+        return o;
+    }
+
+    /** Runs the comparison, printing every window and each level's medians, and returns the medians. */
+    static List<Level> compare(Settings o) throws Exception {
+        int rounds = o.rounds;
+        Duration window = o.window;
+        Duration warmup = o.warmup;
+        String serverCpus = o.serverCpus;
+        String clientCpus = o.clientCpus;
+        Path models = o.models;
+        Path baseModels = o.baseModels;
+        String baseJar = o.baseJar;
+        ServerArm baseArm = o.baseArm;
+        int inprocBatch = o.inprocBatch;
+        Path jfr = o.jfr;
+        String thisJar = o.thisJar;
+        List<String> serverArgs = o.serverArgs;
+        List<String> thisJvm = o.thisJvm;
+        List<String> baseJvm = o.baseJvm;
+        boolean jitOptions = o.jitOptions;
+        Workload workload = o.workload;
+        int[] levels = o.levels;
+        List<Level> out = new ArrayList<>();
         if (inprocBatch > 0 && (baseArm != null || baseJar != null)) {
             throw new IllegalArgumentException("--base-inproc-batch is the base: it takes no --base-arm or --base-jar");
         }
@@ -199,6 +250,7 @@ public final class BuildComparison {
                 }
                 double bCpu = BenchHost.median(cpu.get(l)[0]);
                 double tCpu = BenchHost.median(cpu.get(l)[1]);
+                out.add(new Level(levels[l], bRate, tRate, bP50, tP50, bP99, tP99, bCpu, tCpu, perRound));
                 System.out.printf(Locale.ROOT, "median of %d rounds at %d connections: base %.1f req/s p50 %.3f p99 "
                                 + "%.3f ms %.1f CPU us/req; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req; "
                                 + "this/base throughput %.3fx (per-round ratios %s), p50 %.3fx, p99 %.3fx, server CPU "
@@ -208,6 +260,7 @@ public final class BuildComparison {
                         tCpu / bCpu);
             }
             System.out.println("load average at the end: " + BenchHost.loadAverage());
+            return out;
         } finally {
             try (Stream<Path> s = Stream.concat(Stream.concat(Files.walk(repo), Files.walk(logs)),
                     baseRepo == repo ? Stream.empty() : Files.walk(baseRepo))) {
@@ -336,7 +389,7 @@ public final class BuildComparison {
         }, Pattern.compile("Gantry ready on http://"), logs);
     }
 
-    private static ServerArm arm(String name) {
+    static ServerArm arm(String name) {
         return ServerArm.all().stream()
                 .filter(a -> a.name().equals(name) && a.scenario() == ServerArm.Scenario.SWEEP
                         && !a.mainClass().equals(ServerArm.GANTRY_MAIN))

@@ -39,6 +39,8 @@ import java.util.stream.Stream;
  * (taskset lists), {@code --no-pin}, {@code --warmup-seconds S} (each server JVM's first warm-up),
  * {@code --workload-warmup-seconds S} (the warm-up of each further workload on the same JVM),
  * {@code --run-seconds S} (every closed- and open-loop window), {@code --closed-only} (no open-loop runs),
+ * {@code --paired-rounds N} (rounds of the alternating pairs of targets 16.1b and 16.6 after the arms: 4 unless
+ * {@code --quick}, 0 for none),
  * {@code --server-heap -Xmx1g} (every server's heap instead of Gantry's default for the server CPUs;
  * {@code jvm-default} passes none), {@code --dry-run} (print the plan and its estimated duration, run nothing).
  */
@@ -186,6 +188,13 @@ public final class LoadBenchmark {
     }
 
     private final Plan plan;
+    /** Rounds of each alternating pair after the arms (0: none); see {@link #runPairs}. */
+    private int pairedRounds;
+    private String clientCpus = "0";
+    private final List<Issue16Targets.Paired> paired = new ArrayList<>();
+    /** The connections of the alternating pairs: where the closed-loop sweeps find the maxima. */
+    private static final int PAIRED_CONNECTIONS = 64;
+    private static final int PAIRED_ROUNDS = 4;
     private final Path models;
     private final Path out;
     private final String serverCpus;
@@ -236,6 +245,7 @@ public final class LoadBenchmark {
         boolean dryRun = false;
         String serverHeap = null;
         boolean closedOnly = false;
+        int pairedRounds = -1;
         Set<String> arms = new TreeSet<>(Stream.concat(ServerArm.all().stream().map(ServerArm::name),
                 Stream.of(INPROC)).toList());
         Set<Workload> workloads = new TreeSet<>(Arrays.asList(Workload.values()));
@@ -255,6 +265,7 @@ public final class LoadBenchmark {
                 case "--server-heap" -> serverHeap = args[++i];
                 case "--run-seconds" -> runs = seconds("--run-seconds", args[++i]);
                 case "--closed-only" -> closedOnly = true;
+                case "--paired-rounds" -> pairedRounds = Integer.parseInt(args[++i]);
                 case "--arms" -> arms = new TreeSet<>(Arrays.asList(args[++i].split(",")));
                 case "--workloads" -> workloads = new TreeSet<>(Arrays.stream(args[++i].split(","))
                         .map(Workload::byLabel).toList());
@@ -295,6 +306,8 @@ public final class LoadBenchmark {
             pinning = "not pinned (" + (pin ? "taskset missing or fewer than 2 CPUs" : "--no-pin") + ")";
         }
         LoadBenchmark bench = new LoadBenchmark(plan, models, out, serverCpus, arms, workloads, cpus, serverHeap);
+        bench.pairedRounds = pairedRounds >= 0 ? pairedRounds : plan.name().equals("quick") ? 0 : PAIRED_ROUNDS;
+        bench.clientCpus = clientCpus;
         System.out.println("load benchmark, " + plan.name() + " mode; " + pinning);
         System.out.println(bench.describePlan());
         if (dryRun) {
@@ -326,7 +339,16 @@ public final class LoadBenchmark {
             sb.append("  inproc: ").append(String.join(", ", plan.inprocWorkloads().stream()
                     .filter(workloads::contains).map(Workload::label).toList())).append('\n');
         }
-        Duration estimate = plan.estimate(selectedArms(), arms.contains(INPROC), workloads);
+        if (pairedRounds > 0) {
+            // per pair: two server warm-ups (or one and the in-process JVMs' own), then the windows in turn
+            long seconds = 2 * (plan.firstWarmup().toSeconds() + 15)
+                    + 2L * pairedRounds * (plan.closedRun().toSeconds() + 8);
+            sb.append(String.format(Locale.ROOT, "  then targets 16.1b and 16.6 again, each pair's sides in turn "
+                    + "(%d rounds of %d s windows at %d connections): about %d min per pair, in the estimate%n",
+                    pairedRounds, plan.closedRun().toSeconds(), PAIRED_CONNECTIONS, (seconds + 59) / 60));
+        }
+        Duration estimate = plan.estimate(selectedArms(), arms.contains(INPROC), workloads)
+                .plus(pairsEstimate());
         sb.append(String.format(Locale.ROOT, "warm-up %d s per server JVM (first workload), %d s per further workload,"
                         + " each up to %d s longer until the server's JIT settles (not in the estimate);"
                         + " closed loop %d s at concurrency %s; open loop %d s at %s x own max and %s x direct's max,"
@@ -357,6 +379,7 @@ public final class LoadBenchmark {
                 }
             }
         }
+        runPairs();
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         System.out.println("took " + minutes(took));
         List<String> header = new ArrayList<>();
@@ -376,7 +399,7 @@ public final class LoadBenchmark {
                         + plan.inprocBatches() + "; hot swap: " + plan.steadyWindow().toSeconds() + " s steady, "
                         + plan.swapWindow().toSeconds() + " s swap window (a step every "
                         + plan.swapInterval().toSeconds() + " s); took " + minutes(took) + " (estimated "
-                        + minutes(plan.estimate(selectedArms(), arms.contains(INPROC), workloads)) + ")",
+                        + minutes(plan.estimate(selectedArms(), arms.contains(INPROC), workloads).plus(pairsEstimate())) + ")",
                 "machine: " + cpus + " CPUs, "
                         + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", JDK "
                         + Runtime.version(),
@@ -393,7 +416,75 @@ public final class LoadBenchmark {
                 "load average (1, 5, 15 min) before the run: " + loadBefore + "; after: " + BenchHost.loadAverage()
                         + "; above " + cpus + " means other processes competed for the CPUs and the figures are "
                         + "suspect"));
-        return new Report(stamp, header, results, referenceRates, hotSwaps, notes, memory).write(out);
+        if (!paired.isEmpty()) {
+            header.add("alternating pairs: after the arms, target 16.1b's and 16.6's two sides again, "
+                    + pairedRounds + " rounds of " + plan.closedRun().toSeconds() + " s windows taken in turn at "
+                    + PAIRED_CONNECTIONS + " connections, after a " + plan.firstWarmup().toSeconds() + " s warm-up"
+                    + " of each server (BuildComparison; its servers load only the workload's model)");
+        }
+        return new Report(stamp, header, results, referenceRates, hotSwaps, notes, memory).withPaired(paired)
+                .write(out);
+    }
+
+    /*
+     * Why pairs. The arms run one after another, minutes apart, and this shared machine's speed drifts by 2-4x
+     * within minutes: a ratio of two arms' maxima measures that drift as much as the servers. Targets 16.1b and
+     * 16.6 are ratios near their goals, so the run measures each again with its two sides taking turns in short
+     * windows on the same CPU, where drift falls on both alike, and the report shows both readings.
+     */
+
+    /** How long {@link #runPairs} takes, roughly: two warm-ups and the windows per pair. */
+    private Duration pairsEstimate() {
+        if (pairedRounds <= 0) {
+            return Duration.ZERO;
+        }
+        int pairs = (arms.contains(DIRECT) && arms.contains("gantry-batching") && workloads.contains(Workload.MLP)
+                ? 1 : 0) + (arms.contains(INPROC) && arms.contains("gantry-batching")
+                && workloads.contains(Workload.MINILM_16) ? 1 : 0);
+        return Duration.ofSeconds(pairs * (2 * (plan.firstWarmup().toSeconds() + 15)
+                + 2L * pairedRounds * (plan.closedRun().toSeconds() + 8)));
+    }
+
+    /** Target 16.1b's pair (direct, gantry) and 16.6's (in-process ORT at its best batch, gantry), alternating. */
+    private void runPairs() throws Exception {
+        if (pairedRounds <= 0) {
+            return;
+        }
+        if (serverCpus.isEmpty()) {
+            notes.add("alternating pairs: skipped, they need the servers and the load generator on CPUs of their own");
+            return;
+        }
+        if (arms.contains(DIRECT) && arms.contains("gantry-batching") && workloads.contains(Workload.MLP)) {
+            BuildComparison.Settings s = pairSettings(Workload.MLP);
+            s.baseArm = BuildComparison.arm(DIRECT);
+            System.out.printf("%n[pair 16.1b] gantry-batching / direct, MLP JSON, alternating%n");
+            paired.add(new Issue16Targets.Paired("16.1b", "MLP JSON at " + PAIRED_CONNECTIONS + " connections: "
+                    + "gantry / direct, windows in turn", BuildComparison.compare(s).getFirst()));
+        }
+        if (arms.contains(INPROC) && arms.contains("gantry-batching") && workloads.contains(Workload.MINILM_16)) {
+            int batch = results.stream().filter(r -> r.arm().equals(INPROC) && r.workload() == Workload.MINILM_16)
+                    .max(java.util.Comparator.comparingDouble(r -> r.measurement().throughput()))
+                    .map(r -> r.measurement().concurrency()).orElse(32);
+            BuildComparison.Settings s = pairSettings(Workload.MINILM_16);
+            s.inprocBatch = batch;
+            System.out.printf("%n[pair 16.6] gantry-batching / in-process batch %d, MiniLM s16, alternating%n", batch);
+            paired.add(new Issue16Targets.Paired("16.6", "MiniLM s16 items/s: gantry at " + PAIRED_CONNECTIONS
+                    + " connections / in-process ORT at batch " + batch + " (this run's best), windows in turn",
+                    BuildComparison.compare(s).getFirst()));
+        }
+    }
+
+    private BuildComparison.Settings pairSettings(Workload w) {
+        BuildComparison.Settings s = new BuildComparison.Settings();
+        s.workload = w;
+        s.levels = new int[] {PAIRED_CONNECTIONS};
+        s.rounds = pairedRounds;
+        s.window = plan.closedRun();
+        s.warmup = plan.firstWarmup();
+        s.serverCpus = serverCpus;
+        s.clientCpus = clientCpus;
+        s.models = models;
+        return s;
     }
 
     private void runArm(ServerArm arm) throws Exception {

@@ -29,6 +29,7 @@ final class Report {
     private final List<HotSwap.Result> hotSwaps;
     private final List<String> notes;
     private final ResidentMemory memory;
+    private List<Issue16Targets.Paired> paired = List.of();
 
     /**
      * @param header lines describing the run (mode, machine, pinning), printed first
@@ -53,6 +54,12 @@ final class Report {
         this.notes = notes;
     }
 
+    /** The ratio targets measured again in alternating windows, shown beside the arms' readings. */
+    Report withPaired(List<Issue16Targets.Paired> paired) {
+        this.paired = List.copyOf(paired);
+        return this;
+    }
+
     /** Writes {@code <stamp>.md/.csv/.png} into {@code dir} and copies them to {@code latest.*}; returns the md. */
     Path write(Path dir) throws IOException {
         Files.createDirectories(dir);
@@ -75,7 +82,7 @@ final class Report {
         StringBuilder sb = new StringBuilder();
         sb.append("# Gantry load benchmark ").append(stamp).append("\n\n");
         sb.append(new Targets(results, referenceRates, hotSwaps).markdown());
-        sb.append(new Issue16Targets(results, referenceRates, memory).markdown());
+        sb.append(new Issue16Targets(results, referenceRates, memory, paired).markdown());
         header.forEach(h -> sb.append("- ").append(h).append('\n'));
         sb.append("\n![throughput vs p99](").append(pngName).append(")\n\n");
         summary(sb);

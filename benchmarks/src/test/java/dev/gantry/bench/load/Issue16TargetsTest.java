@@ -79,6 +79,34 @@ class Issue16TargetsTest {
     }
 
     @Test
+    void alternatingPairs_addARowBesideTheirTarget_withRoundsAndCpu_andTheirOwnStatus() {
+        BuildComparison.Level mlp = new BuildComparison.Level(64, 20_000, 41_000, 1, 1, 2, 2, 50, 24.5,
+                new double[] {2.1, 1.9, 2.05, 2.2});
+        BuildComparison.Level minilm = new BuildComparison.Level(64, 200, 170, 300, 350, 400, 500, Double.NaN, 5800,
+                new double[] {0.84, 0.86});
+        String md = new Issue16Targets(RUN, Map.of(), memory(), List.of(
+                new Issue16Targets.Paired("16.1b", "MLP pair", mlp),
+                new Issue16Targets.Paired("16.6", "MiniLM pair", minilm))).markdown();
+
+        String b = row(md, "16.1b, alternating");
+        assertTrue(b.contains("| MLP pair, median of 4 rounds | >= 2.0x | 2.05x (41000.0 vs 20000.0; rounds 2.10, "
+                + "1.90, 2.05, 2.20; server CPU per request 0.49x) | **met** |"), b);
+        String six = row(md, "16.6, alternating");
+        assertTrue(six.contains("0.85x (170.0 vs 200.0; rounds 0.84, 0.86) | **missed** |"), six);
+        // the arms' own readings are unchanged, and each pair's row follows its target's
+        assertTrue(row(md, "16.1b").contains("3.00x"), md);
+        assertTrue(md.indexOf("| 16.1b, alternating |") == md.indexOf("\n", md.indexOf("| 16.1b |")) + 1, md);
+        assertTrue(md.indexOf("| 16.6, alternating |") == md.indexOf("\n", md.indexOf("| 16.6 |")) + 1, md);
+        assertTrue(md.contains("Rows marked \"alternating\""), md);
+    }
+
+    @Test
+    void withoutPairs_thereAreNoAlternatingRows() {
+        String md = new Issue16Targets(RUN, Map.of(), memory()).markdown();
+        assertTrue(!md.contains("alternating"), md);
+    }
+
+    @Test
     void summary_showsEachArmsShareOfTheCeiling_andItsResidentMemory() {
         String md = new Report("test", List.of("mode: test"), RUN, Map.of(), List.of(), List.of(), memory())
                 .markdown("test.png");

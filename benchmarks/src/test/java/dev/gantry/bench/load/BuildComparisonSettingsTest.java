@@ -1,0 +1,57 @@
+package dev.gantry.bench.load;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** BuildComparison's command line, as the standard run's alternating pairs and its users give it. */
+class BuildComparisonSettingsTest {
+    @Test
+    void defaults_areTheDocumentedOnes() {
+        BuildComparison.Settings s = BuildComparison.settings(new String[0]);
+        assertEquals(4, s.rounds);
+        assertEquals(Duration.ofSeconds(8), s.window);
+        assertEquals(Duration.ofSeconds(20), s.warmup);
+        assertArrayEquals(new int[] {16, 1}, s.levels);
+        assertEquals(Workload.MLP, s.workload);
+        assertNull(s.baseArm);
+        assertEquals(0, s.inprocBatch);
+        assertEquals(List.of("--event-loops", "1", "--intra-op-threads", "1"), s.serverArgs);
+    }
+
+    @Test
+    void pairOptions_parse() {
+        BuildComparison.Settings s = BuildComparison.settings(new String[] {"--base-inproc-batch", "32", "--workload",
+                "minilm-s16", "--levels", "64,16", "--rounds", "6", "--seconds", "15", "--warmup-seconds", "45",
+                "--server-args", " --event-loops 2  --intra-op-threads 1 ", "--this-jvm-opt", "-Xmx1g"});
+        assertEquals(32, s.inprocBatch);
+        assertEquals(Workload.MINILM_16, s.workload);
+        assertArrayEquals(new int[] {64, 16}, s.levels);
+        assertEquals(6, s.rounds);
+        assertEquals(Duration.ofSeconds(15), s.window);
+        assertEquals(Duration.ofSeconds(45), s.warmup);
+        assertEquals(List.of("--event-loops", "2", "--intra-op-threads", "1"), s.serverArgs);
+        assertEquals(List.of("-Xmx1g"), s.thisJvm);
+        assertEquals("direct", BuildComparison.settings(new String[] {"--base-arm", "direct"}).baseArm.name());
+    }
+
+    @Test
+    void badOptions_areRefusedWithTheirName() {
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> BuildComparison.settings(new String[] {"--bogus"}));
+        assertTrue(unknown.getMessage().contains("'--bogus'"), unknown.getMessage());
+        IllegalArgumentException arm = assertThrows(IllegalArgumentException.class,
+                () -> BuildComparison.settings(new String[] {"--base-arm", "gantry-batching"}));
+        assertTrue(arm.getMessage().contains("'gantry-batching'"), arm.getMessage());
+        IllegalArgumentException opt = assertThrows(IllegalArgumentException.class,
+                () -> BuildComparison.settings(new String[] {"--this-jvm-opt", "Xmx1g"}));
+        assertTrue(opt.getMessage().contains("'Xmx1g'"), opt.getMessage());
+    }
+}
