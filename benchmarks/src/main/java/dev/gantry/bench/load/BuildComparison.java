@@ -43,6 +43,10 @@ import java.util.stream.Stream;
  * <p>{@code --base-inproc-batch 32 --workload minilm-s16 --levels 64} puts the in-process arm at that batch size in
  * the base's place (a child JVM per window, on the server CPUs, 5 s of warm-up each): target 16.6's pair, Gantry's
  * items/s against ORT's alone at its best batch, in alternating windows.
+ *
+ * <p>{@code --open-rate R} makes every measured window open loop at R requests per second (after 10 s of it
+ * unmeasured on each side), latency from each request's intended send time: {@code --base-arm direct --open-rate R}
+ * with R = 90% of the direct server's max is target 16.5's pair, read as the two sides' p99.
  */
 public final class BuildComparison {
     private static final String HOST = "127.0.0.1";
@@ -74,15 +78,18 @@ public final class BuildComparison {
         boolean jitOptions = true;
         Workload workload = Workload.MLP;
         int[] levels = {16, 1};
+        /** Above 0: every measured window is open loop at this many requests per second, not closed loop. */
+        double openRate;
     }
 
     /**
      * One level's medians over the rounds: requests (or in-process items) per second, p50 and p99 in ms, server CPU
-     * microseconds per request (NaN for the in-process side), and this build's throughput over the base's, round by
-     * round.
+     * microseconds per request (NaN for the in-process side), this build's throughput and p99 over the base's,
+     * round by round, and each side's failed requests over all rounds.
      */
     record Level(int connections, double baseRate, double thisRate, double baseP50, double thisP50, double baseP99,
-                 double thisP99, double baseCpu, double thisCpu, double[] perRound) {
+                 double thisP99, double baseCpu, double thisCpu, double[] perRound, double[] perRoundP99,
+                 long baseErrors, long thisErrors) {
         /** This build's median throughput over the base's. */
         double ratio() {
             return thisRate / baseRate;
@@ -116,6 +123,7 @@ public final class BuildComparison {
                 case "--no-jit-options" -> o.jitOptions = false;
                 case "--workload" -> o.workload = Workload.byLabel(args[++i]);
                 case "--levels" -> o.levels = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--open-rate" -> o.openRate = Double.parseDouble(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'; see the javadoc of "
                         + BuildComparison.class.getName());
             }
@@ -125,98 +133,97 @@ public final class BuildComparison {
 
     /** Runs the comparison, printing every window and each level's medians, and returns the medians. */
     static List<Level> compare(Settings o) throws Exception {
-        int rounds = o.rounds;
-        Duration window = o.window;
-        Duration warmup = o.warmup;
-        String serverCpus = o.serverCpus;
-        String clientCpus = o.clientCpus;
-        Path models = o.models;
-        Path baseModels = o.baseModels;
-        String baseJar = o.baseJar;
-        ServerArm baseArm = o.baseArm;
-        int inprocBatch = o.inprocBatch;
-        Path jfr = o.jfr;
-        String thisJar = o.thisJar;
-        List<String> serverArgs = o.serverArgs;
-        List<String> thisJvm = o.thisJvm;
-        List<String> baseJvm = o.baseJvm;
-        boolean jitOptions = o.jitOptions;
-        Workload workload = o.workload;
-        int[] levels = o.levels;
         List<Level> out = new ArrayList<>();
-        if (inprocBatch > 0 && (baseArm != null || baseJar != null)) {
+        if (o.inprocBatch > 0 && (o.baseArm != null || o.baseJar != null)) {
             throw new IllegalArgumentException("--base-inproc-batch is the base: it takes no --base-arm or --base-jar");
         }
-        if (inprocBatch <= 0 && baseArm == null && (baseJar == null || !Files.isRegularFile(Path.of(baseJar)))) {
-            throw new IllegalArgumentException("--base-jar must name the base build's benchmarks.jar, was " + baseJar);
+        if (o.inprocBatch <= 0 && o.baseArm == null
+                && (o.baseJar == null || !Files.isRegularFile(Path.of(o.baseJar)))) {
+            throw new IllegalArgumentException("--base-jar must name the base build's benchmarks.jar, was "
+                    + o.baseJar);
         }
-        if (baseArm != null && (baseJar != null || baseModels != null || !baseJvm.isEmpty())) {
+        if (o.openRate < 0 || (o.openRate > 0 && o.inprocBatch > 0)) {
+            throw new IllegalArgumentException("--open-rate takes a positive rate and two servers (no "
+                    + "--base-inproc-batch), was " + o.openRate);
+        }
+        if (o.baseArm != null && (o.baseJar != null || o.baseModels != null || !o.baseJvm.isEmpty())) {
             throw new IllegalArgumentException("--base-arm runs that arm from this jar: it takes no --base-jar,"
                     + " --base-models or --base-jvm-opt");
         }
-        new ProcessBuilder("taskset", "-a", "-pc", clientCpus, Long.toString(ProcessHandle.current().pid()))
+        new ProcessBuilder("taskset", "-a", "-pc", o.clientCpus, Long.toString(ProcessHandle.current().pid()))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
         Path repo = Files.createTempDirectory("gantry-compare-models");
-        String model = workload.model();
-        Files.createSymbolicLink(repo.resolve(model), models.resolve(model).toAbsolutePath());
+        String model = o.workload.model();
+        Files.createSymbolicLink(repo.resolve(model), o.models.resolve(model).toAbsolutePath());
         Path baseRepo = repo;
-        if (baseModels != null || baseArm != null) {
+        if (o.baseModels != null || o.baseArm != null) {
             baseRepo = Files.createTempDirectory("gantry-compare-base-models");
-            Path from = baseModels != null ? baseModels : models;
-            for (String m : baseArm != null ? baseArm.models(List.of(workload)) : java.util.Set.of(model)) {
+            Path from = o.baseModels != null ? o.baseModels : o.models;
+            for (String m : o.baseArm != null ? o.baseArm.models(List.of(o.workload)) : java.util.Set.of(model)) {
                 Files.createSymbolicLink(baseRepo.resolve(m), from.resolve(m).toAbsolutePath());
             }
         }
         Path logs = Files.createTempDirectory("gantry-compare-logs");
-        String heap = dev.gantry.http.sizing.MachineDefaults.derive(LoadBenchmark.cpuCount(serverCpus),
+        String heap = dev.gantry.http.sizing.MachineDefaults.derive(LoadBenchmark.cpuCount(o.serverCpus),
                 dev.gantry.http.sizing.Machine.current().memoryBytes()).heapOption();
         List<String> jvm = new ArrayList<>(List.of(heap, "--enable-native-access=ALL-UNNAMED"));
         jvm.addAll(dev.gantry.http.sizing.MachineDefaults.memoryAccessOptions(Runtime.version().feature()));
-        if (jitOptions) {
+        if (o.jitOptions) {
             jvm.addAll(dev.gantry.http.sizing.MachineDefaults.JIT_OPTIONS);
         }
         List<String> jvmBase = new ArrayList<>(jvm);
-        jvmBase.addAll(baseJvm);
+        jvmBase.addAll(o.baseJvm);
         List<String> jvmThis = new ArrayList<>(jvm);
-        jvmThis.addAll(thisJvm);
+        jvmThis.addAll(o.thisJvm);
         System.out.printf("JVM options: base %s; this %s%n", jvmBase, jvmThis);
         List<List<Measurement>> base = new ArrayList<>();
         List<List<Measurement>> mine = new ArrayList<>();
         List<double[][]> cpu = new ArrayList<>();
-        for (int ignored : levels) {
-            cpu.add(new double[2][rounds]);
+        for (int ignored : o.levels) {
+            cpu.add(new double[2][o.rounds]);
             base.add(new ArrayList<>());
             mine.add(new ArrayList<>());
         }
-        if (baseArm != null) {
-            System.out.println("base: the " + baseArm.name() + " arm (" + baseArm.description() + ")");
+        if (o.baseArm != null) {
+            System.out.println("base: the " + o.baseArm.name() + " arm (" + o.baseArm.description() + ")");
         }
-        if (inprocBatch > 0) {
-            System.out.println("base: the in-process arm at batch " + inprocBatch + ", a child JVM per window with 5 s"
-                    + " of warm-up; its req/s below are items/s, as this build's are (one row per request)");
+        if (o.inprocBatch > 0) {
+            System.out.println("base: the in-process arm at batch " + o.inprocBatch + ", a child JVM per window with"
+                    + " 5 s of warm-up; its req/s below are items/s, as this build's are (one row per request)");
         }
-        try (Side a = inprocBatch > 0 ? new InProcess(workload, models, inprocBatch, serverCpus, jvmBase, logs)
-                : baseArm != null ? startArm(baseArm, serverCpus, withJfr(jvmBase, jfr, "base", warmup),
+        try (Side a = o.inprocBatch > 0
+                ? new InProcess(o.workload, o.models, o.inprocBatch, o.serverCpus, jvmBase, logs)
+                : o.baseArm != null ? startArm(o.baseArm, o.serverCpus, withJfr(jvmBase, o.jfr, "base", o.warmup),
                 baseRepo, logs)
-                : start("base", Path.of(baseJar).toAbsolutePath().toString(), serverCpus,
-                withJfr(jvmBase, jfr, "base", warmup), serverArgs, baseRepo, logs);
-             Side b = start("this", thisJar, serverCpus,
-                     withJfr(jvmThis, jfr, "this", warmup), serverArgs, repo, logs)) {
-            LoadRequest request = workload.request();
-            System.out.printf("%s; warm-up %d s each (load average %s)%n", workload.label(), warmup.toSeconds(),
+                : start("base", Path.of(o.baseJar).toAbsolutePath().toString(), o.serverCpus,
+                withJfr(jvmBase, o.jfr, "base", o.warmup), o.serverArgs, baseRepo, logs);
+             Side b = start("this", o.thisJar, o.serverCpus,
+                     withJfr(jvmThis, o.jfr, "this", o.warmup), o.serverArgs, repo, logs)) {
+            LoadRequest request = o.workload.request();
+            System.out.printf("%s; warm-up %d s each (load average %s)%n", o.workload.label(), o.warmup.toSeconds(),
                     BenchHost.loadAverage());
-            a.warmUp(request, levels[0], warmup, "base");
-            b.warmUp(request, levels[0], warmup, "this build");
-            for (int r = 0; r < rounds; r++) {
-                for (int l = 0; l < levels.length; l++) {
+            a.warmUp(request, o.levels[0], o.warmup, "base");
+            b.warmUp(request, o.levels[0], o.warmup, "this build");
+            if (o.openRate > 0) {
+                // the first open-loop window after closed-loop load stalls for a moment (the generator's, not the
+                // server's: results/open-loop-warmup-20261130.txt), so each side gets one unmeasured first
+                System.out.printf(Locale.ROOT, "open loop at %.1f req/s: 10 s unmeasured on each side first%n",
+                        o.openRate);
+                a.open(request, o.openRate, Duration.ofSeconds(10));
+                b.open(request, o.openRate, Duration.ofSeconds(10));
+            }
+            for (int r = 0; r < o.rounds; r++) {
+                for (int l = 0; l < o.levels.length; l++) {
                     boolean baseFirst = (r + l) % 2 == 0;
                     Side x = baseFirst ? a : b;
                     Side y = baseFirst ? b : a;
                     ServerCpu x0 = x.cpu();
-                    Measurement first = x.window(request, levels[l], window);
+                    Measurement first = o.openRate > 0 ? x.open(request, o.openRate, o.window)
+                            : x.window(request, o.levels[l], o.window);
                     ServerCpu x1 = x.cpu();
                     ServerCpu y0 = y.cpu();
-                    Measurement second = y.window(request, levels[l], window);
+                    Measurement second = o.openRate > 0 ? y.open(request, o.openRate, o.window)
+                            : y.window(request, o.levels[l], o.window);
                     ServerCpu y1 = y.cpu();
                     Measurement mBase = baseFirst ? first : second;
                     Measurement mThis = baseFirst ? second : first;
@@ -228,34 +235,38 @@ public final class BuildComparison {
                     mine.get(l).add(mThis);
                     cpu.get(l)[0][r] = cpuBase;
                     cpu.get(l)[1][r] = cpuThis;
-                    System.out.printf(Locale.ROOT, "round %d, %d connections: base %.1f req/s p50 %.3f p99 %.3f ms "
+                    System.out.printf(Locale.ROOT, "round %d, %s: base %.1f req/s p50 %.3f p99 %.3f ms "
                                     + "%.1f CPU us/req%s; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req%s; "
                                     + "this/base %.3fx throughput, %.3fx CPU per request (load average %s)%n",
-                            r + 1, levels[l], mBase.throughput(), mBase.percentileMillis(50),
+                            r + 1, label(o, l), mBase.throughput(), mBase.percentileMillis(50),
                             mBase.percentileMillis(99), cpuBase, jitBase, mThis.throughput(),
                             mThis.percentileMillis(50), mThis.percentileMillis(99), cpuThis, jitThis,
                             mThis.throughput() / mBase.throughput(), cpuThis / cpuBase, BenchHost.loadAverage());
                 }
             }
-            for (int l = 0; l < levels.length; l++) {
+            for (int l = 0; l < o.levels.length; l++) {
                 double bRate = BenchHost.median(base.get(l).stream().mapToDouble(Measurement::throughput).toArray());
                 double tRate = BenchHost.median(mine.get(l).stream().mapToDouble(Measurement::throughput).toArray());
                 double bP50 = BenchHost.median(base.get(l).stream().mapToDouble(m -> m.percentileMillis(50)).toArray());
                 double tP50 = BenchHost.median(mine.get(l).stream().mapToDouble(m -> m.percentileMillis(50)).toArray());
                 double bP99 = BenchHost.median(base.get(l).stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
                 double tP99 = BenchHost.median(mine.get(l).stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
-                double[] perRound = new double[rounds];
-                for (int r = 0; r < rounds; r++) {
+                double[] perRound = new double[o.rounds];
+                double[] perRoundP99 = new double[o.rounds];
+                for (int r = 0; r < o.rounds; r++) {
                     perRound[r] = mine.get(l).get(r).throughput() / base.get(l).get(r).throughput();
+                    perRoundP99[r] = mine.get(l).get(r).percentileMillis(99) / base.get(l).get(r).percentileMillis(99);
                 }
                 double bCpu = BenchHost.median(cpu.get(l)[0]);
                 double tCpu = BenchHost.median(cpu.get(l)[1]);
-                out.add(new Level(levels[l], bRate, tRate, bP50, tP50, bP99, tP99, bCpu, tCpu, perRound));
-                System.out.printf(Locale.ROOT, "median of %d rounds at %d connections: base %.1f req/s p50 %.3f p99 "
+                out.add(new Level(o.levels[l], bRate, tRate, bP50, tP50, bP99, tP99, bCpu, tCpu, perRound,
+                        perRoundP99, base.get(l).stream().mapToLong(Measurement::errors).sum(),
+                        mine.get(l).stream().mapToLong(Measurement::errors).sum()));
+                System.out.printf(Locale.ROOT, "median of %d rounds at %s: base %.1f req/s p50 %.3f p99 "
                                 + "%.3f ms %.1f CPU us/req; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req; "
                                 + "this/base throughput %.3fx (per-round ratios %s), p50 %.3fx, p99 %.3fx, server CPU "
-                                + "per request %.3fx%n", rounds, levels[l], bRate, bP50, bP99, bCpu, tRate, tP50, tP99,
-                        tCpu, tRate / bRate, Arrays.toString(Arrays.stream(perRound)
+                                + "per request %.3fx%n", o.rounds, label(o, l), bRate, bP50, bP99, bCpu, tRate, tP50,
+                        tP99, tCpu, tRate / bRate, Arrays.toString(Arrays.stream(perRound)
                                 .map(x -> Math.round(x * 1000) / 1000.0).toArray()), tP50 / bP50, tP99 / bP99,
                         tCpu / bCpu);
             }
@@ -269,6 +280,12 @@ public final class BuildComparison {
                 }
             }
         }
+    }
+
+    /** How a level's windows are printed: its connections, or the open loop's rate. */
+    private static String label(Settings o, int level) {
+        return o.openRate > 0 ? String.format(Locale.ROOT, "open loop at %.1f req/s", o.openRate)
+                : o.levels[level] + " connections";
     }
 
     private static String jvmOption(String option) {
@@ -297,6 +314,11 @@ public final class BuildComparison {
     /** One side of the comparison: measured one window at a time. */
     private interface Side extends AutoCloseable {
         Measurement window(LoadRequest request, int connections, Duration length) throws Exception;
+
+        /** An open-loop window at a fixed arrival rate, latency from each request's intended send time. */
+        default Measurement open(LoadRequest request, double rate, Duration length) throws Exception {
+            throw new UnsupportedOperationException("this side has no open loop");
+        }
 
         /**
          * The warm-up: {@code length} of load, then more (up to {@link #SETTLE_CAP}) until the server's JIT has
@@ -365,6 +387,11 @@ public final class BuildComparison {
         @Override
         public Measurement window(LoadRequest request, int connections, Duration length) throws InterruptedException {
             return gen.closedLoop(request, connections, length);
+        }
+
+        @Override
+        public Measurement open(LoadRequest request, double rate, Duration length) throws InterruptedException {
+            return gen.openLoop(request, rate, length);
         }
 
         @Override

@@ -343,7 +343,7 @@ public final class LoadBenchmark {
             // per pair: two server warm-ups (or one and the in-process JVMs' own), then the windows in turn
             long seconds = 2 * (plan.firstWarmup().toSeconds() + 15)
                     + 2L * pairedRounds * (plan.closedRun().toSeconds() + 8);
-            sb.append(String.format(Locale.ROOT, "  then targets 16.1b and 16.6 again, each pair's sides in turn "
+            sb.append(String.format(Locale.ROOT, "  then targets 16.1b, 16.5 and 16.6 again, each pair's sides in turn "
                     + "(%d rounds of %d s windows at %d connections): about %d min per pair, in the estimate%n",
                     pairedRounds, plan.closedRun().toSeconds(), PAIRED_CONNECTIONS, (seconds + 59) / 60));
         }
@@ -399,7 +399,8 @@ public final class LoadBenchmark {
                         + plan.inprocBatches() + "; hot swap: " + plan.steadyWindow().toSeconds() + " s steady, "
                         + plan.swapWindow().toSeconds() + " s swap window (a step every "
                         + plan.swapInterval().toSeconds() + " s); took " + minutes(took) + " (estimated "
-                        + minutes(plan.estimate(selectedArms(), arms.contains(INPROC), workloads).plus(pairsEstimate())) + ")",
+                        + minutes(plan.estimate(selectedArms(), arms.contains(INPROC), workloads)
+                                .plus(pairsEstimate())) + ")",
                 "machine: " + cpus + " CPUs, "
                         + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", JDK "
                         + Runtime.version(),
@@ -417,10 +418,10 @@ public final class LoadBenchmark {
                         + "; above " + cpus + " means other processes competed for the CPUs and the figures are "
                         + "suspect"));
         if (!paired.isEmpty()) {
-            header.add("alternating pairs: after the arms, target 16.1b's and 16.6's two sides again, "
+            header.add("alternating pairs: after the arms, targets 16.1b's, 16.5's and 16.6's two sides again, "
                     + pairedRounds + " rounds of " + plan.closedRun().toSeconds() + " s windows taken in turn at "
-                    + PAIRED_CONNECTIONS + " connections, after a " + plan.firstWarmup().toSeconds() + " s warm-up"
-                    + " of each server (BuildComparison; its servers load only the workload's model)");
+                    + PAIRED_CONNECTIONS + " connections (16.5: open loop at its rate, after 10 s unmeasured), after"
+                    + " a " + plan.firstWarmup().toSeconds() + " s warm-up of each server (BuildComparison; its servers load only the workload's model)");
         }
         return new Report(stamp, header, results, referenceRates, hotSwaps, notes, memory).withPaired(paired)
                 .write(out);
@@ -439,13 +440,16 @@ public final class LoadBenchmark {
             return Duration.ZERO;
         }
         int pairs = (arms.contains(DIRECT) && arms.contains("gantry-batching") && workloads.contains(Workload.MLP)
-                ? 1 : 0) + (arms.contains(INPROC) && arms.contains("gantry-batching")
+                ? 2 : 0) + (arms.contains(INPROC) && arms.contains("gantry-batching")
                 && workloads.contains(Workload.MINILM_16) ? 1 : 0);
         return Duration.ofSeconds(pairs * (2 * (plan.firstWarmup().toSeconds() + 15)
                 + 2L * pairedRounds * (plan.closedRun().toSeconds() + 8)));
     }
 
-    /** Target 16.1b's pair (direct, gantry) and 16.6's (in-process ORT at its best batch, gantry), alternating. */
+    /**
+     * Target 16.1b's and 16.5's pairs (direct, gantry) and 16.6's (in-process ORT at its best batch, gantry), each in
+     * alternating windows.
+     */
     private void runPairs() throws Exception {
         if (pairedRounds <= 0) {
             return;
@@ -460,6 +464,18 @@ public final class LoadBenchmark {
             System.out.printf("%n[pair 16.1b] gantry-batching / direct, MLP JSON, alternating%n");
             paired.add(new Issue16Targets.Paired("16.1b", "MLP JSON at " + PAIRED_CONNECTIONS + " connections: "
                     + "gantry / direct, windows in turn", BuildComparison.compare(s).getFirst()));
+            double rate = referenceRates.getOrDefault(Workload.MLP, List.of()).stream()
+                    .mapToDouble(Double::doubleValue).max().orElse(0);
+            if (rate > 0) {
+                BuildComparison.Settings open = pairSettings(Workload.MLP);
+                open.baseArm = BuildComparison.arm(DIRECT);
+                open.openRate = rate;
+                System.out.printf(Locale.ROOT, "%n[pair 16.5] gantry-batching vs direct, MLP JSON open loop at %.1f"
+                        + " req/s, alternating%n", rate);
+                paired.add(new Issue16Targets.Paired("16.5", String.format(Locale.ROOT, "MLP JSON open loop at "
+                        + "%.0f/s (90%% of direct's max): p99, gantry vs direct, windows in turn", rate),
+                        BuildComparison.compare(open).getFirst()));
+            }
         }
         if (arms.contains(INPROC) && arms.contains("gantry-batching") && workloads.contains(Workload.MINILM_16)) {
             int batch = results.stream().filter(r -> r.arm().equals(INPROC) && r.workload() == Workload.MINILM_16)

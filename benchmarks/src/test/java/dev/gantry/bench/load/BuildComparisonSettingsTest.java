@@ -43,6 +43,18 @@ class BuildComparisonSettingsTest {
     }
 
     @Test
+    void openRate_parses_andIsRefusedAgainstTheInProcessSideBeforeAnythingStarts() {
+        assertEquals(10259.5, BuildComparison.settings(new String[] {"--open-rate", "10259.5"}).openRate);
+        BuildComparison.Settings s = BuildComparison.settings(new String[] {"--open-rate", "9000",
+                "--base-inproc-batch", "32"});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BuildComparison.compare(s));
+        assertTrue(e.getMessage().contains("--open-rate"), e.getMessage());
+        BuildComparison.Settings negative = BuildComparison.settings(new String[] {"--open-rate", "-1",
+                "--base-arm", "direct"});
+        assertThrows(IllegalArgumentException.class, () -> BuildComparison.compare(negative));
+    }
+
+    @Test
     void badOptions_areRefusedWithTheirName() {
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> BuildComparison.settings(new String[] {"--bogus"}));

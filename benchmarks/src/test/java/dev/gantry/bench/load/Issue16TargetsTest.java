@@ -81,11 +81,14 @@ class Issue16TargetsTest {
     @Test
     void alternatingPairs_addARowBesideTheirTarget_withRoundsAndCpu_andTheirOwnStatus() {
         BuildComparison.Level mlp = new BuildComparison.Level(64, 20_000, 41_000, 1, 1, 2, 2, 50, 24.5,
-                new double[] {2.1, 1.9, 2.05, 2.2});
+                new double[] {2.1, 1.9, 2.05, 2.2}, new double[] {0.5, 0.5, 0.5, 0.5}, 0, 0);
         BuildComparison.Level minilm = new BuildComparison.Level(64, 200, 170, 300, 350, 400, 500, Double.NaN, 5800,
-                new double[] {0.84, 0.86});
+                new double[] {0.84, 0.86}, new double[] {1.2, 1.3}, 0, 0);
+        BuildComparison.Level open = new BuildComparison.Level(64, 9000, 9000, 0.2, 0.2, 12.0, 6.0, 80, 40,
+                new double[] {1, 1, 1}, new double[] {0.4, 0.5, 0.6}, 0, 0);
         String md = new Issue16Targets(RUN, Map.of(), memory(), List.of(
                 new Issue16Targets.Paired("16.1b", "MLP pair", mlp),
+                new Issue16Targets.Paired("16.5", "open pair", open),
                 new Issue16Targets.Paired("16.6", "MiniLM pair", minilm))).markdown();
 
         String b = row(md, "16.1b, alternating");
@@ -93,11 +96,26 @@ class Issue16TargetsTest {
                 + "1.90, 2.05, 2.20; server CPU per request 0.49x) | **met** |"), b);
         String six = row(md, "16.6, alternating");
         assertTrue(six.contains("0.85x (170.0 vs 200.0; rounds 0.84, 0.86) | **missed** |"), six);
+        assertTrue(row(md, "16.5, alternating").contains("| open pair, median of 3 rounds | gantry <= direct | 6.00 vs"
+                + " 12.00 ms (0.50x; rounds 0.40, 0.50, 0.60) | **met** |"), md);
+        assertTrue(md.indexOf("| 16.5, alternating |") == md.indexOf("\n", md.indexOf("| 16.5 |")) + 1, md);
         // the arms' own readings are unchanged, and each pair's row follows its target's
         assertTrue(row(md, "16.1b").contains("3.00x"), md);
         assertTrue(md.indexOf("| 16.1b, alternating |") == md.indexOf("\n", md.indexOf("| 16.1b |")) + 1, md);
         assertTrue(md.indexOf("| 16.6, alternating |") == md.indexOf("\n", md.indexOf("| 16.6 |")) + 1, md);
         assertTrue(md.contains("Rows marked \"alternating\""), md);
+    }
+
+    @Test
+    void alternatingTail_withErrorsOrAWorseP99_isMissed() {
+        BuildComparison.Level errors = new BuildComparison.Level(64, 9000, 9000, 0.2, 0.2, 12.0, 6.0, 80, 40,
+                new double[] {1}, new double[] {0.5}, 0, 3);
+        assertTrue(row(new Issue16Targets(RUN, Map.of(), memory(), List.of(new Issue16Targets.Paired("16.5", "p",
+                errors))).markdown(), "16.5, alternating").endsWith("0.50x; rounds 0.50), 3 errors | **missed** |"));
+        BuildComparison.Level worse = new BuildComparison.Level(64, 9000, 9000, 0.2, 0.2, 12.0, 13.0, 80, 40,
+                new double[] {1}, new double[] {1.08}, 0, 0);
+        assertTrue(row(new Issue16Targets(RUN, Map.of(), memory(), List.of(new Issue16Targets.Paired("16.5", "p",
+                worse))).markdown(), "16.5, alternating").endsWith("| **missed** |"));
     }
 
     @Test
