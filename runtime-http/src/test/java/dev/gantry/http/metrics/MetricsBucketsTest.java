@@ -35,9 +35,7 @@ class MetricsBucketsTest {
         String text = scrape();
         for (String series : List.of("inference_request_duration_seconds{" + MLP_SUCCESS + "}",
                 "inference_queue_duration_seconds{" + MLP + "}", "inference_compute_duration_seconds{" + MLP + "}")) {
-            Map<Double, Long> buckets = buckets(text, series);
-            assertArrayEquals(MetricsSetup.LATENCY_SECONDS, finite(buckets), 1e-15, series);
-            assertCumulative(text, series, buckets);
+            assertBucketsAndCounts(text, series, MetricsSetup.LATENCY_SECONDS);
         }
     }
 
@@ -61,10 +59,14 @@ class MetricsBucketsTest {
 
     @Test
     void loadDuration_hasLifecycleBuckets() {
-        String text = scrape();
-        String series = "model_load_duration_seconds{model=\"mlp\",outcome=\"success\",version=\"1\"}";
+        assertBucketsAndCounts(scrape(), "model_load_duration_seconds{model=\"mlp\",outcome=\"success\","
+                + "version=\"1\"}", MetricsSetup.LIFECYCLE_SECONDS);
+    }
+
+    /** A series' bounds are {@code expected} (seconds read back from the text, so within 1e-12) and it counts. */
+    private static void assertBucketsAndCounts(String text, String series, double[] expected) {
         Map<Double, Long> buckets = buckets(text, series);
-        assertArrayEquals(MetricsSetup.LIFECYCLE_SECONDS, finite(buckets), 1e-12, series);
+        assertArrayEquals(expected, finite(buckets), 1e-12, series);
         assertCumulative(text, series, buckets);
     }
 
