@@ -28,10 +28,10 @@ final class Issue16Targets {
     private final List<Paired> paired;
 
     /**
-     * A ratio target measured again after the arms, its two sides in alternating windows (BuildComparison's
+     * A target that compares two arms, measured again after the arms, its two sides in alternating windows (BuildComparison's
      * method), so drift of the machine between arms run minutes apart falls on both sides alike.
      *
-     * @param id the target's id (16.1b, 16.6)
+     * @param id the target's id (16.1b, 16.5, 16.6)
      * @param pair what was compared, e.g. "gantry-batching / direct, MLP JSON at 64 connections"
      * @param level the medians over the rounds and each round's ratio
      */
@@ -75,7 +75,7 @@ final class Issue16Targets {
         sb.append("The request path against the HTTP ceiling (`ceiling`: canned body, no parsing, no model) and the "
                 + "direct-call yardstick, from this run's own measurements.\n\n");
         if (!paired.isEmpty()) {
-            sb.append("Rows marked \"alternating\" measure a ratio target again after the arms: its two sides take "
+            sb.append("Rows marked \"alternating\" measure a target that compares two arms again after the arms: its two sides take "
                     + "turns in short windows on the same CPU (BuildComparison's method), so the machine's drift "
                     + "between arms run minutes apart falls on both alike. Where the two readings of a target "
                     + "disagree, the arms were measured on a machine that changed speed between them.\n\n");

@@ -39,7 +39,7 @@ import java.util.stream.Stream;
  * (taskset lists), {@code --no-pin}, {@code --warmup-seconds S} (each server JVM's first warm-up),
  * {@code --workload-warmup-seconds S} (the warm-up of each further workload on the same JVM),
  * {@code --run-seconds S} (every closed- and open-loop window), {@code --closed-only} (no open-loop runs),
- * {@code --paired-rounds N} (rounds of the alternating pairs of targets 16.1b and 16.6 after the arms: 4 unless
+ * {@code --paired-rounds N} (rounds of the alternating pairs of targets 16.1b, 16.5 and 16.6 after the arms: 4 unless
  * {@code --quick}, 0 for none),
  * {@code --server-heap -Xmx1g} (every server's heap instead of Gantry's default for the server CPUs;
  * {@code jvm-default} passes none), {@code --dry-run} (print the plan and its estimated duration, run nothing).
@@ -340,12 +340,9 @@ public final class LoadBenchmark {
                     .filter(workloads::contains).map(Workload::label).toList())).append('\n');
         }
         if (pairedRounds > 0) {
-            // per pair: two server warm-ups (or one and the in-process JVMs' own), then the windows in turn
-            long seconds = 2 * (plan.firstWarmup().toSeconds() + 15)
-                    + 2L * pairedRounds * (plan.closedRun().toSeconds() + 8);
             sb.append(String.format(Locale.ROOT, "  then targets 16.1b, 16.5 and 16.6 again, each pair's sides in turn "
                     + "(%d rounds of %d s windows at %d connections): about %d min per pair, in the estimate%n",
-                    pairedRounds, plan.closedRun().toSeconds(), PAIRED_CONNECTIONS, (seconds + 59) / 60));
+                    pairedRounds, plan.closedRun().toSeconds(), PAIRED_CONNECTIONS, (pairSeconds() + 59) / 60));
         }
         Duration estimate = plan.estimate(selectedArms(), arms.contains(INPROC), workloads)
                 .plus(pairsEstimate());
@@ -421,7 +418,8 @@ public final class LoadBenchmark {
             header.add("alternating pairs: after the arms, targets 16.1b's, 16.5's and 16.6's two sides again, "
                     + pairedRounds + " rounds of " + plan.closedRun().toSeconds() + " s windows taken in turn at "
                     + PAIRED_CONNECTIONS + " connections (16.5: open loop at its rate, after 10 s unmeasured), after"
-                    + " a " + plan.firstWarmup().toSeconds() + " s warm-up of each server (BuildComparison; its servers load only the workload's model)");
+                    + " a " + plan.firstWarmup().toSeconds() + " s warm-up of each server (BuildComparison; its servers"
+                    + " load only the workload's model)");
         }
         return new Report(stamp, header, results, referenceRates, hotSwaps, notes, memory).withPaired(paired)
                 .write(out);
@@ -429,9 +427,10 @@ public final class LoadBenchmark {
 
     /*
      * Why pairs. The arms run one after another, minutes apart, and this shared machine's speed drifts by 2-4x
-     * within minutes: a ratio of two arms' maxima measures that drift as much as the servers. Targets 16.1b and
-     * 16.6 are ratios near their goals, so the run measures each again with its two sides taking turns in short
-     * windows on the same CPU, where drift falls on both alike, and the report shows both readings.
+     * within minutes: a ratio of two arms' maxima (or tails) measures that drift as much as the servers. Targets
+     * 16.1b, 16.5 and 16.6 compare two arms near their goals, so the run measures each again with its two sides
+     * taking turns in short windows on the same CPU, where drift falls on both alike, and the report shows both
+     * readings. A pair that fails is a note in the report, never the loss of the arms' figures.
      */
 
     /** How long {@link #runPairs} takes, roughly: two warm-ups and the windows per pair. */
@@ -442,15 +441,19 @@ public final class LoadBenchmark {
         int pairs = (arms.contains(DIRECT) && arms.contains("gantry-batching") && workloads.contains(Workload.MLP)
                 ? 2 : 0) + (arms.contains(INPROC) && arms.contains("gantry-batching")
                 && workloads.contains(Workload.MINILM_16) ? 1 : 0);
-        return Duration.ofSeconds(pairs * (2 * (plan.firstWarmup().toSeconds() + 15)
-                + 2L * pairedRounds * (plan.closedRun().toSeconds() + 8)));
+        return Duration.ofSeconds(pairs * pairSeconds());
+    }
+
+    /** One pair: two server warm-ups (or one and the in-process JVMs' own), then the windows in turn. */
+    private long pairSeconds() {
+        return 2 * (plan.firstWarmup().toSeconds() + 15) + 2L * pairedRounds * (plan.closedRun().toSeconds() + 8);
     }
 
     /**
      * Target 16.1b's and 16.5's pairs (direct, gantry) and 16.6's (in-process ORT at its best batch, gantry), each in
      * alternating windows.
      */
-    private void runPairs() throws Exception {
+    private void runPairs() {
         if (pairedRounds <= 0) {
             return;
         }
@@ -462,8 +465,7 @@ public final class LoadBenchmark {
             BuildComparison.Settings s = pairSettings(Workload.MLP);
             s.baseArm = BuildComparison.arm(DIRECT);
             System.out.printf("%n[pair 16.1b] gantry-batching / direct, MLP JSON, alternating%n");
-            paired.add(new Issue16Targets.Paired("16.1b", "MLP JSON at " + PAIRED_CONNECTIONS + " connections: "
-                    + "gantry / direct, windows in turn", BuildComparison.compare(s).getFirst()));
+            pair("16.1b", "MLP JSON at " + PAIRED_CONNECTIONS + " connections: gantry / direct, windows in turn", s);
             double rate = referenceRates.getOrDefault(Workload.MLP, List.of()).stream()
                     .mapToDouble(Double::doubleValue).max().orElse(0);
             if (rate > 0) {
@@ -472,9 +474,8 @@ public final class LoadBenchmark {
                 open.openRate = rate;
                 System.out.printf(Locale.ROOT, "%n[pair 16.5] gantry-batching vs direct, MLP JSON open loop at %.1f"
                         + " req/s, alternating%n", rate);
-                paired.add(new Issue16Targets.Paired("16.5", String.format(Locale.ROOT, "MLP JSON open loop at "
-                        + "%.0f/s (90%% of direct's max): p99, gantry vs direct, windows in turn", rate),
-                        BuildComparison.compare(open).getFirst()));
+                pair("16.5", String.format(Locale.ROOT, "MLP JSON open loop at %.0f/s (90%% of direct's max): p99, "
+                        + "gantry vs direct, windows in turn", rate), open);
             }
         }
         if (arms.contains(INPROC) && arms.contains("gantry-batching") && workloads.contains(Workload.MINILM_16)) {
@@ -484,9 +485,18 @@ public final class LoadBenchmark {
             BuildComparison.Settings s = pairSettings(Workload.MINILM_16);
             s.inprocBatch = batch;
             System.out.printf("%n[pair 16.6] gantry-batching / in-process batch %d, MiniLM s16, alternating%n", batch);
-            paired.add(new Issue16Targets.Paired("16.6", "MiniLM s16 items/s: gantry at " + PAIRED_CONNECTIONS
-                    + " connections / in-process ORT at batch " + batch + " (this run's best), windows in turn",
-                    BuildComparison.compare(s).getFirst()));
+            pair("16.6", "MiniLM s16 items/s: gantry at " + PAIRED_CONNECTIONS + " connections / in-process ORT at "
+                    + "batch " + batch + " (this run's best), windows in turn", s);
+        }
+    }
+
+    /** Runs one pair; a failure becomes a note, so the arms' report is still written. */
+    private void pair(String id, String what, BuildComparison.Settings s) {
+        try {
+            paired.add(new Issue16Targets.Paired(id, what, BuildComparison.compare(s).getFirst()));
+        } catch (Exception e) {
+            System.out.println("[pair " + id + "] failed: " + e);
+            notes.add("alternating pair " + id + ": failed (" + e.getMessage() + "); the row is missing");
         }
     }
 
