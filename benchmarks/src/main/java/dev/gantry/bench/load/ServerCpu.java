@@ -68,11 +68,20 @@ record ServerCpu(long totalTicks, long jitTicks) {
         return total <= 0 ? 0 : (double) (jitTicks - before.jitTicks) / total;
     }
 
-    /** The part of a warm-up of {@code warmup} that comes before {@link #settle}'s first window. */
+    /**
+     * The part of a warm-up of {@code warmup} that comes before {@link #settle}'s first window: the warm-up less
+     * that window, but at least {@link #FIRST_LOAD} (or the whole warm-up when shorter), because the harness tells
+     * a server that answers nothing by this part. A 5 s warm-up (--quick's, and the standard plan's per further
+     * workload) left none, so every such workload was reported as "no request succeeded" and skipped.
+     */
     static Duration beforeSettling(Duration warmup) {
         Duration rest = warmup.minus(SETTLE_WINDOW);
-        return rest.isNegative() ? Duration.ZERO : rest;
+        Duration least = warmup.compareTo(FIRST_LOAD) < 0 ? warmup : FIRST_LOAD;
+        return rest.compareTo(least) < 0 ? least : rest;
     }
+
+    /** The least load before the settling windows. */
+    static final Duration FIRST_LOAD = Duration.ofSeconds(2);
 
     /** One window of load on the server being settled. */
     interface Window {

@@ -104,4 +104,14 @@ class ServerCpuTest {
         assertNull(ServerCpu.settle(() -> null, l -> {
         }, Duration.ofSeconds(60)));
     }
+
+    @Test
+    void beforeSettling_leavesTheWarmUpLessTheFirstWindow_butAlwaysSomeLoadFirst() {
+        assertEquals(Duration.ofSeconds(40), ServerCpu.beforeSettling(Duration.ofSeconds(45)));
+        assertEquals(Duration.ofSeconds(2), ServerCpu.beforeSettling(Duration.ofSeconds(7)));
+        // 5 s and less left nothing before: the arm then saw no answer and skipped the workload
+        assertEquals(Duration.ofSeconds(2), ServerCpu.beforeSettling(Duration.ofSeconds(5)));
+        assertEquals(Duration.ofSeconds(2), ServerCpu.beforeSettling(Duration.ofSeconds(3)));
+        assertEquals(Duration.ofSeconds(1), ServerCpu.beforeSettling(Duration.ofSeconds(1)));
+    }
 }
