@@ -101,6 +101,20 @@ public final class BuildComparison {
         }
     }
 
+    /**
+     * Both servers' JVM options before their own: the launcher's ({@code MachineDefaults.launcherOptions}, as the
+     * standard run gives every arm), less its JIT options when {@code jitOptions} is false, then the heap.
+     */
+    static List<String> serverJvm(boolean jitOptions, String heap) {
+        List<String> jvm = new ArrayList<>(dev.gantry.http.sizing.MachineDefaults.launcherOptions(
+                Runtime.version().feature()));
+        if (!jitOptions) {
+            jvm.removeAll(dev.gantry.http.sizing.MachineDefaults.JIT_OPTIONS);
+        }
+        jvm.add(heap);
+        return jvm;
+    }
+
     static Settings settings(String[] args) {
         Settings o = new Settings();
         for (int i = 0; i < args.length; i++) {
@@ -166,11 +180,7 @@ public final class BuildComparison {
         Path logs = Files.createTempDirectory("gantry-compare-logs");
         String heap = dev.gantry.http.sizing.MachineDefaults.derive(LoadBenchmark.cpuCount(o.serverCpus),
                 dev.gantry.http.sizing.Machine.current().memoryBytes()).heapOption();
-        List<String> jvm = new ArrayList<>(List.of(heap, "--enable-native-access=ALL-UNNAMED"));
-        jvm.addAll(dev.gantry.http.sizing.MachineDefaults.memoryAccessOptions(Runtime.version().feature()));
-        if (o.jitOptions) {
-            jvm.addAll(dev.gantry.http.sizing.MachineDefaults.JIT_OPTIONS);
-        }
+        List<String> jvm = serverJvm(o.jitOptions, heap);
         List<String> jvmBase = new ArrayList<>(jvm);
         jvmBase.addAll(o.baseJvm);
         List<String> jvmThis = new ArrayList<>(jvm);

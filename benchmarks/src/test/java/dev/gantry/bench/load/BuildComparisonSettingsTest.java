@@ -66,4 +66,17 @@ class BuildComparisonSettingsTest {
                 () -> BuildComparison.settings(new String[] {"--this-jvm-opt", "Xmx1g"}));
         assertTrue(opt.getMessage().contains("'Xmx1g'"), opt.getMessage());
     }
+
+    @Test
+    void serverJvm_isTheLauncherOptionsThenTheHeap_lessTheJitOptionsWhenAsked() {
+        List<String> launcher = dev.gantry.http.sizing.MachineDefaults.launcherOptions(Runtime.version().feature());
+        List<String> with = BuildComparison.serverJvm(true, "-Xmx384m");
+        assertEquals(launcher, with.subList(0, launcher.size()));
+        assertEquals(List.of("-Xmx384m"), with.subList(launcher.size(), with.size()));
+        List<String> without = BuildComparison.serverJvm(false, "-Xmx384m");
+        assertTrue(dev.gantry.http.sizing.MachineDefaults.JIT_OPTIONS.stream().noneMatch(without::contains),
+                without.toString());
+        assertTrue(without.contains("--enable-native-access=ALL-UNNAMED"), without.toString());
+        assertEquals(with.size() - dev.gantry.http.sizing.MachineDefaults.JIT_OPTIONS.size(), without.size());
+    }
 }
