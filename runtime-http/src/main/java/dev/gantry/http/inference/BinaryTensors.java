@@ -59,6 +59,18 @@ public final class BinaryTensors {
         return Integer.BYTES * (long) tensor.strings().size() + tensor.byteSize();
     }
 
+    /** As {@link #write(Tensor, ByteBuffer)}, appending to a body buffer (heap or direct). */
+    static void append(Tensor tensor, io.vertx.core.buffer.Buffer out) {
+        if (tensor.datatype().isFixedSize()) {
+            out.appendBuffer(io.vertx.core.internal.buffer.BufferInternal.buffer(
+                    io.netty.buffer.Unpooled.wrappedBuffer(tensor.data())));
+            return;
+        }
+        for (byte[] element : tensor.strings()) {
+            out.appendIntLE(element.length).appendBytes(element);
+        }
+    }
+
     public static void write(Tensor tensor, ByteBuffer out) {
         if (tensor.datatype().isFixedSize()) {
             out.put(tensor.data());

@@ -11,10 +11,27 @@ import java.util.OptionalLong;
  * @param body the JSON header, followed by the raw bytes of any binary outputs
  * @param headerLength the JSON header's length in bytes when any output is binary (send it as
  *     {@code Inference-Header-Content-Length}); empty when the body is plain JSON
+ * @param releaser gives the body's pooled memory back (see {@link #release()}); does nothing for a heap body
  */
-public record EncodedResponse(Buffer body, OptionalLong headerLength) {
+public record EncodedResponse(Buffer body, OptionalLong headerLength, Runnable releaser) {
+    private static final Runnable HEAP = () -> { };
+
     public EncodedResponse {
         Objects.requireNonNull(body, "body");
         Objects.requireNonNull(headerLength, "headerLength");
+        Objects.requireNonNull(releaser, "releaser");
+    }
+
+    /** A response whose body is on the heap: nothing to release. */
+    public EncodedResponse(Buffer body, OptionalLong headerLength) {
+        this(body, headerLength, HEAP);
+    }
+
+    /**
+     * Gives the body's memory back when it is pooled. Call it once, after the body was written to the connection
+     * (its write completed or failed) or dropped; the body must not be read after it.
+     */
+    public void release() {
+        releaser.run();
     }
 }

@@ -275,9 +275,11 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         }
 
         private void done(dev.gantry.core.model.ModelId served, Encoded encoded) {
+            // read before the write: a pooled body is given back once it is sent
+            int bytesOut = encoded.response().body().length();
             write(ctx, encoded, served.version());
-            usage.completed(ctx, served, rows(decoded.request()), bytesIn, encoded.response().body().length(),
-                    /* tokens= */ 0, context.computeNanos());
+            usage.completed(ctx, served, rows(decoded.request()), bytesIn, bytesOut, /* tokens= */ 0,
+                    context.computeNanos());
         }
 
         private void fail(Throwable e) {
@@ -307,10 +309,14 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private Encoded encodeNow(dev.gantry.core.inference.InferenceResponse response, DecodedRequest request,
                               java.util.Optional<ContentCoding.Coding> coding, SharedMemoryRef.Access regions) {
         EncodedResponse encoded = codec.encodeResponse(response, request.outputEncoding(),
-                request.sharedMemoryOutputs(), regions);
+                request.sharedMemoryOutputs(), regions, ResponseBodies.POOLED);
         if (coding.isPresent() && ContentCoding.worthCompressing(encoded.body().length())) {
-            return new Encoded(new EncodedResponse(ContentCoding.encode(coding.get(), encoded.body()),
-                    encoded.headerLength()), coding);
+            try {
+                return new Encoded(new EncodedResponse(ContentCoding.encode(coding.get(), encoded.body()),
+                        encoded.headerLength()), coding);
+            } finally {
+                encoded.release();
+            }
         }
         return new Encoded(encoded, java.util.Optional.empty());
     }
@@ -319,7 +325,19 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private record Encoded(EncodedResponse response, java.util.Optional<ContentCoding.Coding> coding) {
     }
 
+    /** Sends the answer, or drops it when the response is already over; either way its body is released. */
     private static void write(RoutingContext ctx, Encoded answer, long version) {
+        EncodedResponse encoded = answer.response();
+        try {
+            send(ctx, answer, version).onComplete(ar -> encoded.release());
+        } catch (RuntimeException | Error e) {
+            encoded.release();
+            throw e;
+        }
+    }
+
+    /** The write's outcome: done when the connection has taken the whole body, or at once when nothing is sent. */
+    private static io.vertx.core.Future<Void> send(RoutingContext ctx, Encoded answer, long version) {
         EncodedResponse encoded = answer.response();
         HttpServerResponse response = ctx.response();
         if (answer.coding().isPresent()) {
@@ -330,7 +348,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         io.vertx.core.MultiMap headers = response.headers();
         headers.add(VARY, ACCEPT_ENCODING);
         if (response.closed() || response.ended()) {
-            return;
+            return io.vertx.core.Future.succeededFuture();
         }
         headers.add(MODEL_VERSION, VersionText.header(version));
         if (encoded.headerLength().isPresent()) {
@@ -339,7 +357,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         } else {
             headers.add(CONTENT_TYPE, JSON);
         }
-        response.end(encoded.body());
+        return response.end(encoded.body());
     }
 
 

@@ -271,6 +271,17 @@ public final class OipCodec {
     public EncodedResponse encodeResponse(InferenceResponse response, OutputEncoding encoding,
                                           java.util.Map<String, SharedMemoryRef> sharedMemoryOutputs,
                                           SharedMemoryRef.Access sharedMemory) {
+        return encodeResponse(response, encoding, sharedMemoryOutputs, sharedMemory, ResponseBodies.HEAP);
+    }
+
+    /**
+     * As {@link #encodeResponse(InferenceResponse, OutputEncoding, java.util.Map, SharedMemoryRef.Access)}, the
+     * body from {@code bodies}: with {@link ResponseBodies#POOLED} the caller owns the result's
+     * {@link EncodedResponse#release()}, and must call it once the body is sent or dropped.
+     */
+    EncodedResponse encodeResponse(InferenceResponse response, OutputEncoding encoding,
+                                   java.util.Map<String, SharedMemoryRef> sharedMemoryOutputs,
+                                   SharedMemoryRef.Access sharedMemory, ResponseBodies bodies) {
         Objects.requireNonNull(response, "response");
         Objects.requireNonNull(encoding, "encoding");
         for (Tensor t : response.outputs()) {
@@ -285,8 +296,22 @@ public final class OipCodec {
             }
         }
         List<Tensor> outputs = response.outputs();
+        ResponseBodies.Body headerBody = bodies.allocate(headerCapacity(outputs, encoding, sharedMemoryOutputs));
+        try {
+            return encodeInto(headerBody, response, encoding, sharedMemoryOutputs, bodies);
+        } catch (RuntimeException | Error e) {
+            headerBody.release();
+            throw e;
+        }
+    }
+
+    private EncodedResponse encodeInto(ResponseBodies.Body headerBody, InferenceResponse response,
+                                       OutputEncoding encoding,
+                                       java.util.Map<String, SharedMemoryRef> sharedMemoryOutputs,
+                                       ResponseBodies bodies) {
+        List<Tensor> outputs = response.outputs();
         List<Tensor> binary = new ArrayList<>();
-        Buffer header = Buffer.buffer(headerCapacity(outputs, encoding, sharedMemoryOutputs));
+        Buffer header = headerBody.buffer();
         try (JsonGenerator g = json.createGenerator(new BufferOutputStream(header))) {
             g.writeStartObject();
             writeString(g, F_MODEL_NAME, response.model().name());
@@ -338,7 +363,7 @@ public final class OipCodec {
             throw new GantryException(ErrorCode.INTERNAL, "could not encode the response: " + e.getMessage());
         }
         if (binary.isEmpty()) {
-            return new EncodedResponse(header, OptionalLong.empty());
+            return new EncodedResponse(header, OptionalLong.empty(), headerBody::release);
         }
         long total = header.length();
         for (Tensor t : binary) {
@@ -348,11 +373,19 @@ public final class OipCodec {
             throw new GantryException(ErrorCode.RESOURCE_EXHAUSTED, "response of " + total
                     + " bytes is too large to send in one body");
         }
-        ByteBuffer out = ByteBuffer.allocate((int) total);
-        out.put(header.getBytes());
-        for (Tensor t : binary) {
-            BinaryTensors.write(t, out);
+        ResponseBodies.Body body = bodies.allocate((int) total);
+        try {
+            Buffer out = body.buffer();
+            out.appendBuffer(header);
+            for (Tensor t : binary) {
+                BinaryTensors.append(t, out);
+            }
+        } catch (RuntimeException | Error e) {
+            body.release();
+            throw e;
         }
-        return new EncodedResponse(Buffer.buffer(out.array()), OptionalLong.of(header.length()));
+        int headerLength = header.length();
+        headerBody.release();
+        return new EncodedResponse(body.buffer(), OptionalLong.of(headerLength), body::release);
     }
 }
