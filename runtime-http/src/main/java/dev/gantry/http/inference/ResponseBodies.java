@@ -7,8 +7,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 
 /**
- * Where an inference response's body is written: a heap buffer, or for a large body pooled direct memory that
- * the caller gives back with {@link Body#release()} once the body was sent or dropped.
+ * Where an inference response's body is written: a heap buffer, or for a body of 64 KB to 1 MB pooled direct
+ * memory that the caller gives back with {@link Body#release()} once the body was sent or dropped.
  *
  * <p>Why large bodies are pooled: a heap body (Vert.x's {@code Buffer.buffer(n)}) is zeroed when allocated, and
  * Netty copies it to direct memory before the socket write. Past 64 KB, the largest size its default (adaptive)
@@ -24,6 +24,13 @@ import io.vertx.core.internal.buffer.BufferInternal;
 final class ResponseBodies {
     /** Bodies of at least this many bytes are pooled: past the largest size Netty's adaptive allocator pools. */
     static final int POOLED_MIN_BYTES = 64 * 1024 + 1;
+    /**
+     * Bodies sized past this stay on the heap as before. A body is sized for its longest possible text (16 bytes a
+     * float) and takes that much of a 4 MB chunk: a 2.4 MB body (600 KB of floats as JSON) would hold a chunk of its
+     * own, 64 in flight 256 MB of chunks. Up to 1 MB, four or more share a chunk, and the pool's memory stays near
+     * what its bodies hold.
+     */
+    static final int POOLED_MAX_BYTES = 1 << 20;
 
     /*
      * One allocator for response bodies alone, so its live count is ours (tests read it) and its memory is
@@ -37,7 +44,7 @@ final class ResponseBodies {
 
     /** Heap bodies for every size: for callers that do not release (tests, benchmarks of the codec alone). */
     static final ResponseBodies HEAP = new ResponseBodies(false);
-    /** Pooled direct bodies from {@link #POOLED_MIN_BYTES}: the caller must release each. */
+    /** Pooled direct bodies from {@link #POOLED_MIN_BYTES} to {@link #POOLED_MAX_BYTES}: the caller releases each. */
     static final ResponseBodies POOLED = new ResponseBodies(true);
 
     private final boolean pooled;
@@ -48,7 +55,7 @@ final class ResponseBodies {
 
     /** A body with room for {@code capacity} bytes (it grows past them if it must). */
     Body allocate(int capacity) {
-        if (!pooled || capacity < POOLED_MIN_BYTES) {
+        if (!pooled || capacity < POOLED_MIN_BYTES || capacity > POOLED_MAX_BYTES) {
             return new Body(Buffer.buffer(capacity), null);
         }
         ByteBuf memory = POOL.directBuffer(capacity);
