@@ -14,7 +14,8 @@ import java.util.OptionalLong;
  * @param releaser gives the body's pooled memory back (see {@link #release()}); does nothing for a heap body
  */
 public record EncodedResponse(Buffer body, OptionalLong headerLength, Runnable releaser) {
-    private static final Runnable HEAP = () -> { };
+    /** The releaser of a heap body: nothing to give back. */
+    static final Runnable HEAP = () -> { };
 
     public EncodedResponse {
         Objects.requireNonNull(body, "body");
@@ -33,5 +34,10 @@ public record EncodedResponse(Buffer body, OptionalLong headerLength, Runnable r
      */
     public void release() {
         releaser.run();
+    }
+
+    /** Whether the body's memory is pooled, so that {@link #release()} must follow its write. */
+    public boolean pooled() {
+        return releaser != HEAP;
     }
 }

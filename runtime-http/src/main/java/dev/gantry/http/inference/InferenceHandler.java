@@ -328,6 +328,10 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     /** Sends the answer, or drops it when the response is already over; either way its body is released. */
     private static void write(RoutingContext ctx, Encoded answer, long version) {
         EncodedResponse encoded = answer.response();
+        if (!encoded.pooled()) {
+            send(ctx, answer, version);
+            return;
+        }
         try {
             send(ctx, answer, version).onComplete(ar -> encoded.release());
         } catch (RuntimeException | Error e) {

@@ -295,8 +295,8 @@ public final class OipCodec {
                 BinaryTensors.write(t, sharedMemory.view(ref.region(), ref.offset(), needed));
             }
         }
-        List<Tensor> outputs = response.outputs();
-        ResponseBodies.Body headerBody = bodies.allocate(headerCapacity(outputs, encoding, sharedMemoryOutputs));
+        ResponseBodies.Body headerBody = bodies.allocate(headerCapacity(response.outputs(), encoding,
+                sharedMemoryOutputs));
         try {
             return encodeInto(headerBody, response, encoding, sharedMemoryOutputs, bodies);
         } catch (RuntimeException | Error e) {
@@ -363,7 +363,7 @@ public final class OipCodec {
             throw new GantryException(ErrorCode.INTERNAL, "could not encode the response: " + e.getMessage());
         }
         if (binary.isEmpty()) {
-            return new EncodedResponse(header, OptionalLong.empty(), headerBody::release);
+            return new EncodedResponse(header, OptionalLong.empty(), headerBody.releaser());
         }
         long total = header.length();
         for (Tensor t : binary) {
@@ -386,6 +386,6 @@ public final class OipCodec {
         }
         int headerLength = header.length();
         headerBody.release();
-        return new EncodedResponse(body.buffer(), OptionalLong.of(headerLength), body::release);
+        return new EncodedResponse(body.buffer(), OptionalLong.of(headerLength), body.releaser());
     }
 }

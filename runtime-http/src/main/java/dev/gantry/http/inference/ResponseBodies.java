@@ -94,9 +94,9 @@ final class ResponseBodies {
             }
         }
 
-        /** Whether this body's memory must be released. */
-        boolean pooled() {
-            return memory != null;
+        /** What gives this body's memory back: {@link #release()}, or for a heap body the shared no-op. */
+        Runnable releaser() {
+            return memory != null ? this::release : EncodedResponse.HEAP;
         }
     }
 }

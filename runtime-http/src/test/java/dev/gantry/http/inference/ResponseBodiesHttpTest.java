@@ -71,6 +71,14 @@ class ResponseBodiesHttpTest {
         }
     }
 
+    /** Posts {@code v} to the identity model for a JSON answer, which must be a 200 carrying exactly {@code v}. */
+    private static HttpResponse<String> postExact(float[] v) {
+        HttpResponse<String> r = server.postJson("/v2/models/identity_fp32/infer", request(v, false));
+        assertEquals(200, r.statusCode(), r.body().substring(0, Math.min(300, r.body().length())));
+        assertSameFloats(v, r.body());
+        return r;
+    }
+
     /** Waits until every pooled body was given back (a body is released when its write completes). */
     private static void assertAllReleased() throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
@@ -87,10 +95,8 @@ class ResponseBodiesHttpTest {
         for (int n : new int[] {10_000, 30_000}) {
             float[] v = values(n);
             long before = ResponseBodies.allocated();
-            HttpResponse<String> r = server.postJson("/v2/models/identity_fp32/infer", request(v, false));
-            assertEquals(200, r.statusCode(), r.body().substring(0, Math.min(300, r.body().length())));
+            HttpResponse<String> r = postExact(v);
             assertEquals("application/json", r.headers().firstValue("Content-Type").orElseThrow());
-            assertSameFloats(v, r.body());
             assertTrue(ResponseBodies.allocated() > before, "the " + n + "-float answer was not pooled");
             assertAllReleased();
         }
@@ -102,9 +108,7 @@ class ResponseBodiesHttpTest {
         for (int n : new int[] {100, 100_000}) {
             float[] v = values(n);
             long before = ResponseBodies.allocated();
-            HttpResponse<String> r = server.postJson("/v2/models/identity_fp32/infer", request(v, false));
-            assertEquals(200, r.statusCode());
-            assertSameFloats(v, r.body());
+            postExact(v);
             assertEquals(before, ResponseBodies.allocated(), n + " floats");
         }
     }
@@ -171,9 +175,7 @@ class ResponseBodiesHttpTest {
         assertTrue(ResponseBodies.allocated() >= before + 4, "the answers were not pooled");
         assertAllReleased();
         float[] v = values(10_000);
-        HttpResponse<String> r = server.postJson("/v2/models/identity_fp32/infer", request(v, false));
-        assertEquals(200, r.statusCode());
-        assertSameFloats(v, r.body());
+        postExact(v);
         assertAllReleased();
     }
 
@@ -186,11 +188,8 @@ class ResponseBodiesHttpTest {
                 int n = 8_000 + 1_000 * c;
                 done.add(clients.submit(() -> {
                     float[] v = values(n);
-                    String req = request(v, false);
                     for (int i = 0; i < 4; i++) {
-                        HttpResponse<String> r = server.postJson("/v2/models/identity_fp32/infer", req);
-                        assertEquals(200, r.statusCode());
-                        assertSameFloats(v, r.body());
+                        postExact(v);
                     }
                     return null;
                 }));
