@@ -189,8 +189,12 @@ public final class BuildComparison {
         List<List<Measurement>> base = new ArrayList<>();
         List<List<Measurement>> mine = new ArrayList<>();
         List<double[][]> cpu = new ArrayList<>();
+        // the host's steal from the server CPU in each side's windows: [0] base, [1] this, per round
+        List<double[][]> stolen = new ArrayList<>();
+        HostSteal steal = new HostSteal(o.serverCpus);
         for (int ignored : o.levels) {
             cpu.add(new double[2][o.rounds]);
+            stolen.add(new double[2][o.rounds]);
             base.add(new ArrayList<>());
             mine.add(new ArrayList<>());
         }
@@ -228,12 +232,16 @@ public final class BuildComparison {
                     Side x = baseFirst ? a : b;
                     Side y = baseFirst ? b : a;
                     ServerCpu x0 = x.cpu();
+                    HostSteal.Ticks xs = steal.now();
                     Measurement first = o.openRate > 0 ? x.open(request, o.openRate, o.window)
                             : x.window(request, o.levels[l], o.window);
+                    double xStolen = steal.stolenSince(xs);
                     ServerCpu x1 = x.cpu();
                     ServerCpu y0 = y.cpu();
+                    HostSteal.Ticks ys = steal.now();
                     Measurement second = o.openRate > 0 ? y.open(request, o.openRate, o.window)
                             : y.window(request, o.levels[l], o.window);
+                    double yStolen = steal.stolenSince(ys);
                     ServerCpu y1 = y.cpu();
                     Measurement mBase = baseFirst ? first : second;
                     Measurement mThis = baseFirst ? second : first;
@@ -245,13 +253,18 @@ public final class BuildComparison {
                     mine.get(l).add(mThis);
                     cpu.get(l)[0][r] = cpuBase;
                     cpu.get(l)[1][r] = cpuThis;
+                    stolen.get(l)[0][r] = baseFirst ? xStolen : yStolen;
+                    stolen.get(l)[1][r] = baseFirst ? yStolen : xStolen;
                     System.out.printf(Locale.ROOT, "round %d, %s: base %.1f req/s p50 %.3f p99 %.3f ms "
                                     + "%.1f CPU us/req%s; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req%s; "
-                                    + "this/base %.3fx throughput, %.3fx CPU per request (load average %s)%n",
+                                    + "this/base %.3fx throughput, %.3fx CPU per request (load average %s; the host "
+                                    + "stole of %s: base %s, this %s)%n",
                             r + 1, label(o, l), mBase.throughput(), mBase.percentileMillis(50),
                             mBase.percentileMillis(99), cpuBase, jitBase, mThis.throughput(),
                             mThis.percentileMillis(50), mThis.percentileMillis(99), cpuThis, jitThis,
-                            mThis.throughput() / mBase.throughput(), cpuThis / cpuBase, BenchHost.loadAverage());
+                            mThis.throughput() / mBase.throughput(), cpuThis / cpuBase, BenchHost.loadAverage(),
+                            steal.cpus(), HostSteal.percent(stolen.get(l)[0][r]),
+                            HostSteal.percent(stolen.get(l)[1][r]));
                 }
             }
             for (int l = 0; l < o.levels.length; l++) {
@@ -275,10 +288,12 @@ public final class BuildComparison {
                 System.out.printf(Locale.ROOT, "median of %d rounds at %s: base %.1f req/s p50 %.3f p99 "
                                 + "%.3f ms %.1f CPU us/req; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req; "
                                 + "this/base throughput %.3fx (per-round ratios %s), p50 %.3fx, p99 %.3fx, server CPU "
-                                + "per request %.3fx%n", o.rounds, label(o, l), bRate, bP50, bP99, bCpu, tRate, tP50,
-                        tP99, tCpu, tRate / bRate, Arrays.toString(Arrays.stream(perRound)
-                                .map(x -> Math.round(x * 1000) / 1000.0).toArray()), tP50 / bP50, tP99 / bP99,
-                        tCpu / bCpu);
+                                + "per request %.3fx; the host stole of %s, median: base %s, this %s%n", o.rounds,
+                        label(o, l), bRate, bP50, bP99, bCpu, tRate, tP50, tP99, tCpu, tRate / bRate,
+                        Arrays.toString(Arrays.stream(perRound).map(x -> Math.round(x * 1000) / 1000.0).toArray()),
+                        tP50 / bP50, tP99 / bP99, tCpu / bCpu, steal.cpus(),
+                        HostSteal.percent(BenchHost.median(stolen.get(l)[0])),
+                        HostSteal.percent(BenchHost.median(stolen.get(l)[1])));
             }
             System.out.println("load average at the end: " + BenchHost.loadAverage());
             return out;

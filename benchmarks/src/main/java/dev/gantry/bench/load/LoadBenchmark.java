@@ -206,6 +206,8 @@ public final class LoadBenchmark {
     private final Map<Workload, List<Double>> referenceRates = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
     private final int cpus;
+    /** The host's steal from the server CPUs in every measured window. */
+    private final HostSteal steal;
 
     private LoadBenchmark(Plan plan, Path models, Path out, String serverCpus, Set<String> arms,
                           Set<Workload> workloads, int cpus, String serverHeap) {
@@ -214,6 +216,7 @@ public final class LoadBenchmark {
         this.models = models;
         this.out = out;
         this.serverCpus = serverCpus;
+        this.steal = new HostSteal(serverCpus);
         this.arms = arms;
         int serverCores = serverCpus.isEmpty() ? cpus : cpuCount(serverCpus);
         String heap = serverHeap != null ? serverHeap : dev.gantry.http.sizing.MachineDefaults.derive(serverCores,
@@ -359,6 +362,7 @@ public final class LoadBenchmark {
 
     private Path run(String pinning) throws Exception {
         String loadBefore = BenchHost.loadAverage();
+        HostSteal.Ticks runStart = steal.now();
         long started = System.nanoTime();
         for (ServerArm arm : selectedArms()) {
             runArm(arm);
@@ -413,7 +417,11 @@ public final class LoadBenchmark {
                 "server logs: " + out.resolve("logs") + " (not committed)",
                 "load average (1, 5, 15 min) before the run: " + loadBefore + "; after: " + BenchHost.loadAverage()
                         + "; above " + cpus + " means other processes competed for the CPUs and the figures are "
-                        + "suspect"));
+                        + "suspect",
+                "stolen by the host (time the hypervisor ran other guests while this one's work waited, which the "
+                        + "load average does not show): " + HostSteal.percent(steal.stolenSince(runStart))
+                        + " of " + steal.cpus() + "'s time over the whole run; per arm and workload in the summary "
+                        + "(the median of its measured windows, and the largest)"));
         if (!paired.isEmpty()) {
             header.add("alternating pairs: after the arms, targets 16.1b's, 16.5's and 16.6's two sides again, "
                     + pairedRounds + " rounds of " + plan.closedRun().toSeconds() + " s windows taken in turn at "
@@ -422,7 +430,7 @@ public final class LoadBenchmark {
                     + " load only the workload's model)");
         }
         return new Report(stamp, header, results, referenceRates, hotSwaps, notes, memory).withPaired(paired)
-                .write(out);
+                .withSteal(steal).write(out);
     }
 
     /*
@@ -598,10 +606,12 @@ public final class LoadBenchmark {
         }
         double max = 0;
         for (int c : plan.concurrencies()) {
+            HostSteal.Ticks before = steal.now();
             Measurement m = gen.closedLoop(request, c, plan.closedRun());
+            double stolen = steal.record(arm.name(), w, before, steal.now());
             results.add(new ArmResult(arm.name(), w, m));
             max = Math.max(max, m.throughput());
-            print(tag, m);
+            print(tag, m, stolen);
         }
         return max;
     }
@@ -650,9 +660,11 @@ public final class LoadBenchmark {
             openWarmUp(gen, request, sorted.getFirst(), tag);
         }
         for (double rate : sorted) {
+            HostSteal.Ticks before = steal.now();
             Measurement m = gen.openLoop(request, rate, plan.openRun());
+            double stolen = steal.record(arm.name(), w, before, steal.now());
             results.add(new ArmResult(arm.name(), w, m));
-            print(tag, m);
+            print(tag, m, stolen);
         }
     }
 
@@ -693,16 +705,19 @@ public final class LoadBenchmark {
         System.out.printf(Locale.ROOT, "%s open loop at %.1f req/s: %d s steady, then %d s with traffic shifts and "
                 + "a rollback%n", tag, rate, plan.steadyWindow().toSeconds(), plan.swapWindow().toSeconds());
         openWarmUp(gen, w.request(), rate, tag);
+        HostSteal.Ticks before = steal.now();
         HotSwap.Result r = new HotSwap(java.net.URI.create("http://" + HOST + ":" + port), w.model())
                 .run(gen, w.request(), rate, plan.steadyWindow(), plan.swapInterval());
+        // one reading for both windows: HotSwap runs them back to back
+        double stolen = steal.record(arm.name(), w, before, steal.now());
         hotSwaps.add(r);
         if (r.steady() != null) {
             results.add(new ArmResult(arm.name(), w, r.steady(), "steady"));
-            print(tag + " steady", r.steady());
+            print(tag + " steady", r.steady(), stolen);
         }
         if (r.swap() != null) {
             results.add(new ArmResult(arm.name(), w, r.swap(), "swap"));
-            print(tag + " swap", r.swap());
+            print(tag + " swap", r.swap(), stolen);
             System.out.println(tag + " answers per version during the swap window: " + r.swap().servedBy());
         }
         r.error().ifPresent(e -> {
@@ -722,9 +737,13 @@ public final class LoadBenchmark {
         List<String> command = ServerProcess.command(serverCpus, serverJvm, System.getProperty("java.class.path"),
                 InProcessOrtArm.class.getName(), args);
         Files.createDirectories(log.getParent());
+        // one reading for the child's whole run (its warm-up too): it measures its batches back to back
+        HostSteal.Ticks before = steal.now();
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long budget = plan.inprocWarmup().toSeconds() * 2 + (long) (seconds + 3) * plan.inprocBatches().size() + 120;
-        if (!p.waitFor(budget, TimeUnit.SECONDS)) {
+        boolean finished = p.waitFor(budget, TimeUnit.SECONDS);
+        double stolen = steal.record(INPROC, w, before, steal.now());
+        if (!finished) {
             p.destroyForcibly();
             notes.add("inproc / " + w.label() + ": did not finish in " + budget + " s; see " + log);
             return;
@@ -738,14 +757,17 @@ public final class LoadBenchmark {
             System.out.printf("[inproc %s] batch %d: %.1f items/s, call p99 %.2f ms%n", w.label(), m.concurrency(),
                     m.throughput(), m.percentileMillis(99));
         }
+        System.out.printf("[inproc %s] the host stole %s of %s over the run%n", w.label(), HostSteal.percent(stolen),
+                steal.cpus());
     }
 
-    private static void print(String tag, Measurement m) {
-        System.out.printf(Locale.ROOT, "%s %-6s %s: %.1f req/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, ok %d, errors %d %s%n",
+    private void print(String tag, Measurement m, double stolen) {
+        System.out.printf(Locale.ROOT, "%s %-6s %s: %.1f req/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, ok %d, "
+                        + "errors %d, the host stole %s of %s %s%n",
                 tag, m.mode(), m.mode().equals("open") ? String.format(Locale.ROOT, "rate %.1f", m.targetRate())
                         : "concurrency " + m.concurrency(), m.throughput(), m.percentileMillis(50),
-                m.percentileMillis(99), m.percentileMillis(99.9), m.ok(), m.errors(),
-                m.errorKinds().isEmpty() ? "" : m.errorKinds().toString());
+                m.percentileMillis(99), m.percentileMillis(99.9), m.ok(), m.errors(), HostSteal.percent(stolen),
+                steal.cpus(), m.errorKinds().isEmpty() ? "" : m.errorKinds().toString());
     }
 
     /**

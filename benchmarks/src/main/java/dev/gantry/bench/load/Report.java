@@ -30,6 +30,7 @@ final class Report {
     private final List<String> notes;
     private final ResidentMemory memory;
     private List<Issue16Targets.Paired> paired = List.of();
+    private HostSteal steal;
 
     /**
      * @param header lines describing the run (mode, machine, pinning), printed first
@@ -57,6 +58,12 @@ final class Report {
     /** The ratio targets measured again in alternating windows, shown beside the arms' readings. */
     Report withPaired(List<Issue16Targets.Paired> paired) {
         this.paired = List.copyOf(paired);
+        return this;
+    }
+
+    /** The host's steal from the server CPUs in each arm's measured windows, as a column of the summary. */
+    Report withSteal(HostSteal steal) {
+        this.steal = steal;
         return this;
     }
 
@@ -137,9 +144,12 @@ final class Report {
             sb.append(" p99 ms @ ref ").append(i + 1).append(" | x direct |");
         }
         sb.append(" x ceiling | RSS MB after warm-up | RSS MB after run |");
+        if (steal != null) {
+            sb.append(" % of ").append(steal.cpus()).append(" stolen by the host |");
+        }
         sb.append("\n|---|---|---:|---:|");
         sb.append("---:|---:|".repeat(refs));
-        sb.append("---:|---:|---:|\n");
+        sb.append(steal != null ? "---:|---:|---:|---:|\n" : "---:|---:|---:|\n");
         for (Workload w : workloads()) {
             Map<String, Double> max = new LinkedHashMap<>();
             for (ArmResult r : results) {
@@ -167,6 +177,9 @@ final class Report {
                                 || e.getKey().equals("inproc") ? ""
                                 : String.format(Locale.ROOT, "%.2f", e.getValue() / ceiling),
                         memory.afterWarmupMb(e.getKey()), memory.afterRunMb(e.getKey())));
+                if (steal != null) {
+                    sb.append(' ').append(steal.summary(e.getKey(), w)).append(" |");
+                }
                 sb.append('\n');
             }
         }
