@@ -85,11 +85,26 @@ public final class BuildComparison {
     /**
      * One level's medians over the rounds: requests (or in-process items) per second, p50 and p99 in ms, server CPU
      * microseconds per request (NaN for the in-process side), this build's throughput and p99 over the base's,
-     * round by round, and each side's failed requests over all rounds.
+     * round by round, each side's failed requests over all rounds, and the median share of the server CPU's time
+     * the host stole in each side's windows (NaN when unknown).
      */
     record Level(int connections, double baseRate, double thisRate, double baseP50, double thisP50, double baseP99,
                  double thisP99, double baseCpu, double thisCpu, double[] perRound, double[] perRoundP99,
-                 long baseErrors, long thisErrors) {
+                 long baseErrors, long thisErrors, double baseStolen, double thisStolen) {
+        /** A level whose host steal is unknown. */
+        Level(int connections, double baseRate, double thisRate, double baseP50, double thisP50, double baseP99,
+              double thisP99, double baseCpu, double thisCpu, double[] perRound, double[] perRoundP99,
+              long baseErrors, long thisErrors) {
+            this(connections, baseRate, thisRate, baseP50, thisP50, baseP99, thisP99, baseCpu, thisCpu, perRound,
+                    perRoundP99, baseErrors, thisErrors, Double.NaN, Double.NaN);
+        }
+
+        /** The host's steal in both sides' windows, as the report's rows append it; empty when unknown. */
+        String stolen() {
+            return Double.isNaN(baseStolen) || Double.isNaN(thisStolen) ? "" : "; the host stole "
+                    + HostSteal.percent(thisStolen) + " vs " + HostSteal.percent(baseStolen) + " of the server CPU";
+        }
+
         /** This build's median throughput over the base's. */
         double ratio() {
             return thisRate / baseRate;
@@ -282,18 +297,19 @@ public final class BuildComparison {
                 }
                 double bCpu = BenchHost.median(cpu.get(l)[0]);
                 double tCpu = BenchHost.median(cpu.get(l)[1]);
+                double bStolen = BenchHost.median(stolen.get(l)[0]);
+                double tStolen = BenchHost.median(stolen.get(l)[1]);
                 out.add(new Level(o.levels[l], bRate, tRate, bP50, tP50, bP99, tP99, bCpu, tCpu, perRound,
                         perRoundP99, base.get(l).stream().mapToLong(Measurement::errors).sum(),
-                        mine.get(l).stream().mapToLong(Measurement::errors).sum()));
+                        mine.get(l).stream().mapToLong(Measurement::errors).sum(), bStolen, tStolen));
                 System.out.printf(Locale.ROOT, "median of %d rounds at %s: base %.1f req/s p50 %.3f p99 "
                                 + "%.3f ms %.1f CPU us/req; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req; "
                                 + "this/base throughput %.3fx (per-round ratios %s), p50 %.3fx, p99 %.3fx, server CPU "
                                 + "per request %.3fx; the host stole of %s, median: base %s, this %s%n", o.rounds,
                         label(o, l), bRate, bP50, bP99, bCpu, tRate, tP50, tP99, tCpu, tRate / bRate,
                         Arrays.toString(Arrays.stream(perRound).map(x -> Math.round(x * 1000) / 1000.0).toArray()),
-                        tP50 / bP50, tP99 / bP99, tCpu / bCpu, steal.cpus(),
-                        HostSteal.percent(BenchHost.median(stolen.get(l)[0])),
-                        HostSteal.percent(BenchHost.median(stolen.get(l)[1])));
+                        tP50 / bP50, tP99 / bP99, tCpu / bCpu, steal.cpus(), HostSteal.percent(bStolen),
+                        HostSteal.percent(tStolen));
             }
             System.out.println("load average at the end: " + BenchHost.loadAverage());
             return out;

@@ -116,8 +116,8 @@ final class Issue16Targets {
             String cpu = Double.isNaN(l.cpuRatio()) ? "" : String.format(Locale.ROOT,
                     "; server CPU per request %.2fx", l.cpuRatio());
             return new Targets.Target(id + ", alternating", p.pair() + ", median of " + l.perRound().length
-                    + " rounds", goalText, String.format(Locale.ROOT, "%.2fx (%.1f vs %.1f; rounds %s%s)", r,
-                    l.thisRate(), l.baseRate(), rounds, cpu), r >= goal ? Targets.MET : Targets.MISSED);
+                    + " rounds", goalText, String.format(Locale.ROOT, "%.2fx (%.1f vs %.1f; rounds %s%s%s)", r,
+                    l.thisRate(), l.baseRate(), rounds, cpu, l.stolen()), r >= goal ? Targets.MET : Targets.MISSED);
         });
     }
 
@@ -135,8 +135,8 @@ final class Issue16Targets {
             }
             boolean met = l.thisErrors() == 0 && l.thisP99() <= l.baseP99();
             return new Targets.Target("16.5, alternating", what, "gantry <= direct", String.format(Locale.ROOT,
-                    "%.2f vs %.2f ms (%.2fx; rounds %s)%s", l.thisP99(), l.baseP99(), l.thisP99() / l.baseP99(),
-                    rounds, l.thisErrors() > 0 ? ", " + l.thisErrors() + " errors" : ""),
+                    "%.2f vs %.2f ms (%.2fx; rounds %s%s)%s", l.thisP99(), l.baseP99(), l.thisP99() / l.baseP99(),
+                    rounds, l.stolen(), l.thisErrors() > 0 ? ", " + l.thisErrors() + " errors" : ""),
                     met ? Targets.MET : Targets.MISSED);
         });
     }

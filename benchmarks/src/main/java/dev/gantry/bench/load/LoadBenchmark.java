@@ -816,12 +816,7 @@ public final class LoadBenchmark {
 
     /** How many CPUs a taskset list like "1", "0-3" or "1,3" names. */
     static int cpuCount(String list) {
-        int n = 0;
-        for (String part : list.split(",")) {
-            String[] range = part.trim().split("-");
-            n += range.length == 2 ? Integer.parseInt(range[1].trim()) - Integer.parseInt(range[0].trim()) + 1 : 1;
-        }
-        return Math.max(1, n);
+        return Math.max(1, HostSteal.cpuSet(list).size());
     }
 
     private static String minutes(Duration d) {

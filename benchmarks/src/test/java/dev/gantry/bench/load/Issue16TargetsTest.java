@@ -119,6 +119,22 @@ class Issue16TargetsTest {
     }
 
     @Test
+    void alternatingRows_sayHowMuchOfTheServerCpuTheHostStoleFromEachSide() {
+        BuildComparison.Level minilm = new BuildComparison.Level(64, 200, 180, 300, 350, 400, 500, Double.NaN, 5800,
+                new double[] {0.9, 0.9}, new double[] {1.2, 1.3}, 0, 0, 0.09, 0.12);
+        BuildComparison.Level open = new BuildComparison.Level(64, 9000, 9000, 0.2, 0.2, 12.0, 6.0, 80, 40,
+                new double[] {1}, new double[] {0.5}, 0, 0, 0.3, 0.02);
+        String md = new Issue16Targets(RUN, Map.of(), memory(), List.of(
+                new Issue16Targets.Paired("16.5", "open pair", open),
+                new Issue16Targets.Paired("16.6", "MiniLM pair", minilm))).markdown();
+
+        assertTrue(row(md, "16.6, alternating").contains(
+                "0.90x (180.0 vs 200.0; rounds 0.90, 0.90; the host stole 12% vs 9% of the server CPU) |"), md);
+        assertTrue(row(md, "16.5, alternating").contains(
+                "(0.50x; rounds 0.50; the host stole 2% vs 30% of the server CPU) | **met** |"), md);
+    }
+
+    @Test
     void withoutPairs_thereAreNoAlternatingRows() {
         String md = new Issue16Targets(RUN, Map.of(), memory()).markdown();
         assertTrue(!md.contains("alternating"), md);
