@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,10 +109,13 @@ public final class AuditKey {
             if (!Files.exists(file)) {
                 byte[] k = new byte[KEY_BYTES];
                 new SecureRandom().nextBytes(k);
-                writePrivately(file, List.of(HexFormat.of().formatHex(k), FROM + " " + nextSeq));
-                log.info("created the audit key {} (entries from seq {} are chained with HMAC-SHA256 under it);"
-                        + " back it up with the database: without it the trail cannot be verified", file, nextSeq);
-                return new AuditKey(k, nextSeq);
+                if (createPrivately(file, List.of(HexFormat.of().formatHex(k), FROM + " " + nextSeq))) {
+                    log.info("created the audit key {} (entries from seq {} are chained with HMAC-SHA256 under it);"
+                            + " back it up with the database: without it the trail cannot be verified", file,
+                            nextSeq);
+                    return new AuditKey(k, nextSeq);
+                }
+                // another server sharing the file created it first: use its key, not ours
             }
             warnIfShared(file);
             List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -193,27 +197,72 @@ public final class AuditKey {
         }
     }
 
+    /**
+     * Creates {@code file} holding {@code lines} (0600, fsynced) unless it exists: the content goes to a temporary
+     * file of this writer's own first and is then hard-linked to the name, which fails when another server
+     * sharing the file (same path, same database) got there first.
+     *
+     * @return false when the file already existed; it is then left as it was
+     */
+    private static boolean createPrivately(Path file, List<String> lines) throws IOException {
+        Path tmp = writeTemporary(file, lines);
+        try {
+            Files.createLink(file, tmp);
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } catch (UnsupportedOperationException | IOException e) {
+            if (Files.exists(file)) {
+                return false;
+            }
+            // no hard links here (some network or FAT file systems): a move that does not replace an existing
+            // file, which leaves only a narrow window between the check and the move
+            try {
+                Files.move(tmp, file);
+            } catch (FileAlreadyExistsException raced) {
+                return false;
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        syncDirectory(file);
+        return true;
+    }
+
     /** Writes {@code lines} to a new 0600 file and renames it over {@code file}, both fsynced. */
     private static void writePrivately(Path file, List<String> lines) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        List<FileAttribute<?>> attrs = new ArrayList<>();
-        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-            attrs.add(PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        }
-        try (FileChannel out = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                attrs.toArray(FileAttribute[]::new))) {
-            out.write(StandardCharsets.UTF_8.encode(String.join("\n", lines) + "\n"));
-            out.force(true);
-        }
+        Path tmp = writeTemporary(file, lines);
         try {
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
         }
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+        syncDirectory(file);
+    }
+
+    /** A new 0600 file beside {@code file}, named for this writer alone, holding {@code lines}, fsynced. */
+    private static Path writeTemporary(Path file, List<String> lines) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        List<FileAttribute<?>> attrs = new ArrayList<>();
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            attrs.add(PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp",
+                attrs.toArray(FileAttribute[]::new));
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            out.write(StandardCharsets.UTF_8.encode(String.join("\n", lines) + "\n"));
+            out.force(true);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        return tmp;
+    }
+
+    private static void syncDirectory(Path file) {
+        try (FileChannel d = FileChannel.open(file.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
             d.force(true);
         } catch (IOException ignored) {
             // some file systems cannot fsync a directory; the rename is still atomic

@@ -102,6 +102,39 @@ class AuditKeyTest {
         assertTrue(e.getMessage().contains(shortKey.toString()), e.getMessage());
     }
 
+    @Test
+    void serversCreatingOneKeyFileAtOnce_allGetTheKeyTheFileHolds_andNoTemporaryFileIsLeft() throws Exception {
+        // Two servers first started together on one database with the same --audit-key-file used to write two
+        // random keys: the one whose rename landed last won the file, the other chained with a key nobody kept.
+        int writers = 8;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        try {
+            for (int round = 0; round < 20; round++) {
+                Path key = dataDir.resolve("round-" + round).resolve("audit.key");
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(writers);
+                List<java.util.concurrent.Future<AuditKey>> opened = new java.util.ArrayList<>();
+                for (int w = 0; w < writers; w++) {
+                    opened.add(pool.submit(() -> {
+                        start.await();
+                        return AuditKey.openOrCreate(key, 1);
+                    }));
+                }
+                java.util.Set<String> fingerprints = new java.util.HashSet<>();
+                for (java.util.concurrent.Future<AuditKey> f : opened) {
+                    fingerprints.add(f.get().fingerprint());
+                }
+                AuditKey fromFile = AuditKey.openOrCreate(key, 99);
+                assertEquals(java.util.Set.of(fromFile.fingerprint()), fingerprints, "round " + round);
+                try (java.util.stream.Stream<Path> left = Files.list(key.getParent())) {
+                    assertEquals(List.of(key), left.toList(), "round " + round);
+                }
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** Sets entry {@code from}'s after (when given) and rehashes it and every later entry with plain SHA-256. */
     private void rehashPlainly(long from, String newAfter) throws Exception {
         try (Connection c = CatalogFixtures.raw(dataDir)) {
