@@ -216,7 +216,9 @@ public final class ModelRouter {
             }
             if (s.isEmpty()) {
                 throw new GantryException(ErrorCode.UNAVAILABLE, "model '" + model + "' has no READY version "
-                        + "among the routes of revision " + snap.get().revision() + " " + splitter.weightedVersions());
+                        + "that may take routed requests among the routes of revision " + snap.get().revision()
+                        + " " + splitter.weightedVersions() + "; its versions are "
+                        + lifecycle.versions(model).stream().map(this::describe).toList());
             }
             return new Routed(s.get(), kind, snap);
         }
@@ -616,9 +618,24 @@ public final class ModelRouter {
                 return versions.get(i);
             }
         }
-        throw new GantryException(ErrorCode.UNAVAILABLE, "model '" + model + "' has no READY version"
-                + (versions.isEmpty() ? "" : "; its versions are " + versions.stream()
-                .map(v -> v.id().version() + " " + v.state() + v.reason().map(r -> " (" + r + ")").orElse(""))
-                .toList()));
+        boolean anyReady = versions.stream().anyMatch(ModelVersionState::isReady);
+        throw new GantryException(ErrorCode.UNAVAILABLE, "model '" + model + "' has no "
+                + (anyReady ? "version that may take routed requests" : "READY version")
+                + (versions.isEmpty() ? "" : "; its versions are " + versions.stream().map(this::describe).toList()));
+    }
+
+    /**
+     * A version as an UNAVAILABLE answer lists it: its state and why, and for a READY version the gate refuses,
+     * the release stage it is in (or that the catalogue has not registered it yet, as early in a start).
+     */
+    private String describe(ModelVersionState v) {
+        String text = v.id().version() + " " + v.state() + v.reason().map(r -> " (" + r + ")").orElse("");
+        if (!v.isReady() || mayServe(v)) {
+            return text;
+        }
+        return text + gate.status(v.id().name(), v.id().version())
+                .map(st -> ", release stage " + st.stage() + ": routed requests need APPROVED or DEPRECATED")
+                .orElse(", not in the release catalogue yet (a starting server adds the versions it loads before"
+                        + " it reports ready)");
     }
 }

@@ -178,6 +178,21 @@ class ReleaseWalkthroughTest {
     }
 
     @Test
+    void unversionedRequest_toAModelWhoseOnlyVersionIsNotApproved_is503NamingItsReleaseStage() throws Exception {
+        // The answer used to say "has no READY version; its versions are [1 READY]": true of the lifecycle, wrong
+        // as an explanation, since the release gate was what refused.
+        String m = "newcomer";
+        uploadValidated(uploader, m, 1);
+        HttpResponse<String> pinned = api.infer(admin, m, 1, 3);
+        assertEquals(200, pinned.statusCode(), "an admin may test a validated version: " + pinned.body());
+        HttpResponse<String> r = api.infer(admin, m, 0, 3);
+        assertEquals(503, r.statusCode(), r.body());
+        assertTrue(error(r).contains("model 'newcomer' has no version that may take routed requests"), r.body());
+        assertTrue(error(r).contains("1 READY, release stage VALIDATED: routed requests need APPROVED or"
+                + " DEPRECATED"), r.body());
+    }
+
+    @Test
     void traffic_toVersionThatFailedValidation_isRefusedForGood() throws Exception {
         String m = "failed";
         byte[] notAModel = new byte[4096];
