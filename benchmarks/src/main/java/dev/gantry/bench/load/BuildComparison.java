@@ -26,10 +26,12 @@ import java.util.stream.Stream;
  * dev.gantry.bench.load.BuildComparison --base-jar ../base/benchmarks/target/benchmarks.jar [--rounds 4]
  * [--seconds 8] [--warmup-seconds 20] [--server-cpus 1] [--client-cpus 0] [--models models]
  * [--server-args "--event-loops 1"] [--jfr DIR] [--this-jar JAR] [--base-models DIR] [--this-jvm-opt OPT]
- * [--base-jvm-opt OPT] [--no-jit-options] [--workload minilm-s128] [--levels 64,16]} ({@code --this-jar}: the
+ * [--base-jvm-opt OPT] [--this-env NAME=VALUE] [--base-env NAME=VALUE] [--no-jit-options] [--workload minilm-s128]
+ * [--levels 64,16]} ({@code --this-jar}: the
  * second server from another jar instead of this one, to compare two other builds; {@code --base-models}: the base
  * server's model from another model repository, to compare two configurations of the model; {@code --this-jvm-opt} and {@code --base-jvm-opt}, each
- * repeatable: a JVM option for one server only, to compare two JVM configurations of one build). Both servers run
+ * repeatable: a JVM option for one server only, to compare two JVM configurations of one build; {@code --this-env}
+ * and {@code --base-env}, each repeatable: an environment variable for one server only, e.g. glibc's malloc settings). Both servers run
  * with the launcher's JIT options ({@link dev.gantry.http.sizing.MachineDefaults#JIT_OPTIONS}) unless
  * {@code --no-jit-options}, and with its memory-access option
  * ({@link dev.gantry.http.sizing.MachineDefaults#memoryAccessOptions}; a later {@code --base-jvm-opt
@@ -75,6 +77,8 @@ public final class BuildComparison {
         List<String> serverArgs = List.of("--event-loops", "1", "--intra-op-threads", "1");
         List<String> thisJvm = new ArrayList<>();
         List<String> baseJvm = new ArrayList<>();
+        java.util.Map<String, String> thisEnv = new java.util.LinkedHashMap<>();
+        java.util.Map<String, String> baseEnv = new java.util.LinkedHashMap<>();
         boolean jitOptions = true;
         Workload workload = Workload.MLP;
         int[] levels = {16, 1};
@@ -149,6 +153,8 @@ public final class BuildComparison {
                 case "--server-args" -> o.serverArgs = List.of(args[++i].trim().split("\\s+"));
                 case "--this-jvm-opt" -> o.thisJvm.add(jvmOption(args[++i]));
                 case "--base-jvm-opt" -> o.baseJvm.add(jvmOption(args[++i]));
+                case "--this-env" -> envVariable(o.thisEnv, args[++i]);
+                case "--base-env" -> envVariable(o.baseEnv, args[++i]);
                 case "--no-jit-options" -> o.jitOptions = false;
                 case "--workload" -> o.workload = Workload.byLabel(args[++i]);
                 case "--levels" -> o.levels = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
@@ -163,8 +169,9 @@ public final class BuildComparison {
     /** Runs the comparison, printing every window and each level's medians, and returns the medians. */
     static List<Level> compare(Settings o) throws Exception {
         List<Level> out = new ArrayList<>();
-        if (o.inprocBatch > 0 && (o.baseArm != null || o.baseJar != null)) {
-            throw new IllegalArgumentException("--base-inproc-batch is the base: it takes no --base-arm or --base-jar");
+        if (o.inprocBatch > 0 && (o.baseArm != null || o.baseJar != null || !o.baseEnv.isEmpty())) {
+            throw new IllegalArgumentException("--base-inproc-batch is the base: it takes no --base-arm, --base-jar"
+                    + " or --base-env");
         }
         if (o.inprocBatch <= 0 && o.baseArm == null
                 && (o.baseJar == null || !Files.isRegularFile(Path.of(o.baseJar)))) {
@@ -175,9 +182,10 @@ public final class BuildComparison {
             throw new IllegalArgumentException("--open-rate takes a positive rate and two servers (no "
                     + "--base-inproc-batch), was " + o.openRate);
         }
-        if (o.baseArm != null && (o.baseJar != null || o.baseModels != null || !o.baseJvm.isEmpty())) {
+        if (o.baseArm != null && (o.baseJar != null || o.baseModels != null || !o.baseJvm.isEmpty()
+                || !o.baseEnv.isEmpty())) {
             throw new IllegalArgumentException("--base-arm runs that arm from this jar: it takes no --base-jar,"
-                    + " --base-models or --base-jvm-opt");
+                    + " --base-models, --base-jvm-opt or --base-env");
         }
         new ProcessBuilder("taskset", "-a", "-pc", o.clientCpus, Long.toString(ProcessHandle.current().pid()))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
@@ -201,6 +209,9 @@ public final class BuildComparison {
         List<String> jvmThis = new ArrayList<>(jvm);
         jvmThis.addAll(o.thisJvm);
         System.out.printf("JVM options: base %s; this %s%n", jvmBase, jvmThis);
+        if (!o.baseEnv.isEmpty() || !o.thisEnv.isEmpty()) {
+            System.out.printf("environment added: base %s; this %s%n", o.baseEnv, o.thisEnv);
+        }
         List<List<Measurement>> base = new ArrayList<>();
         List<List<Measurement>> mine = new ArrayList<>();
         List<double[][]> cpu = new ArrayList<>();
@@ -225,9 +236,9 @@ public final class BuildComparison {
                 : o.baseArm != null ? startArm(o.baseArm, o.serverCpus, withJfr(jvmBase, o.jfr, "base", o.warmup),
                 baseRepo, logs)
                 : start("base", Path.of(o.baseJar).toAbsolutePath().toString(), o.serverCpus,
-                withJfr(jvmBase, o.jfr, "base", o.warmup), o.serverArgs, baseRepo, logs);
+                withJfr(jvmBase, o.jfr, "base", o.warmup), o.serverArgs, o.baseEnv, baseRepo, logs);
              Side b = start("this", o.thisJar, o.serverCpus,
-                     withJfr(jvmThis, o.jfr, "this", o.warmup), o.serverArgs, repo, logs)) {
+                     withJfr(jvmThis, o.jfr, "this", o.warmup), o.serverArgs, o.thisEnv, repo, logs)) {
             LoadRequest request = o.workload.request();
             System.out.printf("%s; warm-up %d s each (load average %s)%n", o.workload.label(), o.warmup.toSeconds(),
                     BenchHost.loadAverage());
@@ -327,6 +338,15 @@ public final class BuildComparison {
     private static String label(Settings o, int level) {
         return o.openRate > 0 ? String.format(Locale.ROOT, "open loop at %.1f req/s", o.openRate)
                 : o.levels[level] + " connections";
+    }
+
+    /** {@code NAME=VALUE} into {@code env}: an environment variable for one server only. */
+    private static void envVariable(java.util.Map<String, String> env, String assignment) {
+        int eq = assignment.indexOf('=');
+        if (eq < 1 || !assignment.substring(0, eq).matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            throw new IllegalArgumentException("an environment variable is NAME=VALUE, was '" + assignment + "'");
+        }
+        env.put(assignment.substring(0, eq), assignment.substring(eq + 1));
     }
 
     private static String jvmOption(String option) {
@@ -448,13 +468,16 @@ public final class BuildComparison {
     }
 
     private static Started start(String name, String classpath, String cpus, List<String> jvm, List<String> extra,
-                                 Path repo, Path logs) throws IOException, InterruptedException {
-        return launch(name + " build", "server-" + name, cpus, jvm, classpath, ServerArm.GANTRY_MAIN, (port, data) -> {
-            List<String> args = new ArrayList<>(List.of("serve", "--host", HOST, "--port", Integer.toString(port),
-                    "--grpc-port", "-1", "--models", repo.toString(), "--data", data.toString()));
-            args.addAll(extra);
-            return args;
-        }, Pattern.compile("Gantry ready on http://"), logs);
+                                 java.util.Map<String, String> env, Path repo, Path logs)
+            throws IOException, InterruptedException {
+        return launch(name + " build", "server-" + name, cpus, jvm, env, classpath, ServerArm.GANTRY_MAIN,
+                (port, data) -> {
+                    List<String> args = new ArrayList<>(List.of("serve", "--host", HOST, "--port",
+                            Integer.toString(port), "--grpc-port", "-1", "--models", repo.toString(), "--data",
+                            data.toString()));
+                    args.addAll(extra);
+                    return args;
+                }, Pattern.compile("Gantry ready on http://"), logs);
     }
 
     static ServerArm arm(String name) {
@@ -468,21 +491,22 @@ public final class BuildComparison {
     /** A yardstick arm of the standard run, started from this jar with that run's arguments. */
     private static Started startArm(ServerArm arm, String cpus, List<String> jvm, Path repo, Path logs)
             throws IOException, InterruptedException {
-        return launch("base (" + arm.name() + ")", "server-base", cpus, jvm, System.getProperty("java.class.path"),
+        return launch("base (" + arm.name() + ")", "server-base", cpus, jvm, java.util.Map.of(),
+                System.getProperty("java.class.path"),
                 arm.mainClass(), (port, data) -> arm.argsFor(HOST, port, -1, repo.toString(), data.toString()),
                 arm.ready(), logs);
     }
 
     /** Starts a server on a free port with a data directory of its own, and a load generator for it. */
-    private static Started launch(String label, String logName, String cpus, List<String> jvm, String classpath,
-                                  String mainClass, java.util.function.BiFunction<Integer, Path, List<String>> args,
+    private static Started launch(String label, String logName, String cpus, List<String> jvm,
+                                  java.util.Map<String, String> env, String classpath, String mainClass, java.util.function.BiFunction<Integer, Path, List<String>> args,
                                   Pattern ready, Path logs) throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         Path data = Files.createTempDirectory(logs, "data-" + logName);
-        ServerProcess server = ServerProcess.start(cpus, jvm, classpath, mainClass, args.apply(port, data),
+        ServerProcess server = ServerProcess.start(cpus, jvm, classpath, mainClass, args.apply(port, data), env,
                 logs.resolve(logName + ".log"), ready, Duration.ofMinutes(3));
         System.out.println(label + ": server on port " + port);
         return new Started(server, new HttpLoadGenerator(HOST, port, 64, Duration.ofSeconds(30), 20_000));

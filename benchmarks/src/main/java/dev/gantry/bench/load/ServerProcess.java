@@ -36,9 +36,17 @@ public final class ServerProcess implements AutoCloseable {
     public static ServerProcess start(String cpus, List<String> jvmArgs, String classpath, String mainClass,
                                       List<String> args, Path log, Pattern ready, Duration timeout)
             throws IOException, InterruptedException {
+        return start(cpus, jvmArgs, classpath, mainClass, args, java.util.Map.of(), log, ready, timeout);
+    }
+
+    /** As above, with {@code env} added to the environment the process inherits (e.g. glibc's MALLOC_ settings). */
+    public static ServerProcess start(String cpus, List<String> jvmArgs, String classpath, String mainClass,
+                                      List<String> args, java.util.Map<String, String> env, Path log, Pattern ready,
+                                      Duration timeout) throws IOException, InterruptedException {
         Files.createDirectories(log.getParent());
-        Process p = new ProcessBuilder(command(cpus, jvmArgs, classpath, mainClass, args)).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command(cpus, jvmArgs, classpath, mainClass, args));
+        builder.environment().putAll(env);
+        Process p = builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
         /* A benchmark stopped with Ctrl-C or SIGTERM must not leave its server running on the pinned CPU. */
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(p::destroy));
         ServerProcess server = new ServerProcess(p, log);

@@ -55,6 +55,27 @@ class BuildComparisonSettingsTest {
     }
 
     @Test
+    void environmentForOneServer_parses_andBadOrMisplacedOnesAreRefused() {
+        BuildComparison.Settings s = BuildComparison.settings(new String[] {"--this-env",
+                "MALLOC_MMAP_THRESHOLD_=131072", "--this-env", "X_EMPTY=", "--base-env", "MALLOC_ARENA_MAX=2"});
+        assertEquals(java.util.Map.of("MALLOC_MMAP_THRESHOLD_", "131072", "X_EMPTY", ""), s.thisEnv);
+        assertEquals(java.util.Map.of("MALLOC_ARENA_MAX", "2"), s.baseEnv);
+        for (String bad : List.of("NOEQUALS", "=1", "1X=2", "A-B=3")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> BuildComparison.settings(new String[] {"--this-env", bad}));
+            assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
+        }
+        BuildComparison.Settings arm = BuildComparison.settings(new String[] {"--base-arm", "direct", "--base-env",
+                "MALLOC_ARENA_MAX=2"});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BuildComparison.compare(arm));
+        assertTrue(e.getMessage().contains("--base-env"), e.getMessage());
+        BuildComparison.Settings inproc = BuildComparison.settings(new String[] {"--base-inproc-batch", "32",
+                "--base-env", "MALLOC_ARENA_MAX=2"});
+        e = assertThrows(IllegalArgumentException.class, () -> BuildComparison.compare(inproc));
+        assertTrue(e.getMessage().contains("--base-env"), e.getMessage());
+    }
+
+    @Test
     void badOptions_areRefusedWithTheirName() {
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> BuildComparison.settings(new String[] {"--bogus"}));
