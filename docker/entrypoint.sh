@@ -21,9 +21,16 @@ if [ -n "${GANTRY_HEAP:-}" ]; then
 else
   heap="$(java -cp /opt/gantry/gantry.jar dev.gantry.http.sizing.MachineDefaults)"
 fi
+# -XX:TrimNativeHeapInterval=5000 where the image's JVM accepts it: the JVM returns the C heap's free memory every
+# 5 s (MachineDefaults.nativeTrimOptions); a later -XX:TrimNativeHeapInterval=0 in JAVA_OPTS turns it off.
+trim=""
+if java -XX:TrimNativeHeapInterval=5000 -version >/dev/null 2>&1; then
+  trim="-XX:TrimNativeHeapInterval=5000"
+fi
 # shellcheck disable=SC2086 # $heap and $JAVA_OPTS are lists of JVM options
 # -XX:InlineSmallCode=1000: see MachineDefaults.JIT_OPTIONS (a path the JIT had not seen costs a short recompile).
 # No --sun-misc-unsafe-memory-access=allow: the image's JDK 21 refuses it, and Netty uses Unsafe there anyway
 # (MachineDefaults.memoryAccessOptions; add it to JAVA_OPTS on an image moved to JDK 24 or later).
-exec java --enable-native-access=ALL-UNNAMED -XX:+ExitOnOutOfMemoryError -XX:InlineSmallCode=1000 $heap ${JAVA_OPTS:-} \
+exec java --enable-native-access=ALL-UNNAMED -XX:+ExitOnOutOfMemoryError -XX:InlineSmallCode=1000 $trim $heap \
+  ${JAVA_OPTS:-} \
   -jar /opt/gantry/gantry.jar serve "$@"

@@ -20,17 +20,26 @@ import java.util.Locale;
  * @param ortMemory how ORT keeps tensor memory between runs ({@code --ort-memory})
  * @param transport the event loops' socket transport in use ({@code --transport})
  * @param buffers how Netty reads and writes socket buffers in this JVM (a JVM option, not a flag)
+ * @param trim whether this JVM trims the C heap periodically (a JVM option, not a flag)
  */
 public record ServerSizing(Machine machine, MachineDefaults derived, int eventLoops, int workerThreads,
                            int intraOpThreads, int interOpThreads, long heapMaxBytes, OrtMemory ortMemory,
-                           NetworkTransport transport, BufferAccess buffers) {
+                           NetworkTransport transport, BufferAccess buffers, NativeTrim trim) {
+
+    /** As the canonical constructor, with this JVM's C heap trimming. */
+    public ServerSizing(Machine machine, MachineDefaults derived, int eventLoops, int workerThreads,
+                        int intraOpThreads, int interOpThreads, long heapMaxBytes, OrtMemory ortMemory,
+                        NetworkTransport transport, BufferAccess buffers) {
+        this(machine, derived, eventLoops, workerThreads, intraOpThreads, interOpThreads, heapMaxBytes, ortMemory,
+                transport, buffers, NativeTrim.current());
+    }
 
     /** The sizing of this JVM on this machine, with the given values in use. */
     public static ServerSizing of(int eventLoops, int workerThreads, int intraOpThreads, int interOpThreads,
                                   OrtMemory ortMemory, NetworkTransport transport) {
         Machine m = Machine.current();
         return new ServerSizing(m, MachineDefaults.of(m), eventLoops, workerThreads, intraOpThreads, interOpThreads,
-                Runtime.getRuntime().maxMemory(), ortMemory, transport, BufferAccess.current());
+                Runtime.getRuntime().maxMemory(), ortMemory, transport, BufferAccess.current(), NativeTrim.current());
     }
 
     /** One line for the start-up log; values set by a flag (or JVM option) say what they replaced. */
@@ -38,7 +47,7 @@ public record ServerSizing(Machine machine, MachineDefaults derived, int eventLo
         return String.format(Locale.ROOT, "sizing for %s: event loops %s, worker threads %s, ORT intra-op threads "
                         + "%s, inter-op threads %s, max heap %s, ORT memory %s, transport %s (derived defaults; flags "
                         + "override: --event-loops, --worker-threads, --intra-op-threads, --inter-op-threads, -Xmx in "
-                        + "GANTRY_JAVA_OPTS, --ort-memory, --transport); %s",
+                        + "GANTRY_JAVA_OPTS, --ort-memory, --transport); %s; %s",
                 machine.describe(), value(eventLoops, derived.eventLoops()),
                 value(workerThreads, derived.workerThreads()), value(intraOpThreads, derived.intraOpThreads()),
                 value(interOpThreads, derived.interOpThreads()), heap(),
@@ -46,7 +55,7 @@ public record ServerSizing(Machine machine, MachineDefaults derived, int eventLo
                         : ortMemory.label() + " (set; derived " + derived.ortMemory().label() + ")",
                 transport == NetworkTransport.derived() ? transport.label()
                         : transport.label() + " (set; derived " + NetworkTransport.derived().label() + ")",
-                buffers.describe());
+                buffers.describe(), trim.describe());
     }
 
     private static String value(int used, int derived) {
@@ -92,6 +101,14 @@ public record ServerSizing(Machine machine, MachineDefaults derived, int eventLo
         } else {
             access.put("reason", buffers.reason());
         }
+        ObjectNode trimmed = s.putObject("native_trim_interval_ms");
+        if (trim.intervalMillis().isPresent()) {
+            trimmed.put("value", trim.intervalMillis().getAsLong());
+        } else {
+            trimmed.putNull("value");
+        }
+        trimmed.put("derived", NativeTrim.derivedMillis());
+        trimmed.put("overridden", trim.overridden());
         ObjectNode heap = s.putObject("heap_max_bytes");
         heap.put("value", heapMaxBytes);
         heap.put("derived", derived.heapBytes());
