@@ -21,11 +21,11 @@ if [ -n "${GANTRY_HEAP:-}" ]; then
 else
   heap="$(java -cp /opt/gantry/gantry.jar dev.gantry.http.sizing.MachineDefaults)"
 fi
-# -XX:TrimNativeHeapInterval=5000 where the image's JVM accepts it: the JVM returns the C heap's free memory every
-# 5 s (MachineDefaults.nativeTrimOptions); a later -XX:TrimNativeHeapInterval=0 in JAVA_OPTS turns it off.
+# -XX:TrimNativeHeapInterval=30000 where the image's JVM accepts it: the JVM returns the C heap's free memory every
+# 30 s (MachineDefaults.nativeTrimOptions); a later -XX:TrimNativeHeapInterval=0 in JAVA_OPTS turns it off.
 trim=""
-if java -XX:TrimNativeHeapInterval=5000 -version >/dev/null 2>&1; then
-  trim="-XX:TrimNativeHeapInterval=5000"
+if java -XX:TrimNativeHeapInterval=30000 -version >/dev/null 2>&1; then
+  trim="-XX:TrimNativeHeapInterval=30000"
 fi
 # shellcheck disable=SC2086 # $heap and $JAVA_OPTS are lists of JVM options
 # -XX:InlineSmallCode=1000: see MachineDefaults.JIT_OPTIONS (a path the JIT had not seen costs a short recompile).

@@ -120,8 +120,8 @@ public record MachineDefaults(int cores, long memoryBytes, int eventLoops, int w
         return javaFeature >= 23 ? java.util.List.of(UNSAFE_MEMORY_ACCESS) : java.util.List.of();
     }
 
-    /** The JVM option that has the JVM give the C heap's free memory back to the kernel every 5 s. */
-    public static final String NATIVE_TRIM = "-XX:TrimNativeHeapInterval=5000";
+    /** The JVM option that has the JVM give the C heap's free memory back to the kernel every 30 s. */
+    public static final String NATIVE_TRIM = "-XX:TrimNativeHeapInterval=30000";
 
     /**
      * The C-heap option the launcher, the Docker image and the load benchmark give the server's JVM on a JDK of
@@ -131,15 +131,20 @@ public record MachineDefaults(int cores, long memoryBytes, int eventLoops, int w
      * <p>Why: ONNX Runtime, Netty's direct buffers and the answer-body pool allocate with glibc's malloc, and glibc
      * keeps what they free in its heaps instead of returning it. Large blocks coming and going also raise its mmap
      * threshold, so later blocks of several MB come from those heaps too. After the standard run's workloads (the
-     * gantry-batching arm alone, closed loop, same build, three runs each) the server kept 871, 923 and 981 MB resident
-     * without the option, 755, 797 and 813 MB with it; the direct-call yardstick 671 MB without, 635 MB with. Each trim
-     * is the JVM's own {@code malloc_trim}, on a thread of its own, every 5 s. With it the 600 KB JSON workload ran at
-     * 1.024x (64 connections) and 1.027x (16) at 0.97x the CPU per request, alternating windows
-     * (benchmarks/results/native-trim-20261202.txt, with the MLP and MiniLM s16 pairs). Fixing glibc's mmap threshold
-     * at 128 KB instead ({@code MALLOC_MMAP_THRESHOLD_=131072}) kept 731-749 MB but ran that workload at 0.94-0.97x, at
-     * 1.04-1.07x the CPU per request: every large block became an mmap with its page faults. A later {@code
-     * -XX:TrimNativeHeapInterval=0} in GANTRY_JAVA_OPTS / JAVA_OPTS turns it off; the start-up line and {@code GET
-     * /admin/v1/server} say whether the server trims ({@link NativeTrim}).
+     * gantry-batching arm alone, closed loop, same build) the server kept 871, 923 and 981 MB resident without the
+     * option, 755, 797 and 813 MB trimming every 5 s, 788 MB every 30 s; the direct-call yardstick 671 MB without, 635
+     * MB with 5 s. Each trim is the JVM's own {@code malloc_trim} on a thread of its own, 2-25 ms (the unload log's
+     * figures).
+     *
+     * <p>Why 30 s: trimming every 5 s cost nothing measurable at 16 and 64 connections (MLP 1.061x, MiniLM s16 1.035x,
+     * 600 KB JSON 1.024x and 1.027x, alternating windows), but at one connection read 0.935-0.948x (MLP, two pairs) and
+     * 0.942x (MiniLM s16) at 3-7% more CPU per request, a cost or noise this machine could not tell apart. Every 30 s
+     * does a sixth of the trims (its one-connection pair was too noisy to read) and ended its run at 788 MB. Fixing
+     * glibc's mmap threshold at 128 KB instead ({@code MALLOC_MMAP_THRESHOLD_=131072}) kept 731-749 MB but ran the 600
+     * KB JSON workload at 0.94-0.97x at 1.04-1.07x the CPU per request. Figures:
+     * benchmarks/results/native-trim-20261202.txt. A later {@code -XX:TrimNativeHeapInterval=0} in GANTRY_JAVA_OPTS /
+     * JAVA_OPTS turns it off; the start-up line and {@code GET /admin/v1/server} say whether the server trims ({@link
+     * NativeTrim}).
      */
     public static java.util.List<String> nativeTrimOptions(int javaFeature) {
         return javaFeature >= 22 ? java.util.List.of(NATIVE_TRIM) : java.util.List.of();

@@ -33,7 +33,7 @@ class NativeTrimTest {
     Path dir;
 
     @ParameterizedTest(name = "JDK {0}: {1}")
-    @CsvSource({"21, ''", "22, -XX:TrimNativeHeapInterval=5000", "25, -XX:TrimNativeHeapInterval=5000"})
+    @CsvSource({"21, ''", "22, -XX:TrimNativeHeapInterval=30000", "25, -XX:TrimNativeHeapInterval=30000"})
     void nativeTrimOptions_areGivenFromJdk22On(int feature, String expected) {
         assertEquals(expected.isEmpty() ? List.of() : List.of(expected), MachineDefaults.nativeTrimOptions(feature));
         assertEquals(!expected.isEmpty(),
@@ -53,16 +53,16 @@ class NativeTrimTest {
     void aServerWithTheLauncherOptions_trims_andSaysSo_andOneWithoutSaysHowTo() throws Exception {
         try (ChildServer server = start("with", launcherOptions())) {
             JsonNode trim = reported(server);
-            assertEquals(5000, trim.path("value").asLong(), trim.toString());
-            assertEquals(5000, trim.path("derived").asLong(), trim.toString());
+            assertEquals(30000, trim.path("value").asLong(), trim.toString());
+            assertEquals(30000, trim.path("derived").asLong(), trim.toString());
             assertFalse(trim.path("overridden").asBoolean(), trim.toString());
-            assertTrue(server.output().contains("; C heap trimmed every 5000 ms"), server.output());
+            assertTrue(server.output().contains("; C heap trimmed every 30000 ms"), server.output());
         }
         try (ChildServer server = start("without", List.of())) {
             JsonNode trim = reported(server);
             assertEquals(0, trim.path("value").asLong(), trim.toString());
             assertTrue(trim.path("overridden").asBoolean(), trim.toString());
-            assertTrue(server.output().contains("; C heap not trimmed periodically (-XX:TrimNativeHeapInterval=5000"
+            assertTrue(server.output().contains("; C heap not trimmed periodically (-XX:TrimNativeHeapInterval=30000"
                     + " would, as ./gantry does)"), server.output());
         }
     }
@@ -71,11 +71,11 @@ class NativeTrimTest {
     void anotherInterval_orAJvmWithoutTheOption_isDescribedAsSuch() {
         NativeTrim other = new NativeTrim(OptionalLong.of(1000));
         assertTrue(other.overridden());
-        assertEquals("C heap trimmed every 1000 ms (set; the launcher's is 5000 ms)", other.describe());
+        assertEquals("C heap trimmed every 1000 ms (set; the launcher's is 30000 ms)", other.describe());
         NativeTrim none = new NativeTrim(OptionalLong.empty());
         assertTrue(none.overridden());
         assertTrue(none.describe().startsWith("C heap not trimmed periodically (this JVM has no"), none.describe());
-        assertFalse(new NativeTrim(OptionalLong.of(5000)).overridden());
+        assertFalse(new NativeTrim(OptionalLong.of(30000)).overridden());
     }
 
     /** What {@code ./gantry jvm-options} prints with this JDK as JAVA_HOME. */
