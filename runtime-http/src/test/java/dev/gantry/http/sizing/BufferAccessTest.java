@@ -1,24 +1,15 @@
 package dev.gantry.http.sizing;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.gantry.http.json.Json;
 import dev.gantry.http.testing.ChildServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -72,32 +63,15 @@ class BufferAccessTest {
         }
     }
 
-    /** What {@code ./gantry jvm-options} prints with this JDK as JAVA_HOME. */
     private static List<String> launcherOptions() throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "gantry").toString(), "jvm-options");
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "./gantry jvm-options did not finish");
-        assertEquals(0, p.exitValue(), out);
-        return out.lines().filter(l -> !l.isBlank()).toList();
+        return LauncherProbe.launcherOptions();
     }
 
     private ChildServer start(List<String> jvmOptions) throws Exception {
-        ChildServer server = ChildServer.start(Files.createDirectories(dir.resolve("models")), dir.resolve("data"),
-                List.of(), Map.of(), jvmOptions);
-        server.awaitOutput("Gantry ready");
-        return server;
+        return LauncherProbe.start(dir, "data", jvmOptions);
     }
 
     private static JsonNode bufferAccess(ChildServer server) throws Exception {
-        try (HttpClient client = HttpClient.newHttpClient()) {
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + server.port + "/admin/v1/server")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, r.statusCode(), r.body());
-            return Json.MAPPER.readTree(r.body()).path("sizing").path("buffer_access");
-        }
+        return LauncherProbe.sizing(server).path("buffer_access");
     }
 }
