@@ -170,6 +170,10 @@ public final class OipCodec {
                     + (total > carried ? "more than " + carried : Long.toString(total))
                     + " bytes but the body carries " + carried + " bytes after its " + offset + "-byte JSON header");
         }
+        if (declared.size() == 1 && !declared.get(0).isBinary() && declared.get(0).sharedMemory() == null) {
+            // the common request, one JSON input: an immutable list the request keeps without copying it
+            return List.of(declared.get(0).tensor());
+        }
         List<Tensor> tensors = new ArrayList<>(declared.size());
         int position = base + offset;
         for (OipRequestReader.Input input : declared) {

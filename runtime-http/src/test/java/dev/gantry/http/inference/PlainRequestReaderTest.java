@@ -180,6 +180,32 @@ class PlainRequestReaderTest {
         assertTrue(readPlain > plainRounds * 0.8, readPlain + " of " + plainRounds + " read by the plain reader");
     }
 
+    /**
+     * Fractions of eight digits and more, as model inputs usually are: runs of zeros, a ninth digit or an exponent
+     * after eight, and up to the 16 significant digits the fast path takes (leading zeros not counted).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"0.12345678", "-0.99999999", "0.00000000", "0.000000000", "0.00000001", "0.10000000",
+        "0.000012345678", "0.0000000012345678", "0.123456789", "0.12345678e-3", "0.12345678E+2", "123.45678901",
+        "0.000000000000000001", "0.1234567890123456", "0.0000001234567890123", "-10.00000000000000"})
+    void longFractions_areReadByThePlainReader_toTheFullReadersBits(String number) {
+        String body = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[3],\"data\":[" + number
+                + "," + number + ",0.5]}]}";
+        assertTrue(assertSameOutcome(body.getBytes(StandardCharsets.UTF_8)), body);
+        assertNotNull(plain(body), "read by the plain reader: " + body);
+    }
+
+    /** 19 significant digits (or 18 over 2^53), and eight fraction digits followed by what no number has. */
+    @ParameterizedTest
+    @ValueSource(strings = {"0.1234567890123456789", "0.00000000123456789012345678901", "1234567890.123456789",
+        "0.123456789012345678", "0.12345678.5", "0.12345678x", "0.12345678e", "0.1234567812345678-"})
+    void fractionsPastTheFastPath_orMalformedAfterEightDigits_areLeftToTheFullReader(String number) {
+        String body = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2],\"data\":[" + number
+                + ",0.25]}]}";
+        assertSameOutcome(body.getBytes(StandardCharsets.UTF_8));
+        assertNull(plain(body), "left to the full reader: " + body);
+    }
+
     private static String randomNumber(SplittableRandom random) {
         float f = Float.intBitsToFloat(random.nextInt());
         double d = random.nextDouble(-1000, 1000);
