@@ -87,6 +87,19 @@ public final class BuildComparison {
     }
 
     /**
+     * The window's failed requests by kind on each side (a server's refusal, a timeout, the generator's own
+     * backlog), or nothing when neither side had any: a pair's reading with errors is not met, and which side
+     * failed and how says why.
+     */
+    static String errors(Measurement base, Measurement mine) {
+        if (base.errors() == 0 && mine.errors() == 0) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "; failed requests: base %d %s, this %d %s", base.errors(),
+                base.errorKinds(), mine.errors(), mine.errorKinds());
+    }
+
+    /**
      * One level's medians over the rounds: requests (or in-process items) per second, p50 and p99 in ms, server CPU
      * microseconds per request (NaN for the in-process side), this build's throughput and p99 over the base's,
      * round by round, each side's failed requests over all rounds, and the median share of the server CPU's time
@@ -284,13 +297,13 @@ public final class BuildComparison {
                     System.out.printf(Locale.ROOT, "round %d, %s: base %.1f req/s p50 %.3f p99 %.3f ms "
                                     + "%.1f CPU us/req%s; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req%s; "
                                     + "this/base %.3fx throughput, %.3fx CPU per request (load average %s; the host "
-                                    + "stole of %s: base %s, this %s)%n",
+                                    + "stole of %s: base %s, this %s)%s%n",
                             r + 1, label(o, l), mBase.throughput(), mBase.percentileMillis(50),
                             mBase.percentileMillis(99), cpuBase, jitBase, mThis.throughput(),
                             mThis.percentileMillis(50), mThis.percentileMillis(99), cpuThis, jitThis,
                             mThis.throughput() / mBase.throughput(), cpuThis / cpuBase, BenchHost.loadAverage(),
                             steal.cpus(), HostSteal.percent(stolen.get(l)[0][r]),
-                            HostSteal.percent(stolen.get(l)[1][r]));
+                            HostSteal.percent(stolen.get(l)[1][r]), errors(mBase, mThis));
                 }
             }
             for (int l = 0; l < o.levels.length; l++) {

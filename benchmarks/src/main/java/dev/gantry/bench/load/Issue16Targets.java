@@ -136,7 +136,9 @@ final class Issue16Targets {
             boolean met = l.thisErrors() == 0 && l.thisP99() <= l.baseP99();
             return new Targets.Target("16.5, alternating", what, "gantry <= direct", String.format(Locale.ROOT,
                     "%.2f vs %.2f ms (%.2fx; rounds %s%s)%s", l.thisP99(), l.baseP99(), l.thisP99() / l.baseP99(),
-                    rounds, l.stolen(), l.thisErrors() > 0 ? ", " + l.thisErrors() + " errors" : ""),
+                    rounds, l.stolen(), l.thisErrors() > 0 || l.baseErrors() > 0 ? String.format(Locale.ROOT,
+                            ", failed requests: %d of Gantry's, %d of the direct server's", l.thisErrors(),
+                            l.baseErrors()) : ""),
                     met ? Targets.MET : Targets.MISSED);
         });
     }

@@ -100,4 +100,22 @@ class BuildComparisonSettingsTest {
         assertTrue(without.contains("--enable-native-access=ALL-UNNAMED"), without.toString());
         assertEquals(with.size() - dev.gantry.http.sizing.MachineDefaults.JIT_OPTIONS.size(), without.size());
     }
+
+    @Test
+    void aWindowsFailedRequests_areShownByKindForEachSide_andNothingWithoutAny() {
+        Measurement clean = window(0, java.util.Map.of());
+        Measurement refused = window(45, java.util.Map.of("client-backlog", 40L, "503", 5L));
+
+        assertEquals("", BuildComparison.errors(clean, clean));
+        assertEquals("; failed requests: base 0 {}, this 45 {503=5, client-backlog=40}",
+                BuildComparison.errors(clean, refused));
+        assertEquals("; failed requests: base 45 {503=5, client-backlog=40}, this 0 {}",
+                BuildComparison.errors(refused, clean));
+    }
+
+    private static Measurement window(long errors, java.util.Map<String, Long> kinds) {
+        org.HdrHistogram.Histogram h = new org.HdrHistogram.Histogram(3);
+        h.recordValue(100);
+        return new Measurement("open", 1000, 0, 10, 100, 100 - errors, errors, kinds, h, h, 0, java.util.Map.of());
+    }
 }

@@ -111,7 +111,14 @@ class Issue16TargetsTest {
         BuildComparison.Level errors = new BuildComparison.Level(64, 9000, 9000, 0.2, 0.2, 12.0, 6.0, 80, 40,
                 new double[] {1}, new double[] {0.5}, 0, 3);
         assertTrue(row(new Issue16Targets(RUN, Map.of(), memory(), List.of(new Issue16Targets.Paired("16.5", "p",
-                errors))).markdown(), "16.5, alternating").endsWith("0.50x; rounds 0.50), 3 errors | **missed** |"));
+                errors))).markdown(), "16.5, alternating").endsWith("0.50x; rounds 0.50), failed requests: 3 of "
+                + "Gantry's, 0 of the direct server's | **missed** |"));
+        // the direct server's failures are shown beside Gantry's; they alone do not make Gantry's reading missed
+        BuildComparison.Level directFailed = new BuildComparison.Level(64, 9000, 9000, 0.2, 0.2, 12.0, 6.0, 80, 40,
+                new double[] {1}, new double[] {0.5}, 7, 0);
+        assertTrue(row(new Issue16Targets(RUN, Map.of(), memory(), List.of(new Issue16Targets.Paired("16.5", "p",
+                directFailed))).markdown(), "16.5, alternating").endsWith("0.50x; rounds 0.50), failed requests: 0 "
+                + "of Gantry's, 7 of the direct server's | **met** |"));
         BuildComparison.Level worse = new BuildComparison.Level(64, 9000, 9000, 0.2, 0.2, 12.0, 13.0, 80, 40,
                 new double[] {1}, new double[] {1.08}, 0, 0);
         assertTrue(row(new Issue16Targets(RUN, Map.of(), memory(), List.of(new Issue16Targets.Paired("16.5", "p",
