@@ -189,8 +189,7 @@ class PlainRequestReaderTest {
         "0.000012345678", "0.0000000012345678", "0.123456789", "0.12345678e-3", "0.12345678E+2", "123.45678901",
         "0.000000000000000001", "0.1234567890123456", "0.0000001234567890123", "-10.00000000000000"})
     void longFractions_areReadByThePlainReader_toTheFullReadersBits(String number) {
-        String body = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[3],\"data\":[" + number
-                + "," + number + ",0.5]}]}";
+        String body = fp32Tensor(number, number, "0.5");
         assertTrue(assertSameOutcome(body.getBytes(StandardCharsets.UTF_8)), body);
         assertNotNull(plain(body), "read by the plain reader: " + body);
     }
@@ -200,10 +199,15 @@ class PlainRequestReaderTest {
     @ValueSource(strings = {"0.1234567890123456789", "0.00000000123456789012345678901", "1234567890.123456789",
         "0.123456789012345678", "0.12345678.5", "0.12345678x", "0.12345678e", "0.1234567812345678-"})
     void fractionsPastTheFastPath_orMalformedAfterEightDigits_areLeftToTheFullReader(String number) {
-        String body = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2],\"data\":[" + number
-                + ",0.25]}]}";
+        String body = fp32Tensor(number, "0.25");
         assertSameOutcome(body.getBytes(StandardCharsets.UTF_8));
         assertNull(plain(body), "left to the full reader: " + body);
+    }
+
+    /** A request of one FP32 tensor "x" whose data are {@code numbers}, written as given. */
+    private static String fp32Tensor(String... numbers) {
+        return "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[" + numbers.length + "],\"data\":["
+                + String.join(",", numbers) + "]}]}";
     }
 
     private static String randomNumber(SplittableRandom random) {

@@ -33,12 +33,12 @@ class BufferAccessTest {
 
     @Test
     void launcher_givesTheServerTheOptionsMachineDefaultsNames() throws Exception {
-        assertEquals(MachineDefaults.launcherOptions(Runtime.version().feature()), launcherOptions());
+        assertEquals(MachineDefaults.launcherOptions(Runtime.version().feature()), LauncherProbe.launcherOptions());
     }
 
     @Test
     void aServerWithTheLauncherOptions_usesUnsafe_withoutTheJdkWarning_andSaysSo() throws Exception {
-        try (ChildServer server = start(launcherOptions())) {
+        try (ChildServer server = start(LauncherProbe.launcherOptions())) {
             JsonNode access = bufferAccess(server);
             assertTrue(access.path("unsafe").asBoolean(), access.toString());
             assertTrue(access.path("reason").isNull(), access.toString());
@@ -50,7 +50,7 @@ class BufferAccessTest {
 
     @Test
     void anOptOutLaterOnTheCommandLine_wins_andTheServerSaysWhy() throws Exception {
-        List<String> options = new ArrayList<>(launcherOptions());
+        List<String> options = new ArrayList<>(LauncherProbe.launcherOptions());
         options.add("-Dio.netty.noUnsafe=true"); // where GANTRY_JAVA_OPTS go
         try (ChildServer server = start(options)) {
             JsonNode access = bufferAccess(server);
@@ -61,10 +61,6 @@ class BufferAccessTest {
             assertTrue(server.output().contains(MachineDefaults.UNSAFE_MEMORY_ACCESS + " allows Unsafe"),
                     server.output());
         }
-    }
-
-    private static List<String> launcherOptions() throws Exception {
-        return LauncherProbe.launcherOptions();
     }
 
     private ChildServer start(List<String> jvmOptions) throws Exception {

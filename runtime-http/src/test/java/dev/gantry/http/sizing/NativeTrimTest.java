@@ -35,7 +35,8 @@ class NativeTrimTest {
     @Test
     void launcherAndImage_passTheOption() throws Exception {
         // this JDK (25 in CI) accepts it, so the launcher's probe must print it
-        assertTrue(launcherOptions().contains(MachineDefaults.NATIVE_TRIM), launcherOptions().toString());
+        List<String> launcher = LauncherProbe.launcherOptions();
+        assertTrue(launcher.contains(MachineDefaults.NATIVE_TRIM), launcher.toString());
         String entrypoint = Files.readString(Path.of("..", "docker", "entrypoint.sh"));
         assertTrue(entrypoint.contains("if java " + MachineDefaults.NATIVE_TRIM + " -version"), entrypoint);
         assertTrue(entrypoint.contains("-XX:InlineSmallCode=1000 $trim $heap"), entrypoint);
@@ -43,7 +44,7 @@ class NativeTrimTest {
 
     @Test
     void aServerWithTheLauncherOptions_trims_andSaysSo_andOneWithoutSaysHowTo() throws Exception {
-        try (ChildServer server = start("with", launcherOptions())) {
+        try (ChildServer server = start("with", LauncherProbe.launcherOptions())) {
             JsonNode trim = reported(server);
             assertEquals(30000, trim.path("value").asLong(), trim.toString());
             assertEquals(30000, trim.path("derived").asLong(), trim.toString());
@@ -68,10 +69,6 @@ class NativeTrimTest {
         assertTrue(none.overridden());
         assertTrue(none.describe().startsWith("C heap not trimmed periodically (this JVM has no"), none.describe());
         assertFalse(new NativeTrim(OptionalLong.of(30000)).overridden());
-    }
-
-    private static List<String> launcherOptions() throws Exception {
-        return LauncherProbe.launcherOptions();
     }
 
     private ChildServer start(String name, List<String> jvmOptions) throws Exception {
