@@ -121,10 +121,7 @@ final class HttpVerticle extends VerticleBase {
             mountAdmin(main);
         }
         finish(main);
-        Router inferenceOnly = baseRouter();
-        mountInference(inferenceOnly);
-        finish(inferenceOnly);
-        Future<HttpServer> mainServer = listen(new InferFastPath(inferenceOnly, main), config.port());
+        Future<HttpServer> mainServer = listen(inferenceFirst(main), config.port());
         if (!separateAdmin) {
             return mainServer;
         }
@@ -137,15 +134,41 @@ final class HttpVerticle extends VerticleBase {
 
     private Router baseRouter() {
         Router router = Router.router(vertx);
-        router.route().handler(guard[0]::onRequest);
-        if (h.accessLog() != null) {
-            router.route().handler(h.accessLog().handler());
-        }
-        router.route().handler(h.browsers());
-        if (h.tracing() != null) {
-            router.route().handler(h.tracing());
+        for (Handler<RoutingContext> front : frontHandlers()) {
+            router.route().handler(front);
         }
         return router;
+    }
+
+    /** What runs in front of every route, in order. */
+    private List<Handler<RoutingContext>> frontHandlers() {
+        List<Handler<RoutingContext>> front = new ArrayList<>();
+        front.add(guard[0]::onRequest);
+        if (h.accessLog() != null) {
+            front.add(h.accessLog().handler());
+        }
+        front.add(h.browsers());
+        if (h.tracing() != null) {
+            front.add(h.tracing());
+        }
+        return front;
+    }
+
+    /**
+     * The main port's handler: inference requests straight through the handlers of the inference routes, in
+     * the order {@link #baseRouter} and {@link #mountInference} give them; behind a router of their own while the
+     * access log or tracing is on (both read the matched route).
+     */
+    private InferFastPath inferenceFirst(Router main) {
+        if (h.accessLog() != null || h.tracing() != null) {
+            Router inferenceOnly = baseRouter();
+            mountInference(inferenceOnly);
+            finish(inferenceOnly);
+            return InferFastPath.routed(inferenceOnly, main);
+        }
+        List<Handler<RoutingContext>> chain = frontHandlers();
+        chain.addAll(inferenceRoute());
+        return InferFastPath.direct(chain, main, vertx);
     }
 
     private void mountData(Router router) {
@@ -182,11 +205,21 @@ final class HttpVerticle extends VerticleBase {
         router.route("/v2/cudasharedmemory/*").handler(inference).handler(shm::cuda);
     }
 
-    /** The two inference routes: mounted in the full router and alone in the one {@link InferFastPath} uses. */
+    /**
+     * The two inference routes: mounted in the full router and, with the access log or tracing on, alone in the
+     * router {@link InferFastPath} uses.
+     */
     private void mountInference(Router router) {
-        Handler<RoutingContext> inference = h.access().guard(RouteGroup.INFERENCE);
-        router.post("/v2/models/:model/infer").handler(inference).handler(h.inference());
-        router.post("/v2/models/:model/versions/:version/infer").handler(inference).handler(h.inference());
+        List<Handler<RoutingContext>> handlers = inferenceRoute();
+        for (String path : List.of("/v2/models/:model/infer", "/v2/models/:model/versions/:version/infer")) {
+            var route = router.post(path);
+            handlers.forEach(route::handler);
+        }
+    }
+
+    /** The handlers of an inference route, in order: access control, then inference. */
+    private List<Handler<RoutingContext>> inferenceRoute() {
+        return List.of(h.access().guard(RouteGroup.INFERENCE), h.inference());
     }
 
     private void mountAdmin(Router router) {

@@ -1,13 +1,19 @@
 package dev.gantry.http;
 
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.List;
 
 /**
- * The main port's request handler: inference requests go to a router that holds only the inference routes,
- * everything else to the full router.
+ * The main port's request handler: inference requests go to the inference handlers, everything else to the full
+ * router. The inference handlers run as a fixed chain without a router ({@link InferenceContext}) by default, or,
+ * while the access log or tracing is on (they read the matched route), behind a router that holds only the
+ * inference routes.
  */
 final class InferFastPath implements Handler<HttpServerRequest> {
     /*
@@ -28,40 +34,70 @@ final class InferFastPath implements Handler<HttpServerRequest> {
     private static final String INFER = "/infer";
     private static final String VERSIONS = "/versions/";
 
+    /** Null when {@link #chain} is used. */
     private final Router inference;
+    /** The inference route's handlers, in the order the router would run them; null when {@link #inference} is used. */
+    private final Handler<RoutingContext>[] chain;
     private final Router all;
+    private final Vertx vertx;
 
-    InferFastPath(Router inference, Router all) {
+    @SuppressWarnings("unchecked")
+    private InferFastPath(Router inference, List<Handler<RoutingContext>> chain, Router all, Vertx vertx) {
         this.inference = inference;
+        this.chain = chain == null ? null : chain.toArray(Handler[]::new);
         this.all = all;
+        this.vertx = vertx;
+    }
+
+    /** Inference requests to {@code inference}, a router holding only the inference routes. */
+    static InferFastPath routed(Router inference, Router all) {
+        return new InferFastPath(inference, null, all, null);
+    }
+
+    /** Inference requests through {@code chain} (the handlers an inference route holds, in order), no router. */
+    static InferFastPath direct(List<Handler<RoutingContext>> chain, Router all, Vertx vertx) {
+        return new InferFastPath(null, List.copyOf(chain), all, vertx);
     }
 
     @Override
     public void handle(HttpServerRequest request) {
-        if (request.method() == HttpMethod.POST && isInferencePath(request.path())) {
-            inference.handle(request);
-        } else {
-            all.handle(request);
+        if (request.method() == HttpMethod.POST) {
+            String path = request.path();
+            int modelEnd = modelEnd(path);
+            if (modelEnd >= 0) {
+                if (chain == null) {
+                    inference.handle(request);
+                    return;
+                }
+                int end = path.length() - INFER.length();
+                String model = path.substring(PREFIX.length(), modelEnd);
+                String version = modelEnd == end ? null : path.substring(modelEnd + VERSIONS.length(), end);
+                new InferenceContext(request, vertx, chain, model, version).next();
+                return;
+            }
         }
+        all.handle(request);
     }
 
     /** {@code /v2/models/{m}/infer} or {@code /v2/models/{m}/versions/{v}/infer}, every segment plain. */
     static boolean isInferencePath(String path) {
+        return modelEnd(path) >= 0;
+    }
+
+    /** Where an inference path's model segment ends (at "/infer" or "/versions/"), or -1 for any other path. */
+    private static int modelEnd(String path) {
         if (path == null || !path.startsWith(PREFIX) || !path.endsWith(INFER)) {
-            return false;
+            return -1;
         }
         int end = path.length() - INFER.length();
         int modelEnd = segmentEnd(path, PREFIX.length(), end);
-        if (modelEnd < 0) {
-            return false;
-        }
-        if (modelEnd == end) {
-            return true;
+        if (modelEnd < 0 || modelEnd == end) {
+            return modelEnd;
         }
         if (!path.startsWith(VERSIONS, modelEnd)) {
-            return false;
+            return -1;
         }
-        return segmentEnd(path, modelEnd + VERSIONS.length(), end) == end;
+        return segmentEnd(path, modelEnd + VERSIONS.length(), end) == end ? modelEnd : -1;
     }
 
     /** The end of a plain segment starting at {@code from} (at the next '/' or {@code limit}), or -1. */
