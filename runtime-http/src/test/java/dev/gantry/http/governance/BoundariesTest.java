@@ -252,6 +252,11 @@ class BoundariesTest {
             String local = raw(port, "GET /admin/v1/models HTTP/1.1\r\nHost: localhost:" + port
                     + "\r\nConnection: close\r\n\r\n");
             assertTrue(local.startsWith("HTTP/1.1 200"), local);
+            // The guard remembers the last name it answered; any other name is still checked, inference included.
+            String reboundInference = raw(port, "POST /v2/models/add_fp32/infer HTTP/1.1\r\nHost: attacker.example:"
+                    + port + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+            assertTrue(reboundInference.startsWith("HTTP/1.1 403"), reboundInference);
+            assertTrue(reboundInference.contains("is not a loopback name"), reboundInference);
         }
     }
 
