@@ -54,6 +54,7 @@ public final class OipCodec {
                 // values, correctly rounded.
                 .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
                 .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
+                .recyclerPool(LoopRecyclers.POOL)
                 .build();
     }
 
