@@ -304,6 +304,10 @@ final class HttpVerticle extends VerticleBase {
                 // pipeline gets Netty's extension handler, which inspects each request and response for an upgrade.
                 .setPerMessageWebSocketCompressionSupported(false)
                 .setPerFrameWebSocketCompressionSupported(false)
+                // Every handler writes its response on the connection's event loop (work done elsewhere comes
+                // back through the request's context), so Vert.x may write straight to the channel instead of
+                // through its cross-thread message queue and locks; a write from another thread would throw.
+                .setStrictThreadMode(true)
                 .setTcpNoDelay(true);
         if (config.security().tlsCert().isPresent()) {
             options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
