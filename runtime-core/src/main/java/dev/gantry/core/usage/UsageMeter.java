@@ -8,6 +8,7 @@ import dev.gantry.store.usage.UsageQuery;
 import dev.gantry.store.usage.UsageRow;
 import dev.gantry.store.usage.UsageStore;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class UsageMeter implements AutoCloseable {
     /*
      * Hot path. Each (key, model version) has an Account, found with two map reads and no key object built: it
-     * holds the version's meters and price, resolved once, and the counts of the current minute as plain
+     * holds the version's price, resolved once, and the counts of the current minute as plain
      * fields under the account's own lock. A request adds to those fields; nothing is allocated per request.
      *
      * Exactness. An account's counts move to the pending map (ConcurrentHashMap.merge, atomic per bucket) when
@@ -45,8 +46,22 @@ public final class UsageMeter implements AutoCloseable {
     private record Bucket(long epochMinute, String keyId, String model, long version) {
     }
 
-    private record Meters(Counter requests, Counter rows, Counter bytesIn, Counter bytesOut, Counter tokens,
-                          Counter compute, Counter cost) {
+    /*
+     * A version's usage meters are function counters over its accounts' running totals: a request adds to its
+     * account's fields under the account's lock and increments no meter (the seven counter increments it made
+     * were 1.3% of the event loop under MLP load). A scrape sums the version's accounts, each read under its lock.
+     */
+    private static final class Meters {
+        /* Every key's account of this version; an account is added once, when it is created, never removed. */
+        final List<Account> accounts = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        double sum(java.util.function.ToDoubleFunction<Account> total) {
+            double sum = 0;
+            for (Account a : accounts) {
+                sum += a.read(total);
+            }
+            return sum;
+        }
     }
 
     private final UsageStore store;
@@ -126,18 +141,6 @@ public final class UsageMeter implements AutoCloseable {
         if (ledger != null) {
             ledger.spent(keyId, cost);
         }
-        Meters m = a.meters;
-        m.requests.increment();
-        m.rows.increment(rows);
-        m.bytesIn.increment(bytesIn);
-        m.bytesOut.increment(bytesOut);
-        if (tokens > 0) {
-            m.tokens.increment(tokens);
-        }
-        m.compute.increment(computeNanos / 1e9);
-        if (cost > 0) {
-            m.cost.increment(cost);
-        }
     }
 
     /**
@@ -181,9 +184,12 @@ public final class UsageMeter implements AutoCloseable {
         return ofKey;
     }
 
+    /** Called once per (key, version): by the accounts map's computeIfAbsent. */
     private Account newAccount(String keyId, ModelId id) {
-        return new Account(keyId, id, meters.computeIfAbsent(id, this::meters), prices.of(id.name()),
-                Math.floorDiv(clock.millis(), 60_000L));
+        Meters m = meters.computeIfAbsent(id, this::meters);
+        Account a = new Account(keyId, id, prices.of(id.name()), Math.floorDiv(clock.millis(), 60_000L));
+        m.accounts.add(a);
+        return a;
     }
 
     /** Whether {@code keyId} has an account for {@code model}; for tests. */
@@ -196,7 +202,6 @@ public final class UsageMeter implements AutoCloseable {
     private final class Account {
         final String keyId;
         final ModelId model;
-        final Meters meters;
         final Price price;
         /* Guarded by this: the counts of `minute` not yet in pending. */
         long minute;
@@ -207,15 +212,22 @@ public final class UsageMeter implements AutoCloseable {
         long tokens;
         long computeNanos;
         double cost;
+        /* Guarded by this: everything recorded since the server started, for the meters. */
+        long allRequests;
+        long allRows;
+        long allBytesIn;
+        long allBytesOut;
+        long allTokens;
+        long allComputeNanos;
+        double allCost;
 
         /**
          * @param minute the current minute: an account made ahead of its first request starts there, so that
          *               request does not take the minute-change path (a JIT trap, see {@link #newKey})
          */
-        Account(String keyId, ModelId model, Meters meters, Price price, long minute) {
+        Account(String keyId, ModelId model, Price price, long minute) {
             this.keyId = keyId;
             this.model = model;
-            this.meters = meters;
             this.price = price;
             this.minute = minute;
         }
@@ -233,6 +245,17 @@ public final class UsageMeter implements AutoCloseable {
             this.tokens += tokens;
             this.computeNanos += computeNanos;
             this.cost += cost;
+            allRequests++;
+            allRows += rows;
+            allBytesIn += bytesIn;
+            allBytesOut += bytesOut;
+            allTokens += tokens;
+            allComputeNanos += computeNanos;
+            allCost += cost;
+        }
+
+        synchronized double read(java.util.function.ToDoubleFunction<Account> total) {
+            return total.applyAsDouble(this);
         }
 
         /** Moves the counts held here to the pending map; the caller holds this account's lock. */
@@ -258,22 +281,32 @@ public final class UsageMeter implements AutoCloseable {
     }
 
     private Meters meters(ModelId id) {
+        Meters m = new Meters();
         String[] tags = {"model", id.name(), "version", Long.toString(id.version())};
-        return new Meters(
-                Counter.builder(MetricNames.USAGE_REQUESTS.meterName()).tags(tags)
-                        .description("Requests counted as usage").register(registry),
-                Counter.builder(MetricNames.USAGE_ROWS.meterName()).tags(tags)
-                        .description("Batch rows counted as usage").register(registry),
-                Counter.builder(MetricNames.USAGE_BYTES.meterName()).tags(tags).tag("direction", "in")
-                        .description("Request and response body bytes counted as usage").register(registry),
-                Counter.builder(MetricNames.USAGE_BYTES.meterName()).tags(tags).tag("direction", "out")
-                        .description("Request and response body bytes counted as usage").register(registry),
-                Counter.builder(MetricNames.USAGE_TOKENS.meterName()).tags(tags)
-                        .description("Tokens of text models counted as usage").register(registry),
-                Counter.builder(MetricNames.USAGE_COMPUTE.meterName()).tags(tags)
-                        .description("Seconds of model compute counted as usage").register(registry),
-                Counter.builder(MetricNames.USAGE_COST.meterName()).tags(tags)
-                        .description("Cost of usage from the configured prices").register(registry));
+        register(m, MetricNames.USAGE_REQUESTS, tags, "Requests counted as usage", a -> a.allRequests);
+        register(m, MetricNames.USAGE_ROWS, tags, "Batch rows counted as usage", a -> a.allRows);
+        String bytes = "Request and response body bytes counted as usage";
+        register(m, MetricNames.USAGE_BYTES, concat(tags, "direction", "in"), bytes, a -> a.allBytesIn);
+        register(m, MetricNames.USAGE_BYTES, concat(tags, "direction", "out"), bytes, a -> a.allBytesOut);
+        register(m, MetricNames.USAGE_TOKENS, tags, "Tokens of text models counted as usage", a -> a.allTokens);
+        register(m, MetricNames.USAGE_COMPUTE, tags, "Seconds of model compute counted as usage",
+                a -> a.allComputeNanos / 1e9);
+        register(m, MetricNames.USAGE_COST, tags, "Cost of usage from the configured prices", a -> a.allCost);
+        return m;
+    }
+
+    private void register(Meters m, MetricNames name, String[] tags, String description,
+                          java.util.function.ToDoubleFunction<Account> total) {
+        // The registry holds its object weakly: m lives as long as this meter, in the meters map.
+        FunctionCounter.builder(name.meterName(), m, x -> x.sum(total)).tags(tags).description(description)
+                .register(registry);
+    }
+
+    private static String[] concat(String[] tags, String key, String value) {
+        String[] out = java.util.Arrays.copyOf(tags, tags.length + 2);
+        out[tags.length] = key;
+        out[tags.length + 1] = value;
+        return out;
     }
 
     /** Writes every pending aggregate to the store (blocking). On a store failure the rows stay pending. */

@@ -206,10 +206,10 @@ class UsageMeterTest {
                 "b/m/1@0", new UsageCounts(1, 4, 30, 300, 0, 3_000, 1.0),
                 "a/m/1@1", new UsageCounts(1, 1, 1, 1, 0, 1, 1.0)), rows);
         assertEquals(4, store.rows.size(), "one row per key, version and minute");
-        assertEquals(7.0, registry.get("usage.requests").tags("model", "m", "version", "1").counter().count());
-        assertEquals(3.0, registry.get("usage.requests").tags("model", "m", "version", "2").counter().count());
-        assertEquals(15.0, registry.get("usage.rows").tags("model", "m", "version", "1").counter().count());
-        assertEquals(7.0, registry.get("usage.cost").tags("model", "m", "version", "1").counter().count());
+        assertEquals(7.0, usage(registry, "usage.requests", 1));
+        assertEquals(3.0, usage(registry, "usage.requests", 2));
+        assertEquals(15.0, usage(registry, "usage.rows", 1));
+        assertEquals(7.0, usage(registry, "usage.cost", 1));
     }
 
     @Test
@@ -224,14 +224,19 @@ class UsageMeterTest {
         meter.prepare(v2);
         meter.flush();
 
-        assertEquals(0.0, registry.get("usage.requests").tags("model", "m", "version", "2").counter().count());
+        assertEquals(0.0, usage(registry, "usage.requests", 2));
         assertEquals(List.of("a/1"), keysAndVersions(store),
                 "a prepared version that served nothing stores no row");
         meter.record("a", v2, 3, 1, 1, 0, 0);
         meter.flush();
-        assertEquals(1.0, registry.get("usage.requests").tags("model", "m", "version", "2").counter().count());
+        assertEquals(1.0, usage(registry, "usage.requests", 2));
         assertEquals(List.of("a/1", "a/2"), keysAndVersions(store));
         assertEquals(3, store.rows.get(1).counts().rows());
+    }
+
+    /** The usage meter {@code name} of version {@code version} of model "m", as the registry reads it. */
+    private static double usage(SimpleMeterRegistry registry, String name, long version) {
+        return registry.get(name).tags("model", "m", "version", Long.toString(version)).functionCounter().count();
     }
 
     /** "key/version" of each stored row, in order. */
@@ -261,6 +266,6 @@ class UsageMeterTest {
         meter.record("a", v2, 2, 1, 1, 0, 0);
         meter.flush();
         assertEquals(List.of("a/1", "a/2"), keysAndVersions(store));
-        assertEquals(1.0, registry.get("usage.requests").tags("model", "m", "version", "2").counter().count());
+        assertEquals(1.0, usage(registry, "usage.requests", 2));
     }
 }
