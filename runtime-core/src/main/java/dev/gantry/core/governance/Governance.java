@@ -51,6 +51,8 @@ public final class Governance {
     private final Clock clock;
     private final dev.gantry.core.access.KeyLineage lineage;
     private final AtomicReference<Map<Key, ReleaseStatus>> statuses;
+    /* Whether statuses holds a DEPRECATED version; written after each publish, by publishers holding this lock. */
+    private volatile boolean anyDeprecated;
     private final Gate gate = new Gate();
 
     private record Key(String model, long version) {
@@ -66,6 +68,24 @@ public final class Governance {
             all.put(new Key(r.model(), r.version()), ReleaseStatus.of(r));
         }
         this.statuses = new AtomicReference<>(Map.copyOf(all));
+        this.anyDeprecated = deprecatedIn(this.statuses.get());
+    }
+
+    /**
+     * Whether any published version is DEPRECATED: while none is, a served answer needs no status lookup to
+     * know it carries no Deprecation header ({@link dev.gantry.core.release.Releases#served}).
+     */
+    public boolean anyDeprecated() {
+        return anyDeprecated;
+    }
+
+    private static boolean deprecatedIn(Map<Key, ReleaseStatus> published) {
+        for (ReleaseStatus s : published.values()) {
+            if (s.stage() == ReleaseStage.DEPRECATED) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Governance over {@code store}, reading every version's status from it once. */
@@ -486,6 +506,7 @@ public final class Governance {
             }
             return Map.copyOf(next);
         });
+        anyDeprecated = deprecatedIn(statuses.get());
     }
 
     /** As {@link #reload(String)} for one version. */
@@ -493,12 +514,14 @@ public final class Governance {
         store.version(model, version).ifPresent(this::publish);
     }
 
+    /** Publishes {@code r}'s status; callers hold this object's lock. */
     private void publish(ReleaseRecord r) {
-        statuses.updateAndGet(m -> {
+        Map<Key, ReleaseStatus> published = statuses.updateAndGet(m -> {
             Map<Key, ReleaseStatus> next = new HashMap<>(m);
             next.put(new Key(r.model(), r.version()), ReleaseStatus.of(r));
             return Map.copyOf(next);
         });
+        anyDeprecated = deprecatedIn(published);
     }
 
     private static List<String> validApprovers(List<Approval> approvals, String digest, String cardHash) {

@@ -593,6 +593,9 @@ public final class Releases {
         if (at.getPlain() != now) {
             at.setRelease(now);
         }
+        if (!governance.anyDeprecated()) {
+            return Optional.empty();
+        }
         Optional<ReleaseStatus> s = governance.trafficGate().status(id.name(), id.version());
         if (s.isEmpty() || s.get().stage() != ReleaseStage.DEPRECATED) {
             return Optional.empty();
