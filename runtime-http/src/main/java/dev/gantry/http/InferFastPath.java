@@ -21,9 +21,10 @@ final class InferFastPath implements Handler<HttpServerRequest> {
      * parameters) before the method, so that it can answer 405. A POST to /v2/models/m/infer was matched against
      * every route registered before it (~15 regexes on each ctx.next() of the four handlers in front of it).
      *
-     * Same semantics by construction. The small router is built by the same code as the full one: the same
-     * handlers in front (connection guard, access log, browser guard, tracing), the same two inference routes
-     * with the same patterns and guards, the same 404/405/400/500 handlers. A request is sent there only when
+     * Same semantics by construction. The chain, and the small router when the access log or tracing is on, are
+     * built by the same code as the full router: the same handlers in front (connection guard, access log,
+     * browser guard, tracing), the same inference route handlers (access control, inference), and for the small
+     * router the same patterns and 404/405/400/500 handlers. A request is sent there only when
      * its method is POST and its raw path is exactly one of the two inference shapes with plain segments
      * (letters, digits, '-', '_', '.', not "." or ".."): such a path is its own normalized form, its parameters
      * decode to themselves, and no route before the inference routes in the full router can match it (they are
@@ -36,7 +37,7 @@ final class InferFastPath implements Handler<HttpServerRequest> {
 
     /** Null when {@link #chain} is used. */
     private final Router inference;
-    /** The inference route's handlers, in the order the router would run them; null when {@link #inference} is used. */
+    /** The inference route's handlers, in the order a router would run them; null when {@link #inference} is. */
     private final Handler<RoutingContext>[] chain;
     private final Router all;
     private final Vertx vertx;

@@ -62,10 +62,9 @@ final class InferenceContext implements RoutingContext {
     private int statusCode = -1;
     private String acceptableContentType;
     private MultiMap queryParams;
-    private List<Handler<AsyncResult<Void>>> endHandlers;
-    private boolean endHandlersCalled;
-    private List<Handler<Void>> bodyEndHandlers;
-    private List<Handler<Void>> headersEndHandlers;
+    private Hooks<AsyncResult<Void>> end;
+    private Hooks<Void> bodyEnd;
+    private Hooks<Void> headersEnd;
 
     InferenceContext(HttpServerRequest request, Vertx vertx, Handler<RoutingContext>[] chain, String model,
                      String version) {
@@ -120,14 +119,14 @@ final class InferenceContext implements RoutingContext {
         if (response.ended() || response.closed()) {
             return;
         }
-        if (throwable != null || statusCode == -1 || statusCode == 500) {
+        if (throwable != null || statusCode < 400 || statusCode > 599 || statusCode == 500) {
             ErrorMapper.send(this, throwable != null ? throwable : new IllegalStateException("request failed"));
-        } else if (statusCode == 400) {
-            response.setStatusCode(400).putHeader("Content-Type", "application/json")
-                    .end(ErrorMapper.body("bad request"));
         } else {
-            ErrorMapper.send(response, new GantryException(dev.gantry.core.error.ErrorCode.INTERNAL,
-                    "request failed with status " + statusCode));
+            // As the routers' error handlers: 400 says "bad request"; other statuses their reason phrase.
+            String message = statusCode == 400 ? "bad request"
+                    : io.netty.handler.codec.http.HttpResponseStatus.valueOf(statusCode).reasonPhrase();
+            response.setStatusCode(statusCode).putHeader("Content-Type", "application/json")
+                    .end(ErrorMapper.body(message));
         }
     }
 
@@ -254,80 +253,81 @@ final class InferenceContext implements RoutingContext {
 
     @Override
     public int addHeadersEndHandler(Handler<Void> handler) {
-        if (headersEndHandlers == null) {
-            headersEndHandlers = new ArrayList<>(2);
-            response().headersEndHandler(v -> runReversed(headersEndHandlers));
+        if (headersEnd == null) {
+            Hooks<Void> hooks = headersEnd = new Hooks<>();
+            response().headersEndHandler(v -> hooks.run(null));
         }
-        headersEndHandlers.add(handler);
-        return headersEndHandlers.size() - 1;
+        return headersEnd.add(handler);
     }
 
     @Override
     public boolean removeHeadersEndHandler(int handlerID) {
-        return clear(headersEndHandlers, handlerID);
+        return headersEnd != null && headersEnd.remove(handlerID);
     }
 
     @Override
     public int addBodyEndHandler(Handler<Void> handler) {
-        if (bodyEndHandlers == null) {
-            bodyEndHandlers = new ArrayList<>(2);
-            response().bodyEndHandler(v -> runReversed(bodyEndHandlers));
+        if (bodyEnd == null) {
+            Hooks<Void> hooks = bodyEnd = new Hooks<>();
+            response().bodyEndHandler(v -> hooks.run(null));
         }
-        bodyEndHandlers.add(handler);
-        return bodyEndHandlers.size() - 1;
+        return bodyEnd.add(handler);
     }
 
     @Override
     public boolean removeBodyEndHandler(int handlerID) {
-        return clear(bodyEndHandlers, handlerID);
+        return bodyEnd != null && bodyEnd.remove(handlerID);
     }
 
     @Override
     public int addEndHandler(Handler<AsyncResult<Void>> handler) {
-        if (endHandlers == null) {
-            endHandlers = new ArrayList<>(2);
-            response().endHandler(v -> ended(Future.succeededFuture()))
-                    .exceptionHandler(e -> ended(Future.failedFuture(e)))
-                    .closeHandler(v -> ended(Future.failedFuture("Connection closed")));
+        if (end == null) {
+            Hooks<AsyncResult<Void>> hooks = end = new Hooks<>();
+            response().endHandler(v -> hooks.run(Future.succeededFuture()))
+                    .exceptionHandler(e -> hooks.run(Future.failedFuture(e)))
+                    .closeHandler(v -> hooks.run(Future.failedFuture("Connection closed")));
         }
-        endHandlers.add(handler);
-        return endHandlers.size() - 1;
+        return end.add(handler);
     }
 
     @Override
     public boolean removeEndHandler(int handlerID) {
-        return clear(endHandlers, handlerID);
+        return end != null && end.remove(handlerID);
     }
 
-    private void ended(AsyncResult<Void> outcome) {
-        if (endHandlersCalled) {
-            return;
+    /**
+     * Handlers for one event of the response, run once, in reverse order of registration; a handler's id is its
+     * index (a removed one leaves its slot empty, so later ids stay valid).
+     */
+    private static final class Hooks<T> {
+        private final List<Handler<T>> handlers = new ArrayList<>(2);
+        private boolean ran;
+
+        int add(Handler<T> handler) {
+            handlers.add(handler);
+            return handlers.size() - 1;
         }
-        endHandlersCalled = true;
-        for (int i = endHandlers.size() - 1; i >= 0; i--) {
-            Handler<AsyncResult<Void>> h = endHandlers.get(i);
-            if (h != null) {
-                h.handle(outcome);
+
+        boolean remove(int id) {
+            if (id < 0 || id >= handlers.size() || handlers.get(id) == null) {
+                return false;
+            }
+            handlers.set(id, null);
+            return true;
+        }
+
+        void run(T event) {
+            if (ran) {
+                return;
+            }
+            ran = true;
+            for (int i = handlers.size() - 1; i >= 0; i--) {
+                Handler<T> h = handlers.get(i);
+                if (h != null) {
+                    h.handle(event);
+                }
             }
         }
-    }
-
-    private static void runReversed(List<Handler<Void>> handlers) {
-        for (int i = handlers.size() - 1; i >= 0; i--) {
-            Handler<Void> h = handlers.get(i);
-            if (h != null) {
-                h.handle(null);
-            }
-        }
-    }
-
-    /** Removes a handler by its id (its index: the slot is emptied, so later ids stay valid). */
-    private static <H> boolean clear(List<H> handlers, int id) {
-        if (handlers == null || id < 0 || id >= handlers.size() || handlers.get(id) == null) {
-            return false;
-        }
-        handlers.set(id, null);
-        return true;
     }
 
     @Override
