@@ -8,10 +8,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -115,9 +111,10 @@ class InferenceDispatchParityTest {
     @Test
     void aForeignHostName_isRefusedTheSame_withAndWithoutTheRouter() throws Exception {
         String request = "POST /v2/models/add_fp32/infer HTTP/1.1\r\nHost: rebind.example:8000\r\n"
-                + "Content-Type: application/json\r\nContent-Length: " + ADD.length() + "\r\n\r\n" + ADD;
-        String a = raw(direct, request);
-        String b = raw(routed, request);
+                + "Content-Type: application/json\r\nContent-Length: " + ADD.length() + "\r\nConnection: close\r\n\r\n"
+                + ADD;
+        String a = ServerFixture.raw(direct.server().port(), request);
+        String b = ServerFixture.raw(routed.server().port(), request);
         assertTrue(a.startsWith("HTTP/1.1 403"), a);
         assertTrue(a.contains("is not a loopback name"), a);
         assertEquals(withoutDate(a), withoutDate(b));
@@ -133,20 +130,6 @@ class InferenceDispatchParityTest {
             log = Files.exists(accessLog) ? Files.readString(accessLog) : "";
         }
         assertTrue(log.contains("/v2/models/add_fp32/infer"), log);
-    }
-
-    private static String raw(ServerFixture server, String request) throws Exception {
-        try (Socket s = new Socket("127.0.0.1", server.server().port())) {
-            s.setSoTimeout(10_000);
-            OutputStream out = s.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            s.shutdownOutput();
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream all = new ByteArrayOutputStream();
-            in.transferTo(all);
-            return all.toString(StandardCharsets.ISO_8859_1);
-        }
     }
 
     private static String withoutDate(String response) {

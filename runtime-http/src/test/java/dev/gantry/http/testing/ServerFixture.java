@@ -95,6 +95,20 @@ public final class ServerFixture implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends {@code request} as raw bytes to the server on {@code port} and returns everything it answers, up to
+     * the connection's close: the request should say "Connection: close".
+     */
+    public static String raw(int port, String request) throws java.io.IOException {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            java.io.OutputStream out = s.getOutputStream();
+            out.write(request.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.flush();
+            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
     public HttpClient client() {
         return client;
     }
