@@ -115,19 +115,20 @@ final class InferenceContext implements RoutingContext {
         this.statusCode = statusCode;
         this.failure = throwable;
         next = chain.length;
+        if (throwable != null || statusCode < 400 || statusCode > 599 || statusCode == 500) {
+            // As the routers' 500 handler: logged when unexpected, even if an answer already went out.
+            ErrorMapper.send(this, throwable != null ? throwable : new IllegalStateException("request failed"));
+            return;
+        }
         HttpServerResponse response = response();
         if (response.ended() || response.closed()) {
             return;
         }
-        if (throwable != null || statusCode < 400 || statusCode > 599 || statusCode == 500) {
-            ErrorMapper.send(this, throwable != null ? throwable : new IllegalStateException("request failed"));
-        } else {
-            // As the routers' error handlers: 400 says "bad request"; other statuses their reason phrase.
-            String message = statusCode == 400 ? "bad request"
-                    : io.netty.handler.codec.http.HttpResponseStatus.valueOf(statusCode).reasonPhrase();
-            response.setStatusCode(statusCode).putHeader("Content-Type", "application/json")
-                    .end(ErrorMapper.body(message));
-        }
+        // As the routers' error handlers: 400 says "bad request"; other statuses their reason phrase.
+        String message = statusCode == 400 ? "bad request"
+                : io.netty.handler.codec.http.HttpResponseStatus.valueOf(statusCode).reasonPhrase();
+        response.setStatusCode(statusCode).putHeader("Content-Type", "application/json")
+                .end(ErrorMapper.body(message));
     }
 
     @Override
