@@ -337,7 +337,8 @@ final class HttpVerticle extends VerticleBase {
                 .putHeader("Connection", "close").end(ErrorMapper.body(message));
     }
 
-    private static void send(RoutingContext ctx, int status, String message) {
+    /** A JSON error answer with {@code status}, unless the response has already ended (the routers' error pages). */
+    static void send(RoutingContext ctx, int status, String message) {
         if (!ctx.response().ended()) {
             ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
                     .end(ErrorMapper.body(message));

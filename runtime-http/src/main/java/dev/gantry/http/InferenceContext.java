@@ -120,15 +120,12 @@ final class InferenceContext implements RoutingContext {
             ErrorMapper.send(this, throwable != null ? throwable : new IllegalStateException("request failed"));
             return;
         }
-        HttpServerResponse response = response();
-        if (response.ended() || response.closed()) {
+        if (response().closed()) {
             return;
         }
         // As the routers' error handlers: 400 says "bad request"; other statuses their reason phrase.
-        String message = statusCode == 400 ? "bad request"
-                : io.netty.handler.codec.http.HttpResponseStatus.valueOf(statusCode).reasonPhrase();
-        response.setStatusCode(statusCode).putHeader("Content-Type", "application/json")
-                .end(ErrorMapper.body(message));
+        HttpVerticle.send(this, statusCode, statusCode == 400 ? "bad request"
+                : io.netty.handler.codec.http.HttpResponseStatus.valueOf(statusCode).reasonPhrase());
     }
 
     @Override
