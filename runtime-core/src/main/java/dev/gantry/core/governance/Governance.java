@@ -53,10 +53,24 @@ public final class Governance {
     private final AtomicReference<Map<Key, ReleaseStatus>> statuses;
     /* Whether statuses holds a DEPRECATED version; written after each publish, by publishers holding this lock. */
     private volatile boolean anyDeprecated;
+    /*
+     * The version whose change this server has put in a catalogue transaction and not yet published, with the
+     * thread doing it; null between changes. From the commit (which other threads' catalogue reads see at once) to
+     * the publish, a client could read the new stage here and be refused by the serving path that still has the
+     * old one: version() waits out that moment. Written by publishers holding this object's lock.
+     */
+    private volatile Pending pending;
+    private final Object publishedSignal = new Object();
     private final Gate gate = new Gate();
 
     private record Key(String model, long version) {
     }
+
+    private record Pending(Key key, Thread writer) {
+    }
+
+    /** The longest version() waits for a publish; past it the record is returned as read. */
+    private static final long PUBLISH_WAIT_MILLIS = 5_000;
 
     private Governance(CatalogStore store, CardPolicy policy, Clock clock, dev.gantry.core.access.KeyLineage lineage) {
         this.lineage = lineage;
@@ -112,8 +126,57 @@ public final class Governance {
         return policy;
     }
 
+    /**
+     * The version's record as committed. While this server is between committing a change to it and publishing
+     * that change to the serving path, waits for the publish (at most a few seconds), so that a stage read here
+     * is the stage requests are served by.
+     */
     public Optional<ReleaseRecord> version(String model, long version) {
-        return store.version(model, version);
+        Optional<ReleaseRecord> r = store.version(model, version);
+        Pending p = pending;
+        if (p != null && p.writer() != Thread.currentThread() && p.key().equals(new Key(model, version))) {
+            awaitPublished(p);
+        }
+        return r;
+    }
+
+    private void awaitPublished(Pending p) {
+        long deadline = System.nanoTime() + PUBLISH_WAIT_MILLIS * 1_000_000;
+        synchronized (publishedSignal) {
+            long left;
+            while (pending == p && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    publishedSignal.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Runs {@code work} in a catalogue transaction and publishes the record it returns; callers hold this
+     * object's lock. The version is marked pending from inside the transaction (before its commit) to after the
+     * publish.
+     */
+    private ReleaseRecord commitAndPublish(Function<CatalogStore.Tx, ReleaseRecord> work) {
+        try {
+            ReleaseRecord r = store.transaction(tx -> {
+                ReleaseRecord out = work.apply(tx);
+                pending = new Pending(new Key(out.model(), out.version()), Thread.currentThread());
+                return out;
+            });
+            publish(r);
+            return r;
+        } finally {
+            if (pending != null) {
+                pending = null;
+                synchronized (publishedSignal) {
+                    publishedSignal.notifyAll();
+                }
+            }
+        }
     }
 
     /**
@@ -135,7 +198,7 @@ public final class Governance {
                                                Optional<String> modelFileDigest, Actor actor, Optional<String> note) {
         String d = digest(digest);
         Optional<String> fileDigest = modelFileDigest.map(Governance::digest);
-        ReleaseRecord created = store.transaction(tx -> {
+        return commitAndPublish(tx -> {
             Optional<ReleaseRecord> existing = tx.version(model, version);
             if (existing.isPresent()) {
                 return sameDigest(existing.get(), d);
@@ -147,8 +210,6 @@ public final class Governance {
                     "size_bytes", sizeBytes, "model_file_digest", fileDigest, "note", note));
             return r;
         });
-        publish(created);
-        return created;
     }
 
     /**
@@ -168,7 +229,7 @@ public final class Governance {
         Actor actor = Actor.SYSTEM;
         String d = digest(digest);
         Optional<String> fileDigest = modelFileDigest.map(Governance::digest);
-        ReleaseRecord r = store.transaction(tx -> {
+        return commitAndPublish(tx -> {
             Optional<ReleaseRecord> existing = tx.version(model, version);
             if (existing.isPresent()) {
                 if (!existing.get().digest().equals(d)) {
@@ -185,8 +246,6 @@ public final class Governance {
             tx.audit(actor.name(), actor.auditRole(), "version.register_existing", created.target(), "", AuditJson.of(created));
             return created;
         });
-        publish(r);
-        return r;
     }
 
     /**
@@ -477,7 +536,7 @@ public final class Governance {
     private synchronized ReleaseRecord transition(String model, long version, Actor actor, String action,
                                                   Step step) {
         Objects.requireNonNull(actor, "actor");
-        ReleaseRecord after = store.transaction(tx -> {
+        return commitAndPublish(tx -> {
             ReleaseRecord before = require(tx.version(model, version), model, version);
             Ctx ctx = new Ctx(tx);
             ReleaseRecord next = step.apply(ctx, before).updatedAt(clock.instant()).build();
@@ -488,8 +547,6 @@ public final class Governance {
                     AuditJson.of(next, extra));
             return next;
         });
-        publish(after);
-        return after;
     }
 
     /**
