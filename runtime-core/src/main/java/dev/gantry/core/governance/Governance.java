@@ -64,6 +64,16 @@ public final class Governance {
     private final Gate gate = new Gate();
 
     private record Key(String model, long version) {
+        // Written out as in ModelId: the serving path looks statuses up by Key.
+        @Override
+        public boolean equals(Object o) {
+            return this == o || o instanceof Key k && version == k.version && model.equals(k.model);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * model.hashCode() + Long.hashCode(version);
+        }
     }
 
     private record Pending(Key key, Thread writer) {

@@ -37,9 +37,15 @@ public final class VersionStats {
         final AtomicLongArray latency = new AtomicLongArray(BUCKETS);
     }
 
+    /** {@code id}'s cells: a plain read once they exist (computeIfAbsent may lock the map's bin). */
+    private Cells cells(ModelId id) {
+        Cells c = cells.get(id);
+        return c != null ? c : cells.computeIfAbsent(id, k -> new Cells());
+    }
+
     /** One request answered by {@code id} (or failed by it, when {@code serverError}) after {@code nanos}. */
     public void record(ModelId id, boolean serverError, long nanos) {
-        Cells c = cells.computeIfAbsent(id, k -> new Cells());
+        Cells c = cells(id);
         c.requests.increment();
         if (serverError) {
             c.errors.increment();
@@ -52,12 +58,12 @@ public final class VersionStats {
      * when it finishes, or never while the version does not answer. Shadow copies are not offered requests.
      */
     public void offer(ModelId id) {
-        cells.computeIfAbsent(id, k -> new Cells()).offered.increment();
+        cells(id).offered.increment();
     }
 
     /** One shadow answer of {@code shadow} compared with its primary's. */
     public void recordComparison(ModelId shadow, boolean agree) {
-        Cells c = cells.computeIfAbsent(shadow, k -> new Cells());
+        Cells c = cells(shadow);
         c.compared.increment();
         if (agree) {
             c.agreed.increment();

@@ -562,8 +562,11 @@ public final class ModelRouter {
     }
 
     private Counter counter(ModelId id, RouteKind kind) {
-        var byKind = routeCounters.computeIfAbsent(id,
-                k -> new java.util.concurrent.atomic.AtomicReferenceArray<>(RouteKind.values().length));
+        var byKind = routeCounters.get(id);
+        if (byKind == null) {
+            byKind = routeCounters.computeIfAbsent(id,
+                    k -> new java.util.concurrent.atomic.AtomicReferenceArray<>(RouteKind.values().length));
+        }
         Counter c = byKind.get(kind.ordinal());
         if (c == null) {
             // Registering twice is harmless: the registry answers the same counter for the same id.
