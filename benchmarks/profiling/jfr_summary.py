@@ -54,9 +54,15 @@ def frame_name(f):
     return t.replace("/", ".") + "." + m.get("name", "?")
 
 
+# `jfr print` keeps only the top 5 frames of each stack unless told otherwise; the inclusive shares need whole
+# stacks (JFR records up to 64 frames by default). Summaries made before 2026-12-02 16:30 counted a frame only
+# when it was among the top 5, so their inclusive shares are lower bounds; their self shares are unaffected.
+STACK_DEPTH = "64"
+
+
 def load(path, event):
-    out = subprocess.run(["jfr", "print", "--json", "--events", event, path], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(["jfr", "print", "--json", "--stack-depth", STACK_DEPTH, "--events", event, path],
+                         capture_output=True, text=True, check=True).stdout
     return json.loads(out)["recording"]["events"]
 
 
