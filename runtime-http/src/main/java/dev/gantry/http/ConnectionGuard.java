@@ -8,9 +8,9 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,11 +39,6 @@ final class ConnectionGuard {
      * read started, the sweep running every quarter of the shorter of the two timeouts. The loop remembers the
      * connection of the request it saw last, so the body read that follows on the same thread finds its state
      * without a map lookup.
-     *
-     * A loop's connections are in an identity map, removed by the connection's close handler (set when the
-     * connection opens; nothing else sets one). The map was a WeakHashMap, a safety net for a close handler that
-     * never ran; its lookup (the entry's weak reference, the reference queue polled on every call) took 1.2% of
-     * the event loop under 64 connections, where the last-connection shortcut rarely hits.
      */
     private final Vertx vertx;
     private final long headerTimeoutNanos;
@@ -51,8 +46,6 @@ final class ConnectionGuard {
     /* Per event loop; a Netty FastThreadLocal (an array read on a FastThreadLocalThread, see BodyReader). */
     private final io.netty.util.concurrent.FastThreadLocal<Loop> loops = new io.netty.util.concurrent.FastThreadLocal<>();
     private static final CharSequence KEEP_ALIVE = io.vertx.core.http.HttpHeaders.createOptimized("Keep-Alive");
-    private static final CharSequence CONNECTION = io.vertx.core.http.HttpHeaders.CONNECTION;
-    private static final CharSequence CLOSE = io.vertx.core.http.HttpHeaders.CLOSE;
     private final CharSequence keepAlive;
     private final java.util.function.BooleanSupplier draining;
     private final java.util.concurrent.atomic.AtomicLong lastRequestNanos;
@@ -102,7 +95,7 @@ final class ConnectionGuard {
 
     /** The connections of one event loop, and the body deadlines of their requests. */
     private static final class Loop implements BodyDeadlines {
-        final Map<HttpConnection, State> connections = new IdentityHashMap<>();
+        final Map<HttpConnection, State> connections = new WeakHashMap<>();
         HttpConnection lastConnection;
         State lastState;
 
@@ -194,15 +187,12 @@ final class ConnectionGuard {
         }
         // Tell clients how long an idle connection lives, so those that honour it stop reusing it before we
         // close it (the race where a request is sent on a connection just as it closes).
-        // Added, not put: this is the first handler, so neither header is there yet, and putHeader searched the
-        // headers to replace it and checked the name and value twice (JFR: 2.2% of the event loop, where adding
-        // checks them once).
         if (draining.getAsBoolean()) {
             // Draining: no request may follow on this connection, so the client opens a new one, which the
             // closing listener then refuses cleanly instead of cutting a request off mid-connection.
-            ctx.response().headers().add(CONNECTION, CLOSE);
+            ctx.response().putHeader("Connection", "close");
         } else {
-            ctx.response().headers().add(KEEP_ALIVE, keepAlive);
+            ctx.response().putHeader(KEEP_ALIVE, keepAlive);
         }
         Loop loop = loops.get();
         State s = loop == null ? null : loop.state(ctx.request().connection());
