@@ -150,6 +150,19 @@ public final class Governance {
         return r;
     }
 
+    /**
+     * Every catalogued version, by model then version, as committed; like {@link #version(String, long)}, waits
+     * for the publish of a change this server has committed and not yet published (to any version).
+     */
+    public List<ReleaseRecord> versions() {
+        List<ReleaseRecord> all = store.versions();
+        Pending p = pending;
+        if (p != null && p.writer() != Thread.currentThread()) {
+            awaitPublished(p);
+        }
+        return all;
+    }
+
     private void awaitPublished(Pending p) {
         long deadline = System.nanoTime() + PUBLISH_WAIT_MILLIS * 1_000_000;
         synchronized (publishedSignal) {

@@ -630,7 +630,7 @@ public final class Releases {
         Instant now = clock.instant();
         CardPolicy policy = governance.cardPolicy();
         List<CatalogEntry> out = new ArrayList<>();
-        for (ReleaseRecord r : catalog.versions()) {
+        for (ReleaseRecord r : governance.versions()) {
             ModelCard card = governance.card(r.model(), r.version()).orElse(ModelCard.EMPTY);
             double share = share(r.model(), r.version());
             Optional<Instant> served = lastServedAt(new ModelId(r.model(), r.version()));

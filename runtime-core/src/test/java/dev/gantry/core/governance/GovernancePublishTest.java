@@ -61,6 +61,28 @@ class GovernancePublishTest {
     }
 
     @Test
+    void catalogueListedBetweenCommitAndPublish_waitsForThePublish() throws Exception {
+        gov.register(M, 1, DIGEST, 10, Actors.as("uploader", "deploy"));
+        gov.register(M, 2, "sha256:" + "b".repeat(64), 10, Actors.as("uploader", "deploy"));
+        gov.validationStarted(M, 1, Actors.as("system", "system"));
+        store.holdNext();
+        CompletableFuture<ReleaseRecord> writer = CompletableFuture.supplyAsync(
+                () -> gov.validationSucceeded(M, 1, Actors.as("system", "system")));
+        assertTrue(store.committed.await(30, TimeUnit.SECONDS), "the transition committed");
+
+        CompletableFuture<String> read = new CompletableFuture<>();
+        Thread reader = Thread.ofPlatform().start(() -> {
+            List<ReleaseRecord> all = gov.versions();
+            read.complete(all.get(0).stage() + " listed, " + served() + " served; " + all.size() + " versions");
+        });
+        awaitBlockedOrDone(reader, read);
+        store.release();
+
+        assertEquals(ReleaseStage.VALIDATED, writer.get(30, TimeUnit.SECONDS).stage());
+        assertEquals("VALIDATED listed, VALIDATED served; 2 versions", read.get(30, TimeUnit.SECONDS));
+    }
+
+    @Test
     void stageReadWithNothingPending_doesNotWait() throws Exception {
         gov.register(M, 1, DIGEST, 10, Actors.as("uploader", "deploy"));
         gov.validationStarted(M, 1, Actors.as("system", "system"));
