@@ -185,11 +185,27 @@ public final class Governance {
      */
     private ReleaseRecord commitAndPublish(Function<CatalogStore.Tx, ReleaseRecord> work) {
         try {
-            ReleaseRecord r = store.transaction(tx -> {
-                ReleaseRecord out = work.apply(tx);
-                pending = new Pending(new Key(out.model(), out.version()), Thread.currentThread());
-                return out;
-            });
+            ReleaseRecord r;
+            try {
+                r = store.transaction(tx -> {
+                    ReleaseRecord out = work.apply(tx);
+                    pending = new Pending(new Key(out.model(), out.version()), Thread.currentThread());
+                    return out;
+                });
+            } catch (RuntimeException e) {
+                Pending p = pending;
+                if (p != null) {
+                    // The work ran, and the failure came at or after the commit (the sync to disk, a commit
+                    // listener): the change may be committed. Publish what the catalogue holds, so that the
+                    // serving path never keeps a stage the catalogue has left.
+                    try {
+                        store.version(p.key().model(), p.key().version()).ifPresent(this::publish);
+                    } catch (RuntimeException again) {
+                        e.addSuppressed(again);
+                    }
+                }
+                throw e;
+            }
             publish(r);
             return r;
         } finally {

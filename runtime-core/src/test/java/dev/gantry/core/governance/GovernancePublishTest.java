@@ -108,6 +108,20 @@ class GovernancePublishTest {
         assertEquals("REGISTERED read, REGISTERED served", read);
     }
 
+    @Test
+    void aChangeCommittedBeforeItsTransactionFailed_isPublishedAsCommitted() throws Exception {
+        gov.register(M, 1, DIGEST, 10, Actors.as("uploader", "deploy"));
+        store.failAfterCommitNext();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> gov.validationStarted(M, 1, Actors.as("system", "system")));
+        assertEquals("sync failed", e.getMessage());
+
+        String read = CompletableFuture.supplyAsync(() -> gov.version(M, 1).orElseThrow().stage() + " read, "
+                + served() + " served").get(30, TimeUnit.SECONDS);
+
+        assertEquals("VALIDATING read, VALIDATING served", read);
+    }
+
     private ReleaseStage served() {
         return gov.trafficGate().status(M, 1).orElseThrow().stage();
     }
@@ -126,12 +140,13 @@ class GovernancePublishTest {
 
     /**
      * The in-memory catalogue, able to hold a transaction's thread after its commit (where the real stores sync
-     * to disk) or to fail the next one after its work ran (a failed commit).
+     * to disk), to fail the next one after its work ran (a failed commit), or after its commit (a failed sync).
      */
     private static final class HeldAfterCommit implements CatalogStore {
         private final CatalogStore delegate;
         private volatile boolean hold;
         private volatile boolean fail;
+        private volatile boolean failAfterCommit;
         final CountDownLatch committed = new CountDownLatch(1);
         private final CountDownLatch released = new CountDownLatch(1);
 
@@ -145,6 +160,10 @@ class GovernancePublishTest {
 
         void failNext() {
             fail = true;
+        }
+
+        void failAfterCommitNext() {
+            failAfterCommit = true;
         }
 
         void release() {
@@ -166,6 +185,10 @@ class GovernancePublishTest {
                 });
             }
             T result = delegate.transaction(work);
+            if (failAfterCommit) {
+                failAfterCommit = false;
+                throw new IllegalStateException("sync failed");
+            }
             if (hold) {
                 hold = false;
                 committed.countDown();
