@@ -252,8 +252,7 @@ final class InferenceContext implements RoutingContext {
     @Override
     public int addHeadersEndHandler(Handler<Void> handler) {
         if (headersEnd == null) {
-            Hooks<Void> hooks = headersEnd = new Hooks<>();
-            response().headersEndHandler(v -> hooks.run(null));
+            headersEnd = Hooks.on(response()::headersEndHandler);
         }
         return headersEnd.add(handler);
     }
@@ -266,8 +265,7 @@ final class InferenceContext implements RoutingContext {
     @Override
     public int addBodyEndHandler(Handler<Void> handler) {
         if (bodyEnd == null) {
-            Hooks<Void> hooks = bodyEnd = new Hooks<>();
-            response().bodyEndHandler(v -> hooks.run(null));
+            bodyEnd = Hooks.on(response()::bodyEndHandler);
         }
         return bodyEnd.add(handler);
     }
@@ -300,6 +298,13 @@ final class InferenceContext implements RoutingContext {
     private static final class Hooks<T> {
         private final List<Handler<T>> handlers = new ArrayList<>(2);
         private boolean ran;
+
+        /** Hooks run by the response event {@code register} sets a handler for. */
+        static Hooks<Void> on(java.util.function.Consumer<Handler<Void>> register) {
+            Hooks<Void> hooks = new Hooks<>();
+            register.accept(v -> hooks.run(null));
+            return hooks;
+        }
 
         int add(Handler<T> handler) {
             handlers.add(handler);

@@ -10,6 +10,7 @@ import dev.gantry.store.usage.UsageStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -282,12 +283,12 @@ public final class UsageMeter implements AutoCloseable {
 
     private Meters meters(ModelId id) {
         Meters m = new Meters();
-        String[] tags = {"model", id.name(), "version", Long.toString(id.version())};
+        Tags tags = Tags.of("model", id.name(), "version", Long.toString(id.version()));
         register(m, MetricNames.USAGE_REQUESTS, tags, "Requests counted as usage", a -> a.allRequests);
         register(m, MetricNames.USAGE_ROWS, tags, "Batch rows counted as usage", a -> a.allRows);
         String bytes = "Request and response body bytes counted as usage";
-        register(m, MetricNames.USAGE_BYTES, concat(tags, "direction", "in"), bytes, a -> a.allBytesIn);
-        register(m, MetricNames.USAGE_BYTES, concat(tags, "direction", "out"), bytes, a -> a.allBytesOut);
+        register(m, MetricNames.USAGE_BYTES, tags.and("direction", "in"), bytes, a -> a.allBytesIn);
+        register(m, MetricNames.USAGE_BYTES, tags.and("direction", "out"), bytes, a -> a.allBytesOut);
         register(m, MetricNames.USAGE_TOKENS, tags, "Tokens of text models counted as usage", a -> a.allTokens);
         register(m, MetricNames.USAGE_COMPUTE, tags, "Seconds of model compute counted as usage",
                 a -> a.allComputeNanos / 1e9);
@@ -295,18 +296,11 @@ public final class UsageMeter implements AutoCloseable {
         return m;
     }
 
-    private void register(Meters m, MetricNames name, String[] tags, String description,
+    private void register(Meters m, MetricNames name, Tags tags, String description,
                           java.util.function.ToDoubleFunction<Account> total) {
         // The registry holds its object weakly: m lives as long as this meter, in the meters map.
         FunctionCounter.builder(name.meterName(), m, x -> x.sum(total)).tags(tags).description(description)
                 .register(registry);
-    }
-
-    private static String[] concat(String[] tags, String key, String value) {
-        String[] out = java.util.Arrays.copyOf(tags, tags.length + 2);
-        out[tags.length] = key;
-        out[tags.length + 1] = value;
-        return out;
     }
 
     /** Writes every pending aggregate to the store (blocking). On a store failure the rows stay pending. */
