@@ -230,9 +230,14 @@ public final class BuildComparison {
         List<double[][]> cpu = new ArrayList<>();
         // the host's steal from the server CPU in each side's windows: [0] base, [1] this, per round
         List<double[][]> stolen = new ArrayList<>();
+        // of each side's CPU per request: the part in the kernel, and the part on the Vert.x event loops
+        List<double[][]> kernel = new ArrayList<>();
+        List<double[][]> loops = new ArrayList<>();
         HostSteal steal = new HostSteal(o.serverCpus);
         for (int ignored : o.levels) {
             cpu.add(new double[2][o.rounds]);
+            kernel.add(new double[2][o.rounds]);
+            loops.add(new double[2][o.rounds]);
             stolen.add(new double[2][o.rounds]);
             base.add(new ArrayList<>());
             mine.add(new ArrayList<>());
@@ -286,12 +291,16 @@ public final class BuildComparison {
                     Measurement mThis = baseFirst ? second : first;
                     double cpuBase = baseFirst ? micros(x0, x1, mBase) : micros(y0, y1, mBase);
                     double cpuThis = baseFirst ? micros(y0, y1, mThis) : micros(x0, x1, mThis);
-                    String jitBase = baseFirst ? jit(x0, x1) : jit(y0, y1);
-                    String jitThis = baseFirst ? jit(y0, y1) : jit(x0, x1);
+                    String jitBase = baseFirst ? jit(x0, x1, mBase) : jit(y0, y1, mBase);
+                    String jitThis = baseFirst ? jit(y0, y1, mThis) : jit(x0, x1, mThis);
                     base.get(l).add(mBase);
                     mine.get(l).add(mThis);
                     cpu.get(l)[0][r] = cpuBase;
                     cpu.get(l)[1][r] = cpuThis;
+                    kernel.get(l)[0][r] = baseFirst ? kernelMicros(x0, x1, mBase) : kernelMicros(y0, y1, mBase);
+                    kernel.get(l)[1][r] = baseFirst ? kernelMicros(y0, y1, mThis) : kernelMicros(x0, x1, mThis);
+                    loops.get(l)[0][r] = baseFirst ? loopMicros(x0, x1, mBase) : loopMicros(y0, y1, mBase);
+                    loops.get(l)[1][r] = baseFirst ? loopMicros(y0, y1, mThis) : loopMicros(x0, x1, mThis);
                     stolen.get(l)[0][r] = baseFirst ? xStolen : yStolen;
                     stolen.get(l)[1][r] = baseFirst ? yStolen : xStolen;
                     System.out.printf(Locale.ROOT, "round %d, %s: base %.1f req/s p50 %.3f p99 %.3f ms "
@@ -334,6 +343,10 @@ public final class BuildComparison {
                         Arrays.toString(Arrays.stream(perRound).map(x -> Math.round(x * 1000) / 1000.0).toArray()),
                         tP50 / bP50, tP99 / bP99, tCpu / bCpu, steal.cpus(), HostSteal.percent(bStolen),
                         HostSteal.percent(tStolen));
+                System.out.printf(Locale.ROOT, "  of the CPU per request, median: base %.1f us in the kernel, %.1f us"
+                                + " on the event loop; this %.1f us in the kernel, %.1f us on the event loop%n",
+                        BenchHost.median(kernel.get(l)[0]), BenchHost.median(loops.get(l)[0]),
+                        BenchHost.median(kernel.get(l)[1]), BenchHost.median(loops.get(l)[1]));
             }
             System.out.println("load average at the end: " + BenchHost.loadAverage());
             return out;
@@ -530,13 +543,34 @@ public final class BuildComparison {
         if (before == null || after == null) {
             return Double.NaN;
         }
-        return (after.totalTicks() - before.totalTicks()) * 10_000.0 / Math.max(1, m.ok());
+        return perRequest(after.totalTicks() - before.totalTicks(), m);
     }
 
-    /** ", JIT x.x%": the JIT's share of the server's CPU between two samples; empty without a process. */
-    private static String jit(ServerCpu before, ServerCpu after) {
+    /**
+     * ", JIT x.x%, kernel y.y us, event loop z.z us": the JIT's share of the server's CPU between two samples, and
+     * the microseconds per answered request spent in the kernel and on the event loops; empty without a process.
+     */
+    private static String jit(ServerCpu before, ServerCpu after, Measurement m) {
         return before == null || after == null ? ""
-                : String.format(Locale.ROOT, ", JIT %.1f%%", after.jitShareSince(before) * 100);
+                : String.format(Locale.ROOT, ", JIT %.1f%%, kernel %.1f us, event loop %.1f us",
+                        after.jitShareSince(before) * 100, kernelMicros(before, after, m), loopMicros(before, after, m));
+    }
+
+    /** Server CPU microseconds in the kernel per answered request between two samples; NaN without a process. */
+    private static double kernelMicros(ServerCpu before, ServerCpu after, Measurement m) {
+        return before == null || after == null ? Double.NaN
+                : perRequest(after.systemTicks() - before.systemTicks(), m);
+    }
+
+    /** Event-loop CPU microseconds per answered request between two samples; NaN without a process. */
+    private static double loopMicros(ServerCpu before, ServerCpu after, Measurement m) {
+        return before == null || after == null ? Double.NaN
+                : perRequest(after.eventLoopTicks() - before.eventLoopTicks(), m);
+    }
+
+    /** Microseconds per answered request of {@code ticks} clock ticks (100 per second, Linux's USER_HZ). */
+    private static double perRequest(long ticks, Measurement m) {
+        return ticks * 10_000.0 / Math.max(1, m.ok());
     }
 
 

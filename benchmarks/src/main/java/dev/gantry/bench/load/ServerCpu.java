@@ -18,22 +18,34 @@ import java.util.Locale;
  * windows: C2 took 19%, 6%, 1% and 0.4% of the server's CPU in the four 15 s windows after a 45 s warm-up
  * (benchmarks/results/jit-settle-20261201.txt). At MLP's 10,000+ requests per second the same count takes seconds.
  */
-record ServerCpu(long totalTicks, long jitTicks) {
+record ServerCpu(long totalTicks, long jitTicks, long systemTicks, long eventLoopTicks) {
     /** The share of a window's server CPU that its JIT may take for the server to count as settled. */
     static final double SETTLED_JIT_SHARE = 0.02;
     /** The length of one settling window. */
     static final Duration SETTLE_WINDOW = Duration.ofSeconds(5);
 
-    /** CPU time so far of process {@code pid}: all threads, and the C1/C2 compiler threads; null when it is gone. */
+    /** A sample that knows only the total and the JIT's part. */
+    ServerCpu(long totalTicks, long jitTicks) {
+        this(totalTicks, jitTicks, 0, 0);
+    }
+
+    /**
+     * CPU time so far of process {@code pid}: all threads, the part in the kernel, the C1/C2 compiler threads and
+     * the Vert.x event loops; null when it is gone.
+     */
     static ServerCpu of(long pid) throws IOException {
         Path proc = Path.of("/proc", Long.toString(pid));
         long total;
+        long system;
         try {
-            total = ticks(Files.readString(proc.resolve("stat")));
+            String stat = Files.readString(proc.resolve("stat"));
+            total = ticks(stat);
+            system = systemTicks(stat);
         } catch (NoSuchFileException e) {
             return null;
         }
         long jit = 0;
+        long loops = 0;
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(proc.resolve("task"))) {
             for (Path task : tasks) {
                 String stat;
@@ -44,16 +56,28 @@ record ServerCpu(long totalTicks, long jitTicks) {
                 }
                 if (isCompilerThread(stat)) {
                     jit += ticks(stat);
+                } else if (isEventLoop(stat)) {
+                    loops += ticks(stat);
                 }
             }
         }
-        return new ServerCpu(total, jit);
+        return new ServerCpu(total, jit, system, loops);
     }
 
     /** User plus system clock ticks of one {@code /proc/.../stat} line (the command may hold spaces and ')'). */
     static long ticks(String stat) {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
+    /** System (kernel) clock ticks of one {@code /proc/.../stat} line. */
+    static long systemTicks(String stat) {
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ")[12]);
+    }
+
+    /** Whether a thread's stat line names a Vert.x event loop ("vert.x-eventloop-thread-0", cut to 15 characters). */
+    static boolean isEventLoop(String stat) {
+        return stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith("vert.x-eventloo");
     }
 
     /** Whether a thread's stat line names a HotSpot compiler thread ("C1 CompilerThre", "C2 CompilerThre"). */

@@ -30,6 +30,20 @@ class ServerCpuTest {
     }
 
     @Test
+    void systemTicksAreTheKernelsPartAlone() {
+        assertEquals(3, ServerCpu.systemTicks(stat("C2 CompilerThre", 1659, 3)));
+        assertEquals(2, ServerCpu.systemTicks(stat("a) b (c", 40, 2)));
+    }
+
+    @Test
+    void onlyVertxEventLoopsCountAsTheEventLoop() {
+        assertTrue(ServerCpu.isEventLoop(stat("vert.x-eventloo", 1, 0)));
+        assertFalse(ServerCpu.isEventLoop(stat("vert.x-worker-t", 1, 0)));
+        assertFalse(ServerCpu.isEventLoop(stat("gantry-infer-mi", 1, 0)));
+        assertFalse(ServerCpu.isEventLoop(stat("C2 CompilerThre", 1, 0)));
+    }
+
+    @Test
     void onlyTheC1AndC2CompilerThreadsCountAsTheJit() {
         assertTrue(ServerCpu.isCompilerThread(stat("C2 CompilerThre", 1, 0)));
         assertTrue(ServerCpu.isCompilerThread(stat("C1 CompilerThre", 1, 0)));
@@ -43,7 +57,32 @@ class ServerCpuTest {
         ServerCpu self = ServerCpu.of(ProcessHandle.current().pid());
         assertNotNull(self);
         assertTrue(self.jitTicks() >= 0 && self.jitTicks() <= self.totalTicks(), self.toString());
+        assertTrue(self.systemTicks() >= 0 && self.systemTicks() <= self.totalTicks(), self.toString());
+        assertTrue(self.eventLoopTicks() >= 0 && self.jitTicks() + self.eventLoopTicks() <= self.totalTicks(),
+                self.toString());
         assertNull(ServerCpu.of(Long.MAX_VALUE));
+    }
+
+    @Test
+    void countsTheCpuAVertxEventLoopSpends() throws Exception {
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try {
+            ServerCpu before = ServerCpu.of(ProcessHandle.current().pid());
+            java.util.concurrent.CompletableFuture<Void> spun = new java.util.concurrent.CompletableFuture<>();
+            vertx.runOnContext(v -> {
+                long until = System.nanoTime() + 300_000_000L;
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+                spun.complete(null);
+            });
+            spun.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            ServerCpu after = ServerCpu.of(ProcessHandle.current().pid());
+            // 300 ms of spinning is 30 ticks at 100 Hz; the kernel may bill a few to other threads
+            assertTrue(after.eventLoopTicks() - before.eventLoopTicks() >= 15, before + " -> " + after);
+        } finally {
+            vertx.close().await();
+        }
     }
 
     @Test
