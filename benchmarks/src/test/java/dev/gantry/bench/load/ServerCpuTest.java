@@ -56,9 +56,10 @@ class ServerCpuTest {
     void readsThisJvmAndNothingForAProcessThatIsGone() throws Exception {
         ServerCpu self = ServerCpu.of(ProcessHandle.current().pid());
         assertNotNull(self);
-        assertTrue(self.jitTicks() >= 0 && self.jitTicks() <= self.totalTicks(), self.toString());
+        assertTrue(self.jitTicks() >= 0 && self.jitTicks() <= self.totalTicks() + 10, self.toString());
         assertTrue(self.systemTicks() >= 0 && self.systemTicks() <= self.totalTicks(), self.toString());
-        assertTrue(self.eventLoopTicks() >= 0 && self.jitTicks() + self.eventLoopTicks() <= self.totalTicks(),
+        // the threads are read after the process, so they may have run a few ticks more by then
+        assertTrue(self.eventLoopTicks() >= 0 && self.jitTicks() + self.eventLoopTicks() <= self.totalTicks() + 10,
                 self.toString());
         assertNull(ServerCpu.of(Long.MAX_VALUE));
     }
