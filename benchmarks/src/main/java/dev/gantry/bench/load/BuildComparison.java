@@ -291,8 +291,8 @@ public final class BuildComparison {
                     Measurement mThis = baseFirst ? second : first;
                     double cpuBase = baseFirst ? micros(x0, x1, mBase) : micros(y0, y1, mBase);
                     double cpuThis = baseFirst ? micros(y0, y1, mThis) : micros(x0, x1, mThis);
-                    String jitBase = baseFirst ? jit(x0, x1, mBase) : jit(y0, y1, mBase);
-                    String jitThis = baseFirst ? jit(y0, y1, mThis) : jit(x0, x1, mThis);
+                    String partsBase = baseFirst ? cpuParts(x0, x1, mBase) : cpuParts(y0, y1, mBase);
+                    String partsThis = baseFirst ? cpuParts(y0, y1, mThis) : cpuParts(x0, x1, mThis);
                     base.get(l).add(mBase);
                     mine.get(l).add(mThis);
                     cpu.get(l)[0][r] = cpuBase;
@@ -308,8 +308,8 @@ public final class BuildComparison {
                                     + "this/base %.3fx throughput, %.3fx CPU per request (load average %s; the host "
                                     + "stole of %s: base %s, this %s)%s%n",
                             r + 1, label(o, l), mBase.throughput(), mBase.percentileMillis(50),
-                            mBase.percentileMillis(99), cpuBase, jitBase, mThis.throughput(),
-                            mThis.percentileMillis(50), mThis.percentileMillis(99), cpuThis, jitThis,
+                            mBase.percentileMillis(99), cpuBase, partsBase, mThis.throughput(),
+                            mThis.percentileMillis(50), mThis.percentileMillis(99), cpuThis, partsThis,
                             mThis.throughput() / mBase.throughput(), cpuThis / cpuBase, BenchHost.loadAverage(),
                             steal.cpus(), HostSteal.percent(stolen.get(l)[0][r]),
                             HostSteal.percent(stolen.get(l)[1][r]), errors(mBase, mThis));
@@ -550,7 +550,7 @@ public final class BuildComparison {
      * ", JIT x.x%, kernel y.y us, event loop z.z us": the JIT's share of the server's CPU between two samples, and
      * the microseconds per answered request spent in the kernel and on the event loops; empty without a process.
      */
-    private static String jit(ServerCpu before, ServerCpu after, Measurement m) {
+    private static String cpuParts(ServerCpu before, ServerCpu after, Measurement m) {
         return before == null || after == null ? ""
                 : String.format(Locale.ROOT, ", JIT %.1f%%, kernel %.1f us, event loop %.1f us",
                         after.jitShareSince(before) * 100, kernelMicros(before, after, m), loopMicros(before, after, m));

@@ -66,24 +66,34 @@ record ServerCpu(long totalTicks, long jitTicks, long systemTicks, long eventLoo
 
     /** User plus system clock ticks of one {@code /proc/.../stat} line (the command may hold spaces and ')'). */
     static long ticks(String stat) {
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+        String[] f = fields(stat);
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     /** System (kernel) clock ticks of one {@code /proc/.../stat} line. */
     static long systemTicks(String stat) {
-        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ")[12]);
+        return Long.parseLong(fields(stat)[12]);
+    }
+
+    /** The fields after the command of a {@code /proc/.../stat} line: utime is [11], stime [12]. */
+    private static String[] fields(String stat) {
+        return stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
     }
 
     /** Whether a thread's stat line names a Vert.x event loop ("vert.x-eventloop-thread-0", cut to 15 characters). */
     static boolean isEventLoop(String stat) {
-        return stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith("vert.x-eventloo");
+        return name(stat).startsWith("vert.x-eventloo");
     }
 
     /** Whether a thread's stat line names a HotSpot compiler thread ("C1 CompilerThre", "C2 CompilerThre"). */
     static boolean isCompilerThread(String stat) {
-        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        String name = name(stat);
         return (name.startsWith("C1 ") || name.startsWith("C2 ")) && name.contains("Compiler");
+    }
+
+    /** The thread or command name of a {@code /proc/.../stat} line, between its first '(' and last ')'. */
+    private static String name(String stat) {
+        return stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     }
 
     /** The JIT's share of the CPU the process used from {@code before} to this sample; 0 when it used none. */
