@@ -89,10 +89,9 @@ public final class GantryServer {
             return Future.failedFuture(e.getMessage());
         }
         log.info("{}", config.sizing().describe());
-        boolean epoll = config.transport() == dev.gantry.http.sizing.NetworkTransport.EPOLL;
-        vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(epoll)
-                .setEventLoopPoolSize(config.eventLoops()).setWorkerPoolSize(config.workerThreads()));
-        if (epoll != vertx.isNativeTransportEnabled()) {
+        vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(config.eventLoops())
+                .setWorkerPoolSize(config.workerThreads())).withTransport(config.transport().vertx()).build();
+        if (config.transport().isNative() != vertx.isNativeTransportEnabled()) {
             Throwable why = vertx.unavailableNativeTransportCause();
             close();
             return Future.failedFuture("the " + config.transport().label() + " transport did not start"

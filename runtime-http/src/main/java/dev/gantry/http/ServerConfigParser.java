@@ -76,8 +76,9 @@ public final class ServerConfigParser {
                             + " ORT's default) (auto: " + dev.gantry.core.engine.ExecutionSettings.DEFAULT_MEMORY
                             + ")"),
             new Setting("--transport", "GANTRY_TRANSPORT", "auto",
-                    "how the event loops reach sockets: epoll (Netty's native transport, Linux x86-64) or nio "
-                            + "(auto: epoll where it loads, else nio)"),
+                    "how the event loops reach sockets: io_uring or epoll (Netty's native transports, Linux "
+                            + "x86-64) or nio (auto: io_uring where the kernel allows it, else epoll where it "
+                            + "loads, else nio)"),
             new Setting("--queue-size", "GANTRY_QUEUE_SIZE", "1024",
                     "queue bound per model version without max_queue_size (429 when full)"),
             new Setting("--standby-versions", "GANTRY_STANDBY_VERSIONS", "1",

@@ -1,5 +1,6 @@
 package dev.gantry.bench.ceiling;
 
+import dev.gantry.http.sizing.NetworkTransport;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -16,8 +17,9 @@ import java.nio.charset.StandardCharsets;
  * The HTTP ceiling: a plain Vert.x server that reads each inference request's body to its end and answers a
  * canned body of the size the real model gives (no parsing, no model, no routing, no headers built per
  * request). Whatever a server does with a request costs at least this much on the same machine, so a Gantry
- * arm's throughput divided by this arm's is its share of the ceiling. It runs on the transport Gantry runs on by
- * default (Netty's native epoll where it loads), so Gantry's transport does not count as a gain against it.
+ * arm's throughput divided by this arm's is its share of the ceiling. It runs on the transport Gantry derives by
+ * default ({@link NetworkTransport#derived()}: io_uring where the kernel allows it, else epoll where it loads), so
+ * Gantry's transport does not count as a gain against it.
  *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar dev.gantry.bench.ceiling.CeilingServer --port 8091
  * [--host 127.0.0.1] [--event-loops 1]}. Answers {@code POST /v2/models/{model}/infer} with the MLP's answer
@@ -48,7 +50,13 @@ public final class CeilingServer {
                         + CeilingServer.class.getName());
             }
         }
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true));
+        NetworkTransport transport = NetworkTransport.derived();
+        Vertx vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops))
+                .withTransport(transport.vertx()).build();
+        if (transport.isNative() != vertx.isNativeTransportEnabled()) {
+            throw new IllegalStateException("the " + transport.label() + " transport did not start: "
+                    + vertx.unavailableNativeTransportCause());
+        }
         String bindHost = host;
         int bindPort = port;
         /* One server instance per event loop, as Gantry and the direct-call server deploy theirs. */
@@ -59,7 +67,7 @@ public final class CeilingServer {
             }
         }, new DeploymentOptions().setInstances(eventLoops)).toCompletionStage().toCompletableFuture().join();
         System.out.println("CeilingServer ready on http://" + host + ":" + port + " with " + eventLoops
-                + " event loop(s), transport " + (vertx.isNativeTransportEnabled() ? "epoll" : "nio"));
+                + " event loop(s), transport " + transport.label());
     }
 
     static void handle(HttpServerRequest req) {

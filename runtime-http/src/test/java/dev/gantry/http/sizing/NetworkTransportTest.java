@@ -8,6 +8,7 @@ import dev.gantry.http.json.Json;
 import dev.gantry.http.testing.ServerFixture;
 import dev.gantry.http.testing.TempRepository;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,9 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * {@code --transport}: the event loops' socket transport, epoll where Netty's native library loads (the build
- * machines and the Docker image are Linux x86-64), NIO on request; both serve the same answers and the server
- * states which one it runs.
+ * {@code --transport}: the event loops' socket transport, io_uring where the kernel allows it, else epoll where
+ * Netty's native library loads (the build machines and the Docker image are Linux x86-64), NIO on request; all
+ * serve the same answers and the server states which one it runs.
  */
 class NetworkTransportTest {
     private static final MachineDefaults TWO_CORES = MachineDefaults.derive(2, 24L << 30);
@@ -38,9 +39,36 @@ class NetworkTransportTest {
     Path dir;
 
     @Test
-    void noFlag_takesEpollWhereItLoads() throws Exception {
-        assumeTrue(Epoll.isAvailable(), "Netty's native epoll does not load here");
+    void noFlag_takesIoUringWhereTheKernelAllowsIt() throws Exception {
+        assumeTrue(IoUring.isAvailable(), "io_uring is not allowed here");
+        assertEquals(NetworkTransport.IO_URING, ServerConfigParser.parse(List.of(), Map.of(), TWO_CORES).transport());
+        assertEquals(NetworkTransport.IO_URING,
+                ServerConfigParser.parse(List.of("--transport", "auto"), Map.of(), TWO_CORES).transport());
+    }
+
+    @Test
+    void noFlag_takesEpollWhereIoUringIsRefused() throws Exception {
+        assumeTrue(!IoUring.isAvailable() && Epoll.isAvailable(), "io_uring is allowed here, or epoll does not load");
         assertEquals(NetworkTransport.EPOLL, ServerConfigParser.parse(List.of(), Map.of(), TWO_CORES).transport());
+    }
+
+    @Test
+    void nativeFlags_selectThatTransport() throws Exception {
+        assumeTrue(IoUring.isAvailable() && Epoll.isAvailable(), "a native transport does not load here");
+        assertEquals(NetworkTransport.EPOLL,
+                ServerConfigParser.parse(List.of("--transport", "epoll"), Map.of(), TWO_CORES).transport());
+        assertEquals(NetworkTransport.IO_URING,
+                ServerConfigParser.parse(List.of(), Map.of("GANTRY_TRANSPORT", "IO_URING"), TWO_CORES).transport());
+    }
+
+    @Test
+    void ioUringAskedForWhereRefused_isRefusedWithTheKernelsReason() {
+        assumeTrue(!IoUring.isAvailable(), "io_uring is allowed here");
+        var e = assertThrows(ServerConfigParser.ConfigException.class,
+                () -> ServerConfigParser.parse(List.of("--transport", "io_uring"), Map.of(), TWO_CORES));
+        assertTrue(e.getMessage().startsWith("--transport io_uring is not available on this machine ("),
+                e.getMessage());
+        assertTrue(e.getMessage().endsWith("); use auto, or epoll or nio"), e.getMessage());
     }
 
     @Test
@@ -55,14 +83,15 @@ class NetworkTransportTest {
     void unknownTransport_isRefusedNamingTheChoices() {
         var e = assertThrows(ServerConfigParser.ConfigException.class,
                 () -> ServerConfigParser.parse(List.of("--transport", "kqueue"), Map.of(), TWO_CORES));
-        assertEquals("--transport must be one of auto, epoll, nio, was 'kqueue'", e.getMessage());
+        assertEquals("--transport must be one of auto, io_uring, epoll, nio, was 'kqueue'", e.getMessage());
     }
 
     @Test
     void unknownTransportFromTheEnvironment_namesTheVariable() {
         var e = assertThrows(ServerConfigParser.ConfigException.class,
-                () -> ServerConfigParser.parse(List.of(), Map.of("GANTRY_TRANSPORT", "io_uring"), TWO_CORES));
-        assertEquals("--transport (from GANTRY_TRANSPORT) must be one of auto, epoll, nio, was 'io_uring'", e.getMessage());
+                () -> ServerConfigParser.parse(List.of(), Map.of("GANTRY_TRANSPORT", "uring"), TWO_CORES));
+        assertEquals("--transport (from GANTRY_TRANSPORT) must be one of auto, io_uring, epoll, nio, was 'uring'",
+                e.getMessage());
     }
 
     @Test
@@ -79,14 +108,19 @@ class NetworkTransportTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"epoll", "nio"})
-    void eitherTransport_servesTheSameAnswer_andSaysWhichItRuns(String transport) throws Exception {
-        assumeTrue(!transport.equals("epoll") || Epoll.isAvailable(), "Netty's native epoll does not load here");
+    @ValueSource(strings = {"io_uring", "epoll", "nio"})
+    void eachTransport_servesTheSameAnswer_andSaysWhichItRuns(String transport) throws Exception {
+        assumeTrue(NetworkTransport.valueOf(transport.toUpperCase(java.util.Locale.ROOT)).unavailable().isEmpty(),
+                transport + " does not run here");
         new TempRepository(dir.resolve("models")).copy("add_fp32", "add", 1, null);
         ServerConfig config = ServerConfigParser.parse(List.of("--port", "0", "--grpc-port", "-1", "--models",
                 dir.resolve("models").toString(), "--data", dir.resolve("data").toString(), "--access-log", "off",
                 "--transport", transport), Map.of());
+        long ringsBefore = ioUringFds();
         try (ServerFixture server = ServerFixture.start(config, ExecutorFactory.onnxRuntime())) {
+            if (transport.equals("io_uring")) {
+                assertTrue(ioUringFds() > ringsBefore, "the server's event loops opened no io_uring instance");
+            }
             HttpResponse<String> answer = server.postJson("/v2/models/add/infer", ADD);
             assertEquals(200, answer.statusCode(), answer.body());
             JsonNode out = Json.MAPPER.readTree(answer.body()).path("outputs").path(0);
@@ -99,6 +133,19 @@ class NetworkTransportTest {
             assertEquals(transport, t.path("value").asText());
             assertEquals(NetworkTransport.derived().label(), t.path("derived").asText());
             assertEquals(!transport.equals(NetworkTransport.derived().label()), t.path("overridden").asBoolean());
+        }
+    }
+
+    /** The io_uring instances this JVM holds open: each shows in /proc/self/fd as a link to anon_inode:[io_uring]. */
+    private static long ioUringFds() throws java.io.IOException {
+        try (var fds = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return java.nio.file.Files.readSymbolicLink(fd).toString().equals("anon_inode:[io_uring]");
+                } catch (java.io.IOException e) {
+                    return false; // closed between the listing and the read
+                }
+            }).count();
         }
     }
 }
