@@ -12,7 +12,7 @@ import java.util.Optional;
  * it, else Netty's native epoll transport where it loads (Linux x86-64; both libraries ship inside the server jar),
  * Java NIO elsewhere or when asked.
  *
- * <p>Why io_uring first: on the MLP over JSON it answered 1.14x the requests of epoll at 0.86x the server CPU per
+ * <p>Why io_uring first: on the MLP over JSON it answered 1.19x the requests of epoll at 0.84x the server CPU per
  * request, same server, alternating rounds (benchmarks/results/transport-io_uring-20261202.txt): a loop hands its
  * reads and writes to the kernel through shared rings rather than one system call each. Where io_uring is refused
  * (Docker's default seccomp profile, {@code kernel.io_uring_disabled}, kernels before Netty's minimum) Netty's
