@@ -155,6 +155,45 @@ class FloatTextTest {
         }
     }
 
+    /** Floats spread like a model's outputs (mostly below 1 in magnitude), with an awkward one now and then. */
+    private static int modelLikeBits(SplittableRandom random) {
+        if (random.nextInt(8) == 0) {
+            float[] awkward = {0.0f, -0.0f, 1.0f, 0.5f, -0.25f, 3.0f, 12.5f, 1.0E7f, 1.4E-45f, 1.1754944E-38f,
+                    9.999999E-4f, 0.001f, -123456.79f, 7.0E-10f, 0.99999994f, Float.MAX_VALUE};
+            return Float.floatToRawIntBits(awkward[random.nextInt(awkward.length)]);
+        }
+        return Float.floatToRawIntBits((float) (random.nextGaussian() * (random.nextInt(30) == 0 ? 3.0 : 0.3)));
+    }
+
+    @Test
+    void writeFour_writesFourFloatToStringsBetweenCommas() {
+        SplittableRandom random = new SplittableRandom(4);
+        byte[] out = new byte[4 * FloatText.MAX_LENGTH + 3 + 2];
+        for (int i = 0; i < 400_000; i++) {
+            int[] bits = new int[4];
+            for (int lane = 0; lane < 4; lane++) {
+                // now and then any finite bit pattern, which takes the one-at-a-time path
+                int any = random.nextInt();
+                bits[lane] = random.nextInt(50) == 0 && Float.isFinite(Float.intBitsToFloat(any)) ? any
+                        : modelLikeBits(random);
+            }
+            java.util.Arrays.fill(out, (byte) '#');
+            int end = FloatText.writeFour(bits[0], bits[1], bits[2], bits[3], out, 2);
+            String expected = Float.intBitsToFloat(bits[0]) + "," + Float.intBitsToFloat(bits[1]) + ","
+                    + Float.intBitsToFloat(bits[2]) + "," + Float.intBitsToFloat(bits[3]);
+            assertEquals(expected, new String(out, 2, end - 2, StandardCharsets.ISO_8859_1),
+                    () -> "bits " + java.util.Arrays.toString(bits));
+            assertEquals("##", new String(out, 0, 2, StandardCharsets.ISO_8859_1), "bytes before the start");
+        }
+    }
+
+    @Test
+    void writeFour_refusesNonFinite() {
+        int one = Float.floatToRawIntBits(0.1f);
+        int nan = Float.floatToRawIntBits(Float.NaN);
+        assertThrows(IllegalArgumentException.class, () -> FloatText.writeFour(one, one, nan, one, buf, 0));
+    }
+
     @Test
     void nonFinite_isRefused() {
         assertThrows(IllegalArgumentException.class, () -> FloatText.write(Float.NaN, buf, 0));
@@ -190,8 +229,23 @@ class FloatTextTest {
         // every core takes a share of the 2^32 patterns, each with its own buffer
         java.util.stream.LongStream.range(0, 1 << 16).parallel().forEach(high -> {
             FloatTextTest each = new FloatTextTest();
-            for (long low = 0; low < 1 << 16; low++) {
-                each.assertSameAsJdk((int) (high << 16 | low));
+            byte[] four = new byte[4 * FloatText.MAX_LENGTH + 3];
+            for (long low = 0; low < 1 << 16; low += 4) {
+                int b = (int) (high << 16 | low);
+                each.assertSameAsJdk(b);
+                each.assertSameAsJdk(b + 1);
+                each.assertSameAsJdk(b + 2);
+                each.assertSameAsJdk(b + 3);
+                // each pattern again in one lane of writeFour (all four finite or none, as the exponent is shared)
+                if (Float.isFinite(Float.intBitsToFloat(b))) {
+                    int end = FloatText.writeFour(b, b + 1, b + 2, b + 3, four, 0);
+                    String expected = Float.intBitsToFloat(b) + "," + Float.intBitsToFloat(b + 1) + ","
+                            + Float.intBitsToFloat(b + 2) + "," + Float.intBitsToFloat(b + 3);
+                    if (!expected.equals(new String(four, 0, end, StandardCharsets.ISO_8859_1))) {
+                        fail("writeFour from bits 0x" + Integer.toHexString(b) + " wrote "
+                                + new String(four, 0, end, StandardCharsets.ISO_8859_1));
+                    }
+                }
             }
         });
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.StreamWriteFeature;
 import dev.gantry.core.inference.Tensor;
 import dev.gantry.core.model.DataType;
 import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -101,6 +102,36 @@ class JsonTensorWriterTest {
         }
 
         assertEquals(expected.toString(StandardCharsets.UTF_8), actual.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Model-like FP32 outputs (the four-at-a-time path) of every length up to 9 and an answer's 6,144, with NaN,
+     * the infinities, integers, powers of two and subnormals at random places: Float.toString's text throughout.
+     */
+    @Test
+    void writeNumbers_fp32ModelOutputs_ofEveryLength_areFloatToStringsText() {
+        SplittableRandom random = new SplittableRandom(6144);
+        float[] awkward = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1.0f, -0.5f, 0.0f, -0.0f,
+                1.4E-45f, 3.0f, 1.0E-4f, 12345.678f};
+        for (int count : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 6144}) {
+            for (int round = 0; round < 20; round++) {
+                ByteBuffer b = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+                StringBuilder expected = new StringBuilder("[");
+                for (int i = 0; i < count; i++) {
+                    float v = random.nextInt(40) == 0 ? awkward[random.nextInt(awkward.length)]
+                            : (float) (random.nextGaussian() * 0.3);
+                    b.putFloat(v);
+                    expected.append(i == 0 ? "" : ",").append(Float.isNaN(v) ? "\"NaN\""
+                            : Float.isInfinite(v) ? (v > 0 ? "\"Infinity\"" : "\"-Infinity\"") : Float.toString(v));
+                }
+                Buffer actual = Buffer.buffer();
+
+                JsonTensorWriter.writeNumbers(actual, Tensor.of("t", DataType.FP32, new long[] {count}, b.flip()));
+
+                assertEquals(expected.append(']').toString(), actual.toString(StandardCharsets.UTF_8),
+                        "count " + count);
+            }
+        }
     }
 
     @ParameterizedTest
