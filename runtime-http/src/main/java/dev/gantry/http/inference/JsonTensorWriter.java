@@ -49,19 +49,16 @@ final class JsonTensorWriter {
         byte[] buf = new byte[(int) Math.min(CHUNK, 2L + (long) b.remaining() * 25 + HEADROOM)];
         int pos = 0;
         buf[pos++] = '[';
-        boolean first = true;
+        // the separator's width: 0 before the first element, 1 after (the comma is written either way)
+        int sep = 0;
         switch (tensor.datatype()) {
             case FP32 -> {
                 // four at a time (FloatText.writeFour interleaves their work), the last one to three alone
                 while (b.remaining() >= 16) {
-                    if (pos > buf.length - HEADROOM) {
-                        out.appendBytes(buf, 0, pos);
-                        pos = 0;
-                    }
-                    if (!first) {
-                        buf[pos++] = ',';
-                    }
-                    first = false;
+                    pos = room(out, buf, pos);
+                    buf[pos] = ',';
+                    pos += sep;
+                    sep = 1;
                     int b1 = b.getInt();
                     int b2 = b.getInt();
                     int b3 = b.getInt();
@@ -80,34 +77,35 @@ final class JsonTensorWriter {
                     }
                 }
                 while (b.hasRemaining()) {
-                    if (pos > buf.length - HEADROOM) {
-                        out.appendBytes(buf, 0, pos);
-                        pos = 0;
-                    }
-                    if (!first) {
-                        buf[pos++] = ',';
-                    }
-                    first = false;
+                    pos = room(out, buf, pos);
+                    buf[pos] = ',';
+                    pos += sep;
+                    sep = 1;
                     pos = floatText(b.getFloat(), buf, pos);
                 }
             }
             case BYTES -> throw new IllegalArgumentException("BYTES tensor '" + tensor.name() + "' needs strings");
             default -> {
                 while (b.hasRemaining()) {
-                    if (pos > buf.length - HEADROOM) {
-                        out.appendBytes(buf, 0, pos);
-                        pos = 0;
-                    }
-                    if (!first) {
-                        buf[pos++] = ',';
-                    }
-                    first = false;
+                    pos = room(out, buf, pos);
+                    buf[pos] = ',';
+                    pos += sep;
+                    sep = 1;
                     pos = element(tensor, b, buf, pos);
                 }
             }
         }
         buf[pos++] = ']';
         out.appendBytes(buf, 0, pos);
+    }
+
+    /** Moves the scratch array's bytes into the body when less than HEADROOM is left; returns where to write. */
+    private static int room(Buffer out, byte[] buf, int pos) {
+        if (pos > buf.length - HEADROOM) {
+            out.appendBytes(buf, 0, pos);
+            return 0;
+        }
+        return pos;
     }
 
     /**
