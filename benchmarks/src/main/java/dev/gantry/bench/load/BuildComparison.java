@@ -27,11 +27,13 @@ import java.util.stream.Stream;
  * [--seconds 8] [--warmup-seconds 20] [--server-cpus 1] [--client-cpus 0] [--models models]
  * [--server-args "--event-loops 1"] [--jfr DIR] [--this-jar JAR] [--base-models DIR] [--this-jvm-opt OPT]
  * [--base-jvm-opt OPT] [--this-env NAME=VALUE] [--base-env NAME=VALUE] [--no-jit-options] [--workload minilm-s128]
- * [--levels 64,16]} ({@code --this-jar}: the
+ * [--levels 64,16] [--this-extra-model NAME]} ({@code --this-jar}: the
  * second server from another jar instead of this one, to compare two other builds; {@code --base-models}: the base
  * server's model from another model repository, to compare two configurations of the model; {@code --this-jvm-opt} and {@code --base-jvm-opt}, each
  * repeatable: a JVM option for one server only, to compare two JVM configurations of one build; {@code --this-env}
- * and {@code --base-env}, each repeatable: an environment variable for one server only, e.g. glibc's malloc settings). Both servers run
+ * and {@code --base-env}, each repeatable: an environment variable for one server only, e.g. glibc's malloc settings;
+ * {@code --this-extra-model}, repeatable: a model this build's server loads besides the workload's, as the standard
+ * run's gantry-batching arm loads every model of its workloads). Both servers run
  * with the launcher's JIT options ({@link dev.gantry.http.sizing.MachineDefaults#JIT_OPTIONS}) unless
  * {@code --no-jit-options}, and with its memory-access option
  * ({@link dev.gantry.http.sizing.MachineDefaults#memoryAccessOptions}; a later {@code --base-jvm-opt
@@ -84,6 +86,8 @@ public final class BuildComparison {
         int[] levels = {16, 1};
         /** Above 0: every measured window is open loop at this many requests per second, not closed loop. */
         double openRate;
+        /** Models this build's server loads besides the workload's (the base's repository is unchanged). */
+        List<String> thisExtraModels = new ArrayList<>();
     }
 
     /**
@@ -107,7 +111,15 @@ public final class BuildComparison {
      */
     record Level(int connections, double baseRate, double thisRate, double baseP50, double thisP50, double baseP99,
                  double thisP99, double baseCpu, double thisCpu, double[] perRound, double[] perRoundP99,
-                 long baseErrors, long thisErrors, double baseStolen, double thisStolen) {
+                 long baseErrors, long thisErrors, double baseStolen, double thisStolen, double[] perRoundP50) {
+        /** A level whose per-round p50 ratios are not kept. */
+        Level(int connections, double baseRate, double thisRate, double baseP50, double thisP50, double baseP99,
+              double thisP99, double baseCpu, double thisCpu, double[] perRound, double[] perRoundP99,
+              long baseErrors, long thisErrors, double baseStolen, double thisStolen) {
+            this(connections, baseRate, thisRate, baseP50, thisP50, baseP99, thisP99, baseCpu, thisCpu, perRound,
+                    perRoundP99, baseErrors, thisErrors, baseStolen, thisStolen, new double[0]);
+        }
+
         /** A level whose host steal is unknown. */
         Level(int connections, double baseRate, double thisRate, double baseP50, double thisP50, double baseP99,
               double thisP99, double baseCpu, double thisCpu, double[] perRound, double[] perRoundP99,
@@ -172,6 +184,7 @@ public final class BuildComparison {
                 case "--workload" -> o.workload = Workload.byLabel(args[++i]);
                 case "--levels" -> o.levels = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--open-rate" -> o.openRate = Double.parseDouble(args[++i]);
+                case "--this-extra-model" -> o.thisExtraModels.add(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'; see the javadoc of "
                         + BuildComparison.class.getName());
             }
@@ -200,17 +213,28 @@ public final class BuildComparison {
             throw new IllegalArgumentException("--base-arm runs that arm from this jar: it takes no --base-jar,"
                     + " --base-models, --base-jvm-opt or --base-env");
         }
+        for (String m : o.thisExtraModels) {
+            if (!Files.isDirectory(o.models.resolve(m))) {
+                throw new IllegalArgumentException("--this-extra-model '" + m + "': " + o.models.resolve(m)
+                        + " is not a model directory");
+            }
+        }
         new ProcessBuilder("taskset", "-a", "-pc", o.clientCpus, Long.toString(ProcessHandle.current().pid()))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
         Path repo = Files.createTempDirectory("gantry-compare-models");
         String model = o.workload.model();
         Files.createSymbolicLink(repo.resolve(model), o.models.resolve(model).toAbsolutePath());
         Path baseRepo = repo;
-        if (o.baseModels != null || o.baseArm != null) {
+        if (o.baseModels != null || o.baseArm != null || !o.thisExtraModels.isEmpty()) {
             baseRepo = Files.createTempDirectory("gantry-compare-base-models");
             Path from = o.baseModels != null ? o.baseModels : o.models;
             for (String m : o.baseArm != null ? o.baseArm.models(List.of(o.workload)) : java.util.Set.of(model)) {
                 Files.createSymbolicLink(baseRepo.resolve(m), from.resolve(m).toAbsolutePath());
+            }
+        }
+        for (String m : o.thisExtraModels) {
+            if (!m.equals(model)) {
+                Files.createSymbolicLink(repo.resolve(m), o.models.resolve(m).toAbsolutePath());
             }
         }
         Path logs = Files.createTempDirectory("gantry-compare-logs");
@@ -324,9 +348,11 @@ public final class BuildComparison {
                 double tP99 = BenchHost.median(mine.get(l).stream().mapToDouble(m -> m.percentileMillis(99)).toArray());
                 double[] perRound = new double[o.rounds];
                 double[] perRoundP99 = new double[o.rounds];
+                double[] perRoundP50 = new double[o.rounds];
                 for (int r = 0; r < o.rounds; r++) {
                     perRound[r] = mine.get(l).get(r).throughput() / base.get(l).get(r).throughput();
                     perRoundP99[r] = mine.get(l).get(r).percentileMillis(99) / base.get(l).get(r).percentileMillis(99);
+                    perRoundP50[r] = mine.get(l).get(r).percentileMillis(50) / base.get(l).get(r).percentileMillis(50);
                 }
                 double bCpu = BenchHost.median(cpu.get(l)[0]);
                 double tCpu = BenchHost.median(cpu.get(l)[1]);
@@ -334,7 +360,7 @@ public final class BuildComparison {
                 double tStolen = BenchHost.median(stolen.get(l)[1]);
                 out.add(new Level(o.levels[l], bRate, tRate, bP50, tP50, bP99, tP99, bCpu, tCpu, perRound,
                         perRoundP99, base.get(l).stream().mapToLong(Measurement::errors).sum(),
-                        mine.get(l).stream().mapToLong(Measurement::errors).sum(), bStolen, tStolen));
+                        mine.get(l).stream().mapToLong(Measurement::errors).sum(), bStolen, tStolen, perRoundP50));
                 System.out.printf(Locale.ROOT, "median of %d rounds at %s: base %.1f req/s p50 %.3f p99 "
                                 + "%.3f ms %.1f CPU us/req; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req; "
                                 + "this/base throughput %.3fx (per-round ratios %s), p50 %.3fx, p99 %.3fx, server CPU "

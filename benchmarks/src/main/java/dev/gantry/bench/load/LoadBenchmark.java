@@ -39,8 +39,8 @@ import java.util.stream.Stream;
  * (taskset lists), {@code --no-pin}, {@code --warmup-seconds S} (each server JVM's first warm-up),
  * {@code --workload-warmup-seconds S} (the warm-up of each further workload on the same JVM),
  * {@code --run-seconds S} (every closed- and open-loop window), {@code --closed-only} (no open-loop runs),
- * {@code --paired-rounds N} (rounds of the alternating pairs of targets 16.1b, 16.5 and 16.6 after the arms: 4 unless
- * {@code --quick}, 0 for none),
+ * {@code --paired-rounds N} (rounds of the alternating pairs of targets 16.1b, 16.2, 16.5 and 16.6 after the arms:
+ * 4 unless {@code --quick}, 0 for none),
  * {@code --server-heap -Xmx1g} (every server's heap instead of Gantry's default for the server CPUs;
  * {@code jvm-default} passes none), {@code --dry-run} (print the plan and its estimated duration, run nothing).
  */
@@ -343,8 +343,9 @@ public final class LoadBenchmark {
                     .filter(workloads::contains).map(Workload::label).toList())).append('\n');
         }
         if (pairedRounds > 0) {
-            sb.append(String.format(Locale.ROOT, "  then targets 16.1b, 16.5 and 16.6 again, each pair's sides in turn "
-                    + "(%d rounds of %d s windows at %d connections): about %d min per pair, in the estimate%n",
+            sb.append(String.format(Locale.ROOT, "  then targets 16.1b, 16.2, 16.5 and 16.6 again, each pair's sides "
+                    + "in turn (%d rounds of %d s windows at %d connections, 16.2's at one): about %d min per pair, in "
+                    + "the estimate%n",
                     pairedRounds, plan.closedRun().toSeconds(), PAIRED_CONNECTIONS, (pairSeconds() + 59) / 60));
         }
         Duration estimate = plan.estimate(selectedArms(), arms.contains(INPROC), workloads)
@@ -423,9 +424,10 @@ public final class LoadBenchmark {
                         + " of " + steal.cpus() + "'s time over the whole run; per arm and workload in the summary "
                         + "(the median of its measured windows, and the largest)"));
         if (!paired.isEmpty()) {
-            header.add("alternating pairs: after the arms, targets 16.1b's, 16.5's and 16.6's two sides again, "
+            header.add("alternating pairs: after the arms, targets 16.1b's, 16.2's, 16.5's and 16.6's two sides again, "
                     + pairedRounds + " rounds of " + plan.closedRun().toSeconds() + " s windows taken in turn at "
-                    + PAIRED_CONNECTIONS + " connections (16.5: open loop at its rate, after 10 s unmeasured), after"
+                    + PAIRED_CONNECTIONS + " connections (16.2: at one, on 16.1b's servers, each round after its 64-"
+                    + "connection windows; 16.5: open loop at its rate, after 10 s unmeasured), after"
                     + " a " + plan.firstWarmup().toSeconds() + " s warm-up of each server (BuildComparison; its servers"
                     + " load only the workload's model)");
         }
@@ -436,7 +438,7 @@ public final class LoadBenchmark {
     /*
      * Why pairs. The arms run one after another, minutes apart, and this shared machine's speed drifts by 2-4x
      * within minutes: a ratio of two arms' maxima (or tails) measures that drift as much as the servers. Targets
-     * 16.1b, 16.5 and 16.6 compare two arms near their goals, so the run measures each again with its two sides
+     * 16.1b, 16.2, 16.5 and 16.6 compare two arms near their goals, so the run measures each again with its two sides
      * taking turns in short windows on the same CPU, where drift falls on both alike, and the report shows both
      * readings. A pair that fails is a note in the report, never the loss of the arms' figures.
      */
@@ -446,10 +448,12 @@ public final class LoadBenchmark {
         if (pairedRounds <= 0) {
             return Duration.ZERO;
         }
-        int pairs = (arms.contains(DIRECT) && arms.contains("gantry-batching") && workloads.contains(Workload.MLP)
-                ? 2 : 0) + (arms.contains(INPROC) && arms.contains("gantry-batching")
+        boolean direct = arms.contains(DIRECT) && arms.contains("gantry-batching") && workloads.contains(Workload.MLP);
+        int pairs = (direct ? 2 : 0) + (arms.contains(INPROC) && arms.contains("gantry-batching")
                 && workloads.contains(Workload.MINILM_16) ? 1 : 0);
-        return Duration.ofSeconds(pairs * pairSeconds());
+        // 16.1b's pair also takes 16.2's one-client windows
+        long extra = direct ? 2L * pairedRounds * (plan.closedRun().toSeconds() + 8) : 0;
+        return Duration.ofSeconds(pairs * pairSeconds() + extra);
     }
 
     /** One pair: two server warm-ups (or one and the in-process JVMs' own), then the windows in turn. */
@@ -458,8 +462,8 @@ public final class LoadBenchmark {
     }
 
     /**
-     * Target 16.1b's and 16.5's pairs (direct, gantry) and 16.6's (in-process ORT at its best batch, gantry), each in
-     * alternating windows.
+     * Target 16.1b's and 16.2's pair and 16.5's (direct, gantry) and 16.6's (in-process ORT at its best batch,
+     * gantry), each in alternating windows.
      */
     private void runPairs() {
         if (pairedRounds <= 0) {
@@ -472,8 +476,12 @@ public final class LoadBenchmark {
         if (arms.contains(DIRECT) && arms.contains("gantry-batching") && workloads.contains(Workload.MLP)) {
             BuildComparison.Settings s = pairSettings(Workload.MLP);
             s.baseArm = BuildComparison.arm(DIRECT);
-            System.out.printf("%n[pair 16.1b] gantry-batching / direct, MLP JSON, alternating%n");
-            pair("16.1b", "MLP JSON at " + PAIRED_CONNECTIONS + " connections: gantry / direct, windows in turn", s);
+            // 16.2 rides on 16.1b's servers and warm-up: its one-client windows follow each round's 64-connection ones
+            s.levels = new int[] {PAIRED_CONNECTIONS, 1};
+            System.out.printf("%n[pair 16.1b, 16.2] gantry-batching / direct, MLP JSON, alternating%n");
+            pair(s, new Issue16Targets.Paired("16.1b", "MLP JSON at " + PAIRED_CONNECTIONS
+                    + " connections: gantry / direct, windows in turn", null), new Issue16Targets.Paired("16.2",
+                    "MLP JSON at one client: p50, gantry vs direct, windows in turn", null));
             double rate = referenceRates.getOrDefault(Workload.MLP, List.of()).stream()
                     .mapToDouble(Double::doubleValue).max().orElse(0);
             if (rate > 0) {
@@ -482,8 +490,8 @@ public final class LoadBenchmark {
                 open.openRate = rate;
                 System.out.printf(Locale.ROOT, "%n[pair 16.5] gantry-batching vs direct, MLP JSON open loop at %.1f"
                         + " req/s, alternating%n", rate);
-                pair("16.5", String.format(Locale.ROOT, "MLP JSON open loop at %.0f/s (90%% of direct's max): p99, "
-                        + "gantry vs direct, windows in turn", rate), open);
+                pair(open, new Issue16Targets.Paired("16.5", String.format(Locale.ROOT, "MLP JSON open loop at %.0f/s "
+                        + "(90%% of direct's max): p99, gantry vs direct, windows in turn", rate), null));
             }
         }
         if (arms.contains(INPROC) && arms.contains("gantry-batching") && workloads.contains(Workload.MINILM_16)) {
@@ -493,18 +501,25 @@ public final class LoadBenchmark {
             BuildComparison.Settings s = pairSettings(Workload.MINILM_16);
             s.inprocBatch = batch;
             System.out.printf("%n[pair 16.6] gantry-batching / in-process batch %d, MiniLM s16, alternating%n", batch);
-            pair("16.6", "MiniLM s16 items/s: gantry at " + PAIRED_CONNECTIONS + " connections / in-process ORT at "
-                    + "batch " + batch + " (this run's best), windows in turn", s);
+            pair(s, new Issue16Targets.Paired("16.6", "MiniLM s16 items/s: gantry at " + PAIRED_CONNECTIONS
+                    + " connections / in-process ORT at batch " + batch + " (this run's best), windows in turn", null));
         }
     }
 
-    /** Runs one pair; a failure becomes a note, so the arms' report is still written. */
-    private void pair(String id, String what, BuildComparison.Settings s) {
+    /**
+     * Runs one pair; each target takes the level of the same index ({@code s.levels}). A failure becomes a note, so
+     * the arms' report is still written.
+     */
+    private void pair(BuildComparison.Settings s, Issue16Targets.Paired... targets) {
+        String ids = String.join(", ", java.util.Arrays.stream(targets).map(Issue16Targets.Paired::id).toList());
         try {
-            paired.add(new Issue16Targets.Paired(id, what, BuildComparison.compare(s).getFirst()));
+            List<BuildComparison.Level> levels = BuildComparison.compare(s);
+            for (int i = 0; i < targets.length; i++) {
+                paired.add(new Issue16Targets.Paired(targets[i].id(), targets[i].pair(), levels.get(i)));
+            }
         } catch (Exception e) {
-            System.out.println("[pair " + id + "] failed: " + e);
-            notes.add("alternating pair " + id + ": failed (" + e.getMessage() + "); the row is missing");
+            System.out.println("[pair " + ids + "] failed: " + e);
+            notes.add("alternating pair " + ids + ": failed (" + e.getMessage() + "); the rows are missing");
         }
     }
 

@@ -43,6 +43,17 @@ class BuildComparisonSettingsTest {
     }
 
     @Test
+    void extraModels_parse_andAMissingOneIsRefusedBeforeAnythingStarts(@org.junit.jupiter.api.io.TempDir
+                                                                        java.nio.file.Path models) throws Exception {
+        java.nio.file.Files.createDirectories(models.resolve("minilm").resolve("1"));
+        BuildComparison.Settings s = BuildComparison.settings(new String[] {"--base-arm", "direct", "--models",
+                models.toString(), "--this-extra-model", "minilm", "--this-extra-model", "no-such-model"});
+        assertEquals(List.of("minilm", "no-such-model"), s.thisExtraModels);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BuildComparison.compare(s));
+        assertTrue(e.getMessage().startsWith("--this-extra-model 'no-such-model': "), e.getMessage());
+    }
+
+    @Test
     void openRate_parses_andIsRefusedAgainstTheInProcessSideBeforeAnythingStarts() {
         assertEquals(10259.5, BuildComparison.settings(new String[] {"--open-rate", "10259.5"}).openRate);
         BuildComparison.Settings s = BuildComparison.settings(new String[] {"--open-rate", "9000",

@@ -126,6 +126,32 @@ class Issue16TargetsTest {
     }
 
     @Test
+    void alternatingP50_comparesTheMedianP50sAtOneClient_besideTheArmsReading() {
+        BuildComparison.Level oneClient = new BuildComparison.Level(1, 9000, 9300, 0.098, 0.093, 0.2, 0.19, 90, 87,
+                new double[] {1.03, 1.04}, new double[] {0.9, 1.0}, 0, 0, 0.0, 0.0, new double[] {0.96, 0.94});
+        String md = new Issue16Targets(RUN, Map.of(), memory(), List.of(
+                new Issue16Targets.Paired("16.2", "one-client pair", oneClient))).markdown();
+
+        String two = row(md, "16.2, alternating");
+        assertTrue(two.contains("| one-client pair, median of 2 rounds | gantry <= direct | 0.093 vs 0.098 ms (0.95x; "
+                + "rounds 0.96, 0.94; the host stole 0% vs 0% of the server CPU) | **met** |"), two);
+        // the arms' reading (600 vs 400 us) keeps its own row and status, and the pair's row follows it
+        assertTrue(row(md, "16.2").endsWith("**missed** |"), md);
+        assertTrue(md.indexOf("| 16.2, alternating |") == md.indexOf("\n", md.indexOf("| 16.2 |")) + 1, md);
+
+        BuildComparison.Level slower = new BuildComparison.Level(1, 9000, 8800, 0.098, 0.101, 0.2, 0.19, 90, 92,
+                new double[] {0.98}, new double[] {1.0}, 0, 0, 0.0, 0.0, new double[] {1.03});
+        assertTrue(row(new Issue16Targets(RUN, Map.of(), memory(), List.of(new Issue16Targets.Paired("16.2", "p",
+                slower))).markdown(), "16.2, alternating").endsWith("(1.03x; rounds 1.03; the host stole 0% vs 0% of"
+                + " the server CPU) | **missed** |"));
+        BuildComparison.Level failed = new BuildComparison.Level(1, 9000, 9300, 0.098, 0.093, 0.2, 0.19, 90, 87,
+                new double[] {1.03}, new double[] {0.9}, 0, 2, 0.0, 0.0, new double[] {0.95});
+        assertTrue(row(new Issue16Targets(RUN, Map.of(), memory(), List.of(new Issue16Targets.Paired("16.2", "p",
+                failed))).markdown(), "16.2, alternating").endsWith("failed requests: 2 of Gantry's, 0 of the direct "
+                + "server's | **missed** |"));
+    }
+
+    @Test
     void alternatingRows_sayHowMuchOfTheServerCpuTheHostStoleFromEachSide() {
         BuildComparison.Level minilm = new BuildComparison.Level(64, 200, 180, 300, 350, 400, 500, Double.NaN, 5800,
                 new double[] {0.9, 0.9}, new double[] {1.2, 1.3}, 0, 0, 0.09, 0.12);
