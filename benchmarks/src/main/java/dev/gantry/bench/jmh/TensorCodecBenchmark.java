@@ -30,7 +30,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Cost of Gantry's OIP codec per request, JSON against the binary tensor extension: decoding a request body
  * into an {@code InferenceRequest} and encoding an {@code InferenceResponse}, for a small FP32 tensor [1,64]
- * (the mlp model's input) and a 600 KB FP32 tensor [1,153600]. No HTTP, no model: codec only, one thread.
+ * (the mlp model's input), the mlp model's 8 scores [1,8] ({@code scores}: below OipCodec's direct-array size, so
+ * its JSON goes through the generator) and a 600 KB FP32 tensor [1,153600]. No HTTP, no model: codec only, one
+ * thread.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar TensorCodecBenchmark}
  * (add {@code -p size=large} for one size; {@code -prof gc} for allocation per operation).
@@ -42,7 +44,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
 public class TensorCodecBenchmark {
-    @Param({"small", "large"})
+    @Param({"small", "scores", "large"})
     public String size;
 
     private OipCodec codec;
@@ -55,9 +57,11 @@ public class TensorCodecBenchmark {
     @Setup
     public void setUp() {
         codec = new OipCodec(CodecLimits.defaults());
-        Tensor tensor = "small".equals(size)
-                ? Payloads.fp32("input", 1, Payloads.MLP_FEATURES)
-                : Payloads.fp32("input", 1, Payloads.LARGE_FP32_ELEMENTS);
+        Tensor tensor = switch (size) {
+            case "small" -> Payloads.fp32("input", 1, Payloads.MLP_FEATURES);
+            case "scores" -> Payloads.fp32("input", 1, 8);
+            default -> Payloads.fp32("input", 1, Payloads.LARGE_FP32_ELEMENTS);
+        };
         jsonBody = Buffer.buffer(OipBodies.json(List.of(tensor)).bytes());
         OipBodies.Body binary = OipBodies.binary(List.of(tensor));
         binaryBody = Buffer.buffer(binary.bytes());
