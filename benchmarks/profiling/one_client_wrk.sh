@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Target 16.2 (MLP JSON p50 at one client, Gantry vs the direct-call server) with wrk, a C client, instead of the
 # standard run's Java load generator: the two servers take turns (direct, Gantry, direct, Gantry, ... ROUNDS
-# times), each on CPU 1 with wrk on CPU 0, the standard run's JVM options and model set. Per server: 40 s of
+# times), each on CPU 1 with wrk on CPU 0, with the standard run's JVM options but its native heap trim (the
+# launcher's -XX:TrimNativeHeapInterval=30000), the direct server with its four models, Gantry with the MLP
+# only. Per server: 40 s of
 # warm-up at 16 connections, 10 s unmeasured at one, then 15 s measured at one, with each thread's context
 # switches and CPU time per request over the measured window (thread_switches.py).
 #
 # Run from the repository root after `mvn -B -o -DskipTests package`; needs wrk (apt-get install wrk) and a JDK
-# >= 21 as JAVA_HOME. Usage: benchmarks/profiling/one_client_wrk.sh [ROUNDS] [OUT_DIR]
+# >= 21 as JAVA_HOME. Usage: benchmarks/profiling/one_client_wrk.sh [ROUNDS] [OUT_DIR]. A server it started is
+# stopped however the script ends.
 set -euo pipefail
 rounds=${1:-2}
 out=${2:-$(mktemp -d /tmp/gantry-one-client.XXXXXX)}
@@ -15,7 +18,12 @@ repo_root=$(pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out/models" "$out/data"
 ln -sfn "$repo_root/models/mlp" "$out/models/mlp"
-jvm=(-XX:InlineSmallCode=1000 --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -Xmx384m)
+jvm=(-XX:InlineSmallCode=1000 --enable-native-access=ALL-UNNAMED -Xmx384m)
+# As the launcher: Netty's Unsafe buffer access allowed where the JDK knows the option (23 and later).
+feature=$("$java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2}')
+if [ "${feature%%.*}" -ge 23 ]; then jvm+=(--sun-misc-unsafe-memory-access=allow); fi
+server_pid=
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true' EXIT
 # The body: the MLP's 64 features in [-1, 1) as FP32, each as its shortest text (as Float.toString and the load
 # generator write them).
 body=$(python3 - <<'PY'
@@ -38,8 +46,13 @@ serve() { # name port command...
   local name=$1 port=$2; shift 2
   taskset -c 1 "$@" > "$out/$name.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 1 120); do grep -q "ready on" "$out/$name.log" && break; sleep 1; done
-  grep -q "ready on" "$out/$name.log" || { echo "$name did not start, see $out/$name.log"; kill $pid; exit 1; }
+  server_pid=$pid
+  for _ in $(seq 1 120); do
+    grep -q "ready on" "$out/$name.log" && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 1
+  done
+  grep -q "ready on" "$out/$name.log" || { echo "$name did not start, see $out/$name.log"; exit 1; }
   local url="http://127.0.0.1:$port/v2/models/mlp/infer"
   taskset -c 0 wrk -t1 -c16 -d40s -s "$out/mlp.lua" "$url" > /dev/null
   taskset -c 0 wrk -t1 -c1 -d10s -s "$out/mlp.lua" "$url" > /dev/null
@@ -48,7 +61,7 @@ serve() { # name port command...
   python3 "$here/thread_switches.py" snap $pid "$out/after.json"
   local n
   n=$(awk '/requests in/ {print $1}' "$out/$name.wrk")
-  if grep -q "Non-2xx" "$out/$name.wrk"; then echo "$name answered errors:"; cat "$out/$name.wrk"; kill $pid; exit 1; fi
+  if grep -q "Non-2xx" "$out/$name.wrk"; then echo "$name answered errors:"; cat "$out/$name.wrk"; exit 1; fi
   echo "### $name: $n requests in $(awk '/requests in/ {print $4}' "$out/$name.wrk" | tr -d ,), p50 $(awk \
     '$1 == "50%" {print $2}' "$out/$name.wrk"), p99 $(awk '$1 == "99%" {print $2}' "$out/$name.wrk")$(grep -q \
     "Socket errors" "$out/$name.wrk" && grep "Socket errors" "$out/$name.wrk" | sed 's/^ */; /')"
@@ -57,6 +70,7 @@ serve() { # name port command...
   echo
   kill $pid
   wait $pid 2>/dev/null || true
+  server_pid=
 }
 
 echo "one client, wrk on CPU 0, servers on CPU 1, $rounds rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"

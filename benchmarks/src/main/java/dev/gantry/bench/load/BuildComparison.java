@@ -184,7 +184,12 @@ public final class BuildComparison {
                 case "--workload" -> o.workload = Workload.byLabel(args[++i]);
                 case "--levels" -> o.levels = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--open-rate" -> o.openRate = Double.parseDouble(args[++i]);
-                case "--this-extra-model" -> o.thisExtraModels.add(args[++i]);
+                case "--this-extra-model" -> {
+                    String m = args[++i];
+                    if (!o.thisExtraModels.contains(m)) {
+                        o.thisExtraModels.add(m);
+                    }
+                }
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'; see the javadoc of "
                         + BuildComparison.class.getName());
             }

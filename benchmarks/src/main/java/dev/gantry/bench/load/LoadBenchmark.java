@@ -344,9 +344,10 @@ public final class LoadBenchmark {
         }
         if (pairedRounds > 0) {
             sb.append(String.format(Locale.ROOT, "  then targets 16.1b, 16.2, 16.5 and 16.6 again, each pair's sides "
-                    + "in turn (%d rounds of %d s windows at %d connections, 16.2's at one): about %d min per pair, in "
-                    + "the estimate%n",
-                    pairedRounds, plan.closedRun().toSeconds(), PAIRED_CONNECTIONS, (pairSeconds() + 59) / 60));
+                    + "in turn (%d rounds of %d s windows at %d connections, 16.2's at one): about %d min per pair "
+                    + "(16.1b's with 16.2's windows: %d), in the estimate%n",
+                    pairedRounds, plan.closedRun().toSeconds(), PAIRED_CONNECTIONS, (pairSeconds() + 59) / 60,
+                    (pairSeconds() + oneClientSeconds() + 59) / 60));
         }
         Duration estimate = plan.estimate(selectedArms(), arms.contains(INPROC), workloads)
                 .plus(pairsEstimate());
@@ -451,9 +452,12 @@ public final class LoadBenchmark {
         boolean direct = arms.contains(DIRECT) && arms.contains("gantry-batching") && workloads.contains(Workload.MLP);
         int pairs = (direct ? 2 : 0) + (arms.contains(INPROC) && arms.contains("gantry-batching")
                 && workloads.contains(Workload.MINILM_16) ? 1 : 0);
-        // 16.1b's pair also takes 16.2's one-client windows
-        long extra = direct ? 2L * pairedRounds * (plan.closedRun().toSeconds() + 8) : 0;
-        return Duration.ofSeconds(pairs * pairSeconds() + extra);
+        return Duration.ofSeconds(pairs * pairSeconds() + (direct ? oneClientSeconds() : 0));
+    }
+
+    /** 16.2's one-client windows, which 16.1b's pair takes after its own in each round. */
+    private long oneClientSeconds() {
+        return 2L * pairedRounds * (plan.closedRun().toSeconds() + 8);
     }
 
     /** One pair: two server warm-ups (or one and the in-process JVMs' own), then the windows in turn. */
@@ -514,6 +518,10 @@ public final class LoadBenchmark {
         String ids = String.join(", ", java.util.Arrays.stream(targets).map(Issue16Targets.Paired::id).toList());
         try {
             List<BuildComparison.Level> levels = BuildComparison.compare(s);
+            if (levels.size() != targets.length) {
+                throw new IllegalStateException("measured " + levels.size() + " levels for " + targets.length
+                        + " targets");
+            }
             for (int i = 0; i < targets.length; i++) {
                 paired.add(new Issue16Targets.Paired(targets[i].id(), targets[i].pair(), levels.get(i)));
             }

@@ -47,7 +47,8 @@ class BuildComparisonSettingsTest {
                                                                         java.nio.file.Path models) throws Exception {
         java.nio.file.Files.createDirectories(models.resolve("minilm").resolve("1"));
         BuildComparison.Settings s = BuildComparison.settings(new String[] {"--base-arm", "direct", "--models",
-                models.toString(), "--this-extra-model", "minilm", "--this-extra-model", "no-such-model"});
+                models.toString(), "--this-extra-model", "minilm", "--this-extra-model", "no-such-model",
+                "--this-extra-model", "minilm"});
         assertEquals(List.of("minilm", "no-such-model"), s.thisExtraModels);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BuildComparison.compare(s));
         assertTrue(e.getMessage().startsWith("--this-extra-model 'no-such-model': "), e.getMessage());
