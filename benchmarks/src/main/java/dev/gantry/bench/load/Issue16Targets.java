@@ -1,11 +1,15 @@
 package dev.gantry.bench.load;
 
+import dev.gantry.bench.load.BuildComparison.Level;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Issue 16's targets ("the request path close to the HTTP ceiling"), each computed from one run's own
@@ -124,44 +128,42 @@ final class Issue16Targets {
 
     /** 16.2's alternating reading: the median p50 of each side at one client, windows in turn. */
     private Optional<Targets.Target> alternatingP50() {
-        return paired.stream().filter(p -> p.id().equals("16.2")).findFirst().map(p -> {
-            BuildComparison.Level l = p.level();
-            String what = p.pair() + ", median of " + l.perRound().length + " rounds";
-            if (!(l.thisP50() > 0) || !(l.baseP50() > 0)) {
-                return new Targets.Target("16.2, alternating", what, "gantry <= direct", "-", Targets.NOT_MEASURED);
-            }
-            StringBuilder rounds = new StringBuilder();
-            for (double x : l.perRoundP50()) {
-                rounds.append(rounds.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", x));
-            }
-            boolean met = l.thisErrors() == 0 && l.thisP50() <= l.baseP50();
-            return new Targets.Target("16.2, alternating", what, "gantry <= direct", String.format(Locale.ROOT,
-                    "%.3f vs %.3f ms (%.2fx%s%s)%s", l.thisP50(), l.baseP50(), l.thisP50() / l.baseP50(),
-                    rounds.isEmpty() ? "" : "; rounds " + rounds, l.stolen(), l.thisErrors() > 0 || l.baseErrors() > 0
-                            ? String.format(Locale.ROOT, ", failed requests: %d of Gantry's, %d of the direct "
-                            + "server's", l.thisErrors(), l.baseErrors()) : ""),
-                    met ? Targets.MET : Targets.MISSED);
-        });
+        return alternatingLatency("16.2", "%.3f", Level::thisP50, Level::baseP50, Level::perRoundP50);
     }
 
     /** 16.5's alternating reading: the median open-loop p99 of each side at the same rate, windows in turn. */
     private Optional<Targets.Target> alternatingTail() {
-        return paired.stream().filter(p -> p.id().equals("16.5")).findFirst().map(p -> {
-            BuildComparison.Level l = p.level();
-            String what = p.pair() + ", median of " + l.perRoundP99().length + " rounds";
-            if (!(l.thisP99() > 0) || !(l.baseP99() > 0)) {
-                return new Targets.Target("16.5, alternating", what, "gantry <= direct", "-", Targets.NOT_MEASURED);
+        return alternatingLatency("16.5", "%.2f", Level::thisP99, Level::baseP99, Level::perRoundP99);
+    }
+
+    /**
+     * A latency target's alternating reading: Gantry's median against the direct server's (lower is better), each
+     * round's ratio, and the failed requests of both sides; missed whenever Gantry's side had any.
+     *
+     * @param millis the format of the two medians, in ms
+     */
+    private Optional<Targets.Target> alternatingLatency(String id, String millis, ToDoubleFunction<Level> mine,
+                                                        ToDoubleFunction<Level> base,
+                                                        Function<Level, double[]> rounds) {
+        return paired.stream().filter(p -> p.id().equals(id)).findFirst().map(p -> {
+            Level l = p.level();
+            String row = id + ", alternating";
+            String what = p.pair() + ", median of " + l.perRound().length + " rounds";
+            double g = mine.applyAsDouble(l);
+            double d = base.applyAsDouble(l);
+            if (!(g > 0) || !(d > 0)) {
+                return new Targets.Target(row, what, "gantry <= direct", "-", Targets.NOT_MEASURED);
             }
-            StringBuilder rounds = new StringBuilder();
-            for (double x : l.perRoundP99()) {
-                rounds.append(rounds.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", x));
+            StringBuilder each = new StringBuilder();
+            for (double x : rounds.apply(l)) {
+                each.append(each.isEmpty() ? "; rounds " : ", ").append(String.format(Locale.ROOT, "%.2f", x));
             }
-            boolean met = l.thisErrors() == 0 && l.thisP99() <= l.baseP99();
-            return new Targets.Target("16.5, alternating", what, "gantry <= direct", String.format(Locale.ROOT,
-                    "%.2f vs %.2f ms (%.2fx; rounds %s%s)%s", l.thisP99(), l.baseP99(), l.thisP99() / l.baseP99(),
-                    rounds, l.stolen(), l.thisErrors() > 0 || l.baseErrors() > 0 ? String.format(Locale.ROOT,
-                            ", failed requests: %d of Gantry's, %d of the direct server's", l.thisErrors(),
-                            l.baseErrors()) : ""),
+            String failed = l.thisErrors() > 0 || l.baseErrors() > 0 ? String.format(Locale.ROOT,
+                    ", failed requests: %d of Gantry's, %d of the direct server's", l.thisErrors(), l.baseErrors())
+                    : "";
+            boolean met = l.thisErrors() == 0 && g <= d;
+            return new Targets.Target(row, what, "gantry <= direct", String.format(Locale.ROOT, millis + " vs "
+                    + millis + " ms (%.2fx%s%s)%s", g, d, g / d, each, l.stolen(), failed),
                     met ? Targets.MET : Targets.MISSED);
         });
     }
