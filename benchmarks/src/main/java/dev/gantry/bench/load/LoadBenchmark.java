@@ -347,7 +347,7 @@ public final class LoadBenchmark {
                     + "in turn (%d rounds of %d s windows at %d connections, 16.2's at one): about %d min per pair "
                     + "(16.1b's with 16.2's windows: %d), in the estimate%n",
                     pairedRounds, plan.closedRun().toSeconds(), PAIRED_CONNECTIONS, (pairSeconds() + 59) / 60,
-                    (pairSeconds() + oneClientSeconds() + 59) / 60));
+                    (pairSeconds() + levelSeconds() + 59) / 60));
         }
         Duration estimate = plan.estimate(selectedArms(), arms.contains(INPROC), workloads)
                 .plus(pairsEstimate());
@@ -452,17 +452,17 @@ public final class LoadBenchmark {
         boolean direct = arms.contains(DIRECT) && arms.contains("gantry-batching") && workloads.contains(Workload.MLP);
         int pairs = (direct ? 2 : 0) + (arms.contains(INPROC) && arms.contains("gantry-batching")
                 && workloads.contains(Workload.MINILM_16) ? 1 : 0);
-        return Duration.ofSeconds(pairs * pairSeconds() + (direct ? oneClientSeconds() : 0));
+        return Duration.ofSeconds(pairs * pairSeconds() + (direct ? levelSeconds() : 0));
     }
 
-    /** 16.2's one-client windows, which 16.1b's pair takes after its own in each round. */
-    private long oneClientSeconds() {
+    /** One level's windows in a pair: both sides' in every round (16.2's one-client level rides on 16.1b's pair). */
+    private long levelSeconds() {
         return 2L * pairedRounds * (plan.closedRun().toSeconds() + 8);
     }
 
-    /** One pair: two server warm-ups (or one and the in-process JVMs' own), then the windows in turn. */
+    /** One pair: two server warm-ups (or one and the in-process JVMs' own), then its level's windows in turn. */
     private long pairSeconds() {
-        return 2 * (plan.firstWarmup().toSeconds() + 15) + 2L * pairedRounds * (plan.closedRun().toSeconds() + 8);
+        return 2 * (plan.firstWarmup().toSeconds() + 15) + levelSeconds();
     }
 
     /**
