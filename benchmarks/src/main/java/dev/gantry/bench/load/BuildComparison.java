@@ -104,14 +104,36 @@ public final class BuildComparison {
     }
 
     /**
+     * An open-loop window's other two readings, which say whose stall a high p99 was: the p99 from each request's
+     * actual send (a generator that fell behind sends late, so its delay is in the p99 from the intended time only)
+     * and how late the generator's pacer sent at worst.
+     */
+    static String sendHealth(Measurement base, Measurement mine) {
+        return String.format(Locale.ROOT, "; p99 from the actual send: base %.3f, this %.3f ms; the generator sent "
+                        + "at most %.3f ms (base), %.3f ms (this) late", base.serviceTimePercentileMillis(99),
+                mine.serviceTimePercentileMillis(99), base.maxSendLagMicros() / 1000.0,
+                mine.maxSendLagMicros() / 1000.0);
+    }
+
+    /**
      * One level's medians over the rounds: requests (or in-process items) per second, p50 and p99 in ms, server CPU
      * microseconds per request (NaN for the in-process side), this build's throughput and p99 over the base's,
      * round by round, each side's failed requests over all rounds, and the median share of the server CPU's time
-     * the host stole in each side's windows (NaN when unknown).
+     * the host stole in each side's windows (NaN when unknown), and the most of a CPU the load generator used in
+     * one of this build's windows (NaN when unknown): near 1, the generator, not the server, set that window's pace.
      */
     record Level(int connections, double baseRate, double thisRate, double baseP50, double thisP50, double baseP99,
                  double thisP99, double baseCpu, double thisCpu, double[] perRound, double[] perRoundP99,
-                 long baseErrors, long thisErrors, double baseStolen, double thisStolen, double[] perRoundP50) {
+                 long baseErrors, long thisErrors, double baseStolen, double thisStolen, double[] perRoundP50,
+                 double thisGeneratorCpu) {
+        /** A level whose generator load is not known. */
+        Level(int connections, double baseRate, double thisRate, double baseP50, double thisP50, double baseP99,
+              double thisP99, double baseCpu, double thisCpu, double[] perRound, double[] perRoundP99,
+              long baseErrors, long thisErrors, double baseStolen, double thisStolen, double[] perRoundP50) {
+            this(connections, baseRate, thisRate, baseP50, thisP50, baseP99, thisP99, baseCpu, thisCpu, perRound,
+                    perRoundP99, baseErrors, thisErrors, baseStolen, thisStolen, perRoundP50, Double.NaN);
+        }
+
         /** A level whose per-round p50 ratios are not kept. */
         Level(int connections, double baseRate, double thisRate, double baseP50, double thisP50, double baseP99,
               double thisP99, double baseCpu, double thisCpu, double[] perRound, double[] perRoundP99,
@@ -259,15 +281,19 @@ public final class BuildComparison {
         List<double[][]> cpu = new ArrayList<>();
         // the host's steal from the server CPU in each side's windows: [0] base, [1] this, per round
         List<double[][]> stolen = new ArrayList<>();
+        // the share of a CPU the load generator used in each of this build's windows, per round
+        List<double[]> generatorCpu = new ArrayList<>();
         // of each side's CPU per request: the part in the kernel, and the part on the Vert.x event loops
         List<double[][]> kernel = new ArrayList<>();
         List<double[][]> loops = new ArrayList<>();
         HostSteal steal = new HostSteal(o.serverCpus);
+        GeneratorLoad generator = new GeneratorLoad(o.clientCpus);
         for (int ignored : o.levels) {
             cpu.add(new double[2][o.rounds]);
             kernel.add(new double[2][o.rounds]);
             loops.add(new double[2][o.rounds]);
             stolen.add(new double[2][o.rounds]);
+            generatorCpu.add(new double[o.rounds]);
             base.add(new ArrayList<>());
             mine.add(new ArrayList<>());
         }
@@ -306,14 +332,22 @@ public final class BuildComparison {
                     Side y = baseFirst ? b : a;
                     ServerCpu x0 = x.cpu();
                     HostSteal.Ticks xs = steal.now();
+                    GeneratorLoad.Snapshot xg = generator.now();
                     Measurement first = o.openRate > 0 ? x.open(request, o.openRate, o.window)
                             : x.window(request, o.levels[l], o.window);
+                    GeneratorLoad.Snapshot xg1 = generator.now();
+                    String xGenerator = GeneratorLoad.describe(xg, xg1, generator.cpus());
                     double xStolen = steal.stolenSince(xs);
                     ServerCpu x1 = x.cpu();
                     ServerCpu y0 = y.cpu();
                     HostSteal.Ticks ys = steal.now();
+                    GeneratorLoad.Snapshot yg = generator.now();
                     Measurement second = o.openRate > 0 ? y.open(request, o.openRate, o.window)
                             : y.window(request, o.levels[l], o.window);
+                    GeneratorLoad.Snapshot yg1 = generator.now();
+                    String yGenerator = GeneratorLoad.describe(yg, yg1, generator.cpus());
+                    generatorCpu.get(l)[r] = baseFirst ? GeneratorLoad.cpuShare(yg, yg1)
+                            : GeneratorLoad.cpuShare(xg, xg1);
                     double yStolen = steal.stolenSince(ys);
                     ServerCpu y1 = y.cpu();
                     Measurement mBase = baseFirst ? first : second;
@@ -341,7 +375,10 @@ public final class BuildComparison {
                             mThis.percentileMillis(50), mThis.percentileMillis(99), cpuThis, partsThis,
                             mThis.throughput() / mBase.throughput(), cpuThis / cpuBase, BenchHost.loadAverage(),
                             steal.cpus(), HostSteal.percent(stolen.get(l)[0][r]),
-                            HostSteal.percent(stolen.get(l)[1][r]), errors(mBase, mThis));
+                            HostSteal.percent(stolen.get(l)[1][r]), errors(mBase, mThis)
+                                    + (o.openRate > 0 ? sendHealth(mBase, mThis) : ""));
+                    System.out.printf("  in the base's window %s; in this build's, %s%n",
+                            baseFirst ? xGenerator : yGenerator, baseFirst ? yGenerator : xGenerator);
                 }
             }
             for (int l = 0; l < o.levels.length; l++) {
@@ -365,7 +402,8 @@ public final class BuildComparison {
                 double tStolen = BenchHost.median(stolen.get(l)[1]);
                 out.add(new Level(o.levels[l], bRate, tRate, bP50, tP50, bP99, tP99, bCpu, tCpu, perRound,
                         perRoundP99, base.get(l).stream().mapToLong(Measurement::errors).sum(),
-                        mine.get(l).stream().mapToLong(Measurement::errors).sum(), bStolen, tStolen, perRoundP50));
+                        mine.get(l).stream().mapToLong(Measurement::errors).sum(), bStolen, tStolen, perRoundP50,
+                        Arrays.stream(generatorCpu.get(l)).max().orElse(Double.NaN)));
                 System.out.printf(Locale.ROOT, "median of %d rounds at %s: base %.1f req/s p50 %.3f p99 "
                                 + "%.3f ms %.1f CPU us/req; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req; "
                                 + "this/base throughput %.3fx (per-round ratios %s), p50 %.3fx, p99 %.3fx, server CPU "

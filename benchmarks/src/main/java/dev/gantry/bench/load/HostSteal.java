@@ -58,6 +58,44 @@ final class HostSteal {
         }
     }
 
+    /**
+     * The ticks these CPUs spent running something in this machine (user, nice, system, irq and softirq time:
+     * neither idle, waiting for I/O, nor stolen), or -1 when {@code /proc/stat} cannot be read.
+     */
+    long busyTicks() {
+        try {
+            return busy(Files.readString(PROC_STAT), cpus);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** {@link #busyTicks()} of a {@code /proc/stat} text; -1 when none of the CPUs is in it. */
+    static long busy(String procStat, Set<Integer> cpus) {
+        long busy = 0;
+        boolean found = false;
+        for (String line : procStat.split("\n")) {
+            String[] f = cpuLine(line, cpus);
+            if (f != null) {
+                busy += Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
+                        + Long.parseLong(f[7]);
+                found = true;
+            }
+        }
+        return found ? busy : -1;
+    }
+
+    /** The fields of a {@code /proc/stat} line when it is one of {@code cpus}' (the aggregate when empty), else null. */
+    private static String[] cpuLine(String line, Set<Integer> cpus) {
+        if (!line.startsWith("cpu")) {
+            return null;
+        }
+        String[] f = line.trim().split("\\s+");
+        String id = f[0].substring(3);
+        boolean wanted = cpus.isEmpty() ? id.isEmpty() : !id.isEmpty() && cpus.contains(Integer.parseInt(id));
+        return wanted && f.length >= 9 ? f : null;
+    }
+
     /** The share of these CPUs' ticks since {@code before} that were stolen; NaN when unknown. */
     double stolenSince(Ticks before) {
         Ticks now = now();
@@ -74,13 +112,8 @@ final class HostSteal {
         long stolen = 0;
         boolean found = false;
         for (String line : procStat.split("\n")) {
-            if (!line.startsWith("cpu")) {
-                continue;
-            }
-            String[] f = line.trim().split("\\s+");
-            String id = f[0].substring(3);
-            boolean wanted = cpus.isEmpty() ? id.isEmpty() : !id.isEmpty() && cpus.contains(Integer.parseInt(id));
-            if (!wanted || f.length < 9) {
+            String[] f = cpuLine(line, cpus);
+            if (f == null) {
                 continue;
             }
             for (int i = 1; i <= 8; i++) {

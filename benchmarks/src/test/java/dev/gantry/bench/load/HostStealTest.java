@@ -31,6 +31,32 @@ class HostStealTest {
     }
 
     @Test
+    void busy_countsUserNiceSystemIrqAndSoftirq_notIdleIowaitOrSteal() {
+        // cpu0: 150 + 0 + 50 + 0 + 2 = 202; cpu1: 150 + 0 + 50 + 0 + 3 = 203, whatever their idle and steal
+        assertEquals(202, HostSteal.busy(procStat(1, 7, 400), Set.of(0)));
+        assertEquals(203, HostSteal.busy(procStat(1, 7, 900), Set.of(1)));
+        assertEquals(405, HostSteal.busy(procStat(1, 7, 400), Set.of(0, 1)));
+        assertEquals(300 + 100 + 5, HostSteal.busy(procStat(1, 7, 400), Set.of()));
+        assertEquals(-1, HostSteal.busy(procStat(1, 7, 400), Set.of(5)));
+    }
+
+    @Test
+    void generatorLoad_describesItsCpuCollectionsAndItsCpusBusyShare() {
+        var before = new GeneratorLoad.Snapshot(0, 1_000_000_000L, 100, 10, new HostSteal.Ticks(1000, 0), 300);
+        var after = new GeneratorLoad.Snapshot(10_000_000_000L, 7_500_000_000L, 141, 13,
+                new HostSteal.Ticks(2000, 0), 1260);
+        assertEquals(0.65, GeneratorLoad.cpuShare(before, after), 1e-9);
+        assertEquals("the generator used 65% of a CPU, its collector 3 times 41 ms; its CPU 0 was 96% busy",
+                GeneratorLoad.describe(before, after, "CPU 0"));
+        // no process CPU time and no /proc/stat: said, not made up
+        var blind = new GeneratorLoad.Snapshot(0, -1, 0, 0, null, -1);
+        var later = new GeneratorLoad.Snapshot(10_000_000_000L, -1, 0, 0, null, -1);
+        assertTrue(Double.isNaN(GeneratorLoad.cpuShare(blind, later)));
+        assertEquals("the generator used unknown CPU, its collector 0 times 0 ms",
+                GeneratorLoad.describe(blind, later, "CPU 0"));
+    }
+
+    @Test
     void parse_sumsTheFirstEightFieldsOfTheNamedCpus_notGuestTime() {
         // cpu1: 150 + 0 + 50 + 400 + 5 + 0 + 3 + 7 = 615 (guest's 20 is already in user)
         assertEquals(new HostSteal.Ticks(615, 7), HostSteal.parse(procStat(1, 7, 400), Set.of(1)));

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Issue 16's targets and the report's ceiling and memory columns, from a run's own numbers. */
@@ -123,6 +124,28 @@ class Issue16TargetsTest {
                 new double[] {1}, new double[] {1.08}, 0, 0);
         assertTrue(row(new Issue16Targets(RUN, Map.of(), memory(), List.of(new Issue16Targets.Paired("16.5", "p",
                 worse))).markdown(), "16.5, alternating").endsWith("| **missed** |"));
+    }
+
+    @Test
+    void alternatingTail_withFailures_saysHowBusyTheGenerator_was_andStaysMissed() {
+        BuildComparison.Level paced = new BuildComparison.Level(64, 9000, 9000, 0.2, 0.2, 12.0, 6.0, 80, 40,
+                new double[] {1}, new double[] {0.5}, 0, 3, Double.NaN, Double.NaN, new double[0], 0.93);
+        assertTrue(row(new Issue16Targets(RUN, Map.of(), memory(), List.of(new Issue16Targets.Paired("16.5", "p",
+                paced))).markdown(), "16.5, alternating").endsWith("failed requests: 3 of Gantry's, 0 of the direct "
+                + "server's (the load generator used up to 93% of its CPU in Gantry's windows: it, not the server, "
+                + "most likely set the pace) | **missed** |"));
+        BuildComparison.Level idle = new BuildComparison.Level(64, 9000, 9000, 0.2, 0.2, 12.0, 6.0, 80, 40,
+                new double[] {1}, new double[] {0.5}, 0, 3, Double.NaN, Double.NaN, new double[0], 0.62);
+        assertTrue(row(new Issue16Targets(RUN, Map.of(), memory(), List.of(new Issue16Targets.Paired("16.5", "p",
+                idle))).markdown(), "16.5, alternating").endsWith("0 of the direct server's (the load generator used "
+                + "up to 62% of its CPU in Gantry's windows) | **missed** |"));
+        // without failures the generator is not mentioned
+        BuildComparison.Level clean = new BuildComparison.Level(64, 9000, 9000, 0.2, 0.2, 12.0, 6.0, 80, 40,
+                new double[] {1}, new double[] {0.5}, 0, 0, Double.NaN, Double.NaN, new double[0], 0.95);
+        String row = row(new Issue16Targets(RUN, Map.of(), memory(), List.of(new Issue16Targets.Paired("16.5", "p",
+                clean))).markdown(), "16.5, alternating");
+        assertFalse(row.contains("generator"), row);
+        assertTrue(row.endsWith("| **met** |"), row);
     }
 
     @Test

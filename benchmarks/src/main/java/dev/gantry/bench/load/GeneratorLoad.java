@@ -1,0 +1,72 @@
+package dev.gantry.bench.load;
+
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.Locale;
+
+/**
+ * What the load generator itself had over a window: the CPU its JVM used, the time the JVM's collectors reported
+ * (for G1 and Serial, stop-the-world pauses), and how busy its CPUs were in all (its own work and anything else
+ * scheduled there).
+ *
+ * <p>Why: an open-loop window's latency counts from each request's intended send, so a generator that stalls (a
+ * collection of its own, or its CPU taken by other processes) is charged to the server being measured. A p99 read
+ * beside these says whose stall it was.
+ */
+final class GeneratorLoad {
+    /** A point in time: wall clock, this JVM's CPU time, its collectors' time and count, its CPUs' busy ticks. */
+    record Snapshot(long wallNanos, long cpuNanos, long gcMillis, long gcCount, HostSteal.Ticks cpuTicks,
+                    long cpuBusyTicks) {
+    }
+
+    private final HostSteal cpus;
+
+    /** @param clientCpus the generator's CPUs as a taskset list ("0"), or empty for all of them */
+    GeneratorLoad(String clientCpus) {
+        this.cpus = new HostSteal(clientCpus);
+    }
+
+    Snapshot now() {
+        long gcMillis = 0;
+        long gcCount = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            gcMillis += Math.max(0, gc.getCollectionTime());
+            gcCount += Math.max(0, gc.getCollectionCount());
+        }
+        long cpu = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
+        HostSteal.Ticks ticks = cpus.now();
+        return new Snapshot(System.nanoTime(), cpu, gcMillis, gcCount, ticks, cpus.busyTicks());
+    }
+
+    /** The generator's CPUs as a reader would say it ("CPU 0"). */
+    String cpus() {
+        return cpus.cpus();
+    }
+
+    /** The share of one CPU this JVM used between the two snapshots; NaN when unknown. */
+    static double cpuShare(Snapshot before, Snapshot after) {
+        double wall = after.wallNanos() - before.wallNanos();
+        return before.cpuNanos() < 0 || after.cpuNanos() < 0 || wall <= 0 ? Double.NaN
+                : (after.cpuNanos() - before.cpuNanos()) / wall;
+    }
+
+    /**
+     * A window, as the console prints it: e.g. "the generator used 58% of a CPU, its collector 3 times 41 ms; its
+     * CPU 0 was 96% busy".
+     */
+    static String describe(Snapshot before, Snapshot after, String cpuNames) {
+        double share = cpuShare(before, after);
+        StringBuilder out = new StringBuilder("the generator used ");
+        out.append(Double.isNaN(share) ? "unknown CPU" : String.format(Locale.ROOT, "%.0f%% of a CPU", 100 * share));
+        out.append(String.format(Locale.ROOT, ", its collector %d times %d ms", after.gcCount() - before.gcCount(),
+                after.gcMillis() - before.gcMillis()));
+        if (before.cpuTicks() != null && after.cpuTicks() != null && after.cpuTicks().total() > before.cpuTicks().total()
+                && before.cpuBusyTicks() >= 0 && after.cpuBusyTicks() >= 0) {
+            double busy = (double) (after.cpuBusyTicks() - before.cpuBusyTicks())
+                    / (after.cpuTicks().total() - before.cpuTicks().total());
+            out.append("; its ").append(cpuNames).append(" was ").append(HostSteal.percent(busy)).append(" busy");
+        }
+        return out.toString();
+    }
+}
