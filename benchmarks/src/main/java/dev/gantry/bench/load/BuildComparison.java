@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -104,23 +105,24 @@ public final class BuildComparison {
     }
 
     /**
-     * An open-loop window's other two readings, which say whose stall a high p99 was: the p99 from each request's
-     * actual send (a generator that fell behind sends late, so its delay is in the p99 from the intended time only)
-     * and how late the generator's pacer sent at worst.
+     * An open-loop window's other two readings, which help say whose stall a high p99 was: the p99 from each
+     * request's hand-off to the HTTP client (after any lateness of the pacer, but still including any wait for one
+     * of the pooled connections) and how late the generator's pacer woke at worst.
      */
     static String sendHealth(Measurement base, Measurement mine) {
-        return String.format(Locale.ROOT, "; p99 from the actual send: base %.3f, this %.3f ms; the generator sent "
-                        + "at most %.3f ms (base), %.3f ms (this) late", base.serviceTimePercentileMillis(99),
-                mine.serviceTimePercentileMillis(99), base.maxSendLagMicros() / 1000.0,
-                mine.maxSendLagMicros() / 1000.0);
+        return String.format(Locale.ROOT, "; p99 from the hand-off to the HTTP client: base %.3f, this %.3f ms; "
+                        + "the generator's pacer woke at most %.3f ms (base), %.3f ms (this) late",
+                base.serviceTimePercentileMillis(99), mine.serviceTimePercentileMillis(99),
+                base.maxSendLagMicros() / 1000.0, mine.maxSendLagMicros() / 1000.0);
     }
 
     /**
      * One level's medians over the rounds: requests (or in-process items) per second, p50 and p99 in ms, server CPU
      * microseconds per request (NaN for the in-process side), this build's throughput and p99 over the base's,
      * round by round, each side's failed requests over all rounds, and the median share of the server CPU's time
-     * the host stole in each side's windows (NaN when unknown), and the most of a CPU the load generator used in
-     * one of this build's windows (NaN when unknown): near 1, the generator, not the server, set that window's pace.
+     * the host stole in each side's windows (NaN when unknown), and the most of one CPU the load generator used
+     * while pacing one of this build's windows that had failed requests (NaN when none had, or unknown): near 1, the
+     * generator, not the server, most likely set that window's pace.
      */
     record Level(int connections, double baseRate, double thisRate, double baseP50, double thisP50, double baseP99,
                  double thisP99, double baseCpu, double thisCpu, double[] perRound, double[] perRoundP99,
@@ -333,25 +335,30 @@ public final class BuildComparison {
                     ServerCpu x0 = x.cpu();
                     HostSteal.Ticks xs = steal.now();
                     GeneratorLoad.Snapshot xg = generator.now();
-                    Measurement first = o.openRate > 0 ? x.open(request, o.openRate, o.window)
+                    AtomicReference<GeneratorLoad.Snapshot> xPaced = new AtomicReference<>();
+                    Measurement first = o.openRate > 0
+                            ? x.open(request, o.openRate, o.window, () -> xPaced.set(generator.now()))
                             : x.window(request, o.levels[l], o.window);
-                    GeneratorLoad.Snapshot xg1 = generator.now();
+                    GeneratorLoad.Snapshot xg1 = xPaced.get() != null ? xPaced.get() : generator.now();
                     String xGenerator = GeneratorLoad.describe(xg, xg1, generator.cpus());
                     double xStolen = steal.stolenSince(xs);
                     ServerCpu x1 = x.cpu();
                     ServerCpu y0 = y.cpu();
                     HostSteal.Ticks ys = steal.now();
                     GeneratorLoad.Snapshot yg = generator.now();
-                    Measurement second = o.openRate > 0 ? y.open(request, o.openRate, o.window)
+                    AtomicReference<GeneratorLoad.Snapshot> yPaced = new AtomicReference<>();
+                    Measurement second = o.openRate > 0
+                            ? y.open(request, o.openRate, o.window, () -> yPaced.set(generator.now()))
                             : y.window(request, o.levels[l], o.window);
-                    GeneratorLoad.Snapshot yg1 = generator.now();
+                    GeneratorLoad.Snapshot yg1 = yPaced.get() != null ? yPaced.get() : generator.now();
                     String yGenerator = GeneratorLoad.describe(yg, yg1, generator.cpus());
-                    generatorCpu.get(l)[r] = baseFirst ? GeneratorLoad.cpuShare(yg, yg1)
-                            : GeneratorLoad.cpuShare(xg, xg1);
                     double yStolen = steal.stolenSince(ys);
                     ServerCpu y1 = y.cpu();
                     Measurement mBase = baseFirst ? first : second;
                     Measurement mThis = baseFirst ? second : first;
+                    // the generator's share in this build's window, kept where Gantry's side had failures
+                    double thisShare = baseFirst ? GeneratorLoad.cpuShare(yg, yg1) : GeneratorLoad.cpuShare(xg, xg1);
+                    generatorCpu.get(l)[r] = mThis.errors() > 0 ? thisShare : Double.NaN;
                     double cpuBase = baseFirst ? micros(x0, x1, mBase) : micros(y0, y1, mBase);
                     double cpuThis = baseFirst ? micros(y0, y1, mThis) : micros(x0, x1, mThis);
                     String partsBase = baseFirst ? cpuParts(x0, x1, mBase) : cpuParts(y0, y1, mBase);
@@ -403,7 +410,7 @@ public final class BuildComparison {
                 out.add(new Level(o.levels[l], bRate, tRate, bP50, tP50, bP99, tP99, bCpu, tCpu, perRound,
                         perRoundP99, base.get(l).stream().mapToLong(Measurement::errors).sum(),
                         mine.get(l).stream().mapToLong(Measurement::errors).sum(), bStolen, tStolen, perRoundP50,
-                        Arrays.stream(generatorCpu.get(l)).max().orElse(Double.NaN)));
+                        Arrays.stream(generatorCpu.get(l)).filter(v -> !Double.isNaN(v)).max().orElse(Double.NaN)));
                 System.out.printf(Locale.ROOT, "median of %d rounds at %s: base %.1f req/s p50 %.3f p99 "
                                 + "%.3f ms %.1f CPU us/req; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req; "
                                 + "this/base throughput %.3fx (per-round ratios %s), p50 %.3fx, p99 %.3fx, server CPU "
@@ -473,6 +480,11 @@ public final class BuildComparison {
 
         /** An open-loop window at a fixed arrival rate, latency from each request's intended send time. */
         default Measurement open(LoadRequest request, double rate, Duration length) throws Exception {
+            return open(request, rate, length, () -> { });
+        }
+
+        /** The same, running {@code paced} once the last request is due, before the answers are awaited. */
+        default Measurement open(LoadRequest request, double rate, Duration length, Runnable paced) throws Exception {
             throw new UnsupportedOperationException("this side has no open loop");
         }
 
@@ -546,8 +558,9 @@ public final class BuildComparison {
         }
 
         @Override
-        public Measurement open(LoadRequest request, double rate, Duration length) throws InterruptedException {
-            return gen.openLoop(request, rate, length);
+        public Measurement open(LoadRequest request, double rate, Duration length, Runnable paced)
+                throws InterruptedException {
+            return gen.openLoop(request, rate, length, paced);
         }
 
         @Override

@@ -35,8 +35,9 @@ final class GeneratorLoad {
         }
         long cpu = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
                 ? os.getProcessCpuTime() : -1;
-        HostSteal.Ticks ticks = cpus.now();
-        return new Snapshot(System.nanoTime(), cpu, gcMillis, gcCount, ticks, cpus.busyTicks());
+        String procStat = HostSteal.readProcStat();
+        return new Snapshot(System.nanoTime(), cpu, gcMillis, gcCount, cpus.ticks(procStat),
+                cpus.busyTicks(procStat));
     }
 
     /** The generator's CPUs as a reader would say it ("CPU 0"). */
@@ -44,7 +45,7 @@ final class GeneratorLoad {
         return cpus.cpus();
     }
 
-    /** The share of one CPU this JVM used between the two snapshots; NaN when unknown. */
+    /** The share of one CPU this JVM used between the two snapshots (above 1 on more CPUs); NaN when unknown. */
     static double cpuShare(Snapshot before, Snapshot after) {
         double wall = after.wallNanos() - before.wallNanos();
         return before.cpuNanos() < 0 || after.cpuNanos() < 0 || wall <= 0 ? Double.NaN
@@ -52,17 +53,19 @@ final class GeneratorLoad {
     }
 
     /**
-     * A window, as the console prints it: e.g. "the generator used 58% of a CPU, its collector 3 times 41 ms; its
-     * CPU 0 was 96% busy".
+     * A window, as the console prints it: e.g. "the generator used 58% of one CPU, its collectors ran 3 times for
+     * 41 ms; its CPU 0 was 96% busy". The collectors' time is what their MXBeans count: pauses for G1 and Serial,
+     * whole (mostly concurrent) cycles for ZGC.
      */
     static String describe(Snapshot before, Snapshot after, String cpuNames) {
         double share = cpuShare(before, after);
-        StringBuilder out = new StringBuilder("the generator used ");
-        out.append(Double.isNaN(share) ? "unknown CPU" : String.format(Locale.ROOT, "%.0f%% of a CPU", 100 * share));
-        out.append(String.format(Locale.ROOT, ", its collector %d times %d ms", after.gcCount() - before.gcCount(),
-                after.gcMillis() - before.gcMillis()));
-        if (before.cpuTicks() != null && after.cpuTicks() != null && after.cpuTicks().total() > before.cpuTicks().total()
-                && before.cpuBusyTicks() >= 0 && after.cpuBusyTicks() >= 0) {
+        StringBuilder out = new StringBuilder(Double.isNaN(share) ? "the generator's CPU time unknown"
+                : String.format(Locale.ROOT, "the generator used %.0f%% of one CPU", 100 * share));
+        out.append(String.format(Locale.ROOT, ", its collectors ran %d times for %d ms",
+                after.gcCount() - before.gcCount(), after.gcMillis() - before.gcMillis()));
+        boolean ticked = before.cpuTicks() != null && after.cpuTicks() != null
+                && after.cpuTicks().total() > before.cpuTicks().total();
+        if (ticked && before.cpuBusyTicks() >= 0 && after.cpuBusyTicks() >= 0) {
             double busy = (double) (after.cpuBusyTicks() - before.cpuBusyTicks())
                     / (after.cpuTicks().total() - before.cpuTicks().total());
             out.append("; its ").append(cpuNames).append(" was ").append(HostSteal.percent(busy)).append(" busy");

@@ -58,19 +58,37 @@ final class HostSteal {
         }
     }
 
+    /** {@code /proc/stat}'s text now, or null where it cannot be read (not Linux). */
+    static String readProcStat() {
+        try {
+            return Files.readString(PROC_STAT);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** These CPUs' ticks in a {@code /proc/stat} text (null when it could not be read); null when unknown. */
+    Ticks ticks(String procStat) {
+        try {
+            return procStat == null ? null : parse(procStat, cpus);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     /**
      * The ticks these CPUs spent running something in this machine (user, nice, system, irq and softirq time:
-     * neither idle, waiting for I/O, nor stolen), or -1 when {@code /proc/stat} cannot be read.
+     * neither idle, waiting for I/O, nor stolen) in a {@code /proc/stat} text (null: unknown); -1 when unknown.
      */
-    long busyTicks() {
+    long busyTicks(String procStat) {
         try {
-            return busy(Files.readString(PROC_STAT), cpus);
-        } catch (IOException | RuntimeException e) {
+            return procStat == null ? -1 : busy(procStat, cpus);
+        } catch (RuntimeException e) {
             return -1;
         }
     }
 
-    /** {@link #busyTicks()} of a {@code /proc/stat} text; -1 when none of the CPUs is in it. */
+    /** The busy ticks of {@code cpus} in a {@code /proc/stat} text; -1 when none of them is in it. */
     static long busy(String procStat, Set<Integer> cpus) {
         long busy = 0;
         boolean found = false;
@@ -85,7 +103,7 @@ final class HostSteal {
         return found ? busy : -1;
     }
 
-    /** The fields of a {@code /proc/stat} line when it is one of {@code cpus}' (the aggregate when empty), else null. */
+    /** A {@code /proc/stat} line's fields when it is one of {@code cpus}' (the aggregate when empty), else null. */
     private static String[] cpuLine(String line, Set<Integer> cpus) {
         if (!line.startsWith("cpu")) {
             return null;

@@ -144,6 +144,15 @@ public final class HttpLoadGenerator implements AutoCloseable {
 
     /** Sends {@code rate} requests per second for {@code duration}, then waits for the answers. */
     public Measurement openLoop(LoadRequest request, double rate, Duration duration) throws InterruptedException {
+        return openLoop(request, rate, duration, () -> { });
+    }
+
+    /**
+     * The same; {@code paced} runs on the calling thread once the last request is due (sent or dropped), before the
+     * answers still outstanding are awaited: what the caller measures up to then covers the pacing alone.
+     */
+    public Measurement openLoop(LoadRequest request, double rate, Duration duration, Runnable paced)
+            throws InterruptedException {
         if (rate <= 0) {
             throw new IllegalArgumentException("rate must be positive, was " + rate);
         }
@@ -157,6 +166,7 @@ public final class HttpLoadGenerator implements AutoCloseable {
             LoopPacer pacer = new LoopPacer(request, run, start, intervalNanos, total);
             context.runOnContext(v -> pacer.run());
             pacer.paced.await();
+            paced.run();
             awaitAnswers(run);
             return run.toMeasurement("open", rate, 0, TimeUnit.NANOSECONDS.toMicros(pacer.maxLag));
         }
@@ -193,6 +203,7 @@ public final class HttpLoadGenerator implements AutoCloseable {
                 });
             }
         }
+        paced.run();
         awaitAnswers(run);
         return run.toMeasurement("open", rate, 0, TimeUnit.NANOSECONDS.toMicros(maxLag));
     }

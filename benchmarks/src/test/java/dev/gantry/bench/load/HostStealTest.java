@@ -38,6 +38,8 @@ class HostStealTest {
         assertEquals(405, HostSteal.busy(procStat(1, 7, 400), Set.of(0, 1)));
         assertEquals(300 + 100 + 5, HostSteal.busy(procStat(1, 7, 400), Set.of()));
         assertEquals(-1, HostSteal.busy(procStat(1, 7, 400), Set.of(5)));
+        // irq (the sixth field) counts too
+        assertEquals(10 + 20 + 30 + 40 + 50, HostSteal.busy("cpu0 10 20 30 999 888 40 50 777 0 0\n", Set.of(0)));
     }
 
     @Test
@@ -46,13 +48,13 @@ class HostStealTest {
         var after = new GeneratorLoad.Snapshot(10_000_000_000L, 7_500_000_000L, 141, 13,
                 new HostSteal.Ticks(2000, 0), 1260);
         assertEquals(0.65, GeneratorLoad.cpuShare(before, after), 1e-9);
-        assertEquals("the generator used 65% of a CPU, its collector 3 times 41 ms; its CPU 0 was 96% busy",
+        assertEquals("the generator used 65% of one CPU, its collectors ran 3 times for 41 ms; its CPU 0 was 96% busy",
                 GeneratorLoad.describe(before, after, "CPU 0"));
         // no process CPU time and no /proc/stat: said, not made up
         var blind = new GeneratorLoad.Snapshot(0, -1, 0, 0, null, -1);
         var later = new GeneratorLoad.Snapshot(10_000_000_000L, -1, 0, 0, null, -1);
         assertTrue(Double.isNaN(GeneratorLoad.cpuShare(blind, later)));
-        assertEquals("the generator used unknown CPU, its collector 0 times 0 ms",
+        assertEquals("the generator's CPU time unknown, its collectors ran 0 times for 0 ms",
                 GeneratorLoad.describe(blind, later, "CPU 0"));
     }
 
