@@ -68,7 +68,8 @@ final class HttpVerticle extends VerticleBase {
                            Optional<Tracing> tracing, UsageService usage) {
             var releases = core.releases();
             var sharedMemory = dev.gantry.core.sharedmemory.SharedMemoryRegistry.system();
-            var bodyLimits = new BodyLimits(config.limits().maxBodyBytes(), config.limits().bodyTimeout());
+            var bodyLimits = new BodyLimits(config.limits().maxBodyBytes(), config.limits().bodyTimeout(),
+                    config.limits().bodyMemory());
             var deprecation = new DeprecationHeaders(releases);
             var embedder = new TextEmbedder(core.repository(), core.router());
             var inference = new InferenceHandler(core.router(), new OipCodec(config.limits().codec()), bodyLimits, workers,

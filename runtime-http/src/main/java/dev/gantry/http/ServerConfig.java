@@ -87,7 +87,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
      */
     public record Limits(long maxBodyBytes, CodecLimits codec, int maxHeaderBytes, Duration headerTimeout,
                          Duration bodyTimeout, Duration requestTimeout, Duration idleTimeout,
-                         dev.gantry.store.artifact.UploadLimits uploads) {
+                         dev.gantry.store.artifact.UploadLimits uploads, long maxBodyMemory) {
         /**
          * The largest --max-body-bytes: a body is held in one heap array (and decompressed into one), and no JVM
          * allocates an array longer than this. Above it the buffer's length would overflow an int.
@@ -100,6 +100,25 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
                     dev.gantry.store.artifact.UploadLimits.defaults());
         }
 
+        /** Limits whose body memory budget is derived from the heap (--max-body-memory 0). */
+        public Limits(long maxBodyBytes, CodecLimits codec, int maxHeaderBytes, Duration headerTimeout,
+                      Duration bodyTimeout, Duration requestTimeout, Duration idleTimeout,
+                      dev.gantry.store.artifact.UploadLimits uploads) {
+            this(maxBodyBytes, codec, maxHeaderBytes, headerTimeout, bodyTimeout, requestTimeout, idleTimeout,
+                    uploads, 0);
+        }
+
+        /** The body memory budget: {@code maxBodyMemory}, or a quarter of the heap when it is 0. */
+        public dev.gantry.http.inference.BodyMemory bodyMemory() {
+            return maxBodyMemory > 0 ? new dev.gantry.http.inference.BodyMemory(maxBodyMemory)
+                    : dev.gantry.http.inference.BodyMemory.ofHeap();
+        }
+
+        public Limits withMaxBodyMemory(long n) {
+            return new Limits(maxBodyBytes, codec, maxHeaderBytes, headerTimeout, bodyTimeout, requestTimeout,
+                    idleTimeout, uploads, n);
+        }
+
         public static Limits defaults() {
             return new Limits(64L << 20, CodecLimits.defaults(), 16 * 1024, Duration.ofSeconds(10),
                     Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(60));
@@ -107,16 +126,17 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
 
         public Limits withMaxBodyBytes(long n) {
             return new Limits(n, codec, maxHeaderBytes, headerTimeout, bodyTimeout, requestTimeout, idleTimeout,
-                    uploads);
+                    uploads, maxBodyMemory);
         }
 
         public Limits withTimeouts(Duration header, Duration body, Duration request) {
-            return new Limits(maxBodyBytes, codec, maxHeaderBytes, header, body, request, idleTimeout, uploads);
+            return new Limits(maxBodyBytes, codec, maxHeaderBytes, header, body, request, idleTimeout, uploads,
+                    maxBodyMemory);
         }
 
         public Limits withUploads(dev.gantry.store.artifact.UploadLimits u) {
             return new Limits(maxBodyBytes, codec, maxHeaderBytes, headerTimeout, bodyTimeout, requestTimeout,
-                    idleTimeout, u);
+                    idleTimeout, u, maxBodyMemory);
         }
     }
 

@@ -48,6 +48,9 @@ public final class ServerConfigParser {
             new Setting("--worker-threads", "GANTRY_WORKER_THREADS", "auto",
                     "threads for blocking work: metrics scrape, large bodies (auto: half the cores, at least 2)"),
             new Setting("--max-body-bytes", "GANTRY_MAX_BODY_BYTES", "67108864", "largest request body (413 above)"),
+            new Setting("--max-body-memory", "GANTRY_MAX_BODY_MEMORY", "0",
+                    "most bytes of request bodies held at once, all requests together (429 above; 0: a quarter of"
+                            + " the heap)"),
             new Setting("--max-elements-per-tensor", "GANTRY_MAX_ELEMENTS_PER_TENSOR", "16777216",
                     "most elements in one input tensor"),
             new Setting("--max-elements-per-request", "GANTRY_MAX_ELEMENTS_PER_REQUEST", "67108864",
@@ -218,7 +221,8 @@ public final class ServerConfigParser {
                 Duration.ofMillis(r.longValue("--idle-timeout-ms", 100, 86_400_000L)),
                 new dev.gantry.store.artifact.UploadLimits(r.integer("--upload-concurrency", 1, 64),
                         Duration.ofMillis(r.longValue("--upload-idle-timeout-ms", 100, 3_600_000L)),
-                        r.longValue("--upload-min-free-bytes", 0, Long.MAX_VALUE)));
+                        r.longValue("--upload-min-free-bytes", 0, Long.MAX_VALUE)),
+                r.longValue("--max-body-memory", 0, Long.MAX_VALUE));
         String metrics = r.choice("--metrics-access", "open", "key", "auto");
         Optional<Path> cert = r.optionalPath("--tls-cert");
         Optional<Path> key = r.optionalPath("--tls-key");

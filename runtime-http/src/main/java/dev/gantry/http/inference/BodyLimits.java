@@ -7,6 +7,11 @@ import java.time.Duration;
  *
  * @param maxBytes larger bodies get 413
  * @param timeout a body must arrive in full within this long, else 408
+ * @param memory the budget every request's body bytes are held under (429 past it)
  */
-public record BodyLimits(long maxBytes, Duration timeout) {
+public record BodyLimits(long maxBytes, Duration timeout, BodyMemory memory) {
+    /** Limits with a budget of their own, a quarter of the heap. */
+    public BodyLimits(long maxBytes, Duration timeout) {
+        this(maxBytes, timeout, BodyMemory.ofHeap());
+    }
 }

@@ -43,7 +43,17 @@ public final class BodyReader {
      */
     public static Future<Buffer> read(HttpServerRequest request, long maxBytes, io.vertx.core.Vertx vertx,
                                       long timeoutMs) {
-        Future<Buffer> body = readBody(request, maxBytes);
+        return read(request, maxBytes, vertx, timeoutMs, null);
+    }
+
+    /**
+     * As {@link #read(HttpServerRequest, long, io.vertx.core.Vertx, long)}, holding each chunk in {@code lease}
+     * (null: none) as it arrives; a chunk the lease refuses fails the read with its error (429) and closes the
+     * connection after the answer, the rest of the body unread. The caller closes the lease when the request ends.
+     */
+    public static Future<Buffer> read(HttpServerRequest request, long maxBytes, io.vertx.core.Vertx vertx,
+                                      long timeoutMs, BodyMemory.Lease lease) {
+        Future<Buffer> body = readBody(request, maxBytes, lease);
         if (vertx == null || timeoutMs <= 0 || body.isComplete()) {
             return body;
         }
@@ -86,7 +96,7 @@ public final class BodyReader {
         LOOP_DEADLINES.set(deadlines);
     }
 
-    private static Future<Buffer> readBody(HttpServerRequest request, long maxBytes) {
+    private static Future<Buffer> readBody(HttpServerRequest request, long maxBytes, BodyMemory.Lease lease) {
         String declared = request.getHeader(io.vertx.core.http.HttpHeaders.CONTENT_LENGTH);
         int initialCapacity = INITIAL_BYTES;
         long ceiling = maxBytes;
@@ -117,6 +127,11 @@ public final class BodyReader {
             if ((long) body.length() + chunk.length() > maxBytes) {
                 EarlyAnswer.dropRestOfBody(request);
                 promise.tryFail(tooLarge((long) body.length() + chunk.length(), maxBytes));
+                return;
+            }
+            if (lease != null && !lease.grow(chunk.length())) {
+                EarlyAnswer.dropRestOfBody(request);
+                promise.tryFail(lease.refused());
                 return;
             }
             body.append(chunk);

@@ -117,9 +117,13 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         }
         inflight.incrementAndGet();
         ctx.addEndHandler(leaving);
+        // the body's bytes are held in the server's budget until the answer is written or the connection closes
+        BodyMemory.Lease held = limits.memory().lease();
+        ctx.addEndHandler(ar -> held.close());
         Exchange x = new Exchange(ctx, model, version, headerLength, coding,
                 ContentCoding.forResponse(ctx.request().getHeader(ACCEPT_ENCODING)));
-        BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis()).onComplete(x);
+        BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis(), held)
+                .onComplete(x);
     }
 
     /*

@@ -10,6 +10,7 @@ import dev.gantry.http.auth.AccessControl;
 import dev.gantry.http.auth.Caller;
 import dev.gantry.http.auth.RouteGroup;
 import dev.gantry.http.error.EarlyAnswer;
+import dev.gantry.http.inference.BodyMemory;
 import dev.gantry.http.inference.BodyReader;
 import dev.gantry.http.inference.InferenceHandler;
 import dev.gantry.http.json.Json;
@@ -92,12 +93,16 @@ public final class EmbeddingsHandler implements Handler<RoutingContext> {
             OpenAiErrors.send(ctx.response(), overQuota.get());
             return;
         }
+        BodyMemory.Lease held = limits.memory().lease();
         inflight.incrementAndGet();
-        ctx.addEndHandler(ar -> inflight.decrementAndGet());
+        ctx.addEndHandler(ar -> {
+            inflight.decrementAndGet();
+            held.close();
+        });
         long[] bytesIn = {0};
         Optional<String> routingKey = Optional.ofNullable(ctx.request().getHeader(InferenceHandler.ROUTE_KEY_HEADER))
                 .filter(h -> !h.isBlank());
-        BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis())
+        BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis(), held)
                 .compose(body -> workers.executeBlocking(() -> {
                     bytesIn[0] = body.length();
                     EmbeddingsBody.Parsed parsed = EmbeddingsBody.parse(body, routingKey);

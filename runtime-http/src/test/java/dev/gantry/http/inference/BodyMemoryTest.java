@@ -1,0 +1,64 @@
+package dev.gantry.http.inference;
+
+import dev.gantry.core.error.ErrorCode;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The body memory budget's accounting: what requests hold, what is refused, what comes back. */
+class BodyMemoryTest {
+    @Test
+    void aLeaseGrowsWithinTheBudget_andIsRefusedPastIt_whileOthersHoldBytes() {
+        BodyMemory memory = new BodyMemory(1000);
+        BodyMemory.Lease a = memory.lease();
+        BodyMemory.Lease b = memory.lease();
+        assertTrue(a.grow(600));
+        assertTrue(b.grow(400));
+        assertEquals(1000, memory.held());
+        assertFalse(b.grow(1), "past the budget with another request holding bytes");
+        assertEquals(400, b.held(), "a refused chunk holds nothing");
+        assertEquals(1000, memory.held());
+        assertEquals(ErrorCode.RESOURCE_EXHAUSTED, b.refused().code());
+        a.close();
+        assertEquals(400, memory.held());
+        assertTrue(b.grow(600));
+        b.close();
+        assertEquals(0, memory.held());
+    }
+
+    @Test
+    void aLeaseAlone_growsPastTheBudget() {
+        BodyMemory memory = new BodyMemory(1000);
+        BodyMemory.Lease alone = memory.lease();
+        assertTrue(alone.grow(800));
+        assertTrue(alone.grow(800), "nothing else holds bytes");
+        assertEquals(1600, memory.held());
+        BodyMemory.Lease other = memory.lease();
+        assertFalse(other.grow(1));
+        alone.close();
+        assertTrue(other.grow(1));
+    }
+
+    @Test
+    void closingTwice_givesBackOnce_andAClosedLeaseHoldsNothingMore() {
+        BodyMemory memory = new BodyMemory(1000);
+        BodyMemory.Lease a = memory.lease();
+        BodyMemory.Lease b = memory.lease();
+        a.grow(300);
+        b.grow(200);
+        a.close();
+        a.close();
+        assertEquals(200, memory.held());
+        assertFalse(a.grow(10));
+        assertEquals(200, memory.held());
+    }
+
+    @Test
+    void theDefaultIsAQuarterOfTheHeap_andABudgetMustBePositive() {
+        assertEquals((long) (Runtime.getRuntime().maxMemory() * 0.25), BodyMemory.ofHeap().budget());
+        assertThrows(IllegalArgumentException.class, () -> new BodyMemory(0));
+    }
+}
