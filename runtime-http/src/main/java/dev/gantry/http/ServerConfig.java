@@ -108,7 +108,7 @@ public record ServerConfig(String host, int port, Path modelsDir, Path dataDir, 
                     uploads, 0);
         }
 
-        /** The body memory budget: {@code maxBodyMemory}, or a quarter of the heap when it is 0. */
+        /** The body memory budget: {@code maxBodyMemory}, or a third of the heap when it is 0. */
         public dev.gantry.http.inference.BodyMemory bodyMemory() {
             return maxBodyMemory > 0 ? new dev.gantry.http.inference.BodyMemory(maxBodyMemory)
                     : dev.gantry.http.inference.BodyMemory.ofHeap();

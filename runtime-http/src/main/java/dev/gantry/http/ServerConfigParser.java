@@ -49,7 +49,7 @@ public final class ServerConfigParser {
                     "threads for blocking work: metrics scrape, large bodies (auto: half the cores, at least 2)"),
             new Setting("--max-body-bytes", "GANTRY_MAX_BODY_BYTES", "67108864", "largest request body (413 above)"),
             new Setting("--max-body-memory", "GANTRY_MAX_BODY_MEMORY", "0",
-                    "most bytes of request bodies held at once, all requests together (429 above; 0: a quarter of"
+                    "most bytes of request bodies held at once, all requests together (429 above; 0: a third of"
                             + " the heap)"),
             new Setting("--max-elements-per-tensor", "GANTRY_MAX_ELEMENTS_PER_TENSOR", "16777216",
                     "most elements in one input tensor"),

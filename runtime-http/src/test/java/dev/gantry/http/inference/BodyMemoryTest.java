@@ -57,8 +57,8 @@ class BodyMemoryTest {
     }
 
     @Test
-    void theDefaultIsAQuarterOfTheHeap_andABudgetMustBePositive() {
-        assertEquals((long) (Runtime.getRuntime().maxMemory() * 0.25), BodyMemory.ofHeap().budget());
+    void theDefaultIsAThirdOfTheHeap_andABudgetMustBePositive() {
+        assertEquals((long) (Runtime.getRuntime().maxMemory() / 3.0), BodyMemory.ofHeap().budget());
         assertThrows(IllegalArgumentException.class, () -> new BodyMemory(0));
     }
 }
