@@ -10,8 +10,4 @@ import java.time.Duration;
  * @param memory the budget every request's body bytes are held under (429 past it)
  */
 public record BodyLimits(long maxBytes, Duration timeout, BodyMemory memory) {
-    /** Limits with a budget of their own, a third of the heap. */
-    public BodyLimits(long maxBytes, Duration timeout) {
-        this(maxBytes, timeout, BodyMemory.ofHeap());
-    }
 }

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the budget is refused: its request is answered 429 (retry later) and its connection closed without reading the
  * rest, so an overload of large bodies sheds requests instead of filling the heap.
  *
- * <p>Why: the 12-03 12:57 standard run offered 91.7 req/s of 1.2 MB JSON bodies over 256 connections to a server
+ * <p>Why: the 12-03 12:57 standard run offered 91.7 req/s of 1.7 MB JSON bodies over 256 connections to a server
  * with a 384 MB heap (the derived default on one CPU) that answers 58-102 of them a second; the bodies arriving
  * at once outgrew the heap, and the server threw OutOfMemoryError on its event loop for two minutes and answered
  * nothing. The per-request limit (--max-body-bytes) cannot prevent that: it bounds one body, not how many arrive

@@ -121,7 +121,8 @@ public final class BodyReader {
         Promise<Buffer> promise = Promise.promise();
         Growing body = new Growing(initialCapacity, ceiling);
         request.handler(chunk -> {
-            if (promise.future().isComplete()) {
+            // after a refusal or a body timeout was answered, what still arrives is neither kept nor charged
+            if (promise.future().isComplete() || request.response().ended()) {
                 return;
             }
             if ((long) body.length() + chunk.length() > maxBytes) {

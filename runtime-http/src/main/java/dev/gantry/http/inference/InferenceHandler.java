@@ -117,11 +117,12 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         }
         inflight.incrementAndGet();
         ctx.addEndHandler(leaving);
-        // the body's bytes are held in the server's budget until the answer is written or the connection closes
+        // the body's bytes are held in the server's budget until the answer is written or the connection closes,
+        // and, when it closes first, until the model has answered (its tensors wait in the queue until then)
         BodyMemory.Lease held = limits.memory().lease();
-        ctx.addEndHandler(ar -> held.close());
         Exchange x = new Exchange(ctx, model, version, headerLength, coding,
-                ContentCoding.forResponse(ctx.request().getHeader(ACCEPT_ENCODING)));
+                ContentCoding.forResponse(ctx.request().getHeader(ACCEPT_ENCODING)), held);
+        ctx.addEndHandler(ar -> x.ended());
         BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis(), held)
                 .onComplete(x);
     }
@@ -150,8 +151,16 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         dev.gantry.core.routing.RoutedResponse routed;
         Throwable failure;
 
+        /** What this request holds of the server's body memory budget. */
+        final BodyMemory.Lease held;
+        /** Whether the model has this request (queued or running); only touched on the request's event loop. */
+        boolean inferring;
+        /** Whether the response ended or the connection closed; only touched on the request's event loop. */
+        boolean ended;
+
         Exchange(RoutingContext ctx, String model, OptionalLong version, OptionalLong headerLength,
-                 ContentCoding.Coding coding, Optional<ContentCoding.Coding> answerCoding) {
+                 ContentCoding.Coding coding, Optional<ContentCoding.Coding> answerCoding, BodyMemory.Lease held) {
+            this.held = held;
             this.ctx = ctx;
             this.model = model;
             this.version = version;
@@ -161,6 +170,17 @@ public final class InferenceHandler implements Handler<RoutingContext> {
             this.context = new RequestContext(Tracing.span(ctx));
             this.loop = ctx.vertx().getOrCreateContext();
             this.regions = sharedMemory == null ? SharedMemoryRef.Access.NONE : this;
+        }
+
+        /**
+         * The response ended or the connection closed: the budget is given back, unless the model still has the
+         * request, whose tensors stay in memory until it answers ({@link #answered()} gives it back then).
+         */
+        void ended() {
+            ended = true;
+            if (!inferring) {
+                held.close();
+            }
         }
 
         @Override
@@ -205,10 +225,12 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         private void infer(DecodedRequest d) {
             decoded = d;
             java.util.concurrent.CompletableFuture<dev.gantry.core.routing.RoutedResponse> answer;
+            inferring = true;
             try {
                 answer = router.infer(model, version, routingKey(ctx, d), d.request(), Caller.from(ctx).pinnedAccess(),
                         context);
             } catch (Throwable e) { // as a composed future's step did: any throwable is the request's failure
+                inferring = false;
                 fail(e);
                 return;
             }
@@ -228,6 +250,10 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         }
 
         private void answered() {
+            inferring = false;
+            if (ended) {
+                held.close();
+            }
             if (failure != null) {
                 fail(failure);
                 return;
