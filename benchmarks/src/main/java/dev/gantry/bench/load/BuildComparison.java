@@ -330,49 +330,29 @@ public final class BuildComparison {
             for (int r = 0; r < o.rounds; r++) {
                 for (int l = 0; l < o.levels.length; l++) {
                     boolean baseFirst = (r + l) % 2 == 0;
-                    Side x = baseFirst ? a : b;
-                    Side y = baseFirst ? b : a;
-                    ServerCpu x0 = x.cpu();
-                    HostSteal.Ticks xs = steal.now();
-                    GeneratorLoad.Snapshot xg = generator.now();
-                    AtomicReference<GeneratorLoad.Snapshot> xPaced = new AtomicReference<>();
-                    Measurement first = o.openRate > 0
-                            ? x.open(request, o.openRate, o.window, () -> xPaced.set(generator.now()))
-                            : x.window(request, o.levels[l], o.window);
-                    GeneratorLoad.Snapshot xg1 = xPaced.get() != null ? xPaced.get() : generator.now();
-                    String xGenerator = GeneratorLoad.describe(xg, xg1, generator.cpus());
-                    double xStolen = steal.stolenSince(xs);
-                    ServerCpu x1 = x.cpu();
-                    ServerCpu y0 = y.cpu();
-                    HostSteal.Ticks ys = steal.now();
-                    GeneratorLoad.Snapshot yg = generator.now();
-                    AtomicReference<GeneratorLoad.Snapshot> yPaced = new AtomicReference<>();
-                    Measurement second = o.openRate > 0
-                            ? y.open(request, o.openRate, o.window, () -> yPaced.set(generator.now()))
-                            : y.window(request, o.levels[l], o.window);
-                    GeneratorLoad.Snapshot yg1 = yPaced.get() != null ? yPaced.get() : generator.now();
-                    String yGenerator = GeneratorLoad.describe(yg, yg1, generator.cpus());
-                    double yStolen = steal.stolenSince(ys);
-                    ServerCpu y1 = y.cpu();
-                    Measurement mBase = baseFirst ? first : second;
-                    Measurement mThis = baseFirst ? second : first;
+                    Window first = measure(baseFirst ? a : b, o, request, o.levels[l], steal, generator);
+                    Window second = measure(baseFirst ? b : a, o, request, o.levels[l], steal, generator);
+                    Window wBase = baseFirst ? first : second;
+                    Window wThis = baseFirst ? second : first;
+                    Measurement mBase = wBase.m();
+                    Measurement mThis = wThis.m();
                     // the generator's share in this build's window, kept where Gantry's side had failures
-                    double thisShare = baseFirst ? GeneratorLoad.cpuShare(yg, yg1) : GeneratorLoad.cpuShare(xg, xg1);
-                    generatorCpu.get(l)[r] = mThis.errors() > 0 ? thisShare : Double.NaN;
-                    double cpuBase = baseFirst ? micros(x0, x1, mBase) : micros(y0, y1, mBase);
-                    double cpuThis = baseFirst ? micros(y0, y1, mThis) : micros(x0, x1, mThis);
-                    String partsBase = baseFirst ? cpuParts(x0, x1, mBase) : cpuParts(y0, y1, mBase);
-                    String partsThis = baseFirst ? cpuParts(y0, y1, mThis) : cpuParts(x0, x1, mThis);
+                    generatorCpu.get(l)[r] = mThis.errors() > 0
+                            ? GeneratorLoad.cpuShare(wThis.gen0(), wThis.gen1()) : Double.NaN;
+                    double cpuBase = micros(wBase.cpu0(), wBase.cpu1(), mBase);
+                    double cpuThis = micros(wThis.cpu0(), wThis.cpu1(), mThis);
+                    String partsBase = cpuParts(wBase.cpu0(), wBase.cpu1(), mBase);
+                    String partsThis = cpuParts(wThis.cpu0(), wThis.cpu1(), mThis);
                     base.get(l).add(mBase);
                     mine.get(l).add(mThis);
                     cpu.get(l)[0][r] = cpuBase;
                     cpu.get(l)[1][r] = cpuThis;
-                    kernel.get(l)[0][r] = baseFirst ? kernelMicros(x0, x1, mBase) : kernelMicros(y0, y1, mBase);
-                    kernel.get(l)[1][r] = baseFirst ? kernelMicros(y0, y1, mThis) : kernelMicros(x0, x1, mThis);
-                    loops.get(l)[0][r] = baseFirst ? loopMicros(x0, x1, mBase) : loopMicros(y0, y1, mBase);
-                    loops.get(l)[1][r] = baseFirst ? loopMicros(y0, y1, mThis) : loopMicros(x0, x1, mThis);
-                    stolen.get(l)[0][r] = baseFirst ? xStolen : yStolen;
-                    stolen.get(l)[1][r] = baseFirst ? yStolen : xStolen;
+                    kernel.get(l)[0][r] = kernelMicros(wBase.cpu0(), wBase.cpu1(), mBase);
+                    kernel.get(l)[1][r] = kernelMicros(wThis.cpu0(), wThis.cpu1(), mThis);
+                    loops.get(l)[0][r] = loopMicros(wBase.cpu0(), wBase.cpu1(), mBase);
+                    loops.get(l)[1][r] = loopMicros(wThis.cpu0(), wThis.cpu1(), mThis);
+                    stolen.get(l)[0][r] = wBase.stolen();
+                    stolen.get(l)[1][r] = wThis.stolen();
                     System.out.printf(Locale.ROOT, "round %d, %s: base %.1f req/s p50 %.3f p99 %.3f ms "
                                     + "%.1f CPU us/req%s; this %.1f req/s p50 %.3f p99 %.3f ms %.1f CPU us/req%s; "
                                     + "this/base %.3fx throughput, %.3fx CPU per request (load average %s; the host "
@@ -385,7 +365,8 @@ public final class BuildComparison {
                             HostSteal.percent(stolen.get(l)[1][r]), errors(mBase, mThis)
                                     + (o.openRate > 0 ? sendHealth(mBase, mThis) : ""));
                     System.out.printf("  in the base's window %s; in this build's, %s%n",
-                            baseFirst ? xGenerator : yGenerator, baseFirst ? yGenerator : xGenerator);
+                            GeneratorLoad.describe(wBase.gen0(), wBase.gen1(), generator.cpus()),
+                            GeneratorLoad.describe(wThis.gen0(), wThis.gen1(), generator.cpus()));
                 }
             }
             for (int l = 0; l < o.levels.length; l++) {
@@ -434,6 +415,27 @@ public final class BuildComparison {
                 }
             }
         }
+    }
+
+    /**
+     * One side's measured window with what was read around it: the server's CPU before and after, the host's steal
+     * from the server CPUs, and the generator's load (in open loop, up to the end of pacing).
+     */
+    private record Window(Measurement m, ServerCpu cpu0, ServerCpu cpu1, double stolen,
+                          GeneratorLoad.Snapshot gen0, GeneratorLoad.Snapshot gen1) {
+    }
+
+    private static Window measure(Side side, Settings o, LoadRequest request, int connections, HostSteal steal,
+                                  GeneratorLoad generator) throws Exception {
+        ServerCpu cpu0 = side.cpu();
+        HostSteal.Ticks ticks = steal.now();
+        GeneratorLoad.Snapshot gen0 = generator.now();
+        AtomicReference<GeneratorLoad.Snapshot> paced = new AtomicReference<>();
+        Measurement m = o.openRate > 0 ? side.open(request, o.openRate, o.window, () -> paced.set(generator.now()))
+                : side.window(request, connections, o.window);
+        GeneratorLoad.Snapshot gen1 = paced.get() != null ? paced.get() : generator.now();
+        double stolen = steal.stolenSince(ticks);
+        return new Window(m, cpu0, side.cpu(), stolen, gen0, gen1);
     }
 
     /** How a level's windows are printed: its connections, or the open loop's rate. */

@@ -12,6 +12,10 @@ import java.util.Locale;
  * <p>Why: an open-loop window's latency counts from each request's intended send, so a generator that stalls (a
  * collection of its own, or its CPU taken by other processes) is charged to the server being measured. A p99 read
  * beside these says whose stall it was.
+ *
+ * <p>The CPUs' busy share comes from {@code /proc/stat}'s clock ticks, which the kernel samples: at low load, in short
+ * bursts between idle periods, it can read well below the JVM's own share (12-03: 4% busy against the generator's 24%
+ * at 5,000 req/s), which is measured exactly. Near saturation the two agreed (95% against 94-97%).
  */
 final class GeneratorLoad {
     /** A point in time: wall clock, this JVM's CPU time, its collectors' time and count, its CPUs' busy ticks. */

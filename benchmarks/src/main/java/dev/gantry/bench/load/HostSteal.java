@@ -51,11 +51,7 @@ final class HostSteal {
 
     /** The ticks so far, or null when {@code /proc/stat} cannot be read (not Linux) or names none of the CPUs. */
     Ticks now() {
-        try {
-            return parse(Files.readString(PROC_STAT), cpus);
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
+        return ticks(readProcStat());
     }
 
     /** {@code /proc/stat}'s text now, or null where it cannot be read (not Linux). */
