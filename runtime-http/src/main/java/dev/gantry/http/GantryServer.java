@@ -105,7 +105,7 @@ public final class GantryServer {
                 workers, drain, this::isReady, tracing, usage);
         GrpcInferenceService grpcService = GrpcWiring.service(config.limits().codec(), core, handlers.metadata(),
                 handlers.access(), () -> !drain.draining.get(), drain.inflight, drain.lastRequestNanos, this::isReady,
-                registry, workers, VERSION, config.limits().maxBodyBytes());
+                registry, workers, VERSION, config.limits().maxBodyBytes(), handlers.bodyMemory());
         return vertx.deployVerticle(() -> {
                     HttpVerticle v = new HttpVerticle(config, handlers);
                     first = first == null ? v : first;

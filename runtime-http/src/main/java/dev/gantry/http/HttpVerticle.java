@@ -9,6 +9,7 @@ import java.util.Optional;
 import dev.gantry.http.auth.KeyStore;
 import dev.gantry.http.auth.RateLimiter;
 import dev.gantry.http.inference.BodyLimits;
+import dev.gantry.http.inference.BodyMemory;
 import dev.gantry.http.inference.DeprecationHeaders;
 import dev.gantry.http.inference.OipCodec;
 import dev.gantry.http.openai.EmbeddingsHandler;
@@ -52,6 +53,7 @@ import java.util.concurrent.TimeUnit;
 
 /** The HTTP servers of one event loop: the main port and, when configured, a separate admin port. */
 final class HttpVerticle extends VerticleBase {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HttpVerticle.class);
     /** What every verticle instance shares; built once by {@link GantryServer}. */
     record Handlers(InferenceHandler inference, MetadataHandler metadata, HealthHandler health,
                     Handler<RoutingContext> metrics, KeysHandler keys, DeploymentsHandler deployments,
@@ -60,7 +62,7 @@ final class HttpVerticle extends VerticleBase {
                     java.util.concurrent.atomic.AtomicLong lastRequestNanos, Handler<RoutingContext> tracing,
                     UsageHandler usage, SharedMemoryHandler sharedMemory, EmbeddingsHandler embeddings,
                     ModelsHandler openAiModels, RolloutsHandler rollouts,
-                    dev.gantry.http.admin.ServerHandler server) {
+                    dev.gantry.http.admin.ServerHandler server, BodyMemory bodyMemory) {
 
         /** The handlers of a server over {@code core}, sharing its drain state and worker pool. */
         static Handlers of(ServerConfig config, ServingRuntime core, KeyStore keys, PrometheusMeterRegistry registry,
@@ -68,8 +70,11 @@ final class HttpVerticle extends VerticleBase {
                            Optional<Tracing> tracing, UsageService usage) {
             var releases = core.releases();
             var sharedMemory = dev.gantry.core.sharedmemory.SharedMemoryRegistry.system();
+            var bodyMemory = config.limits().bodyMemory();
+            bodyMemory.bindTo(registry);
+            log.info("{}", bodyMemory.describe());
             var bodyLimits = new BodyLimits(config.limits().maxBodyBytes(), config.limits().bodyTimeout(),
-                    config.limits().bodyMemory());
+                    bodyMemory);
             var deprecation = new DeprecationHeaders(releases);
             var embedder = new TextEmbedder(core.repository(), core.router());
             var inference = new InferenceHandler(core.router(), new OipCodec(config.limits().codec()), bodyLimits, workers,
@@ -95,7 +100,8 @@ final class HttpVerticle extends VerticleBase {
                             drain.inflight, deprecation::headers, usage.recorder()),
                     new ModelsHandler(embedder, access),
                     new RolloutsHandler(core.repository(), core.rollouts(), workers),
-                    new dev.gantry.http.admin.ServerHandler(config.sizing(), core.replication()::status));
+                    new dev.gantry.http.admin.ServerHandler(config.sizing(), core.replication()::status, bodyMemory),
+                    bodyMemory);
         }
     }
 

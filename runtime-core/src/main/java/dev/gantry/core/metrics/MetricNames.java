@@ -57,7 +57,13 @@ public enum MetricNames {
     /** Gauge: a version's circuit breaker, 0 closed, 1 half-open, 2 open, tagged model, version. */
     CIRCUIT_STATE("routing.circuit.state"),
     /** Counter: times Vert.x's checker saw an event loop blocked past its limit (should stay 0). */
-    EVENT_LOOP_BLOCKED("eventloop.blocked");
+    EVENT_LOOP_BLOCKED("eventloop.blocked"),
+    /** Gauge: bytes of request bodies held in memory now, against the body memory budget (--max-body-memory). */
+    REQUEST_BODY_HELD("http.request.body.held"),
+    /** Gauge: the body memory budget in bytes. */
+    REQUEST_BODY_BUDGET("http.request.body.budget"),
+    /** Counter: requests (429; gRPC: RESOURCE_EXHAUSTED) refused because the bodies held would pass the budget. */
+    REQUEST_BODY_REFUSED("http.request.body.refused");
 
     private final String meterName;
 

@@ -109,6 +109,13 @@ public final class GrpcInferenceService {
     public static final List<String> EXTENSIONS = List.of("model_repository", "model_configuration", "statistics");
     static final int OFFLOAD_BYTES = 256 * 1024;
     static final int MAX_STREAM_PENDING = 64;
+    /**
+     * What an inference message holds in the body memory budget per byte: while it waits in a queue, the parsed
+     * request (protobuf copies the message's bytes) and the tensors decoded from it, about twice the message.
+     */
+    static final long HELD_PER_BYTE = 2;
+    /** The unary method whose message is held in the body memory budget. */
+    private static final String CHARGED = "ModelInfer";
 
     /** What the service calls; built once by the server. */
     public record Dependencies(ModelRouter router, ModelRepositoryManager repository, MetadataHandler metadata,
@@ -117,7 +124,8 @@ public final class GrpcInferenceService {
                                AtomicInteger inflight, AtomicLong lastRequestNanos,
                                Function<ModelId, Map<String, String>> servedBy,
                                Function<ModelId, Optional<Instant>> lastServed, MeterRegistry registry,
-                               String serverVersion, long maxMessageBytes) {
+                               String serverVersion, long maxMessageBytes,
+                               dev.gantry.http.inference.BodyMemory bodyMemory) {
     }
 
     private final Dependencies d;
@@ -223,12 +231,20 @@ public final class GrpcInferenceService {
                     });
             Buffer[] message = new Buffer[1];
             int[] messages = new int[1];
+            Promise<Buffer> received = Promise.promise();
+            // An inference's message is held in the server's body memory budget, as an HTTP body is, until the
+            // model has answered (even when the deadline answered first). Other methods' messages are small and
+            // not charged, so health and metadata calls are never refused for the budget.
+            dev.gantry.http.inference.BodyMemory.Lease held = CHARGED.equals(method) ? d.bodyMemory().lease() : null;
             request.handler(each -> {
                 if (messages[0]++ == 0) {
                     message[0] = each;
+                    if (held != null && !held.grow(HELD_PER_BYTE * each.length())) {
+                        message[0] = null;
+                        received.tryFail(held.refused());
+                    }
                 }
             });
-            Promise<Buffer> received = Promise.promise();
             // Answered as soon as the length prefix arrives (the rest of the message is skipped, never buffered),
             // after the caller's key: the limit is told only to a caller who may use the method.
             request.invalidMessageHandler(invalid -> {
@@ -252,6 +268,9 @@ public final class GrpcInferenceService {
                 call.caller = authorize(group, call.authorization(), modelOf.apply(parsed));
                 return body.apply(parsed, call);
             }).onComplete(ar -> {
+                if (held != null) {
+                    held.close();
+                }
                 if (answered[0]) {
                     return;
                 }
@@ -458,12 +477,20 @@ public final class GrpcInferenceService {
             }));
         }
 
-        /** The answer to one message; never a failed future: a failure is the message's error_message. */
+        /**
+         * The answer to one message; never a failed future: a failure is the message's error_message. The message
+         * is held in the server's body memory budget until its inference is done.
+         */
         Future<ModelStreamInferResponse> answer(Buffer message) {
+            dev.gantry.http.inference.BodyMemory.Lease held = d.bodyMemory().lease();
+            if (!held.grow(HELD_PER_BYTE * message.length())) {
+                return Future.succeededFuture(error(ModelInferRequest.getDefaultInstance(), held.refused()));
+            }
             ModelInferRequest parsed;
             try {
                 parsed = parse(ModelInferRequest.parser(), message, "ModelStreamInfer");
             } catch (GantryException e) {
+                held.close();
                 return Future.succeededFuture(error(ModelInferRequest.getDefaultInstance(), e));
             }
             Future<ModelInferResponse> inferred;
@@ -476,6 +503,7 @@ public final class GrpcInferenceService {
             } catch (RuntimeException e) {
                 inferred = Future.failedFuture(e);
             }
+            inferred = inferred.andThen(ar -> held.close());
             return inferred.transform(ar -> Future.succeededFuture(ar.succeeded()
                     ? ModelStreamInferResponse.newBuilder().setInferResponse(ar.result()).build()
                     : error(parsed, ar.cause())));

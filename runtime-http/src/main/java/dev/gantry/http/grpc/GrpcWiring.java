@@ -37,11 +37,12 @@ public final class GrpcWiring {
                                                dev.gantry.http.auth.AccessControl access, BooleanSupplier admitting,
                                                AtomicInteger inflight, AtomicLong lastRequestNanos,
                                                BooleanSupplier ready, MeterRegistry registry, WorkerExecutor workers,
-                                               String version, long maxMessageBytes) {
+                                               String version, long maxMessageBytes,
+                                               dev.gantry.http.inference.BodyMemory bodyMemory) {
         DeprecationHeaders deprecation = new DeprecationHeaders(core.releases());
         return new GrpcInferenceService(new GrpcInferenceService.Dependencies(core.router(), core.repository(),
                 metadata, new RepositoryActions(core.repository(), core.deployments()), access,
                 new GrpcTensors(codec), workers, admitting, ready, inflight, lastRequestNanos,
-                deprecation::headers, core.releases()::lastServed, registry, version, maxMessageBytes));
+                deprecation::headers, core.releases()::lastServed, registry, version, maxMessageBytes, bodyMemory));
     }
 }

@@ -2,12 +2,14 @@ package dev.gantry.http.inference;
 
 import dev.gantry.core.error.ErrorCode;
 import dev.gantry.core.error.GantryException;
+import dev.gantry.core.metrics.MetricNames;
 
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A server-wide budget for the bytes of request bodies held in memory: each admitted request holds what has
- * arrived of its body from its first chunk until its answer is written or its connection closes, which also
+ * A server-wide budget for the bytes of request bodies held in memory: each admitted request holds the memory
+ * its body takes (what has arrived, in a buffer that doubles as it grows) from its first chunk until its answer
+ * is written or its connection closes, which also
  * covers the tensors decoded from it while they wait in a model's queue. A chunk that would take the total past
  * the budget is refused: its request is answered 429 (retry later) and its connection closed without reading the
  * rest, so an overload of large bodies sheds requests instead of filling the heap.
@@ -31,19 +33,47 @@ public final class BodyMemory {
     static final double HEAP_SHARE = 1.0 / 3;
 
     private final long budget;
+    private final boolean derived;
     private final AtomicLong held = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
 
     /** @param budget the most body bytes held at once (a request alone may exceed it) */
     public BodyMemory(long budget) {
+        this(budget, false);
+    }
+
+    private BodyMemory(long budget, boolean derived) {
         if (budget < 1) {
             throw new IllegalArgumentException("the body memory budget must be positive, was " + budget);
         }
         this.budget = budget;
+        this.derived = derived;
     }
 
     /** A budget of a third of this JVM's maximum heap. */
     public static BodyMemory ofHeap() {
-        return new BodyMemory((long) (Runtime.getRuntime().maxMemory() * HEAP_SHARE));
+        return new BodyMemory(derivedBudget(), true);
+    }
+
+    /** Whether the budget is the derived one ({@link #ofHeap()}), not set by --max-body-memory. */
+    public boolean derived() {
+        return derived;
+    }
+
+    /** What the budget is when --max-body-memory is not set: a third of this JVM's maximum heap. */
+    public static long derivedBudget() {
+        return (long) (Runtime.getRuntime().maxMemory() * HEAP_SHARE);
+    }
+
+    /** One line for the start-up log. */
+    public String describe() {
+        return "request bodies in memory: budget " + mebibytes(budget) + (derived
+                ? " (derived: a third of the max heap; --max-body-memory overrides)"
+                : " (set by --max-body-memory; derived " + mebibytes(derivedBudget()) + ")");
+    }
+
+    private static String mebibytes(long bytes) {
+        return bytes >= 1 << 20 ? (bytes >> 20) + " MiB" : bytes + " bytes";
     }
 
     public long budget() {
@@ -55,7 +85,31 @@ public final class BodyMemory {
         return held.get();
     }
 
-    /** One request's share of the budget; not thread-safe (one request's chunks arrive on its event loop). */
+    /** How many requests were refused for the budget since the server started. */
+    public long refusals() {
+        return refused.get();
+    }
+
+    /** Shows the bytes held, the budget and the refusals in {@code registry} (/metrics). */
+    public void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
+        io.micrometer.core.instrument.Gauge.builder(MetricNames.REQUEST_BODY_HELD.meterName(), this, BodyMemory::held)
+                .baseUnit("bytes").description("Bytes of request bodies held in memory now").register(registry);
+        io.micrometer.core.instrument.Gauge.builder(MetricNames.REQUEST_BODY_BUDGET.meterName(), this,
+                        BodyMemory::budget)
+                .baseUnit("bytes").description("The most request body bytes held at once (--max-body-memory)")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder(MetricNames.REQUEST_BODY_REFUSED.meterName(), this,
+                        BodyMemory::refusals)
+                .description("Requests (and gRPC stream messages) refused because the bodies held would have passed"
+                        + " the budget")
+                .register(registry);
+    }
+
+    /**
+     * One request's share of the budget. Its chunks arrive on its event loop, but a compressed body inflates on
+     * a worker thread while the loop may see the connection close: the lease's methods are synchronized
+     * (uncontended, so about as cheap as plain field access).
+     */
     public Lease lease() {
         return new Lease();
     }
@@ -72,14 +126,18 @@ public final class BodyMemory {
          * Holds {@code bytes} more for this request, or refuses them (holding nothing more) when other requests
          * hold bytes and the total would pass the budget.
          */
-        public boolean grow(long bytes) {
+        public synchronized boolean grow(long bytes) {
             if (closed) {
                 return false;
+            }
+            if (bytes <= 0) {
+                return true;
             }
             while (true) {
                 long now = held.get();
                 long next = now + bytes;
                 if (now > mine && next > budget) {
+                    refused.incrementAndGet();
                     return false;
                 }
                 if (held.compareAndSet(now, next)) {
@@ -96,12 +154,12 @@ public final class BodyMemory {
         }
 
         /** The bytes this request holds. */
-        public long held() {
+        public synchronized long held() {
             return mine;
         }
 
         @Override
-        public void close() {
+        public synchronized void close() {
             if (!closed) {
                 closed = true;
                 held.addAndGet(-mine);

@@ -47,8 +47,9 @@ public final class BodyReader {
     }
 
     /**
-     * As {@link #read(HttpServerRequest, long, io.vertx.core.Vertx, long)}, holding each chunk in {@code lease}
-     * (null: none) as it arrives; a chunk the lease refuses fails the read with its error (429) and closes the
+     * As {@link #read(HttpServerRequest, long, io.vertx.core.Vertx, long)}, holding in {@code lease} (null: none)
+     * the memory the body takes as it arrives (its buffer's capacity, which doubles as it grows, not only the
+     * bytes that arrived); a chunk the lease refuses fails the read with its error (429) and closes the
      * connection after the answer, the rest of the body unread. The caller closes the lease when the request ends.
      */
     public static Future<Buffer> read(HttpServerRequest request, long maxBytes, io.vertx.core.Vertx vertx,
@@ -130,7 +131,7 @@ public final class BodyReader {
                 promise.tryFail(tooLarge((long) body.length() + chunk.length(), maxBytes));
                 return;
             }
-            if (lease != null && !lease.grow(chunk.length())) {
+            if (lease != null && !lease.grow(body.growthFor(chunk.length()))) {
                 EarlyAnswer.dropRestOfBody(request);
                 promise.tryFail(lease.refused());
                 return;
@@ -169,6 +170,25 @@ public final class BodyReader {
             return buffer == null ? 0 : buffer.length();
         }
 
+        /**
+         * How many bytes more this body holds once a chunk of {@code length} is appended: the buffer's growth,
+         * not the chunk's length (a buffer that doubles holds up to twice what arrived).
+         */
+        long growthFor(int length) {
+            if (length == 0) {
+                return 0;
+            }
+            if (buffer == null) {
+                return length;
+            }
+            long needed = (long) buffer.length() + length;
+            return !owned || needed > capacity ? grownCapacity(needed) - capacity : 0;
+        }
+
+        private long grownCapacity(long needed) {
+            return Math.max(needed, Math.min(Math.max(2 * capacity, initial), ceiling));
+        }
+
         void append(Buffer chunk) {
             if (chunk.length() == 0) {
                 return;
@@ -180,7 +200,7 @@ public final class BodyReader {
             }
             long needed = (long) buffer.length() + chunk.length();
             if (!owned || needed > capacity) {
-                capacity = Math.max(needed, Math.min(Math.max(2 * capacity, initial), ceiling));
+                capacity = grownCapacity(needed);
                 Buffer grown = Buffer.buffer((int) capacity);
                 grown.appendBuffer(buffer);
                 buffer = grown;

@@ -86,13 +86,26 @@ public final class ContentCoding {
      *     INVALID_ARG when the body is not valid data of that coding
      */
     public static Buffer decode(Coding coding, Buffer body, long maxBytes) {
+        return decode(coding, body, maxBytes, null);
+    }
+
+    /**
+     * As {@link #decode(Coding, Buffer, long)}, holding the inflated buffer in {@code lease} (null: none) as it
+     * grows: a compressed body of a few KiB can inflate to --max-body-bytes, so what it inflates to counts against
+     * the server's body memory budget like the bytes that arrived.
+     *
+     * @throws GantryException RESOURCE_EXHAUSTED when the lease refuses the inflated buffer's growth
+     */
+    public static Buffer decode(Coding coding, Buffer body, long maxBytes, BodyMemory.Lease lease) {
         if (coding == Coding.IDENTITY) {
             return body;
         }
         byte[] compressed = body.getBytes();
         try (InputStream in = inflating(coding, compressed)) {
-            byte[] out = new byte[(int) Math.min(maxBytes, Math.max(BLOCK, Math.min(compressed.length * 4L,
-                    Integer.MAX_VALUE - 16)))];
+            int first = (int) Math.min(maxBytes, Math.max(BLOCK, Math.min(compressed.length * 4L,
+                    Integer.MAX_VALUE - 16)));
+            hold(lease, first);
+            byte[] out = new byte[first];
             int size = 0;
             while (true) {
                 if (size == out.length) {
@@ -102,8 +115,9 @@ public final class ContentCoding {
                         }
                         throw tooLarge(maxBytes, coding);
                     }
-                    out = Arrays.copyOf(out, (int) Math.min(maxBytes, Math.min((long) out.length * 2,
-                            Integer.MAX_VALUE - 16)));
+                    int grown = (int) Math.min(maxBytes, Math.min((long) out.length * 2, Integer.MAX_VALUE - 16));
+                    hold(lease, grown - out.length);
+                    out = Arrays.copyOf(out, grown);
                 }
                 int n = in.read(out, size, Math.min(BLOCK, out.length - size));
                 if (n < 0) {
@@ -121,6 +135,12 @@ public final class ContentCoding {
         } catch (IOException e) {
             throw GantryException.invalid("request body could not be decompressed (Content-Encoding: "
                     + coding.token + "): " + e.getMessage());
+        }
+    }
+
+    private static void hold(BodyMemory.Lease lease, long bytes) {
+        if (lease != null && !lease.grow(bytes)) {
+            throw lease.refused();
         }
     }
 

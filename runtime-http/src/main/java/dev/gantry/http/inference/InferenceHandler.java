@@ -153,7 +153,10 @@ public final class InferenceHandler implements Handler<RoutingContext> {
 
         /** What this request holds of the server's body memory budget. */
         final BodyMemory.Lease held;
-        /** Whether the model has this request (queued or running); only touched on the request's event loop. */
+        /**
+         * Whether this request's body or tensors are in use off the event loop (decoded on a worker, or queued or
+         * running in the model); only touched on the request's event loop.
+         */
         boolean inferring;
         /** Whether the response ended or the connection closed; only touched on the request's event loop. */
         boolean ended;
@@ -203,7 +206,8 @@ public final class InferenceHandler implements Handler<RoutingContext> {
             if (inline) {
                 DecodedRequest d;
                 try {
-                    d = codec.decodeRequest(ContentCoding.decode(coding, b, limits.maxBytes()), headerLength, regions);
+                    d = codec.decodeRequest(ContentCoding.decode(coding, b, limits.maxBytes(), held), headerLength,
+                            regions);
                 } catch (Throwable e) { // as a composed future's step did: any throwable is the request's failure
                     fail(e);
                     return;
@@ -211,9 +215,16 @@ public final class InferenceHandler implements Handler<RoutingContext> {
                 infer(d);
                 return;
             }
-            workers.executeBlocking(() -> codec.decodeRequest(
-                    ContentCoding.decode(coding, b, limits.maxBytes()), headerLength, regions), /* ordered= */ false)
+            inferring = true;
+            workers.executeBlocking(() -> codec.decodeRequest(ContentCoding.decode(coding, b, limits.maxBytes(),
+                            held), headerLength, regions), /* ordered= */ false)
                     .onComplete(ar -> {
+                        inferring = false;
+                        if (ended) { // the client left while its body was decoded: nothing to run or answer
+                            held.close();
+                            usage.failed(ctx);
+                            return;
+                        }
                         if (ar.succeeded()) {
                             infer(ar.result());
                         } else {

@@ -93,25 +93,33 @@ public final class EmbeddingsHandler implements Handler<RoutingContext> {
             OpenAiErrors.send(ctx.response(), overQuota.get());
             return;
         }
+        // The body is held in the budget until the request's work is done: when the connection closes while the
+        // texts are being embedded, the chain below gives it back when the embedding ends, not the end handler.
         BodyMemory.Lease held = limits.memory().lease();
+        boolean[] working = {false};
         inflight.incrementAndGet();
         ctx.addEndHandler(ar -> {
             inflight.decrementAndGet();
-            held.close();
+            if (!working[0]) {
+                held.close();
+            }
         });
         long[] bytesIn = {0};
         Optional<String> routingKey = Optional.ofNullable(ctx.request().getHeader(InferenceHandler.ROUTE_KEY_HEADER))
                 .filter(h -> !h.isBlank());
         BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis(), held)
-                .compose(body -> workers.executeBlocking(() -> {
-                    bytesIn[0] = body.length();
-                    EmbeddingsBody.Parsed parsed = EmbeddingsBody.parse(body, routingKey);
-                    AccessControl.modelRefusal(RouteGroup.INFERENCE, caller.get(), parsed.request().model())
-                            .ifPresent(refusal -> {
-                                throw refusal;
-                            });
-                    return new Started(parsed, embedder.embed(parsed.request()));
-                }, /* ordered= */ false))
+                .compose(body -> {
+                    working[0] = true;
+                    return workers.executeBlocking(() -> {
+                        bytesIn[0] = body.length();
+                        EmbeddingsBody.Parsed parsed = EmbeddingsBody.parse(body, routingKey);
+                        AccessControl.modelRefusal(RouteGroup.INFERENCE, caller.get(), parsed.request().model())
+                                .ifPresent(refusal -> {
+                                    throw refusal;
+                                });
+                        return new Started(parsed, embedder.embed(parsed.request()));
+                    }, /* ordered= */ false);
+                })
                 .compose(started -> {
                     ctx.put(AccessLog.MODEL_KEY, started.parsed().request().model());
                     return Future.fromCompletionStage(started.result(), ctx.vertx().getOrCreateContext())
@@ -135,7 +143,8 @@ public final class EmbeddingsHandler implements Handler<RoutingContext> {
                 .onFailure(e -> {
                     usage.failed(ctx);
                     OpenAiErrors.send(ctx.response(), e);
-                });
+                })
+                .onComplete(ar -> held.close());
     }
 
     private record Started(EmbeddingsBody.Parsed parsed,

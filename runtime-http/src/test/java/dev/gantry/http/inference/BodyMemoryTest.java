@@ -22,6 +22,7 @@ class BodyMemoryTest {
         assertEquals(400, b.held(), "a refused chunk holds nothing");
         assertEquals(1000, memory.held());
         assertEquals(ErrorCode.RESOURCE_EXHAUSTED, b.refused().code());
+        assertEquals(1, memory.refusals());
         a.close();
         assertEquals(400, memory.held());
         assertTrue(b.grow(600));
@@ -40,6 +41,7 @@ class BodyMemoryTest {
         assertFalse(other.grow(1));
         alone.close();
         assertTrue(other.grow(1));
+        assertEquals(1, memory.refusals(), "growing alone past the budget is no refusal");
     }
 
     @Test
@@ -54,6 +56,7 @@ class BodyMemoryTest {
         assertEquals(200, memory.held());
         assertFalse(a.grow(10));
         assertEquals(200, memory.held());
+        assertEquals(0, memory.refusals(), "a closed lease growing is not refused for the budget");
     }
 
     @Test

@@ -67,6 +67,27 @@ public class ContentCodingTest {
     }
 
     @Test
+    void decode_holdsTheInflatedBufferInTheLease_andIsRefusedPastTheBudget() throws IOException {
+        Buffer body = Buffer.buffer(gzipOfZeros(300_000));
+        BodyMemory memory = new BodyMemory(1 << 20);
+        BodyMemory.Lease alone = memory.lease();
+        assertEquals(300_000, ContentCoding.decode(ContentCoding.Coding.GZIP, body, 1 << 22, alone).length());
+        // buffers of 64 KiB doubling to 512 KiB: what was allocated, not only the 300,000 bytes kept
+        assertEquals(512 * 1024, alone.held());
+        alone.close();
+
+        BodyMemory.Lease other = memory.lease();
+        assertTrue(other.grow(700 * 1024));
+        BodyMemory.Lease inflating = memory.lease();
+        GantryException e = assertThrows(GantryException.class,
+                () -> ContentCoding.decode(ContentCoding.Coding.GZIP, body, 1 << 22, inflating));
+        assertEquals(ErrorCode.RESOURCE_EXHAUSTED, e.code());
+        assertEquals(256 * 1024, inflating.held(), "64 + 64 + 128 KiB fit beside the 700 KiB, the next 256 do not");
+        inflating.close();
+        assertEquals(700 * 1024, memory.held());
+    }
+
+    @Test
     void forResponse_prefersGzip_honoursQZero_andWildcards() {
         assertEquals(Optional.of(ContentCoding.Coding.GZIP), ContentCoding.forResponse("gzip, deflate, br"));
         assertEquals(Optional.of(ContentCoding.Coding.DEFLATE), ContentCoding.forResponse("deflate"));

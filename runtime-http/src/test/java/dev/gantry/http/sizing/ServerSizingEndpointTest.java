@@ -35,7 +35,7 @@ class ServerSizingEndpointTest {
         derived = MachineDefaults.of(Machine.current());
         ServerConfig config = ServerConfigParser.parse(List.of("--port", "0", "--grpc-port", "-1", "--models",
                 models.toString(), "--data", dir.resolve("data").toString(), "--access-log", "off",
-                "--event-loops", Integer.toString(derived.eventLoops() + 2)), Map.of());
+                "--event-loops", Integer.toString(derived.eventLoops() + 2), "--max-body-memory", "3000000"), Map.of());
         server = ServerFixture.start(config, ExecutorFactory.onnxRuntime());
     }
 
@@ -64,6 +64,14 @@ class ServerSizingEndpointTest {
         BufferAccess netty = BufferAccess.current();
         assertEquals(netty.unsafe(), s.path("buffer_access").path("unsafe").asBoolean());
         assertEquals(netty.unsafe(), s.path("buffer_access").path("reason").isNull());
+    }
+
+    @Test
+    void serverSizing_showsTheBodyMemoryBudgetSetByItsFlag() throws Exception {
+        JsonNode budget = sizing().path("sizing").path("max_body_memory_bytes");
+        assertEquals(3_000_000, budget.path("value").asLong());
+        assertEquals(Runtime.getRuntime().maxMemory() / 3, budget.path("derived").asLong(), 1.0);
+        assertEquals(true, budget.path("overridden").asBoolean());
     }
 
     @Test
