@@ -10,7 +10,6 @@ import dev.gantry.http.grpc.proto.ModelStreamInferResponse;
 import dev.gantry.http.testing.GrpcClient;
 import dev.gantry.http.testing.ServerFixture;
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,11 +22,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -120,8 +116,8 @@ class BodyMemoryBudgetTest {
             assertEquals("request bodies in memory reached the server's budget of " + BUDGET
                     + " bytes (--max-body-memory); retry later", unary.getDescription());
 
-            List<ModelStreamInferResponse> answers = stream(grpc, List.of(big.toBuilder().setId("big").build(),
-                    identity(4).toBuilder().setId("small").build()));
+            List<ModelStreamInferResponse> answers = grpc.stream(Map.of(), List.of(big.toBuilder().setId("big")
+                    .build(), identity(4).toBuilder().setId("small").build()));
             assertEquals(List.of("request bodies in memory reached the server's budget of " + BUDGET
                     + " bytes (--max-body-memory); retry later", ""),
                     answers.stream().map(ModelStreamInferResponse::getErrorMessage).toList());
@@ -133,7 +129,7 @@ class BodyMemoryBudgetTest {
             // with the budget free the same message is served, and what it held is given back
             ModelInferResponse ok = grpc.stub().modelInfer(big);
             assertEquals(big.getRawInputContents(0), ok.getRawOutputContents(0));
-            assertEquals("big", stream(grpc, List.of(big.toBuilder().setId("big").build())).get(0)
+            assertEquals("big", grpc.stream(Map.of(), List.of(big.toBuilder().setId("big").build())).get(0)
                     .getInferResponse().getId());
         }
         awaitHeld(0);
@@ -170,36 +166,6 @@ class BodyMemoryBudgetTest {
                 .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("input").setDatatype("FP32")
                         .addShape(1).addShape(n))
                 .addRawInputContents(ByteString.copyFrom(raw.array())).build();
-    }
-
-    /** Sends {@code requests} on one ModelStreamInfer call and returns its answers once it ends. */
-    private static List<ModelStreamInferResponse> stream(GrpcClient grpc, List<ModelInferRequest> requests)
-            throws Exception {
-        List<ModelStreamInferResponse> answers = java.util.Collections.synchronizedList(new ArrayList<>());
-        CompletableFuture<Status> ended = new CompletableFuture<>();
-        StreamObserver<ModelInferRequest> out = grpc.asyncStub(Map.of()).withDeadlineAfter(60, TimeUnit.SECONDS)
-                .modelStreamInfer(new StreamObserver<>() {
-                    @Override
-                    public void onNext(ModelStreamInferResponse value) {
-                        answers.add(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        ended.complete(Status.fromThrowable(t));
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        ended.complete(Status.OK);
-                    }
-                });
-        requests.forEach(out::onNext);
-        out.onCompleted();
-        Status status = ended.get(60, TimeUnit.SECONDS);
-        assertEquals(Status.Code.OK, status.getCode(), String.valueOf(status));
-        assertEquals(requests.size(), answers.size(), answers.toString());
-        return answers;
     }
 
     @Test
