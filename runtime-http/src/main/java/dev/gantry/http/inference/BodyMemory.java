@@ -114,10 +114,16 @@ public final class BodyMemory {
         return new Lease();
     }
 
-    /** What one request holds; {@link #close()} gives it back, once. */
+    /**
+     * What one request holds; {@link #close()} gives it back, once. A request that ends (answered, or its
+     * connection closed) while work off its event loop still uses its body or tensors (a decode on a worker, the
+     * model's queue) keeps its share until that work is {@link #done()}: {@link #use()} and {@link #ended()}.
+     */
     public final class Lease implements AutoCloseable {
         private long mine;
         private boolean closed;
+        private int uses;
+        private boolean ended;
 
         private Lease() {
         }
@@ -156,6 +162,31 @@ public final class BodyMemory {
         /** The bytes this request holds. */
         public synchronized long held() {
             return mine;
+        }
+
+        /** Work off the request's event loop starts using the body (or what was decoded from it). */
+        public synchronized void use() {
+            uses++;
+        }
+
+        /** That work has finished; gives the share back if the request has ended. Nothing when nothing uses it. */
+        public synchronized void done() {
+            if (uses > 0 && --uses == 0 && ended) {
+                close();
+            }
+        }
+
+        /** The request ended: gives the share back now, or, while work uses the body, when it is done. */
+        public synchronized void ended() {
+            ended = true;
+            if (uses == 0) {
+                close();
+            }
+        }
+
+        /** Whether the request has ended (its client will read no answer). */
+        public synchronized boolean hasEnded() {
+            return ended;
         }
 
         @Override

@@ -63,7 +63,6 @@ public final class InferenceHandler implements Handler<RoutingContext> {
     private final UsageRecorder usage;
     private final dev.gantry.core.sharedmemory.SharedMemoryRegistry sharedMemory;
     /** Every admitted request's end handler: one instance, not a lambda per request. */
-    private final Handler<io.vertx.core.AsyncResult<Void>> leaving;
     /*
      * Whether the access log reads the served version from the request's context. Without the log nothing does,
      * and the context's first put (it allocates the context's map) was 4% of the event loop under MLP load.
@@ -89,7 +88,6 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         this.workers = workers;
         this.admitting = admitting;
         this.inflight = inflight;
-        this.leaving = ar -> inflight.decrementAndGet();
     }
 
     @Override
@@ -116,13 +114,15 @@ public final class InferenceHandler implements Handler<RoutingContext> {
             return;
         }
         inflight.incrementAndGet();
-        ctx.addEndHandler(leaving);
         // the body's bytes are held in the server's budget until the answer is written or the connection closes,
         // and, when it closes first, until the model has answered (its tensors wait in the queue until then)
         BodyMemory.Lease held = limits.memory().lease();
         Exchange x = new Exchange(ctx, model, version, headerLength, coding,
                 ContentCoding.forResponse(ctx.request().getHeader(ACCEPT_ENCODING)), held);
-        ctx.addEndHandler(ar -> x.ended());
+        ctx.addEndHandler(ar -> {
+            inflight.decrementAndGet();
+            held.ended();
+        });
         BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis(), held)
                 .onComplete(x);
     }
@@ -151,15 +151,11 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         dev.gantry.core.routing.RoutedResponse routed;
         Throwable failure;
 
-        /** What this request holds of the server's body memory budget. */
-        final BodyMemory.Lease held;
         /**
-         * Whether this request's body or tensors are in use off the event loop (decoded on a worker, or queued or
-         * running in the model); only touched on the request's event loop.
+         * What this request holds of the server's body memory budget; in use while its body is decoded on a worker
+         * and while the model has its tensors.
          */
-        boolean inferring;
-        /** Whether the response ended or the connection closed; only touched on the request's event loop. */
-        boolean ended;
+        final BodyMemory.Lease held;
 
         Exchange(RoutingContext ctx, String model, OptionalLong version, OptionalLong headerLength,
                  ContentCoding.Coding coding, Optional<ContentCoding.Coding> answerCoding, BodyMemory.Lease held) {
@@ -173,17 +169,6 @@ public final class InferenceHandler implements Handler<RoutingContext> {
             this.context = new RequestContext(Tracing.span(ctx));
             this.loop = ctx.vertx().getOrCreateContext();
             this.regions = sharedMemory == null ? SharedMemoryRef.Access.NONE : this;
-        }
-
-        /**
-         * The response ended or the connection closed: the budget is given back, unless the model still has the
-         * request, whose tensors stay in memory until it answers ({@link #answered()} gives it back then).
-         */
-        void ended() {
-            ended = true;
-            if (!inferring) {
-                held.close();
-            }
         }
 
         @Override
@@ -215,13 +200,12 @@ public final class InferenceHandler implements Handler<RoutingContext> {
                 infer(d);
                 return;
             }
-            inferring = true;
+            held.use();
             workers.executeBlocking(() -> codec.decodeRequest(ContentCoding.decode(coding, b, limits.maxBytes(),
                             held), headerLength, regions), /* ordered= */ false)
                     .onComplete(ar -> {
-                        inferring = false;
-                        if (ended) { // the client left while its body was decoded: nothing to run or answer
-                            held.close();
+                        held.done();
+                        if (held.hasEnded()) { // the client left while its body was decoded: nothing to run
                             usage.failed(ctx);
                             return;
                         }
@@ -236,12 +220,12 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         private void infer(DecodedRequest d) {
             decoded = d;
             java.util.concurrent.CompletableFuture<dev.gantry.core.routing.RoutedResponse> answer;
-            inferring = true;
+            held.use();
             try {
                 answer = router.infer(model, version, routingKey(ctx, d), d.request(), Caller.from(ctx).pinnedAccess(),
                         context);
             } catch (Throwable e) { // as a composed future's step did: any throwable is the request's failure
-                inferring = false;
+                held.done();
                 fail(e);
                 return;
             }
@@ -261,10 +245,7 @@ public final class InferenceHandler implements Handler<RoutingContext> {
         }
 
         private void answered() {
-            inferring = false;
-            if (ended) {
-                held.close();
-            }
+            held.done();
             if (failure != null) {
                 fail(failure);
                 return;

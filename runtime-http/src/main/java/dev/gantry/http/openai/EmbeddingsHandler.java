@@ -93,23 +93,20 @@ public final class EmbeddingsHandler implements Handler<RoutingContext> {
             OpenAiErrors.send(ctx.response(), overQuota.get());
             return;
         }
-        // The body is held in the budget until the request's work is done: when the connection closes while the
-        // texts are being embedded, the chain below gives it back when the embedding ends, not the end handler.
+        // The body is held in the budget until the request ends, or, when the connection closes while the texts
+        // are being embedded, until the embedding ends.
         BodyMemory.Lease held = limits.memory().lease();
-        boolean[] working = {false};
         inflight.incrementAndGet();
         ctx.addEndHandler(ar -> {
             inflight.decrementAndGet();
-            if (!working[0]) {
-                held.close();
-            }
+            held.ended();
         });
         long[] bytesIn = {0};
         Optional<String> routingKey = Optional.ofNullable(ctx.request().getHeader(InferenceHandler.ROUTE_KEY_HEADER))
                 .filter(h -> !h.isBlank());
         BodyReader.read(ctx.request(), limits.maxBytes(), ctx.vertx(), limits.timeout().toMillis(), held)
                 .compose(body -> {
-                    working[0] = true;
+                    held.use();
                     return workers.executeBlocking(() -> {
                         bytesIn[0] = body.length();
                         EmbeddingsBody.Parsed parsed = EmbeddingsBody.parse(body, routingKey);
@@ -144,7 +141,7 @@ public final class EmbeddingsHandler implements Handler<RoutingContext> {
                     usage.failed(ctx);
                     OpenAiErrors.send(ctx.response(), e);
                 })
-                .onComplete(ar -> held.close());
+                .onComplete(ar -> held.done());
     }
 
     private record Started(EmbeddingsBody.Parsed parsed,

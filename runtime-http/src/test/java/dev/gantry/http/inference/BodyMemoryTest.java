@@ -60,6 +60,28 @@ class BodyMemoryTest {
     }
 
     @Test
+    void aRequestThatEndsWhileItsBodyIsInUse_holdsItsShareUntilTheWorkIsDone() {
+        BodyMemory memory = new BodyMemory(1000);
+        BodyMemory.Lease idle = memory.lease();
+        idle.grow(100);
+        idle.done();
+        idle.ended();
+        assertEquals(0, memory.held(), "ended with no work using it: given back at once");
+
+        BodyMemory.Lease busy = memory.lease();
+        busy.grow(300);
+        busy.use();
+        busy.use();
+        busy.ended();
+        assertTrue(busy.hasEnded());
+        assertEquals(300, memory.held(), "two pieces of work still use it");
+        busy.done();
+        assertEquals(300, memory.held());
+        busy.done();
+        assertEquals(0, memory.held(), "the last piece of work gave it back");
+    }
+
+    @Test
     void theDefaultIsAThirdOfTheHeap_andABudgetMustBePositive() {
         assertEquals((long) (Runtime.getRuntime().maxMemory() / 3.0), BodyMemory.ofHeap().budget());
         assertThrows(IllegalArgumentException.class, () -> new BodyMemory(0));
