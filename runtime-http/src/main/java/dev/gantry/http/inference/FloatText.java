@@ -168,9 +168,10 @@ final class FloatText {
         int t2 = b2 & 0x7F_FFFF;
         int t3 = b3 & 0x7F_FFFF;
         int t4 = b4 & 0x7F_FFFF;
-        // Interleaved only when all four are normal, below 1 in magnitude (never an integer's text) and not a
-        // power of two (whose rounding interval is narrower below): most of a model's outputs.
-        if ((q1 - 1 | q2 - 1 | q3 - 1 | q4 - 1 | 126 - q1 | 126 - q2 | 126 - q3 | 126 - q4) < 0
+        // Interleaved when all four are normal and not a power of two (whose rounding interval is narrower
+        // below): nearly all of a model's outputs. An integer's text comes out the same as writeBits' shortcut
+        // for integers writes it (the shortest decimal in its interval is the integer; the exhaustive test checks).
+        if ((q1 - 1 | q2 - 1 | q3 - 1 | q4 - 1 | 254 - q1 | 254 - q2 | 254 - q3 | 254 - q4) < 0
                 || t1 == 0 || t2 == 0 || t3 == 0 || t4 == 0) {
             pos = writeBits(b1, out, pos);
             out[pos] = ',';
@@ -285,21 +286,38 @@ final class FloatText {
         return place(f, top, eightDigits(f - top * 100_000_000), e, out, pos);
     }
 
+    /*
+     * place is kept small enough for the JIT to inline it into writeFour's four calls (compiled code under the
+     * launcher's -XX:InlineSmallCode=1000): it writes the 0.00ddd layout, most of a model's outputs, and leaves the
+     * others to placeWhole. Inlined, and with writeFour taking outputs of 1 and more too, a float's text took
+     * 0.84x the time (17.3 -> 14.6 ns, 49,152 MiniLM-like floats, one core; benchmarks/results/float-text-inline-
+     * 20261203.txt).
+     */
+
     /** {@link #text} once f's ninth-from-last digit (top, 0 when f has eight or fewer) and last eight are known. */
     private static int place(int f, int top, long low, int e, byte[] out, int pos) {
         // nine digits (top != 0) or up to eight, told apart without a branch: it goes either way at random
         int nine = (top + 15) >>> 4;
         int lead = (Long.numberOfTrailingZeros(low) >>> 3) & (nine - 1);
-        int len = 8 + nine - lead;
-        int exp = e + len - 1;
-        int significant = len - (Long.numberOfLeadingZeros(low) >>> 3);
+        // the decimal exponent of the first digit: e plus the digit count (8 + nine - lead) less one
+        int exp = e + 7 + nine - lead;
         if (-3 <= exp && exp < 0) {
             LONGS.set(out, pos, ZERO_POINT_ZEROS);
             int first = pos + 1 - exp;
             out[first] = (byte) ('0' + top);
             LONGS.set(out, first + nine, (low >>> (lead << 3)) + ZEROS);
-            return first + significant;
+            return first + 8 + nine - lead - (Long.numberOfLeadingZeros(low) >>> 3);
         }
+        return placeWhole(f, top, low, e, out, pos);
+    }
+
+    /** {@link #place} for the layouts other than 0.00ddd. */
+    private static int placeWhole(int f, int top, long low, int e, byte[] out, int pos) {
+        int nine = (top + 15) >>> 4;
+        int lead = (Long.numberOfTrailingZeros(low) >>> 3) & (nine - 1);
+        int len = 8 + nine - lead;
+        int exp = e + len - 1;
+        int significant = len - (Long.numberOfLeadingZeros(low) >>> 3);
         if (top == 0 && 0 <= exp && exp < 7) {
             long digits = (low >>> ((8 - len) << 3)) + ZEROS;
             int whole = exp + 1;

@@ -41,6 +41,68 @@ class FloatTextTest {
         assertEquals(bits, Float.floatToRawIntBits(Float.parseFloat(mine)), mine);
     }
 
+    /** Neighbours that take writeFour's interleaved path (normal, not powers of two, below and above 1). */
+    private static final float[] NEIGHBOURS = {0.1f, -12.5f, 3.0E-4f};
+    private static final String[] NEIGHBOUR_TEXTS = {"0.1", "-12.5", "3.0E-4"};
+
+    /**
+     * writeFour with {@code bits} in lane {@code at} and NEIGHBOURS in the others writes what writeBits writes for
+     * each (the callers check writeBits against Float.toString).
+     */
+    private void assertLaneOfFour(int bits, int at, byte[] four, byte[] lane) {
+        int[] quad = new int[4];
+        for (int i = 0, n = 0; i < 4; i++) {
+            quad[i] = i == at ? bits : Float.floatToRawIntBits(NEIGHBOURS[n++]);
+        }
+        int end = FloatText.writeFour(quad[0], quad[1], quad[2], quad[3], four, 0);
+        int laneEnd = FloatText.writeBits(bits, lane, 0);
+        byte[] expected = new byte[4 * FloatText.MAX_LENGTH + 3];
+        int pos = 0;
+        for (int i = 0, n = 0; i < 4; i++) {
+            if (i > 0) {
+                expected[pos++] = ',';
+            }
+            if (i == at) {
+                System.arraycopy(lane, 0, expected, pos, laneEnd);
+                pos += laneEnd;
+            } else {
+                byte[] text = NEIGHBOUR_TEXTS[n++].getBytes(StandardCharsets.ISO_8859_1);
+                System.arraycopy(text, 0, expected, pos, text.length);
+                pos += text.length;
+            }
+        }
+        if (!java.util.Arrays.equals(expected, 0, pos, four, 0, end)) {
+            fail("writeFour with bits 0x" + Integer.toHexString(bits) + " in lane " + at + " wrote "
+                    + new String(four, 0, end, StandardCharsets.ISO_8859_1) + ", expected "
+                    + new String(expected, 0, pos, StandardCharsets.ISO_8859_1));
+        }
+    }
+
+    @Test
+    void writeFour_matchesWriteBitsInEveryLane() {
+        SplittableRandom random = new SplittableRandom(5);
+        byte[] four = new byte[4 * FloatText.MAX_LENGTH + 3];
+        byte[] lane = new byte[FloatText.MAX_LENGTH];
+        // integers, values of 1 and more, and random finite patterns beside neighbours of the interleaved path
+        float[] awkward = {1.0f, 3.0f, 7.0f, 12.5f, 100.0f, 1234567.0f, 9999999.0f, 1.0E7f, 16777215.0f, 1.6777216E7f,
+                123456.79f, 8388607.5f, Float.MAX_VALUE, 1.1754944E-38f, 9.999999E-4f, 0.001f};
+        for (float v : awkward) {
+            for (int bits : new int[] {Float.floatToRawIntBits(v), Float.floatToRawIntBits(-v)}) {
+                assertSameAsJdk(bits);
+                for (int at = 0; at < 4; at++) {
+                    assertLaneOfFour(bits, at, four, lane);
+                }
+            }
+        }
+        for (int i = 0; i < 200_000; i++) {
+            int bits = random.nextInt();
+            if (Float.isFinite(Float.intBitsToFloat(bits))) {
+                assertSameAsJdk(bits);
+                assertLaneOfFour(bits, i & 3, four, lane);
+            }
+        }
+    }
+
     @Test
     void zeros_keepTheirSign() {
         assertEquals("0.0", text(0.0f));
@@ -230,6 +292,7 @@ class FloatTextTest {
         java.util.stream.LongStream.range(0, 1 << 16).parallel().forEach(high -> {
             FloatTextTest each = new FloatTextTest();
             byte[] four = new byte[4 * FloatText.MAX_LENGTH + 3];
+            byte[] lane = new byte[FloatText.MAX_LENGTH];
             for (long low = 0; low < 1 << 16; low += 4) {
                 int b = (int) (high << 16 | low);
                 each.assertSameAsJdk(b);
@@ -244,6 +307,14 @@ class FloatTextTest {
                     if (!expected.equals(new String(four, 0, end, StandardCharsets.ISO_8859_1))) {
                         fail("writeFour from bits 0x" + Integer.toHexString(b) + " wrote "
                                 + new String(four, 0, end, StandardCharsets.ISO_8859_1));
+                    }
+                }
+                // and each in a lane beside three outputs of the interleaved path, so that every normal float
+                // that is not a power of two (b's own neighbours may be) takes that path once
+                for (int i = 0; i < 4; i++) {
+                    int bits = b + i;
+                    if (Float.isFinite(Float.intBitsToFloat(bits))) {
+                        each.assertLaneOfFour(bits, i, four, lane);
                     }
                 }
             }
