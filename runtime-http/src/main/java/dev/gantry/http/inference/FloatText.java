@@ -38,7 +38,8 @@ final class FloatText {
      * long (eightDigits, a few multiplications instead of a division per digit pair) and stored with one
      * 8-byte write; the counts of leading and trailing zero digits come from that long's zero bytes. The two
      * layouts nearly every model output takes (0.00ddd and ddd.ddd, 1e-3 <= |v| < 1e7) are written that way;
-     * the rest (scientific notation, nine-digit integers and fractions) keep the digit-pair loop. Under MiniLM
+     * the rest (scientific notation, and ddd.ddd whose digits, trailing zeros counted, are nine) keep the
+     * digit-pair loop. Under MiniLM
      * load the text was a third of this class's time and the sign branch, taken at random, another part; the
      * two changes made a float's text 0.69x the time (6,144 outputs of -0.4..0.4, one core).
      *
@@ -168,11 +169,13 @@ final class FloatText {
         int t2 = b2 & 0x7F_FFFF;
         int t3 = b3 & 0x7F_FFFF;
         int t4 = b4 & 0x7F_FFFF;
-        // Interleaved when all four are normal and not a power of two (whose rounding interval is narrower
-        // below): nearly all of a model's outputs. An integer's text comes out the same as writeBits' shortcut
-        // for integers writes it (the shortest decimal in its interval is the integer; the exhaustive test checks).
+        // Interleaved when all four are normal, not a power of two (whose rounding interval is narrower below)
+        // and not a whole number that writeBits writes from the integer itself (shorter work than decimal's
+        // digits, which for 100.0 are nine and take layout's loop; both give the same text, the exhaustive test
+        // checks): nearly all of a model's outputs.
         if ((q1 - 1 | q2 - 1 | q3 - 1 | q4 - 1 | 254 - q1 | 254 - q2 | 254 - q3 | 254 - q4) < 0
-                || t1 == 0 || t2 == 0 || t3 == 0 || t4 == 0) {
+                || t1 == 0 || t2 == 0 || t3 == 0 || t4 == 0
+                || whole(q1, t1) || whole(q2, t2) || whole(q3, t3) || whole(q4, t4)) {
             pos = writeBits(b1, out, pos);
             out[pos] = ',';
             pos = writeBits(b2, out, pos + 1);
@@ -204,6 +207,14 @@ final class FloatText {
         out[pos] = ',';
         out[pos + 1] = '-';
         return place(f4, top4, low4, K_OF[q4], out, pos + 1 + (b4 >>> 31));
+    }
+
+    /**
+     * Whether the normal float of biased exponent {@code q} and fraction bits {@code t} is one of the whole numbers
+     * writeBits writes from the integer (from 2 to below 2^23; q below 128 is a fraction or 1, a power of two).
+     */
+    private static boolean whole(int q, int t) {
+        return q >= 128 && q < 150 && (t & (1 << 150 - q) - 1) == 0;
     }
 
     /** Subnormals and powers of two: k, g and h computed, not looked up, and the narrower interval below C_MIN. */
@@ -287,11 +298,10 @@ final class FloatText {
     }
 
     /*
-     * place is kept small enough for the JIT to inline it into writeFour's four calls (compiled code under the
-     * launcher's -XX:InlineSmallCode=1000): it writes the 0.00ddd layout, most of a model's outputs, and leaves the
-     * others to placeWhole. Inlined, and with writeFour taking outputs of 1 and more too, a float's text took
-     * 0.84x the time (17.3 -> 14.6 ns, 49,152 MiniLM-like floats, one core; benchmarks/results/float-text-inline-
-     * 20261203.txt).
+     * place is kept small so that the JIT can inline it into writeFour's four calls: it writes the 0.00ddd layout,
+     * most of a model's outputs, and leaves the others to placeWhole. With that split, and writeFour taking outputs
+     * of 1 and more too, a float's text took 0.84x the time (17.3 -> 14.6 ns, 49,152 synthetic MiniLM-like floats,
+     * one core; benchmarks/results/float-text-inline-20261203.txt).
      */
 
     /** {@link #text} once f's ninth-from-last digit (top, 0 when f has eight or fewer) and last eight are known. */

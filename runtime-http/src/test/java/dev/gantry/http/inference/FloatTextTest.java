@@ -104,6 +104,26 @@ class FloatTextTest {
     }
 
     @Test
+    void writeFour_fitsFourLongestTextsInItsBuffer() {
+        // four texts of MAX_LENGTH bytes each (9 digits, a sign, a two-digit negative exponent) into a buffer of
+        // exactly the size writeFour asks for: no scratch byte may land past it
+        SplittableRandom random = new SplittableRandom(6);
+        int[] longest = new int[4];
+        for (int found = 0; found < 4; ) {
+            float v = -(float) (1 + random.nextDouble() * 8) * 1.0E-20f;
+            if (Float.toString(v).length() == FloatText.MAX_LENGTH) {
+                longest[found++] = Float.floatToRawIntBits(v);
+            }
+        }
+        byte[] exact = new byte[4 * FloatText.MAX_LENGTH + 3];
+        int end = FloatText.writeFour(longest[0], longest[1], longest[2], longest[3], exact, 0);
+        String expected = Float.intBitsToFloat(longest[0]) + "," + Float.intBitsToFloat(longest[1]) + ","
+                + Float.intBitsToFloat(longest[2]) + "," + Float.intBitsToFloat(longest[3]);
+        assertEquals(exact.length, end);
+        assertEquals(expected, new String(exact, 0, end, StandardCharsets.ISO_8859_1));
+    }
+
+    @Test
     void zeros_keepTheirSign() {
         assertEquals("0.0", text(0.0f));
         assertEquals("-0.0", text(-0.0f));
@@ -234,7 +254,8 @@ class FloatTextTest {
         for (int i = 0; i < 400_000; i++) {
             int[] bits = new int[4];
             for (int lane = 0; lane < 4; lane++) {
-                // now and then any finite bit pattern, which takes the one-at-a-time path
+                // now and then any finite bit pattern (subnormals, zeros, powers of two and whole numbers among
+                // them, which take the one-at-a-time path)
                 int any = random.nextInt();
                 bits[lane] = random.nextInt(50) == 0 && Float.isFinite(Float.intBitsToFloat(any)) ? any
                         : modelLikeBits(random);
