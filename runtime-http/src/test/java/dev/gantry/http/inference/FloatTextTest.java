@@ -104,23 +104,27 @@ class FloatTextTest {
     }
 
     @Test
-    void writeFour_fitsFourLongestTextsInItsBuffer() {
-        // four texts of MAX_LENGTH bytes each (9 digits, a sign, a two-digit negative exponent) into a buffer of
-        // exactly the size writeFour asks for: no scratch byte may land past it
+    void writeFour_staysInsideItsBuffer() {
+        // three texts of MAX_LENGTH bytes each (9 digits, a sign, a two-digit negative exponent), then a fourth
+        // of each layout in the last 15 bytes of a buffer of exactly the size writeFour asks for: the 8-byte
+        // stores that place and placeWhole make past a short text must still land inside it
         SplittableRandom random = new SplittableRandom(6);
-        int[] longest = new int[4];
-        for (int found = 0; found < 4; ) {
-            float v = -(float) (1 + random.nextDouble() * 8) * 1.0E-20f;
+        int[] longest = new int[3];
+        for (int found = 0; found < 3; ) {
+            float v = -(float) (1 + random.nextDouble() * 0.35) * 1.0E-20f;
             if (Float.toString(v).length() == FloatText.MAX_LENGTH) {
                 longest[found++] = Float.floatToRawIntBits(v);
             }
         }
+        float[] fourth = {-0.0012345679f, -0.001f, -0.01f, 0.0123f, -0.12345678f, -1.5f, -123456.79f, -1234567.9f,
+                -9999999.0f, -3.0f, -1.2345678E-20f, -3.4028235E38f, 1.4E-45f};
         byte[] exact = new byte[4 * FloatText.MAX_LENGTH + 3];
-        int end = FloatText.writeFour(longest[0], longest[1], longest[2], longest[3], exact, 0);
-        String expected = Float.intBitsToFloat(longest[0]) + "," + Float.intBitsToFloat(longest[1]) + ","
-                + Float.intBitsToFloat(longest[2]) + "," + Float.intBitsToFloat(longest[3]);
-        assertEquals(exact.length, end);
-        assertEquals(expected, new String(exact, 0, end, StandardCharsets.ISO_8859_1));
+        for (float v : fourth) {
+            int end = FloatText.writeFour(longest[0], longest[1], longest[2], Float.floatToRawIntBits(v), exact, 0);
+            String expected = Float.intBitsToFloat(longest[0]) + "," + Float.intBitsToFloat(longest[1]) + ","
+                    + Float.intBitsToFloat(longest[2]) + "," + v;
+            assertEquals(expected, new String(exact, 0, end, StandardCharsets.ISO_8859_1));
+        }
     }
 
     @Test
@@ -254,8 +258,8 @@ class FloatTextTest {
         for (int i = 0; i < 400_000; i++) {
             int[] bits = new int[4];
             for (int lane = 0; lane < 4; lane++) {
-                // now and then any finite bit pattern (subnormals, zeros, powers of two and whole numbers among
-                // them, which take the one-at-a-time path)
+                // now and then any finite bit pattern (subnormals among them, which take the one-at-a-time path
+                // as zeros, powers of two and whole numbers from modelLikeBits do)
                 int any = random.nextInt();
                 bits[lane] = random.nextInt(50) == 0 && Float.isFinite(Float.intBitsToFloat(any)) ? any
                         : modelLikeBits(random);
@@ -331,7 +335,8 @@ class FloatTextTest {
                     }
                 }
                 // and each in a lane beside three outputs of the interleaved path, so that every normal float
-                // that is not a power of two (b's own neighbours may be) takes that path once
+                // that is not a power of two or a whole number below 2^23 (b's own neighbours may be) takes that
+                // path once
                 for (int i = 0; i < 4; i++) {
                     int bits = b + i;
                     if (Float.isFinite(Float.intBitsToFloat(bits))) {
