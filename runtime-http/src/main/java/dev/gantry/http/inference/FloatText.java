@@ -318,13 +318,11 @@ final class FloatText {
             LONGS.set(out, first + nine, (low >>> (lead << 3)) + ZEROS);
             return first + 8 + nine - lead - (Long.numberOfLeadingZeros(low) >>> 3);
         }
-        return placeWhole(f, top, low, e, out, pos);
+        return placeWhole(f, top, low, e, nine, lead, out, pos);
     }
 
-    /** {@link #place} for the layouts other than 0.00ddd. */
-    private static int placeWhole(int f, int top, long low, int e, byte[] out, int pos) {
-        int nine = (top + 15) >>> 4;
-        int lead = (Long.numberOfTrailingZeros(low) >>> 3) & (nine - 1);
+    /** {@link #place} for the layouts other than 0.00ddd, with the nine and lead place found. */
+    private static int placeWhole(int f, int top, long low, int e, int nine, int lead, byte[] out, int pos) {
         int len = 8 + nine - lead;
         int exp = e + len - 1;
         int significant = len - (Long.numberOfLeadingZeros(low) >>> 3);
