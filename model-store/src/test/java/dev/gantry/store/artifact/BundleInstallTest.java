@@ -42,8 +42,12 @@ class BundleInstallTest {
     }
 
     private InstallResult install(Format format, List<Entry> entries) throws ArtifactException {
+        return install(format.build.apply(entries));
+    }
+
+    private InstallResult install(byte[] bundle) throws ArtifactException {
         ArtifactStore store = ArtifactStore.inRepository(root, ArtifactLimits.defaults());
-        Staged upload = Uploads.stage(store, format.build.apply(entries));
+        Staged upload = Uploads.stage(store, bundle);
         return store.install("sentiment", 2, upload.file(), upload.sha256());
     }
 
@@ -114,10 +118,10 @@ class BundleInstallTest {
     @ParameterizedTest
     @EnumSource(Format.class)
     void install_sameBundleAgain_isIdenticalAndReturnsTheCard(Format format) throws Exception {
-        List<Entry> entries = List.of(Entry.file("model.onnx", MODEL), Entry.file("card.json", CARD));
-        install(format, entries);
+        byte[] bundle = format.build.apply(List.of(Entry.file("model.onnx", MODEL), Entry.file("card.json", CARD)));
+        install(bundle);
 
-        InstallResult again = install(format, entries);
+        InstallResult again = install(bundle);
 
         assertEquals(Outcome.IDENTICAL, again.outcome());
         assertEquals(Optional.of(CARD), again.cardJson());

@@ -53,12 +53,19 @@ final class Uploads {
         return bytes;
     }
 
+    /**
+     * Every entry's modification time, fixed so that the same entries always build the same bytes: with the clock's
+     * time, two builds either side of a second's edge differed and an upload meant to be identical was refused.
+     */
+    private static final long ENTRY_TIME = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
+
     static byte[] tarGz(List<Entry> entries) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes))) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             for (Entry e : entries) {
                 TarArchiveEntry entry = new TarArchiveEntry(e.name(), e.linkFlag(), e.preserveAbsolutePath());
+                entry.setModTime(ENTRY_TIME);
                 if (e.linkName() != null) {
                     entry.setLinkName(e.linkName());
                 }
@@ -82,7 +89,9 @@ final class Uploads {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(bytes)) {
             for (Entry e : entries) {
-                zip.putArchiveEntry(new ZipArchiveEntry(e.name()));
+                ZipArchiveEntry entry = new ZipArchiveEntry(e.name());
+                entry.setTime(ENTRY_TIME);
+                zip.putArchiveEntry(entry);
                 if (e.content() != null) {
                     zip.write(e.content());
                 }
@@ -99,7 +108,9 @@ final class Uploads {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
             for (Entry e : entries) {
-                zip.putNextEntry(new ZipEntry(e.name()));
+                ZipEntry entry = new ZipEntry(e.name());
+                entry.setTime(ENTRY_TIME);
+                zip.putNextEntry(entry);
                 if (e.content() != null) {
                     zip.write(e.content());
                 }
