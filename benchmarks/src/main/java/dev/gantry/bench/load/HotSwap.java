@@ -50,9 +50,14 @@ final class HotSwap {
      * @param error why the scenario could not run as planned, if it could not
      */
     record Result(String model, double rate, String from, String to, Measurement steady, Measurement swap,
-                  List<Call> calls, Optional<String> error) {
+                  List<Call> calls, Optional<String> error, Window steadyWindow, Window swapWindow) {
         Result {
             calls = List.copyOf(calls);
+        }
+
+        Result(String model, double rate, String from, String to, Measurement steady, Measurement swap,
+               List<Call> calls, Optional<String> error) {
+            this(model, rate, from, to, steady, swap, calls, error, Window.NONE, Window.NONE);
         }
 
         /** Wall time of the rollback call in ms, NaN when it was not made. */
@@ -67,15 +72,44 @@ final class HotSwap {
         }
     }
 
+    /**
+     * What else a window saw: the server's and the generator's CPU over it (empty when not read), and its slices of
+     * {@link #SLICE} with the slowest requests.
+     */
+    record Window(String load, List<Timeline.Slice> slowest) {
+        static final Window NONE = new Window("", List.of());
+
+        Window {
+            slowest = List.copyOf(slowest);
+        }
+    }
+
+    /** The slices a window's timeline is cut into. */
+    static final Duration SLICE = Duration.ofMillis(100);
+    /** How many of a window's slowest slices the report names. */
+    static final int SLOWEST = 5;
+
     private final URI base;
     private final String model;
+    private final long serverPid;
+    private final GeneratorLoad generator;
     private final HttpClient admin = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
     /** @param base the server, e.g. {@code http://127.0.0.1:8080} */
     HotSwap(URI base, String model) {
+        this(base, model, -1, null);
+    }
+
+    /**
+     * @param serverPid the server's process, whose CPU each window reports; -1 for none
+     * @param generator the load generator's own load, reported per window; null for none
+     */
+    HotSwap(URI base, String model, long serverPid, GeneratorLoad generator) {
         this.base = base;
         this.model = model;
+        this.serverPid = serverPid;
+        this.generator = generator;
     }
 
     /**
@@ -103,7 +137,10 @@ final class HotSwap {
             return failed(rate, "needs a model with two READY versions and a traffic policy; the server said "
                     + start);
         }
-        Measurement steady = gen.openLoop(request, rate, steadyWindow);
+        Timeline steadyTimeline = new Timeline(steadyWindow, SLICE);
+        Probe steadyProbe = probe();
+        Measurement steady = gen.openLoop(request, rate, steadyWindow, () -> { }, steadyTimeline);
+        Window steadyDetail = steadyProbe.end(steady, steadyTimeline);
 
         List<Call> calls = Collections.synchronizedList(new ArrayList<>());
         List<Step> steps = steps(from, to, revision);
@@ -126,7 +163,11 @@ final class HotSwap {
                 Thread.currentThread().interrupt();
             }
         });
-        Measurement swap = gen.openLoop(request, rate, interval.multipliedBy(STEPS + 1));
+        Duration swapWindow = interval.multipliedBy(STEPS + 1);
+        Timeline swapTimeline = new Timeline(swapWindow, SLICE);
+        Probe swapProbe = probe();
+        Measurement swap = gen.openLoop(request, rate, swapWindow, () -> { }, swapTimeline);
+        Window swapDetail = swapProbe.end(swap, swapTimeline);
         driver.join();
         Optional<String> error = Optional.empty();
         try {
@@ -137,7 +178,61 @@ final class HotSwap {
         } catch (IOException | RuntimeException e) {
             error = Optional.of("could not read the policy after the rollback: " + e);
         }
-        return new Result(model, rate, from, target, steady, swap, calls, error);
+        return new Result(model, rate, from, target, steady, swap, calls, error, steadyDetail, swapDetail);
+    }
+
+    /** The readings at a window's start. */
+    private Probe probe() {
+        ServerCpu server = null;
+        if (serverPid > 0) {
+            try {
+                server = ServerCpu.of(serverPid);
+            } catch (IOException | RuntimeException e) {
+                server = null;
+            }
+        }
+        return new Probe(server, generator == null ? null : generator.now());
+    }
+
+    private final class Probe {
+        private final ServerCpu server;
+        private final GeneratorLoad.Snapshot gen;
+
+        Probe(ServerCpu server, GeneratorLoad.Snapshot gen) {
+            this.server = server;
+            this.gen = gen;
+        }
+
+        /** The window's load from this start to now, and its slowest slices. */
+        Window end(Measurement m, Timeline timeline) {
+            List<String> parts = new ArrayList<>();
+            if (server != null) {
+                try {
+                    ServerCpu after = ServerCpu.of(serverPid);
+                    if (after != null) {
+                        parts.add(describe(server, after, m));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the server's CPU is not reported for this window
+                }
+            }
+            if (gen != null) {
+                parts.add(GeneratorLoad.describe(gen, generator.now(), generator.cpus()));
+            }
+            return new Window(String.join("; ", parts), timeline.slowest(SLOWEST));
+        }
+    }
+
+    /**
+     * "the server used 38.2 us of CPU per answer (JIT 0.3%, kernel 10.1 us, event loop 25.0 us)", from clock ticks
+     * (USER_HZ, 100 per second).
+     */
+    static String describe(ServerCpu before, ServerCpu after, Measurement m) {
+        double answers = Math.max(1, m.ok());
+        return String.format(Locale.ROOT, "the server used %.1f us of CPU per answer (JIT %.1f%%, kernel %.1f us, "
+                        + "event loop %.1f us)", (after.totalTicks() - before.totalTicks()) * 10_000.0 / answers,
+                after.jitShareSince(before) * 100, (after.systemTicks() - before.systemTicks()) * 10_000.0 / answers,
+                (after.eventLoopTicks() - before.eventLoopTicks()) * 10_000.0 / answers);
     }
 
     private Result failed(double rate, String why) {

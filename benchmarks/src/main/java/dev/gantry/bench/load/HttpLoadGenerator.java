@@ -153,6 +153,12 @@ public final class HttpLoadGenerator implements AutoCloseable {
      */
     public Measurement openLoop(LoadRequest request, double rate, Duration duration, Runnable paced)
             throws InterruptedException {
+        return openLoop(request, rate, duration, paced, null);
+    }
+
+    /** The same, each answer also recorded in {@code timeline} (null for none) by its intended send time. */
+    Measurement openLoop(LoadRequest request, double rate, Duration duration, Runnable paced, Timeline timeline)
+            throws InterruptedException {
         if (rate <= 0) {
             throw new IllegalArgumentException("rate must be positive, was " + rate);
         }
@@ -161,6 +167,10 @@ public final class HttpLoadGenerator implements AutoCloseable {
         Run run = new Run(total);
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
         run.start = start;
+        if (timeline != null) {
+            timeline.begin(start);
+            run.timeline = timeline;
+        }
         long maxLag = 0;
         if (nativeTransport()) {
             LoopPacer pacer = new LoopPacer(request, run, start, intervalNanos, total);
@@ -367,6 +377,10 @@ public final class HttpLoadGenerator implements AutoCloseable {
                           Runnable next) {
         long end = System.nanoTime();
         if (ar.succeeded() && ar.result() == 200) {
+            if (run.timeline != null) {
+                // before succeed, whose latch orders this write before the reader
+                run.timeline.record(intended, TimeUnit.NANOSECONDS.toMicros(end - intended));
+            }
             run.succeed(end - intended, end - sentAt, end);
         } else if (ar.succeeded() && ar.result() == 0) {
             run.fail("no-grpc-port");
@@ -441,6 +455,8 @@ public final class HttpLoadGenerator implements AutoCloseable {
         final AtomicLong lastAnswer = new AtomicLong();
         final CountDownLatch done;
         long start;
+        /** Open loop: where each answer's latency is also recorded, or null. */
+        Timeline timeline;
 
         Run(long expected) {
             this.done = new CountDownLatch(expected < 0 ? 0 : Math.toIntExact(expected));

@@ -729,7 +729,8 @@ public final class LoadBenchmark {
                 + "a rollback%n", tag, rate, plan.steadyWindow().toSeconds(), plan.swapWindow().toSeconds());
         openWarmUp(gen, w.request(), rate, tag);
         HostSteal.Ticks before = steal.now();
-        HotSwap.Result r = new HotSwap(java.net.URI.create("http://" + HOST + ":" + port), w.model())
+        HotSwap.Result r = new HotSwap(java.net.URI.create("http://" + HOST + ":" + port), w.model(),
+                current != null ? current.pid() : -1, new GeneratorLoad(serverCpus.isEmpty() ? "" : clientCpus))
                 .run(gen, w.request(), rate, plan.steadyWindow(), plan.swapInterval());
         // one reading for both windows: HotSwap runs them back to back
         double stolen = steal.record(arm.name(), w, before, steal.now());
@@ -737,11 +738,15 @@ public final class LoadBenchmark {
         if (r.steady() != null) {
             results.add(new ArmResult(arm.name(), w, r.steady(), "steady"));
             print(tag + " steady", r.steady(), stolen);
+            System.out.println(tag + " steady: " + r.steadyWindow().load() + "; slowest 100 ms slices "
+                    + r.steadyWindow().slowest());
         }
         if (r.swap() != null) {
             results.add(new ArmResult(arm.name(), w, r.swap(), "swap"));
             print(tag + " swap", r.swap(), stolen);
             System.out.println(tag + " answers per version during the swap window: " + r.swap().servedBy());
+            System.out.println(tag + " swap: " + r.swapWindow().load() + "; slowest 100 ms slices "
+                    + r.swapWindow().slowest());
         }
         r.error().ifPresent(e -> {
             notes.add(arm.name() + " / " + w.label() + ": " + e);

@@ -258,6 +258,18 @@ final class Report {
                 sb.append(String.format(Locale.ROOT, "| %.1f | `%s` | %d | %.1f | %s |%n", c.atSeconds(), c.what(),
                         c.status(), c.millis(), c.answer()));
             }
+            for (Map.Entry<String, HotSwap.Window> e : List.of(Map.entry("steady", r.steadyWindow()),
+                    Map.entry("swap", r.swapWindow()))) {
+                HotSwap.Window w = e.getValue();
+                if (!w.load().isEmpty() || !w.slowest().isEmpty()) {
+                    sb.append("\n- ").append(e.getKey()).append(" window: ")
+                            .append(w.load().isEmpty() ? "" : w.load() + "; ")
+                            .append("its slowest 100 ms slices of intended send time (seconds into the window): ")
+                            .append(w.slowest().stream().map(Timeline.Slice::toString)
+                                    .collect(Collectors.joining("; ")));
+                }
+            }
+            sb.append('\n');
             r.error().ifPresent(e -> sb.append("\n").append(e).append('\n'));
             sb.append('\n');
         }

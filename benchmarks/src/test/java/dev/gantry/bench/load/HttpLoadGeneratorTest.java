@@ -74,6 +74,36 @@ class HttpLoadGeneratorTest {
     }
 
     @Test
+    void openLoop_timeline_placesAServerStallAtTheRequestsDueDuringIt() throws Exception {
+        // a second server that holds back for 150 ms every request arriving 500-600 ms after its first one
+        long[] first = {0};
+        HttpServer stalling = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+            long now = System.nanoTime();
+            if (first[0] == 0) {
+                first[0] = now;
+            }
+            long since = (now - first[0]) / 1_000_000;
+            if (since >= 500 && since < 600) {
+                vertx.setTimer(150, id -> req.response().end("{}"));
+            } else {
+                req.response().end("{}");
+            }
+        })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().join();
+        LoadRequest request = new LoadRequest("/v2/models/m/infer", BODY, OptionalLong.empty());
+        try (HttpLoadGenerator gen = new HttpLoadGenerator("127.0.0.1", stalling.actualPort(), 64,
+                Duration.ofSeconds(5), 10_000)) {
+            Timeline timeline = new Timeline(Duration.ofSeconds(1), Duration.ofMillis(100));
+            Measurement m = gen.openLoop(request, 200, Duration.ofSeconds(1), () -> { }, timeline);
+
+            assertEquals(200, m.ok());
+            Timeline.Slice worst = timeline.slowest(1).getFirst();
+            assertTrue(worst.atSeconds() >= 0.4 && worst.atSeconds() <= 0.6, "slowest slice " + worst);
+            assertTrue(worst.maxMillis() >= 140, "slowest slice " + worst);
+            assertEquals(200, timeline.slowest(100).stream().mapToLong(Timeline.Slice::requests).sum());
+        }
+    }
+
+    @Test
     void openLoop_countsNon200AnswersAsErrors() throws Exception {
         LoadRequest wrongBody = new LoadRequest("/x", Buffer.buffer("nope"), OptionalLong.empty());
         try (HttpLoadGenerator gen = new HttpLoadGenerator("127.0.0.1", server.actualPort(), 8,

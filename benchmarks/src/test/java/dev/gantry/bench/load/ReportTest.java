@@ -59,6 +59,24 @@ class ReportTest {
         assertTrue(Files.exists(dir.resolve("latest.md")));
     }
 
+    @Test
+    void hotSwapSection_namesEachWindowsLoadAndItsSlowestSlices() throws Exception {
+        HotSwap.Result swap = new HotSwap.Result("classifier", 500, "2", "1", flat(500, 2000), flat(500, 5000),
+                List.of(new HotSwap.Call(1, "POST rollback", 200, 4.2, "{}")), java.util.Optional.empty(),
+                new HotSwap.Window("the server used 40.0 us of CPU per answer", List.of(
+                        new Timeline.Slice(3.2, 50, 1.5, 9.25))),
+                new HotSwap.Window("", List.of(new Timeline.Slice(1.0, 50, 12.0, 43.5),
+                        new Timeline.Slice(7.1, 50, 2.0, 20.0))));
+        Report report = new Report("swap", List.of("mode: test"), List.of(), Map.of(), List.of(swap), List.of());
+
+        String text = Files.readString(report.write(dir));
+
+        assertTrue(text.contains("- steady window: the server used 40.0 us of CPU per answer; its slowest 100 ms "
+                + "slices of intended send time (seconds into the window): +3.2 s: max 9.3 ms, mean 1.50 ms\n"), text);
+        assertTrue(text.contains("- swap window: its slowest 100 ms slices of intended send time (seconds into the "
+                + "window): +1.0 s: max 43.5 ms, mean 12.00 ms; +7.1 s: max 20.0 ms, mean 2.00 ms\n"), text);
+    }
+
     /** An open-loop run whose every latency is {@code micros}. */
     private static Measurement flat(double rate, long micros) {
         Histogram h = new Histogram(3);
