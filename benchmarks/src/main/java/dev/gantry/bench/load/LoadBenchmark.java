@@ -42,7 +42,8 @@ import java.util.stream.Stream;
  * {@code --paired-rounds N} (rounds of the alternating pairs of targets 16.1b, 16.2, 16.5 and 16.6 after the arms:
  * 4 unless {@code --quick}, 0 for none),
  * {@code --server-heap -Xmx1g} (every server's heap instead of Gantry's default for the server CPUs;
- * {@code jvm-default} passes none), {@code --dry-run} (print the plan and its estimated duration, run nothing).
+ * {@code jvm-default} passes none), {@code --jvm-opt OPT} (repeatable: one more option for every server JVM, e.g.
+ * {@code -XX:+PrintCompilation}; the report's header lists them), {@code --dry-run} (print the plan and its estimated duration, run nothing).
  */
 public final class LoadBenchmark {
     /*
@@ -210,7 +211,7 @@ public final class LoadBenchmark {
     private final HostSteal steal;
 
     private LoadBenchmark(Plan plan, Path models, Path out, String serverCpus, Set<String> arms,
-                          Set<Workload> workloads, int cpus, String serverHeap) {
+                          Set<Workload> workloads, int cpus, String serverHeap, List<String> extraJvm) {
         this.cpus = cpus;
         this.plan = plan;
         this.models = models;
@@ -229,6 +230,7 @@ public final class LoadBenchmark {
         if (!heap.equals("jvm-default")) {
             jvm.add(heap);
         }
+        jvm.addAll(extraJvm);
         this.serverJvm = List.copyOf(jvm);
         this.workloads = workloads;
         this.stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
@@ -249,6 +251,7 @@ public final class LoadBenchmark {
         String serverHeap = null;
         boolean closedOnly = false;
         int pairedRounds = -1;
+        List<String> extraJvm = new ArrayList<>();
         Set<String> arms = new TreeSet<>(Stream.concat(ServerArm.all().stream().map(ServerArm::name),
                 Stream.of(INPROC)).toList());
         Set<Workload> workloads = new TreeSet<>(Arrays.asList(Workload.values()));
@@ -266,6 +269,7 @@ public final class LoadBenchmark {
                 case "--workload-warmup-seconds" -> workloadWarmup = seconds("--workload-warmup-seconds", args[++i]);
                 case "--dry-run" -> dryRun = true;
                 case "--server-heap" -> serverHeap = args[++i];
+                case "--jvm-opt" -> extraJvm.add(args[++i]);
                 case "--run-seconds" -> runs = seconds("--run-seconds", args[++i]);
                 case "--closed-only" -> closedOnly = true;
                 case "--paired-rounds" -> pairedRounds = Integer.parseInt(args[++i]);
@@ -308,7 +312,8 @@ public final class LoadBenchmark {
             serverCpus = "";
             pinning = "not pinned (" + (pin ? "taskset missing or fewer than 2 CPUs" : "--no-pin") + ")";
         }
-        LoadBenchmark bench = new LoadBenchmark(plan, models, out, serverCpus, arms, workloads, cpus, serverHeap);
+        LoadBenchmark bench = new LoadBenchmark(plan, models, out, serverCpus, arms, workloads, cpus, serverHeap,
+                extraJvm);
         bench.pairedRounds = pairedRounds >= 0 ? pairedRounds : plan.name().equals("quick") ? 0 : PAIRED_ROUNDS;
         bench.clientCpus = clientCpus;
         System.out.println("load benchmark, " + plan.name() + " mode; " + pinning);
