@@ -33,7 +33,16 @@ public final class InferenceMetrics {
     private long inputRequestNanos;
     private long outputRequestNanos;
     private long lastInferenceMillis;
-    private final java.util.TreeMap<Integer, long[]> perBatchSize = new java.util.TreeMap<>();
+    /*
+     * Executions per batch size: count, infer, input and output nanoseconds, four longs per size. Sizes up to
+     * SMALL_BATCHES sit in one array made up front, so an execution of a size not seen before adds no map entry:
+     * with a map, the insert was a branch the JIT had compiled as a trap once every size was known, and a version
+     * taking its first batches at a traffic change set it off on its model thread (hot swap arm,
+     * -Xlog:deoptimization, 12-04). Larger sizes go to the map.
+     */
+    static final int SMALL_BATCHES = 128;
+    private final long[] smallBatches = new long[(SMALL_BATCHES + 1) * 4];
+    private final java.util.TreeMap<Integer, long[]> largeBatches = new java.util.TreeMap<>();
 
     private InferenceMetrics(MeterRegistry registry, ModelId model, java.time.Clock clock) {
         this.registry = registry;
@@ -125,12 +134,25 @@ public final class InferenceMetrics {
             computeRequestNanos += inferNanos * requests;
             inputRequestNanos += inputNanos * requests;
             outputRequestNanos += outputNanos * requests;
-            long[] sizeStats = perBatchSize.computeIfAbsent(rows, r -> new long[4]);
-            sizeStats[0]++;
-            sizeStats[1] += inferNanos;
-            sizeStats[2] += inputNanos;
-            sizeStats[3] += outputNanos;
+            long[] sizeStats;
+            int at;
+            if (rows >= 0 && rows <= SMALL_BATCHES) {
+                sizeStats = smallBatches;
+                at = rows * 4;
+            } else {
+                sizeStats = largeBatches.computeIfAbsent(rows, r -> new long[4]);
+                at = 0;
+            }
+            sizeStats[at]++;
+            sizeStats[at + 1] += inferNanos;
+            sizeStats[at + 2] += inputNanos;
+            sizeStats[at + 3] += outputNanos;
         }
+    }
+
+    private static ModelStatistics.BatchSize batchSize(int size, long[] s, int at) {
+        return new ModelStatistics.BatchSize(size, new ModelStatistics.Duration(s[at], s[at + 2]),
+                new ModelStatistics.Duration(s[at], s[at + 1]), new ModelStatistics.Duration(s[at], s[at + 3]));
     }
 
     /** This version's counters in the shape of Triton's statistics extension. */
@@ -148,9 +170,12 @@ public final class InferenceMetrics {
         ModelStatistics.Duration queued = duration(queue);
         synchronized (this) {
             java.util.List<ModelStatistics.BatchSize> batches = new java.util.ArrayList<>();
-            perBatchSize.forEach((size, s) -> batches.add(new ModelStatistics.BatchSize(size,
-                    new ModelStatistics.Duration(s[0], s[2]), new ModelStatistics.Duration(s[0], s[1]),
-                    new ModelStatistics.Duration(s[0], s[3]))));
+            for (int size = 0; size <= SMALL_BATCHES; size++) {
+                if (smallBatches[size * 4] > 0) {
+                    batches.add(batchSize(size, smallBatches, size * 4));
+                }
+            }
+            largeBatches.forEach((size, s) -> batches.add(batchSize(size, s, 0)));
             return new ModelStatistics(model, lastInferenceMillis, inferenceCount, compute.count(), ok, failed,
                     queued, new ModelStatistics.Duration(computeRequests, inputRequestNanos),
                     new ModelStatistics.Duration(computeRequests, computeRequestNanos),

@@ -43,6 +43,16 @@ public final class VersionStats {
         return c != null ? c : cells.computeIfAbsent(id, k -> new Cells());
     }
 
+    /**
+     * Makes {@code id}'s cells before the version takes requests, so that its first request finds them: under
+     * load, the lookup in {@link #record} and {@link #offer} had only ever found cells, and the JIT compiled the
+     * miss as a trap that a version taking its first requests at a traffic change set off (the hot swap arm,
+     * -Xlog:deoptimization, 12-04). Idempotent; a version never opened still gets its cells on first use.
+     */
+    public void open(ModelId id) {
+        cells(id);
+    }
+
     /** One request answered by {@code id} (or failed by it, when {@code serverError}) after {@code nanos}. */
     public void record(ModelId id, boolean serverError, long nanos) {
         Cells c = cells(id);

@@ -548,13 +548,14 @@ public final class ModelRouter {
     }
 
     /**
-     * Registers {@code id}'s route counters (every kind, at zero) before the version takes requests; see
-     * {@link dev.gantry.core.lifecycle.ModelLifecycle#onReady}. Idempotent.
+     * Registers {@code id}'s route counters (every kind, at zero) and opens its analysis counters before the
+     * version takes requests; see {@link dev.gantry.core.lifecycle.ModelLifecycle#onReady}. Idempotent.
      */
     public void prepare(ModelId id) {
         for (RouteKind kind : RouteKind.values()) {
             counter(id, kind);
         }
+        stats.open(id);
     }
 
     private void count(ModelId id, RouteKind kind) {

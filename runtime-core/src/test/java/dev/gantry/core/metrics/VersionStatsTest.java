@@ -38,6 +38,20 @@ class VersionStatsTest {
     }
 
     @Test
+    void openedVersion_isAllZero_andCountsItsRequestsAfterwards() {
+        VersionStats s = new VersionStats();
+        s.open(V1);
+        s.open(V1);
+        assertEquals(0, s.counts(V1).requests());
+        assertEquals(0, s.counts(V1).offered());
+
+        s.offer(V1);
+        s.record(V1, false, 1_000_000);
+        assertEquals(1, s.counts(V1).offered());
+        assertEquals(1, s.counts(V1).requests());
+    }
+
+    @Test
     void unknownVersion_isAllZero() {
         assertEquals(0, new VersionStats().counts(V1).requests());
         assertEquals(0.0, new VersionStats().counts(V1).percentileMillis(0.99));
