@@ -100,6 +100,23 @@ class HotSwapTest {
     }
 
     @Test
+    void prepare_readsTheModel_andChangesNothing() throws Exception {
+        HotSwap hotSwap = new HotSwap(URI.create("http://127.0.0.1:" + server.actualPort()), "classifier");
+
+        assertEquals(7, hotSwap.prepare().path("revision").asLong());
+        assertEquals(List.of(), adminCalls, "prepare must send no change");
+    }
+
+    @Test
+    void run_reportsEachWindowsSlowestSlices() throws Exception {
+        HotSwap.Result r = run();
+
+        assertFalse(r.steadyWindow().slowest().isEmpty());
+        assertFalse(r.swapWindow().slowest().isEmpty());
+        assertEquals("", r.steadyWindow().load(), "no server process and no generator to read");
+    }
+
+    @Test
     void run_whenAnAdminCallIsRefused_isNotValid() throws Exception {
         refuseTraffic = true;
 
