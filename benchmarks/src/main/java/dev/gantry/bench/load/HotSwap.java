@@ -130,11 +130,14 @@ final class HotSwap {
 
     /**
      * Uses the admin client once and builds (without sending) each kind of admin request, so that the classes
-     * they need are loaded before the windows; call before the open-loop warm-up. Why: the first use of
+     * they need are loaded before the windows; call before the server's warm-up. Why: the first use of
      * java.net.http just before the steady window loaded enough classes to cross the generator's Metaspace
      * threshold, and G1's cycle for it (a remark, the heap shrunk from 560 to 68 MB, mixed collections of 24-26
      * ms and young ones every 0.2 s until it grew back) fell on the steady window's first second: its first
-     * 100 ms slices read means of 34-250 ms against 1-3 ms later (5 runs of the hot swap arm, 12-04).
+     * 100 ms slices read means of 34-250 ms against 1-3 ms later (5 runs of the hot swap arm, 12-04). Moved to
+     * just before the open-loop warm-up, the shrunken heap left that warm-up with p99s of 0.8-1.5 s and dropped
+     * requests, and two of four steady windows fell 1.2 s behind at +9 s; before the closed-loop warm-up, the
+     * heap has its 45 s and the closed-loop sweep to grow back.
      *
      * @return the model as the server describes it, read at the start of the steady window again by {@link #run}
      */

@@ -725,6 +725,15 @@ public final class LoadBenchmark {
     private void runHotSwap(ServerArm arm, Workload w, HttpLoadGenerator gen, int port, Duration warmup)
             throws InterruptedException {
         String tag = "[" + arm.name() + " " + w.label() + "]";
+        HotSwap hotSwap = new HotSwap(java.net.URI.create("http://" + HOST + ":" + port), w.model(),
+                current != null ? current.pid() : -1, new GeneratorLoad(serverCpus.isEmpty() ? "" : clientCpus));
+        try {
+            // before the warm-up: see HotSwap.prepare
+            hotSwap.prepare();
+        } catch (java.io.IOException | RuntimeException e) {
+            System.out.println(tag + " the admin API did not answer before the warm-up (" + e + "); the scenario "
+                    + "reads it again");
+        }
         double max = warmUpAndSweep(arm, w, gen, warmup, tag);
         if (Double.isNaN(max)) {
             return;
@@ -732,14 +741,6 @@ public final class LoadBenchmark {
         double rate = Math.min(0.5 * max, HOT_SWAP_MAX_RATE);
         System.out.printf(Locale.ROOT, "%s open loop at %.1f req/s: %d s steady, then %d s with traffic shifts and "
                 + "a rollback%n", tag, rate, plan.steadyWindow().toSeconds(), plan.swapWindow().toSeconds());
-        HotSwap hotSwap = new HotSwap(java.net.URI.create("http://" + HOST + ":" + port), w.model(),
-                current != null ? current.pid() : -1, new GeneratorLoad(serverCpus.isEmpty() ? "" : clientCpus));
-        try {
-            hotSwap.prepare();
-        } catch (java.io.IOException | RuntimeException e) {
-            System.out.println(tag + " the admin API did not answer before the warm-up (" + e + "); the scenario "
-                    + "reads it again");
-        }
         openWarmUp(gen, w.request(), rate, tag);
         HostSteal.Ticks before = steal.now();
         HotSwap.Result r = hotSwap.run(gen, w.request(), rate, plan.steadyWindow(), plan.swapInterval());
