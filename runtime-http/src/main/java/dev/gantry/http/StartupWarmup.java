@@ -49,6 +49,21 @@ final class StartupWarmup {
      */
     static final String USER_AGENT = "gantry-startup-warmup";
     /*
+     * The headers of common HTTP clients, one set per request in turn. With only the warm-up's own headers the
+     * decoder's profile knew one client, and the first admin call from another (the hot swap harness's
+     * java.net.http client) still threw away Netty's HttpObjectDecoder.readHeaders and splitHeader and Vert.x's
+     * HeadersMultiMap.getAll at the first real PUT, beside a dozen JDK, H2 and Jackson methods the change itself
+     * ran for the first time (-Xlog:deoptimization, 12-04). Servers meet many clients; the warm-up now shows a
+     * few typical ones. The values imitate those clients' defaults; none of them changes what is answered.
+     */
+    static final List<Map<String, String>> CLIENT_HEADERS = List.of(
+            Map.of("User-Agent", USER_AGENT),
+            Map.of("User-Agent", "curl/8.5.0", "Accept", "*/*"),
+            Map.of("User-Agent", "python-requests/2.32.3", "Accept-Encoding", "gzip, deflate", "Accept", "*/*",
+                    "Connection", "keep-alive"),
+            Map.of("User-Agent", "Java-http-client/21.0.5"),
+            Map.of("User-Agent", "Go-http-client/1.1", "Accept-Encoding", "gzip"));
+    /*
      * 400 rounds, not the 64 first chosen: HotSpot records branch profiles only once a method has run a few
      * hundred times (then C1's profiling code takes over), so with 320 requests most of them fell before the
      * decoder's profile existed, and the first real PUT still trapped in HttpMethod.valueOf, fromNetty and the
@@ -211,7 +226,7 @@ final class StartupWarmup {
             Call call = calls.get(index);
             Future<Integer> answer;
             try {
-                answer = send(call);
+                answer = send(call, CLIENT_HEADERS.get(index % CLIENT_HEADERS.size()));
             } catch (RuntimeException e) { // the client is closing: the server is being stopped
                 done.tryComplete(Optional.of(e.toString()));
                 return;
@@ -232,7 +247,7 @@ final class StartupWarmup {
             });
         }
 
-        private Future<Integer> send(Call call) {
+        private Future<Integer> send(Call call, Map<String, String> clientHeaders) {
             int to = call.admin() ? adminPort : port;
             /*
              * The connection goes to host:port; the Host header names an IPv6 literal in brackets, which the
@@ -242,8 +257,8 @@ final class StartupWarmup {
             RequestOptions ro = new RequestOptions().setMethod(call.method())
                     .setServer(SocketAddress.inetSocketAddress(to, host))
                     .setHost(host.indexOf(':') >= 0 ? "[" + host + "]" : host).setPort(to).setURI(call.path())
-                    .setTimeout(limits.requestMillis()).putHeader("User-Agent", USER_AGENT)
-                    .putHeader(WarmupRequests.HEADER, token);
+                    .setTimeout(limits.requestMillis()).putHeader(WarmupRequests.HEADER, token);
+            clientHeaders.forEach(ro::putHeader);
             return client.request(ro).compose(req -> {
                 if (call.body() == null) {
                     return req.send();

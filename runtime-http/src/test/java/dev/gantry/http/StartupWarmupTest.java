@@ -84,6 +84,41 @@ class StartupWarmupTest {
     }
 
     @Test
+    void warmup_sendsTheHeadersOfEachCommonClientInTurn_eachRequestMarkedAsWarmup() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            List<Map<String, String>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            io.vertx.core.http.HttpServer server = vertx.createHttpServer().requestHandler(req -> {
+                Map<String, String> headers = new java.util.HashMap<>();
+                req.headers().forEach(h -> headers.put(h.getKey().toLowerCase(java.util.Locale.ROOT), h.getValue()));
+                seen.add(headers);
+                req.response().end();
+            }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            int n = 2 * StartupWarmup.CLIENT_HEADERS.size();
+            List<StartupWarmup.Call> calls = java.util.Collections.nCopies(n,
+                    new StartupWarmup.Call("live", HttpMethod.GET, false, "/v2/health/live", null, false));
+
+            StartupWarmup.Result r = StartupWarmup.run(vertx, "127.0.0.1", server.actualPort(), server.actualPort(),
+                    Optional.empty(), calls, StartupWarmup.LIMITS)
+                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+            assertEquals(Map.of("live 200", n), r.statuses());
+            assertEquals(n, seen.size());
+            for (int i = 0; i < n; i++) {
+                Map<String, String> sent = seen.get(i);
+                StartupWarmup.CLIENT_HEADERS.get(i % StartupWarmup.CLIENT_HEADERS.size()).forEach((name, value) ->
+                        assertEquals(value, sent.get(name.toLowerCase(java.util.Locale.ROOT)), name + " in " + sent));
+                assertEquals(32, sent.get(WarmupRequests.HEADER.toLowerCase(java.util.Locale.ROOT)).length(),
+                        "every request carries the warm-up's token: " + sent);
+            }
+            assertEquals(StartupWarmup.CLIENT_HEADERS.size(), seen.stream().map(h -> h.get("user-agent")).distinct()
+                    .count(), "each client's User-Agent: " + seen);
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void warmup_whenAChangeIsAccepted_stopsAtOnceAndSaysSo() throws Exception {
         try (ServerFixture server = start(false)) {
             int port = server.server().port();
