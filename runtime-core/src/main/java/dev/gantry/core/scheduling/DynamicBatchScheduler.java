@@ -60,7 +60,12 @@ public final class DynamicBatchScheduler implements Scheduler {
      * re-arms for the earliest deadline left. A thread that dequeues an already expired request answers it the
      * same way. Once an execution has started, it finishes. There is no timer task per request: scheduling and
      * cancelling one for every request cost two wake-ups of the timer thread per request (profile-before-
-     * hotpath.md); the sweep runs about once per timeout period under steady traffic.
+     * hotpath.md); the sweep runs about once per timeout period under steady traffic. With a default timeout, the
+     * sweep stays armed while the queue is empty too, a default timeout ahead (armed at start and re-armed by a
+     * sweep that found nothing): a version that has been idle then finds it armed at its first request, like a
+     * busy one. Otherwise that request took the arming branch in enqueue, which a busy version's compiled code
+     * had never taken, and threw the compiled enqueue away at the first requests a traffic change sent to a
+     * standby version (-Xlog:deoptimization under the hot swap benchmark, 12-04).
      *
      * Execution timeouts. Each worker has one watchdog task, armed when an execution starts and none is armed.
      * When it runs it fails the execution in progress if that execution has run past the timeout, otherwise it
@@ -144,6 +149,12 @@ public final class DynamicBatchScheduler implements Scheduler {
                                               Ticker ticker) {
         DynamicBatchScheduler s = new DynamicBatchScheduler(model, executor, policy, metrics, timers, ticker);
         metrics.pendingGauge(s::queuedCount);
+        s.lock.lock();
+        try {
+            s.armIdleSweep(ticker.read());
+        } finally {
+            s.lock.unlock();
+        }
         s.liveWorkers = policy.instanceCount();
         for (int i = 0; i < policy.instanceCount(); i++) {
             Thread t = Thread.ofPlatform().daemon(true).name("gantry-infer-" + model.name() + "-" + model.version()
@@ -242,6 +253,13 @@ public final class DynamicBatchScheduler implements Scheduler {
         sweep = timers.schedule(this::sweepExpired, Math.max(0, deadline - now), TimeUnit.NANOSECONDS);
     }
 
+    /** With a default timeout, arms the sweep that long ahead while nothing is queued; the caller holds the lock. */
+    private void armIdleSweep(long now) {
+        if (accepting && policy.defaultTimeoutMicros() > 0) {
+            armSweep(now + TimeUnit.MICROSECONDS.toNanos(policy.defaultTimeoutMicros()), now);
+        }
+    }
+
     /** Answers every queued request whose deadline has passed and re-arms for the earliest one left. */
     private void sweepExpired() {
         List<Pending> expired = new ArrayList<>(0);
@@ -266,6 +284,8 @@ public final class DynamicBatchScheduler implements Scheduler {
             }
             if (any) {
                 armSweep(earliest, now);
+            } else {
+                armIdleSweep(now);
             }
             if (!expired.isEmpty()) {
                 changed.signalAll();

@@ -478,6 +478,28 @@ class DynamicBatchSchedulerTest {
         await(running);
     }
 
+    @Test
+    void enqueue_afterIdlePeriodsOfTheDefaultTimeout_stillExpiresAtItsOwnDeadline() throws Exception {
+        // the sweep stays armed a default timeout ahead while idle; requests after idleness must still expire
+        start(new BatchPolicy(8, false, 0, List.of(), 16, /* defaultTimeoutMicros= */ 20_000, 1, 0), Ticker.system());
+        await(enqueue(rows(1, 3)));
+        Thread.sleep(70); // more than three idle sweeps
+        executor.holdRuns();
+        CompletableFuture<InferenceResponse> running = enqueue(withTimeout(rows(1, 3), 60_000_000));
+        executor.awaitRunsStarted(2);
+
+        long start = System.nanoTime();
+        CompletableFuture<InferenceResponse> expired = enqueue(rows(1, 3));
+        CompletableFuture<InferenceResponse> shorter = enqueue(withTimeout(rows(1, 3), 1_000));
+
+        assertFailsWith(ErrorCode.DEADLINE_EXCEEDED, shorter);
+        assertFailsWith(ErrorCode.DEADLINE_EXCEEDED, expired);
+        assertTrue(System.nanoTime() - start >= TimeUnit.MICROSECONDS.toNanos(20_000),
+                "expired before its own deadline");
+        executor.releaseRuns();
+        await(running);
+    }
+
     // ---- failures ----
 
     @Test
