@@ -128,6 +128,8 @@ public final class DynamicBatchScheduler implements Scheduler {
     /** The armed deadline sweep and the deadline it is armed for; guarded by lock. */
     private ScheduledFuture<?> sweep;
     private long sweepAt;
+    /** Counts armings; a sweep runs as the current one only if none came after its own. Guarded by lock. */
+    private long sweepGeneration;
 
     private DynamicBatchScheduler(ModelId model, ModelExecutor executor, BatchPolicy policy, InferenceMetrics metrics,
                                   ScheduledExecutorService timers, Ticker ticker) {
@@ -250,22 +252,39 @@ public final class DynamicBatchScheduler implements Scheduler {
             sweep.cancel(/* mayInterruptIfRunning= */ false);
         }
         sweepAt = deadline;
-        sweep = timers.schedule(this::sweepExpired, Math.max(0, deadline - now), TimeUnit.NANOSECONDS);
+        long generation = ++sweepGeneration;
+        sweep = timers.schedule(() -> sweepExpired(generation), Math.max(0, deadline - now), TimeUnit.NANOSECONDS);
     }
 
-    /** With a default timeout, arms the sweep that long ahead while nothing is queued; the caller holds the lock. */
+    /**
+     * With a default timeout, arms the sweep that long ahead while nothing is queued; the caller holds the lock.
+     * An idle version's sweep thus wakes the shared timer thread once per default timeout. Timers that no longer
+     * take tasks (the server is stopping) leave it unarmed.
+     */
     private void armIdleSweep(long now) {
         if (accepting && policy.defaultTimeoutMicros() > 0) {
-            armSweep(now + TimeUnit.MICROSECONDS.toNanos(policy.defaultTimeoutMicros()), now);
+            try {
+                armSweep(now + TimeUnit.MICROSECONDS.toNanos(policy.defaultTimeoutMicros()), now);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                sweep = null;
+            }
         }
     }
 
-    /** Answers every queued request whose deadline has passed and re-arms for the earliest one left. */
-    private void sweepExpired() {
+    /**
+     * Answers every queued request whose deadline has passed and re-arms for the earliest one left. A sweep that
+     * was replaced while it waited for the lock (its cancel came too late) still answers what has expired, but
+     * leaves the arming to the sweep that replaced it: otherwise each such race would leave one more sweep
+     * re-arming itself for as long as the version is idle.
+     */
+    private void sweepExpired(long generation) {
         List<Pending> expired = new ArrayList<>(0);
         lock.lock();
         try {
-            sweep = null;
+            boolean current = generation == sweepGeneration;
+            if (current) {
+                sweep = null;
+            }
             long now = ticker.read();
             long earliest = 0;
             boolean any = false;
@@ -282,9 +301,9 @@ public final class DynamicBatchScheduler implements Scheduler {
                     any = true;
                 }
             }
-            if (any) {
+            if (current && any) {
                 armSweep(earliest, now);
-            } else {
+            } else if (current) {
                 armIdleSweep(now);
             }
             if (!expired.isEmpty()) {

@@ -479,6 +479,37 @@ class DynamicBatchSchedulerTest {
     }
 
     @Test
+    void idleScheduler_withADefaultTimeout_keepsOneSweepArmed_untilStopped() throws Exception {
+        java.util.concurrent.ScheduledThreadPoolExecutor own =
+                (java.util.concurrent.ScheduledThreadPoolExecutor) Timers.create("test-timers");
+        try {
+            DynamicBatchScheduler s = DynamicBatchScheduler.start(MODEL, executor, new BatchPolicy(8, false, 0,
+                    List.of(), 16, /* defaultTimeoutMicros= */ 5_000, 1, 0), InferenceMetrics.register(registry,
+                    MODEL), own, Ticker.system());
+            assertEquals(1, own.getQueue().size(), "armed at start, before any request");
+            await(s.enqueue(rows(1, 3)));
+            // several idle sweeps, each re-arming the next: one queued at a time (none while one runs)
+            int most = 0;
+            int armed = 0;
+            for (int i = 0; i < 40; i++) {
+                int queued = own.getQueue().size();
+                most = Math.max(most, queued);
+                armed += queued == 1 ? 1 : 0;
+                Thread.sleep(1);
+            }
+            assertEquals(1, most, "never more than one sweep armed");
+            assertTrue(armed > 20, "armed while idle in " + armed + " of 40 samples");
+
+            s.stop(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+            Thread.sleep(20);
+            assertTrue(own.getQueue().stream().noneMatch(t -> ((java.util.concurrent.Delayed) t)
+                    .getDelay(TimeUnit.MILLISECONDS) < 1_000), "no sweep left after stop: " + own.getQueue());
+        } finally {
+            own.shutdownNow();
+        }
+    }
+
+    @Test
     void enqueue_afterIdlePeriodsOfTheDefaultTimeout_stillExpiresAtItsOwnDeadline() throws Exception {
         // the sweep stays armed a default timeout ahead while idle; requests after idleness must still expire
         start(new BatchPolicy(8, false, 0, List.of(), 16, /* defaultTimeoutMicros= */ 20_000, 1, 0), Ticker.system());
@@ -494,8 +525,9 @@ class DynamicBatchSchedulerTest {
 
         assertFailsWith(ErrorCode.DEADLINE_EXCEEDED, shorter);
         assertFailsWith(ErrorCode.DEADLINE_EXCEEDED, expired);
-        assertTrue(System.nanoTime() - start >= TimeUnit.MICROSECONDS.toNanos(20_000),
-                "expired before its own deadline");
+        long took = System.nanoTime() - start;
+        assertTrue(took >= TimeUnit.MICROSECONDS.toNanos(20_000), "expired before its own deadline: " + took);
+        assertTrue(took < TimeUnit.SECONDS.toNanos(5), "expired long after its deadline: " + took);
         executor.releaseRuns();
         await(running);
     }
