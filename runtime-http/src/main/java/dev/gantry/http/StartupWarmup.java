@@ -59,12 +59,21 @@ final class StartupWarmup {
      * names). The values imitate those clients' defaults; none of them changes what is answered.
      */
     static final List<Map<String, String>> CLIENT_HEADERS = List.of(
-            Map.of("User-Agent", USER_AGENT),
-            Map.of("User-Agent", "curl/8.5.0", "Accept", "*/*"),
-            Map.of("User-Agent", "python-requests/2.32.3", "Accept-Encoding", "gzip, deflate", "Accept", "*/*",
+            ordered("User-Agent", USER_AGENT),
+            ordered("User-Agent", "curl/8.5.0", "Accept", "*/*"),
+            ordered("User-Agent", "python-requests/2.32.3", "Accept-Encoding", "gzip, deflate", "Accept", "*/*",
                     "Connection", "keep-alive"),
-            Map.of("User-Agent", "Java-http-client/21.0.5"),
-            Map.of("User-Agent", "Go-http-client/1.1", "Accept-Encoding", "gzip"));
+            ordered("User-Agent", "Java-http-client/21.0.5"),
+            ordered("User-Agent", "Go-http-client/1.1", "Accept-Encoding", "gzip"));
+
+    /** Headers in the order given (names and values alternating), as a client writes them. */
+    private static Map<String, String> ordered(String... namesAndValues) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            m.put(namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
     /*
      * 400 rounds, not the 64 first chosen: HotSpot records branch profiles only once a method has run a few
      * hundred times (then C1's profiling code takes over), so with 320 requests most of them fell before the
@@ -260,13 +269,14 @@ final class StartupWarmup {
             RequestOptions ro = new RequestOptions().setMethod(call.method())
                     .setServer(SocketAddress.inetSocketAddress(to, host))
                     .setHost(hostName).setPort(to).setURI(call.path())
-                    .setTimeout(limits.requestMillis()).putHeader(WarmupRequests.HEADER, token);
-            clientHeaders.forEach(ro::putHeader);
-            // Vert.x writes host and content-length in lower case; the other clients capitalize them
+                    .setTimeout(limits.requestMillis());
+            // Vert.x writes host and content-length in lower case; the other clients capitalize them, Host first
             boolean other = !USER_AGENT.equals(clientHeaders.get("User-Agent"));
             if (other) {
                 ro.putHeader("Host", hostName + ":" + to);
             }
+            clientHeaders.forEach(ro::putHeader);
+            ro.putHeader(WarmupRequests.HEADER, token);
             return client.request(ro).compose(req -> {
                 if (call.body() == null) {
                     return req.send();

@@ -89,6 +89,7 @@ class StartupWarmupTest {
         try {
             List<Map<String, String>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
             List<Set<String>> names = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<List<Integer>> counts = new java.util.concurrent.CopyOnWriteArrayList<>();
             io.vertx.core.http.HttpServer server = vertx.createHttpServer().requestHandler(req -> req.body()
                     .onSuccess(body -> {
                         Map<String, String> headers = new java.util.HashMap<>();
@@ -96,6 +97,8 @@ class StartupWarmupTest {
                                 h.getValue()));
                         seen.add(headers);
                         names.add(req.headers().names());
+                        counts.add(List.of(req.headers().getAll("Host").size(),
+                                req.headers().getAll("Content-Length").size()));
                         req.response().end();
                     })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             int n = 2 * StartupWarmup.CLIENT_HEADERS.size();
@@ -115,6 +118,7 @@ class StartupWarmupTest {
                 assertEquals(32, sent.get(WarmupRequests.HEADER.toLowerCase(java.util.Locale.ROOT)).length(),
                         "every request carries the warm-up's token: " + sent);
                 assertEquals("7", sent.get("content-length"), sent.toString());
+                assertEquals(List.of(1, 1), counts.get(i), "one Host and one Content-Length: " + names.get(i));
                 assertEquals("127.0.0.1:" + server.actualPort(), sent.get("host"), sent.toString());
                 // the other clients write these two names capitalized, Vert.x's own client in lower case
                 boolean own = i % StartupWarmup.CLIENT_HEADERS.size() == 0;

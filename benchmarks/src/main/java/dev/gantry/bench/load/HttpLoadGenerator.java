@@ -156,7 +156,7 @@ public final class HttpLoadGenerator implements AutoCloseable {
         return openLoop(request, rate, duration, paced, null);
     }
 
-    /** The same, each answer also recorded in {@code timeline} (null for none) by its intended send time. */
+    /** The same, each 200 answer also recorded in {@code timeline} (null for none) by its intended send time. */
     Measurement openLoop(LoadRequest request, double rate, Duration duration, Runnable paced, Timeline timeline)
             throws InterruptedException {
         if (rate <= 0) {
@@ -455,7 +455,7 @@ public final class HttpLoadGenerator implements AutoCloseable {
         final AtomicLong lastAnswer = new AtomicLong();
         final CountDownLatch done;
         long start;
-        /** Open loop: where each answer's latency is also recorded, or null. */
+        /** Open loop: where each 200 answer's latency is also recorded, or null. */
         Timeline timeline;
 
         Run(long expected) {

@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * An open-loop window cut into slices of intended send time, each with how many requests were due in it, their mean
- * latency and the slowest one's: where in the window its tail was made.
+ * An open-loop window cut into slices of intended send time, each with how many of the requests due in it were
+ * answered 200, their mean latency and the slowest one's: where in the window its tail was made. Failed requests
+ * (errors, timeouts, requests the generator dropped over its backlog) are not in it; the window's totals count them.
  *
  * <p>Why: a window's p99 says how many requests were late, not when. The hot swap arm compares a window with admin
  * calls against one without; whether its slow requests were due right after a call (the server's doing) or spread
@@ -18,7 +19,7 @@ import java.util.Locale;
  * have all been counted, which the generator's latch orders after every write.
  */
 final class Timeline {
-    /** One slice: its start in seconds into the window, the requests due in it, their mean and slowest latency. */
+    /** One slice: its start in seconds into the window, its answered requests, their mean and slowest latency. */
     record Slice(double atSeconds, long requests, double meanMillis, double maxMillis) {
         @Override
         public String toString() {
