@@ -627,7 +627,7 @@ public final class BuildComparison {
         if (before == null || after == null) {
             return Double.NaN;
         }
-        return perRequest(after.totalTicks() - before.totalTicks(), m);
+        return ServerCpu.microsPerAnswer(after.totalTicks() - before.totalTicks(), m);
     }
 
     /**
@@ -643,19 +643,15 @@ public final class BuildComparison {
     /** Server CPU microseconds in the kernel per answered request between two samples; NaN without a process. */
     private static double kernelMicros(ServerCpu before, ServerCpu after, Measurement m) {
         return before == null || after == null ? Double.NaN
-                : perRequest(after.systemTicks() - before.systemTicks(), m);
+                : ServerCpu.microsPerAnswer(after.systemTicks() - before.systemTicks(), m);
     }
 
     /** Event-loop CPU microseconds per answered request between two samples; NaN without a process. */
     private static double loopMicros(ServerCpu before, ServerCpu after, Measurement m) {
         return before == null || after == null ? Double.NaN
-                : perRequest(after.eventLoopTicks() - before.eventLoopTicks(), m);
+                : ServerCpu.microsPerAnswer(after.eventLoopTicks() - before.eventLoopTicks(), m);
     }
 
-    /** Microseconds per answered request of {@code ticks} clock ticks (100 per second, Linux's USER_HZ). */
-    private static double perRequest(long ticks, Measurement m) {
-        return ticks * 10_000.0 / Math.max(1, m.ok());
-    }
 
 
 }

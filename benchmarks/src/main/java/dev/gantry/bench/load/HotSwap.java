@@ -254,11 +254,11 @@ final class HotSwap {
      * (USER_HZ, 100 per second).
      */
     static String describe(ServerCpu before, ServerCpu after, Measurement m) {
-        double answers = Math.max(1, m.ok());
         return String.format(Locale.ROOT, "the server used %.1f us of CPU per answer (JIT %.1f%%, kernel %.1f us, "
-                        + "event loop %.1f us)", (after.totalTicks() - before.totalTicks()) * 10_000.0 / answers,
-                after.jitShareSince(before) * 100, (after.systemTicks() - before.systemTicks()) * 10_000.0 / answers,
-                (after.eventLoopTicks() - before.eventLoopTicks()) * 10_000.0 / answers);
+                        + "event loop %.1f us)", ServerCpu.microsPerAnswer(after.totalTicks() - before.totalTicks(), m),
+                after.jitShareSince(before) * 100,
+                ServerCpu.microsPerAnswer(after.systemTicks() - before.systemTicks(), m),
+                ServerCpu.microsPerAnswer(after.eventLoopTicks() - before.eventLoopTicks(), m));
     }
 
     private Result failed(double rate, String why) {

@@ -96,6 +96,11 @@ record ServerCpu(long totalTicks, long jitTicks, long systemTicks, long eventLoo
         return stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     }
 
+    /** Microseconds per answered request of {@code ticks} clock ticks (100 per second, Linux's USER_HZ). */
+    static double microsPerAnswer(long ticks, Measurement m) {
+        return ticks * 10_000.0 / Math.max(1, m.ok());
+    }
+
     /** The JIT's share of the CPU the process used from {@code before} to this sample; 0 when it used none. */
     double jitShareSince(ServerCpu before) {
         long total = totalTicks - before.totalTicks;
