@@ -19,6 +19,8 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -68,11 +70,11 @@ final class StartupWarmup {
 
     /** Headers in the order given (names and values alternating), as a client writes them. */
     private static Map<String, String> ordered(String... namesAndValues) {
-        Map<String, String> m = new java.util.LinkedHashMap<>();
+        Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < namesAndValues.length; i += 2) {
             m.put(namesAndValues[i], namesAndValues[i + 1]);
         }
-        return java.util.Collections.unmodifiableMap(m);
+        return Collections.unmodifiableMap(m);
     }
     /*
      * 400 rounds, not the 64 first chosen: HotSpot records branch profiles only once a method has run a few

@@ -651,7 +651,4 @@ public final class BuildComparison {
         return before == null || after == null ? Double.NaN
                 : ServerCpu.microsPerAnswer(after.eventLoopTicks() - before.eventLoopTicks(), m);
     }
-
-
-
 }

@@ -250,8 +250,8 @@ final class HotSwap {
     }
 
     /**
-     * "the server used 38.2 us of CPU per answer (JIT 0.3%, kernel 10.1 us, event loop 25.0 us)", from clock ticks
-     * (USER_HZ, 100 per second).
+     * "the server used 38.2 us of CPU per answer (JIT 0.3%, kernel 10.1 us, event loop 25.0 us)", from the two
+     * samples' clock ticks ({@link ServerCpu#microsPerAnswer}).
      */
     static String describe(ServerCpu before, ServerCpu after, Measurement m) {
         return String.format(Locale.ROOT, "the server used %.1f us of CPU per answer (JIT %.1f%%, kernel %.1f us, "

@@ -22,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -265,7 +266,7 @@ public final class DynamicBatchScheduler implements Scheduler {
         if (accepting && policy.defaultTimeoutMicros() > 0) {
             try {
                 armSweep(now + TimeUnit.MICROSECONDS.toNanos(policy.defaultTimeoutMicros()), now);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 sweep = null;
             }
         }
@@ -301,10 +302,12 @@ public final class DynamicBatchScheduler implements Scheduler {
                     any = true;
                 }
             }
-            if (current && any) {
-                armSweep(earliest, now);
-            } else if (current) {
-                armIdleSweep(now);
+            if (current) {
+                if (any) {
+                    armSweep(earliest, now);
+                } else {
+                    armIdleSweep(now);
+                }
             }
             if (!expired.isEmpty()) {
                 changed.signalAll();
